@@ -1,0 +1,173 @@
+//! [`to_thread`]: run blocking code on a pool of threads and await it
+//! (`asyncio.to_thread`).
+//!
+//! One pool serves every loop of the process. It starts threads as jobs
+//! arrive, up to a bound, and lets a thread go after it has idled for ten
+//! seconds. Jobs beyond the bound wait in a FIFO queue.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::context;
+use super::join::JoinError;
+use super::scheduler::{Shared, next_task_id};
+use super::task::TaskId;
+use crate::sync::oneshot;
+
+/// Most threads the blocking pool runs at once.
+pub const MAX_BLOCKING_THREADS: usize = 64;
+const KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+type Job = Box<dyn FnOnce() + Send>;
+
+struct Pool {
+    state: Mutex<PoolState>,
+    work: Condvar,
+}
+
+struct PoolState {
+    queue: VecDeque<Job>,
+    threads: usize,
+    idle: usize,
+    spawned: usize,
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| Pool {
+        state: Mutex::new(PoolState {
+            queue: VecDeque::new(),
+            threads: 0,
+            idle: 0,
+            spawned: 0,
+        }),
+        work: Condvar::new(),
+    })
+}
+
+impl Pool {
+    fn submit(&'static self, job: Job) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.queue.push_back(job);
+        if state.idle > 0 {
+            self.work.notify_one();
+            return;
+        }
+        if state.threads < MAX_BLOCKING_THREADS {
+            state.threads += 1;
+            state.spawned += 1;
+            let name = format!("brigade-blocking-{}", state.spawned);
+            let started = std::thread::Builder::new()
+                .name(name)
+                .spawn(move || self.work_loop());
+            if started.is_err() {
+                state.threads -= 1;
+                if state.threads == 0 {
+                    // No thread can take the jobs: drop them, which tells
+                    // their awaiters (their result channels close).
+                    let jobs: Vec<Job> = state.queue.drain(..).collect();
+                    drop(state);
+                    drop(jobs);
+                }
+            }
+        }
+    }
+
+    fn work_loop(&self) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(job) = state.queue.pop_front() {
+                drop(state);
+                job();
+                state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            state.idle += 1;
+            let (next, timeout) = self
+                .work
+                .wait_timeout(state, KEEP_ALIVE)
+                .unwrap_or_else(|e| e.into_inner());
+            state = next;
+            state.idle -= 1;
+            if timeout.timed_out() && state.queue.is_empty() {
+                state.threads -= 1;
+                return;
+            }
+        }
+    }
+}
+
+/// Runs the blocking function `f` on brigade's pool of blocking threads and
+/// returns a future of its result, so the event loop keeps running
+/// meanwhile. A panic in `f` is caught and reported as
+/// [`JoinError::Panicked`].
+///
+/// On a virtual clock, time does not jump while such a job runs: the loop
+/// waits for it as it would for any real work.
+///
+/// ```
+/// brigade::run(async {
+///     let sum = brigade::to_thread(|| (1..=100u64).sum::<u64>()).await.unwrap();
+///     assert_eq!(sum, 5050);
+/// });
+/// ```
+pub fn to_thread<F, T>(f: F) -> ToThread<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let (tx, rx) = oneshot::channel();
+    pool().submit(Box::new(move || {
+        let result = catch_unwind(AssertUnwindSafe(f)).map_err(JoinError::panicked);
+        let _ = tx.send(result);
+    }));
+    let inhibit = context::with(|core| core.map(|core| Inhibit::new(core.shared.clone())));
+    ToThread {
+        rx,
+        id: next_task_id(),
+        _inhibit: inhibit,
+    }
+}
+
+/// The future returned by [`to_thread`].
+#[must_use = "the job runs anyway; await the future to get its result"]
+pub struct ToThread<T> {
+    rx: oneshot::Receiver<Result<T, JoinError>>,
+    id: TaskId,
+    _inhibit: Option<Inhibit>,
+}
+
+impl<T> Future for ToThread<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let id = self.id;
+        let out = Pin::new(&mut self.rx).poll(cx);
+        out.map(|r| {
+            self._inhibit = None;
+            r.unwrap_or(Err(JoinError::Cancelled(id)))
+        })
+    }
+}
+
+/// Holds a virtual clock still while outside work is in flight.
+pub(crate) struct Inhibit(Arc<Shared>);
+
+impl Inhibit {
+    pub(crate) fn new(shared: Arc<Shared>) -> Inhibit {
+        shared.inhibit.fetch_add(1, Ordering::AcqRel);
+        Inhibit(shared)
+    }
+}
+
+impl Drop for Inhibit {
+    fn drop(&mut self) {
+        self.0.inhibit.fetch_sub(1, Ordering::AcqRel);
+    }
+}

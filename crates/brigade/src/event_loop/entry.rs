@@ -1,0 +1,46 @@
+//! What `#[brigade::main]` and `#[brigade::test]` expand to.
+
+use std::future::Future;
+
+use super::runtime::{Builder, Runtime};
+
+/// Options of the attribute macros.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    builder: Builder,
+}
+
+impl Config {
+    /// The default: real clock, no seed.
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// `#[brigade::test(virtual)]`.
+    pub fn virtual_clock(mut self, on: bool) -> Config {
+        self.builder = self.builder.virtual_clock(on);
+        self
+    }
+
+    /// `#[brigade::test(seed = N)]`.
+    pub fn seed(mut self, seed: u64) -> Config {
+        self.builder = self.builder.seed(seed);
+        self
+    }
+
+    fn runtime(self) -> Runtime {
+        self.builder
+            .build()
+            .unwrap_or_else(|e| panic!("cannot start the event loop: {e}"))
+    }
+}
+
+/// The body of `#[brigade::main]`.
+pub fn run_main<F: Future>(config: Config, future: F) -> F::Output {
+    config.runtime().block_on(future)
+}
+
+/// The body of `#[brigade::test]`.
+pub fn run_test<F: Future>(config: Config, future: F) -> F::Output {
+    config.runtime().block_on(future)
+}

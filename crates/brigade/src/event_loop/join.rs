@@ -1,0 +1,249 @@
+//! Awaiting a task: [`JoinHandle`] and the [`JoinError`] it may report.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+
+use super::context;
+use super::task::{CANCELLED, COMPLETE, TaskId, TaskRef, panic_message};
+
+/// Why a task produced no value.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum JoinError {
+    /// The task was cancelled (aborted, or its loop shut down) before it
+    /// finished.
+    Cancelled(TaskId),
+    /// The task panicked; the panic was caught and the loop kept running.
+    Panicked(Panic),
+    /// The handle was awaited on another event loop than the task's own.
+    /// Tasks belong to one loop; use [`Handle::spawn`](super::Handle::spawn)
+    /// to await work across loops.
+    WrongLoop(TaskId),
+}
+
+impl JoinError {
+    pub(crate) fn cancelled(id: TaskId) -> JoinError {
+        JoinError::Cancelled(id)
+    }
+
+    pub(crate) fn panicked(payload: Box<dyn Any + Send>) -> JoinError {
+        JoinError::Panicked(Panic::new(payload))
+    }
+
+    /// Whether the task was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, JoinError::Cancelled(_))
+    }
+
+    /// Whether the task panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self, JoinError::Panicked(_))
+    }
+
+    /// The panic message, if the task panicked.
+    pub fn panic_message(&self) -> Option<&str> {
+        match self {
+            JoinError::Panicked(p) => Some(p.message()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JoinError::Cancelled(id) => write!(f, "task {id} was cancelled"),
+            JoinError::Panicked(p) => write!(f, "task panicked: {}", p.message()),
+            JoinError::WrongLoop(id) => write!(
+                f,
+                "task {id} was awaited on another event loop than its own; \
+                 use Handle::spawn to await work across loops"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+/// A caught panic: its message, and the payload to re-raise it with
+/// [`Panic::resume`].
+pub struct Panic {
+    message: String,
+    // `Box<dyn Any + Send>` is not `Sync`; the mutex makes the error `Sync`
+    // so it fits in `Box<dyn Error + Send + Sync>`.
+    payload: Mutex<Option<Box<dyn Any + Send>>>,
+}
+
+impl Panic {
+    pub(crate) fn new(payload: Box<dyn Any + Send>) -> Panic {
+        Panic {
+            message: panic_message(&*payload),
+            payload: Mutex::new(Some(payload)),
+        }
+    }
+
+    /// The panic's message (`"<non-string panic payload>"` when it had none).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Re-raises the panic on the current thread.
+    pub fn resume(self) -> ! {
+        let payload = self
+            .payload
+            .into_inner()
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Box::new(self.message.clone()));
+        std::panic::resume_unwind(payload)
+    }
+}
+
+impl fmt::Debug for Panic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Panic")
+            .field("message", &self.message)
+            .finish()
+    }
+}
+
+/// An owned permission to await a task's result.
+///
+/// It is itself a future: `handle.await` gives `Ok(value)`, or a
+/// [`JoinError`] if the task panicked or was cancelled. Dropping the handle
+/// detaches the task, which keeps running; [`abort`](Self::abort) cancels it.
+///
+/// ```
+/// brigade::run(async {
+///     let task = brigade::spawn(async { 6 * 7 });
+///     assert_eq!(task.await.unwrap(), 42);
+///
+///     let failing = brigade::spawn(async { panic!("boom") });
+///     let error: brigade::JoinError = failing.await.unwrap_err();
+///     assert_eq!(error.panic_message(), Some("boom"));
+/// });
+/// ```
+pub struct JoinHandle<T> {
+    task: TaskRef,
+    // Not `Send`: the handle stays on its loop's thread, where the output is.
+    _marker: PhantomData<(T, Rc<()>)>,
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(task: TaskRef) -> JoinHandle<T> {
+        JoinHandle {
+            task,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Requests cancellation. The task's future is dropped (running its
+    /// destructors) the next time its loop turns; awaiting the handle then
+    /// gives [`JoinError::Cancelled`]. Aborting a finished task does nothing.
+    pub fn abort(&self) {
+        super::scheduler::schedule(self.task.clone_ref(), CANCELLED);
+    }
+
+    /// Whether the task has finished (with a value, a panic or cancellation).
+    pub fn is_finished(&self) -> bool {
+        self.task.state() & COMPLETE != 0
+    }
+
+    /// The task's unique id.
+    pub fn id(&self) -> TaskId {
+        self.task.header().id
+    }
+
+    /// The name given with [`spawn_named`](super::spawn_named), if any.
+    pub fn name(&self) -> Option<&str> {
+        self.task.header().name.as_deref()
+    }
+
+    /// A handle that can cancel the task without awaiting it.
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle {
+            task: self.task.clone_ref(),
+            _marker: PhantomData,
+        }
+    }
+}
+
+/// Cancels a task without owning its output; see [`JoinHandle::abort_handle`].
+pub struct AbortHandle {
+    task: TaskRef,
+    _marker: PhantomData<Rc<()>>,
+}
+
+impl AbortHandle {
+    /// Requests cancellation, as [`JoinHandle::abort`] does.
+    pub fn abort(&self) {
+        super::scheduler::schedule(self.task.clone_ref(), CANCELLED);
+    }
+
+    /// Whether the task has finished.
+    pub fn is_finished(&self) -> bool {
+        self.task.state() & COMPLETE != 0
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle")
+            .field("id", &self.task.header().id)
+            .finish()
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let header = self.task.header();
+        if let Some(false) = context::is_current(&header.shared) {
+            return Poll::Ready(Err(JoinError::WrongLoop(header.id)));
+        }
+        if self.task.state() & COMPLETE != 0 {
+            let mut out: Option<Result<T, JoinError>> = None;
+            // SAFETY: the handle lives on the owner thread (it is not `Send`),
+            // the task is complete, and `T` is its output type.
+            unsafe { self.task.take_output(&mut out as *mut _ as *mut ()) };
+            return Poll::Ready(out.expect("JoinHandle polled after it returned the output"));
+        }
+        // SAFETY: owner thread only (the handle is not `Send`).
+        let slot = unsafe { &mut *header.join_waker.get() };
+        match slot {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        let header = self.task.header();
+        header.has_handle.set(false);
+        if self.task.state() & COMPLETE != 0 {
+            // SAFETY: owner thread (the handle is not `Send`).
+            unsafe { self.task.drop_output() };
+        }
+        // SAFETY: owner thread only.
+        unsafe { *header.join_waker.get() = None };
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("id", &self.id())
+            .field("name", &self.name())
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}

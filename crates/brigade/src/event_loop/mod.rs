@@ -1,0 +1,67 @@
+//! The event loop: brigade's executor, tasks and structured concurrency.
+//!
+//! In Python, `async def` makes a coroutine that does nothing until an event
+//! loop runs it, and `await` suspends it without blocking the loop. Rust's
+//! `async fn` already returns a lazy future; this module supplies the loop.
+//!
+//! - [`run`] drives a future to completion, like `asyncio.run`;
+//!   [`Runtime`] does the same with options (a virtual clock, a seed).
+//! - [`spawn`] starts a task that runs concurrently and returns a
+//!   [`JoinHandle`], itself a future of the task's `Result<T, JoinError>`.
+//! - [`gather`], [`try_gather`], [`race`], [`as_completed`] and
+//!   [`timeout`](crate::time::timeout) combine futures inside one task;
+//!   [`task_group`] scopes child tasks so that none outlives its group.
+//! - [`to_thread`] runs blocking code on a thread pool and awaits it.
+//!
+//! # One loop per thread
+//! A loop polls its tasks on its own thread, as asyncio does, so tasks need
+//! not be `Send`. Other threads reach a loop through a [`Handle`]
+//! (`asyncio.run_coroutine_threadsafe`). To use several cores, run several
+//! loops, one per thread; see [`Runtime`].
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! async fn count(name: &'static str, log: std::rc::Rc<std::cell::RefCell<Vec<String>>>) {
+//!     for i in 1..=2 {
+//!         log.borrow_mut().push(format!("{name}{i}"));
+//!         brigade::sleep(Duration::from_millis(10)).await;
+//!     }
+//! }
+//!
+//! let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+//! brigade::run(async {
+//!     let a = brigade::spawn(count("a", log.clone()));
+//!     let b = brigade::spawn(count("b", log.clone()));
+//!     a.await.unwrap();
+//!     b.await.unwrap();
+//! });
+//! // The two tasks took turns while they slept.
+//! assert_eq!(*log.borrow(), ["a1", "b1", "a2", "b2"]);
+//! ```
+
+mod blocking;
+mod concurrent;
+pub(crate) mod context;
+#[doc(hidden)]
+pub mod entry;
+mod gather;
+mod join;
+mod runtime;
+pub(crate) mod scheduler;
+pub(crate) mod task;
+mod task_group;
+mod yield_now;
+
+pub use blocking::{MAX_BLOCKING_THREADS, ToThread, to_thread};
+pub use gather::{AsCompleted, as_completed, gather, race, try_gather};
+pub use join::{AbortHandle, JoinError, JoinHandle, Panic};
+pub use runtime::{
+    Builder, Handle, LoopClosed, RemoteHandle, Runtime, RuntimeError, run, spawn, spawn_named,
+};
+pub use task::TaskId;
+pub use task_group::{Failure, GroupError, GroupTask, TaskGroup, task_group};
+pub use yield_now::yield_now;
+
+/// `asyncio.wait_for`: the same as [`crate::time::timeout`].
+pub use crate::time::timeout as wait_for;

@@ -1,0 +1,368 @@
+//! [`Runtime`]: one event loop, and the free functions that find it.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll, Wake, Waker};
+
+use super::context;
+use super::join::{JoinError, JoinHandle};
+use super::scheduler::{self, Core, Shared, next_task_id};
+use super::task::TaskId;
+use crate::sync::oneshot;
+use crate::time::clock::Clock;
+
+/// Runs `future` to completion on a new event loop and returns its output,
+/// as `asyncio.run(main())` does. Tasks still running when it returns are
+/// cancelled (their destructors run) before `run` returns.
+///
+/// # Panics
+/// If called from inside a running event loop (await the future instead,
+/// or [`spawn`] it), or if `future` panics.
+///
+/// ```
+/// let answer = brigade::run(async { 40 + 2 });
+/// assert_eq!(answer, 42);
+/// ```
+pub fn run<F: Future>(future: F) -> F::Output {
+    let runtime = Runtime::new().unwrap_or_else(|e| panic!("cannot start the event loop: {e}"));
+    runtime.block_on(future)
+}
+
+/// Spawns `future` as a task on the current event loop. The task starts
+/// running at the loop's next turn, concurrently with the caller; the
+/// returned [`JoinHandle`] awaits its output.
+///
+/// The future need not be `Send`: a task never leaves its loop's thread.
+///
+/// # Panics
+/// Outside of a running event loop.
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+{
+    scheduler::current("brigade::spawn").spawn(future, next_task_id(), None)
+}
+
+/// Like [`spawn`], with a name that shows in traces and in
+/// [`JoinHandle::name`].
+pub fn spawn_named<F>(name: impl Into<String>, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+{
+    let name = name.into().into_boxed_str();
+    scheduler::current("brigade::spawn_named").spawn(future, next_task_id(), Some(name))
+}
+
+/// An event loop: a single-threaded executor with its timers.
+///
+/// A runtime belongs to the thread that built it (it is not `Send`). To use
+/// several cores, run one loop per thread, each with its own runtime, and
+/// pass work between them with [`Handle`]s and channels:
+///
+/// ```
+/// let loops: Vec<_> = (0..2)
+///     .map(|i| std::thread::spawn(move || brigade::run(async move { i * 10 })))
+///     .collect();
+/// let results: Vec<i32> = loops.into_iter().map(|t| t.join().unwrap()).collect();
+/// assert_eq!(results, [0, 10]);
+/// ```
+///
+/// Dropping a runtime cancels the tasks it still holds.
+pub struct Runtime {
+    core: Rc<Core>,
+}
+
+/// Configures a [`Runtime`].
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    virtual_clock: bool,
+    seed: Option<u64>,
+}
+
+impl Builder {
+    /// Runs on a virtual clock: whenever every task waits, time jumps to the
+    /// next timer's deadline instead of passing for real. See [`crate::time`].
+    pub fn virtual_clock(mut self, on: bool) -> Builder {
+        self.virtual_clock = on;
+        self
+    }
+
+    /// Seeds the order of simultaneous events: timers that fire in the same
+    /// tick are woken in an order shuffled by this seed. The same seed gives
+    /// the same order on every run; without a seed the order is the order in
+    /// which the timers were set.
+    pub fn seed(mut self, seed: u64) -> Builder {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Builds the runtime on the current thread.
+    pub fn build(self) -> std::io::Result<Runtime> {
+        let core = Core::new(Clock::new(self.virtual_clock), self.seed);
+        Ok(Runtime {
+            core: Rc::new(core),
+        })
+    }
+}
+
+/// A misuse of [`Runtime::try_block_on`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RuntimeError {
+    /// `block_on` was called while an event loop was already running on
+    /// this thread.
+    Nested,
+}
+
+impl fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuntimeError::Nested => f.write_str(
+                "cannot run an event loop inside a running event loop: \
+                 await the future, or brigade::spawn it, instead of running it",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RuntimeError {}
+
+impl Runtime {
+    /// A runtime with the real clock.
+    pub fn new() -> std::io::Result<Runtime> {
+        Builder::default().build()
+    }
+
+    /// Configures a runtime.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Runs `future` to completion, running the loop's tasks meanwhile.
+    /// Tasks that are still alive when it returns stay on the loop and
+    /// run again at the next `block_on`, or are cancelled when the runtime
+    /// is dropped.
+    ///
+    /// # Panics
+    /// If an event loop is already running on this thread, or if `future`
+    /// panics.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.try_block_on(future).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`block_on`](Self::block_on), but reports a nested call as an
+    /// error instead of panicking.
+    pub fn try_block_on<F: Future>(&self, future: F) -> Result<F::Output, RuntimeError> {
+        let _enter = context::enter(self.core.clone(), false).ok_or(RuntimeError::Nested)?;
+        let core = &self.core;
+        let shared = &core.shared;
+        let waker = Waker::from(Arc::new(MainWaker(shared.clone())));
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        shared.main_woken.store(true, Ordering::Release);
+        loop {
+            if shared.main_woken.swap(false, Ordering::AcqRel) {
+                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                    return Ok(output);
+                }
+            }
+            core.run_batch();
+            core.fire_timers();
+            if core.is_idle() {
+                core.park();
+                core.fire_timers();
+            }
+        }
+    }
+
+    /// Spawns a task on this loop; it runs during `block_on`.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+    {
+        self.core.spawn(future, next_task_id(), None)
+    }
+
+    /// A handle through which any thread can reach this loop.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            shared: self.core.shared.clone(),
+        }
+    }
+
+    /// Whether the loop runs on the virtual clock.
+    pub fn is_virtual(&self) -> bool {
+        self.core.clock.is_virtual()
+    }
+
+    /// How many tasks are alive (spawned and not finished).
+    pub fn live_tasks(&self) -> usize {
+        self.core.live_tasks()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // Destructors of cancelled futures may use the loop (cancel timers,
+        // spawn), so it is current while they run, even inside another loop.
+        let _enter = context::enter(self.core.clone(), true);
+        self.core.shutdown();
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("virtual_clock", &self.is_virtual())
+            .field("live_tasks", &self.live_tasks())
+            .finish()
+    }
+}
+
+/// Wakes the future given to `block_on`.
+struct MainWaker(Arc<Shared>);
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.main_woken.store(true, Ordering::Release);
+        if context::is_current(&self.0) != Some(true) {
+            self.0.unpark();
+        }
+    }
+}
+
+/// A `Send + Sync` handle to an event loop: lets any thread submit work to
+/// it, as asyncio's `call_soon_threadsafe` and `run_coroutine_threadsafe` do.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+/// The loop behind a [`Handle`] has shut down; the work is handed back.
+pub struct LoopClosed<T>(pub T);
+
+impl<T> fmt::Debug for LoopClosed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LoopClosed(..)")
+    }
+}
+
+impl<T> fmt::Display for LoopClosed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the event loop has shut down")
+    }
+}
+
+impl<T> std::error::Error for LoopClosed<T> {}
+
+impl Handle {
+    /// The handle of the loop running on this thread.
+    ///
+    /// # Panics
+    /// Outside of a running event loop; see [`try_current`](Self::try_current).
+    pub fn current() -> Handle {
+        Handle::try_current().unwrap_or_else(|| {
+            panic!("Handle::current must be called from a task on a brigade event loop")
+        })
+    }
+
+    /// The handle of the loop running on this thread, if any.
+    pub fn try_current() -> Option<Handle> {
+        context::with(|core| {
+            core.map(|core| Handle {
+                shared: core.shared.clone(),
+            })
+        })
+    }
+
+    /// Runs `f` on the loop's thread at its next turn.
+    pub fn call_soon<F: FnOnce() + Send + 'static>(&self, f: F) -> Result<(), LoopClosed<()>> {
+        if scheduler::call_soon(&self.shared, Box::new(f)) {
+            Ok(())
+        } else {
+            Err(LoopClosed(()))
+        }
+    }
+
+    /// Spawns `future` on the loop from any thread. The returned
+    /// [`RemoteHandle`] can be awaited on any loop or waited for from plain
+    /// code. If the loop has shut down, the handle reports cancellation.
+    pub fn spawn<F>(&self, future: F) -> RemoteHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let id = next_task_id();
+        let (tx, rx) = oneshot::channel();
+        let start = move || {
+            let core = scheduler::current("Handle::spawn");
+            let task = core.spawn(future, id, None);
+            // Forwarding through a second task keeps panics and cancellation
+            // reported as the task's own JoinError.
+            let forward = async move {
+                let _ = tx.send(task.await);
+            };
+            drop(core.spawn(forward, next_task_id(), None));
+        };
+        let _ = scheduler::call_soon(&self.shared, Box::new(start));
+        RemoteHandle { rx, id }
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("loop", &self.shared.id)
+            .finish()
+    }
+}
+
+/// The result of [`Handle::spawn`]: await it, or [`join`](Self::join) it
+/// from plain code.
+pub struct RemoteHandle<T> {
+    rx: oneshot::Receiver<Result<T, JoinError>>,
+    id: TaskId,
+}
+
+impl<T> RemoteHandle<T> {
+    /// Blocks the current thread until the task finishes. Never call this on
+    /// an event loop's thread (it would stop that loop): await instead.
+    pub fn join(self) -> Result<T, JoinError> {
+        let id = self.id;
+        self.rx
+            .recv_blocking()
+            .unwrap_or(Err(JoinError::Cancelled(id)))
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+}
+
+impl<T> Future for RemoteHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let id = self.id;
+        std::pin::Pin::new(&mut self.rx)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(JoinError::Cancelled(id))))
+    }
+}
+
+impl<T> fmt::Debug for RemoteHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteHandle")
+            .field("id", &self.id)
+            .finish()
+    }
+}

@@ -1,0 +1,338 @@
+//! The scheduler: one loop's run queue, its registry of live tasks, and the
+//! remote queue through which other threads reach it.
+//!
+//! A loop is split in two halves:
+//! - [`Core`], owned by the loop's thread (behind an `Rc`): the FIFO run
+//!   queue, the registry of live tasks, the timing wheel and the clock.
+//!   Nothing here is synchronized, because nothing here is shared.
+//! - [`Shared`], behind an `Arc`, reachable from any thread: a mutex-guarded
+//!   remote queue of wake-ups and calls, a flag for the main future, and the
+//!   parker that puts the loop's thread to sleep when it has nothing to do.
+//!
+//! A wake-up on the loop's own thread costs a push onto a `VecDeque`; one
+//! from another thread costs a lock, a push and (if the loop sleeps) an
+//! unpark. The loop drains the remote queue once per turn.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use super::context;
+use super::join::JoinHandle;
+use super::task::{CANCELLED, COMPLETE, TaskId, TaskRef};
+use crate::loom::sync::Mutex;
+use crate::loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use crate::slab::Slab;
+use crate::time::clock::Clock;
+use crate::time::wheel::Wheel;
+
+/// How many tasks run before the loop looks at the main future, the remote
+/// queue and the timers again, so that none of them starves.
+const BATCH: usize = 256;
+
+static NEXT_TASK_ID: AtomicU64 = AtomicU64::new(1);
+static NEXT_LOOP_ID: AtomicU64 = AtomicU64::new(1);
+
+pub(crate) fn next_task_id() -> TaskId {
+    TaskId(NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Work handed to a loop from any thread.
+pub(crate) enum Remote {
+    /// A task to poll.
+    Wake(TaskRef),
+    /// A closure to run on the loop's thread (`Handle::spawn`, `call_soon`).
+    Call(Box<dyn FnOnce() + Send>),
+}
+
+/// The half of a loop that any thread may reach.
+pub(crate) struct Shared {
+    pub(crate) id: u64,
+    /// `None` once the loop has shut down: late wake-ups are dropped.
+    remote: Mutex<Option<Vec<Remote>>>,
+    remote_pending: AtomicBool,
+    /// The future given to `block_on` asks to be polled.
+    pub(crate) main_woken: AtomicBool,
+    /// Work in flight outside the loop (blocking jobs awaited by tasks):
+    /// while non-zero, a virtual clock must not jump ahead.
+    pub(crate) inhibit: AtomicUsize,
+    thread: std::thread::Thread,
+}
+
+impl Shared {
+    fn new() -> Shared {
+        Shared {
+            id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
+            remote: Mutex::new(Some(Vec::new())),
+            remote_pending: AtomicBool::new(false),
+            main_woken: AtomicBool::new(false),
+            inhibit: AtomicUsize::new(0),
+            thread: std::thread::current(),
+        }
+    }
+
+    /// Hands work to the loop from any thread. Returns the work back if the
+    /// loop has shut down.
+    pub(crate) fn push_remote(&self, work: Remote) -> Result<(), Remote> {
+        {
+            let mut remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());
+            match remote.as_mut() {
+                Some(queue) => queue.push(work),
+                None => return Err(work),
+            }
+        }
+        self.remote_pending.store(true, Ordering::Release);
+        self.unpark();
+        Ok(())
+    }
+
+    pub(crate) fn unpark(&self) {
+        self.thread.unpark();
+    }
+
+    fn take_remote(&self) -> Vec<Remote> {
+        if !self.remote_pending.swap(false, Ordering::AcqRel) {
+            return Vec::new();
+        }
+        let mut remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());
+        remote.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    fn close_remote(&self) -> Vec<Remote> {
+        let mut remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());
+        remote.take().unwrap_or_default()
+    }
+}
+
+/// Schedules `task` (consuming the caller's reference), adding the `extra`
+/// state bits (`CANCELLED` for an abort).
+pub(crate) fn schedule(task: TaskRef, extra: usize) {
+    if task.mark_scheduled(extra) {
+        push(task);
+    }
+}
+
+/// Puts a reference into the owner's run queue: directly when we are on the
+/// owner's thread, through its remote queue otherwise.
+pub(crate) fn push(task: TaskRef) {
+    let task = context::with(|core| match core {
+        Some(core) if Arc::ptr_eq(&core.shared, &task.header().shared) => {
+            core.queue.borrow_mut().push_back(task);
+            None
+        }
+        _ => Some(task),
+    });
+    if let Some(task) = task {
+        let shared = task.header().shared.clone();
+        // A loop that has shut down drops the reference here, outside its lock.
+        drop(shared.push_remote(Remote::Wake(task)));
+    }
+}
+
+/// The half of a loop owned by its thread.
+pub(crate) struct Core {
+    pub(crate) shared: Arc<Shared>,
+    queue: RefCell<VecDeque<TaskRef>>,
+    tasks: RefCell<Slab<TaskRef>>,
+    pub(crate) timers: RefCell<Wheel>,
+    pub(crate) clock: Clock,
+    /// xorshift state for seeded runs; 0 when unseeded.
+    rng: Cell<u64>,
+    shutting_down: Cell<bool>,
+}
+
+impl Core {
+    pub(crate) fn new(clock: Clock, seed: Option<u64>) -> Core {
+        Core {
+            shared: Arc::new(Shared::new()),
+            queue: RefCell::new(VecDeque::with_capacity(1024)),
+            tasks: RefCell::new(Slab::new()),
+            timers: RefCell::new(Wheel::new()),
+            clock,
+            // xorshift needs a non-zero state; mix the seed so 0 works too.
+            rng: Cell::new(seed.map_or(0, |s| s ^ 0x9E37_79B9_7F4A_7C15 | 1)),
+            shutting_down: Cell::new(false),
+        }
+    }
+
+    /// Spawns `future` on this loop.
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        id: TaskId,
+        name: Option<Box<str>>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+    {
+        let [registry, handle, queued] = TaskRef::new(future, self.shared.clone(), id, name);
+        {
+            let mut tasks = self.tasks.borrow_mut();
+            registry.header().slot.set(tasks.vacant_key());
+            tasks.insert(registry);
+        }
+        self.queue.borrow_mut().push_back(queued);
+        JoinHandle::new(handle)
+    }
+
+    /// Number of tasks spawned and not yet finished.
+    pub(crate) fn live_tasks(&self) -> usize {
+        self.tasks.borrow().len()
+    }
+
+    /// Runs up to one batch of queued tasks. Returns how many ran.
+    pub(crate) fn run_batch(&self) -> usize {
+        self.drain_remote();
+        let mut ran = 0;
+        while ran < BATCH {
+            let Some(task) = self.queue.borrow_mut().pop_front() else {
+                break;
+            };
+            self.run_task(task);
+            ran += 1;
+        }
+        ran
+    }
+
+    fn run_task(&self, task: TaskRef) {
+        let prev = task.unmark_scheduled();
+        if prev & COMPLETE != 0 {
+            return;
+        }
+        let done = if prev & CANCELLED != 0 {
+            // SAFETY: owner thread; not complete (checked above).
+            unsafe { task.cancel() };
+            true
+        } else {
+            // SAFETY: owner thread; not complete (checked above).
+            unsafe { task.poll() }
+        };
+        if done {
+            self.finish(&task);
+        }
+    }
+
+    fn finish(&self, task: &TaskRef) {
+        // SAFETY: owner thread; the stage holds the result.
+        unsafe { task.complete() };
+        let slot = task.header().slot.get();
+        let registry = self.tasks.borrow_mut().remove(slot);
+        drop(registry);
+    }
+
+    fn drain_remote(&self) {
+        for work in self.shared.take_remote() {
+            match work {
+                Remote::Wake(task) => self.queue.borrow_mut().push_back(task),
+                Remote::Call(f) => f(),
+            }
+        }
+    }
+
+    /// Whether the loop has nothing to do until a timer fires or another
+    /// thread wakes it.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.queue.borrow().is_empty()
+            && !self.shared.main_woken.load(Ordering::Acquire)
+            && !self.shared.remote_pending.load(Ordering::Acquire)
+    }
+
+    /// Wakes the timers whose deadline has passed. Returns how many fired.
+    pub(crate) fn fire_timers(&self) -> usize {
+        let now = self.clock.now();
+        let mut fired = self.timers.borrow_mut().advance(self.clock.now_tick(now));
+        if self.rng.get() != 0 {
+            self.shuffle(&mut fired);
+        }
+        let n = fired.len();
+        for waker in fired {
+            waker.wake();
+        }
+        n
+    }
+
+    /// Sleeps until there is something to do: a timer's deadline, or a
+    /// wake-up from another thread. On a virtual clock, jumps to the next
+    /// deadline instead of sleeping, unless outside work is in flight.
+    pub(crate) fn park(&self) {
+        let next = self.timers.borrow().next_tick();
+        if self.clock.is_virtual() {
+            if let Some(tick) = next {
+                if self.shared.inhibit.load(Ordering::Acquire) == 0 {
+                    self.clock.advance_to(self.clock.instant_of_tick(tick));
+                    return;
+                }
+            }
+            std::thread::park();
+            return;
+        }
+        match next {
+            Some(tick) => {
+                let deadline = self.clock.instant_of_tick(tick);
+                let now = self.clock.now();
+                if deadline > now {
+                    std::thread::park_timeout(deadline - now);
+                }
+            }
+            None => std::thread::park(),
+        }
+    }
+
+    /// Cancels every live task, then drops whatever is still queued. Called
+    /// when the runtime is dropped, with this loop current.
+    pub(crate) fn shutdown(&self) {
+        self.shutting_down.set(true);
+        // Dropping a future may spawn or wake others: repeat until empty.
+        loop {
+            let live = self.tasks.borrow_mut().drain();
+            if live.is_empty() {
+                break;
+            }
+            for task in live {
+                if task.state() & COMPLETE == 0 {
+                    // SAFETY: owner thread; not complete.
+                    unsafe { task.cancel() };
+                    // SAFETY: owner thread; the stage holds `Cancelled`.
+                    unsafe { task.complete() };
+                }
+            }
+        }
+        let queued: Vec<TaskRef> = self.queue.borrow_mut().drain(..).collect();
+        drop(queued);
+        for work in self.shared.close_remote() {
+            drop(work);
+        }
+        let timers = self.timers.borrow_mut().clear();
+        drop(timers);
+    }
+
+    /// A pseudo-random number from the seeded generator (xorshift64).
+    fn next_random(&self) -> u64 {
+        let mut x = self.rng.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng.set(x);
+        x
+    }
+
+    /// Fisher–Yates shuffle of simultaneous events, reproducible per seed.
+    fn shuffle<T>(&self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.next_random() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+/// Runs a closure on the loop's thread, from any thread.
+pub(crate) fn call_soon(shared: &Shared, f: Box<dyn FnOnce() + Send>) -> bool {
+    shared.push_remote(Remote::Call(f)).is_ok()
+}
+
+/// The current loop's core, for the free functions (`spawn`, `sleep`, ...).
+pub(crate) fn current(what: &str) -> Rc<Core> {
+    context::expect(what)
+}

@@ -1,0 +1,404 @@
+//! The task: one heap allocation that holds a future, then its output, behind
+//! a reference-counted state word.
+//!
+//! The layout follows the design popularised by `async-task`: a `#[repr(C)]`
+//! header first (state, vtable, owner), then the stage (`Running(future)`,
+//! `Finished(output)` or `Consumed`). Type-erased code sees only the header
+//! and reaches the typed parts through the vtable.
+//!
+//! # Who touches what
+//! A task belongs to one event loop, and its future is only ever polled or
+//! dropped on that loop's thread, which is why futures need not be `Send`.
+//! Other threads reach a task only through its [`Waker`]: they change the
+//! reference count and the `SCHEDULED` bit, both atomics, and hand a
+//! reference to the loop's remote queue. Everything in `UnsafeCell`s (the
+//! stage, the join waker) is touched by the owner thread alone.
+//!
+//! # The state word
+//! The low bits are flags; the rest is the reference count:
+//! - `SCHEDULED`: a reference sits in a run queue; waking again is a no-op;
+//! - `COMPLETE`: the future is gone and the stage holds the output;
+//! - `CANCELLED`: cancellation was requested; the loop drops the future the
+//!   next time it pops the task.
+//!
+//! References are held by: the loop's registry of live tasks (until the
+//! future is gone), the `JoinHandle`, every `Waker`, and every queue entry.
+//! The last one to go frees the allocation. By then the future has been
+//! dropped by its loop (the registry's reference guarantees it), so freeing
+//! on a foreign thread never drops a non-`Send` value there.
+
+use std::any::Any;
+use std::cell::{Cell, UnsafeCell};
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+
+use super::join::JoinError;
+use super::scheduler::Shared;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+
+/// A reference sits in a run queue.
+pub(crate) const SCHEDULED: usize = 1 << 0;
+/// The future has finished or was dropped; the stage holds the output.
+pub(crate) const COMPLETE: usize = 1 << 1;
+/// Cancellation was requested.
+pub(crate) const CANCELLED: usize = 1 << 2;
+/// One reference in the count.
+pub(crate) const REF_ONE: usize = 1 << 3;
+
+/// A task's unique, never reused number within the process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(pub(crate) u64);
+
+impl std::fmt::Display for TaskId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// The untyped part of every task, at the start of its allocation.
+#[repr(C)]
+pub(crate) struct Header {
+    state: AtomicUsize,
+    vtable: &'static Vtable,
+    /// The owning loop's thread-safe half: where foreign wake-ups go.
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) id: TaskId,
+    pub(crate) name: Option<Box<str>>,
+    /// Index in the owner's registry of live tasks (owner thread only).
+    pub(crate) slot: Cell<usize>,
+    /// Whether a `JoinHandle` still exists (owner thread only).
+    pub(crate) has_handle: Cell<bool>,
+    /// Who awaits the output (owner thread only).
+    pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+}
+
+struct Vtable {
+    poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> bool,
+    cancel: unsafe fn(NonNull<Header>),
+    take_output: unsafe fn(NonNull<Header>, *mut ()),
+    drop_output: unsafe fn(NonNull<Header>),
+    dealloc: unsafe fn(NonNull<Header>),
+}
+
+enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+#[repr(C)]
+struct TaskCell<F: Future> {
+    header: Header,
+    stage: UnsafeCell<Stage<F>>,
+}
+
+/// One counted reference to a task. Dropping it releases the reference.
+pub(crate) struct TaskRef(NonNull<Header>);
+
+// SAFETY: a `TaskRef` crosses threads only to be scheduled or released:
+// both operations use the atomic state word and the `Send + Sync` shared
+// half of the loop. The non-thread-safe parts are reached only by the owner
+// loop's thread (see the module docs), and the allocation is freed only
+// after the owner dropped the future.
+unsafe impl Send for TaskRef {}
+
+impl TaskRef {
+    /// Allocates a task holding `future`, already marked `SCHEDULED`, and
+    /// returns its three first references: for the loop's registry, for the
+    /// `JoinHandle` and for the run queue.
+    pub(crate) fn new<F: Future + 'static>(
+        future: F,
+        shared: Arc<Shared>,
+        id: TaskId,
+        name: Option<Box<str>>,
+    ) -> [TaskRef; 3] {
+        let cell = Box::new(TaskCell {
+            header: Header {
+                state: AtomicUsize::new(3 * REF_ONE | SCHEDULED),
+                vtable: vtable::<F>(),
+                shared,
+                id,
+                name,
+                slot: Cell::new(usize::MAX),
+                has_handle: Cell::new(true),
+                join_waker: UnsafeCell::new(None),
+            },
+            stage: UnsafeCell::new(Stage::Running(future)),
+        });
+        let ptr: NonNull<Header> = NonNull::from(Box::leak(cell)).cast();
+        // The state word counts exactly these three references.
+        [TaskRef(ptr), TaskRef(ptr), TaskRef(ptr)]
+    }
+
+    /// Adopts one reference that the caller already counted.
+    ///
+    /// # Safety
+    /// `ptr` points to a live task and the caller gives up one reference.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> TaskRef {
+        TaskRef(ptr)
+    }
+
+    /// Takes one more reference.
+    pub(crate) fn clone_ref(&self) -> TaskRef {
+        self.header().state.fetch_add(REF_ONE, Ordering::Relaxed);
+        TaskRef(self.0)
+    }
+
+    pub(crate) fn into_raw(self) -> NonNull<Header> {
+        let ptr = self.0;
+        std::mem::forget(self);
+        ptr
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: we hold a reference, so the allocation is alive.
+        unsafe { self.0.as_ref() }
+    }
+
+    pub(crate) fn state(&self) -> usize {
+        self.header().state.load(Ordering::Acquire)
+    }
+
+    /// Sets `SCHEDULED` (and `extra`); returns whether the caller must now
+    /// push a reference into a run queue (it was neither queued nor complete).
+    pub(crate) fn mark_scheduled(&self, extra: usize) -> bool {
+        transition_schedule(&self.header().state, extra)
+    }
+
+    /// Clears `SCHEDULED` as the loop pops the task; returns the state before.
+    pub(crate) fn unmark_scheduled(&self) -> usize {
+        self.header().state.fetch_and(!SCHEDULED, Ordering::AcqRel)
+    }
+
+    /// Polls the future on the owner thread. Returns true once it finished
+    /// (with an output or a panic) and the stage holds the result.
+    ///
+    /// # Safety
+    /// Owner thread only, task not complete.
+    pub(crate) unsafe fn poll(&self) -> bool {
+        let waker = ManuallyDropWaker::new(self.0);
+        let mut cx = Context::from_waker(&waker.0);
+        // SAFETY: forwarded from the caller.
+        unsafe { (self.header().vtable.poll)(self.0, &mut cx) }
+    }
+
+    /// Drops the future and stores `Cancelled` (or the panic of its drop).
+    ///
+    /// # Safety
+    /// Owner thread only, task not complete.
+    pub(crate) unsafe fn cancel(&self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { (self.header().vtable.cancel)(self.0) }
+    }
+
+    /// Marks the task complete and wakes whoever awaits it. Drops the output
+    /// at once if no handle is left to read it.
+    ///
+    /// # Safety
+    /// Owner thread only; the stage holds the result.
+    pub(crate) unsafe fn complete(&self) {
+        let header = self.header();
+        header.state.fetch_or(COMPLETE, Ordering::AcqRel);
+        if !header.has_handle.get() {
+            // SAFETY: owner thread, stage is `Finished` (caller's contract).
+            unsafe { (header.vtable.drop_output)(self.0) };
+        }
+        // SAFETY: owner thread only.
+        let waker = unsafe { (*header.join_waker.get()).take() };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Moves the result into `dst`, a `*mut Option<Result<T, JoinError>>`.
+    ///
+    /// # Safety
+    /// Owner thread only, task complete and output not taken yet, and `T`
+    /// the future's output type.
+    pub(crate) unsafe fn take_output(&self, dst: *mut ()) {
+        // SAFETY: forwarded from the caller.
+        unsafe { (self.header().vtable.take_output)(self.0, dst) }
+    }
+
+    /// Drops a stored output that nobody will read.
+    ///
+    /// # Safety
+    /// Owner thread only.
+    pub(crate) unsafe fn drop_output(&self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { (self.header().vtable.drop_output)(self.0) }
+    }
+}
+
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        let header = self.header();
+        let prev = header.state.fetch_sub(REF_ONE, Ordering::AcqRel);
+        if prev & !(REF_ONE - 1) == REF_ONE {
+            // SAFETY: that was the last reference; nobody else can reach the
+            // task, and its future was dropped by the owner (module docs).
+            unsafe { (header.vtable.dealloc)(self.0) }
+        }
+    }
+}
+
+/// The scheduling transition on a bare state word, kept separate so that the
+/// loom model can drive it from several threads.
+pub(crate) fn transition_schedule(state: &AtomicUsize, extra: usize) -> bool {
+    let prev = state.fetch_or(SCHEDULED | extra, Ordering::AcqRel);
+    prev & (SCHEDULED | COMPLETE) == 0
+}
+
+fn vtable<F: Future + 'static>() -> &'static Vtable {
+    &Vtable {
+        poll: poll::<F>,
+        cancel: cancel::<F>,
+        take_output: take_output::<F>,
+        drop_output: drop_output::<F>,
+        dealloc: dealloc::<F>,
+    }
+}
+
+/// # Safety
+/// `ptr` is a live `TaskCell<F>`, accessed by its owner thread only.
+unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a mut Stage<F> {
+    // SAFETY: the header is the first field of a `#[repr(C)]` `TaskCell<F>`,
+    // and the caller guarantees exclusive owner-thread access to the stage.
+    unsafe { &mut *(*ptr.cast::<TaskCell<F>>().as_ptr()).stage.get() }
+}
+
+unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
+    // SAFETY: caller contract of `TaskRef::poll`.
+    let stage = unsafe { stage::<F>(ptr) };
+    let Stage::Running(future) = stage else {
+        return true;
+    };
+    // SAFETY: the future lives inside the heap allocation and is never moved
+    // out of it until it is dropped in place.
+    let future = unsafe { Pin::new_unchecked(future) };
+    match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        Ok(Poll::Pending) => false,
+        Ok(Poll::Ready(output)) => {
+            *stage = Stage::Finished(Ok(output));
+            true
+        }
+        Err(payload) => {
+            finish_with(stage, JoinError::panicked(payload));
+            true
+        }
+    }
+}
+
+/// Replaces a running stage by a failed result, dropping the future; a panic
+/// in the future's destructor is reported instead of unwinding the loop.
+fn finish_with<F: Future>(stage: &mut Stage<F>, error: JoinError) {
+    let old = std::mem::replace(stage, Stage::Consumed);
+    let dropped = catch_unwind(AssertUnwindSafe(move || drop(old)));
+    *stage = Stage::Finished(Err(match dropped {
+        Ok(()) => error,
+        Err(payload) => JoinError::panicked(payload),
+    }));
+}
+
+unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: caller contract of `TaskRef::cancel`.
+    let stage = unsafe { stage::<F>(ptr) };
+    // SAFETY: the header is alive while the caller holds a reference.
+    let id = unsafe { ptr.as_ref() }.id;
+    finish_with(stage, JoinError::cancelled(id));
+}
+
+unsafe fn take_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
+    // SAFETY: caller contract of `TaskRef::take_output`.
+    let stage = unsafe { stage::<F>(ptr) };
+    if let Stage::Finished(result) = std::mem::replace(stage, Stage::Consumed) {
+        // SAFETY: the caller passes a `*mut Option<Result<F::Output, JoinError>>`.
+        unsafe { *dst.cast::<Option<Result<F::Output, JoinError>>>() = Some(result) };
+    }
+}
+
+unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: caller contract of `TaskRef::drop_output`.
+    let stage = unsafe { stage::<F>(ptr) };
+    if matches!(stage, Stage::Finished(_)) {
+        let old = std::mem::replace(stage, Stage::Consumed);
+        // An output's destructor may panic; the loop must survive it.
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(old)));
+    }
+}
+
+unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the allocation was made by `Box<TaskCell<F>>` in `TaskRef::new`
+    // and this is its last reference.
+    let cell = unsafe { Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()) };
+    debug_assert!(matches!(
+        // SAFETY: last reference: nobody else accesses the stage.
+        unsafe { &*cell.stage.get() },
+        Stage::Consumed | Stage::Finished(_)
+    ));
+    drop(cell);
+}
+
+/// The waker handed to the future while it is polled: it borrows the queue
+/// entry's reference instead of taking one of its own.
+struct ManuallyDropWaker(std::mem::ManuallyDrop<Waker>);
+
+impl ManuallyDropWaker {
+    fn new(ptr: NonNull<Header>) -> Self {
+        // SAFETY: the waker is never dropped (ManuallyDrop), so it never
+        // releases the reference it borrows; clones take their own.
+        let waker =
+            unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr() as *const (), &WAKER_VTABLE)) };
+        ManuallyDropWaker(std::mem::ManuallyDrop::new(waker))
+    }
+}
+
+static WAKER_VTABLE: RawWakerVTable =
+    RawWakerVTable::new(waker_clone, waker_wake, waker_wake_by_ref, waker_drop);
+
+unsafe fn waker_clone(ptr: *const ()) -> RawWaker {
+    // SAFETY: a waker's pointer is a live task: the waker holds (or borrows
+    // for the duration of a poll) a reference.
+    let task = std::mem::ManuallyDrop::new(unsafe { TaskRef::from_raw(task_ptr(ptr)) });
+    let clone = task.clone_ref();
+    RawWaker::new(clone.into_raw().as_ptr() as *const (), &WAKER_VTABLE)
+}
+
+unsafe fn waker_wake(ptr: *const ()) {
+    // SAFETY: this waker owns one reference, which we now adopt.
+    let task = unsafe { TaskRef::from_raw(task_ptr(ptr)) };
+    super::scheduler::schedule(task, 0);
+}
+
+unsafe fn waker_wake_by_ref(ptr: *const ()) {
+    // SAFETY: the waker's reference keeps the task alive during this call.
+    let task = std::mem::ManuallyDrop::new(unsafe { TaskRef::from_raw(task_ptr(ptr)) });
+    if task.mark_scheduled(0) {
+        super::scheduler::push(task.clone_ref());
+    }
+}
+
+unsafe fn waker_drop(ptr: *const ()) {
+    // SAFETY: this waker owns one reference, which is released.
+    drop(unsafe { TaskRef::from_raw(task_ptr(ptr)) });
+}
+
+fn task_ptr(ptr: *const ()) -> NonNull<Header> {
+    // SAFETY: wakers are only built from non-null task pointers.
+    unsafe { NonNull::new_unchecked(ptr as *mut Header) }
+}
+
+/// Extracts a readable message from a panic payload.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "<non-string panic payload>".to_string()
+    }
+}

@@ -1,0 +1,329 @@
+//! Structured concurrency: [`task_group`], a nursery in Trio's words
+//! (`asyncio.TaskGroup` in Python's).
+//!
+//! A spawned task may outlive the code that spawned it, and its failure may
+//! go unnoticed. A task group closes both holes: its body spawns children
+//! through a [`TaskGroup`], and `task_group(..).await` returns only when
+//! every child has finished. The first failure (a child's `Err`, a child's
+//! panic, or the body's `Err`) cancels the body and all the other children,
+//! and every failure reaches the caller in one [`GroupError`]. Dropping the
+//! group's future (cancelling it from outside) cancels all children too, so
+//! no child ever outlives its group.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use super::concurrent::Concurrent;
+use super::join::{JoinError, JoinHandle, Panic};
+use super::scheduler::next_task_id;
+use super::task::TaskId;
+use crate::sync::oneshot;
+
+/// Runs `body` with a fresh [`TaskGroup`] and waits for all the children it
+/// spawns. Returns the body's value, or every failure if anything failed.
+///
+/// ```
+/// use std::time::Duration;
+/// use brigade::time::sleep;
+///
+/// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+/// let result = rt.block_on(brigade::task_group(|group| async move {
+///     let a = group.spawn(async { Ok::<_, String>(1) });
+///     group.spawn(async {
+///         sleep(Duration::from_secs(1)).await;
+///         Err::<(), _>("board 2 resigned".to_string())
+///     });
+///     group.spawn(async {
+///         sleep(Duration::from_secs(3600)).await; // cancelled by the failure
+///         Ok(3)
+///     });
+///     Ok(a.await.unwrap())
+/// }));
+/// let error = result.unwrap_err();
+/// assert_eq!(error.errors(), [&"board 2 resigned".to_string()]);
+/// ```
+pub async fn task_group<T, E, B, Fut>(body: B) -> Result<T, GroupError<E>>
+where
+    E: 'static,
+    B: FnOnce(TaskGroup<E>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let group = TaskGroup {
+        inner: Rc::new(RefCell::new(Inner::default())),
+    };
+    let mut run = Run {
+        children: Concurrent::new(),
+        failed: Vec::new(),
+        body_output: None,
+    };
+    let mut body = Some(Box::pin(body(group.clone())));
+    let _cancel_on_drop = CancelOnDrop(group.clone());
+    poll_fn(|cx| run.poll(&group, &mut body, cx)).await;
+    group.inner.borrow_mut().closed = true;
+    match (run.failed.is_empty(), run.body_output) {
+        (true, Some(value)) => Ok(value),
+        _ => Err(GroupError {
+            failures: run.failed,
+        }),
+    }
+}
+
+type Child<E> = Pin<Box<dyn Future<Output = Result<Result<(), E>, JoinError>>>>;
+
+/// Spawns children into a running [`task_group`]. Cheap to clone.
+pub struct TaskGroup<E> {
+    inner: Rc<RefCell<Inner<E>>>,
+}
+
+impl<E> Clone for TaskGroup<E> {
+    fn clone(&self) -> Self {
+        TaskGroup {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+struct Inner<E> {
+    /// Children spawned since the group last looked.
+    new: Vec<Child<E>>,
+    /// Abort handles of every child, to cancel them on failure.
+    aborts: Vec<Box<dyn Fn()>>,
+    cancelling: bool,
+    closed: bool,
+    waker: Option<std::task::Waker>,
+}
+
+impl<E> Default for Inner<E> {
+    fn default() -> Self {
+        Inner {
+            new: Vec::new(),
+            aborts: Vec::new(),
+            cancelling: false,
+            closed: false,
+            waker: None,
+        }
+    }
+}
+
+impl<E: 'static> TaskGroup<E> {
+    /// Spawns a child task. Its `Ok` value is delivered through the returned
+    /// [`GroupTask`]; its `Err` fails the whole group.
+    ///
+    /// Spawning into a group that has finished or is cancelling does not run
+    /// the child; its handle reports cancellation.
+    pub fn spawn<T, F>(&self, future: F) -> GroupTask<T>
+    where
+        T: 'static,
+        F: Future<Output = Result<T, E>> + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let mut inner = self.inner.borrow_mut();
+        if inner.closed || inner.cancelling {
+            return GroupTask {
+                rx,
+                id: next_task_id(),
+            };
+        }
+        let task: JoinHandle<Result<(), E>> = super::spawn(async move {
+            let value = future.await?;
+            let _ = tx.send(value);
+            Ok(())
+        });
+        let id = task.id();
+        let abort = task.abort_handle();
+        inner.aborts.push(Box::new(move || abort.abort()));
+        inner.new.push(Box::pin(task));
+        if let Some(waker) = inner.waker.take() {
+            waker.wake();
+        }
+        GroupTask { rx, id }
+    }
+
+    /// Cancels the body and every child, as a failure would, but without
+    /// reporting an error: `task_group` then returns the failures so far, or
+    /// a [`GroupError`] with none if there were none.
+    pub fn cancel(&self) {
+        let mut inner = self.inner.borrow_mut();
+        inner.cancelling = true;
+        for abort in &inner.aborts {
+            abort();
+        }
+        if let Some(waker) = inner.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+struct Run<T, E> {
+    children: Concurrent<Child<E>>,
+    failed: Vec<Failure<E>>,
+    body_output: Option<T>,
+}
+
+impl<T, E: 'static> Run<T, E> {
+    fn poll<Fut: Future<Output = Result<T, E>>>(
+        &mut self,
+        group: &TaskGroup<E>,
+        body: &mut Option<Pin<Box<Fut>>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
+        loop {
+            for child in std::mem::take(&mut group.inner.borrow_mut().new) {
+                self.children.push(child);
+            }
+            if group.inner.borrow().cancelling {
+                *body = None;
+            }
+            if let Some(b) = body.as_mut() {
+                if let Poll::Ready(output) = b.as_mut().poll(cx) {
+                    *body = None;
+                    match output {
+                        Ok(value) => self.body_output = Some(value),
+                        Err(e) => self.fail(group, Failure::Error(e)),
+                    }
+                    continue;
+                }
+            }
+            match self.children.poll_next(cx) {
+                Poll::Ready(Some((_, result))) => {
+                    match result {
+                        Ok(Ok(())) | Err(JoinError::Cancelled(_)) => {}
+                        Ok(Err(e)) => self.fail(group, Failure::Error(e)),
+                        Err(JoinError::Panicked(p)) => self.fail(group, Failure::Panic(p)),
+                        Err(JoinError::WrongLoop(_)) => {
+                            unreachable!("children run on the group's loop")
+                        }
+                    }
+                    continue;
+                }
+                Poll::Ready(None) if body.is_none() && group.inner.borrow().new.is_empty() => {
+                    return Poll::Ready(());
+                }
+                _ => {
+                    group.inner.borrow_mut().waker = Some(cx.waker().clone());
+                    if group.inner.borrow().new.is_empty() {
+                        return Poll::Pending;
+                    }
+                }
+            }
+        }
+    }
+
+    fn fail(&mut self, group: &TaskGroup<E>, failure: Failure<E>) {
+        self.failed.push(failure);
+        group.cancel();
+    }
+}
+
+/// Cancels every child if the group's future is dropped before it finished.
+struct CancelOnDrop<E: 'static>(TaskGroup<E>);
+
+impl<E: 'static> Drop for CancelOnDrop<E> {
+    fn drop(&mut self) {
+        let inner = self.0.inner.borrow();
+        if !inner.closed {
+            for abort in &inner.aborts {
+                abort();
+            }
+        }
+    }
+}
+
+/// A child of a [`TaskGroup`]: await it for the child's value.
+///
+/// It gives [`JoinError::Cancelled`] when the child produced no value: it
+/// failed (the group reports why), or the group cancelled it.
+pub struct GroupTask<T> {
+    rx: oneshot::Receiver<T>,
+    id: TaskId,
+}
+
+impl<T> GroupTask<T> {
+    /// The child task's id.
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+}
+
+impl<T> Future for GroupTask<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let id = self.id;
+        let rx = pin!(&mut self.rx);
+        rx.poll(cx).map(|r| r.map_err(|_| JoinError::Cancelled(id)))
+    }
+}
+
+/// One failure inside a task group.
+#[derive(Debug)]
+pub enum Failure<E> {
+    /// A child or the body returned this error.
+    Error(E),
+    /// A child panicked.
+    Panic(Panic),
+}
+
+/// Everything that failed inside a [`task_group`], in the order it failed.
+pub struct GroupError<E> {
+    failures: Vec<Failure<E>>,
+}
+
+impl<E> GroupError<E> {
+    /// The failures, first one first. Empty if the group was cancelled
+    /// through [`TaskGroup::cancel`] with nothing failing.
+    pub fn failures(&self) -> &[Failure<E>] {
+        &self.failures
+    }
+
+    /// The errors returned by children or the body (panics left out).
+    pub fn errors(&self) -> Vec<&E> {
+        self.failures
+            .iter()
+            .filter_map(|f| match f {
+                Failure::Error(e) => Some(e),
+                Failure::Panic(_) => None,
+            })
+            .collect()
+    }
+
+    /// Takes the failures.
+    pub fn into_failures(self) -> Vec<Failure<E>> {
+        self.failures
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for GroupError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.failures.len() {
+            0 => f.write_str("the task group was cancelled"),
+            n => {
+                write!(f, "{n} task(s) failed in the group: ")?;
+                for (i, failure) in self.failures.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    match failure {
+                        Failure::Error(e) => write!(f, "{e}")?,
+                        Failure::Panic(p) => write!(f, "panic: {}", p.message())?,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for GroupError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupError")
+            .field("failures", &self.failures)
+            .finish()
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for GroupError<E> {}

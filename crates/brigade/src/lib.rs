@@ -1,0 +1,54 @@
+//! # brigade
+//!
+//! A concurrency toolkit that gives every kind of work the right cook, as a
+//! kitchen brigade does: an **event loop** for I/O-bound work, **threads** for
+//! blocking work and **processes** for CPU-bound and crash-prone work, under
+//! one roof and one API. It is Python's `asyncio`, `threading` and
+//! `multiprocessing`, done in Rust.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! async fn greet() -> &'static str {
+//!     brigade::sleep(Duration::from_millis(1)).await;
+//!     "world"
+//! }
+//!
+//! // Like `asyncio.run(main())`: an `async fn` does nothing until a loop runs it.
+//! let word = brigade::run(async {
+//!     let task = brigade::spawn(greet());
+//!     task.await.unwrap()
+//! });
+//! assert_eq!(word, "world");
+//! ```
+//!
+//! The crate is laid out as its architecture:
+//! - [`event_loop`]: the executor, tasks, structured concurrency and combinators;
+//! - [`time`]: timers on a hierarchical timing wheel, real or virtual clock;
+//! - [`sync`]: async mutex, semaphore, event, queue and channels;
+//! - `sys`: the one place where brigade talks to the operating system.
+
+#![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod event_loop;
+mod loom;
+mod slab;
+pub mod sync;
+pub(crate) mod sys;
+pub mod time;
+
+pub use event_loop::{
+    Handle, JoinError, JoinHandle, Runtime, TaskGroup, gather, race, run, spawn, spawn_named,
+    task_group, to_thread, try_gather, yield_now,
+};
+pub use time::{sleep, timeout};
+
+#[cfg(feature = "macros")]
+pub use brigade_macros::{main, test};
+
+/// Support for the attribute macros; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::event_loop::entry::{Config, run_main, run_test};
+}

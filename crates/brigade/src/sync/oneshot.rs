@@ -1,0 +1,305 @@
+//! A channel for exactly one value, from any thread to any thread, awaited on
+//! an event loop or waited for from plain code.
+//!
+//! ```
+//! use brigade::sync::oneshot;
+//!
+//! let (tx, rx) = oneshot::channel();
+//! std::thread::spawn(move || tx.send(6 * 7).unwrap());
+//! // From plain code: block. From a task: `rx.await`.
+//! assert_eq!(rx.recv_blocking(), Ok(42));
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use crate::loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// Creates a sender and a receiver for one value.
+pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
+    let inner = Arc::new(Inner {
+        state: Mutex::new(State {
+            value: None,
+            waker: None,
+            sender: true,
+            receiver: true,
+        }),
+        ready: Condvar::new(),
+    });
+    (
+        Sender {
+            inner: Some(inner.clone()),
+        },
+        Receiver { inner },
+    )
+}
+
+struct Inner<T> {
+    state: Mutex<State<T>>,
+    ready: Condvar,
+}
+
+struct State<T> {
+    value: Option<T>,
+    waker: Option<Waker>,
+    sender: bool,
+    receiver: bool,
+}
+
+impl<T> Inner<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        // A panic while holding this lock cannot leave the state half-changed:
+        // every critical section is a few field assignments.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Sends the value; see [`channel`].
+pub struct Sender<T> {
+    inner: Option<Arc<Inner<T>>>,
+}
+
+/// Receives the value; see [`channel`]. Await it, or call
+/// [`recv_blocking`](Receiver::recv_blocking).
+pub struct Receiver<T> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T> Sender<T> {
+    /// Sends `value`. Hands it back if the receiver is gone.
+    pub fn send(mut self, value: T) -> Result<(), T> {
+        let inner = self.inner.take().expect("a sender sends once");
+        let waker = {
+            let mut state = inner.lock();
+            if !state.receiver {
+                return Err(value);
+            }
+            state.value = Some(value);
+            state.sender = false;
+            state.waker.take()
+        };
+        inner.ready.notify_all();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Whether the receiver is gone, so that sending would fail.
+    pub fn is_closed(&self) -> bool {
+        self.inner
+            .as_ref()
+            .is_none_or(|inner| !inner.lock().receiver)
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            let waker = {
+                let mut state = inner.lock();
+                state.sender = false;
+                state.waker.take()
+            };
+            inner.ready.notify_all();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Takes the value if it has arrived.
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        let mut state = self.inner.lock();
+        match state.value.take() {
+            Some(value) => Ok(value),
+            None if state.sender => Err(TryRecvError::Empty),
+            None => Err(TryRecvError::Closed),
+        }
+    }
+
+    /// Blocks the thread until the value arrives. Do not call this from a
+    /// task on an event loop: it would stop the whole loop; `.await` instead.
+    pub fn recv_blocking(self) -> Result<T, RecvError> {
+        let mut state = self.inner.lock();
+        loop {
+            if let Some(value) = state.value.take() {
+                return Ok(value);
+            }
+            if !state.sender {
+                return Err(RecvError);
+            }
+            state = self
+                .inner
+                .ready
+                .wait(state)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Blocks for at most `timeout`; on time-out the receiver is handed back
+    /// so that the caller may wait again.
+    pub fn recv_timeout(self, timeout: Duration) -> Result<T, RecvTimeoutError<T>> {
+        let deadline = std::time::Instant::now() + timeout;
+        {
+            let mut state = self.inner.lock();
+            loop {
+                if let Some(value) = state.value.take() {
+                    return Ok(value);
+                }
+                if !state.sender {
+                    return Err(RecvTimeoutError::Closed);
+                }
+                let now = std::time::Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                state = self
+                    .inner
+                    .ready
+                    .wait_timeout(state, deadline - now)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+        }
+        Err(RecvTimeoutError::Timeout(self))
+    }
+
+    /// Whether the value has arrived (or the sender is gone).
+    pub fn is_ready(&self) -> bool {
+        let state = self.inner.lock();
+        state.value.is_some() || !state.sender
+    }
+}
+
+impl<T> Future for Receiver<T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.inner.lock();
+        if let Some(value) = state.value.take() {
+            return Poll::Ready(Ok(value));
+        }
+        if !state.sender {
+            return Poll::Ready(Err(RecvError));
+        }
+        match &state.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => state.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let mut state = self.inner.lock();
+        state.receiver = false;
+        let value = state.value.take();
+        let waker = state.waker.take();
+        drop(state);
+        drop((value, waker));
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("oneshot::Sender").finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("oneshot::Receiver").finish_non_exhaustive()
+    }
+}
+
+/// The sender was dropped without sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvError;
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the sender was dropped without sending a value")
+    }
+}
+
+impl std::error::Error for RecvError {}
+
+/// Why [`Receiver::try_recv`] returned no value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryRecvError {
+    /// Nothing yet; the sender may still send.
+    Empty,
+    /// The sender was dropped without sending.
+    Closed,
+}
+
+impl fmt::Display for TryRecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryRecvError::Empty => f.write_str("no value has been sent yet"),
+            TryRecvError::Closed => RecvError.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for TryRecvError {}
+
+/// Why [`Receiver::recv_timeout`] returned no value.
+pub enum RecvTimeoutError<T> {
+    /// The time ran out; here is the receiver back.
+    Timeout(Receiver<T>),
+    /// The sender was dropped without sending.
+    Closed,
+}
+
+impl<T> fmt::Debug for RecvTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecvTimeoutError::Timeout(_) => f.write_str("Timeout(..)"),
+            RecvTimeoutError::Closed => f.write_str("Closed"),
+        }
+    }
+}
+
+impl<T> fmt::Display for RecvTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecvTimeoutError::Timeout(_) => f.write_str("timed out waiting for the value"),
+            RecvTimeoutError::Closed => RecvError.fmt(f),
+        }
+    }
+}
+
+impl<T> std::error::Error for RecvTimeoutError<T> {}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+
+    #[test]
+    fn value_sent_on_one_thread_arrives_on_another() {
+        loom::model(|| {
+            let (tx, rx) = channel::<u32>();
+            let t = loom::thread::spawn(move || tx.send(7).unwrap());
+            assert_eq!(rx.recv_blocking(), Ok(7));
+            t.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn dropped_sender_is_seen_as_closed() {
+        loom::model(|| {
+            let (tx, rx) = channel::<u32>();
+            let t = loom::thread::spawn(move || drop(tx));
+            assert_eq!(rx.recv_blocking(), Err(RecvError));
+            t.join().unwrap();
+        });
+    }
+}

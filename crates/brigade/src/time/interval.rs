@@ -1,0 +1,119 @@
+//! [`interval`]: a tick every period.
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::{Instant, Sleep, sleep_until};
+
+/// What an [`Interval`] does when ticks were missed because the task was
+/// busy for longer than one period.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MissedTicks {
+    /// Fire the missed ticks back to back until caught up, keeping the
+    /// original schedule (`start + k * period`).
+    #[default]
+    Burst,
+    /// Start a new schedule one period after the late tick.
+    Delay,
+    /// Drop the missed ticks and fire at the next point of the original
+    /// schedule.
+    Skip,
+}
+
+/// A stream of ticks, the first at once, then every `period`.
+///
+/// # Panics
+/// If `period` is zero.
+///
+/// ```
+/// use std::time::Duration;
+/// use brigade::time::{Instant, interval};
+///
+/// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+/// rt.block_on(async {
+///     let start = Instant::now();
+///     let mut every_second = interval(Duration::from_secs(1));
+///     for _ in 0..3 {
+///         every_second.tick().await;
+///     }
+///     assert_eq!(start.elapsed(), Duration::from_secs(2));
+/// });
+/// ```
+pub fn interval(period: Duration) -> Interval {
+    interval_at(Instant::now(), period)
+}
+
+/// Like [`interval`], with the first tick at `start`.
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    assert!(
+        period > Duration::ZERO,
+        "an interval's period must be greater than zero"
+    );
+    Interval {
+        next: start,
+        period,
+        missed: MissedTicks::default(),
+        sleep: sleep_until(start),
+    }
+}
+
+/// Ticks at a fixed period; see [`interval`].
+#[derive(Debug)]
+pub struct Interval {
+    next: Instant,
+    period: Duration,
+    missed: MissedTicks,
+    sleep: Sleep,
+}
+
+impl Interval {
+    /// Waits for the next tick and returns its scheduled time.
+    pub async fn tick(&mut self) -> Instant {
+        poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    /// Polls for the next tick.
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        if Pin::new(&mut self.sleep).poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let tick = self.next;
+        let now = Instant::now();
+        self.next = match self.missed {
+            MissedTicks::Burst => tick + self.period,
+            MissedTicks::Delay if now > tick + self.period => now + self.period,
+            MissedTicks::Delay => tick + self.period,
+            MissedTicks::Skip => {
+                let mut next = tick + self.period;
+                if now >= next {
+                    let behind = (now - tick).as_nanos() / self.period.as_nanos();
+                    next = tick + self.period * (behind as u32 + 1);
+                }
+                next
+            }
+        };
+        self.sleep.reset(self.next);
+        Poll::Ready(tick)
+    }
+
+    /// Sets what happens to missed ticks.
+    pub fn set_missed_ticks(&mut self, behavior: MissedTicks) {
+        self.missed = behavior;
+    }
+
+    /// The period.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+}
+
+impl futures_core::Stream for Interval {
+    type Item = Instant;
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
+        self.get_mut().poll_tick(cx).map(Some)
+    }
+}
+
+use std::future::Future;

@@ -1,0 +1,39 @@
+//! Time on the event loop: [`sleep`], [`timeout`], [`interval`] and the
+//! loop's [`Instant`].
+//!
+//! `asyncio.sleep(1)` suspends a coroutine and lets the others run; so does
+//! [`sleep`]. Timers live in a hierarchical timing wheel (see `wheel.rs`),
+//! where setting and cancelling one costs O(1), so a million pending timers
+//! cost a slab entry each.
+//!
+//! # The virtual clock
+//! A runtime built with [`Builder::virtual_clock`](crate::event_loop::Builder::virtual_clock)
+//! (or a `#[brigade::test(virtual)]` test) does not wait for time to pass:
+//! when every task is waiting, the clock jumps to the next deadline. A
+//! simulation of twelve hours finishes in milliseconds, and since the loop is
+//! single-threaded and its queues are FIFO, the same program produces the
+//! same order of events on every run.
+//!
+//! ```
+//! use std::time::Duration;
+//! use brigade::time::{Instant, sleep};
+//!
+//! let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+//! rt.block_on(async {
+//!     let start = Instant::now();
+//!     sleep(Duration::from_secs(12 * 3600)).await; // instant on the virtual clock
+//!     assert_eq!(start.elapsed(), Duration::from_secs(12 * 3600));
+//! });
+//! ```
+
+pub(crate) mod clock;
+mod instant;
+mod interval;
+mod sleep;
+mod timeout;
+pub(crate) mod wheel;
+
+pub use instant::Instant;
+pub use interval::{Interval, MissedTicks, interval, interval_at};
+pub use sleep::{Sleep, sleep, sleep_until};
+pub use timeout::{Elapsed, Timeout, timeout, timeout_at};

@@ -1,0 +1,132 @@
+//! [`sleep`]: suspend the current task until a deadline.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::Instant;
+use super::wheel::TimerKey;
+use crate::event_loop::context;
+use crate::event_loop::scheduler::Core;
+
+/// Waits until `duration` has passed on the loop's clock, letting other
+/// tasks run meanwhile (`asyncio.sleep`).
+///
+/// The time is counted from the first poll if the future is created outside
+/// of a loop, and from the call otherwise. Timers have a resolution of one
+/// millisecond and never fire early.
+///
+/// # Panics
+/// When polled outside of a brigade event loop.
+///
+/// ```
+/// use std::time::Duration;
+/// brigade::run(async {
+///     brigade::sleep(Duration::from_millis(5)).await;
+/// });
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    let deadline = context::with(|core| core.map(|core| core.clock.now() + duration));
+    Sleep {
+        deadline,
+        duration,
+        timer: None,
+    }
+}
+
+/// Waits until `deadline` on the loop's clock.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep {
+        deadline: Some(deadline),
+        duration: Duration::ZERO,
+        timer: None,
+    }
+}
+
+/// The future returned by [`sleep`] and [`sleep_until`].
+///
+/// It is `Send`: it holds only its deadline and a key into the loop's timing
+/// wheel, so futures that sleep can be handed to another loop.
+#[derive(Debug)]
+#[must_use = "a Sleep does nothing unless awaited"]
+pub struct Sleep {
+    deadline: Option<Instant>,
+    duration: Duration,
+    timer: Option<(u64, TimerKey)>,
+}
+
+impl Sleep {
+    /// The deadline, once known (it is fixed at the first poll for a sleep
+    /// created outside of a loop).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Whether the deadline has passed.
+    pub fn is_elapsed(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Moves the deadline, keeping the sleep reusable (as for an interval).
+    pub fn reset(&mut self, deadline: Instant) {
+        self.deadline = Some(deadline);
+        context::with(|core| {
+            if let Some(core) = core {
+                self.cancel(core);
+            }
+        });
+    }
+
+    pub(crate) fn poll_at(&mut self, core: &Core, cx: &mut Context<'_>) -> Poll<()> {
+        let now = core.clock.now();
+        let deadline = *self.deadline.get_or_insert(now + self.duration);
+        if now >= deadline {
+            self.cancel(core);
+            return Poll::Ready(());
+        }
+        let mut timers = core.timers.borrow_mut();
+        match self.timer {
+            Some((loop_id, key))
+                if loop_id == core.shared.id && timers.update_waker(key, cx.waker()) => {}
+            _ => {
+                let key = timers.insert(core.clock.deadline_tick(deadline), cx.waker().clone());
+                self.timer = Some((core.shared.id, key));
+            }
+        }
+        Poll::Pending
+    }
+
+    fn cancel(&mut self, core: &Core) {
+        if let Some((loop_id, key)) = self.timer.take() {
+            if loop_id == core.shared.id {
+                let waker = core.timers.borrow_mut().cancel(key);
+                drop(waker);
+            }
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let core = crate::event_loop::scheduler::current("brigade::time::sleep");
+        this.poll_at(&core, cx)
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if self.timer.is_some() {
+            // Dropped away from its loop (another thread, or after the loop
+            // ended), the entry simply fires later and wakes nobody useful.
+            context::with(|core| {
+                if let Some(core) = core {
+                    self.cancel(core);
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! A hierarchical timing wheel: insert, cancel and expire timers in O(1).
+//!
+//! This is the structure of Varghese and Lauck, "Hashed and Hierarchical
+//! Timing Wheels" (SOSP 1987), in the form Linux and tokio use: six levels of
+//! 64 slots; a slot of level `l` spans `64^l` ticks of one millisecond, so
+//! the wheel covers a block of 64^6 ms (about 2.2 years). Deadlines beyond
+//! the current block wait in an overflow list (linear to cancel, but only
+//! timers years away land there) until time enters their block. A timer goes into the level of
+//! the highest 6-bit digit in which its deadline differs from the wheel's
+//! current tick; as time reaches a slot of a higher level, the slot's timers
+//! cascade into lower levels, and those of level 0 fire.
+//!
+//! Each level keeps a 64-bit occupancy mask, so finding the next deadline is
+//! a rotate and a count of trailing zeros per level. Entries live in a slab
+//! and form doubly linked lists by index: cancelling unlinks in O(1), and
+//! timers that fire in the same tick fire in the order they were set.
+
+use std::task::Waker;
+
+use crate::slab::Slab;
+
+const LEVELS: usize = 6;
+const SLOT_BITS: u32 = 6;
+const SLOTS: usize = 1 << SLOT_BITS;
+/// Ticks covered by the wheel: one block of the top level.
+const BLOCK_BITS: u32 = SLOT_BITS * LEVELS as u32;
+#[cfg(test)]
+const MAX_SPAN: u64 = 1 << BLOCK_BITS;
+const NIL: usize = usize::MAX;
+/// The `level` of an entry waiting in the overflow list.
+const OVERFLOW: usize = usize::MAX;
+
+/// Names one timer; stale once it fired or was cancelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TimerKey {
+    index: usize,
+    generation: u64,
+}
+
+struct Entry {
+    tick: u64,
+    waker: Waker,
+    generation: u64,
+    level: usize,
+    slot: usize,
+    prev: usize,
+    next: usize,
+}
+
+#[derive(Clone, Copy)]
+struct Level {
+    occupied: u64,
+    head: [usize; SLOTS],
+    tail: [usize; SLOTS],
+}
+
+pub(crate) struct Wheel {
+    /// The tick up to which time has been processed.
+    elapsed: u64,
+    entries: Slab<Entry>,
+    levels: [Level; LEVELS],
+    /// Entries whose deadline lies beyond the current block.
+    overflow: Vec<usize>,
+    next_generation: u64,
+}
+
+impl Wheel {
+    pub(crate) fn new() -> Wheel {
+        let level = Level {
+            occupied: 0,
+            head: [NIL; SLOTS],
+            tail: [NIL; SLOTS],
+        };
+        Wheel {
+            elapsed: 0,
+            entries: Slab::new(),
+            levels: [level; LEVELS],
+            overflow: Vec::new(),
+            next_generation: 0,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Adds a timer that wakes `waker` at `tick`.
+    pub(crate) fn insert(&mut self, tick: u64, waker: Waker) -> TimerKey {
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        let entry = Entry {
+            tick,
+            waker,
+            generation,
+            level: 0,
+            slot: 0,
+            prev: NIL,
+            next: NIL,
+        };
+        let index = self.entries.insert(entry);
+        self.link(index);
+        TimerKey { index, generation }
+    }
+
+    /// Replaces the waker of a pending timer. Returns false if the key is
+    /// stale (the timer fired or was cancelled).
+    pub(crate) fn update_waker(&mut self, key: TimerKey, waker: &Waker) -> bool {
+        match self.entries.get_mut(key.index) {
+            Some(entry) if entry.generation == key.generation => {
+                if !entry.waker.will_wake(waker) {
+                    entry.waker = waker.clone();
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Removes a pending timer; a stale key is ignored.
+    pub(crate) fn cancel(&mut self, key: TimerKey) -> Option<Waker> {
+        match self.entries.get(key.index) {
+            Some(entry) if entry.generation == key.generation => {
+                self.unlink(key.index);
+                self.entries.remove(key.index).map(|e| e.waker)
+            }
+            _ => None,
+        }
+    }
+
+    /// The tick at which the wheel next needs attention, if any timer is set.
+    /// For a higher-level slot this is when the slot cascades, which is never
+    /// later than its earliest deadline.
+    pub(crate) fn next_tick(&self) -> Option<u64> {
+        let in_wheel = (0..LEVELS).find_map(|level| self.next_in_level(level));
+        match (in_wheel.map(|(_, _, tick)| tick), self.overflow_start()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// When time enters the block of the earliest overflowed deadline.
+    fn overflow_start(&self) -> Option<u64> {
+        let earliest = self
+            .overflow
+            .iter()
+            .filter_map(|&i| self.entries.get(i))
+            .map(|e| e.tick)
+            .min()?;
+        Some(earliest >> BLOCK_BITS << BLOCK_BITS)
+    }
+
+    /// Processes time up to `now`: returns the wakers of the timers due, in
+    /// deadline order (and insertion order within a tick).
+    pub(crate) fn advance(&mut self, now: u64) -> Vec<Waker> {
+        let mut fired = Vec::new();
+        loop {
+            let Some((level, slot, tick)) = (0..LEVELS).find_map(|l| self.next_in_level(l)) else {
+                match self.overflow_start() {
+                    Some(start) if start <= now => {
+                        self.elapsed = self.elapsed.max(start);
+                        for index in std::mem::take(&mut self.overflow) {
+                            self.link(index);
+                        }
+                        continue;
+                    }
+                    _ => break,
+                }
+            };
+            if tick > now {
+                break;
+            }
+            self.elapsed = self.elapsed.max(tick);
+            let mut index = self.take_slot(level, slot);
+            while index != NIL {
+                let next = self.entries.get(index).map_or(NIL, |e| e.next);
+                let due = self
+                    .entries
+                    .get(index)
+                    .is_some_and(|e| e.tick <= self.elapsed);
+                if due {
+                    if let Some(entry) = self.entries.remove(index) {
+                        fired.push(entry.waker);
+                    }
+                } else {
+                    self.link(index);
+                }
+                index = next;
+            }
+        }
+        self.elapsed = self.elapsed.max(now);
+        fired
+    }
+
+    /// Removes every timer, returning their wakers.
+    pub(crate) fn clear(&mut self) -> Vec<Waker> {
+        self.overflow.clear();
+        for level in &mut self.levels {
+            level.occupied = 0;
+            level.head = [NIL; SLOTS];
+            level.tail = [NIL; SLOTS];
+        }
+        self.entries.drain().into_iter().map(|e| e.waker).collect()
+    }
+
+    /// The first occupied slot of `level` at or after the current tick, and
+    /// the tick at which that slot begins.
+    fn next_in_level(&self, level: usize) -> Option<(usize, usize, u64)> {
+        let occupied = self.levels[level].occupied;
+        if occupied == 0 {
+            return None;
+        }
+        let slot_span = 1u64 << (SLOT_BITS as usize * level);
+        let level_span = slot_span << SLOT_BITS;
+        let now_slot = (self.elapsed / slot_span) % SLOTS as u64;
+        let distance = occupied.rotate_right(now_slot as u32).trailing_zeros() as u64;
+        let slot = (now_slot + distance) % SLOTS as u64;
+        let level_start = self.elapsed & !(level_span - 1);
+        let mut tick = level_start + slot * slot_span;
+        if slot < now_slot {
+            tick += level_span;
+        }
+        Some((level, slot as usize, tick))
+    }
+
+    /// Puts entry `index` into the slot its deadline belongs to now.
+    fn link(&mut self, index: usize) {
+        let elapsed = self.elapsed;
+        let entry = self.entries.get_mut(index).expect("linking a live entry");
+        // Past deadlines go to the current slot.
+        let placed = entry.tick.max(elapsed);
+        if placed >> BLOCK_BITS != elapsed >> BLOCK_BITS {
+            entry.level = OVERFLOW;
+            self.overflow.push(index);
+            return;
+        }
+        let masked = (elapsed ^ placed) | (SLOTS as u64 - 1);
+        let level = ((63 - masked.leading_zeros()) / SLOT_BITS) as usize;
+        let slot = ((placed >> (SLOT_BITS as usize * level)) % SLOTS as u64) as usize;
+        let tail = self.levels[level].tail[slot];
+        entry.level = level;
+        entry.slot = slot;
+        entry.prev = tail;
+        entry.next = NIL;
+        if tail == NIL {
+            self.levels[level].head[slot] = index;
+        } else if let Some(t) = self.entries.get_mut(tail) {
+            t.next = index;
+        }
+        self.levels[level].tail[slot] = index;
+        self.levels[level].occupied |= 1 << slot;
+    }
+
+    fn unlink(&mut self, index: usize) {
+        let Some(entry) = self.entries.get(index) else {
+            return;
+        };
+        let (level, slot, prev, next) = (entry.level, entry.slot, entry.prev, entry.next);
+        if level == OVERFLOW {
+            self.overflow.retain(|&i| i != index);
+            return;
+        }
+        match self.entries.get_mut(prev) {
+            Some(p) => p.next = next,
+            None => self.levels[level].head[slot] = next,
+        }
+        match self.entries.get_mut(next) {
+            Some(n) => n.prev = prev,
+            None => self.levels[level].tail[slot] = prev,
+        }
+        if self.levels[level].head[slot] == NIL {
+            self.levels[level].occupied &= !(1 << slot);
+        }
+    }
+
+    /// Detaches a whole slot's list and returns its head.
+    fn take_slot(&mut self, level: usize, slot: usize) -> usize {
+        let head = self.levels[level].head[slot];
+        self.levels[level].head[slot] = NIL;
+        self.levels[level].tail[slot] = NIL;
+        self.levels[level].occupied &= !(1 << slot);
+        head
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+    use std::task::Wake;
+
+    /// A waker that records its label when woken.
+    struct Label(u64, Arc<Mutex<Vec<u64>>>);
+    impl Wake for Label {
+        fn wake(self: Arc<Self>) {
+            self.1.lock().unwrap().push(self.0);
+        }
+    }
+
+    fn waker(label: u64, log: &Arc<Mutex<Vec<u64>>>) -> Waker {
+        Arc::new(Label(label, log.clone())).into()
+    }
+
+    #[test]
+    fn fires_in_deadline_order_across_levels() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let deadlines = [5_000u64, 1, 64, 63, 4_096, 262_144, 70, 70, 3_600_000, 0];
+        for (i, &d) in deadlines.iter().enumerate() {
+            wheel.insert(d, waker(i as u64, &log));
+        }
+        let mut order = Vec::new();
+        while let Some(tick) = wheel.next_tick() {
+            for w in wheel.advance(tick) {
+                w.wake();
+            }
+            let fired: Vec<u64> = log.lock().unwrap().drain(..).collect();
+            for label in fired {
+                assert!(deadlines[label as usize] <= tick, "fired early");
+                order.push(label);
+            }
+        }
+        let mut expected: Vec<u64> = (0..deadlines.len() as u64).collect();
+        expected.sort_by_key(|&i| (deadlines[i as usize], i));
+        assert_eq!(order, expected);
+        assert_eq!(wheel.len(), 0);
+    }
+
+    #[test]
+    fn nothing_fires_before_its_tick_and_cancel_unlinks() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let a = wheel.insert(100, waker(1, &log));
+        let _b = wheel.insert(100, waker(2, &log));
+        let c = wheel.insert(150, waker(3, &log));
+        assert!(wheel.advance(99).is_empty());
+        assert!(wheel.cancel(a).is_some());
+        assert!(wheel.cancel(a).is_none(), "a cancelled key is stale");
+        for w in wheel.advance(100) {
+            w.wake();
+        }
+        assert_eq!(*log.lock().unwrap(), vec![2]);
+        assert!(!wheel.update_waker(a, &waker(9, &log)));
+        assert!(wheel.update_waker(c, &waker(4, &log)));
+        for w in wheel.advance(1_000) {
+            w.wake();
+        }
+        assert_eq!(*log.lock().unwrap(), vec![2, 4]);
+    }
+
+    #[test]
+    fn far_deadlines_wait_at_the_top_level() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let far = MAX_SPAN * 3 + 17;
+        let _ = wheel.advance(5);
+        wheel.insert(far, waker(7, &log));
+        let cancelled = wheel.insert(far + 1, waker(8, &log));
+        wheel.insert(MAX_SPAN + 2, waker(6, &log));
+        assert!(wheel.cancel(cancelled).is_some());
+        let mut steps = 0;
+        while let Some(tick) = wheel.next_tick() {
+            assert!(tick <= far);
+            for w in wheel.advance(tick) {
+                w.wake();
+            }
+            steps += 1;
+            assert!(steps < 100, "too many cascades");
+        }
+        assert_eq!(*log.lock().unwrap(), vec![6, 7]);
+    }
+
+    #[test]
+    fn a_past_deadline_fires_at_the_next_advance() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let _ = wheel.advance(500);
+        wheel.insert(10, waker(1, &log));
+        assert_eq!(wheel.next_tick(), Some(500));
+        assert_eq!(wheel.advance(500).len(), 1);
+    }
+}
