@@ -1,0 +1,255 @@
+//! Timers on the virtual clock: sleep, timeout boundaries, interval,
+//! determinism.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use brigade::time::{Instant, MissedTicks, interval, sleep, sleep_until, timeout, timeout_at};
+use brigade::{Runtime, spawn};
+
+fn virtual_rt() -> Runtime {
+    Runtime::builder().virtual_clock(true).build().unwrap()
+}
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+#[brigade::test(virtual)]
+async fn twelve_virtual_hours_pass_at_once() {
+    let start = Instant::now();
+    sleep(secs(12 * 3600)).await;
+    assert_eq!(start.elapsed(), secs(12 * 3600));
+}
+
+#[brigade::test(virtual)]
+async fn sleepers_wake_in_deadline_order_at_their_exact_time() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let start = Instant::now();
+    let tasks: Vec<_> = [5u64, 1, 3, 2, 4, 1_000_000]
+        .into_iter()
+        .map(|s| {
+            let log = log.clone();
+            spawn(async move {
+                sleep(secs(s)).await;
+                log.borrow_mut().push((s, start.elapsed()));
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let log = log.borrow();
+    let order: Vec<u64> = log.iter().map(|(s, _)| *s).collect();
+    assert_eq!(order, [1, 2, 3, 4, 5, 1_000_000]);
+    for (s, elapsed) in log.iter() {
+        assert_eq!(*elapsed, secs(*s));
+    }
+}
+
+#[brigade::test(virtual)]
+async fn sub_millisecond_sleeps_never_wake_early() {
+    let start = Instant::now();
+    sleep(Duration::from_micros(1500)).await;
+    assert!(start.elapsed() >= Duration::from_micros(1500));
+    assert!(start.elapsed() <= Duration::from_millis(2));
+}
+
+#[brigade::test(virtual)]
+async fn a_zero_sleep_and_a_past_deadline_are_ready_at_once() {
+    let start = Instant::now();
+    sleep(Duration::ZERO).await;
+    sleep_until(start - secs(1)).await;
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+#[brigade::test(virtual)]
+async fn timeout_returns_the_value_when_the_future_is_ready_in_time() {
+    let value = timeout(secs(10), async {
+        sleep(secs(9)).await;
+        "made it"
+    })
+    .await;
+    assert_eq!(value, Ok("made it"));
+}
+
+#[brigade::test(virtual)]
+async fn at_the_boundary_the_future_wins() {
+    // Both the inner sleep and the deadline fall on the same instant.
+    let value = timeout(secs(10), sleep(secs(10))).await;
+    assert!(
+        value.is_ok(),
+        "a future ready exactly at the deadline returns its value"
+    );
+}
+
+#[brigade::test(virtual)]
+async fn timeout_elapses_exactly_at_the_deadline_and_cancels_the_future() {
+    struct Flag(Rc<RefCell<bool>>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            *self.0.borrow_mut() = true;
+        }
+    }
+    let dropped = Rc::new(RefCell::new(false));
+    let flag = Flag(dropped.clone());
+    let start = Instant::now();
+    let result = timeout(secs(10), async move {
+        let _flag = flag;
+        sleep(secs(11)).await;
+    })
+    .await;
+    let error = result.unwrap_err();
+    assert_eq!(start.elapsed(), secs(10));
+    assert_eq!(error.duration(), Some(secs(10)));
+    assert_eq!(error.to_string(), "timed out after 10s");
+    assert!(*dropped.borrow(), "the timed-out future was dropped");
+}
+
+#[brigade::test(virtual)]
+async fn timeout_at_uses_an_absolute_deadline() {
+    let deadline = Instant::now() + secs(3);
+    assert!(timeout_at(deadline, sleep(secs(4))).await.is_err());
+    assert_eq!(Instant::now(), deadline);
+}
+
+#[brigade::test(virtual)]
+async fn a_zero_timeout_still_returns_a_ready_value() {
+    assert_eq!(timeout(Duration::ZERO, async { 1 }).await, Ok(1));
+}
+
+#[brigade::test(virtual)]
+async fn interval_ticks_on_schedule() {
+    let start = Instant::now();
+    let mut ticker = interval(secs(5));
+    for k in 0..4u64 {
+        let at = ticker.tick().await;
+        assert_eq!(at - start, secs(5 * k));
+    }
+}
+
+/// Ticks seen when the task is busy for 12 s right after the first tick of
+/// a 5 s interval.
+async fn ticks_after_a_stall(behavior: MissedTicks) -> Vec<u64> {
+    let start = Instant::now();
+    let mut ticker = interval(secs(5));
+    ticker.set_missed_ticks(behavior);
+    ticker.tick().await;
+    sleep(secs(12)).await;
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        ticker.tick().await;
+        seen.push((Instant::now() - start).as_secs());
+    }
+    seen
+}
+
+#[test]
+fn missed_ticks_burst_delay_or_skip_as_documented() {
+    let burst = virtual_rt().block_on(ticks_after_a_stall(MissedTicks::Burst));
+    assert_eq!(
+        burst,
+        [12, 12, 15],
+        "burst: catch up at once, keep the schedule"
+    );
+    let delay = virtual_rt().block_on(ticks_after_a_stall(MissedTicks::Delay));
+    assert_eq!(
+        delay,
+        [12, 17, 22],
+        "delay: a new schedule from the late tick"
+    );
+    let skip = virtual_rt().block_on(ticks_after_a_stall(MissedTicks::Skip));
+    assert_eq!(
+        skip,
+        [12, 15, 20],
+        "skip: drop missed ticks, keep the schedule"
+    );
+}
+
+/// A program whose event order depends on the scheduler: many tasks,
+/// simultaneous and staggered sleeps, yields.
+fn event_log(seed: Option<u64>) -> Vec<String> {
+    let mut builder = Runtime::builder().virtual_clock(true);
+    if let Some(seed) = seed {
+        builder = builder.seed(seed);
+    }
+    let rt = builder.build().unwrap();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    rt.block_on({
+        let log = log.clone();
+        async move {
+            let start = Instant::now();
+            let tasks: Vec<_> = (0..20u64)
+                .map(|i| {
+                    let log = log.clone();
+                    spawn(async move {
+                        for round in 0..3 {
+                            sleep(Duration::from_millis(100 * (i % 3))).await;
+                            brigade::yield_now().await;
+                            let t = (Instant::now() - start).as_millis();
+                            log.borrow_mut().push(format!("{t}ms task{i} round{round}"));
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+        }
+    });
+    log.take()
+}
+
+#[test]
+fn the_same_program_gives_the_same_event_log_every_run() {
+    let first = event_log(None);
+    assert_eq!(first.len(), 60);
+    for _ in 0..3 {
+        assert_eq!(event_log(None), first);
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_order_and_seeds_reorder_simultaneous_events() {
+    let a = event_log(Some(7));
+    assert_eq!(event_log(Some(7)), a);
+    let others: Vec<_> = (1..=5).map(|s| event_log(Some(s * 1000))).collect();
+    assert!(
+        others.iter().any(|o| *o != a),
+        "some seed reorders simultaneous wake-ups"
+    );
+    // Whatever the seed, each event happens at the same virtual time.
+    let mut times_a: Vec<&str> = a.iter().map(|e| e.split(' ').next().unwrap()).collect();
+    let mut times_b: Vec<&str> = others[0]
+        .iter()
+        .map(|e| e.split(' ').next().unwrap())
+        .collect();
+    times_a.sort();
+    times_b.sort();
+    assert_eq!(times_a, times_b);
+}
+
+#[test]
+fn a_million_pending_timers_can_be_set_and_cancelled() {
+    virtual_rt().block_on(async {
+        let sleeps: Vec<_> = (0..1_000_000u64)
+            .map(|i| sleep(Duration::from_millis(i % 100_000 + 1)))
+            .collect();
+        let mut sleeps: Vec<_> = sleeps.into_iter().map(Box::pin).collect();
+        // Register them all by polling each once.
+        std::future::poll_fn(|cx| {
+            for s in &mut sleeps {
+                assert!(s.as_mut().poll(cx).is_pending());
+            }
+            std::task::Poll::Ready(())
+        })
+        .await;
+        drop(sleeps); // cancels a million entries
+        let start = Instant::now();
+        sleep(secs(1)).await;
+        assert_eq!(start.elapsed(), secs(1));
+    });
+}
+
+use std::future::Future;
