@@ -26,6 +26,7 @@
 //! - [`event_loop`]: the executor, tasks, structured concurrency and combinators;
 //! - [`time`]: timers on a hierarchical timing wheel, real or virtual clock;
 //! - [`sync`]: async mutex, semaphore, event, queue and channels;
+//! - [`trace`]: a record of what ran when, as a Perfetto timeline;
 //! - `sys`: the one place where brigade talks to the operating system.
 
 #![warn(missing_docs)]
@@ -42,6 +43,7 @@ mod slab;
 pub mod sync;
 pub(crate) mod sys;
 pub mod time;
+pub mod trace;
 
 pub use event_loop::{
     Handle, JoinError, JoinHandle, Runtime, TaskGroup, gather, race, run, spawn, spawn_named,

@@ -14,6 +14,7 @@ use super::scheduler::{self, Core, Shared, next_task_id};
 use super::task::TaskId;
 use crate::sync::oneshot;
 use crate::time::clock::Clock;
+use crate::trace::Trace;
 
 /// Runs `future` to completion on a new event loop and returns its output,
 /// as `asyncio.run(main())` does. Tasks still running when it returns are
@@ -81,6 +82,7 @@ pub struct Runtime {
 pub struct Builder {
     virtual_clock: bool,
     seed: Option<u64>,
+    trace: Option<Arc<Trace>>,
 }
 
 impl Builder {
@@ -100,9 +102,16 @@ impl Builder {
         self
     }
 
+    /// Records the loop's events (spawns, polls, timer waits) into `trace`;
+    /// see [`crate::trace`].
+    pub fn trace(mut self, trace: &Arc<Trace>) -> Builder {
+        self.trace = Some(trace.clone());
+        self
+    }
+
     /// Builds the runtime on the current thread.
     pub fn build(self) -> std::io::Result<Runtime> {
-        let core = Core::new(Clock::new(self.virtual_clock), self.seed);
+        let core = Core::new(Clock::new(self.virtual_clock), self.seed, self.trace);
         Ok(Runtime {
             core: Rc::new(core),
         })

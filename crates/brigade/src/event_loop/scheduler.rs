@@ -13,11 +13,13 @@
 //! from another thread costs a lock, a push and (if the loop sleeps) an
 //! unpark. The loop drains the remote queue once per turn.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::context;
 use super::join::JoinHandle;
@@ -27,6 +29,7 @@ use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::slab::Slab;
 use crate::time::clock::Clock;
 use crate::time::wheel::Wheel;
+use crate::trace::{Trace, Track};
 
 /// How many tasks run before the loop looks at the main future, the remote
 /// queue and the timers again, so that none of them starves.
@@ -143,10 +146,13 @@ pub(crate) struct Core {
     /// xorshift state for seeded runs; 0 when unseeded.
     rng: Cell<u64>,
     shutting_down: Cell<bool>,
+    /// The task being polled, if any.
+    current_task: Cell<Option<TaskId>>,
+    pub(crate) trace: Option<Arc<Trace>>,
 }
 
 impl Core {
-    pub(crate) fn new(clock: Clock, seed: Option<u64>) -> Core {
+    pub(crate) fn new(clock: Clock, seed: Option<u64>, trace: Option<Arc<Trace>>) -> Core {
         Core {
             shared: Arc::new(Shared::new()),
             queue: RefCell::new(VecDeque::with_capacity(1024)),
@@ -156,6 +162,31 @@ impl Core {
             // xorshift needs a non-zero state; mix the seed so 0 works too.
             rng: Cell::new(seed.map_or(0, |s| s ^ 0x9E37_79B9_7F4A_7C15 | 1)),
             shutting_down: Cell::new(false),
+            current_task: Cell::new(None),
+            trace,
+        }
+    }
+
+    /// The task being polled right now, if any.
+    pub(crate) fn current_task(&self) -> Option<TaskId> {
+        self.current_task.get()
+    }
+
+    /// The trace timestamp: the loop's own time on a virtual clock (so a
+    /// trace shows simulated time), the trace's real clock otherwise.
+    pub(crate) fn trace_now(&self, trace: &Trace) -> Duration {
+        if self.clock.is_virtual() {
+            self.clock.now() - self.clock.start()
+        } else {
+            trace.now()
+        }
+    }
+
+    fn task_label(task: &TaskRef) -> Cow<'static, str> {
+        let header = task.header();
+        match &header.name {
+            Some(name) => Cow::Owned(name.to_string()),
+            None => Cow::Owned(format!("task {}", header.id)),
         }
     }
 
@@ -170,6 +201,15 @@ impl Core {
         F: Future + 'static,
     {
         let [registry, handle, queued] = TaskRef::new(future, self.shared.clone(), id, name);
+        if let Some(trace) = &self.trace {
+            let label = format!("spawn {}", Self::task_label(&registry));
+            trace.instant(
+                Track::Loop(self.shared.id),
+                "task",
+                label,
+                self.trace_now(trace),
+            );
+        }
         {
             let mut tasks = self.tasks.borrow_mut();
             registry.header().slot.set(tasks.vacant_key());
@@ -203,20 +243,43 @@ impl Core {
         if prev & COMPLETE != 0 {
             return;
         }
+        let started = self.trace.as_ref().map(|t| (t.now(), self.trace_now(t)));
         let done = if prev & CANCELLED != 0 {
             // SAFETY: owner thread; not complete (checked above).
             unsafe { task.cancel() };
             true
         } else {
+            self.current_task.set(Some(task.header().id));
             // SAFETY: owner thread; not complete (checked above).
-            unsafe { task.poll() }
+            let done = unsafe { task.poll() };
+            self.current_task.set(None);
+            done
         };
+        if let (Some(trace), Some((real, at))) = (&self.trace, started) {
+            let name = Self::task_label(&task);
+            trace.span(
+                Track::Loop(self.shared.id),
+                "poll",
+                name,
+                at,
+                trace.now() - real,
+            );
+        }
         if done {
             self.finish(&task);
         }
     }
 
     fn finish(&self, task: &TaskRef) {
+        if let Some(trace) = &self.trace {
+            let label = format!("end {}", Self::task_label(task));
+            trace.instant(
+                Track::Loop(self.shared.id),
+                "task",
+                label,
+                self.trace_now(trace),
+            );
+        }
         // SAFETY: owner thread; the stage holds the result.
         unsafe { task.complete() };
         let slot = task.header().slot.get();

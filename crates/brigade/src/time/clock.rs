@@ -26,6 +26,11 @@ impl Clock {
         self.is_virtual
     }
 
+    /// When the clock started: time zero of a virtual clock.
+    pub(crate) fn start(&self) -> Instant {
+        Instant(self.epoch)
+    }
+
     pub(crate) fn now(&self) -> Instant {
         if self.is_virtual {
             Instant(self.epoch + self.offset.get())

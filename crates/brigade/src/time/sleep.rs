@@ -9,6 +9,7 @@ use super::Instant;
 use super::wheel::TimerKey;
 use crate::event_loop::context;
 use crate::event_loop::scheduler::Core;
+use crate::trace::Track;
 
 /// Waits until `duration` has passed on the loop's clock, letting other
 /// tasks run meanwhile (`asyncio.sleep`).
@@ -32,6 +33,7 @@ pub fn sleep(duration: Duration) -> Sleep {
         deadline,
         duration,
         timer: None,
+        traced_since: None,
     }
 }
 
@@ -41,6 +43,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
         deadline: Some(deadline),
         duration: Duration::ZERO,
         timer: None,
+        traced_since: None,
     }
 }
 
@@ -54,6 +57,8 @@ pub struct Sleep {
     deadline: Option<Instant>,
     duration: Duration,
     timer: Option<(u64, TimerKey)>,
+    /// When the wait began, kept only while the loop is traced.
+    traced_since: Option<Duration>,
 }
 
 impl Sleep {
@@ -83,6 +88,7 @@ impl Sleep {
         let deadline = *self.deadline.get_or_insert(now + self.duration);
         if now >= deadline {
             self.cancel(core);
+            self.trace_wait(core);
             return Poll::Ready(());
         }
         let mut timers = core.timers.borrow_mut();
@@ -92,9 +98,33 @@ impl Sleep {
             _ => {
                 let key = timers.insert(core.clock.deadline_tick(deadline), cx.waker().clone());
                 self.timer = Some((core.shared.id, key));
+                if let Some(trace) = &core.trace {
+                    self.traced_since.get_or_insert(core.trace_now(trace));
+                }
             }
         }
         Poll::Pending
+    }
+
+    /// Records the finished wait as a span on the task's track.
+    fn trace_wait(&mut self, core: &Core) {
+        let (Some(trace), Some(since)) = (&core.trace, self.traced_since.take()) else {
+            return;
+        };
+        let track = match core.current_task() {
+            Some(task) => Track::Task {
+                loop_id: core.shared.id,
+                task: task.0,
+            },
+            None => Track::Loop(core.shared.id),
+        };
+        trace.span(
+            track,
+            "timer",
+            "sleep",
+            since,
+            core.trace_now(trace) - since,
+        );
     }
 
     fn cancel(&mut self, core: &Core) {
