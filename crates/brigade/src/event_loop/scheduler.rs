@@ -23,7 +23,7 @@ use super::context;
 use super::join::JoinHandle;
 use super::task::{CANCELLED, COMPLETE, TaskId, TaskRef};
 use crate::loom::sync::Mutex;
-use crate::loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::slab::Slab;
 use crate::time::clock::Clock;
 use crate::time::wheel::Wheel;
@@ -32,8 +32,9 @@ use crate::time::wheel::Wheel;
 /// queue and the timers again, so that none of them starves.
 const BATCH: usize = 256;
 
-static NEXT_TASK_ID: AtomicU64 = AtomicU64::new(1);
-static NEXT_LOOP_ID: AtomicU64 = AtomicU64::new(1);
+// Plain counters, not modelled: loom's atomics cannot live in statics.
+static NEXT_TASK_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+static NEXT_LOOP_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 pub(crate) fn next_task_id() -> TaskId {
     TaskId(NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed))
