@@ -290,3 +290,72 @@ impl<T: ?Sized> fmt::Debug for Lock<'_, T> {
             .finish()
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Waker};
+
+    use super::Mutex;
+    use crate::loom::sync::Arc;
+    use crate::loom::thread;
+    use crate::sync::park::block_on;
+
+    #[test]
+    fn two_threads_take_turns() {
+        loom::model(|| {
+            let mutex = Arc::new(Mutex::new(0));
+            let other = {
+                let mutex = mutex.clone();
+                thread::spawn(move || *block_on(mutex.lock()) += 1)
+            };
+            *block_on(mutex.lock()) += 1;
+            other.join().unwrap();
+            assert_eq!(*mutex.try_lock().unwrap(), 2);
+        });
+    }
+
+    #[test]
+    fn a_waiter_dropped_during_the_hand_off_never_leaks_the_lock() {
+        loom::model(|| {
+            let mutex = Arc::new(Mutex::new(()));
+            let guard = mutex.try_lock().unwrap();
+            let waiter = {
+                let mutex = mutex.clone();
+                thread::spawn(move || {
+                    let mut lock = pin!(mutex.lock());
+                    let mut cx = Context::from_waker(Waker::noop());
+                    // Either it parks, or the lock was already free.
+                    let got = lock.as_mut().poll(&mut cx);
+                    drop(got);
+                    // Dropped while the unlock may be handing it the lock.
+                })
+            };
+            drop(guard);
+            waiter.join().unwrap();
+            assert!(mutex.try_lock().is_ok(), "the lock leaked");
+        });
+    }
+
+    #[test]
+    fn the_hand_off_wakes_the_waiter() {
+        loom::model(|| {
+            let mutex = Arc::new(Mutex::new(0));
+            let guard = mutex.try_lock().unwrap();
+            let waiter = {
+                let mutex = mutex.clone();
+                thread::spawn(move || {
+                    let mut n = block_on(mutex.lock());
+                    *n += 1;
+                })
+            };
+            drop(guard);
+            waiter.join().unwrap();
+            match mutex.try_lock() {
+                Ok(n) => assert_eq!(*n, 1),
+                Err(_) => panic!("the lock leaked"),
+            }
+        });
+    }
+}

@@ -204,3 +204,36 @@ impl fmt::Debug for Notified<'_> {
             .finish()
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    use super::Notify;
+    use crate::loom::sync::Arc;
+    use crate::loom::thread;
+
+    #[test]
+    fn notify_one_is_never_lost_to_a_dropped_waiter() {
+        loom::model(|| {
+            let notify = Arc::new(Notify::new());
+            let waiter = {
+                let notify = notify.clone();
+                thread::spawn(move || {
+                    let mut notified = pin!(notify.notified());
+                    let mut cx = Context::from_waker(Waker::noop());
+                    notified.as_mut().poll(&mut cx).is_ready()
+                    // Dropped here, possibly just after being picked.
+                })
+            };
+            notify.notify_one();
+            let consumed = waiter.join().unwrap();
+            let mut again = pin!(notify.notified());
+            let mut cx = Context::from_waker(Waker::noop());
+            let stored = again.as_mut().poll(&mut cx) == Poll::Ready(());
+            assert!(consumed ^ stored, "the notification was lost or doubled");
+        });
+    }
+}

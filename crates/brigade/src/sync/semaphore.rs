@@ -357,3 +357,50 @@ impl fmt::Debug for Acquire<'_> {
             .finish()
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    use super::Semaphore;
+    use crate::loom::sync::Arc;
+    use crate::loom::thread;
+    use crate::sync::park::block_on;
+
+    #[test]
+    fn released_permits_reach_a_blocked_acquirer() {
+        loom::model(|| {
+            let sem = Arc::new(Semaphore::new(1));
+            let other = {
+                let sem = sem.clone();
+                thread::spawn(move || drop(block_on(sem.acquire()).unwrap()))
+            };
+            drop(block_on(sem.acquire()).unwrap());
+            other.join().unwrap();
+            assert_eq!(sem.available_permits(), 1);
+        });
+    }
+
+    #[test]
+    fn permits_handed_to_a_dropped_waiter_come_back() {
+        loom::model(|| {
+            let sem = Arc::new(Semaphore::new(0));
+            let waiter = {
+                let sem = sem.clone();
+                thread::spawn(move || {
+                    let mut acquire = pin!(sem.acquire_many(2));
+                    let mut cx = Context::from_waker(Waker::noop());
+                    if let Poll::Ready(permit) = acquire.as_mut().poll(&mut cx) {
+                        drop(permit);
+                    }
+                })
+            };
+            sem.add_permits(1);
+            sem.add_permits(1);
+            waiter.join().unwrap();
+            assert_eq!(sem.available_permits(), 2, "permits were lost");
+        });
+    }
+}
