@@ -16,8 +16,8 @@
 //!   cancelled send can neither lose nor duplicate it.
 //!
 //! Capacity 0 is a rendezvous: a sender parks until the receiver takes its
-//! message straight from the waiter list (or, if the receiver is already
-//! waiting, drops it into the empty buffer and wakes it).
+//! message straight from the waiter list, or, if the receiver is already
+//! waiting, drops it into the empty buffer and wakes it.
 
 use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker};
@@ -169,13 +169,10 @@ impl<T> Chan<T> {
                 Poll::Ready(Ok(()))
             }
             Err(msg) => {
+                // No receiver to wake: a waiting receiver means an empty
+                // buffer, which always has room (see `has_space`). It will
+                // find this message when it next takes one.
                 *key = Some(state.senders.push_back(Some(msg), cx.waker()));
-                // A rendezvous receiver must learn that a message waits.
-                let waker = state.rx_waker.take();
-                drop(state);
-                if let Some(w) = waker {
-                    w.wake();
-                }
                 Poll::Pending
             }
         }
