@@ -38,6 +38,7 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use super::waiters::WaitList;
@@ -117,6 +118,15 @@ impl<T: ?Sized> Mutex<T> {
             mutex: self,
             key: None,
         }
+    }
+
+    /// Like [`lock`](Self::lock), for a mutex in an `Arc`: the guard owns a
+    /// clone of the `Arc`, so it can move into a spawned task.
+    pub async fn lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        let guard = self.lock().await;
+        // The owned guard takes over the lock that `guard` holds.
+        std::mem::forget(guard);
+        OwnedMutexGuard { mutex: self }
     }
 
     /// Takes the lock if it is free right now.
@@ -245,6 +255,51 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
         self.mutex.unlock();
+    }
+}
+
+/// A guard that owns an `Arc` of its [`Mutex`]; see
+/// [`Mutex::lock_owned`].
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedMutexGuard<T: ?Sized> {
+    mutex: Arc<Mutex<T>>,
+}
+
+// SAFETY: as for `MutexGuard`: shared access to the guard is `&T`.
+unsafe impl<T: ?Sized + Sync> Sync for OwnedMutexGuard<T> {}
+
+impl<T: ?Sized> OwnedMutexGuard<T> {
+    /// The mutex this guard locks.
+    pub fn mutex(guard: &Self) -> &Arc<Mutex<T>> {
+        &guard.mutex
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the lock (see `MutexGuard::deref`).
+        unsafe { &*self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard holds the lock, and `&mut self` is unique.
+        unsafe { &mut *self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
+    fn drop(&mut self) {
+        self.mutex.unlock();
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
     }
 }
 

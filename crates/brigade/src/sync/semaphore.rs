@@ -41,6 +41,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::waiters::{WaitList, WakeList};
@@ -142,6 +143,22 @@ impl Semaphore {
             wanted: n,
             key: None,
         }
+    }
+
+    /// Like [`acquire_many`](Self::acquire_many), for a semaphore in an
+    /// `Arc`: the permit owns a clone of the `Arc`, so it can move into a
+    /// spawned task.
+    pub async fn acquire_owned(
+        self: Arc<Self>,
+        n: usize,
+    ) -> Result<OwnedSemaphorePermit, AcquireError> {
+        let permit = self.acquire_many(n).await?;
+        // The owned permit takes over the permits.
+        permit.forget();
+        Ok(OwnedSemaphorePermit {
+            sem: self,
+            permits: n,
+        })
     }
 
     /// Takes one permit if one is free and nobody waits before us.
@@ -327,6 +344,42 @@ impl Drop for SemaphorePermit<'_> {
         if self.permits > 0 {
             self.sem.release(self.permits);
         }
+    }
+}
+
+/// Permits that own an `Arc` of their [`Semaphore`]; see
+/// [`Semaphore::acquire_owned`].
+#[must_use = "the permits are released as soon as this is dropped"]
+pub struct OwnedSemaphorePermit {
+    sem: Arc<Semaphore>,
+    permits: usize,
+}
+
+impl OwnedSemaphorePermit {
+    /// How many permits this holds.
+    pub fn num_permits(&self) -> usize {
+        self.permits
+    }
+
+    /// Keeps the permits out of the semaphore for good.
+    pub fn forget(mut self) {
+        self.permits = 0;
+    }
+}
+
+impl Drop for OwnedSemaphorePermit {
+    fn drop(&mut self) {
+        if self.permits > 0 {
+            self.sem.release(self.permits);
+        }
+    }
+}
+
+impl fmt::Debug for OwnedSemaphorePermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedSemaphorePermit")
+            .field("permits", &self.permits)
+            .finish()
     }
 }
 
