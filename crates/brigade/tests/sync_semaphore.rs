@@ -206,7 +206,7 @@ async fn owned_permits_bound_how_many_spawned_tasks_run_at_once() {
     let running = Rc::new(RefCell::new((0, 0))); // (now, peak)
     let mut tasks = Vec::new();
     for i in 0..6 {
-        let permit = sem.clone().acquire_owned(1).await.unwrap();
+        let permit = sem.clone().acquire_owned().await.unwrap();
         assert_eq!(permit.num_permits(), 1);
         let running = running.clone();
         tasks.push(brigade::spawn(async move {

@@ -145,10 +145,15 @@ impl Semaphore {
         }
     }
 
-    /// Like [`acquire_many`](Self::acquire_many), for a semaphore in an
-    /// `Arc`: the permit owns a clone of the `Arc`, so it can move into a
-    /// spawned task.
-    pub async fn acquire_owned(
+    /// Like [`acquire`](Self::acquire), for a semaphore in an `Arc`: the
+    /// permit owns a clone of the `Arc`, so it can move into a spawned task.
+    pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        self.acquire_many_owned(1).await
+    }
+
+    /// Like [`acquire_many`](Self::acquire_many), with an owned permit; see
+    /// [`acquire_owned`](Self::acquire_owned).
+    pub async fn acquire_many_owned(
         self: Arc<Self>,
         n: usize,
     ) -> Result<OwnedSemaphorePermit, AcquireError> {
