@@ -44,7 +44,11 @@ use std::task::{Context, Poll, Waker};
 use super::waiters::WaitList;
 use crate::loom::sync::Mutex as StateLock;
 
-/// An async mutex; see the [module docs](self).
+/// An async mutex (`asyncio.Lock`, holding its data).
+///
+/// Waiting tasks are served FIFO: unlocking hands the lock straight to the
+/// first waiter, so newcomers cannot barge in, and a waiter cancelled after
+/// the hand-off passes the lock on.
 pub struct Mutex<T: ?Sized> {
     state: StateLock<State>,
     data: UnsafeCell<T>,

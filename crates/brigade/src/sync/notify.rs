@@ -42,7 +42,13 @@ use super::waiters::{WaitList, WakeList};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::{Mutex, MutexGuard};
 
-/// Notifies tasks; see the [module docs](self).
+/// Wakes one task, or all, without data.
+///
+/// [`notify_one`](Self::notify_one) wakes the longest waiter or stores one
+/// permit for the next; [`notify_waiters`](Self::notify_waiters) wakes every
+/// current waiter and stores nothing. A [`Notified`] future catches
+/// broadcasts from its creation on, and passes a `notify_one` on if it is
+/// cancelled after receiving it.
 pub struct Notify {
     state: Mutex<State>,
     /// Bumped by every `notify_waiters`, under the lock.

@@ -47,7 +47,12 @@ use std::task::{Context, Poll};
 use super::waiters::{WaitList, WakeList};
 use crate::loom::sync::{Mutex, MutexGuard};
 
-/// An async counting semaphore; see the [module docs](self).
+/// An async counting semaphore (`asyncio.Semaphore`).
+///
+/// Waiters are served in strict FIFO order: while the head of the queue
+/// waits for more permits than are free, later requests wait behind it, so
+/// a large request is never starved. Permits handed to a waiter that is
+/// cancelled before it runs are given back.
 pub struct Semaphore {
     state: Mutex<State>,
 }
