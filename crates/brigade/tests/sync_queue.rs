@@ -308,3 +308,54 @@ async fn no_item_is_lost_or_duplicated_under_random_cancellation() {
     assert!(got.len() > 20);
     assert!(got.len() < 180, "no put timed out: the test lost its point");
 }
+
+#[test]
+fn producers_and_consumers_on_different_loops_share_a_queue() {
+    const PER_PRODUCER: u64 = 2_000;
+    let queue = Arc::new(Queue::bounded(4));
+    let producers = std::thread::spawn({
+        let queue = queue.clone();
+        move || {
+            brigade::run(async move {
+                let tasks: Vec<_> = (0..3u64)
+                    .map(|p| {
+                        let queue = queue.clone();
+                        brigade::spawn(async move {
+                            for i in 0..PER_PRODUCER {
+                                queue.put(p * PER_PRODUCER + i).await.unwrap();
+                            }
+                        })
+                    })
+                    .collect();
+                for t in tasks {
+                    t.await.unwrap();
+                }
+                queue.join().await;
+                queue.close();
+            })
+        }
+    });
+    let mut got = brigade::run(async move {
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let queue = queue.clone();
+                brigade::spawn(async move {
+                    let mut got = Vec::new();
+                    while let Ok(item) = queue.get().await {
+                        got.push(item);
+                        queue.task_done().unwrap();
+                    }
+                    got
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for c in consumers {
+            all.extend(c.await.unwrap());
+        }
+        all
+    });
+    producers.join().unwrap();
+    got.sort();
+    assert_eq!(got, (0..3 * PER_PRODUCER).collect::<Vec<_>>());
+}
