@@ -205,3 +205,19 @@ fn loops_on_several_threads_share_one_mutex() {
     }
     assert_eq!(*counter.try_lock().unwrap(), 4 * 8 * 250);
 }
+
+#[brigade::test(virtual)]
+async fn an_owned_guard_moves_into_a_task_and_unlocks_there() {
+    assert_send_sync::<brigade::sync::OwnedMutexGuard<u8>>();
+    let mutex = Arc::new(Mutex::new(1));
+    let guard = mutex.clone().lock_owned().await;
+    let task = brigade::spawn(async move {
+        let mut guard = guard;
+        sleep(Duration::from_millis(5)).await;
+        *guard += 1;
+    });
+    settle().await;
+    assert!(mutex.is_locked());
+    within(task).await.unwrap();
+    assert_eq!(*mutex.lock().await, 2);
+}

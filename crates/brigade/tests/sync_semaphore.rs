@@ -199,3 +199,30 @@ fn try_acquire_and_forget() {
     assert_eq!(sem.available_permits(), 1);
     assert_eq!(sem.try_acquire_many(0).unwrap().num_permits(), 0);
 }
+
+#[brigade::test(virtual)]
+async fn owned_permits_bound_how_many_spawned_tasks_run_at_once() {
+    let sem = Arc::new(Semaphore::new(2));
+    let running = Rc::new(RefCell::new((0, 0))); // (now, peak)
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let permit = sem.clone().acquire_owned().await.unwrap();
+        assert_eq!(permit.num_permits(), 1);
+        let running = running.clone();
+        tasks.push(brigade::spawn(async move {
+            let _permit = permit;
+            {
+                let mut r = running.borrow_mut();
+                r.0 += 1;
+                r.1 = r.1.max(r.0);
+            }
+            sleep(Duration::from_millis(1 + i % 3)).await;
+            running.borrow_mut().0 -= 1;
+        }));
+    }
+    for t in tasks {
+        within(t).await.unwrap();
+    }
+    assert_eq!(*running.borrow(), (0, 2));
+    assert_eq!(sem.available_permits(), 2);
+}

@@ -38,7 +38,9 @@ use std::task::{Context, Poll};
 use super::waiters::{WaitList, WakeList};
 use crate::loom::sync::{Mutex, MutexGuard};
 
-/// A reusable barrier for `n` tasks; see the [module docs](self).
+/// A reusable barrier for `n` tasks (`asyncio.Barrier`): the `n`-th task to
+/// [`wait`](Self::wait) releases the others and is the generation's leader.
+/// A task cancelled before the barrier trips gives its place back.
 pub struct Barrier {
     parties: usize,
     state: Mutex<State>,

@@ -45,7 +45,10 @@ use super::mutex::{Mutex, MutexGuard};
 use super::waiters::{WaitList, WakeList};
 use crate::loom::sync::Mutex as StateLock;
 
-/// A condition variable for tasks; see the [module docs](self).
+/// A condition variable for tasks (`asyncio.Condition`), used with a
+/// [`Mutex`]: [`wait`](Self::wait) releases the lock, waits for a
+/// notification and retakes the lock. A notification handed to a waiter
+/// that is cancelled goes on to the next one.
 pub struct Condition {
     /// `true` in a node once that waiter was notified.
     waiters: StateLock<WaitList<bool>>,

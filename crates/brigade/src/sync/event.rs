@@ -33,7 +33,8 @@ use std::task::{Context, Poll};
 use super::waiters::{WaitList, WakeList};
 use crate::loom::sync::{Mutex, MutexGuard};
 
-/// An async event flag; see the [module docs](self).
+/// An async event flag (`asyncio.Event`): [`set`](Self::set) releases every
+/// waiter, [`clear`](Self::clear) makes later waits block again.
 pub struct Event {
     state: Mutex<State>,
 }

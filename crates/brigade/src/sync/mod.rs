@@ -60,9 +60,11 @@ mod waiters;
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use condition::Condition;
 pub use event::{Event, EventWait};
-pub use mutex::{Lock, Mutex, MutexGuard, TryLockError};
+pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
 pub use queue::{
     Get, Join, Put, PutError, Queue, QueueClosed, TaskDoneError, TryGetError, TryPutError,
 };
-pub use semaphore::{Acquire, AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
+pub use semaphore::{
+    Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};

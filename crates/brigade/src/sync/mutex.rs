@@ -38,12 +38,17 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use super::waiters::WaitList;
 use crate::loom::sync::Mutex as StateLock;
 
-/// An async mutex; see the [module docs](self).
+/// An async mutex (`asyncio.Lock`, holding its data).
+///
+/// Waiting tasks are served FIFO: unlocking hands the lock straight to the
+/// first waiter, so newcomers cannot barge in, and a waiter cancelled after
+/// the hand-off passes the lock on.
 pub struct Mutex<T: ?Sized> {
     state: StateLock<State>,
     data: UnsafeCell<T>,
@@ -117,6 +122,15 @@ impl<T: ?Sized> Mutex<T> {
             mutex: self,
             key: None,
         }
+    }
+
+    /// Like [`lock`](Self::lock), for a mutex in an `Arc`: the guard owns a
+    /// clone of the `Arc`, so it can move into a spawned task.
+    pub async fn lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        let guard = self.lock().await;
+        // The owned guard takes over the lock that `guard` holds.
+        std::mem::forget(guard);
+        OwnedMutexGuard { mutex: self }
     }
 
     /// Takes the lock if it is free right now.
@@ -248,6 +262,51 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     }
 }
 
+/// A guard that owns an `Arc` of its [`Mutex`]; see
+/// [`Mutex::lock_owned`].
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedMutexGuard<T: ?Sized> {
+    mutex: Arc<Mutex<T>>,
+}
+
+// SAFETY: as for `MutexGuard`: shared access to the guard is `&T`.
+unsafe impl<T: ?Sized + Sync> Sync for OwnedMutexGuard<T> {}
+
+impl<T: ?Sized> OwnedMutexGuard<T> {
+    /// The mutex this guard locks.
+    pub fn mutex(guard: &Self) -> &Arc<Mutex<T>> {
+        &guard.mutex
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the lock (see `MutexGuard::deref`).
+        unsafe { &*self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard holds the lock, and `&mut self` is unique.
+        unsafe { &mut *self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
+    fn drop(&mut self) {
+        self.mutex.unlock();
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
 impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
@@ -288,5 +347,74 @@ impl<T: ?Sized> fmt::Debug for Lock<'_, T> {
         f.debug_struct("Lock")
             .field("waiting", &self.key.is_some())
             .finish()
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Waker};
+
+    use super::Mutex;
+    use crate::loom::sync::Arc;
+    use crate::loom::thread;
+    use crate::sync::park::block_on;
+
+    #[test]
+    fn two_threads_take_turns() {
+        loom::model(|| {
+            let mutex = Arc::new(Mutex::new(0));
+            let other = {
+                let mutex = mutex.clone();
+                thread::spawn(move || *block_on(mutex.lock()) += 1)
+            };
+            *block_on(mutex.lock()) += 1;
+            other.join().unwrap();
+            assert_eq!(*mutex.try_lock().unwrap(), 2);
+        });
+    }
+
+    #[test]
+    fn a_waiter_dropped_during_the_hand_off_never_leaks_the_lock() {
+        loom::model(|| {
+            let mutex = Arc::new(Mutex::new(()));
+            let guard = mutex.try_lock().unwrap();
+            let waiter = {
+                let mutex = mutex.clone();
+                thread::spawn(move || {
+                    let mut lock = pin!(mutex.lock());
+                    let mut cx = Context::from_waker(Waker::noop());
+                    // Either it parks, or the lock was already free.
+                    let got = lock.as_mut().poll(&mut cx);
+                    drop(got);
+                    // Dropped while the unlock may be handing it the lock.
+                })
+            };
+            drop(guard);
+            waiter.join().unwrap();
+            assert!(mutex.try_lock().is_ok(), "the lock leaked");
+        });
+    }
+
+    #[test]
+    fn the_hand_off_wakes_the_waiter() {
+        loom::model(|| {
+            let mutex = Arc::new(Mutex::new(0));
+            let guard = mutex.try_lock().unwrap();
+            let waiter = {
+                let mutex = mutex.clone();
+                thread::spawn(move || {
+                    let mut n = block_on(mutex.lock());
+                    *n += 1;
+                })
+            };
+            drop(guard);
+            waiter.join().unwrap();
+            match mutex.try_lock() {
+                Ok(n) => assert_eq!(*n, 1),
+                Err(_) => panic!("the lock leaked"),
+            }
+        });
     }
 }

@@ -42,7 +42,13 @@ use super::waiters::{WaitList, WakeList};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::{Mutex, MutexGuard};
 
-/// Notifies tasks; see the [module docs](self).
+/// Wakes one task, or all, without data.
+///
+/// [`notify_one`](Self::notify_one) wakes the longest waiter or stores one
+/// permit for the next; [`notify_waiters`](Self::notify_waiters) wakes every
+/// current waiter and stores nothing. A [`Notified`] future catches
+/// broadcasts from its creation on, and passes a `notify_one` on if it is
+/// cancelled after receiving it.
 pub struct Notify {
     state: Mutex<State>,
     /// Bumped by every `notify_waiters`, under the lock.
@@ -202,5 +208,38 @@ impl fmt::Debug for Notified<'_> {
         f.debug_struct("Notified")
             .field("waiting", &self.key.is_some())
             .finish()
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    use super::Notify;
+    use crate::loom::sync::Arc;
+    use crate::loom::thread;
+
+    #[test]
+    fn notify_one_is_never_lost_to_a_dropped_waiter() {
+        loom::model(|| {
+            let notify = Arc::new(Notify::new());
+            let waiter = {
+                let notify = notify.clone();
+                thread::spawn(move || {
+                    let mut notified = pin!(notify.notified());
+                    let mut cx = Context::from_waker(Waker::noop());
+                    notified.as_mut().poll(&mut cx).is_ready()
+                    // Dropped here, possibly just after being picked.
+                })
+            };
+            notify.notify_one();
+            let consumed = waiter.join().unwrap();
+            let mut again = pin!(notify.notified());
+            let mut cx = Context::from_waker(Waker::noop());
+            let stored = again.as_mut().poll(&mut cx) == Poll::Ready(());
+            assert!(consumed ^ stored, "the notification was lost or doubled");
+        });
     }
 }

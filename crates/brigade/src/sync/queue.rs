@@ -60,7 +60,13 @@ use std::task::{Context, Poll, Waker};
 use super::waiters::{WaitList, WakeList};
 use crate::loom::sync::{Mutex, MutexGuard};
 
-/// An async FIFO queue; see the [module docs](self).
+/// An async FIFO queue (`asyncio.Queue`), bounded or not, with
+/// [`task_done`](Self::task_done) / [`join`](Self::join) accounting and
+/// Python 3.13's shutdown as [`close`](Self::close).
+///
+/// Waiting putters and getters are served FIFO, and items move between
+/// them under one lock, so cancelling a `put` or a `get` never loses or
+/// duplicates an item.
 pub struct Queue<T> {
     state: Mutex<State<T>>,
 }

@@ -41,12 +41,18 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::waiters::{WaitList, WakeList};
 use crate::loom::sync::{Mutex, MutexGuard};
 
-/// An async counting semaphore; see the [module docs](self).
+/// An async counting semaphore (`asyncio.Semaphore`).
+///
+/// Waiters are served in strict FIFO order: while the head of the queue
+/// waits for more permits than are free, later requests wait behind it, so
+/// a large request is never starved. Permits handed to a waiter that is
+/// cancelled before it runs are given back.
 pub struct Semaphore {
     state: Mutex<State>,
 }
@@ -142,6 +148,27 @@ impl Semaphore {
             wanted: n,
             key: None,
         }
+    }
+
+    /// Like [`acquire`](Self::acquire), for a semaphore in an `Arc`: the
+    /// permit owns a clone of the `Arc`, so it can move into a spawned task.
+    pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        self.acquire_many_owned(1).await
+    }
+
+    /// Like [`acquire_many`](Self::acquire_many), with an owned permit; see
+    /// [`acquire_owned`](Self::acquire_owned).
+    pub async fn acquire_many_owned(
+        self: Arc<Self>,
+        n: usize,
+    ) -> Result<OwnedSemaphorePermit, AcquireError> {
+        let permit = self.acquire_many(n).await?;
+        // The owned permit takes over the permits.
+        permit.forget();
+        Ok(OwnedSemaphorePermit {
+            sem: self,
+            permits: n,
+        })
     }
 
     /// Takes one permit if one is free and nobody waits before us.
@@ -330,6 +357,42 @@ impl Drop for SemaphorePermit<'_> {
     }
 }
 
+/// Permits that own an `Arc` of their [`Semaphore`]; see
+/// [`Semaphore::acquire_owned`].
+#[must_use = "the permits are released as soon as this is dropped"]
+pub struct OwnedSemaphorePermit {
+    sem: Arc<Semaphore>,
+    permits: usize,
+}
+
+impl OwnedSemaphorePermit {
+    /// How many permits this holds.
+    pub fn num_permits(&self) -> usize {
+        self.permits
+    }
+
+    /// Keeps the permits out of the semaphore for good.
+    pub fn forget(mut self) {
+        self.permits = 0;
+    }
+}
+
+impl Drop for OwnedSemaphorePermit {
+    fn drop(&mut self) {
+        if self.permits > 0 {
+            self.sem.release(self.permits);
+        }
+    }
+}
+
+impl fmt::Debug for OwnedSemaphorePermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedSemaphorePermit")
+            .field("permits", &self.permits)
+            .finish()
+    }
+}
+
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state();
@@ -355,5 +418,52 @@ impl fmt::Debug for Acquire<'_> {
             .field("wanted", &self.wanted)
             .field("waiting", &self.key.is_some())
             .finish()
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    use super::Semaphore;
+    use crate::loom::sync::Arc;
+    use crate::loom::thread;
+    use crate::sync::park::block_on;
+
+    #[test]
+    fn released_permits_reach_a_blocked_acquirer() {
+        loom::model(|| {
+            let sem = Arc::new(Semaphore::new(1));
+            let other = {
+                let sem = sem.clone();
+                thread::spawn(move || drop(block_on(sem.acquire()).unwrap()))
+            };
+            drop(block_on(sem.acquire()).unwrap());
+            other.join().unwrap();
+            assert_eq!(sem.available_permits(), 1);
+        });
+    }
+
+    #[test]
+    fn permits_handed_to_a_dropped_waiter_come_back() {
+        loom::model(|| {
+            let sem = Arc::new(Semaphore::new(0));
+            let waiter = {
+                let sem = sem.clone();
+                thread::spawn(move || {
+                    let mut acquire = pin!(sem.acquire_many(2));
+                    let mut cx = Context::from_waker(Waker::noop());
+                    if let Poll::Ready(permit) = acquire.as_mut().poll(&mut cx) {
+                        drop(permit);
+                    }
+                })
+            };
+            sem.add_permits(1);
+            sem.add_permits(1);
+            waiter.join().unwrap();
+            assert_eq!(sem.available_permits(), 2, "permits were lost");
+        });
     }
 }

@@ -16,8 +16,8 @@
 //!   cancelled send can neither lose nor duplicate it.
 //!
 //! Capacity 0 is a rendezvous: a sender parks until the receiver takes its
-//! message straight from the waiter list (or, if the receiver is already
-//! waiting, drops it into the empty buffer and wakes it).
+//! message straight from the waiter list, or, if the receiver is already
+//! waiting, drops it into the empty buffer and wakes it.
 
 use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker};
@@ -169,13 +169,10 @@ impl<T> Chan<T> {
                 Poll::Ready(Ok(()))
             }
             Err(msg) => {
+                // No receiver to wake: a waiting receiver means an empty
+                // buffer, which always has room (see `has_space`). It will
+                // find this message when it next takes one.
                 *key = Some(state.senders.push_back(Some(msg), cx.waker()));
-                // A rendezvous receiver must learn that a message waits.
-                let waker = state.rx_waker.take();
-                drop(state);
-                if let Some(w) = waker {
-                    w.wake();
-                }
                 Poll::Pending
             }
         }
@@ -190,31 +187,36 @@ impl<T> Chan<T> {
 
     // ---- the receiver ----
 
-    /// Takes the next message, moving parked messages into freed slots.
-    fn take(state: &mut State<T>, wake: &mut WakeList) -> Option<T> {
-        let message = state.buffer.pop_front().or_else(|| {
-            let key = state.senders.pop_front()?;
-            wake.push(state.senders.take_waker(key));
-            state.senders.value_mut(key).take()
-        })?;
-        while state.buffer.len() < state.capacity.unwrap_or(usize::MAX) {
-            let Some(key) = state.senders.pop_front() else {
-                break;
-            };
-            if let Some(next) = state.senders.value_mut(key).take() {
-                state.buffer.push_back(next);
+    /// Takes the next message and, if a sender is parked, moves its message
+    /// into the freed slot (or, for a rendezvous, takes it directly). One
+    /// message frees one slot, so at most one sender needs waking.
+    fn take(state: &mut State<T>) -> Option<(T, Option<Waker>)> {
+        if let Some(message) = state.buffer.pop_front() {
+            let mut waker = None;
+            // (A rendezvous buffer holds a message only for a receiver that
+            // was waiting; parked senders stay parked until taken directly.)
+            let room = state.buffer.len() < state.capacity.unwrap_or(usize::MAX);
+            if let Some(key) = state.senders.front().filter(|_| room) {
+                state.senders.unlink(key);
+                if let Some(next) = state.senders.value_mut(key).take() {
+                    state.buffer.push_back(next);
+                }
+                waker = state.senders.take_waker(key);
             }
-            wake.push(state.senders.take_waker(key));
+            return Some((message, waker));
         }
-        Some(message)
+        let key = state.senders.pop_front()?;
+        let message = state.senders.value_mut(key).take()?;
+        Some((message, state.senders.take_waker(key)))
     }
 
     pub(super) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut wake = WakeList::new();
         let mut state = self.state();
-        if let Some(message) = Self::take(&mut state, &mut wake) {
+        if let Some((message, waker)) = Self::take(&mut state) {
             drop(state);
-            wake.wake_all();
+            if let Some(w) = waker {
+                w.wake();
+            }
             return Poll::Ready(Some(message));
         }
         if state.tx_closed || state.rx_closed {
@@ -228,17 +230,18 @@ impl<T> Chan<T> {
     }
 
     pub(super) fn try_recv(&self) -> Result<T, TryRecvError> {
-        let mut wake = WakeList::new();
-        let result = {
+        let (message, waker) = {
             let mut state = self.state();
-            match Self::take(&mut state, &mut wake) {
-                Some(message) => Ok(message),
-                None if state.tx_closed || state.rx_closed => Err(TryRecvError::Closed),
-                None => Err(TryRecvError::Empty),
+            match Self::take(&mut state) {
+                Some(taken) => taken,
+                None if state.tx_closed || state.rx_closed => return Err(TryRecvError::Closed),
+                None => return Err(TryRecvError::Empty),
             }
         };
-        wake.wake_all();
-        result
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(message)
     }
 
     /// Refuses further sends; parked senders get their message back.

@@ -277,3 +277,59 @@ impl<T> fmt::Debug for Recv<'_, T> {
         f.debug_struct("Recv").finish_non_exhaustive()
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::thread;
+
+    #[test]
+    fn a_blocked_sender_and_receiver_wake_each_other() {
+        loom::model(|| {
+            let (tx, mut rx) = channel(1);
+            let sender = thread::spawn(move || {
+                tx.send_blocking(1).unwrap();
+                tx.send_blocking(2).unwrap();
+            });
+            assert_eq!(rx.recv_blocking(), Some(1));
+            assert_eq!(rx.recv_blocking(), Some(2));
+            assert_eq!(rx.recv_blocking(), None);
+            sender.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn the_last_sender_leaving_wakes_the_receiver() {
+        loom::model(|| {
+            let (tx, mut rx) = unbounded::<u8>();
+            let tx2 = tx.clone();
+            let a = thread::spawn(move || drop(tx));
+            let b = thread::spawn(move || tx2.try_send(1).unwrap());
+            assert_eq!(rx.recv_blocking(), Some(1));
+            assert_eq!(rx.recv_blocking(), None);
+            a.join().unwrap();
+            b.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn a_rendezvous_send_completes_once_taken() {
+        loom::model(|| {
+            let (tx, mut rx) = channel(0);
+            let sender = thread::spawn(move || tx.send_blocking(7).unwrap());
+            assert_eq!(rx.recv_blocking(), Some(7));
+            sender.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn dropping_the_receiver_releases_a_blocked_sender() {
+        loom::model(|| {
+            let (tx, rx) = channel(1);
+            tx.try_send(1).unwrap();
+            let sender = thread::spawn(move || tx.send_blocking(2));
+            drop(rx);
+            assert_eq!(sender.join().unwrap(), Err(SendError(2)));
+        });
+    }
+}
