@@ -2,7 +2,9 @@
 //! time scale, so the synchronous twelve hours and the asynchronous one hour
 //! can be compared at a glance. In each panel the first row is Judit (her
 //! moves coloured by board) and each further row a board (Judit's moves in
-//! the board's colour, the opponent's thinking in grey).
+//! the board's colour, the opponent's thinking in grey). A run much shorter
+//! than the longest is drawn once more on a scale of its own, where Judit
+//! can be seen moving from board to board.
 
 use std::fmt::Write;
 use std::time::Duration;
@@ -12,7 +14,7 @@ use crate::exhibition::{Move, Outcome, Params, Who};
 
 const WIDTH: f64 = 1200.0;
 const LEFT: f64 = 110.0;
-const RIGHT: f64 = 20.0;
+const RIGHT: f64 = 40.0;
 const ROW: f64 = 14.0;
 /// Boards drawn per panel; the rest are summarised in a note.
 const MAX_ROWS: u64 = 40;
@@ -20,16 +22,26 @@ const MAX_ROWS: u64 = 40;
 const MAX_MASTER_RECTS: usize = 5_000;
 
 pub fn render(params: &Params, outcomes: &[Outcome]) -> String {
-    let span = outcomes
+    let longest = outcomes
         .iter()
         .map(|o| o.simulated)
         .max()
         .unwrap_or(Duration::from_secs(1));
-    let span = span.as_secs_f64().max(1.0);
+    let span = longest.as_secs_f64().max(1.0);
+    let zoomed: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.simulated.as_secs_f64() * 2.0 < span)
+        .collect();
     let rows = params.boards.min(MAX_ROWS);
     let panel_height = (rows as f64 + 1.0) * ROW + 50.0;
-    let height = 60.0 + panel_height * outcomes.len() as f64 + 30.0;
-    let x = |t: Duration| LEFT + t.as_secs_f64() / span * (WIDTH - LEFT - RIGHT);
+    let axis_height = 40.0;
+    let height = 60.0
+        + panel_height * outcomes.len() as f64
+        + axis_height
+        + (panel_height + axis_height) * zoomed.len() as f64;
+    let scale =
+        |span: f64| move |t: Duration| LEFT + t.as_secs_f64() / span * (WIDTH - LEFT - RIGHT);
+    let x = scale(span);
     let mut svg = String::new();
     let _ = writeln!(
         svg,
@@ -48,9 +60,26 @@ pub fn render(params: &Params, outcomes: &[Outcome]) -> String {
     );
     for (i, outcome) in outcomes.iter().enumerate() {
         let top = 50.0 + panel_height * i as f64;
-        panel(&mut svg, params, outcome, top, rows, &x);
+        panel(&mut svg, params, outcome, top, rows, &x, "");
     }
-    axis(&mut svg, span, height - 25.0, &x);
+    let mut top = 50.0 + panel_height * outcomes.len() as f64;
+    axis(&mut svg, span, top + 5.0, &x);
+    for outcome in zoomed {
+        top += axis_height;
+        let own = outcome.simulated.as_secs_f64().max(1.0);
+        let x = scale(own);
+        panel(
+            &mut svg,
+            params,
+            outcome,
+            top,
+            rows,
+            &x,
+            " (zoomed to its own time scale)",
+        );
+        top += panel_height;
+        axis(&mut svg, own, top + 5.0, &x);
+    }
     svg.push_str("</svg>\n");
     svg
 }
@@ -67,10 +96,11 @@ fn panel(
     top: f64,
     rows: u64,
     x: &dyn Fn(Duration) -> f64,
+    note: &str,
 ) {
     let _ = writeln!(
         svg,
-        "<text x=\"4\" y=\"{}\" font-weight=\"bold\">{} — finished at {}</text>",
+        "<text x=\"4\" y=\"{}\" font-weight=\"bold\">{} — finished at {}{note}</text>",
         top + 10.0,
         outcome.model.name(),
         format_hms(outcome.simulated)
