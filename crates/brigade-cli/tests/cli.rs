@@ -154,10 +154,12 @@ fn the_timeline_is_an_svg_with_a_row_per_board() {
     assert!(svg.contains("sync — finished at 12:00:00"));
     assert!(svg.contains("async — finished at 1:00:55"));
     assert!(svg.contains(">board 24<"));
-    // 24 boards × 30 move pairs × 2 moves, plus Judit's row, per model.
+    assert!(svg.contains("async — finished at 1:00:55 (zoomed to its own time scale)"));
+    // 24 boards × 30 move pairs × 2 moves, plus Judit's row, per panel: two
+    // models and the zoomed async panel (and the background).
     assert_eq!(
         svg.matches("<rect ").count(),
-        1 + 2 * (24 * 30 * 2 + 24 * 30)
+        1 + 3 * (24 * 30 * 2 + 24 * 30)
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
