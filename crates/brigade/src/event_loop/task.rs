@@ -118,7 +118,7 @@ impl TaskRef {
     ) -> [TaskRef; 3] {
         let cell = Box::new(TaskCell {
             header: Header {
-                state: AtomicUsize::new(3 * REF_ONE | SCHEDULED),
+                state: AtomicUsize::new((3 * REF_ONE) | SCHEDULED),
                 vtable: vtable::<F>(),
                 shared,
                 id,
