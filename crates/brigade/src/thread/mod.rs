@@ -51,9 +51,13 @@
 //! [`Timer`], and the locks [`Lock`] and [`RLock`], which can detect
 //! deadlocks (see [`detect_deadlocks`]).
 
+mod batch;
 mod error;
 mod event;
 mod handle;
+mod job;
+mod map;
+mod pool;
 mod registry;
 mod semaphore;
 mod target;
@@ -62,6 +66,9 @@ mod timer;
 pub use error::ThreadError;
 pub use event::Event;
 pub use handle::{Builder, JoinAsync, Thread, ThreadJoin, spawn};
+pub use job::{AsCompleted, Job, JobError, ResultTimeoutError, as_completed};
+pub use map::{MapError, MapUnordered};
+pub use pool::{PoolBuilder, PoolError, SubmitError, ThreadPool};
 pub use registry::{
     ThreadRef, active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
     wait_for_non_daemon, wait_for_non_daemon_timeout,
