@@ -24,12 +24,12 @@
 //!
 //! # How a thread reports back
 //! The new thread catches its target's panic, marks itself finished in the
-//! registry, then sends the outcome through a [`oneshot`] channel. Waiting
-//! on that channel is what lets one handle be joined in three ways: blocking
-//! ([`join`](Thread::join)), with a time limit
-//! ([`join_timeout`](Thread::join_timeout)), or by awaiting it on an event
-//! loop ([`join_async`](Thread::join_async), or `.await` on the thread),
-//! which suspends only the awaiting task.
+//! registry, then stores the outcome in a completion cell (`completion.rs`,
+//! a trimmed [`oneshot`](crate::sync::oneshot)). The cell is what lets one
+//! handle be joined in three ways: blocking ([`join`](Thread::join)), with
+//! a time limit ([`join_timeout`](Thread::join_timeout)), or by awaiting it
+//! on an event loop ([`join_async`](Thread::join_async), or `.await` on
+//! the thread), which suspends only the awaiting task.
 //!
 //! The OS thread is named after the brigade thread; the kernel keeps 15
 //! bytes of it, cut on a character boundary.
@@ -38,18 +38,25 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use super::completion::Completion;
 use super::error::ThreadError;
 use super::registry::{self, Kind, ThreadRef};
 use super::target::{Target, target_name};
 use crate::event_loop::Panic;
-use crate::sync::oneshot::{self, RecvTimeoutError};
 use crate::sys;
 
 type Outcome<R> = Result<R, Panic>;
+
+/// A started thread's outcome cell and OS handle.
+type Running<R> = (
+    Arc<Completion<Outcome<R>>>,
+    Option<std::thread::JoinHandle<()>>,
+);
 
 /// A thread of execution, like Python's `threading.Thread`; `R` is what its
 /// target returns. See the [module docs](self).
@@ -62,7 +69,7 @@ pub struct Thread<R> {
 enum State<R> {
     New(Box<dyn FnOnce() -> R + Send>),
     Running {
-        outcome: oneshot::Receiver<Outcome<R>>,
+        outcome: Arc<Completion<Outcome<R>>>,
         os: Option<std::thread::JoinHandle<()>>,
     },
     Joined,
@@ -251,7 +258,7 @@ impl<R> Thread<R> {
                 });
             }
         };
-        let (tx, rx) = oneshot::channel();
+        let cell = Completion::new();
         let me = self.me.clone();
         let name = self.me.name();
         // std refuses names with a NUL; it is also where the kernel stops.
@@ -261,17 +268,18 @@ impl<R> Thread<R> {
             os = os.stack_size(bytes);
         }
         self.me.mark_started();
+        let done = cell.clone();
         let spawned = os.spawn(move || {
             me.enter();
             fix_kernel_name(me.name());
             let outcome = catch_unwind(AssertUnwindSafe(target)).map_err(Panic::new);
             me.finish();
-            let _ = tx.send(outcome);
+            done.complete(outcome);
         });
         match spawned {
             Ok(os) => {
                 self.state = State::Running {
-                    outcome: rx,
+                    outcome: cell,
                     os: Some(os),
                 };
                 Ok(())
@@ -294,8 +302,16 @@ impl<R> Thread<R> {
     /// [`join_async`](Self::join_async) instead.
     pub fn join(&mut self) -> Result<R, ThreadError> {
         let (outcome, os) = self.take_running()?;
-        let result = outcome.recv_blocking();
-        self.finish_join(result.ok(), os)
+        // Waiting for the OS thread's end first means one sleep, not two:
+        // by then the outcome is in the cell.
+        if let Some(os) = os {
+            let _ = os.join();
+        }
+        let outcome = match outcome.try_take() {
+            Ok(outcome) => outcome,
+            Err(()) => outcome.take_timeout(Duration::MAX).unwrap_or(None),
+        };
+        self.finish_join(outcome, None)
     }
 
     /// Like [`join`](Self::join), waiting at most `timeout`. On
@@ -304,10 +320,9 @@ impl<R> Thread<R> {
     /// caller to check `is_alive()`; here the error says it).
     pub fn join_timeout(&mut self, timeout: Duration) -> Result<R, ThreadError> {
         let (outcome, os) = self.take_running()?;
-        match outcome.recv_timeout(timeout) {
-            Ok(outcome) => self.finish_join(Some(outcome), os),
-            Err(RecvTimeoutError::Closed) => self.finish_join(None, os),
-            Err(RecvTimeoutError::Timeout(outcome)) => {
+        match outcome.take_timeout(timeout) {
+            Ok(outcome) => self.finish_join(outcome, os),
+            Err(()) => {
                 self.state = State::Running { outcome, os };
                 Err(ThreadError::Timeout {
                     name: self.name().to_string(),
@@ -341,32 +356,23 @@ impl<R> Thread<R> {
     }
 
     fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<R, ThreadError>> {
-        let (mut outcome, os) = match self.take_running() {
+        let (outcome, os) = match self.take_running() {
             Ok(running) => running,
             Err(e) => return Poll::Ready(Err(e)),
         };
-        match Pin::new(&mut outcome).poll(cx) {
+        match outcome.poll_take(cx) {
             Poll::Pending => {
                 self.state = State::Running { outcome, os };
                 Poll::Pending
             }
-            // The OS thread is in its last instructions; joining it here
-            // could block the loop for a moment, so it is left to end alone.
-            Poll::Ready(result) => Poll::Ready(self.finish_join(result.ok(), None)),
+            // The OS thread may still run destructors of thread-locals;
+            // joining it could block the loop, so it is left to end alone.
+            Poll::Ready(result) => Poll::Ready(self.finish_join(result, None)),
         }
     }
 
     /// Takes the running state out, or says why there is none.
-    #[allow(clippy::type_complexity)]
-    fn take_running(
-        &mut self,
-    ) -> Result<
-        (
-            oneshot::Receiver<Outcome<R>>,
-            Option<std::thread::JoinHandle<()>>,
-        ),
-        ThreadError,
-    > {
+    fn take_running(&mut self) -> Result<Running<R>, ThreadError> {
         let name = || self.name().to_string();
         match &self.state {
             State::New(_) | State::Failed => return Err(ThreadError::NotStarted { name: name() }),
@@ -399,8 +405,9 @@ impl<R> Thread<R> {
                 name: name(),
                 panic,
             }),
-            // The thread ended without reporting; only an abort in the
-            // middle of unwinding does that.
+            // The thread ended without reporting: a panic escaped the
+            // catch (a panicking panic payload's destructor) or the
+            // outcome's cell was read twice.
             None => Err(ThreadError::Panicked {
                 name: name(),
                 panic: Panic::new(Box::new("the thread ended without a result")),

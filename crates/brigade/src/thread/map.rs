@@ -51,6 +51,12 @@ use crate::event_loop::Panic;
 /// a slow thread to fall behind without stalling the others.
 const CHUNKS_PER_THREAD: usize = 8;
 
+/// How many threads can run at once: the cores this process may use.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// [`ThreadPool::map`] failed because `f` panicked.
 #[derive(Debug)]
 pub struct MapError {
@@ -90,25 +96,34 @@ impl std::error::Error for MapError {}
 
 /// Items read by index from many threads, each index exactly once.
 ///
+/// Items are read through a `Base`, a plain pointer copied into each
+/// chunk's loop, so that the loop keeps it in a register (a pointer read
+/// through `&self` would be reloaded after every output write, which might
+/// alias it as far as the compiler knows).
+///
 /// # Safety
 /// Implementors hand out each index's item at most once across all
 /// threads, given that callers respect the contract of each method.
 unsafe trait Source: Sync {
     type Item;
+    type Base: Copy;
 
     fn len(&self) -> usize;
+
+    fn base(&self) -> Self::Base;
 
     /// The item at `index`.
     ///
     /// # Safety
-    /// `index < len()`, and no index is taken or discarded twice.
-    unsafe fn take(&self, index: usize) -> Self::Item;
+    /// `base` comes from this source, `index < len()`, and no index is
+    /// taken or discarded twice.
+    unsafe fn take(base: Self::Base, index: usize) -> Self::Item;
 
     /// Drops the items of `range`, never to be taken.
     ///
     /// # Safety
     /// As for [`take`](Self::take), for every index of `range`.
-    unsafe fn discard(&self, range: Range<usize>);
+    unsafe fn discard(base: Self::Base, range: Range<usize>);
 }
 
 /// The items of a vector whose length was set to zero: each is moved out
@@ -122,26 +137,41 @@ struct Owned<T> {
 // (the trait's contract), so no item is shared.
 unsafe impl<T: Send> Sync for Owned<T> {}
 
+struct OwnedBase<T>(*mut T);
+
+impl<T> Clone for OwnedBase<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for OwnedBase<T> {}
+
 // SAFETY: `take` and `discard` move or drop distinct items, as the callers
 // promise distinct indices.
 unsafe impl<T: Send> Source for Owned<T> {
     type Item = T;
+    type Base = OwnedBase<T>;
 
     fn len(&self) -> usize {
         self.len
     }
 
-    unsafe fn take(&self, index: usize) -> T {
-        // SAFETY: index < len, so the read is in bounds of the initialized
-        // items, and it is the only read of this item (the contract).
-        unsafe { self.ptr.add(index).read() }
+    fn base(&self) -> OwnedBase<T> {
+        OwnedBase(self.ptr)
     }
 
-    unsafe fn discard(&self, range: Range<usize>) {
+    unsafe fn take(base: OwnedBase<T>, index: usize) -> T {
+        // SAFETY: index < len, so the read is in bounds of the initialized
+        // items, and it is the only read of this item (the contract).
+        unsafe { base.0.add(index).read() }
+    }
+
+    unsafe fn discard(base: OwnedBase<T>, range: Range<usize>) {
         // SAFETY: the range lies within the items, none of them taken.
         unsafe {
             std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(
-                self.ptr.add(range.start),
+                base.0.add(range.start),
                 range.len(),
             ))
         }
@@ -151,20 +181,36 @@ unsafe impl<T: Send> Source for Owned<T> {
 /// The items of a slice, lent out by reference.
 struct Borrowed<'a, T>(&'a [T]);
 
+struct BorrowedBase<'a, T>(*const T, std::marker::PhantomData<&'a T>);
+
+impl<T> Clone for BorrowedBase<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for BorrowedBase<'_, T> {}
+
 // SAFETY: `take` hands out shared references, which any number of threads
 // may hold; nothing is moved or dropped.
 unsafe impl<'a, T: Sync> Source for Borrowed<'a, T> {
     type Item = &'a T;
+    type Base = BorrowedBase<'a, T>;
 
     fn len(&self) -> usize {
         self.0.len()
     }
 
-    unsafe fn take(&self, index: usize) -> &'a T {
-        &self.0[index]
+    fn base(&self) -> BorrowedBase<'a, T> {
+        BorrowedBase(self.0.as_ptr(), std::marker::PhantomData)
     }
 
-    unsafe fn discard(&self, _: Range<usize>) {}
+    unsafe fn take(base: BorrowedBase<'a, T>, index: usize) -> &'a T {
+        // SAFETY: index < len, within the slice, which lives for 'a.
+        unsafe { &*base.0.add(index) }
+    }
+
+    unsafe fn discard(_: BorrowedBase<'a, T>, _: Range<usize>) {}
 }
 
 /// Where chunks write their outputs.
@@ -231,8 +277,11 @@ impl ThreadPool {
         if n == 0 {
             return Ok(out);
         }
-        let threads = self.workers() + 1;
-        let chunks = n.min(threads * CHUNKS_PER_THREAD);
+        // The caller works too, so it invites one worker fewer than there
+        // are cores: more threads than cores would leave a preempted
+        // thread's chunk for last, costing a scheduler time slice.
+        let helpers = self.workers().min(cores().saturating_sub(1));
+        let chunks = n.min((helpers + 1) * CHUNKS_PER_THREAD);
         let chunk_len = n.div_ceil(chunks);
         let chunks = n.div_ceil(chunk_len);
         let dst = Output(out.as_mut_ptr());
@@ -241,38 +290,40 @@ impl ThreadPool {
         let run_chunk = |chunk: usize| {
             let start = chunk * chunk_len;
             let end = (start + chunk_len).min(n);
-            let mut next = start;
-            let ran = catch_unwind(AssertUnwindSafe(|| {
-                while next < end {
-                    // SAFETY: indices start..end belong to this chunk alone,
-                    // and `next` visits each once.
-                    let item = unsafe { source.take(next) };
-                    next += 1;
-                    let value = f(item);
-                    // SAFETY: next - 1 < n = the capacity of `out`; this
-                    // chunk alone writes that slot, once.
-                    unsafe { dst.at(next - 1).write(value) };
-                }
-            }));
-            match ran {
-                Ok(()) => finished[chunk].store(true, Ordering::Relaxed),
-                Err(payload) => {
-                    // Item next - 1 panicked inside `f`, which consumed it.
-                    // SAFETY: items next..end were never taken, and slots
-                    // start..next - 1 were written by this chunk only.
-                    unsafe {
-                        source.discard(next..end);
-                        std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(
-                            dst.at(start),
-                            next - 1 - start,
-                        ));
+            let base = source.base();
+            let out = dst.at(start);
+            for i in start..end {
+                // SAFETY: indices start..end belong to this chunk alone, and
+                // the loop visits each once.
+                let item = unsafe { S::take(base, i) };
+                // Catching per item keeps the progress in a local (`i`): a
+                // counter that survives unwinding would live in memory and
+                // stop the loop from being vectorized. When `f` cannot
+                // panic, the catch compiles to nothing.
+                match catch_unwind(AssertUnwindSafe(|| f(item))) {
+                    // SAFETY: i < n = the capacity of `out`; this chunk alone
+                    // writes slot i, once.
+                    Ok(value) => unsafe { out.add(i - start).write(value) },
+                    Err(payload) => {
+                        // `f` consumed item i. SAFETY: items i + 1..end were
+                        // never taken, and slots start..i were written by
+                        // this chunk only.
+                        unsafe {
+                            S::discard(base, i + 1..end);
+                            std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(
+                                out,
+                                i - start,
+                            ));
+                        }
+                        let mut failures = failures.lock().unwrap_or_else(|e| e.into_inner());
+                        failures.push((i, Panic::new(payload)));
+                        return;
                     }
-                    let mut failures = failures.lock().unwrap_or_else(|e| e.into_inner());
-                    failures.push((next - 1, Panic::new(payload)));
                 }
             }
+            finished[chunk].store(true, Ordering::Relaxed);
         };
-        let helpers = self.workers().min(chunks - 1);
+        let helpers = helpers.min(chunks - 1);
         let escaped = batch::run(chunks, &run_chunk, |b| self.shared.invite(b, helpers));
         let mut failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
         if failures.is_empty() && escaped.is_ok() {

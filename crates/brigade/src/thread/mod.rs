@@ -52,6 +52,7 @@
 //! deadlocks (see [`detect_deadlocks`]).
 
 mod batch;
+mod completion;
 mod error;
 mod event;
 mod handle;

@@ -27,7 +27,7 @@
 //! ```
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 // The registry is a global static; loom's types cannot live in statics, and
@@ -61,7 +61,6 @@ pub(crate) struct Inner {
     kind: Kind,
     daemon: AtomicBool,
     life: Mutex<Life>,
-    changed: Condvar,
 }
 
 struct Life {
@@ -93,7 +92,6 @@ impl ThreadRef {
             kind,
             daemon: AtomicBool::new(daemon),
             life: Mutex::new(Life { status, native_id }),
-            changed: Condvar::new(),
         }))
     }
 
@@ -122,16 +120,20 @@ impl ThreadRef {
     /// [`start`](super::Thread::start) this waits the few microseconds the
     /// new thread takes to report it.
     pub fn native_id(&self) -> Option<u64> {
-        let mut life = self.life();
         loop {
+            let life = self.life();
             match (life.status, life.native_id) {
                 (Status::New, _) => return None,
                 (_, Some(id)) => return Some(id),
-                // Started, not yet running: the id is moments away, or the
-                // thread ended before reporting it (it always reports first).
+                // Its first act is to report it; a start that failed
+                // reports nothing.
                 (Status::Finished, None) => return None,
+                // Started, not yet running: the id is moments away. A
+                // condition variable here would cost every thread's start a
+                // wake-up call for the sake of this rare question.
                 (Status::Running, None) => {
-                    life = self.0.changed.wait(life).unwrap_or_else(|e| e.into_inner());
+                    drop(life);
+                    std::thread::yield_now();
                 }
             }
         }
@@ -190,13 +192,11 @@ impl ThreadRef {
         IDENT.with(|id| id.set(self.0.ident));
         CURRENT.with(|current| *current.borrow_mut() = Some(Slot(self.clone())));
         self.life().native_id = Some(sys::thread::gettid());
-        self.0.changed.notify_all();
     }
 
     /// Runs last on a brigade thread, after its target returned or panicked.
     pub(crate) fn finish(&self) {
         self.life().status = Status::Finished;
-        self.0.changed.notify_all();
         registry().remove(self);
     }
 }
@@ -247,19 +247,25 @@ struct Registry {
 }
 
 struct Live {
-    threads: BTreeMap<u64, ThreadRef>,
+    /// Keyed by ident. A hash map keeps its capacity when it empties, so
+    /// a start and finish cost no allocation.
+    threads: HashMap<u64, ThreadRef>,
     non_daemon: usize,
+    /// Threads inside `wait_for_non_daemon`: only with some is a finishing
+    /// thread's wake-up call (a system call) worth making.
+    waiters: usize,
 }
 
 fn registry() -> &'static Registry {
-    static REGISTRY: Registry = Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry {
         live: Mutex::new(Live {
-            threads: BTreeMap::new(),
+            threads: HashMap::new(),
             non_daemon: 0,
+            waiters: 0,
         }),
         non_daemon_done: Condvar::new(),
-    };
-    &REGISTRY
+    })
 }
 
 impl Registry {
@@ -289,7 +295,9 @@ impl Registry {
             live.non_daemon -= 1;
             // Not only at zero: a non-daemon thread waiting for the others
             // waits for a count of one (itself).
-            self.non_daemon_done.notify_all();
+            if live.waiters > 0 {
+                self.non_daemon_done.notify_all();
+            }
         }
     }
 }
@@ -381,10 +389,12 @@ pub fn get_native_id() -> u64 {
 /// Every thread alive now, like `threading.enumerate()`: the main thread
 /// first, then the brigade threads and dummies in the order they were made.
 pub fn enumerate() -> Vec<ThreadRef> {
-    let live = registry().lock();
-    let mut all = Vec::with_capacity(live.threads.len() + 1);
+    let mut others: Vec<ThreadRef> = registry().lock().threads.values().cloned().collect();
+    // Idents grow with each thread made, so this is the order of making.
+    others.sort_by_key(|t| t.0.ident);
+    let mut all = Vec::with_capacity(others.len() + 1);
     all.push(main_ref().clone());
-    all.extend(live.threads.values().cloned());
+    all.extend(others);
     all
 }
 
@@ -439,8 +449,12 @@ fn wait_inner(deadline: Option<Instant>) -> (usize, bool) {
     let own = usize::from(me);
     let reg = registry();
     let mut live = reg.lock();
-    let first = live.non_daemon - own;
-    while live.non_daemon > own {
+    let first = live.non_daemon.saturating_sub(own);
+    live.waiters += 1;
+    let all_done = loop {
+        if live.non_daemon <= own {
+            break true;
+        }
         live = match deadline {
             None => reg
                 .non_daemon_done
@@ -449,7 +463,7 @@ fn wait_inner(deadline: Option<Instant>) -> (usize, bool) {
             Some(deadline) => {
                 let now = Instant::now();
                 if now >= deadline {
-                    return (first, false);
+                    break false;
                 }
                 reg.non_daemon_done
                     .wait_timeout(live, deadline - now)
@@ -457,6 +471,7 @@ fn wait_inner(deadline: Option<Instant>) -> (usize, bool) {
                     .0
             }
         };
-    }
-    (first, true)
+    };
+    live.waiters -= 1;
+    (first, all_done)
 }
