@@ -53,10 +53,12 @@
 
 mod batch;
 mod completion;
+mod deadlock;
 mod error;
 mod event;
 mod handle;
 mod job;
+mod lock;
 mod map;
 mod pool;
 mod registry;
@@ -64,10 +66,12 @@ mod semaphore;
 mod target;
 mod timer;
 
+pub use deadlock::{DeadlockError, deadlock_detection_enabled, detect_deadlocks};
 pub use error::ThreadError;
 pub use event::Event;
 pub use handle::{Builder, JoinAsync, Thread, ThreadJoin, spawn};
 pub use job::{AsCompleted, Job, JobError, ResultTimeoutError, as_completed};
+pub use lock::{Lock, LockGuard, RLock, RLockGuard};
 pub use map::{MapError, MapUnordered};
 pub use pool::{PoolBuilder, PoolError, SubmitError, ThreadPool};
 pub use registry::{
