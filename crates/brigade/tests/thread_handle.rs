@@ -303,3 +303,26 @@ fn debug_looks_like_python_repr() {
     let t = Builder::new().name("repr").daemon(true).build_fn(|| ());
     assert_eq!(format!("{t:?}"), "<Thread(repr, initial daemon)>");
 }
+
+#[test]
+fn the_notebook_thread_cell() {
+    // threading.Thread(target=func2, args=(5,)) ... start, daemon,
+    // is_alive, name, join: the cell of the seed notebook.
+    let mut thread1 = Thread::new(func2, (5,));
+    let mut thread2 = Thread::new(func2, (10,));
+    thread1.start().unwrap();
+    thread2.start().unwrap();
+    assert!(!thread1.is_daemon());
+    let name = thread1.name().to_string();
+    assert!(
+        name.starts_with("Thread-") && name.ends_with(" (func2)"),
+        "{name}"
+    );
+    assert_eq!(thread1.join().unwrap(), [1, 4, 9, 16, 25]);
+    assert_eq!(
+        thread2.join().unwrap(),
+        [1, 4, 9, 16, 25, 36, 49, 64, 81, 100]
+    );
+    assert!(!thread1.is_alive() && !thread2.is_alive());
+    assert_ne!(thread1.ident(), thread2.ident());
+}

@@ -180,7 +180,7 @@ struct Edge {
 }
 
 /// Taking the lock would have closed a cycle of threads waiting for each
-/// other; see the [module docs](self). Its message names each thread, the
+/// other. Its message names each thread, the
 /// lock it waits for, and who holds that lock.
 ///
 /// The thread that gets it should let go of its locks (drop its guards):

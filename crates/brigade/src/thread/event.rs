@@ -30,7 +30,8 @@ use std::time::{Duration, Instant};
 
 use crate::loom::sync::{Condvar, Mutex, MutexGuard};
 
-/// A flag that threads can wait for; see the [module docs](self).
+/// A flag that threads can wait for, Python's `threading.Event`: `set`
+/// wakes every thread blocked in `wait`.
 pub struct Event {
     flag: Mutex<bool>,
     changed: Condvar,
@@ -119,7 +120,7 @@ mod loom_tests {
     use crate::loom::sync::Arc;
 
     #[test]
-    fn loom_set_wakes_a_waiter() {
+    fn set_wakes_a_waiter() {
         loom::model(|| {
             let event = Arc::new(Event::new());
             let waiter = {
@@ -133,7 +134,7 @@ mod loom_tests {
     }
 
     #[test]
-    fn loom_clear_after_set_is_seen_by_later_checks() {
+    fn clear_after_set_is_seen_by_later_checks() {
         loom::model(|| {
             let event = Arc::new(Event::new());
             let setter = {

@@ -38,7 +38,6 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -48,6 +47,7 @@ use super::error::ThreadError;
 use super::registry::{self, Kind, ThreadRef};
 use super::target::{Target, target_name};
 use crate::event_loop::Panic;
+use crate::loom::sync::Arc;
 use crate::sys;
 
 type Outcome<R> = Result<R, Panic>;
@@ -59,7 +59,8 @@ type Running<R> = (
 );
 
 /// A thread of execution, like Python's `threading.Thread`; `R` is what its
-/// target returns. See the [module docs](self).
+/// target returns. Made without running; [`start`](Self::start) runs it
+/// once, [`join`](Self::join) hands back the result.
 pub struct Thread<R> {
     me: ThreadRef,
     stack_size: Option<usize>,

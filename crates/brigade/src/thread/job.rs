@@ -204,7 +204,9 @@ pub(crate) fn job<T>() -> (Job<T>, Runner<T>) {
     )
 }
 
-/// A submitted function's future; see the [module docs](self).
+/// A submitted function's future, like `concurrent.futures.Future`: wait
+/// for it with `result`, await it on an event loop, or `cancel` it before
+/// it starts.
 ///
 /// Dropping a job does not cancel it: the function still runs and its
 /// value is dropped. Call [`cancel`](Self::cancel) to stop a job that has

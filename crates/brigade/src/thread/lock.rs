@@ -34,8 +34,8 @@ use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
 use super::deadlock::{self, DeadlockError, LockId, Tracked};
 use super::registry;
 
-/// A mutual-exclusion lock that owns its data; see the
-/// [module docs](self).
+/// A mutual-exclusion lock that owns its data: `std`'s `Mutex` with a
+/// name, no poisoning, and a place in the deadlock detector's graph.
 pub struct Lock<T: ?Sized = ()> {
     id: LockId,
     name: Box<str>,
@@ -165,8 +165,8 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for LockGuard<'_, T> {
     }
 }
 
-/// A reentrant lock: Python's `threading.RLock`; see the
-/// [module docs](self).
+/// A reentrant lock, Python's `threading.RLock`: the thread holding it may
+/// take it again, so it lends its data by shared reference only.
 pub struct RLock<T: ?Sized = ()> {
     id: LockId,
     name: Box<str>,

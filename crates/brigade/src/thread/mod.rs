@@ -18,6 +18,12 @@
 //!   the program waits for the non-daemon brigade threads and abandons the
 //!   daemons. A plain `fn main` gets the same by calling
 //!   [`wait_for_non_daemon`] last.
+//! - [`ThreadPool`] is `concurrent.futures.ThreadPoolExecutor`:
+//!   [`submit`](ThreadPool::submit) returns a [`Job`] to wait for or
+//!   await, [`map`](ThreadPool::map) runs a function over many items in
+//!   parallel (in chunks, as fast as rayon), [`as_completed`] and
+//!   [`map_unordered`](ThreadPool::map_unordered) yield results as they
+//!   finish.
 //!
 //! ```
 //! use brigade::thread::{self, Thread};
@@ -38,6 +44,23 @@
 //! assert!(!thread1.is_alive());
 //! ```
 //!
+//! A thread's result can also be awaited on an event loop, which keeps
+//! running meanwhile, and a pool spreads a map over the cores:
+//!
+//! ```
+//! use brigade::thread::{self, ThreadPool};
+//!
+//! let from_thread = brigade::run(async {
+//!     let t = thread::spawn(|| "blocking work done").unwrap();
+//!     t.await.unwrap() // suspends this task only
+//! });
+//! assert_eq!(from_thread, "blocking work done");
+//!
+//! let pool = ThreadPool::new().unwrap();
+//! let squares = pool.map(|x: u64| x * x, 0..1000).unwrap();
+//! assert_eq!(squares[999], 998_001);
+//! ```
+//!
 //! # Blocking primitives, not async ones
 //! The synchronization types here block the calling *thread* while they
 //! wait. They are for threads; a task on an event loop must not use them
@@ -50,6 +73,29 @@
 //! `std` lacks: [`Event`], [`Semaphore`] and [`BoundedSemaphore`],
 //! [`Timer`], and the locks [`Lock`] and [`RLock`], which can detect
 //! deadlocks (see [`detect_deadlocks`]).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use brigade::thread::{Event, Lock, Semaphore, Timer};
+//!
+//! let ready = Arc::new(Event::new());
+//! let mut alarm = Timer::new(Duration::from_millis(1), {
+//!     let ready = ready.clone();
+//!     move || ready.set()
+//! });
+//! alarm.start().unwrap();
+//! ready.wait(); // set by the timer's thread
+//!
+//! let stoves = Semaphore::new(2);
+//! let _one = stoves.acquire();
+//! assert_eq!(stoves.available(), 1);
+//!
+//! let tally = Lock::named("tally", 0);
+//! *tally.lock().unwrap() += 1; // Err(DeadlockError) instead of a hang,
+//!                              // with detection on
+//! assert_eq!(alarm.join().unwrap(), Some(()));
+//! ```
 
 mod batch;
 mod completion;

@@ -136,7 +136,7 @@ impl Shared {
     /// Invites up to `helpers` idle or soon-idle workers into `batch`.
     /// Invitations bypass the bound: they are not jobs, and a late one
     /// costs a worker two atomic operations.
-    pub(crate) fn invite(&self, batch: &Arc<Batch>, helpers: usize) {
+    pub(crate) fn invite(&self, batch: &crate::loom::sync::Arc<Batch>, helpers: usize) {
         let mut queue = self.lock();
         if queue.shutdown {
             return;
@@ -313,7 +313,14 @@ fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 
-/// A pool of worker threads; see the [module docs](self).
+/// A pool of worker threads, Python's `ThreadPoolExecutor`: `submit` one
+/// function for a [`Job`], or `map` one over many items.
+///
+/// ```
+/// let pool = brigade::thread::ThreadPool::builder().workers(2).build().unwrap();
+/// assert_eq!(pool.submit(|| 1 + 1).unwrap().result().unwrap(), 2);
+/// assert_eq!(pool.map(|x: u32| x * 10, [1, 2, 3]).unwrap(), [10, 20, 30]);
+/// ```
 pub struct ThreadPool {
     pub(crate) shared: Arc<Shared>,
     workers: Mutex<Vec<Thread<()>>>,

@@ -123,7 +123,9 @@ impl Counter {
     }
 }
 
-/// A counting semaphore for threads; see the [module docs](self).
+/// A counting semaphore for threads, Python's `threading.Semaphore`:
+/// `acquire` takes a permit (blocking while none is free), dropping the
+/// [`Permit`] or calling `release` gives one back.
 pub struct Semaphore {
     counter: Counter,
 }

@@ -42,8 +42,9 @@ struct Shared {
     state: AtomicU8,
 }
 
-/// A delayed, cancellable call on its own thread; see the
-/// [module docs](self).
+/// A delayed, cancellable call on its own thread, Python's
+/// `threading.Timer`: [`start`](Self::start) begins the countdown,
+/// [`cancel`](Self::cancel) stops it if the call has not begun.
 pub struct Timer<R> {
     thread: Thread<Option<R>>,
     shared: Arc<Shared>,
