@@ -1,7 +1,8 @@
 //! brigade::thread against its references: thread spawn+join against
 //! `std::thread`, and `ThreadPool::map` against rayon's parallel iterators.
 //!
-//! Every figure is the median of `ROUNDS` rounds, after a warm-up round;
+//! Every figure is the median of `ROUNDS` rounds (three times as many for
+//! the map), after a warm-up round;
 //! contenders alternate within a round, so that noise from other programs
 //! on the machine falls on both alike. Run with
 //! `cargo run --release -p thread-bench [-- spawn|map]`.
@@ -38,16 +39,28 @@ impl Figure {
     }
 }
 
+/// Prints each contender's median and minimum, and its paired ratio to the
+/// first contender: the median over rounds of (its time / the first's time
+/// in the same round), which cancels the load that other programs put on
+/// the machine from one round to the next.
 fn report(title: &str, unit: u32, figures: &[Figure]) {
     println!("\n{title}");
-    let base = figures[0].median().as_secs_f64();
+    let base = &figures[0].samples;
     for f in figures {
-        let median = f.median() / unit;
-        let min = f.min() / unit;
-        let ratio = f.median().as_secs_f64() / base;
+        let mut ratios: Vec<f64> = f
+            .samples
+            .iter()
+            .zip(base)
+            .map(|(s, b)| s.as_secs_f64() / b.as_secs_f64())
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        let ratio = ratios[ratios.len() / 2];
         println!(
-            "  {:<38} median {:>10.2?}  min {:>10.2?}  {:>6.3}x",
-            f.name, median, min, ratio
+            "  {:<38} median {:>10.2?}  min {:>10.2?}  paired {:>6.3}x",
+            f.name,
+            f.median() / unit,
+            f.min() / unit,
+            ratio
         );
     }
 }
@@ -56,6 +69,13 @@ fn time(f: impl FnOnce()) -> Duration {
     let start = Instant::now();
     f();
     start.elapsed()
+}
+
+/// Times `f` alone: dropping its output (freeing 8 MB) is not counted.
+fn time_out<T>(f: impl FnOnce() -> T) -> (Duration, T) {
+    let start = Instant::now();
+    let out = black_box(f());
+    (start.elapsed(), out)
 }
 
 fn spawn_join() {
@@ -123,29 +143,25 @@ fn pool_map() {
     let mut rayon_owned = Figure::new("rayon into_par_iter() (owned Vec)");
     let mut brigade_owned = Figure::new("brigade pool.map(f, Vec) (owned)");
     let mut sequential = Figure::new("sequential iter().map().collect()");
-    for round in 0..=ROUNDS {
-        let a = time(|| {
-            let out: Vec<u64> = input.par_iter().map(|&x| x.wrapping_mul(x)).collect();
-            black_box(out);
-        });
-        let b = time(|| {
-            let out = pool.map_slice(|&x| x.wrapping_mul(x), &input).unwrap();
-            black_box(out);
-        });
+    // The owned variants free their 8 MB input inside the call, which makes
+    // them depend on the allocator's mood; the borrowed ones are the
+    // comparison that counts.
+    for round in 0..=ROUNDS * 3 {
+        let (a, out) =
+            time_out(|| -> Vec<u64> { input.par_iter().map(|&x| x.wrapping_mul(x)).collect() });
+        drop(out);
+        let (b, out) = time_out(|| pool.map_slice(|&x| x.wrapping_mul(x), &input).unwrap());
+        drop(out);
         let owned = input.clone();
-        let c = time(|| {
-            let out: Vec<u64> = owned.into_par_iter().map(|x| x.wrapping_mul(x)).collect();
-            black_box(out);
-        });
+        let (c, out) =
+            time_out(|| -> Vec<u64> { owned.into_par_iter().map(|x| x.wrapping_mul(x)).collect() });
+        drop(out);
         let owned = input.clone();
-        let d = time(|| {
-            let out = pool.map(|x: u64| x.wrapping_mul(x), owned).unwrap();
-            black_box(out);
-        });
-        let e = time(|| {
-            let out: Vec<u64> = input.iter().map(|&x| x.wrapping_mul(x)).collect();
-            black_box(out);
-        });
+        let (d, out) = time_out(|| pool.map(|x: u64| x.wrapping_mul(x), owned).unwrap());
+        drop(out);
+        let (e, out) =
+            time_out(|| -> Vec<u64> { input.iter().map(|&x| x.wrapping_mul(x)).collect() });
+        drop(out);
         if round > 0 {
             rayon_ref.samples.push(a);
             brigade_ref.samples.push(b);

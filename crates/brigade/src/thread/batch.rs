@@ -5,8 +5,8 @@
 //! # Self-scheduling
 //! The input is cut into more chunks than there are threads, and each
 //! thread claims the next chunk with one atomic increment until none is
-//! left: chunked self-scheduling (Tang and Yew, 1986; the "dynamic"
-//! schedule of OpenMP). A thread that is slow (preempted by another
+//! left: self-scheduling with fixed-size chunks (Kruskal and Weiss, 1985;
+//! OpenMP's `schedule(dynamic, chunk)`). A thread that is slow (preempted by another
 //! program, or given costlier items) simply claims fewer chunks, without
 //! the deques and stealing of a work-stealing scheduler. Items cost no
 //! allocation and no lock: each chunk moves its inputs out of one buffer

@@ -244,7 +244,9 @@ impl PoolBuilder {
     }
 
     /// Bounds the queue of submitted jobs not yet started: `submit` then
-    /// blocks while `bound` jobs wait. Unbounded by default.
+    /// blocks while `bound` jobs wait. Unbounded by default. (A job that
+    /// submits to its own full pool waits for a worker to free a place; if
+    /// every worker does that at once, none ever will.)
     pub fn queue_bound(mut self, bound: usize) -> PoolBuilder {
         self.bound = Some(bound);
         self

@@ -57,7 +57,8 @@ enum Status {
 
 pub(crate) struct Inner {
     ident: u64,
-    name: Box<str>,
+    // A String, not a Box<str>: converting would reallocate to shrink.
+    name: String,
     kind: Kind,
     daemon: AtomicBool,
     life: Mutex<Life>,
@@ -88,7 +89,7 @@ impl ThreadRef {
         };
         ThreadRef(Arc::new(Inner {
             ident,
-            name: name.into_boxed_str(),
+            name,
             kind,
             daemon: AtomicBool::new(daemon),
             life: Mutex::new(Life { status, native_id }),

@@ -67,7 +67,14 @@ fn display_name(type_name: &str) -> String {
     if type_name.starts_with("fn(") || type_name.starts_with("unsafe fn(") {
         return "fn".to_string();
     }
-    let plain = strip_generics(type_name);
+    // Most targets have no generics: skip the copy that strips them.
+    let stripped;
+    let plain = if type_name.contains('<') {
+        stripped = strip_generics(type_name);
+        &stripped
+    } else {
+        type_name
+    };
     let mut segments = plain.split("::").filter(|s| !s.is_empty());
     let mut last_named = None;
     let mut closure = false;
