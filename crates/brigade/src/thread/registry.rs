@@ -428,7 +428,8 @@ pub fn active_count() -> usize {
 ///
 /// Threads started while it waits are waited for too. Called from a
 /// non-daemon brigade thread, it would wait for itself; it waits for the
-/// others only.
+/// others only. If `main` panics, `#[brigade::main]` does not wait: the
+/// panic ends the program as it would without brigade.
 pub fn wait_for_non_daemon() -> usize {
     wait_inner(None).0
 }
