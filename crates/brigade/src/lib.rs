@@ -26,6 +26,7 @@
 //! - [`event_loop`]: the executor, tasks, structured concurrency and combinators;
 //! - [`time`]: timers on a hierarchical timing wheel, real or virtual clock;
 //! - [`sync`]: async mutex, semaphore, event, queue and channels;
+//! - [`thread`]: Python's `threading`: threads, a thread pool, blocking locks;
 //! - [`trace`]: a record of what ran when, as a Perfetto timeline;
 //! - `sys`: the one place where brigade talks to the operating system.
 
@@ -42,6 +43,7 @@ mod loom;
 mod slab;
 pub mod sync;
 pub(crate) mod sys;
+pub mod thread;
 pub mod time;
 pub mod trace;
 
