@@ -326,3 +326,25 @@ fn the_notebook_thread_cell() {
     assert!(!thread1.is_alive() && !thread2.is_alive());
     assert_ne!(thread1.ident(), thread2.ident());
 }
+
+#[test]
+fn the_virtual_clock_does_not_jump_while_a_thread_is_awaited() {
+    use std::time::Duration;
+    let rt = brigade::Runtime::builder()
+        .virtual_clock(true)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let start = brigade::time::Instant::now();
+        let sleeper = brigade::spawn(brigade::sleep(Duration::from_secs(3600)));
+        let mut worker =
+            brigade::thread::Thread::from_fn(|| std::thread::sleep(Duration::from_millis(20)));
+        worker.start().unwrap();
+        worker.join_async().await.unwrap();
+        assert!(
+            start.elapsed() < Duration::from_secs(3600),
+            "time jumped while a thread worked"
+        );
+        sleeper.await.unwrap();
+    });
+}

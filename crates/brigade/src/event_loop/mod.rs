@@ -53,6 +53,7 @@ pub(crate) mod task;
 mod task_group;
 mod yield_now;
 
+pub(crate) use blocking::{Inhibit, hold_clock};
 pub use blocking::{MAX_BLOCKING_THREADS, ToThread, to_thread};
 pub use gather::{AsCompleted, Either, as_completed, gather, race, select, try_gather};
 pub use join::{AbortHandle, JoinError, JoinHandle, Panic};

@@ -353,7 +353,10 @@ impl<R> Thread<R> {
     /// });
     /// ```
     pub fn join_async(&mut self) -> JoinAsync<'_, R> {
-        JoinAsync { thread: self }
+        JoinAsync {
+            thread: self,
+            _clock: crate::event_loop::hold_clock(),
+        }
     }
 
     fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<R, ThreadError>> {
@@ -480,6 +483,8 @@ impl<R> fmt::Debug for Thread<R> {
 #[must_use = "futures do nothing unless awaited"]
 pub struct JoinAsync<'a, R> {
     thread: &'a mut Thread<R>,
+    /// A virtual clock must not jump while a real thread works.
+    _clock: Option<crate::event_loop::Inhibit>,
 }
 
 impl<R> Future for JoinAsync<'_, R> {
@@ -494,6 +499,8 @@ impl<R> Future for JoinAsync<'_, R> {
 #[must_use = "futures do nothing unless awaited"]
 pub struct ThreadJoin<R> {
     thread: Thread<R>,
+    /// A virtual clock must not jump while a real thread works.
+    _clock: Option<crate::event_loop::Inhibit>,
 }
 
 impl<R> Future for ThreadJoin<R> {
@@ -510,6 +517,9 @@ impl<R> IntoFuture for Thread<R> {
     type IntoFuture = ThreadJoin<R>;
 
     fn into_future(self) -> ThreadJoin<R> {
-        ThreadJoin { thread: self }
+        ThreadJoin {
+            thread: self,
+            _clock: crate::event_loop::hold_clock(),
+        }
     }
 }
