@@ -26,6 +26,8 @@
 //! - [`event_loop`]: the executor, tasks, structured concurrency and combinators;
 //! - [`time`]: timers on a hierarchical timing wheel, real or virtual clock;
 //! - [`sync`]: async mutex, semaphore, event, queue and channels;
+//! - [`process`]: Rust functions in child processes, pools, pipes, queues and
+//!   shared memory;
 //! - `sys`: the one place where brigade talks to the operating system.
 
 #![warn(missing_docs)]
@@ -33,6 +35,7 @@
 
 pub mod event_loop;
 mod loom;
+pub mod process;
 mod slab;
 pub mod sync;
 pub(crate) mod sys;
