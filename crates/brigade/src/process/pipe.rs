@@ -200,3 +200,28 @@ impl std::error::Error for RecvError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_messages_are_errors_and_the_pipe_goes_on() {
+        let (raw, end) = Socket::pair().unwrap();
+        let conn = Connection::<String>::new(end);
+        // Well framed, but not a String: length 200 with 2 bytes behind it.
+        raw.send(&[200, 0, 0], &[]).unwrap();
+        assert!(matches!(conn.recv(), Err(RecvError::Malformed(_))));
+        // A valid String with a stray byte after it.
+        raw.send(&[1, b'a', b'b'], &[]).unwrap();
+        assert!(matches!(conn.recv(), Err(RecvError::Malformed(_))));
+        // Not even a frame.
+        raw.send_raw(b"garbage!").unwrap();
+        assert!(matches!(conn.recv(), Err(RecvError::Malformed(_))));
+        // A good message still gets through afterwards.
+        raw.send(&frame::to_payload("ok").unwrap(), &[]).unwrap();
+        assert_eq!(conn.recv().unwrap(), "ok");
+        drop(raw);
+        assert!(matches!(conn.recv(), Err(RecvError::Closed)));
+    }
+}

@@ -130,9 +130,8 @@ impl PoolBuilder {
     /// task the worker was started for fails with the initializer's error.
     pub fn initializer<F, Args>(mut self, f: F, args: Args) -> PoolBuilder
     where
-        F: Callable<Args>,
+        F: Callable<Args, Output = ()>,
         Args: Serialize + DeserializeOwned,
-        F::Output: Serialize,
     {
         let _ = f;
         match prepare(FnRef::single::<F, Args>(), &args) {
@@ -558,7 +557,7 @@ fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
             Err(e) => Err(RecvError::Frame(frame::FrameError::Io(e))),
         };
         let result = match reply {
-            Ok(message) => decode_reply::<serde::de::IgnoredAny>(pid, message).map(|_| ()),
+            Ok(message) => decode_reply::<()>(pid, message),
             Err(_) => Err(ProcessError::WorkerDied {
                 pid,
                 cause: child.kill().map_or(Exit::Code(-1), Exit::from),

@@ -151,12 +151,19 @@ impl Socket {
         thread_local! {
             static BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; HEADER_LEN + INLINE_MAX + 1]);
         }
-        let (received, bytes) = BUF.with(|buf| {
+        let (received, bytes) = match BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             let r = sys::recv(self.fd.as_fd(), &mut buf, true)?;
             let bytes = buf[..r.len].to_vec();
             Ok::<_, io::Error>((r, bytes))
-        })?;
+        }) {
+            Ok(x) => x,
+            // The peer died with our messages unread: it is gone all the same.
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                return Err(RecvError::Closed);
+            }
+            Err(e) => return Err(e.into()),
+        };
         if received.len == 0 && received.fds.is_empty() {
             return Err(RecvError::Closed);
         }
