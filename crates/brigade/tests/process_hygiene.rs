@@ -52,6 +52,7 @@ fn a_child_inherits_only_stdio_and_its_channel() {
     let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
     // Open a descriptor without CLOEXEC in the parent: even that one must
     // not reach the child.
+    // SAFETY: dup of stdout returns a new descriptor we own and close below.
     let leaky = unsafe { libc::dup(1) };
     assert!(leaky > 2);
     for method in [StartMethod::Spawn, StartMethod::Forkserver] {
@@ -59,6 +60,7 @@ fn a_child_inherits_only_stdio_and_its_channel() {
         p.start().unwrap();
         assert_eq!(p.join().unwrap(), [0, 1, 2, 3], "{method:?}");
     }
+    // SAFETY: closes the descriptor made above, used by nothing else.
     unsafe { libc::close(leaky) };
 }
 
