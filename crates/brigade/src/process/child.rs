@@ -155,7 +155,7 @@ extern "C" fn entry(_argc: c_int, _argv: *const *const c_char, _envp: *const *co
 }
 
 /// The channel the parent left on descriptor 3.
-fn take_channel() -> OwnedFd {
+pub(crate) fn take_channel() -> OwnedFd {
     // SAFETY: the parent's posix_spawn placed our channel on descriptor 3
     // and it is owned by nothing else in this fresh process.
     let fd = unsafe { OwnedFd::from_raw_fd(CHILD_FD) };
@@ -175,7 +175,7 @@ pub(crate) fn serve(channel: OwnedFd) -> ! {
     let socket = Socket::from_fd(channel);
     let hello = match socket.recv(None) {
         Ok(m) => frame::from_payload::<Hello>(&m.payload).map_err(|e| e.to_string()),
-        Err(RecvError::Closed) => std::process::exit(0),
+        Err(RecvError::Closed) => finish(0),
         Err(e) => Err(format!("{e:?}")),
     };
     let hello = match hello.and_then(|h| h.check().map(|()| h)) {
@@ -188,7 +188,7 @@ pub(crate) fn serve(channel: OwnedFd) -> ! {
     loop {
         let message = match socket.recv(None) {
             Ok(m) => m,
-            Err(RecvError::Closed) => std::process::exit(0),
+            Err(RecvError::Closed) => finish(0),
             Err(e) => refuse(&socket, format!("bad message from the parent: {e:?}")),
         };
         let (call, args) = match frame::take_from_payload::<Call>(&message.payload) {
@@ -209,21 +209,32 @@ pub(crate) fn serve(channel: OwnedFd) -> ! {
         bytes.extend_from_slice(&encoded.bytes);
         if socket.send(&bytes, &encoded.raw_fds()).is_err() {
             // The parent is gone or gave up on us.
-            std::process::exit(PROTOCOL_EXIT);
+            finish(PROTOCOL_EXIT);
         }
         if !hello.worker {
-            std::process::exit(if panicked { PANIC_EXIT } else { 0 });
+            finish(if panicked { PANIC_EXIT } else { 0 });
         }
         // A pool worker lives on after a panic, as a Python worker does
         // after an exception: its state is its own.
     }
 }
 
+/// Ends the child as Python's children end (`os._exit` after the
+/// function): buffered output is flushed, but no `atexit` handler or
+/// destructor of the parent's program runs, since none of it was set up
+/// for the child.
+fn finish(code: i32) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    sys::exit_now(code)
+}
+
 fn refuse(socket: &Socket, why: String) -> ! {
     if let Ok(bytes) = frame::to_payload(&Reply::Refused(why)) {
         let _ = socket.send(&bytes, &[]);
     }
-    std::process::exit(PROTOCOL_EXIT)
+    finish(PROTOCOL_EXIT)
 }
 
 /// A daemon child dies with its parent: a thread waits for the parent's end

@@ -126,11 +126,21 @@ fn request(server: &Server, channel: BorrowedFd<'_>) -> io::Result<Worker> {
     }
 }
 
-/// A worker the server has forked and not yet reaped.
+/// A worker the server has handed out and not yet reaped.
 struct Forked1 {
     pid: libc::pid_t,
     pidfd: OwnedFd,
     status: OwnedFd,
+}
+
+/// A worker forked ahead of demand, waiting for its channel: the fork is
+/// off the critical path of a request.
+struct Spare {
+    pid: libc::pid_t,
+    pidfd: OwnedFd,
+    status_read: OwnedFd,
+    status_write: OwnedFd,
+    control: Socket,
 }
 
 /// The server's loop (in the server process, from the start-up code).
@@ -145,6 +155,7 @@ pub(crate) fn serve(channel: OwnedFd) -> ! {
         sys::exit_now(child::PROTOCOL_EXIT);
     }
     let mut workers: Vec<Forked1> = Vec::new();
+    let mut spare = fork_spare().ok();
     loop {
         let ready = {
             let mut fds: Vec<BorrowedFd<'_>> = vec![socket.as_fd()];
@@ -154,7 +165,6 @@ pub(crate) fn serve(channel: OwnedFd) -> ! {
                 Err(_) => sys::exit_now(child::PROTOCOL_EXIT),
             }
         };
-        // Reap first: a worker's slot is freed before new ones are made.
         let mut i = workers.len();
         while i > 0 {
             i -= 1;
@@ -171,11 +181,12 @@ pub(crate) fn serve(channel: OwnedFd) -> ! {
         let message = match socket.recv(Some(std::time::Duration::ZERO)) {
             Ok(m) => m,
             Err(RecvError::Timeout) => continue,
-            // The parent is gone: so are we. Workers run on (and their
-            // own daemon watch ends them if they are daemons).
+            // The parent is gone: so are we (and the spare, which sees its
+            // control socket close). Workers run on; daemon workers end
+            // when they see their parent's channel close.
             Err(_) => sys::exit_now(0),
         };
-        let reply = spawn_worker(&socket, message.fds, &mut workers);
+        let reply = hand_off(spare.take(), &message.fds, &mut workers);
         let (bytes, fds) = match reply {
             Ok((pid, pidfd, status)) => (
                 frame::to_payload(&Ok::<i32, String>(pid)).unwrap_or_default(),
@@ -186,54 +197,107 @@ pub(crate) fn serve(channel: OwnedFd) -> ! {
                 Vec::new(),
             ),
         };
+        drop(message);
         let raw: Vec<i32> = fds.iter().map(|f| f.as_raw_fd()).collect();
         if socket.send(&bytes, &raw).is_err() {
             sys::exit_now(0);
         }
+        drop(fds);
+        // Ready the next worker while the parent talks to this one.
+        spare = fork_spare().ok();
     }
 }
 
-fn spawn_worker(
-    server: &Socket,
-    fds: Vec<OwnedFd>,
+/// Gives the parent's descriptors (channel, stdout, stderr) to a spare
+/// (forking one if there is none, or if the spare has died).
+fn hand_off(
+    spare: Option<Spare>,
+    fds: &[OwnedFd],
     workers: &mut Vec<Forked1>,
 ) -> io::Result<(i32, OwnedFd, OwnedFd)> {
-    let mut fds = fds.into_iter();
-    let channel = fds
-        .next()
-        .ok_or_else(|| io::Error::other("a fork request without a channel"))?;
-    let stdout = fds.next();
-    let stderr = fds.next();
+    if fds.is_empty() {
+        return Err(io::Error::other("a fork request without a channel"));
+    }
+    let raw: Vec<i32> = fds.iter().map(|f| f.as_raw_fd()).collect();
+    let mut spare = spare;
+    for _ in 0..2 {
+        let s = match spare.take() {
+            Some(s) => s,
+            None => fork_spare()?,
+        };
+        if s.control.send(&[], &raw).is_err() {
+            // It died waiting; reap it and fork another.
+            let _ = sys::wait_raw(s.pid);
+            continue;
+        }
+        let reported = sys::dup(s.pidfd.as_fd())?;
+        workers.push(Forked1 {
+            pid: s.pid,
+            pidfd: s.pidfd,
+            status: s.status_write,
+        });
+        return Ok((s.pid, reported, s.status_read));
+    }
+    Err(io::Error::other("cannot fork a worker"))
+}
+
+fn fork_spare() -> io::Result<Spare> {
+    let (control, theirs) = Socket::pair()?;
     let (status_read, status_write) = sys::pipe()?;
     // SAFETY: the server runs on its single thread: it is started by
     // exec and never leaves brigade's start-up code, which starts no thread
     // here (a forkserver is never a daemon child with a watch thread).
     match unsafe { sys::fork() }? {
         Forked::Child => {
-            // The worker keeps its stdio and its channel and closes every
-            // other descriptor, the server's included. The OwnedFds of this
-            // frame are never dropped: serve_inherited does not return.
-            let _ = server;
-            if let Some(out) = &stdout {
-                let _ = sys::dup_onto(out.as_fd(), 1);
-            }
-            if let Some(err) = &stderr {
-                let _ = sys::dup_onto(err.as_fd(), 2);
-            }
-            if sys::keep_only(channel, child::CHILD_FD).is_err() {
+            // The spare keeps only its control socket, as descriptor 3;
+            // every other descriptor, the server's included, is closed.
+            // No OwnedFd of this frame is ever dropped (the spare never
+            // returns from here), so none closes a reused number.
+            std::mem::forget((control, status_read, status_write));
+            if sys::keep_only(theirs.into_fd(), child::CHILD_FD).is_err() {
                 sys::exit_now(child::PROTOCOL_EXIT);
             }
-            child::serve_inherited()
+            wait_for_channel()
         }
         Forked::Parent(pid) => {
+            drop(theirs);
             let pidfd = sys::pidfd_open(pid)?;
-            let reported = sys::dup(pidfd.as_fd())?;
-            workers.push(Forked1 {
+            Ok(Spare {
                 pid,
                 pidfd,
-                status: status_write,
-            });
-            Ok((pid, reported, status_read))
+                status_read,
+                status_write,
+                control,
+            })
         }
     }
+}
+
+/// In a spare: waits for the parent's descriptors, takes them, and serves.
+fn wait_for_channel() -> ! {
+    let control = Socket::from_fd(child::take_channel());
+    let message = match control.recv(None) {
+        Ok(m) => m,
+        Err(_) => sys::exit_now(0),
+    };
+    let mut fds = message.fds.into_iter();
+    let Some(channel) = fds.next() else {
+        sys::exit_now(child::PROTOCOL_EXIT)
+    };
+    if let Some(out) = fds.next() {
+        let _ = sys::dup_onto(out.as_fd(), 1);
+    }
+    if let Some(err) = fds.next() {
+        let _ = sys::dup_onto(err.as_fd(), 2);
+    }
+    // The channel replaces the control socket as descriptor 3, and the
+    // received copies above it are closed.
+    std::mem::forget(control.into_fd());
+    for fd in fds {
+        std::mem::forget(fd);
+    }
+    if sys::keep_only(channel, child::CHILD_FD).is_err() {
+        sys::exit_now(child::PROTOCOL_EXIT);
+    }
+    child::serve_inherited()
 }
