@@ -494,11 +494,11 @@ fn run_job(
         }
         let w = worker.as_mut().expect("started above");
         if let Err(e) = w.child.socket.send(&payload, &fds) {
+            let pid = w.child.pid();
             retire(&w.child);
             *worker = None;
             shared.set_worker(index, None);
             if attempt == 1 {
-                let pid = 0;
                 return (
                     Err(ProcessError::Channel {
                         pid,

@@ -101,9 +101,11 @@ impl Socket {
             return sys::send(self.fd.as_fd(), &packet, fds, nonblocking);
         }
         let header = frame::header(Kind::File, payload.len()).map_err(invalid)?;
-        let name = c"brigade-frame";
-        let file = File::from(sys::memfd(name, 0)?);
+        let file = File::from(sys::sealable_memfd(c"brigade-frame")?);
         (&file).write_all(payload)?;
+        // Frozen before it leaves: the receiver checks the size once and
+        // can trust it while it reads.
+        sys::seal(file.as_fd())?;
         let mut all = Vec::with_capacity(fds.len() + 1);
         all.push(file.as_raw_fd());
         all.extend_from_slice(fds);
@@ -196,6 +198,12 @@ impl Socket {
                     .into());
                 }
                 let file = File::from(fds.remove(0));
+                if !sys::is_sealed(file.as_fd()) {
+                    return Err(FrameError::Malformed(
+                        "the message's memory file is not sealed".into(),
+                    )
+                    .into());
+                }
                 let actual = sys::file_len(file.as_fd())?;
                 if actual < header.len {
                     return Err(FrameError::Truncated {
@@ -211,9 +219,10 @@ impl Socket {
                     }
                     .into());
                 }
-                // The file really holds `len` bytes (checked above), so this
-                // allocation is what has arrived, within the limit. Read at
-                // offset 0: the sender's writes moved the shared file offset.
+                // The sealed file holds exactly `len` bytes (checked above),
+                // so this allocation is what has arrived, within the limit.
+                // Read at offset 0: the sender's writes moved the offset,
+                // which the two descriptions share.
                 let mut payload = vec![0u8; header.len];
                 if let Err(e) = file.read_exact_at(&mut payload, 0) {
                     if e.kind() == io::ErrorKind::UnexpectedEof {
@@ -276,6 +285,14 @@ mod tests {
         ));
         // A file frame whose file is missing.
         a.send_raw(&frame::header(Kind::File, 10).unwrap()).unwrap();
+        assert!(matches!(
+            b.recv(None),
+            Err(RecvError::Frame(FrameError::Malformed(_)))
+        ));
+        // A file frame whose file is not sealed: its size could change.
+        let file = sys::memfd(c"test", 10).unwrap();
+        let header = frame::header(Kind::File, 10).unwrap();
+        sys::send(a.as_fd(), &header, &[file.as_raw_fd()], false).unwrap();
         assert!(matches!(
             b.recv(None),
             Err(RecvError::Frame(FrameError::Malformed(_)))

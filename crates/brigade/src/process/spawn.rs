@@ -20,7 +20,7 @@
 
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -110,22 +110,28 @@ impl Child {
     }
 
     /// Waits at most `timeout` (`None`: for ever) for the child to end.
+    /// The lock on the status is not held while waiting, so that another
+    /// thread can signal the child meanwhile.
     pub(crate) fn wait(&self, timeout: Option<Duration>) -> io::Result<Option<Status>> {
-        let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(s) = *status {
+        if let Some(s) = *self.lock_status() {
             return Ok(Some(s));
         }
+        let ready = match &self.reaper {
+            Reaper::Waitpid => self.pidfd.as_fd(),
+            Reaper::Server(fd) => fd.as_fd(),
+        };
+        if !sys::poll_readable(ready, timeout)? {
+            return Ok(None);
+        }
+        let mut status = self.lock_status();
+        if let Some(s) = *status {
+            // Another thread reaped it while we waited.
+            return Ok(Some(s));
+        }
+        // It has ended: neither call below waits for long.
         let found = match &self.reaper {
-            Reaper::Waitpid => {
-                if !sys::poll_readable(self.pidfd.as_fd(), timeout)? {
-                    return Ok(None);
-                }
-                sys::wait(self.pid, true)?
-            }
+            Reaper::Waitpid => sys::wait(self.pid, true)?,
             Reaper::Server(fd) => {
-                if !sys::poll_readable(fd.as_fd(), timeout)? {
-                    return Ok(None);
-                }
                 let mut raw = [0u8; 4];
                 let n = sys::read(fd.as_fd(), &mut raw)?;
                 if n != 4 {
@@ -141,9 +147,13 @@ impl Child {
         Ok(found)
     }
 
+    fn lock_status(&self) -> std::sync::MutexGuard<'_, Option<Status>> {
+        self.status.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Sends `signal` unless the child has already been reaped.
     pub(crate) fn signal(&self, signal: i32) -> io::Result<()> {
-        let status = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        let status = self.lock_status();
         if status.is_some() {
             return Ok(());
         }
@@ -196,7 +206,6 @@ pub(crate) fn spawn_self(channel: std::os::fd::BorrowedFd<'_>, mode: &str) -> io
         .and_then(|a| CString::new(a.as_bytes()).ok())
         .unwrap_or_else(|| CString::new("brigade-child").expect("no nul"));
     let env = child::child_env(mode);
-    let _ = channel.as_raw_fd();
     sys::spawn(&exe, &[arg0], &env, channel)
 }
 

@@ -414,6 +414,34 @@ pub(crate) fn memfd(name: &CStr, len: usize) -> io::Result<OwnedFd> {
     Ok(fd)
 }
 
+/// A memory file for one message: sealable, so that once written it can
+/// be frozen with [`seal`].
+pub(crate) fn sealable_memfd(name: &CStr) -> io::Result<OwnedFd> {
+    // SAFETY: `name` is a valid C string.
+    let fd = check(unsafe {
+        libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING)
+    })?;
+    Ok(owned(fd))
+}
+
+const SEALS: c_int =
+    libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
+
+/// Freezes a memory file: no one, the sender included, can change its
+/// size or contents any more.
+pub(crate) fn seal(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: F_ADD_SEALS on a valid descriptor.
+    check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, SEALS) })?;
+    Ok(())
+}
+
+/// Whether a memory file has been frozen by [`seal`].
+pub(crate) fn is_sealed(fd: BorrowedFd<'_>) -> bool {
+    // SAFETY: F_GET_SEALS on a valid descriptor.
+    let seals = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GET_SEALS) };
+    seals != -1 && seals & SEALS == SEALS
+}
+
 /// The size of the file behind `fd`.
 pub(crate) fn file_len(fd: BorrowedFd<'_>) -> io::Result<usize> {
     // SAFETY: fstat fills a zeroed stat structure.
