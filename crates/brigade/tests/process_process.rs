@@ -254,3 +254,49 @@ fn async_run_awaits_without_blocking_the_loop() {
     assert_eq!(value, 50);
     assert_eq!(ticks, 3);
 }
+
+#[test]
+fn a_stray_child_variable_does_not_hijack_a_program() {
+    // This very test binary, started by hand with the variable set but no
+    // channel: it must run normally (here: list its tests) and say why.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--list",
+            "--exact",
+            "a_stray_child_variable_does_not_hijack_a_program",
+        ])
+        .env(brigade::process::CHILD_ENV, "spawn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("a_stray_child_variable"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a brigade channel"));
+}
+
+fn report_then_sleep(conn: brigade::process::Connection<u32>) {
+    conn.send(&std::process::id()).unwrap();
+    std::thread::sleep(Duration::from_secs(3600));
+}
+
+#[test]
+fn a_cancelled_run_kills_its_child() {
+    let (here, there) = brigade::process::pipe::<u32>().unwrap();
+    let child = brigade::run(async move {
+        let fut = brigade::process::run(report_then_sleep, (there,));
+        let mut fut = Box::pin(fut);
+        // Drive it until the child is up, then drop it.
+        let pid = loop {
+            if let Ok(pid) = here.try_recv() {
+                break pid;
+            }
+            let _ = brigade::timeout(Duration::from_millis(5), &mut fut).await;
+        };
+        drop(fut);
+        pid
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while is_running(child) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(!is_running(child), "the child of a cancelled run lives on");
+}

@@ -145,6 +145,14 @@ extern "C" fn entry(_argc: c_int, _argv: *const *const c_char, _envp: *const *co
     // thread of this process could exist (nothing has run yet that could
     // have started one), so no other thread reads the environment.
     unsafe { std::env::remove_var(CHILD_ENV) };
+    if !sys::is_seqpacket(CHILD_FD) {
+        // Set by hand, or inherited by a program brigade did not start:
+        // this is no child of ours, so run the program normally.
+        eprintln!(
+            "brigade: {CHILD_ENV} is set but descriptor 3 is not a brigade channel; ignoring it"
+        );
+        return;
+    }
     match value.to_str() {
         Some("spawn") => serve_inherited(),
         Some("forkserver") => forkserver::serve(take_channel()),

@@ -206,6 +206,13 @@ impl<R: DeserializeOwned> Process<R> {
         self.signal(libc::SIGKILL)
     }
 
+    /// Something that kills the child when dropped, unless disarmed.
+    pub(crate) fn killer(&self) -> Killer {
+        Killer {
+            pidfd: self.child.as_ref().and_then(Child::pidfd_dup),
+        }
+    }
+
     fn signal(&self, signal: i32) -> Result<(), ProcessError> {
         let child = self.child.as_ref().ok_or(ProcessError::NotStarted)?;
         child.signal(signal).map_err(|e| ProcessError::Channel {
@@ -275,5 +282,26 @@ impl<R> fmt::Debug for Process<R> {
             .field("pid", &self.child.as_ref().map(Child::pid))
             .field("daemon", &self.daemon)
             .finish_non_exhaustive()
+    }
+}
+
+/// Kills a child when dropped (for futures that are cancelled).
+pub(crate) struct Killer {
+    pidfd: Option<std::os::fd::OwnedFd>,
+}
+
+impl Killer {
+    pub(crate) fn disarm(&mut self) {
+        self.pidfd = None;
+    }
+}
+
+impl Drop for Killer {
+    fn drop(&mut self) {
+        if let Some(fd) = &self.pidfd {
+            // A pidfd names this child and no other, even if it has been
+            // reaped and its pid reused.
+            let _ = crate::sys::process::pidfd_kill(std::os::fd::AsFd::as_fd(fd), libc::SIGKILL);
+        }
     }
 }

@@ -23,6 +23,20 @@
 //! assert_ne!(p1.pid(), p2.pid());
 //! ```
 //!
+//! # Tour
+//! - [`Process`]: `start`, `join` (the result, or a [`ProcessError`]),
+//!   `join_timeout`, `is_alive`, `exitcode`, `terminate`, `kill`, daemons.
+//! - [`run`]: one function in a child, awaited on the event loop.
+//! - [`ProcessPool`]: `map`, `starmap`, `imap`, `imap_unordered`, `submit`
+//!   (a [`PoolTask`] to await or wait for), initializer, recycling, time
+//!   limits, and crash isolation.
+//! - [`pipe`] and [`Queue`]: typed messages between processes;
+//!   [`SharedArray`]: bulk data in shared memory.
+//! - [`StartMethod`]: `Spawn` (exec a fresh copy, the default) or
+//!   `Forkserver` (fork a single-threaded server, faster); see
+//!   [`forkserver`].
+//! - [`frame`]: the wire format, and how it refuses bad bytes.
+//!
 //! # What a program needs
 //! Nothing. A child is a fresh copy of the running executable, and brigade
 //! takes it over before `main` runs (see [`child`]'s notes), so this works
@@ -70,7 +84,7 @@ pub use handle::Process;
 pub use pipe::{Connection, RecvError, SendError, pipe};
 pub use pool::{Imap, PoolBuilder, PoolTask, ProcessPool};
 pub use queue::Queue;
-pub use shared::{Pod, SharedArray};
+pub use shared::{Pod, ReadGuard, SharedArray, WriteGuard};
 pub use spawn::StartMethod;
 
 use serde::Serialize;
@@ -78,7 +92,9 @@ use serde::de::DeserializeOwned;
 
 /// Runs `f(args..)` in a child process and awaits its result without
 /// blocking the event loop (the waiting happens on a
-/// [`to_thread`](crate::to_thread) thread).
+/// [`to_thread`](crate::to_thread) thread). If the returned future is
+/// dropped before it finishes (a timeout, a cancelled task), the child is
+/// killed.
 ///
 /// ```
 /// fn cube(n: u32) -> u32 { n * n * n }
@@ -94,7 +110,10 @@ where
 {
     let mut process = Process::new(f, args).daemon(true);
     process.start()?;
+    let mut cancel = process.killer();
     let waited = crate::to_thread(move || process.join()).await;
+    // Finished: nothing to kill any more.
+    cancel.disarm();
     match waited {
         Ok(result) => result,
         // The waiting thread cannot panic short of a bug; report it as a

@@ -100,6 +100,11 @@ impl Child {
         Ok(child)
     }
 
+    /// Another pidfd for the child (for a [`Killer`](super::handle::Killer)).
+    pub(crate) fn pidfd_dup(&self) -> Option<OwnedFd> {
+        sys::dup(self.pidfd.as_fd()).ok()
+    }
+
     pub(crate) fn pid(&self) -> u32 {
         self.pid as u32
     }

@@ -729,3 +729,22 @@ pub(crate) fn shutdown(fd: BorrowedFd<'_>) {
     // SAFETY: shutdown on a valid descriptor changes only the socket state.
     unsafe { libc::shutdown(fd.as_raw_fd(), libc::SHUT_RDWR) };
 }
+
+/// Whether descriptor number `fd` is open and is a `SOCK_SEQPACKET` socket
+/// (used before taking ownership of an inherited descriptor).
+pub(crate) fn is_seqpacket(fd: RawFd) -> bool {
+    let mut kind: c_int = 0;
+    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt on a number that may not be open only fails with
+    // EBADF/ENOTSOCK; it writes one int into `kind`.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&mut kind as *mut c_int).cast::<c_void>(),
+            &mut len,
+        )
+    };
+    rc == 0 && kind == libc::SOCK_SEQPACKET
+}
