@@ -2,7 +2,8 @@
 //! on request, as CPython's `forkserver`.
 //!
 //! The server is a spawned copy of the program that never leaves brigade's
-//! start-up code (see [`child`](super::child)): it has one thread, no locks
+//! start-up code (see [what a program needs](super#what-a-program-needs)): it
+//! has one thread, no locks
 //! held, and little memory, so `fork` is safe in it and fast (no `exec`,
 //! no dynamic loading, no start-up of the Rust runtime). It is started on
 //! first use, from any thread, and ends when its parent ends (it sees its

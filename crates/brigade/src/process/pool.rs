@@ -63,7 +63,34 @@ struct Job {
     reply: Reply,
 }
 
-/// A pool of worker processes; see the [module](self) docs.
+/// A pool of worker processes fed from one task queue (Python's `Pool` and
+/// `ProcessPoolExecutor`).
+///
+/// A worker that dies (killed, aborted, segfault, stack overflow) fails
+/// only the task it was running, with [`ProcessError::WorkerDied`] naming
+/// its pid and the cause; the pool starts a replacement and runs the rest.
+/// No task is lost or run twice. `map` and `starmap` split their input into
+/// about four chunks per worker. Dropping the pool finishes the queued
+/// tasks first (as `shutdown(wait=True)`); [`terminate`](Self::terminate)
+/// stops at once.
+///
+/// ```
+/// use brigade::process::{ProcessError, ProcessPool};
+///
+/// fn risky(n: i32) -> i32 {
+///     if n == 2 {
+///         std::process::abort();
+///     }
+///     n * 10
+/// }
+///
+/// let pool = ProcessPool::new(2).unwrap();
+/// let tasks: Vec<_> = (1..=3).map(|n| pool.submit(risky, (n,))).collect();
+/// let results: Vec<_> = tasks.into_iter().map(|t| t.wait()).collect();
+/// assert_eq!(results[0].as_ref().unwrap(), &10);
+/// assert!(matches!(results[1], Err(ProcessError::WorkerDied { .. })));
+/// assert_eq!(results[2].as_ref().unwrap(), &30);
+/// ```
 pub struct ProcessPool {
     shared: Arc<Shared>,
     drivers: Mutex<Vec<JoinHandle<()>>>,
