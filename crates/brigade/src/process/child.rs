@@ -58,6 +58,13 @@ pub(crate) struct ExeId {
 }
 
 impl ExeId {
+    const UNKNOWN: ExeId = ExeId {
+        dev: 0,
+        ino: 0,
+        len: 0,
+        mtime_ns: 0,
+    };
+
     pub(crate) fn current() -> std::io::Result<ExeId> {
         use std::os::unix::fs::MetadataExt;
         let m = std::fs::metadata("/proc/self/exe")?;
@@ -81,8 +88,21 @@ pub(crate) struct Hello {
 
 impl Hello {
     pub(crate) fn new(daemon: bool, worker: bool) -> std::io::Result<Hello> {
+        // The parent's executable is the one it was started from: look once.
+        static EXE: std::sync::OnceLock<ExeId> = std::sync::OnceLock::new();
+        let exe = match EXE.get() {
+            Some(exe) => exe.clone(),
+            None => EXE
+                .get_or_init(|| ExeId::current().unwrap_or(ExeId::UNKNOWN))
+                .clone(),
+        };
+        if exe == ExeId::UNKNOWN {
+            return Err(std::io::Error::other(
+                "cannot identify the running executable",
+            ));
+        }
         Ok(Hello {
-            exe: ExeId::current()?,
+            exe,
             fingerprint: layout_fingerprint(),
             daemon,
             worker,

@@ -123,25 +123,29 @@ impl Socket {
         timeout: Option<Duration>,
         max: usize,
     ) -> Result<Message, RecvError> {
+        if timeout.is_none() {
+            // Wait in the kernel: one system call per message.
+            return self.recv_now(max, false);
+        }
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if !sys::poll_readable(self.fd.as_fd(), left)? {
-                return Err(RecvError::Timeout);
-            }
-            // Another reader may have taken the packet since poll said
-            // readable: then wait again.
-            match self.recv_now(max) {
+            // Try first: the message is often already there.
+            match self.recv_now(max, true) {
                 Err(RecvError::Frame(FrameError::Io(e)))
                     if e.kind() == io::ErrorKind::WouldBlock => {}
                 other => return other,
+            }
+            // Nothing yet (or another reader took it): wait for the next.
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if !sys::poll_readable(self.fd.as_fd(), left)? {
+                return Err(RecvError::Timeout);
             }
         }
     }
 
     /// Receives without waiting: `Timeout` if nothing is there.
     pub(crate) fn try_recv(&self, max: usize) -> Result<Message, RecvError> {
-        match self.recv_now(max) {
+        match self.recv_now(max, true) {
             Err(RecvError::Frame(FrameError::Io(e))) if e.kind() == io::ErrorKind::WouldBlock => {
                 Err(RecvError::Timeout)
             }
@@ -149,13 +153,13 @@ impl Socket {
         }
     }
 
-    fn recv_now(&self, max: usize) -> Result<Message, RecvError> {
+    fn recv_now(&self, max: usize, nonblocking: bool) -> Result<Message, RecvError> {
         thread_local! {
             static BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; HEADER_LEN + INLINE_MAX + 1]);
         }
         let (received, bytes) = match BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
-            let r = sys::recv(self.fd.as_fd(), &mut buf, true)?;
+            let r = sys::recv(self.fd.as_fd(), &mut buf, nonblocking)?;
             let bytes = buf[..r.len].to_vec();
             Ok::<_, io::Error>((r, bytes))
         }) {
