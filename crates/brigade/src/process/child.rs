@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use super::function::{FnRef, layout_fingerprint};
 use super::socket::{RecvError, Socket};
 use super::{forkserver, frame};
-use crate::sys::process as sys;
+use crate::sys::{process as sys_process, socket as sys_socket};
 
 /// The environment variable that makes a process a brigade child.
 pub const CHILD_ENV: &str = "BRIGADE_CHILD";
@@ -165,7 +165,7 @@ extern "C" fn entry(_argc: c_int, _argv: *const *const c_char, _envp: *const *co
     // thread of this process could exist (nothing has run yet that could
     // have started one), so no other thread reads the environment.
     unsafe { std::env::remove_var(CHILD_ENV) };
-    if !sys::is_seqpacket(CHILD_FD) {
+    if !sys_socket::is_seqpacket(CHILD_FD) {
         // Set by hand, or inherited by a program brigade did not start:
         // this is no child of ours, so run the program normally.
         eprintln!(
@@ -188,7 +188,7 @@ pub(crate) fn take_channel() -> OwnedFd {
     // and it is owned by nothing else in this fresh process.
     let fd = unsafe { OwnedFd::from_raw_fd(CHILD_FD) };
     // The function's own children must not inherit it.
-    let _ = sys::set_cloexec(fd.as_fd());
+    let _ = sys_process::set_cloexec(fd.as_fd());
     fd
 }
 
@@ -199,7 +199,7 @@ pub(crate) fn serve_inherited() -> ! {
 /// Serves the parent on `channel` and exits.
 pub(crate) fn serve(channel: OwnedFd) -> ! {
     IS_CHILD.store(true, Ordering::Relaxed);
-    sys::ignore_sigpipe();
+    sys_process::ignore_sigpipe();
     let socket = Socket::from_fd(channel);
     let hello = match socket.recv(None) {
         Ok(m) => frame::from_payload::<Hello>(&m.payload).map_err(|e| e.to_string()),
@@ -255,7 +255,7 @@ fn finish(code: i32) -> ! {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
-    sys::exit_now(code)
+    sys_process::exit_now(code)
 }
 
 fn refuse(socket: &Socket, why: String) -> ! {
@@ -269,14 +269,14 @@ fn refuse(socket: &Socket, why: String) -> ! {
 /// of the channel to close (which happens when the parent process ends,
 /// however it ends) and kills this process.
 fn watch_parent(socket: &Socket) {
-    let Ok(fd) = sys::dup(socket.as_fd()) else {
+    let Ok(fd) = sys_process::dup(socket.as_fd()) else {
         return;
     };
     let _ = std::thread::Builder::new()
         .name("brigade-parent-watch".into())
         .spawn(move || {
-            sys::wait_hangup(fd.as_fd());
-            sys::kill_self();
+            sys_socket::wait_hangup(fd.as_fd());
+            sys_process::kill_self();
         });
 }
 

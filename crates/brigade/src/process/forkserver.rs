@@ -35,7 +35,8 @@ use super::child::{self, Hello};
 use super::frame;
 use super::socket::{RecvError, Socket};
 use super::spawn::spawn_self;
-use crate::sys::process::{self as sys, Forked};
+use crate::sys::process::Forked;
+use crate::sys::{process as sys_process, socket as sys_socket};
 
 /// A forked worker as the server reports it.
 pub(crate) struct Worker {
@@ -57,7 +58,7 @@ impl Drop for Server {
             Err(_) => return,
         };
         drop(std::mem::replace(&mut self.socket, a));
-        let _ = sys::wait(self.pid, true);
+        let _ = sys_process::wait(self.pid, true);
     }
 }
 
@@ -146,14 +147,14 @@ struct Spare {
 
 /// The server's loop (in the server process, from the start-up code).
 pub(crate) fn serve(channel: OwnedFd) -> ! {
-    sys::ignore_sigpipe();
+    sys_process::ignore_sigpipe();
     let socket = Socket::from_fd(channel);
     let hello_ok = match socket.recv(None) {
         Ok(m) => frame::from_payload::<Hello>(&m.payload).is_ok(),
         Err(_) => false,
     };
     if !hello_ok {
-        sys::exit_now(child::PROTOCOL_EXIT);
+        sys_process::exit_now(child::PROTOCOL_EXIT);
     }
     let mut workers: Vec<Forked1> = Vec::new();
     let mut spare = fork_spare().ok();
@@ -161,9 +162,9 @@ pub(crate) fn serve(channel: OwnedFd) -> ! {
         let ready = {
             let mut fds: Vec<BorrowedFd<'_>> = vec![socket.as_fd()];
             fds.extend(workers.iter().map(|w| w.pidfd.as_fd()));
-            match sys::poll_many(&fds, None) {
+            match sys_socket::poll_many(&fds, None) {
                 Ok(r) => r,
-                Err(_) => sys::exit_now(child::PROTOCOL_EXIT),
+                Err(_) => sys_process::exit_now(child::PROTOCOL_EXIT),
             }
         };
         let mut i = workers.len();
@@ -171,8 +172,8 @@ pub(crate) fn serve(channel: OwnedFd) -> ! {
             i -= 1;
             if ready[i + 1] {
                 let w = workers.swap_remove(i);
-                if let Ok(Some(status)) = sys::wait_raw(w.pid) {
-                    let _ = sys::write_all(w.status.as_fd(), &status.to_ne_bytes());
+                if let Ok(Some(status)) = sys_process::wait_raw(w.pid) {
+                    let _ = sys_process::write_all(w.status.as_fd(), &status.to_ne_bytes());
                 }
             }
         }
@@ -185,7 +186,7 @@ pub(crate) fn serve(channel: OwnedFd) -> ! {
             // The parent is gone: so are we (and the spare, which sees its
             // control socket close). Workers run on; daemon workers end
             // when they see their parent's channel close.
-            Err(_) => sys::exit_now(0),
+            Err(_) => sys_process::exit_now(0),
         };
         let reply = hand_off(spare.take(), &message.fds, &mut workers);
         let (bytes, fds) = match reply {
@@ -201,7 +202,7 @@ pub(crate) fn serve(channel: OwnedFd) -> ! {
         drop(message);
         let raw: Vec<i32> = fds.iter().map(|f| f.as_raw_fd()).collect();
         if socket.send(&bytes, &raw).is_err() {
-            sys::exit_now(0);
+            sys_process::exit_now(0);
         }
         drop(fds);
         // Ready the next worker while the parent talks to this one.
@@ -228,10 +229,10 @@ fn hand_off(
         };
         if s.control.send(&[], &raw).is_err() {
             // It died waiting; reap it and fork another.
-            let _ = sys::wait_raw(s.pid);
+            let _ = sys_process::wait_raw(s.pid);
             continue;
         }
-        let reported = sys::dup(s.pidfd.as_fd())?;
+        let reported = sys_process::dup(s.pidfd.as_fd())?;
         workers.push(Forked1 {
             pid: s.pid,
             pidfd: s.pidfd,
@@ -244,25 +245,25 @@ fn hand_off(
 
 fn fork_spare() -> io::Result<Spare> {
     let (control, theirs) = Socket::pair()?;
-    let (status_read, status_write) = sys::pipe()?;
+    let (status_read, status_write) = sys_process::pipe()?;
     // SAFETY: the server runs on its single thread: it is started by
     // exec and never leaves brigade's start-up code, which starts no thread
     // here (a forkserver is never a daemon child with a watch thread).
-    match unsafe { sys::fork() }? {
+    match unsafe { sys_process::fork() }? {
         Forked::Child => {
             // The spare keeps only its control socket, as descriptor 3;
             // every other descriptor, the server's included, is closed.
             // No OwnedFd of this frame is ever dropped (the spare never
             // returns from here), so none closes a reused number.
             std::mem::forget((control, status_read, status_write));
-            if sys::keep_only(theirs.into_fd(), child::CHILD_FD).is_err() {
-                sys::exit_now(child::PROTOCOL_EXIT);
+            if sys_process::keep_only(theirs.into_fd(), child::CHILD_FD).is_err() {
+                sys_process::exit_now(child::PROTOCOL_EXIT);
             }
             wait_for_channel()
         }
         Forked::Parent(pid) => {
             drop(theirs);
-            let pidfd = sys::pidfd_open(pid)?;
+            let pidfd = sys_process::pidfd_open(pid)?;
             Ok(Spare {
                 pid,
                 pidfd,
@@ -279,17 +280,17 @@ fn wait_for_channel() -> ! {
     let control = Socket::from_fd(child::take_channel());
     let message = match control.recv(None) {
         Ok(m) => m,
-        Err(_) => sys::exit_now(0),
+        Err(_) => sys_process::exit_now(0),
     };
     let mut fds = message.fds.into_iter();
     let Some(channel) = fds.next() else {
-        sys::exit_now(child::PROTOCOL_EXIT)
+        sys_process::exit_now(child::PROTOCOL_EXIT)
     };
     if let Some(out) = fds.next() {
-        let _ = sys::dup_onto(out.as_fd(), 1);
+        let _ = sys_process::dup_onto(out.as_fd(), 1);
     }
     if let Some(err) = fds.next() {
-        let _ = sys::dup_onto(err.as_fd(), 2);
+        let _ = sys_process::dup_onto(err.as_fd(), 2);
     }
     // The channel replaces the control socket as descriptor 3, and the
     // received copies above it are closed.
@@ -297,8 +298,8 @@ fn wait_for_channel() -> ! {
     for fd in fds {
         std::mem::forget(fd);
     }
-    if sys::keep_only(channel, child::CHILD_FD).is_err() {
-        sys::exit_now(child::PROTOCOL_EXIT);
+    if sys_process::keep_only(channel, child::CHILD_FD).is_err() {
+        sys_process::exit_now(child::PROTOCOL_EXIT);
     }
     child::serve_inherited()
 }

@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use super::frame::FrameError;
 use super::transfer;
-use crate::sys::process as sys;
+use crate::sys::process as sys_process;
 
 /// A function a child process can run: a fn item or a closure that
 /// captures nothing, called with a tuple of arguments.
@@ -123,11 +123,11 @@ impl FnRef {
         if size_of::<F>() != 0 {
             return Err(Unnameable::Captures(name));
         }
-        let exe = sys::executable_base();
+        let exe = sys_process::executable_base();
         let target = trampoline as usize;
         if exe.is_none()
-            || sys::object_base(target) != exe
-            || sys::object_base(anchor_addr()) != exe
+            || sys_process::object_base(target) != exe
+            || sys_process::object_base(anchor_addr()) != exe
         {
             return Err(Unnameable::NotInExecutable(name));
         }
@@ -140,8 +140,8 @@ impl FnRef {
     /// Calls the named trampoline in this process (the child).
     pub(crate) fn call(self, args: &[u8], fds: Vec<std::os::fd::OwnedFd>) -> Returned {
         let target = (anchor_addr() as i64).wrapping_add(self.offset) as usize;
-        let exe = sys::executable_base();
-        if exe.is_none() || sys::object_base(target) != exe {
+        let exe = sys_process::executable_base();
+        if exe.is_none() || sys_process::object_base(target) != exe {
             return Err(format!(
                 "the function address {target:#x} is outside this executable"
             ));

@@ -64,6 +64,7 @@
 //! [`child`]: self#what-a-program-needs
 
 mod child;
+mod driver;
 mod error;
 pub mod forkserver;
 pub mod frame;
@@ -75,6 +76,7 @@ mod queue;
 mod shared;
 mod socket;
 mod spawn;
+mod task;
 mod transfer;
 
 pub use child::{CHILD_ENV, is_child};
@@ -82,10 +84,11 @@ pub use error::{Exit, ProcessError, StartError, signal_name};
 pub use function::Callable;
 pub use handle::Process;
 pub use pipe::{Connection, RecvError, SendError, pipe};
-pub use pool::{Imap, PoolBuilder, PoolTask, ProcessPool};
+pub use pool::{PoolBuilder, ProcessPool};
 pub use queue::Queue;
 pub use shared::{Pod, ReadGuard, SharedArray, WriteGuard};
 pub use spawn::StartMethod;
+pub use task::{Imap, PoolTask};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -97,7 +97,7 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// Whether a message (or the end of the stream) is waiting, after
     /// waiting at most `timeout` (Python's `poll`).
     pub fn poll(&self, timeout: Duration) -> bool {
-        crate::sys::process::poll_readable(self.socket.as_fd(), Some(timeout)).unwrap_or(false)
+        crate::sys::socket::poll_readable(self.socket.as_fd(), Some(timeout)).unwrap_or(false)
     }
 }
 

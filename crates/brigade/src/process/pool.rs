@@ -33,35 +33,21 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::mpsc;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::child::{Call, Hello};
-use super::error::{Exit, ProcessError, StartError};
-use super::frame;
+use super::driver::{Config, Job, Reply, Shared, State, drive};
+use super::error::{ProcessError, StartError};
 use super::function::{Callable, FnRef};
 use super::handle::{decode_reply, prepare};
-use super::socket::{Message, RecvError};
 use super::spawn::{Child, StartMethod};
-use super::transfer::Encoded;
+use super::task::{Imap, PoolTask};
 use crate::sync::oneshot;
-
-type Reply = Box<dyn FnOnce(Result<(u32, Message), ProcessError>) + Send>;
-
-/// One queued task.
-struct Job {
-    function: FnRef,
-    args: Encoded,
-    reply: Reply,
-}
 
 /// A pool of worker processes fed from one task queue (Python's `Pool` and
 /// `ProcessPoolExecutor`).
@@ -95,27 +81,6 @@ pub struct ProcessPool {
     shared: Arc<Shared>,
     drivers: Mutex<Vec<JoinHandle<()>>>,
     size: usize,
-}
-
-struct Shared {
-    state: Mutex<State>,
-    work: Condvar,
-    config: Config,
-}
-
-struct State {
-    queue: VecDeque<Job>,
-    closed: bool,
-    terminated: bool,
-    /// The worker each driver runs, so `terminate` can kill it.
-    workers: Vec<Option<Arc<Child>>>,
-}
-
-struct Config {
-    method: StartMethod,
-    max_tasks_per_child: Option<usize>,
-    task_timeout: Option<Duration>,
-    initializer: Option<(FnRef, Encoded)>,
 }
 
 /// Configures a [`ProcessPool`].
@@ -247,7 +212,7 @@ impl ProcessPool {
             }),
             Err(e) => reply(Err(ProcessError::Start(e))),
         }
-        PoolTask { rx }
+        PoolTask::new(rx)
     }
 
     /// `f(args..)` in a worker, waiting for the result (Python's `apply`).
@@ -344,14 +309,7 @@ impl ProcessPool {
                 Err(e) => reply(Err(ProcessError::Start(e))),
             }
         }
-        Imap {
-            rx,
-            ordered,
-            next_chunk: 0,
-            chunks,
-            parked: Default::default(),
-            ready: VecDeque::with_capacity(total.min(1024)),
-        }
+        Imap::new(rx, ordered, chunks, total)
     }
 
     fn enqueue(&self, job: Job) {
@@ -430,283 +388,5 @@ impl fmt::Debug for ProcessPool {
         f.debug_struct("ProcessPool")
             .field("size", &self.size)
             .finish_non_exhaustive()
-    }
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The next job, or `None` when the driver should stop.
-    fn next_job(&self) -> Option<Job> {
-        let mut state = self.lock();
-        loop {
-            if state.terminated {
-                return None;
-            }
-            if let Some(job) = state.queue.pop_front() {
-                return Some(job);
-            }
-            if state.closed {
-                return None;
-            }
-            state = self.work.wait(state).unwrap_or_else(|e| e.into_inner());
-        }
-    }
-
-    fn set_worker(&self, index: usize, child: Option<Arc<Child>>) {
-        self.lock().workers[index] = child;
-    }
-
-    fn terminated(&self) -> bool {
-        self.lock().terminated
-    }
-}
-
-/// A worker and how many tasks it has run.
-struct Worker {
-    child: Arc<Child>,
-    done: usize,
-}
-
-/// The driver thread of worker slot `index`.
-fn drive(shared: &Shared, index: usize) {
-    let mut worker: Option<Worker> = None;
-    while let Some(job) = shared.next_job() {
-        let (result, keep) = run_job(shared, index, &mut worker, &job);
-        (job.reply)(result);
-        if !keep {
-            if let Some(w) = worker.take() {
-                retire(&w.child);
-            }
-            shared.set_worker(index, None);
-        }
-    }
-    if let Some(w) = worker.take() {
-        retire(&w.child);
-    }
-    shared.set_worker(index, None);
-}
-
-/// Runs one job; returns its result and whether the worker may be kept.
-fn run_job(
-    shared: &Shared,
-    index: usize,
-    worker: &mut Option<Worker>,
-    job: &Job,
-) -> (Result<(u32, Message), ProcessError>, bool) {
-    let config = &shared.config;
-    let mut payload = match frame::to_payload(&Call {
-        function: job.function,
-    }) {
-        Ok(p) => p,
-        Err(e) => return (Err(ProcessError::Start(StartError::Encode(e))), true),
-    };
-    payload.extend_from_slice(&job.args.bytes);
-    let fds = job.args.raw_fds();
-    // A send that fails reached no worker: retry once on a fresh one.
-    for attempt in 0..2 {
-        if worker.is_none() {
-            match start_worker(config) {
-                Ok(w) => {
-                    shared.set_worker(index, Some(w.child.clone()));
-                    *worker = Some(w);
-                }
-                Err(e) => return (Err(e), false),
-            }
-            if shared.terminated() {
-                return (Err(ProcessError::PoolClosed), false);
-            }
-        }
-        let w = worker.as_mut().expect("started above");
-        if let Err(e) = w.child.socket.send(&payload, &fds) {
-            let pid = w.child.pid();
-            retire(&w.child);
-            *worker = None;
-            shared.set_worker(index, None);
-            if attempt == 1 {
-                return (
-                    Err(ProcessError::Channel {
-                        pid,
-                        source: frame::FrameError::Io(e),
-                    }),
-                    false,
-                );
-            }
-            continue;
-        }
-        break;
-    }
-    let w = worker.as_mut().expect("sent above");
-    let pid = w.child.pid();
-    match w.child.socket.recv(config.task_timeout) {
-        Ok(message) => {
-            w.done += 1;
-            let keep = config.max_tasks_per_child.is_none_or(|max| w.done < max);
-            (Ok((pid, message)), keep)
-        }
-        Err(RecvError::Timeout) => {
-            w.child.kill();
-            (Err(ProcessError::TimedOut { pid }), false)
-        }
-        Err(RecvError::Closed) => {
-            let status = w.child.wait(None).ok().flatten();
-            if shared.terminated() {
-                return (Err(ProcessError::PoolClosed), false);
-            }
-            let cause = status.map_or(Exit::Code(-1), Exit::from);
-            (Err(ProcessError::WorkerDied { pid, cause }), false)
-        }
-        Err(RecvError::Frame(source)) => {
-            w.child.kill();
-            (Err(ProcessError::Channel { pid, source }), false)
-        }
-    }
-}
-
-/// Starts a worker and runs the initializer in it.
-fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
-    let hello = Hello::new(true, true).map_err(|e| ProcessError::Start(StartError::Io(e)))?;
-    let child =
-        Child::start(config.method, &hello).map_err(|e| ProcessError::Start(StartError::Io(e)))?;
-    let child = Arc::new(child);
-    if let Some((function, args)) = &config.initializer {
-        let pid = child.pid();
-        let mut payload = frame::to_payload(&Call {
-            function: *function,
-        })
-        .map_err(|e| ProcessError::Start(StartError::Encode(e)))?;
-        payload.extend_from_slice(&args.bytes);
-        let sent = child.socket.send(&payload, &args.raw_fds());
-        let reply = match sent {
-            Ok(()) => child.socket.recv(None),
-            Err(e) => Err(RecvError::Frame(frame::FrameError::Io(e))),
-        };
-        let result = match reply {
-            Ok(message) => decode_reply::<()>(pid, message),
-            Err(_) => Err(ProcessError::WorkerDied {
-                pid,
-                cause: child.kill().map_or(Exit::Code(-1), Exit::from),
-            }),
-        };
-        if let Err(e) = result {
-            child.kill();
-            return Err(match e {
-                ProcessError::Panicked { pid, message } => ProcessError::Panicked {
-                    pid,
-                    message: format!("the pool's initializer panicked: {message}"),
-                },
-                other => other,
-            });
-        }
-    }
-    Ok(Worker { child, done: 0 })
-}
-
-/// Stops a worker: closing its channel makes it exit; then reap it.
-fn retire(child: &Child) {
-    child.shutdown();
-    if child
-        .wait(Some(Duration::from_secs(5)))
-        .ok()
-        .flatten()
-        .is_none()
-    {
-        child.kill();
-    }
-}
-
-/// A task submitted to a [`ProcessPool`]: `.await` it on an event loop,
-/// or [`wait`](Self::wait) for it from plain code.
-pub struct PoolTask<R> {
-    rx: oneshot::Receiver<Result<R, ProcessError>>,
-}
-
-impl<R> PoolTask<R> {
-    /// Blocks until the task finishes. Do not call it from a task on an
-    /// event loop: await the `PoolTask` instead.
-    pub fn wait(self) -> Result<R, ProcessError> {
-        self.rx
-            .recv_blocking()
-            .unwrap_or(Err(ProcessError::PoolClosed))
-    }
-
-    /// Waits at most `timeout`; on time-out the task is handed back.
-    pub fn wait_timeout(self, timeout: Duration) -> Result<Result<R, ProcessError>, PoolTask<R>> {
-        match self.rx.recv_timeout(timeout) {
-            Ok(r) => Ok(r),
-            Err(oneshot::RecvTimeoutError::Closed) => Ok(Err(ProcessError::PoolClosed)),
-            Err(oneshot::RecvTimeoutError::Timeout(rx)) => Err(PoolTask { rx }),
-        }
-    }
-
-    /// Whether the result is in.
-    pub fn is_done(&self) -> bool {
-        self.rx.is_ready()
-    }
-}
-
-impl<R> Future for PoolTask<R> {
-    type Output = Result<R, ProcessError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.rx)
-            .poll(cx)
-            .map(|r| r.unwrap_or(Err(ProcessError::PoolClosed)))
-    }
-}
-
-impl<R> fmt::Debug for PoolTask<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PoolTask").finish_non_exhaustive()
-    }
-}
-
-/// Results of [`ProcessPool::imap`] and [`ProcessPool::imap_unordered`].
-pub struct Imap<R> {
-    rx: mpsc::Receiver<(usize, Result<Vec<R>, ProcessError>)>,
-    ordered: bool,
-    next_chunk: usize,
-    chunks: usize,
-    parked: std::collections::BTreeMap<usize, Result<Vec<R>, ProcessError>>,
-    ready: VecDeque<Result<R, ProcessError>>,
-}
-
-impl<R> Iterator for Imap<R> {
-    type Item = Result<R, ProcessError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(r) = self.ready.pop_front() {
-                return Some(r);
-            }
-            if self.next_chunk >= self.chunks {
-                return None;
-            }
-            let chunk = if self.ordered {
-                match self.parked.remove(&self.next_chunk) {
-                    Some(c) => c,
-                    None => {
-                        let (index, c) = self.rx.recv().ok()?;
-                        self.parked.insert(index, c);
-                        continue;
-                    }
-                }
-            } else {
-                self.rx.recv().ok()?.1
-            };
-            self.next_chunk += 1;
-            match chunk {
-                Ok(values) => self.ready.extend(values.into_iter().map(Ok)),
-                Err(e) => self.ready.push_back(Err(e)),
-            }
-        }
-    }
-}
-
-impl<R> fmt::Debug for Imap<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Imap").finish_non_exhaustive()
     }
 }

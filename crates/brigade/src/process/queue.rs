@@ -55,7 +55,7 @@ use super::frame;
 use super::pipe::{RecvError, SendError, send_io};
 use super::socket::{self, Socket};
 use super::transfer;
-use crate::sys::process as sys;
+use crate::sys::socket as sys_socket;
 
 /// A multi-producer, multi-consumer queue shared by processes; clone it to
 /// share it among threads, pass it as an argument to share it with a child.
@@ -174,7 +174,7 @@ impl<T> Queue<T> {
 /// Waits until a socket has room to send, or `timeout` passes.
 fn wait_writable(fd: BorrowedFd<'_>, timeout: Option<Duration>) {
     let ms = timeout.map_or(-1, |t| t.as_millis().clamp(1, i32::MAX as u128) as i32);
-    let _ = sys::poll_writable(fd, ms);
+    let _ = sys_socket::poll_writable(fd, ms);
 }
 
 impl<T> Serialize for Queue<T> {

@@ -41,7 +41,7 @@ use serde::ser::{self, SerializeTuple, Serializer};
 use serde::{Deserialize, Serialize};
 
 use super::transfer;
-use crate::sys::process as sys;
+use crate::sys::memory as sys_memory;
 
 /// Plain old data: a `Copy` type without padding or pointers, for which
 /// every bit pattern is a valid value.
@@ -92,7 +92,7 @@ impl Drop for Mapping {
     fn drop(&mut self) {
         // SAFETY: ptr/bytes come from mmap_shared; no guard outlives the
         // mapping, since guards borrow the SharedArray that holds the Arc.
-        unsafe { sys::munmap(self.ptr, self.bytes) };
+        unsafe { sys_memory::munmap(self.ptr, self.bytes) };
     }
 }
 
@@ -103,7 +103,7 @@ impl<T: Pod> SharedArray<T> {
             .checked_mul(size_of::<T>())
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "array too large"))?;
         let name = c"brigade-shared-array";
-        let fd = sys::memfd(name, bytes)?;
+        let fd = sys_memory::memfd(name, bytes)?;
         Self::map(fd, len)
     }
 
@@ -116,14 +116,14 @@ impl<T: Pod> SharedArray<T> {
 
     fn map(fd: OwnedFd, len: usize) -> io::Result<SharedArray<T>> {
         let bytes = len * size_of::<T>();
-        if sys::file_len(fd.as_fd())? < bytes {
+        if sys_memory::file_len(fd.as_fd())? < bytes {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "the shared memory file is smaller than the array",
             ));
         }
         // mmap refuses a zero length: map one byte that is never read.
-        let ptr = sys::mmap_shared(fd.as_fd(), bytes.max(1))?;
+        let ptr = sys_memory::mmap_shared(fd.as_fd(), bytes.max(1))?;
         Ok(SharedArray {
             map: Arc::new(Mapping {
                 fd,
@@ -152,7 +152,7 @@ impl<T: Pod> SharedArray<T> {
         let local = self.map.lock.read().unwrap_or_else(|e| e.into_inner());
         let mut readers = self.map.readers.lock().unwrap_or_else(|e| e.into_inner());
         if *readers == 0 {
-            let _ = sys::ofd_lock(self.map.fd.as_fd(), true, false);
+            let _ = sys_memory::ofd_lock(self.map.fd.as_fd(), true, false);
         }
         *readers += 1;
         drop(readers);
@@ -166,7 +166,7 @@ impl<T: Pod> SharedArray<T> {
     /// processes).
     pub fn write(&self) -> WriteGuard<'_, T> {
         let local = self.map.lock.write().unwrap_or_else(|e| e.into_inner());
-        let _ = sys::ofd_lock(self.map.fd.as_fd(), false, false);
+        let _ = sys_memory::ofd_lock(self.map.fd.as_fd(), false, false);
         WriteGuard {
             array: self,
             _local: local,
@@ -223,7 +223,7 @@ impl<T: Pod> Drop for ReadGuard<'_, T> {
         let mut readers = map.readers.lock().unwrap_or_else(|e| e.into_inner());
         *readers -= 1;
         if *readers == 0 {
-            let _ = sys::ofd_lock(map.fd.as_fd(), true, true);
+            let _ = sys_memory::ofd_lock(map.fd.as_fd(), true, true);
         }
     }
 }
@@ -249,7 +249,7 @@ impl<T: Pod> DerefMut for WriteGuard<'_, T> {
 
 impl<T: Pod> Drop for WriteGuard<'_, T> {
     fn drop(&mut self) {
-        let _ = sys::ofd_lock(self.array.map.fd.as_fd(), false, true);
+        let _ = sys_memory::ofd_lock(self.array.map.fd.as_fd(), false, true);
     }
 }
 
@@ -269,7 +269,7 @@ impl<'de, T: Pod> Deserialize<'de> for SharedArray<T> {
         let fd = transfer::detach(index).map_err(de::Error::custom)?;
         // A description of our own, so that our file locks exclude the
         // sender's.
-        let fd = sys::reopen(fd.as_fd()).map_err(de::Error::custom)?;
+        let fd = sys_memory::reopen(fd.as_fd()).map_err(de::Error::custom)?;
         let len = usize::try_from(len).map_err(de::Error::custom)?;
         if len.checked_mul(size_of::<T>()).is_none() {
             return Err(de::Error::custom("shared array length overflows"));

@@ -23,7 +23,7 @@ use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
 use super::frame::{self, FrameError, HEADER_LEN, Kind};
-use crate::sys::process as sys;
+use crate::sys::{memory as sys_memory, socket as sys_socket};
 
 /// Payloads up to this size travel inside the packet.
 pub(crate) const INLINE_MAX: usize = 32 * 1024;
@@ -67,10 +67,10 @@ pub(crate) struct Socket {
 impl Socket {
     /// A connected pair.
     pub(crate) fn pair() -> io::Result<(Socket, Socket)> {
-        let (a, b) = sys::seqpacket_pair()?;
+        let (a, b) = sys_socket::seqpacket_pair()?;
         // Room for a few inline packets before a sender blocks.
-        sys::set_send_buffer(a.as_fd(), 4 * INLINE_MAX);
-        sys::set_send_buffer(b.as_fd(), 4 * INLINE_MAX);
+        sys_socket::set_send_buffer(a.as_fd(), 4 * INLINE_MAX);
+        sys_socket::set_send_buffer(b.as_fd(), 4 * INLINE_MAX);
         Ok((Socket { fd: a }, Socket { fd: b }))
     }
 
@@ -98,18 +98,18 @@ impl Socket {
             let mut packet = Vec::with_capacity(HEADER_LEN + payload.len());
             packet.extend_from_slice(&frame::header(Kind::Inline, payload.len()).map_err(invalid)?);
             packet.extend_from_slice(payload);
-            return sys::send(self.fd.as_fd(), &packet, fds, nonblocking);
+            return sys_socket::send(self.fd.as_fd(), &packet, fds, nonblocking);
         }
         let header = frame::header(Kind::File, payload.len()).map_err(invalid)?;
-        let file = File::from(sys::sealable_memfd(c"brigade-frame")?);
+        let file = File::from(sys_memory::sealable_memfd(c"brigade-frame")?);
         (&file).write_all(payload)?;
         // Frozen before it leaves: the receiver checks the size once and
         // can trust it while it reads.
-        sys::seal(file.as_fd())?;
+        sys_memory::seal(file.as_fd())?;
         let mut all = Vec::with_capacity(fds.len() + 1);
         all.push(file.as_raw_fd());
         all.extend_from_slice(fds);
-        sys::send(self.fd.as_fd(), &header, &all, nonblocking)
+        sys_socket::send(self.fd.as_fd(), &header, &all, nonblocking)
     }
 
     /// Receives one message, waiting at most `timeout` (`None`: for ever).
@@ -137,7 +137,7 @@ impl Socket {
             }
             // Nothing yet (or another reader took it): wait for the next.
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if !sys::poll_readable(self.fd.as_fd(), left)? {
+            if !sys_socket::poll_readable(self.fd.as_fd(), left)? {
                 return Err(RecvError::Timeout);
             }
         }
@@ -159,7 +159,7 @@ impl Socket {
         }
         let (received, bytes) = match BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
-            let r = sys::recv(self.fd.as_fd(), &mut buf, nonblocking)?;
+            let r = sys_socket::recv(self.fd.as_fd(), &mut buf, nonblocking)?;
             let bytes = buf[..r.len].to_vec();
             Ok::<_, io::Error>((r, bytes))
         }) {
@@ -202,13 +202,13 @@ impl Socket {
                     .into());
                 }
                 let file = File::from(fds.remove(0));
-                if !sys::is_sealed(file.as_fd()) {
+                if !sys_memory::is_sealed(file.as_fd()) {
                     return Err(FrameError::Malformed(
                         "the message's memory file is not sealed".into(),
                     )
                     .into());
                 }
-                let actual = sys::file_len(file.as_fd())?;
+                let actual = sys_memory::file_len(file.as_fd())?;
                 if actual < header.len {
                     return Err(FrameError::Truncated {
                         expected: HEADER_LEN + header.len,
@@ -232,7 +232,7 @@ impl Socket {
                     if e.kind() == io::ErrorKind::UnexpectedEof {
                         return Err(FrameError::Truncated {
                             expected: HEADER_LEN + header.len,
-                            got: HEADER_LEN + sys::file_len(file.as_fd()).unwrap_or(0),
+                            got: HEADER_LEN + sys_memory::file_len(file.as_fd()).unwrap_or(0),
                         }
                         .into());
                     }
@@ -247,7 +247,7 @@ impl Socket {
     /// what a receiver does with garbage.
     #[cfg(test)]
     pub(crate) fn send_raw(&self, bytes: &[u8]) -> io::Result<()> {
-        sys::send(self.fd.as_fd(), bytes, &[], false)
+        sys_socket::send(self.fd.as_fd(), bytes, &[], false)
     }
 }
 
@@ -294,9 +294,9 @@ mod tests {
             Err(RecvError::Frame(FrameError::Malformed(_)))
         ));
         // A file frame whose file is not sealed: its size could change.
-        let file = sys::memfd(c"test", 10).unwrap();
+        let file = sys_memory::memfd(c"test", 10).unwrap();
         let header = frame::header(Kind::File, 10).unwrap();
-        sys::send(a.as_fd(), &header, &[file.as_raw_fd()], false).unwrap();
+        sys_socket::send(a.as_fd(), &header, &[file.as_raw_fd()], false).unwrap();
         assert!(matches!(
             b.recv(None),
             Err(RecvError::Frame(FrameError::Malformed(_)))

@@ -29,7 +29,8 @@ use super::child::{self, Hello};
 use super::forkserver;
 use super::frame;
 use super::socket::Socket;
-use crate::sys::process::{self as sys, Status};
+use crate::sys::process::Status;
+use crate::sys::{process as sys_process, socket as sys_socket};
 
 /// How a child process is started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -71,10 +72,10 @@ impl Child {
                 drop(theirs);
                 // No one else reaps our children, so `pid` names this
                 // child until we wait for it: the pidfd cannot be a stranger.
-                let pidfd = match sys::pidfd_open(pid) {
+                let pidfd = match sys_process::pidfd_open(pid) {
                     Ok(fd) => fd,
                     Err(e) => {
-                        let _ = sys::wait(pid, true);
+                        let _ = sys_process::wait(pid, true);
                         return Err(e);
                     }
                 };
@@ -102,7 +103,7 @@ impl Child {
 
     /// Another pidfd for the child (for a [`Killer`](super::handle::Killer)).
     pub(crate) fn pidfd_dup(&self) -> Option<OwnedFd> {
-        sys::dup(self.pidfd.as_fd()).ok()
+        sys_process::dup(self.pidfd.as_fd()).ok()
     }
 
     pub(crate) fn pid(&self) -> u32 {
@@ -125,7 +126,7 @@ impl Child {
             Reaper::Waitpid => self.pidfd.as_fd(),
             Reaper::Server(fd) => fd.as_fd(),
         };
-        if !sys::poll_readable(ready, timeout)? {
+        if !sys_socket::poll_readable(ready, timeout)? {
             return Ok(None);
         }
         let mut status = self.lock_status();
@@ -135,10 +136,10 @@ impl Child {
         }
         // It has ended: neither call below waits for long.
         let found = match &self.reaper {
-            Reaper::Waitpid => sys::wait(self.pid, true)?,
+            Reaper::Waitpid => sys_process::wait(self.pid, true)?,
             Reaper::Server(fd) => {
                 let mut raw = [0u8; 4];
-                let n = sys::read(fd.as_fd(), &mut raw)?;
+                let n = sys_process::read(fd.as_fd(), &mut raw)?;
                 if n != 4 {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
@@ -162,7 +163,7 @@ impl Child {
         if status.is_some() {
             return Ok(());
         }
-        match sys::pidfd_kill(self.pidfd.as_fd(), signal) {
+        match sys_process::pidfd_kill(self.pidfd.as_fd(), signal) {
             // ESRCH: it has exited and awaits reaping; nothing to do.
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
             other => other,
@@ -172,7 +173,7 @@ impl Child {
     /// Closes the channel both ways: a child waiting for a call sees the
     /// end and exits.
     pub(crate) fn shutdown(&self) {
-        sys::shutdown(self.socket.as_fd());
+        sys_socket::shutdown(self.socket.as_fd());
     }
 
     /// Kills the child and reaps it.
@@ -193,10 +194,10 @@ impl Drop for Child {
             let pid = self.pid;
             let reaper = std::thread::Builder::new()
                 .name("brigade-reaper".into())
-                .spawn(move || sys::wait(pid, true));
+                .spawn(move || sys_process::wait(pid, true));
             if reaper.is_err() {
-                let _ = sys::pidfd_kill(self.pidfd.as_fd(), libc::SIGKILL);
-                let _ = sys::wait(pid, true);
+                let _ = sys_process::pidfd_kill(self.pidfd.as_fd(), libc::SIGKILL);
+                let _ = sys_process::wait(pid, true);
             }
         }
     }
@@ -211,7 +212,7 @@ pub(crate) fn spawn_self(channel: std::os::fd::BorrowedFd<'_>, mode: &str) -> io
         .and_then(|a| CString::new(a.as_bytes()).ok())
         .unwrap_or_else(|| CString::new("brigade-child").expect("no nul"));
     let env = child::child_env(mode);
-    sys::spawn(&exe, &[arg0], &env, channel)
+    sys_process::spawn(&exe, &[arg0], &env, channel)
 }
 
 /// The time left until `deadline`, for a wait.

@@ -31,7 +31,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::frame::{self, FrameError};
-use crate::sys::process as sys;
+use crate::sys::{process as sys_process, socket as sys_socket};
 
 thread_local! {
     static OUTGOING: RefCell<Option<Vec<OwnedFd>>> = const { RefCell::new(None) };
@@ -58,10 +58,10 @@ pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Encoded, FrameE
     let bytes = frame::to_payload(value);
     let fds = OUTGOING.with(|o| std::mem::replace(&mut *o.borrow_mut(), previous));
     let fds = fds.unwrap_or_default();
-    if fds.len() > sys::MAX_FDS {
+    if fds.len() > sys_socket::MAX_FDS {
         return Err(FrameError::Encode(format!(
             "a message carries at most {} descriptors",
-            sys::MAX_FDS
+            sys_socket::MAX_FDS
         )));
     }
     Ok(Encoded { bytes: bytes?, fds })
@@ -90,7 +90,8 @@ pub(crate) fn attach(fd: BorrowedFd<'_>) -> Result<u32, String> {
                         or a Pipe/Queue message)"
                 .to_string());
         };
-        let dup = sys::dup(fd).map_err(|e| format!("cannot duplicate a descriptor: {e}"))?;
+        let dup =
+            sys_process::dup(fd).map_err(|e| format!("cannot duplicate a descriptor: {e}"))?;
         list.push(dup);
         Ok((list.len() - 1) as u32)
     })

@@ -6,7 +6,12 @@
 //! let tid = brigade::sys::gettid();
 //! ```
 
+mod fd;
+pub(crate) mod memory;
 pub(crate) mod process;
+pub(crate) mod socket;
+
+use fd::{check, owned};
 
 /// The kernel's id of the calling thread (what `ps -L` shows).
 #[allow(dead_code)]
