@@ -300,3 +300,47 @@ fn a_cancelled_run_kills_its_child() {
     }
     assert!(!is_running(child), "the child of a cancelled run lives on");
 }
+
+#[brigade::test]
+async fn children_work_from_a_brigade_test() {
+    assert_eq!(brigade::process::run(square, (5,)).await.unwrap(), 25);
+}
+
+fn shout(word: String) {
+    println!("child says {word}");
+    eprintln!("child warns {word}");
+}
+
+#[test]
+fn a_childs_stdout_and_stderr_go_where_its_parents_go() {
+    const INNER: &str = "BRIGADE_TEST_STDIO_INNER";
+    if std::env::var_os(INNER).is_some() {
+        // The inner run: this process's stdio are the pipes the outer run
+        // reads; its children must write there too.
+        for method in [StartMethod::Spawn, StartMethod::Forkserver] {
+            let mut p = Process::new(shout, (format!("{method:?}"),)).start_method(method);
+            p.start().unwrap();
+            p.join().unwrap();
+        }
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_childs_stdout_and_stderr_go_where_its_parents_go",
+            "--nocapture",
+        ])
+        .env(INNER, "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for method in ["Spawn", "Forkserver"] {
+        assert!(stdout.contains(&format!("child says {method}")), "{stdout}");
+        assert!(
+            stderr.contains(&format!("child warns {method}")),
+            "{stderr}"
+        );
+    }
+}
