@@ -247,3 +247,15 @@ fn a_capturing_function_fails_its_task_not_the_pool() {
     assert!(matches!(err, ProcessError::Start(_)), "{err:?}");
     assert_eq!(pool.apply(square, (5,)).unwrap(), 25);
 }
+
+#[test]
+fn a_worker_killed_while_idle_costs_no_task() {
+    let pool = ProcessPool::new(1).unwrap();
+    let first = pool.apply(pid_of_worker, (0,)).unwrap();
+    // SAFETY: signals our own idle worker, which the pool owns and reaps.
+    unsafe { libc::kill(first as i32, libc::SIGKILL) };
+    // The next task finds the worker dead before it takes the task, and
+    // goes to a fresh worker instead of failing.
+    let second = pool.apply(pid_of_worker, (1,)).unwrap();
+    assert_ne!(first, second);
+}

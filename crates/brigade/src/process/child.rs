@@ -131,6 +131,9 @@ pub(crate) struct Call {
 /// The answer to a call; after `Returned` comes the encoded result.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum Reply {
+    /// A pool worker took the call and is about to run it (a worker that
+    /// dies before saying so never ran the call).
+    Started,
     /// The function returned.
     Returned,
     /// The function panicked with this message.
@@ -223,6 +226,12 @@ pub(crate) fn serve(channel: OwnedFd) -> ! {
             Ok(x) => x,
             Err(e) => refuse(&socket, e.to_string()),
         };
+        if hello.worker {
+            let started = frame::to_payload(&Reply::Started).unwrap_or_default();
+            if socket.send(&started, &[]).is_err() {
+                finish(PROTOCOL_EXIT);
+            }
+        }
         let outcome = catch_unwind(AssertUnwindSafe(|| call.function.call(args, message.fds)));
         let panicked = outcome.is_err();
         let (reply, encoded) = match outcome {

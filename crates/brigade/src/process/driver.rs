@@ -19,26 +19,27 @@
 //! ```
 
 use std::collections::VecDeque;
+use std::os::fd::RawFd;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::child::{Call, Hello};
+use super::child::{Call, Hello, Reply};
 use super::error::{Exit, ProcessError, StartError};
-use super::frame;
+use super::frame::{self, FrameError};
 use super::function::FnRef;
 use super::handle::decode_reply;
 use super::socket::{Message, RecvError};
-use super::spawn::{Child, StartMethod};
+use super::spawn::{Child, StartMethod, left};
 use super::transfer::Encoded;
 
 /// Where a task's outcome goes: the pool's caller decodes it to its type.
-pub(crate) type Reply = Box<dyn FnOnce(Result<(u32, Message), ProcessError>) + Send>;
+pub(crate) type Deliver = Box<dyn FnOnce(Result<(u32, Message), ProcessError>) + Send>;
 
 /// One queued task.
 pub(crate) struct Job {
     pub(crate) function: FnRef,
     pub(crate) args: Encoded,
-    pub(crate) reply: Reply,
+    pub(crate) deliver: Deliver,
 }
 
 /// What the pool and its drivers share.
@@ -107,7 +108,7 @@ pub(crate) fn drive(shared: &Shared, index: usize) {
     let mut worker: Option<Worker> = None;
     while let Some(job) = shared.next_job() {
         let (result, keep) = run_job(shared, index, &mut worker, &job);
-        (job.reply)(result);
+        (job.deliver)(result);
         if !keep {
             if let Some(w) = worker.take() {
                 retire(&w.child);
@@ -120,6 +121,10 @@ pub(crate) fn drive(shared: &Shared, index: usize) {
     }
     shared.set_worker(index, None);
 }
+
+/// How many fresh workers a task is offered to before the pool gives up on
+/// it (workers that die before they take any task, such as at start-up).
+const OFFERS: usize = 3;
 
 /// Runs one job; returns its result and whether the worker may be kept.
 fn run_job(
@@ -137,8 +142,8 @@ fn run_job(
     };
     payload.extend_from_slice(&job.args.bytes);
     let fds = job.args.raw_fds();
-    // A send that fails reached no worker: retry once on a fresh one.
-    for attempt in 0..2 {
+    let mut last_death = None;
+    for _ in 0..OFFERS {
         if worker.is_none() {
             match start_worker(config) {
                 Ok(w) => {
@@ -147,62 +152,108 @@ fn run_job(
                 }
                 Err(e) => return (Err(e), false),
             }
-            if shared.terminated() {
-                return (Err(ProcessError::PoolClosed), false);
-            }
+        }
+        if shared.terminated() {
+            return (Err(ProcessError::PoolClosed), false);
         }
         let w = worker.as_mut().expect("started above");
-        if let Err(e) = w.child.socket.send(&payload, &fds) {
-            let pid = w.child.pid();
-            retire(&w.child);
-            *worker = None;
-            shared.set_worker(index, None);
-            if attempt == 1 {
-                return (
-                    Err(ProcessError::Channel {
-                        pid,
-                        source: frame::FrameError::Io(e),
-                    }),
-                    false,
-                );
+        let pid = w.child.pid();
+        match call(&w.child, &payload, &fds, config.task_timeout) {
+            Ok(message) => {
+                w.done += 1;
+                let keep = config.max_tasks_per_child.is_none_or(|max| w.done < max);
+                return (Ok((pid, message)), keep);
             }
-            continue;
-        }
-        break;
-    }
-    let w = worker.as_mut().expect("sent above");
-    let pid = w.child.pid();
-    match w.child.socket.recv(config.task_timeout) {
-        Ok(message) => {
-            w.done += 1;
-            let keep = config.max_tasks_per_child.is_none_or(|max| w.done < max);
-            (Ok((pid, message)), keep)
-        }
-        Err(RecvError::Timeout) => {
-            w.child.kill();
-            (Err(ProcessError::TimedOut { pid }), false)
-        }
-        Err(RecvError::Closed) => {
-            let status = w.child.wait(None).ok().flatten();
-            if shared.terminated() {
-                return (Err(ProcessError::PoolClosed), false);
+            Err(Failure::NotTaken) => {
+                // The worker died idle, before it took the task: the task
+                // never ran, so a fresh worker may run it.
+                let status = w.child.kill();
+                last_death = Some((pid, status.map_or(Exit::Code(-1), Exit::from)));
+                *worker = None;
+                shared.set_worker(index, None);
             }
-            let cause = status.map_or(Exit::Code(-1), Exit::from);
-            (Err(ProcessError::WorkerDied { pid, cause }), false)
-        }
-        Err(RecvError::Frame(source)) => {
-            w.child.kill();
-            (Err(ProcessError::Channel { pid, source }), false)
+            Err(Failure::Timeout) => {
+                w.child.kill();
+                return (Err(ProcessError::TimedOut { pid }), false);
+            }
+            Err(Failure::Died) => {
+                let status = w.child.wait(None).ok().flatten();
+                if shared.terminated() {
+                    return (Err(ProcessError::PoolClosed), false);
+                }
+                let cause = status.map_or(Exit::Code(-1), Exit::from);
+                return (Err(ProcessError::WorkerDied { pid, cause }), false);
+            }
+            Err(Failure::Channel(source)) => {
+                w.child.kill();
+                return (Err(ProcessError::Channel { pid, source }), false);
+            }
         }
     }
+    if shared.terminated() {
+        return (Err(ProcessError::PoolClosed), false);
+    }
+    let (pid, cause) = last_death.unwrap_or((0, Exit::Code(-1)));
+    (Err(ProcessError::WorkerDied { pid, cause }), false)
+}
+
+/// Why a call to a worker gave no reply.
+enum Failure {
+    /// The worker was gone before it took the call: the call did not run.
+    NotTaken,
+    /// The worker took the call and died.
+    Died,
+    /// The time limit passed.
+    Timeout,
+    /// The worker sent something that is not a valid reply.
+    Channel(FrameError),
+}
+
+/// Sends a call and waits for its reply. A worker acknowledges a call with
+/// [`Reply::Started`] before running it, which tells a call that never ran
+/// (safe to offer to another worker) from one that ran and crashed.
+fn call(
+    child: &Child,
+    payload: &[u8],
+    fds: &[RawFd],
+    timeout: Option<Duration>,
+) -> Result<Message, Failure> {
+    if child.socket.send(payload, fds).is_err() {
+        return Err(Failure::NotTaken);
+    }
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let started = child.socket.recv(left(deadline)).map_err(|e| match e {
+        RecvError::Closed => Failure::NotTaken,
+        other => failure(other),
+    })?;
+    match frame::take_from_payload::<Reply>(&started.payload) {
+        Ok((Reply::Started, _)) => {}
+        _ => return Err(Failure::Channel(unexpected("an acknowledgement"))),
+    }
+    let message = child.socket.recv(left(deadline)).map_err(failure)?;
+    match frame::take_from_payload::<Reply>(&message.payload) {
+        Ok((Reply::Started, _)) | Err(_) => Err(Failure::Channel(unexpected("a reply"))),
+        Ok(_) => Ok(message),
+    }
+}
+
+fn failure(e: RecvError) -> Failure {
+    match e {
+        RecvError::Closed => Failure::Died,
+        RecvError::Timeout => Failure::Timeout,
+        RecvError::Frame(f) => Failure::Channel(f),
+    }
+}
+
+fn unexpected(what: &str) -> FrameError {
+    FrameError::Malformed(format!("the worker sent something other than {what}"))
 }
 
 /// Starts a worker and runs the initializer in it.
 fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
-    let hello = Hello::new(true, true).map_err(|e| ProcessError::Start(StartError::Io(e)))?;
-    let child =
-        Child::start(config.method, &hello).map_err(|e| ProcessError::Start(StartError::Io(e)))?;
-    let child = Arc::new(child);
+    let start = |e| ProcessError::Start(StartError::Io(e));
+    let hello = Hello::new(true, true).map_err(start)?;
+    let child = Arc::new(Child::start(config.method, &hello).map_err(start)?);
     if let Some((function, args)) = &config.initializer {
         let pid = child.pid();
         let mut payload = frame::to_payload(&Call {
@@ -210,13 +261,9 @@ fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
         })
         .map_err(|e| ProcessError::Start(StartError::Encode(e)))?;
         payload.extend_from_slice(&args.bytes);
-        let sent = child.socket.send(&payload, &args.raw_fds());
-        let reply = match sent {
-            Ok(()) => child.socket.recv(None),
-            Err(e) => Err(RecvError::Frame(frame::FrameError::Io(e))),
-        };
-        let result = match reply {
+        let result = match call(&child, &payload, &args.raw_fds(), None) {
             Ok(message) => decode_reply::<()>(pid, message),
+            Err(Failure::Channel(source)) => Err(ProcessError::Channel { pid, source }),
             Err(_) => Err(ProcessError::WorkerDied {
                 pid,
                 cause: child.kill().map_or(Exit::Code(-1), Exit::from),

@@ -261,6 +261,10 @@ pub(crate) fn decode_reply<R: DeserializeOwned>(
             .map_err(|source| ProcessError::Channel { pid, source }),
         Reply::Panicked(message) => Err(ProcessError::Panicked { pid, message }),
         Reply::Refused(reason) => Err(ProcessError::Refused { pid, reason }),
+        Reply::Started => Err(ProcessError::Channel {
+            pid,
+            source: FrameError::Malformed("an acknowledgement where a reply was due".into()),
+        }),
     }
 }
 

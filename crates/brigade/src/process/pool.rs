@@ -3,15 +3,15 @@
 //! one.
 //!
 //! Each worker is a child serving calls one after another over its own
-//! channel, driven by a thread of the parent that takes a task from the
-//! queue, sends it, and waits for the reply. Because the driver knows which
-//! task its worker runs, a worker that dies (killed, aborted, segfault,
-//! stack overflow) fails exactly that task, with
+//! channel, driven by a thread of the parent (see `driver.rs`). Because the
+//! driver knows which task its worker runs, a worker that dies (killed,
+//! aborted, segfault, stack overflow) fails exactly that task, with
 //! [`ProcessError::WorkerDied`] naming the pid and the cause; the driver
-//! starts a new worker and goes on with the queue. A task is handed to a
-//! worker once: if the send itself fails the worker never saw it, and it
-//! goes to a new worker; once sent, it is answered with its result or its
-//! error, never run again.
+//! starts a new worker and goes on with the queue. A worker acknowledges a
+//! task before it runs it, so a worker found dead before the
+//! acknowledgement never ran the task, which then goes to a fresh worker;
+//! an acknowledged task is answered once, with its result or its error, and
+//! never run again.
 //!
 //! `map` splits its input into chunks (Python's rule: about four chunks per
 //! worker) so that small tasks do not pay a round trip each.
@@ -41,7 +41,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::driver::{Config, Job, Reply, Shared, State, drive};
+use super::driver::{Config, Deliver, Job, Shared, State, drive};
 use super::error::{ProcessError, StartError};
 use super::function::{Callable, FnRef};
 use super::handle::{decode_reply, prepare};
@@ -201,16 +201,16 @@ impl ProcessPool {
     {
         let _ = f;
         let (tx, rx) = oneshot::channel();
-        let reply: Reply = Box::new(move |r| {
+        let deliver: Deliver = Box::new(move |r| {
             let _ = tx.send(r.and_then(|(pid, m)| decode_reply::<R>(pid, m)));
         });
         match prepare(FnRef::single::<F, Args>(), &args) {
             Ok((function, args)) => self.enqueue(Job {
                 function,
                 args,
-                reply,
+                deliver,
             }),
-            Err(e) => reply(Err(ProcessError::Start(e))),
+            Err(e) => deliver(Err(ProcessError::Start(e))),
         }
         PoolTask::new(rx)
     }
@@ -296,7 +296,7 @@ impl ProcessPool {
             let index = chunks;
             chunks += 1;
             let tx = tx.clone();
-            let reply: Reply = Box::new(move |r| {
+            let deliver: Deliver = Box::new(move |r| {
                 let decoded = r.and_then(|(pid, m)| decode_reply::<Vec<R>>(pid, m));
                 let _ = tx.send((index, decoded));
             });
@@ -304,9 +304,9 @@ impl ProcessPool {
                 Ok((function, args)) => self.enqueue(Job {
                     function,
                     args,
-                    reply,
+                    deliver,
                 }),
-                Err(e) => reply(Err(ProcessError::Start(e))),
+                Err(e) => deliver(Err(ProcessError::Start(e))),
             }
         }
         Imap::new(rx, ordered, chunks, total)
@@ -316,7 +316,7 @@ impl ProcessPool {
         let mut state = self.shared.lock();
         if state.closed || state.terminated {
             drop(state);
-            (job.reply)(Err(ProcessError::PoolClosed));
+            (job.deliver)(Err(ProcessError::PoolClosed));
             return;
         }
         state.queue.push_back(job);
@@ -358,7 +358,7 @@ impl ProcessPool {
             let _ = w.signal(libc::SIGKILL);
         }
         for job in jobs {
-            (job.reply)(Err(ProcessError::PoolClosed));
+            (job.deliver)(Err(ProcessError::PoolClosed));
         }
         self.join();
     }
