@@ -79,7 +79,9 @@ pub fn signal_name(signal: i32) -> &'static str {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ProcessError {
-    /// The function panicked in the child.
+    /// The function panicked in the child. (In a program built with
+    /// `panic = "abort"` a panic cannot be caught: it shows as
+    /// [`Signaled`](Self::Signaled) with `SIGABRT`.)
     Panicked {
         /// The child's pid.
         pid: u32,

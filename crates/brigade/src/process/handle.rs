@@ -59,6 +59,8 @@ impl<R: DeserializeOwned> Process<R> {
         Args: Serialize + DeserializeOwned,
         R: Serialize,
     {
+        // The function is named by its type (zero-sized): the value carries
+        // nothing to send.
         let _ = f;
         let call = prepare(FnRef::single::<F, Args>(), &args);
         Process {

@@ -125,6 +125,8 @@ impl PoolBuilder {
         F: Callable<Args, Output = ()>,
         Args: Serialize + DeserializeOwned,
     {
+        // The function is named by its type (zero-sized): the value carries
+        // nothing to send.
         let _ = f;
         match prepare(FnRef::single::<F, Args>(), &args) {
             Ok(init) => self.config.initializer = Some(init),
@@ -199,6 +201,8 @@ impl ProcessPool {
         Args: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned + Send + 'static,
     {
+        // The function is named by its type (zero-sized): the value carries
+        // nothing to send.
         let _ = f;
         let (tx, rx) = oneshot::channel();
         let deliver: Deliver = Box::new(move |r| {
@@ -285,6 +289,8 @@ impl ProcessPool {
         Args: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned + Send + 'static,
     {
+        // The function is named by its type (zero-sized): the value carries
+        // nothing to send.
         let _ = f;
         let total = items.len();
         let (tx, rx) = mpsc::channel::<(usize, Result<Vec<R>, ProcessError>)>();
