@@ -168,6 +168,23 @@ extern "C" fn entry(_argc: c_int, _argv: *const *const c_char, _envp: *const *co
     // thread of this process could exist (nothing has run yet that could
     // have started one), so no other thread reads the environment.
     unsafe { std::env::remove_var(CHILD_ENV) };
+    take_over(&value);
+}
+
+/// The same as the start-up entry, for [`init`](super::init) at the top of
+/// `main`, in case a linker dropped the entry: if the variable is still
+/// there, the entry did not run. (The variable is left in place: removing
+/// it is only sound while no other thread runs, which `main` cannot know;
+/// brigade's own children never inherit it either way.)
+pub(crate) fn take_over_late() {
+    if let Some(value) = std::env::var_os(CHILD_ENV) {
+        take_over(&value);
+    }
+}
+
+/// Serves the parent if descriptor 3 is really a channel; never returns
+/// then. Otherwise returns, and the program runs as usual.
+fn take_over(value: &OsStr) {
     if !sys_socket::is_seqpacket(CHILD_FD) {
         // Set by hand, or inherited by a program brigade did not start:
         // this is no child of ours, so run the program normally.
@@ -179,9 +196,7 @@ extern "C" fn entry(_argc: c_int, _argv: *const *const c_char, _envp: *const *co
     match value.to_str() {
         Some("spawn") => serve_inherited(),
         Some("forkserver") => forkserver::serve(take_channel()),
-        _ => {
-            eprintln!("brigade: ignoring unknown {CHILD_ENV}={value:?}");
-        }
+        _ => eprintln!("brigade: ignoring unknown {CHILD_ENV}={value:?}"),
     }
 }
 

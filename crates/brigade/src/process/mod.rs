@@ -127,9 +127,19 @@ where
     }
 }
 
-/// Does nothing and returns at once; kept for programs that want to state
-/// explicitly where a child would take over. brigade's child entry runs
-/// before `main` on its own.
+/// Optional: call it first thing in `main` to state where a child takes
+/// over. brigade's start-up entry (in `.init_array`) already does this
+/// before `main` on Linux, so `init` normally returns at once; it serves a
+/// child only if that entry did not run (a linker that dropped it).
+///
+/// ```
+/// fn main() {
+///     brigade::process::init();
+///     // ... the program
+/// }
+/// # main();
+/// ```
 pub fn init() {
     child::ensure_linked();
+    child::take_over_late();
 }
