@@ -26,6 +26,8 @@
 //! - [`event_loop`]: the executor, tasks, structured concurrency and combinators;
 //! - [`time`]: timers on a hierarchical timing wheel, real or virtual clock;
 //! - [`sync`]: async mutex, semaphore, event, queue and channels;
+//! - [`process`]: Rust functions in child processes, pools, pipes, queues and
+//!   shared memory;
 //! - [`thread`]: Python's `threading`: threads, a thread pool, blocking locks;
 //! - [`trace`]: a record of what ran when, as a Perfetto timeline;
 //! - `sys`: the one place where brigade talks to the operating system.
@@ -40,6 +42,7 @@ pub struct ReadmeDoctests;
 
 pub mod event_loop;
 mod loom;
+pub mod process;
 mod slab;
 pub mod sync;
 pub(crate) mod sys;

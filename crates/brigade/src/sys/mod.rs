@@ -6,7 +6,13 @@
 //! let tid = brigade::sys::gettid();
 //! ```
 
+mod fd;
+pub(crate) mod memory;
+pub(crate) mod process;
+pub(crate) mod socket;
 pub(crate) mod thread;
+
+use fd::{check, owned};
 
 /// The kernel's id of the calling thread (what `ps -L` shows).
 #[allow(dead_code)]

@@ -1,0 +1,297 @@
+//! The pool's drivers: one thread per worker slot, which takes a task
+//! from the queue, sends it to its worker, waits for the reply, and
+//! replaces the worker when it dies, times out, or has served its quota.
+//!
+//! Because a driver knows which task its worker runs, a death fails exactly
+//! that task. A task whose send fails never reached a worker and goes to a
+//! fresh one; a task that was sent is answered once, never run again.
+//!
+//! ```
+//! use brigade::process::ProcessPool;
+//!
+//! fn die() { std::process::abort() }
+//! fn one() -> u8 { 1 }
+//!
+//! let pool = ProcessPool::new(1).unwrap();
+//! assert!(pool.apply(die, ()).is_err());
+//! // The same slot, a new worker.
+//! assert_eq!(pool.apply(one, ()).unwrap(), 1);
+//! ```
+
+use std::collections::VecDeque;
+use std::os::fd::RawFd;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::child::{Call, Hello, Reply};
+use super::error::{Exit, ProcessError, StartError};
+use super::frame::{self, FrameError};
+use super::function::FnRef;
+use super::handle::decode_reply;
+use super::socket::{Message, RecvError};
+use super::spawn::{Child, StartMethod, left};
+use super::transfer::Encoded;
+
+/// Where a task's outcome goes: the pool's caller decodes it to its type.
+pub(crate) type Deliver = Box<dyn FnOnce(Result<(u32, Message), ProcessError>) + Send>;
+
+/// One queued task.
+pub(crate) struct Job {
+    pub(crate) function: FnRef,
+    pub(crate) args: Encoded,
+    pub(crate) deliver: Deliver,
+}
+
+/// What the pool and its drivers share.
+pub(crate) struct Shared {
+    pub(crate) state: Mutex<State>,
+    pub(crate) work: Condvar,
+    pub(crate) config: Config,
+}
+
+/// The queue and the pool's life cycle, under one lock.
+pub(crate) struct State {
+    pub(crate) queue: VecDeque<Job>,
+    pub(crate) closed: bool,
+    pub(crate) terminated: bool,
+    /// The worker each driver runs, so `terminate` can kill it.
+    pub(crate) workers: Vec<Option<Arc<Child>>>,
+}
+
+/// The pool's settings, fixed when it is built.
+pub(crate) struct Config {
+    pub(crate) method: StartMethod,
+    pub(crate) max_tasks_per_child: Option<usize>,
+    pub(crate) task_timeout: Option<Duration>,
+    pub(crate) initializer: Option<(FnRef, Encoded)>,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The next job, or `None` when the driver should stop.
+    pub(crate) fn next_job(&self) -> Option<Job> {
+        let mut state = self.lock();
+        loop {
+            if state.terminated {
+                return None;
+            }
+            if let Some(job) = state.queue.pop_front() {
+                return Some(job);
+            }
+            if state.closed {
+                return None;
+            }
+            state = self.work.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    pub(crate) fn set_worker(&self, index: usize, child: Option<Arc<Child>>) {
+        self.lock().workers[index] = child;
+    }
+
+    pub(crate) fn terminated(&self) -> bool {
+        self.lock().terminated
+    }
+}
+
+/// A worker and how many tasks it has run.
+struct Worker {
+    child: Arc<Child>,
+    done: usize,
+}
+
+/// The driver thread of worker slot `index`.
+pub(crate) fn drive(shared: &Shared, index: usize) {
+    let mut worker: Option<Worker> = None;
+    while let Some(job) = shared.next_job() {
+        let (result, keep) = run_job(shared, index, &mut worker, &job);
+        (job.deliver)(result);
+        if !keep {
+            if let Some(w) = worker.take() {
+                retire(&w.child);
+            }
+            shared.set_worker(index, None);
+        }
+    }
+    if let Some(w) = worker.take() {
+        retire(&w.child);
+    }
+    shared.set_worker(index, None);
+}
+
+/// How many fresh workers a task is offered to before the pool gives up on
+/// it (workers that die before they take any task, such as at start-up).
+const OFFERS: usize = 3;
+
+/// Runs one job; returns its result and whether the worker may be kept.
+fn run_job(
+    shared: &Shared,
+    index: usize,
+    worker: &mut Option<Worker>,
+    job: &Job,
+) -> (Result<(u32, Message), ProcessError>, bool) {
+    let config = &shared.config;
+    let mut payload = match frame::to_payload(&Call {
+        function: job.function,
+    }) {
+        Ok(p) => p,
+        Err(e) => return (Err(ProcessError::Start(StartError::Encode(e))), true),
+    };
+    payload.extend_from_slice(&job.args.bytes);
+    let fds = job.args.raw_fds();
+    let mut last_death = None;
+    for _ in 0..OFFERS {
+        if worker.is_none() {
+            match start_worker(config) {
+                Ok(w) => {
+                    shared.set_worker(index, Some(w.child.clone()));
+                    *worker = Some(w);
+                }
+                Err(e) => return (Err(e), false),
+            }
+        }
+        if shared.terminated() {
+            return (Err(ProcessError::PoolClosed), false);
+        }
+        let w = worker.as_mut().expect("started above");
+        let pid = w.child.pid();
+        match call(&w.child, &payload, &fds, config.task_timeout) {
+            Ok(message) => {
+                w.done += 1;
+                let keep = config.max_tasks_per_child.is_none_or(|max| w.done < max);
+                return (Ok((pid, message)), keep);
+            }
+            Err(Failure::NotTaken) => {
+                // The worker died idle, before it took the task: the task
+                // never ran, so a fresh worker may run it.
+                let status = w.child.kill();
+                last_death = Some((pid, status.map_or(Exit::Code(-1), Exit::from)));
+                *worker = None;
+                shared.set_worker(index, None);
+            }
+            Err(Failure::Timeout) => {
+                w.child.kill();
+                return (Err(ProcessError::TimedOut { pid }), false);
+            }
+            Err(Failure::Died) => {
+                let status = w.child.wait(None).ok().flatten();
+                if shared.terminated() {
+                    return (Err(ProcessError::PoolClosed), false);
+                }
+                let cause = status.map_or(Exit::Code(-1), Exit::from);
+                return (Err(ProcessError::WorkerDied { pid, cause }), false);
+            }
+            Err(Failure::Channel(source)) => {
+                w.child.kill();
+                return (Err(ProcessError::Channel { pid, source }), false);
+            }
+        }
+    }
+    if shared.terminated() {
+        return (Err(ProcessError::PoolClosed), false);
+    }
+    let (pid, cause) = last_death.unwrap_or((0, Exit::Code(-1)));
+    (Err(ProcessError::WorkerDied { pid, cause }), false)
+}
+
+/// Why a call to a worker gave no reply.
+enum Failure {
+    /// The worker was gone before it took the call: the call did not run.
+    NotTaken,
+    /// The worker took the call and died.
+    Died,
+    /// The time limit passed.
+    Timeout,
+    /// The worker sent something that is not a valid reply.
+    Channel(FrameError),
+}
+
+/// Sends a call and waits for its reply. A worker acknowledges a call with
+/// [`Reply::Started`] before running it, which tells a call that never ran
+/// (safe to offer to another worker) from one that ran and crashed.
+fn call(
+    child: &Child,
+    payload: &[u8],
+    fds: &[RawFd],
+    timeout: Option<Duration>,
+) -> Result<Message, Failure> {
+    if child.socket.send(payload, fds).is_err() {
+        return Err(Failure::NotTaken);
+    }
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let started = child.socket.recv(left(deadline)).map_err(|e| match e {
+        RecvError::Closed => Failure::NotTaken,
+        other => failure(other),
+    })?;
+    match frame::take_from_payload::<Reply>(&started.payload) {
+        Ok((Reply::Started, _)) => {}
+        _ => return Err(Failure::Channel(unexpected("an acknowledgement"))),
+    }
+    let message = child.socket.recv(left(deadline)).map_err(failure)?;
+    match frame::take_from_payload::<Reply>(&message.payload) {
+        Ok((Reply::Started, _)) | Err(_) => Err(Failure::Channel(unexpected("a reply"))),
+        Ok(_) => Ok(message),
+    }
+}
+
+fn failure(e: RecvError) -> Failure {
+    match e {
+        RecvError::Closed => Failure::Died,
+        RecvError::Timeout => Failure::Timeout,
+        RecvError::Frame(f) => Failure::Channel(f),
+    }
+}
+
+fn unexpected(what: &str) -> FrameError {
+    FrameError::Malformed(format!("the worker sent something other than {what}"))
+}
+
+/// Starts a worker and runs the initializer in it.
+fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
+    let start = |e| ProcessError::Start(StartError::Io(e));
+    let hello = Hello::new(true, true).map_err(start)?;
+    let child = Arc::new(Child::start(config.method, &hello).map_err(start)?);
+    if let Some((function, args)) = &config.initializer {
+        let pid = child.pid();
+        let mut payload = frame::to_payload(&Call {
+            function: *function,
+        })
+        .map_err(|e| ProcessError::Start(StartError::Encode(e)))?;
+        payload.extend_from_slice(&args.bytes);
+        let result = match call(&child, &payload, &args.raw_fds(), None) {
+            Ok(message) => decode_reply::<()>(pid, message),
+            Err(Failure::Channel(source)) => Err(ProcessError::Channel { pid, source }),
+            Err(_) => Err(ProcessError::WorkerDied {
+                pid,
+                cause: child.kill().map_or(Exit::Code(-1), Exit::from),
+            }),
+        };
+        if let Err(e) = result {
+            child.kill();
+            return Err(match e {
+                ProcessError::Panicked { pid, message } => ProcessError::Panicked {
+                    pid,
+                    message: format!("the pool's initializer panicked: {message}"),
+                },
+                other => other,
+            });
+        }
+    }
+    Ok(Worker { child, done: 0 })
+}
+
+/// Stops a worker: closing its channel makes it exit; then reap it.
+fn retire(child: &Child) {
+    child.shutdown();
+    if child
+        .wait(Some(Duration::from_secs(5)))
+        .ok()
+        .flatten()
+        .is_none()
+    {
+        child.kill();
+    }
+}

@@ -1,0 +1,263 @@
+//! What can go wrong with a child process, told apart so that a caller can
+//! react to each: a panic, an exit code, a signal, a broken channel.
+//!
+//! ```
+//! use brigade::process::{Exit, ProcessError};
+//!
+//! let e = ProcessError::Signaled { pid: 42, signal: 9 };
+//! assert_eq!(e.to_string(), "process 42 was killed by signal 9 (SIGKILL)");
+//! assert_eq!(Exit::Signal(15).python_code(), -15);
+//! ```
+
+use std::fmt;
+use std::io;
+
+use super::frame::FrameError;
+use super::function::Unnameable;
+use crate::sys::process::Status;
+
+/// How a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// It exited with this code.
+    Code(i32),
+    /// A signal killed it.
+    Signal(i32),
+}
+
+impl Exit {
+    /// Python's `exitcode`: the code, or minus the signal number.
+    pub fn python_code(self) -> i32 {
+        match self {
+            Exit::Code(c) => c,
+            Exit::Signal(s) => -s,
+        }
+    }
+}
+
+impl From<Status> for Exit {
+    fn from(s: Status) -> Exit {
+        match s {
+            Status::Code(c) => Exit::Code(c),
+            Status::Signal(s) => Exit::Signal(s),
+        }
+    }
+}
+
+impl fmt::Display for Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Exit::Code(c) => write!(f, "exit code {c}"),
+            Exit::Signal(s) => write!(f, "signal {s} ({})", signal_name(s)),
+        }
+    }
+}
+
+/// The conventional name of a signal number.
+pub fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGUSR1 => "SIGUSR1",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGUSR2 => "SIGUSR2",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        _ => "unknown signal",
+    }
+}
+
+/// Why a child's function gave no result.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ProcessError {
+    /// The function panicked in the child. (In a program built with
+    /// `panic = "abort"` a panic cannot be caught: it shows as
+    /// [`Signaled`](Self::Signaled) with `SIGABRT`.)
+    Panicked {
+        /// The child's pid.
+        pid: u32,
+        /// The panic message.
+        message: String,
+    },
+    /// The child exited with a non-zero code before replying.
+    Exited {
+        /// The child's pid.
+        pid: u32,
+        /// Its exit code.
+        code: i32,
+    },
+    /// A signal killed the child before it replied.
+    Signaled {
+        /// The child's pid.
+        pid: u32,
+        /// The signal number.
+        signal: i32,
+    },
+    /// The channel to the child failed, or carried bytes that are not a
+    /// valid reply.
+    Channel {
+        /// The child's pid.
+        pid: u32,
+        /// What went wrong.
+        source: FrameError,
+    },
+    /// The child could not make the call (for example, the arguments did
+    /// not decode as the function's argument types).
+    Refused {
+        /// The child's pid.
+        pid: u32,
+        /// Why.
+        reason: String,
+    },
+    /// A pool worker died while running this task; the pool replaced it.
+    WorkerDied {
+        /// The worker's pid.
+        pid: u32,
+        /// How it died.
+        cause: Exit,
+    },
+    /// The task ran past its time limit; its worker was killed.
+    TimedOut {
+        /// The worker's pid.
+        pid: u32,
+    },
+    /// The wait timed out; the process is still running and can be joined
+    /// again.
+    Timeout,
+    /// `join` before `start`.
+    NotStarted,
+    /// The result was already taken by an earlier `join`.
+    AlreadyJoined,
+    /// The process could not be started.
+    Start(StartError),
+    /// The pool was terminated before the task ran, or it cannot start
+    /// workers.
+    PoolClosed,
+}
+
+impl fmt::Display for ProcessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProcessError::Panicked { pid, message } => {
+                write!(f, "process {pid} panicked: {message}")
+            }
+            ProcessError::Exited { pid, code } => {
+                write!(f, "process {pid} exited with code {code}")
+            }
+            ProcessError::Signaled { pid, signal } => write!(
+                f,
+                "process {pid} was killed by signal {signal} ({})",
+                signal_name(*signal)
+            ),
+            ProcessError::Channel { pid, source } => {
+                write!(f, "the channel to process {pid} failed: {source}")
+            }
+            ProcessError::Refused { pid, reason } => {
+                write!(f, "process {pid} could not run the function: {reason}")
+            }
+            ProcessError::WorkerDied { pid, cause } => {
+                write!(
+                    f,
+                    "worker process {pid} died ({cause}) while running this task"
+                )
+            }
+            ProcessError::TimedOut { pid } => {
+                write!(f, "the task timed out; worker process {pid} was killed")
+            }
+            ProcessError::Timeout => f.write_str("timed out waiting for the process"),
+            ProcessError::NotStarted => f.write_str("the process has not been started"),
+            ProcessError::AlreadyJoined => f.write_str("the process was already joined"),
+            ProcessError::Start(e) => write!(f, "cannot start the process: {e}"),
+            ProcessError::PoolClosed => f.write_str("the process pool was terminated"),
+        }
+    }
+}
+
+impl std::error::Error for ProcessError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ProcessError::Channel { source, .. } => Some(source),
+            ProcessError::Start(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<StartError> for ProcessError {
+    fn from(e: StartError) -> ProcessError {
+        ProcessError::Start(e)
+    }
+}
+
+/// Why a process could not be started.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The function captures state (a closure with captures), which a
+    /// child cannot receive. Pass a fn item or a capture-free closure and
+    /// send the state as an argument.
+    Captures {
+        /// The function's type.
+        function: &'static str,
+    },
+    /// The function's code is in a shared library rather than in the
+    /// executable, so the child cannot find it.
+    NotInExecutable {
+        /// The function's type.
+        function: &'static str,
+    },
+    /// The arguments could not be encoded.
+    Encode(FrameError),
+    /// The operating system refused to start the child.
+    Io(io::Error),
+    /// `start` was already called.
+    AlreadyStarted,
+}
+
+impl From<Unnameable> for StartError {
+    fn from(u: Unnameable) -> StartError {
+        match u {
+            Unnameable::Captures(function) => StartError::Captures { function },
+            Unnameable::NotInExecutable(function) => StartError::NotInExecutable { function },
+        }
+    }
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Captures { function } => write!(
+                f,
+                "`{function}` captures state, which a child process cannot receive: \
+                 pass a fn item or a closure without captures, and the state as arguments"
+            ),
+            StartError::NotInExecutable { function } => write!(
+                f,
+                "`{function}` lives in a shared library, not in the executable, \
+                 so a child process cannot find it"
+            ),
+            StartError::Encode(e) => write!(f, "cannot encode the arguments: {e}"),
+            StartError::Io(e) => write!(f, "cannot start the child process: {e}"),
+            StartError::AlreadyStarted => f.write_str("the process was already started"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StartError::Encode(e) => Some(e),
+            StartError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}

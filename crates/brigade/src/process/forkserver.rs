@@ -1,0 +1,305 @@
+//! The forkserver start method: a small server process that forks workers
+//! on request, as CPython's `forkserver`.
+//!
+//! The server is a spawned copy of the program that never leaves brigade's
+//! start-up code (see [what a program needs](super#what-a-program-needs)): it
+//! has one thread, no locks
+//! held, and little memory, so `fork` is safe in it and fast (no `exec`,
+//! no dynamic loading, no start-up of the Rust runtime). It is started on
+//! first use, from any thread, and ends when its parent ends (it sees its
+//! channel close).
+//!
+//! For each worker the parent sends the worker's end of a fresh socketpair
+//! and its own stdout and stderr; the server forks, the worker takes those
+//! descriptors (and closes every other one) and serves the parent exactly
+//! as a spawned child does. The server answers with the worker's pid, a
+//! pidfd for it, and the read end of a pipe on which it will write the
+//! worker's exit status when it reaps it: a forked worker is the server's
+//! child, so only the server can `waitpid` it.
+//!
+//! ```
+//! use brigade::process::{Process, StartMethod};
+//!
+//! fn double(n: i32) -> i32 { 2 * n }
+//!
+//! let mut p = Process::new(double, (21,)).start_method(StartMethod::Forkserver);
+//! p.start().unwrap();
+//! assert_eq!(p.join().unwrap(), 42);
+//! ```
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::Mutex;
+
+use super::child::{self, Hello};
+use super::frame;
+use super::socket::{RecvError, Socket};
+use super::spawn::spawn_self;
+use crate::sys::process::Forked;
+use crate::sys::{process as sys_process, socket as sys_socket};
+
+/// A forked worker as the server reports it.
+pub(crate) struct Worker {
+    pub(crate) pid: libc::pid_t,
+    pub(crate) pidfd: OwnedFd,
+    pub(crate) status: OwnedFd,
+}
+
+struct Server {
+    pid: libc::pid_t,
+    socket: Socket,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Closing the channel ends the server; reap it.
+        let (a, _b) = match Socket::pair() {
+            Ok(p) => p,
+            Err(_) => return,
+        };
+        drop(std::mem::replace(&mut self.socket, a));
+        let _ = sys_process::wait(self.pid, true);
+    }
+}
+
+static SERVER: Mutex<Option<Server>> = Mutex::new(None);
+
+/// Starts the forkserver now rather than at first use.
+pub fn start() -> io::Result<()> {
+    let mut server = SERVER.lock().unwrap_or_else(|e| e.into_inner());
+    if server.is_none() {
+        *server = Some(launch()?);
+    }
+    Ok(())
+}
+
+fn launch() -> io::Result<Server> {
+    child::ensure_linked();
+    let (ours, theirs) = Socket::pair()?;
+    let pid = spawn_self(theirs.as_fd(), "forkserver")?;
+    drop(theirs);
+    let server = Server { pid, socket: ours };
+    let hello = Hello::new(true, true)?;
+    server
+        .socket
+        .send(&frame::to_payload(&hello).map_err(io::Error::other)?, &[])?;
+    Ok(server)
+}
+
+/// Asks the server to fork a worker that serves `channel`.
+pub(crate) fn fork(channel: OwnedFd) -> io::Result<Worker> {
+    let mut guard = SERVER.lock().unwrap_or_else(|e| e.into_inner());
+    // One retry: a server that died (killed by someone) is replaced.
+    for attempt in 0..2 {
+        if guard.is_none() {
+            *guard = Some(launch()?);
+        }
+        let server = guard.as_ref().expect("set above");
+        match request(server, channel.as_fd()) {
+            Ok(worker) => return Ok(worker),
+            Err(e) if attempt == 0 => {
+                drop(guard.take());
+                let _ = e;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+fn request(server: &Server, channel: BorrowedFd<'_>) -> io::Result<Worker> {
+    let with_stdio = [channel.as_raw_fd(), 1, 2];
+    let empty = frame::to_payload(&()).map_err(io::Error::other)?;
+    if server.socket.send(&empty, &with_stdio).is_err() {
+        // Our stdout or stderr is closed: the worker keeps the server's.
+        server.socket.send(&empty, &with_stdio[..1])?;
+    }
+    let reply = server.socket.recv(None).map_err(|e| match e {
+        RecvError::Closed => io::Error::new(io::ErrorKind::BrokenPipe, "the forkserver died"),
+        other => io::Error::other(format!("bad reply from the forkserver: {other:?}")),
+    })?;
+    let result: Result<i32, String> =
+        frame::from_payload(&reply.payload).map_err(io::Error::other)?;
+    let pid = result.map_err(io::Error::other)?;
+    let mut fds = reply.fds.into_iter();
+    match (fds.next(), fds.next()) {
+        (Some(pidfd), Some(status)) => Ok(Worker { pid, pidfd, status }),
+        _ => Err(io::Error::other("the forkserver's reply lacks descriptors")),
+    }
+}
+
+/// A worker the server has handed out and not yet reaped.
+struct Forked1 {
+    pid: libc::pid_t,
+    pidfd: OwnedFd,
+    status: OwnedFd,
+}
+
+/// A worker forked ahead of demand, waiting for its channel: the fork is
+/// off the critical path of a request.
+struct Spare {
+    pid: libc::pid_t,
+    pidfd: OwnedFd,
+    status_read: OwnedFd,
+    status_write: OwnedFd,
+    control: Socket,
+}
+
+/// The server's loop (in the server process, from the start-up code).
+pub(crate) fn serve(channel: OwnedFd) -> ! {
+    sys_process::ignore_sigpipe();
+    let socket = Socket::from_fd(channel);
+    let hello_ok = match socket.recv(None) {
+        Ok(m) => frame::from_payload::<Hello>(&m.payload).is_ok(),
+        Err(_) => false,
+    };
+    if !hello_ok {
+        sys_process::exit_now(child::PROTOCOL_EXIT);
+    }
+    let mut workers: Vec<Forked1> = Vec::new();
+    let mut spare = fork_spare().ok();
+    loop {
+        let ready = {
+            let mut fds: Vec<BorrowedFd<'_>> = vec![socket.as_fd()];
+            fds.extend(workers.iter().map(|w| w.pidfd.as_fd()));
+            match sys_socket::poll_many(&fds, None) {
+                Ok(r) => r,
+                Err(_) => sys_process::exit_now(child::PROTOCOL_EXIT),
+            }
+        };
+        let mut i = workers.len();
+        while i > 0 {
+            i -= 1;
+            if ready[i + 1] {
+                let w = workers.swap_remove(i);
+                if let Ok(Some(status)) = sys_process::wait_raw(w.pid) {
+                    let _ = sys_process::write_all(w.status.as_fd(), &status.to_ne_bytes());
+                }
+            }
+        }
+        if !ready[0] {
+            continue;
+        }
+        let message = match socket.recv(Some(std::time::Duration::ZERO)) {
+            Ok(m) => m,
+            Err(RecvError::Timeout) => continue,
+            // The parent is gone: so are we (and the spare, which sees its
+            // control socket close). Workers run on; daemon workers end
+            // when they see their parent's channel close.
+            Err(_) => sys_process::exit_now(0),
+        };
+        let reply = hand_off(spare.take(), &message.fds, &mut workers);
+        let (bytes, fds) = match reply {
+            Ok((pid, pidfd, status)) => (
+                frame::to_payload(&Ok::<i32, String>(pid)).unwrap_or_default(),
+                vec![pidfd, status],
+            ),
+            Err(e) => (
+                frame::to_payload(&Err::<i32, String>(e.to_string())).unwrap_or_default(),
+                Vec::new(),
+            ),
+        };
+        drop(message);
+        let raw: Vec<i32> = fds.iter().map(|f| f.as_raw_fd()).collect();
+        if socket.send(&bytes, &raw).is_err() {
+            sys_process::exit_now(0);
+        }
+        drop(fds);
+        // Ready the next worker while the parent talks to this one.
+        spare = fork_spare().ok();
+    }
+}
+
+/// Gives the parent's descriptors (channel, stdout, stderr) to a spare
+/// (forking one if there is none, or if the spare has died).
+fn hand_off(
+    spare: Option<Spare>,
+    fds: &[OwnedFd],
+    workers: &mut Vec<Forked1>,
+) -> io::Result<(i32, OwnedFd, OwnedFd)> {
+    if fds.is_empty() {
+        return Err(io::Error::other("a fork request without a channel"));
+    }
+    let raw: Vec<i32> = fds.iter().map(|f| f.as_raw_fd()).collect();
+    let mut spare = spare;
+    for _ in 0..2 {
+        let s = match spare.take() {
+            Some(s) => s,
+            None => fork_spare()?,
+        };
+        if s.control.send(&[], &raw).is_err() {
+            // It died waiting; reap it and fork another.
+            let _ = sys_process::wait_raw(s.pid);
+            continue;
+        }
+        let reported = sys_process::dup(s.pidfd.as_fd())?;
+        workers.push(Forked1 {
+            pid: s.pid,
+            pidfd: s.pidfd,
+            status: s.status_write,
+        });
+        return Ok((s.pid, reported, s.status_read));
+    }
+    Err(io::Error::other("cannot fork a worker"))
+}
+
+fn fork_spare() -> io::Result<Spare> {
+    let (control, theirs) = Socket::pair()?;
+    let (status_read, status_write) = sys_process::pipe()?;
+    // SAFETY: the server runs on its single thread: it is started by
+    // exec and never leaves brigade's start-up code, which starts no thread
+    // here (a forkserver is never a daemon child with a watch thread).
+    match unsafe { sys_process::fork() }? {
+        Forked::Child => {
+            // The spare keeps only its control socket, as descriptor 3;
+            // every other descriptor, the server's included, is closed.
+            // No OwnedFd of this frame is ever dropped (the spare never
+            // returns from here), so none closes a reused number.
+            std::mem::forget((control, status_read, status_write));
+            if sys_process::keep_only(theirs.into_fd(), child::CHILD_FD).is_err() {
+                sys_process::exit_now(child::PROTOCOL_EXIT);
+            }
+            wait_for_channel()
+        }
+        Forked::Parent(pid) => {
+            drop(theirs);
+            let pidfd = sys_process::pidfd_open(pid)?;
+            Ok(Spare {
+                pid,
+                pidfd,
+                status_read,
+                status_write,
+                control,
+            })
+        }
+    }
+}
+
+/// In a spare: waits for the parent's descriptors, takes them, and serves.
+fn wait_for_channel() -> ! {
+    let control = Socket::from_fd(child::take_channel());
+    let message = match control.recv(None) {
+        Ok(m) => m,
+        Err(_) => sys_process::exit_now(0),
+    };
+    let mut fds = message.fds.into_iter();
+    let Some(channel) = fds.next() else {
+        sys_process::exit_now(child::PROTOCOL_EXIT)
+    };
+    if let Some(out) = fds.next() {
+        let _ = sys_process::dup_onto(out.as_fd(), 1);
+    }
+    if let Some(err) = fds.next() {
+        let _ = sys_process::dup_onto(err.as_fd(), 2);
+    }
+    // The channel replaces the control socket as descriptor 3, and the
+    // received copies above it are closed.
+    std::mem::forget(control.into_fd());
+    for fd in fds {
+        std::mem::forget(fd);
+    }
+    if sys_process::keep_only(channel, child::CHILD_FD).is_err() {
+        sys_process::exit_now(child::PROTOCOL_EXIT);
+    }
+    child::serve_inherited()
+}

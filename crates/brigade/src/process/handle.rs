@@ -1,0 +1,313 @@
+//! [`Process`]: a Rust function running in a child process, as Python's
+//! `multiprocessing.Process`.
+//!
+//! ```
+//! use brigade::process::Process;
+//!
+//! fn square(n: u64) -> u64 {
+//!     n * n
+//! }
+//!
+//! let mut p = Process::new(square, (4,));
+//! p.start().unwrap();
+//! assert!(p.pid().is_some());
+//! assert_eq!(p.join().unwrap(), 16);
+//! assert_eq!(p.exitcode(), Some(0));
+//! ```
+
+use std::fmt;
+use std::io;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::child::{Call, Hello, Reply};
+use super::error::{Exit, ProcessError, StartError};
+use super::frame::{self, FrameError};
+use super::function::{Callable, FnRef};
+use super::socket::{Message, RecvError};
+use super::spawn::{Child, StartMethod, left};
+use super::transfer::{self, Encoded};
+use crate::sys::process::Status;
+
+/// A function to run in a child process; see the [module](super) docs.
+pub struct Process<R> {
+    name: String,
+    daemon: bool,
+    method: StartMethod,
+    call: Option<Result<(FnRef, Encoded), StartError>>,
+    child: Option<Child>,
+    reply: Option<Result<Message, ProcessError>>,
+    joined: bool,
+    _result: PhantomData<fn() -> R>,
+}
+
+static NEXT: AtomicU64 = AtomicU64::new(1);
+
+impl<R: DeserializeOwned> Process<R> {
+    /// A process that will call `f` with the argument tuple `args`
+    /// (`(2,)` for one argument, as in Python's `args=(2,)`).
+    ///
+    /// `f` must be a fn item or a closure that captures nothing; anything
+    /// else is refused by [`start`](Self::start).
+    pub fn new<F, Args>(f: F, args: Args) -> Process<R>
+    where
+        F: Callable<Args, Output = R>,
+        Args: Serialize + DeserializeOwned,
+        R: Serialize,
+    {
+        // The function is named by its type (zero-sized): the value carries
+        // nothing to send.
+        let _ = f;
+        let call = prepare(FnRef::single::<F, Args>(), &args);
+        Process {
+            name: format!("Process-{}", NEXT.fetch_add(1, Ordering::Relaxed)),
+            daemon: false,
+            method: StartMethod::default(),
+            call: Some(call),
+            child: None,
+            reply: None,
+            joined: false,
+            _result: PhantomData,
+        }
+    }
+
+    /// Names the process (the default is `Process-N`).
+    pub fn with_name(mut self, name: impl Into<String>) -> Process<R> {
+        self.name = name.into();
+        self
+    }
+
+    /// A daemon process is killed when its parent process ends, however it
+    /// ends (and when its `Process` is dropped unjoined). The default is
+    /// `false`: the child runs on, and is reaped when it ends.
+    pub fn daemon(mut self, daemon: bool) -> Process<R> {
+        self.daemon = daemon;
+        self
+    }
+
+    /// Chooses the start method (the default is [`StartMethod::Spawn`]).
+    pub fn start_method(mut self, method: StartMethod) -> Process<R> {
+        self.method = method;
+        self
+    }
+
+    /// Starts the child. A function the child could not run, or arguments
+    /// that cannot be encoded, are refused here.
+    pub fn start(&mut self) -> Result<(), StartError> {
+        let (function, args) = match self.call.take() {
+            None => return Err(StartError::AlreadyStarted),
+            Some(call) => call?,
+        };
+        let hello = Hello::new(self.daemon, false).map_err(StartError::Io)?;
+        let child = Child::start(self.method, &hello).map_err(StartError::Io)?;
+        let mut bytes = frame::to_payload(&Call { function }).map_err(StartError::Encode)?;
+        bytes.extend_from_slice(&args.bytes);
+        if let Err(e) = child.socket.send(&bytes, &args.raw_fds()) {
+            child.kill();
+            return Err(StartError::Io(e));
+        }
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// The child's process id, once started.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::pid)
+    }
+
+    /// The process's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether this is a daemon process.
+    pub fn is_daemon(&self) -> bool {
+        self.daemon
+    }
+
+    /// Whether the child has started and not yet ended.
+    pub fn is_alive(&self) -> bool {
+        self.child
+            .as_ref()
+            .is_some_and(|c| c.try_status().is_none())
+    }
+
+    /// The exit code in Python's convention: `None` while running (or
+    /// before start), the code of a normal exit, or minus the number of
+    /// the signal that killed it.
+    pub fn exitcode(&self) -> Option<i32> {
+        self.child
+            .as_ref()
+            .and_then(Child::try_status)
+            .map(|s| Exit::from(s).python_code())
+    }
+
+    /// Waits for the child to end and returns its function's result.
+    pub fn join(&mut self) -> Result<R, ProcessError> {
+        self.join_until(None)
+    }
+
+    /// Like [`join`](Self::join), waiting at most `timeout`;
+    /// [`ProcessError::Timeout`] leaves the process joinable.
+    pub fn join_timeout(&mut self, timeout: Duration) -> Result<R, ProcessError> {
+        self.join_until(Some(Instant::now() + timeout))
+    }
+
+    fn join_until(&mut self, deadline: Option<Instant>) -> Result<R, ProcessError> {
+        if self.joined {
+            return Err(ProcessError::AlreadyJoined);
+        }
+        let Some(child) = &self.child else {
+            return Err(ProcessError::NotStarted);
+        };
+        let pid = child.pid();
+        if self.reply.is_none() {
+            match child.socket.recv(left(deadline)) {
+                Ok(m) => self.reply = Some(Ok(m)),
+                Err(RecvError::Timeout) => return Err(ProcessError::Timeout),
+                Err(RecvError::Closed) => {
+                    self.reply = Some(Err(ProcessError::Channel {
+                        pid,
+                        source: FrameError::Io(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the child closed its channel without replying",
+                        )),
+                    }))
+                }
+                Err(RecvError::Frame(source)) => {
+                    self.reply = Some(Err(ProcessError::Channel { pid, source }))
+                }
+            }
+        }
+        let status = match child.wait(left(deadline)) {
+            Ok(Some(status)) => status,
+            Ok(None) => return Err(ProcessError::Timeout),
+            Err(e) => {
+                return Err(ProcessError::Channel {
+                    pid,
+                    source: FrameError::Io(e),
+                });
+            }
+        };
+        self.joined = true;
+        let reply = self.reply.take().expect("set above");
+        outcome(pid, reply, status)
+    }
+
+    /// Sends `SIGTERM` (Python's `terminate()`).
+    pub fn terminate(&self) -> Result<(), ProcessError> {
+        self.signal(libc::SIGTERM)
+    }
+
+    /// Sends `SIGKILL` (Python's `kill()`).
+    pub fn kill(&self) -> Result<(), ProcessError> {
+        self.signal(libc::SIGKILL)
+    }
+
+    /// Something that kills the child when dropped, unless disarmed.
+    pub(crate) fn killer(&self) -> Killer {
+        Killer {
+            pidfd: self.child.as_ref().and_then(Child::pidfd_dup),
+        }
+    }
+
+    fn signal(&self, signal: i32) -> Result<(), ProcessError> {
+        let child = self.child.as_ref().ok_or(ProcessError::NotStarted)?;
+        child.signal(signal).map_err(|e| ProcessError::Channel {
+            pid: child.pid(),
+            source: FrameError::Io(e),
+        })
+    }
+}
+
+/// Encodes the call, or records why it cannot be made.
+pub(crate) fn prepare<Args: Serialize>(
+    function: Result<FnRef, super::function::Unnameable>,
+    args: &Args,
+) -> Result<(FnRef, Encoded), StartError> {
+    let function = function.map_err(StartError::from)?;
+    let args = transfer::encode(args).map_err(StartError::Encode)?;
+    Ok((function, args))
+}
+
+/// Turns a reply and an exit status into the caller's result.
+pub(crate) fn outcome<R: DeserializeOwned>(
+    pid: u32,
+    reply: Result<Message, ProcessError>,
+    status: Status,
+) -> Result<R, ProcessError> {
+    match reply {
+        Ok(message) => decode_reply(pid, message),
+        // No reply: the exit status tells why.
+        Err(channel_error) => match Exit::from(status) {
+            Exit::Signal(signal) => Err(ProcessError::Signaled { pid, signal }),
+            Exit::Code(0) => Err(channel_error),
+            Exit::Code(code) => Err(ProcessError::Exited { pid, code }),
+        },
+    }
+}
+
+/// Decodes a child's reply to one call.
+pub(crate) fn decode_reply<R: DeserializeOwned>(
+    pid: u32,
+    message: Message,
+) -> Result<R, ProcessError> {
+    let (reply, rest) = frame::take_from_payload::<Reply>(&message.payload)
+        .map_err(|source| ProcessError::Channel { pid, source })?;
+    match reply {
+        Reply::Returned => transfer::decode(rest, message.fds)
+            .map_err(|source| ProcessError::Channel { pid, source }),
+        Reply::Panicked(message) => Err(ProcessError::Panicked { pid, message }),
+        Reply::Refused(reason) => Err(ProcessError::Refused { pid, reason }),
+        Reply::Started => Err(ProcessError::Channel {
+            pid,
+            source: FrameError::Malformed("an acknowledgement where a reply was due".into()),
+        }),
+    }
+}
+
+impl<R> Drop for Process<R> {
+    fn drop(&mut self) {
+        if let Some(child) = &self.child {
+            if self.daemon {
+                child.kill();
+            }
+            // Otherwise the child runs on; Child's drop reaps it later.
+        }
+    }
+}
+
+impl<R> fmt::Debug for Process<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Process")
+            .field("name", &self.name)
+            .field("pid", &self.child.as_ref().map(Child::pid))
+            .field("daemon", &self.daemon)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Kills a child when dropped (for futures that are cancelled).
+pub(crate) struct Killer {
+    pidfd: Option<std::os::fd::OwnedFd>,
+}
+
+impl Killer {
+    pub(crate) fn disarm(&mut self) {
+        self.pidfd = None;
+    }
+}
+
+impl Drop for Killer {
+    fn drop(&mut self) {
+        if let Some(fd) = &self.pidfd {
+            // A pidfd names this child and no other, even if it has been
+            // reaped and its pid reused.
+            let _ = crate::sys::process::pidfd_kill(std::os::fd::AsFd::as_fd(fd), libc::SIGKILL);
+        }
+    }
+}

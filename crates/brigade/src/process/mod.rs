@@ -1,0 +1,145 @@
+//! Processes: Rust functions in child processes, for CPU-bound and
+//! crash-prone work, as Python's `multiprocessing`.
+//!
+//! A [`Process`] runs one function in a child and hands back its result; a
+//! [`ProcessPool`] keeps workers and feeds them tasks; [`run`] awaits one
+//! function on the event loop without blocking it. Children talk to their
+//! parent over [`pipe`]s and [`Queue`]s, and share bulk data through a
+//! [`SharedArray`].
+//!
+//! ```
+//! use brigade::process::Process;
+//!
+//! fn square(n: i64) -> i64 {
+//!     n * n
+//! }
+//!
+//! let mut p1 = Process::new(square, (2,));
+//! let mut p2 = Process::new(square, (4,));
+//! p1.start().unwrap();
+//! p2.start().unwrap();
+//! assert_eq!(p1.join().unwrap(), 4);
+//! assert_eq!(p2.join().unwrap(), 16);
+//! assert_ne!(p1.pid(), p2.pid());
+//! ```
+//!
+//! # Tour
+//! - [`Process`]: `start`, `join` (the result, or a [`ProcessError`]),
+//!   `join_timeout`, `is_alive`, `exitcode`, `terminate`, `kill`, daemons.
+//! - [`run`]: one function in a child, awaited on the event loop.
+//! - [`ProcessPool`]: `map`, `starmap`, `imap`, `imap_unordered`, `submit`
+//!   (a [`PoolTask`] to await or wait for), initializer, recycling, time
+//!   limits, and crash isolation.
+//! - [`pipe`] and [`Queue`]: typed messages between processes;
+//!   [`SharedArray`]: bulk data in shared memory.
+//! - [`StartMethod`]: `Spawn` (exec a fresh copy, the default) or
+//!   `Forkserver` (fork a single-threaded server, faster); see
+//!   [`forkserver`].
+//! - [`frame`]: the wire format, and how it refuses bad bytes.
+//!
+//! # What a program needs
+//! Nothing. A child is a fresh copy of the running executable, and brigade
+//! takes it over before `main` runs (see [`child`]'s notes), so this works
+//! the same in binaries, examples and `cargo test` binaries, with a plain
+//! `fn main`, `#[brigade::main]` or `#[brigade::test]`.
+//!
+//! The function must be a fn item (or a closure that captures nothing),
+//! called with a tuple of serde-serializable arguments; its result is
+//! serializable too. A function that captures state is refused at
+//! [`Process::start`] with a clear [`StartError`]; there is no way to make a
+//! child jump to code it does not have.
+//!
+//! # Errors
+//! [`Process::join`] tells apart a panic in the child (with its message), a
+//! non-zero exit, death by a signal, and a broken channel; see
+//! [`ProcessError`].
+//!
+//! # Hygiene
+//! Channels are private socketpairs created with `CLOEXEC`; a spawned child
+//! inherits its stdio and its one channel and nothing else. No named file
+//! or socket is created anywhere: shared memory is an anonymous memory file.
+//! Every child is reaped: by `join`, or by a reaper thread if its `Process`
+//! is dropped unjoined (daemon children are killed first).
+//!
+//! [`child`]: self#what-a-program-needs
+
+mod child;
+mod driver;
+mod error;
+pub mod forkserver;
+pub mod frame;
+mod function;
+mod handle;
+mod pipe;
+mod pool;
+mod queue;
+mod shared;
+mod socket;
+mod spawn;
+mod task;
+mod transfer;
+
+pub use child::{CHILD_ENV, is_child};
+pub use error::{Exit, ProcessError, StartError, signal_name};
+pub use function::Callable;
+pub use handle::Process;
+pub use pipe::{Connection, RecvError, SendError, pipe};
+pub use pool::{PoolBuilder, ProcessPool};
+pub use queue::Queue;
+pub use shared::{Pod, ReadGuard, SharedArray, WriteGuard};
+pub use spawn::StartMethod;
+pub use task::{Imap, PoolTask};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Runs `f(args..)` in a child process and awaits its result without
+/// blocking the event loop (the waiting happens on a
+/// [`to_thread`](crate::to_thread) thread). If the returned future is
+/// dropped before it finishes (a timeout, a cancelled task), the child is
+/// killed.
+///
+/// ```
+/// fn cube(n: u32) -> u32 { n * n * n }
+///
+/// let r = brigade::run(brigade::process::run(cube, (3,)));
+/// assert_eq!(r.unwrap(), 27);
+/// ```
+pub async fn run<F, Args, R>(f: F, args: Args) -> Result<R, ProcessError>
+where
+    F: Callable<Args, Output = R>,
+    Args: Serialize + DeserializeOwned + Send + 'static,
+    R: Serialize + DeserializeOwned + Send + 'static,
+{
+    let mut process = Process::new(f, args).daemon(true);
+    process.start()?;
+    let mut cancel = process.killer();
+    let waited = crate::to_thread(move || process.join()).await;
+    // Finished: nothing to kill any more.
+    cancel.disarm();
+    match waited {
+        Ok(result) => result,
+        // The waiting thread cannot panic short of a bug; report it as a
+        // broken channel rather than unwinding into the caller's task.
+        Err(e) => Err(ProcessError::Start(StartError::Io(std::io::Error::other(
+            e.to_string(),
+        )))),
+    }
+}
+
+/// Optional: call it first thing in `main` to state where a child takes
+/// over. brigade's start-up entry (in `.init_array`) already does this
+/// before `main` on Linux, so `init` normally returns at once; it serves a
+/// child only if that entry did not run (a linker that dropped it).
+///
+/// ```
+/// fn main() {
+///     brigade::process::init();
+///     // ... the program
+/// }
+/// # main();
+/// ```
+pub fn init() {
+    child::ensure_linked();
+    child::take_over_late();
+}

@@ -1,0 +1,227 @@
+//! [`pipe`]: a duplex channel of typed messages between two processes, as
+//! Python's `multiprocessing.Pipe()`.
+//!
+//! Each end is a [`Connection`]: `send` a value, `recv` one. An end travels
+//! to a child as one of its arguments (its descriptor rides along with the
+//! arguments), or inside a message on another connection. Messages keep
+//! their boundaries and arrive whole and in order; a malformed one is a
+//! [`RecvError::Malformed`], never a panic.
+//!
+//! ```
+//! use brigade::process::{Connection, Process, pipe};
+//!
+//! fn echo_twice(conn: Connection<String>) {
+//!     let word = conn.recv().unwrap();
+//!     conn.send(&format!("{word} {word}")).unwrap();
+//! }
+//!
+//! let (here, there) = pipe::<String>().unwrap();
+//! let mut p = Process::new(echo_twice, (there,));
+//! p.start().unwrap();
+//! here.send(&"hey".to_string()).unwrap();
+//! assert_eq!(here.recv().unwrap(), "hey hey");
+//! p.join().unwrap();
+//! ```
+
+use std::fmt;
+use std::io;
+use std::marker::PhantomData;
+use std::os::fd::AsFd;
+use std::time::Duration;
+
+use serde::de::{self, DeserializeOwned, Deserializer};
+use serde::ser::{self, Serializer};
+use serde::{Deserialize, Serialize};
+
+use super::frame::{self, FrameError};
+use super::socket::{self, Socket};
+use super::transfer;
+
+/// A connected pair of [`Connection`]s.
+pub fn pipe<T>() -> io::Result<(Connection<T>, Connection<T>)> {
+    let (a, b) = Socket::pair()?;
+    Ok((Connection::new(a), Connection::new(b)))
+}
+
+/// One end of a [`pipe`].
+pub struct Connection<T> {
+    socket: Socket,
+    _message: PhantomData<fn(T) -> T>,
+}
+
+impl<T> Connection<T> {
+    fn new(socket: Socket) -> Connection<T> {
+        Connection {
+            socket,
+            _message: PhantomData,
+        }
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Connection<T> {
+    /// Sends `value`; blocks while the other end's buffer is full.
+    pub fn send(&self, value: &T) -> Result<(), SendError<()>> {
+        let encoded = transfer::encode(value).map_err(|e| SendError::Encode((), e))?;
+        self.socket
+            .send(&encoded.bytes, &encoded.raw_fds())
+            .map_err(|e| send_io((), e))
+    }
+
+    /// Receives the next value, waiting for it.
+    pub fn recv(&self) -> Result<T, RecvError> {
+        self.recv_with(None)
+    }
+
+    /// Receives the next value, waiting at most `timeout`.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvError> {
+        self.recv_with(Some(timeout))
+    }
+
+    /// Receives a value if one is waiting.
+    pub fn try_recv(&self) -> Result<T, RecvError> {
+        let message = self
+            .socket
+            .try_recv(frame::MAX_PAYLOAD)
+            .map_err(|e| match e {
+                socket::RecvError::Timeout => RecvError::Empty,
+                other => RecvError::from(other),
+            })?;
+        transfer::decode(&message.payload, message.fds).map_err(RecvError::Malformed)
+    }
+
+    fn recv_with(&self, timeout: Option<Duration>) -> Result<T, RecvError> {
+        let message = self.socket.recv(timeout)?;
+        transfer::decode(&message.payload, message.fds).map_err(RecvError::Malformed)
+    }
+
+    /// Whether a message (or the end of the stream) is waiting, after
+    /// waiting at most `timeout` (Python's `poll`).
+    pub fn poll(&self, timeout: Duration) -> bool {
+        crate::sys::socket::poll_readable(self.socket.as_fd(), Some(timeout)).unwrap_or(false)
+    }
+}
+
+impl<T> Serialize for Connection<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let index = transfer::attach(self.socket.as_fd()).map_err(ser::Error::custom)?;
+        s.serialize_newtype_struct("Connection", &index)
+    }
+}
+
+impl<'de, T> Deserialize<'de> for Connection<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let index = u32::deserialize(d)?;
+        let fd = transfer::detach(index).map_err(de::Error::custom)?;
+        Ok(Connection::new(Socket::from_fd(fd)))
+    }
+}
+
+impl<T> fmt::Debug for Connection<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection").finish_non_exhaustive()
+    }
+}
+
+/// Why a value was not sent; the value (or `()`) is handed back.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SendError<T> {
+    /// Every receiving end is closed.
+    Closed(T),
+    /// The channel is full and the send would have to wait.
+    Full(T),
+    /// The value could not be encoded.
+    Encode(T, FrameError),
+    /// The system call failed.
+    Io(T, io::Error),
+}
+
+pub(crate) fn send_io<T>(value: T, e: io::Error) -> SendError<T> {
+    match e.kind() {
+        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => SendError::Closed(value),
+        io::ErrorKind::WouldBlock => SendError::Full(value),
+        _ => SendError::Io(value, e),
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Closed(_) => f.write_str("the receiving end is closed"),
+            SendError::Full(_) => f.write_str("the channel is full"),
+            SendError::Encode(_, e) => write!(f, "cannot encode the message: {e}"),
+            SendError::Io(_, e) => write!(f, "cannot send the message: {e}"),
+        }
+    }
+}
+
+impl<T: fmt::Debug> std::error::Error for SendError<T> {}
+
+/// Why no value was received.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RecvError {
+    /// Every sending end is closed and nothing is left.
+    Closed,
+    /// The time ran out.
+    Timeout,
+    /// Nothing is waiting (from `try_recv`/`try_get`).
+    Empty,
+    /// The bytes that arrived are not a valid message.
+    Malformed(FrameError),
+}
+
+impl From<socket::RecvError> for RecvError {
+    fn from(e: socket::RecvError) -> RecvError {
+        match e {
+            socket::RecvError::Closed => RecvError::Closed,
+            socket::RecvError::Timeout => RecvError::Timeout,
+            socket::RecvError::Frame(f) => RecvError::Malformed(f),
+        }
+    }
+}
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecvError::Closed => f.write_str("every sending end is closed"),
+            RecvError::Timeout => f.write_str("timed out waiting for a message"),
+            RecvError::Empty => f.write_str("no message is waiting"),
+            RecvError::Malformed(e) => write!(f, "received a malformed message: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RecvError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RecvError::Malformed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_messages_are_errors_and_the_pipe_goes_on() {
+        let (raw, end) = Socket::pair().unwrap();
+        let conn = Connection::<String>::new(end);
+        // Well framed, but not a String: length 200 with 2 bytes behind it.
+        raw.send(&[200, 0, 0], &[]).unwrap();
+        assert!(matches!(conn.recv(), Err(RecvError::Malformed(_))));
+        // A valid String with a stray byte after it.
+        raw.send(&[1, b'a', b'b'], &[]).unwrap();
+        assert!(matches!(conn.recv(), Err(RecvError::Malformed(_))));
+        // Not even a frame.
+        raw.send_raw(b"garbage!").unwrap();
+        assert!(matches!(conn.recv(), Err(RecvError::Malformed(_))));
+        // A good message still gets through afterwards.
+        raw.send(&frame::to_payload("ok").unwrap(), &[]).unwrap();
+        assert_eq!(conn.recv().unwrap(), "ok");
+        drop(raw);
+        assert!(matches!(conn.recv(), Err(RecvError::Closed)));
+    }
+}

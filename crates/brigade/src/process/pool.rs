@@ -1,0 +1,398 @@
+//! [`ProcessPool`]: worker processes fed from one task queue; Python's
+//! `multiprocessing.Pool` and `concurrent.futures.ProcessPoolExecutor` in
+//! one.
+//!
+//! Each worker is a child serving calls one after another over its own
+//! channel, driven by a thread of the parent (see `driver.rs`). Because the
+//! driver knows which task its worker runs, a worker that dies (killed,
+//! aborted, segfault, stack overflow) fails exactly that task, with
+//! [`ProcessError::WorkerDied`] naming the pid and the cause; the driver
+//! starts a new worker and goes on with the queue. A worker acknowledges a
+//! task before it runs it, so a worker found dead before the
+//! acknowledgement never ran the task, which then goes to a fresh worker;
+//! an acknowledged task is answered once, with its result or its error, and
+//! never run again.
+//!
+//! `map` splits its input into chunks (Python's rule: about four chunks per
+//! worker) so that small tasks do not pay a round trip each.
+//!
+//! ```
+//! use brigade::process::ProcessPool;
+//!
+//! fn square(n: u64) -> u64 {
+//!     n * n
+//! }
+//!
+//! let pool = ProcessPool::new(2).unwrap();
+//! assert_eq!(pool.map(square, 1..=5).unwrap(), [1, 4, 9, 16, 25]);
+//! let task = pool.submit(square, (7,));
+//! assert_eq!(task.wait().unwrap(), 49);
+//! pool.close();
+//! pool.join();
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::driver::{Config, Deliver, Job, Shared, State, drive};
+use super::error::{ProcessError, StartError};
+use super::function::{Callable, FnRef};
+use super::handle::{decode_reply, prepare};
+use super::spawn::{Child, StartMethod};
+use super::task::{Imap, PoolTask};
+use crate::sync::oneshot;
+
+/// A pool of worker processes fed from one task queue (Python's `Pool` and
+/// `ProcessPoolExecutor`).
+///
+/// A worker that dies (killed, aborted, segfault, stack overflow) fails
+/// only the task it was running, with [`ProcessError::WorkerDied`] naming
+/// its pid and the cause; the pool starts a replacement and runs the rest.
+/// No task is lost or run twice. `map` and `starmap` split their input into
+/// about four chunks per worker. Dropping the pool finishes the queued
+/// tasks first (as `shutdown(wait=True)`); [`terminate`](Self::terminate)
+/// stops at once.
+///
+/// ```
+/// use brigade::process::{ProcessError, ProcessPool};
+///
+/// fn risky(n: i32) -> i32 {
+///     if n == 2 {
+///         std::process::abort();
+///     }
+///     n * 10
+/// }
+///
+/// let pool = ProcessPool::new(2).unwrap();
+/// let tasks: Vec<_> = (1..=3).map(|n| pool.submit(risky, (n,))).collect();
+/// let results: Vec<_> = tasks.into_iter().map(|t| t.wait()).collect();
+/// assert_eq!(results[0].as_ref().unwrap(), &10);
+/// assert!(matches!(results[1], Err(ProcessError::WorkerDied { .. })));
+/// assert_eq!(results[2].as_ref().unwrap(), &30);
+/// ```
+pub struct ProcessPool {
+    shared: Arc<Shared>,
+    drivers: Mutex<Vec<JoinHandle<()>>>,
+    size: usize,
+}
+
+/// Configures a [`ProcessPool`].
+pub struct PoolBuilder {
+    processes: usize,
+    config: Config,
+    error: Option<StartError>,
+}
+
+impl PoolBuilder {
+    /// The number of workers (at least one; the default is the number of
+    /// CPUs).
+    pub fn processes(mut self, n: usize) -> PoolBuilder {
+        self.processes = n.max(1);
+        self
+    }
+
+    /// The start method of the workers.
+    pub fn start_method(mut self, method: StartMethod) -> PoolBuilder {
+        self.config.method = method;
+        self
+    }
+
+    /// Replaces a worker after it has run `n` tasks (Python's
+    /// `maxtasksperchild`).
+    pub fn max_tasks_per_child(mut self, n: usize) -> PoolBuilder {
+        self.config.max_tasks_per_child = Some(n.max(1));
+        self
+    }
+
+    /// Fails a task that runs longer than `limit` with
+    /// [`ProcessError::TimedOut`], killing its worker (which is replaced).
+    pub fn task_timeout(mut self, limit: Duration) -> PoolBuilder {
+        self.config.task_timeout = Some(limit);
+        self
+    }
+
+    /// Runs `f(args..)` in each worker when it starts. If it fails, the
+    /// task the worker was started for fails with the initializer's error.
+    pub fn initializer<F, Args>(mut self, f: F, args: Args) -> PoolBuilder
+    where
+        F: Callable<Args, Output = ()>,
+        Args: Serialize + DeserializeOwned,
+    {
+        // The function is named by its type (zero-sized): the value carries
+        // nothing to send.
+        let _ = f;
+        match prepare(FnRef::single::<F, Args>(), &args) {
+            Ok(init) => self.config.initializer = Some(init),
+            Err(e) => self.error = Some(e),
+        }
+        self
+    }
+
+    /// Starts the pool's drivers (workers start with their first task).
+    pub fn build(self) -> Result<ProcessPool, StartError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                closed: false,
+                terminated: false,
+                workers: vec![None; self.processes],
+            }),
+            work: Condvar::new(),
+            config: self.config,
+        });
+        let mut drivers = Vec::with_capacity(self.processes);
+        for index in 0..self.processes {
+            let shared = shared.clone();
+            let driver = std::thread::Builder::new()
+                .name(format!("brigade-pool-{index}"))
+                .spawn(move || drive(&shared, index))
+                .map_err(StartError::Io)?;
+            drivers.push(driver);
+        }
+        Ok(ProcessPool {
+            shared,
+            drivers: Mutex::new(drivers),
+            size: self.processes,
+        })
+    }
+}
+
+impl ProcessPool {
+    /// A pool of `processes` workers with the default settings.
+    pub fn new(processes: usize) -> Result<ProcessPool, StartError> {
+        ProcessPool::builder().processes(processes).build()
+    }
+
+    /// Configures a pool.
+    pub fn builder() -> PoolBuilder {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        PoolBuilder {
+            processes: cpus,
+            config: Config {
+                method: StartMethod::default(),
+                max_tasks_per_child: None,
+                task_timeout: None,
+                initializer: None,
+            },
+            error: None,
+        }
+    }
+
+    /// The number of workers.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Queues `f(args..)`; the returned [`PoolTask`] can be awaited on an
+    /// event loop or waited for from plain code.
+    pub fn submit<F, Args, R>(&self, f: F, args: Args) -> PoolTask<R>
+    where
+        F: Callable<Args, Output = R>,
+        Args: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned + Send + 'static,
+    {
+        // The function is named by its type (zero-sized): the value carries
+        // nothing to send.
+        let _ = f;
+        let (tx, rx) = oneshot::channel();
+        let deliver: Deliver = Box::new(move |r| {
+            let _ = tx.send(r.and_then(|(pid, m)| decode_reply::<R>(pid, m)));
+        });
+        match prepare(FnRef::single::<F, Args>(), &args) {
+            Ok((function, args)) => self.enqueue(Job {
+                function,
+                args,
+                deliver,
+            }),
+            Err(e) => deliver(Err(ProcessError::Start(e))),
+        }
+        PoolTask::new(rx)
+    }
+
+    /// `f(args..)` in a worker, waiting for the result (Python's `apply`).
+    pub fn apply<F, Args, R>(&self, f: F, args: Args) -> Result<R, ProcessError>
+    where
+        F: Callable<Args, Output = R>,
+        Args: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned + Send + 'static,
+    {
+        self.submit(f, args).wait()
+    }
+
+    /// `f(x)` for every item, in order; the first error is returned.
+    pub fn map<F, A, R, I>(&self, f: F, items: I) -> Result<Vec<R>, ProcessError>
+    where
+        F: Callable<(A,), Output = R>,
+        A: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned + Send + 'static,
+        I: IntoIterator<Item = A>,
+    {
+        self.starmap(f, items.into_iter().map(|a| (a,)))
+    }
+
+    /// `f(a, b, ..)` for every argument tuple, in order (Python's
+    /// `starmap`); the first error is returned.
+    pub fn starmap<F, Args, R, I>(&self, f: F, items: I) -> Result<Vec<R>, ProcessError>
+    where
+        F: Callable<Args, Output = R>,
+        Args: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned + Send + 'static,
+        I: IntoIterator<Item = Args>,
+    {
+        let items: Vec<Args> = items.into_iter().collect();
+        let chunk = items.len().div_ceil(4 * self.size).max(1);
+        self.imap_chunks(f, items, chunk, true).collect()
+    }
+
+    /// `f(x)` for every item, yielded in order as results arrive
+    /// (Python's `imap` with `chunksize=1`).
+    pub fn imap<F, A, R, I>(&self, f: F, items: I) -> Imap<R>
+    where
+        F: Callable<(A,), Output = R>,
+        A: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned + Send + 'static,
+        I: IntoIterator<Item = A>,
+    {
+        self.imap_chunks(f, items.into_iter().map(|a| (a,)).collect(), 1, true)
+    }
+
+    /// `f(x)` for every item, yielded in the order they finish.
+    pub fn imap_unordered<F, A, R, I>(&self, f: F, items: I) -> Imap<R>
+    where
+        F: Callable<(A,), Output = R>,
+        A: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned + Send + 'static,
+        I: IntoIterator<Item = A>,
+    {
+        self.imap_chunks(f, items.into_iter().map(|a| (a,)).collect(), 1, false)
+    }
+
+    fn imap_chunks<F, Args, R>(
+        &self,
+        f: F,
+        items: Vec<Args>,
+        chunk: usize,
+        ordered: bool,
+    ) -> Imap<R>
+    where
+        F: Callable<Args, Output = R>,
+        Args: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned + Send + 'static,
+    {
+        // The function is named by its type (zero-sized): the value carries
+        // nothing to send.
+        let _ = f;
+        let total = items.len();
+        let (tx, rx) = mpsc::channel::<(usize, Result<Vec<R>, ProcessError>)>();
+        let function = FnRef::batch::<F, Args>();
+        let mut chunks = 0;
+        let mut iter = items.into_iter().peekable();
+        while iter.peek().is_some() {
+            let batch: Vec<Args> = iter.by_ref().take(chunk).collect();
+            let index = chunks;
+            chunks += 1;
+            let tx = tx.clone();
+            let deliver: Deliver = Box::new(move |r| {
+                let decoded = r.and_then(|(pid, m)| decode_reply::<Vec<R>>(pid, m));
+                let _ = tx.send((index, decoded));
+            });
+            match prepare(function, &batch) {
+                Ok((function, args)) => self.enqueue(Job {
+                    function,
+                    args,
+                    deliver,
+                }),
+                Err(e) => deliver(Err(ProcessError::Start(e))),
+            }
+        }
+        Imap::new(rx, ordered, chunks, total)
+    }
+
+    fn enqueue(&self, job: Job) {
+        let mut state = self.shared.lock();
+        if state.closed || state.terminated {
+            drop(state);
+            (job.deliver)(Err(ProcessError::PoolClosed));
+            return;
+        }
+        state.queue.push_back(job);
+        drop(state);
+        self.shared.work.notify_one();
+    }
+
+    /// Accepts no more tasks; queued ones still run.
+    pub fn close(&self) {
+        self.shared.lock().closed = true;
+        self.shared.work.notify_all();
+    }
+
+    /// Waits for the workers to finish the queued tasks and exit. Call
+    /// [`close`](Self::close) (or [`terminate`](Self::terminate)) first, as
+    /// in Python; `join` closes the pool itself if needed.
+    pub fn join(&self) {
+        self.close();
+        let drivers: Vec<_> =
+            std::mem::take(&mut *self.drivers.lock().unwrap_or_else(|e| e.into_inner()));
+        for d in drivers {
+            let _ = d.join();
+        }
+    }
+
+    /// Kills the workers now; queued and running tasks fail with
+    /// [`ProcessError::PoolClosed`].
+    pub fn terminate(&self) {
+        let (jobs, workers) = {
+            let mut state = self.shared.lock();
+            state.terminated = true;
+            state.closed = true;
+            let jobs: Vec<Job> = state.queue.drain(..).collect();
+            let workers: Vec<Arc<Child>> = state.workers.iter().flatten().cloned().collect();
+            (jobs, workers)
+        };
+        self.shared.work.notify_all();
+        for w in workers {
+            let _ = w.signal(libc::SIGKILL);
+        }
+        for job in jobs {
+            (job.deliver)(Err(ProcessError::PoolClosed));
+        }
+        self.join();
+    }
+
+    /// The pids of the workers running now.
+    pub fn pids(&self) -> Vec<u32> {
+        self.shared
+            .lock()
+            .workers
+            .iter()
+            .flatten()
+            .map(|c| c.pid())
+            .collect()
+    }
+}
+
+impl Drop for ProcessPool {
+    /// Finishes the queued tasks, then stops the workers (as
+    /// `ProcessPoolExecutor.shutdown(wait=True)`).
+    fn drop(&mut self) {
+        self.join();
+    }
+}
+
+impl fmt::Debug for ProcessPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProcessPool")
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,213 @@
+//! [`Queue`]: many producers and many consumers across processes, as
+//! Python's `multiprocessing.Queue`.
+//!
+//! A queue is a private `SOCK_SEQPACKET` socketpair: producers send on one
+//! end, consumers receive on the other. Sequenced packets are delivered
+//! whole by a single `recv`, and each to exactly one reader, so no lock is
+//! needed on either side and a process that dies mid-`put` cannot leave half
+//! a message behind (the kernel takes a packet whole or not at all). Large
+//! messages travel as anonymous memory files (see
+//! [`socket`](super::socket)).
+//!
+//! The queue holds what fits in the socket buffers (some hundreds of
+//! kilobytes of small messages); `put` then waits for consumers, and
+//! [`put_timeout`](Queue::put_timeout) bounds that wait.
+//!
+//! [`close`](Queue::close) says this process will put no more. Once every
+//! process holding the queue has closed (or dropped) it, consumers drain
+//! what is left and then get [`RecvError::Closed`]: so a consumer that
+//! only reads should close its handle first.
+//!
+//! ```
+//! use brigade::process::{Process, Queue};
+//!
+//! fn produce(q: Queue<u32>, from: u32) {
+//!     for i in from..from + 3 {
+//!         q.put(&i).unwrap();
+//!     }
+//! }
+//!
+//! let q = Queue::new().unwrap();
+//! let mut a = Process::new(produce, (q.clone(), 0));
+//! let mut b = Process::new(produce, (q.clone(), 10));
+//! a.start().unwrap();
+//! b.start().unwrap();
+//! a.join().unwrap();
+//! b.join().unwrap();
+//! q.close();
+//! let mut got: Vec<u32> = std::iter::from_fn(|| q.get().ok()).collect();
+//! got.sort();
+//! assert_eq!(got, [0, 1, 2, 10, 11, 12]);
+//! ```
+
+use std::fmt;
+use std::io;
+use std::marker::PhantomData;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use serde::de::{self, DeserializeOwned, Deserializer};
+use serde::ser::{self, SerializeTuple, Serializer};
+use serde::{Deserialize, Serialize};
+
+use super::frame;
+use super::pipe::{RecvError, SendError, send_io};
+use super::socket::{self, Socket};
+use super::transfer;
+use crate::sys::socket as sys_socket;
+
+/// A multi-producer, multi-consumer queue shared by processes; clone it to
+/// share it among threads, pass it as an argument to share it with a child.
+pub struct Queue<T> {
+    inner: Arc<Inner>,
+    _message: PhantomData<fn(T) -> T>,
+}
+
+struct Inner {
+    /// The producers' end; `None` once this process has closed.
+    tx: RwLock<Option<Socket>>,
+    /// The consumers' end.
+    rx: Socket,
+}
+
+impl<T> Clone for Queue<T> {
+    fn clone(&self) -> Queue<T> {
+        Queue {
+            inner: self.inner.clone(),
+            _message: PhantomData,
+        }
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Queue<T> {
+    /// An empty queue.
+    pub fn new() -> io::Result<Queue<T>> {
+        let (tx, rx) = Socket::pair()?;
+        Ok(Queue::from_parts(Some(tx), rx))
+    }
+
+    /// Puts `value` at the back, waiting while the queue is full.
+    pub fn put(&self, value: &T) -> Result<(), SendError<()>> {
+        self.put_until(value, None)
+    }
+
+    /// Puts `value`, waiting at most `timeout` for room.
+    pub fn put_timeout(&self, value: &T, timeout: Duration) -> Result<(), SendError<()>> {
+        self.put_until(value, Some(Instant::now() + timeout))
+    }
+
+    fn put_until(&self, value: &T, deadline: Option<Instant>) -> Result<(), SendError<()>> {
+        let encoded = transfer::encode(value).map_err(|e| SendError::Encode((), e))?;
+        let tx = self.inner.tx.read().unwrap_or_else(|e| e.into_inner());
+        let Some(tx) = tx.as_ref() else {
+            return Err(SendError::Closed(()));
+        };
+        let fds = encoded.raw_fds();
+        loop {
+            match tx.try_send(&encoded.bytes, &fds) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+                    if left == Some(Duration::ZERO) {
+                        return Err(SendError::Full(()));
+                    }
+                    wait_writable(tx.as_fd(), left);
+                }
+                other => return other.map_err(|e| send_io((), e)),
+            }
+        }
+    }
+
+    /// Takes the value at the front, waiting for one.
+    pub fn get(&self) -> Result<T, RecvError> {
+        self.get_with(None)
+    }
+
+    /// Takes the value at the front, waiting at most `timeout`.
+    pub fn get_timeout(&self, timeout: Duration) -> Result<T, RecvError> {
+        self.get_with(Some(timeout))
+    }
+
+    /// Takes the value at the front if there is one.
+    pub fn try_get(&self) -> Result<T, RecvError> {
+        let message = self
+            .inner
+            .rx
+            .try_recv(frame::MAX_PAYLOAD)
+            .map_err(|e| match e {
+                socket::RecvError::Timeout => RecvError::Empty,
+                other => RecvError::from(other),
+            })?;
+        transfer::decode(&message.payload, message.fds).map_err(RecvError::Malformed)
+    }
+
+    fn get_with(&self, timeout: Option<Duration>) -> Result<T, RecvError> {
+        let message = self.inner.rx.recv(timeout)?;
+        transfer::decode(&message.payload, message.fds).map_err(RecvError::Malformed)
+    }
+}
+
+impl<T> Queue<T> {
+    fn from_parts(tx: Option<Socket>, rx: Socket) -> Queue<T> {
+        Queue {
+            inner: Arc::new(Inner {
+                tx: RwLock::new(tx),
+                rx,
+            }),
+            _message: PhantomData,
+        }
+    }
+
+    /// This process will put no more values (on any clone of this handle).
+    /// Values already put stay in the queue.
+    pub fn close(&self) {
+        let old = self
+            .inner
+            .tx
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        drop(old);
+    }
+}
+
+/// Waits until a socket has room to send, or `timeout` passes.
+fn wait_writable(fd: BorrowedFd<'_>, timeout: Option<Duration>) {
+    let ms = timeout.map_or(-1, |t| t.as_millis().clamp(1, i32::MAX as u128) as i32);
+    let _ = sys_socket::poll_writable(fd, ms);
+}
+
+impl<T> Serialize for Queue<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let tx = self.inner.tx.read().unwrap_or_else(|e| e.into_inner());
+        let tx_index = match tx.as_ref() {
+            Some(tx) => Some(transfer::attach(tx.as_fd()).map_err(ser::Error::custom)?),
+            None => None,
+        };
+        let rx_index = transfer::attach(self.inner.rx.as_fd()).map_err(ser::Error::custom)?;
+        let mut t = s.serialize_tuple(2)?;
+        t.serialize_element(&tx_index)?;
+        t.serialize_element(&rx_index)?;
+        t.end()
+    }
+}
+
+impl<'de, T> Deserialize<'de> for Queue<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (tx_index, rx_index) = <(Option<u32>, u32)>::deserialize(d)?;
+        let tx = match tx_index {
+            Some(i) => Some(Socket::from_fd(
+                transfer::detach(i).map_err(de::Error::custom)?,
+            )),
+            None => None,
+        };
+        let rx = Socket::from_fd(transfer::detach(rx_index).map_err(de::Error::custom)?);
+        Ok(Queue::from_parts(tx, rx))
+    }
+}
+
+impl<T> fmt::Debug for Queue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Queue").finish_non_exhaustive()
+    }
+}

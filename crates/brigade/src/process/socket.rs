@@ -1,0 +1,323 @@
+//! [`Socket`]: one end of a private `SOCK_SEQPACKET` socketpair carrying
+//! frames and descriptors.
+//!
+//! Sequenced packets keep message boundaries: one `send` is one `recv`,
+//! whole, so many processes may read one socket and each gets whole
+//! messages, and a sender that dies mid-way cannot leave half a message
+//! behind. Payloads up to [`INLINE_MAX`] travel in the packet; larger ones
+//! are written to an anonymous memory file whose descriptor travels instead
+//! (the kernel bounds a packet by the socket buffer). Either way the payload
+//! is checked by [`frame`](super::frame) before it is decoded.
+//!
+//! ```ignore
+//! let (a, b) = Socket::pair()?;
+//! a.send(b"hi", &[])?;
+//! assert_eq!(b.recv(None)?.payload, b"hi");
+//! ```
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::unix::fs::FileExt;
+use std::time::{Duration, Instant};
+
+use super::frame::{self, FrameError, HEADER_LEN, Kind};
+use crate::sys::{memory as sys_memory, socket as sys_socket};
+
+/// Payloads up to this size travel inside the packet.
+pub(crate) const INLINE_MAX: usize = 32 * 1024;
+
+/// One message as received.
+#[derive(Debug)]
+pub(crate) struct Message {
+    pub(crate) payload: Vec<u8>,
+    pub(crate) fds: Vec<OwnedFd>,
+}
+
+/// Why no message was received.
+#[derive(Debug)]
+pub(crate) enum RecvError {
+    /// The peer closed its end (every peer, for a shared socket).
+    Closed,
+    /// The time ran out.
+    Timeout,
+    /// The bytes were not a valid frame.
+    Frame(FrameError),
+}
+
+impl From<FrameError> for RecvError {
+    fn from(e: FrameError) -> RecvError {
+        RecvError::Frame(e)
+    }
+}
+
+impl From<io::Error> for RecvError {
+    fn from(e: io::Error) -> RecvError {
+        RecvError::Frame(FrameError::Io(e))
+    }
+}
+
+/// An end of a socketpair.
+#[derive(Debug)]
+pub(crate) struct Socket {
+    fd: OwnedFd,
+}
+
+impl Socket {
+    /// A connected pair.
+    pub(crate) fn pair() -> io::Result<(Socket, Socket)> {
+        let (a, b) = sys_socket::seqpacket_pair()?;
+        // Room for a few inline packets before a sender blocks.
+        sys_socket::set_send_buffer(a.as_fd(), 4 * INLINE_MAX);
+        sys_socket::set_send_buffer(b.as_fd(), 4 * INLINE_MAX);
+        Ok((Socket { fd: a }, Socket { fd: b }))
+    }
+
+    pub(crate) fn from_fd(fd: OwnedFd) -> Socket {
+        Socket { fd }
+    }
+
+    pub(crate) fn into_fd(self) -> OwnedFd {
+        self.fd
+    }
+
+    /// Sends `payload` as one frame with `fds` attached.
+    pub(crate) fn send(&self, payload: &[u8], fds: &[RawFd]) -> io::Result<()> {
+        self.send_with(payload, fds, false)
+    }
+
+    /// Like [`send`](Self::send); `WouldBlock` if the buffer is full.
+    pub(crate) fn try_send(&self, payload: &[u8], fds: &[RawFd]) -> io::Result<()> {
+        self.send_with(payload, fds, true)
+    }
+
+    fn send_with(&self, payload: &[u8], fds: &[RawFd], nonblocking: bool) -> io::Result<()> {
+        let invalid = |e: FrameError| io::Error::new(io::ErrorKind::InvalidInput, e.to_string());
+        if payload.len() <= INLINE_MAX {
+            let mut packet = Vec::with_capacity(HEADER_LEN + payload.len());
+            packet.extend_from_slice(&frame::header(Kind::Inline, payload.len()).map_err(invalid)?);
+            packet.extend_from_slice(payload);
+            return sys_socket::send(self.fd.as_fd(), &packet, fds, nonblocking);
+        }
+        let header = frame::header(Kind::File, payload.len()).map_err(invalid)?;
+        let file = File::from(sys_memory::sealable_memfd(c"brigade-frame")?);
+        (&file).write_all(payload)?;
+        // Frozen before it leaves: the receiver checks the size once and
+        // can trust it while it reads.
+        sys_memory::seal(file.as_fd())?;
+        let mut all = Vec::with_capacity(fds.len() + 1);
+        all.push(file.as_raw_fd());
+        all.extend_from_slice(fds);
+        sys_socket::send(self.fd.as_fd(), &header, &all, nonblocking)
+    }
+
+    /// Receives one message, waiting at most `timeout` (`None`: for ever).
+    pub(crate) fn recv(&self, timeout: Option<Duration>) -> Result<Message, RecvError> {
+        self.recv_max(timeout, frame::MAX_PAYLOAD)
+    }
+
+    /// Like [`recv`](Self::recv) with a payload limit.
+    pub(crate) fn recv_max(
+        &self,
+        timeout: Option<Duration>,
+        max: usize,
+    ) -> Result<Message, RecvError> {
+        if timeout.is_none() {
+            // Wait in the kernel: one system call per message.
+            return self.recv_now(max, false);
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            // Try first: the message is often already there.
+            match self.recv_now(max, true) {
+                Err(RecvError::Frame(FrameError::Io(e)))
+                    if e.kind() == io::ErrorKind::WouldBlock => {}
+                other => return other,
+            }
+            // Nothing yet (or another reader took it): wait for the next.
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if !sys_socket::poll_readable(self.fd.as_fd(), left)? {
+                return Err(RecvError::Timeout);
+            }
+        }
+    }
+
+    /// Receives without waiting: `Timeout` if nothing is there.
+    pub(crate) fn try_recv(&self, max: usize) -> Result<Message, RecvError> {
+        match self.recv_now(max, true) {
+            Err(RecvError::Frame(FrameError::Io(e))) if e.kind() == io::ErrorKind::WouldBlock => {
+                Err(RecvError::Timeout)
+            }
+            other => other,
+        }
+    }
+
+    fn recv_now(&self, max: usize, nonblocking: bool) -> Result<Message, RecvError> {
+        thread_local! {
+            static BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; HEADER_LEN + INLINE_MAX + 1]);
+        }
+        let (received, bytes) = match BUF.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            let r = sys_socket::recv(self.fd.as_fd(), &mut buf, nonblocking)?;
+            let bytes = buf[..r.len].to_vec();
+            Ok::<_, io::Error>((r, bytes))
+        }) {
+            Ok(x) => x,
+            // The peer died with our messages unread: it is gone all the same.
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                return Err(RecvError::Closed);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if received.len == 0 && received.fds.is_empty() {
+            return Err(RecvError::Closed);
+        }
+        if received.truncated {
+            return Err(FrameError::Trailing {
+                expected: HEADER_LEN + INLINE_MAX,
+                got: HEADER_LEN + INLINE_MAX + 1,
+            }
+            .into());
+        }
+        let mut fds = received.fds;
+        let header = frame::parse_header(&bytes, max)?;
+        match header.kind {
+            Kind::Inline => {
+                let payload = frame::inline_payload(&bytes, max)?.to_vec();
+                Ok(Message { payload, fds })
+            }
+            Kind::File => {
+                if bytes.len() != HEADER_LEN {
+                    return Err(FrameError::Trailing {
+                        expected: HEADER_LEN,
+                        got: bytes.len(),
+                    }
+                    .into());
+                }
+                if fds.is_empty() {
+                    return Err(FrameError::Malformed(
+                        "a file frame arrived without its file".into(),
+                    )
+                    .into());
+                }
+                let file = File::from(fds.remove(0));
+                if !sys_memory::is_sealed(file.as_fd()) {
+                    return Err(FrameError::Malformed(
+                        "the message's memory file is not sealed".into(),
+                    )
+                    .into());
+                }
+                let actual = sys_memory::file_len(file.as_fd())?;
+                if actual < header.len {
+                    return Err(FrameError::Truncated {
+                        expected: HEADER_LEN + header.len,
+                        got: HEADER_LEN + actual,
+                    }
+                    .into());
+                }
+                if actual > header.len {
+                    return Err(FrameError::Trailing {
+                        expected: HEADER_LEN + header.len,
+                        got: HEADER_LEN + actual,
+                    }
+                    .into());
+                }
+                // The sealed file holds exactly `len` bytes (checked above),
+                // so this allocation is what has arrived, within the limit.
+                // Read at offset 0: the sender's writes moved the offset,
+                // which the two descriptions share.
+                let mut payload = vec![0u8; header.len];
+                if let Err(e) = file.read_exact_at(&mut payload, 0) {
+                    if e.kind() == io::ErrorKind::UnexpectedEof {
+                        return Err(FrameError::Truncated {
+                            expected: HEADER_LEN + header.len,
+                            got: HEADER_LEN + sys_memory::file_len(file.as_fd()).unwrap_or(0),
+                        }
+                        .into());
+                    }
+                    return Err(e.into());
+                }
+                Ok(Message { payload, fds })
+            }
+        }
+    }
+
+    /// Sends raw bytes as one packet, bypassing the framing: for tests of
+    /// what a receiver does with garbage.
+    #[cfg(test)]
+    pub(crate) fn send_raw(&self, bytes: &[u8]) -> io::Result<()> {
+        sys_socket::send(self.fd.as_fd(), bytes, &[], false)
+    }
+}
+
+impl AsFd for Socket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_and_large_payloads_arrive_whole() {
+        let (a, b) = Socket::pair().unwrap();
+        a.send(b"small", &[]).unwrap();
+        assert_eq!(b.recv(None).unwrap().payload, b"small");
+        let big: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
+        let sender = std::thread::spawn(move || a.send(&big, &[]).map(|_| big));
+        let got = b.recv(None).unwrap().payload;
+        assert_eq!(got, sender.join().unwrap().unwrap());
+    }
+
+    #[test]
+    fn garbage_packets_are_typed_errors() {
+        let (a, b) = Socket::pair().unwrap();
+        a.send_raw(b"no").unwrap();
+        assert!(matches!(
+            b.recv(None),
+            Err(RecvError::Frame(FrameError::Truncated { .. }))
+        ));
+        let mut lying = frame::header(Kind::Inline, 100).unwrap().to_vec();
+        lying.extend_from_slice(b"short");
+        a.send_raw(&lying).unwrap();
+        assert!(matches!(
+            b.recv(None),
+            Err(RecvError::Frame(FrameError::Truncated { .. }))
+        ));
+        // A file frame whose file is missing.
+        a.send_raw(&frame::header(Kind::File, 10).unwrap()).unwrap();
+        assert!(matches!(
+            b.recv(None),
+            Err(RecvError::Frame(FrameError::Malformed(_)))
+        ));
+        // A file frame whose file is not sealed: its size could change.
+        let file = sys_memory::memfd(c"test", 10).unwrap();
+        let header = frame::header(Kind::File, 10).unwrap();
+        sys_socket::send(a.as_fd(), &header, &[file.as_raw_fd()], false).unwrap();
+        assert!(matches!(
+            b.recv(None),
+            Err(RecvError::Frame(FrameError::Malformed(_)))
+        ));
+        let mut huge = frame::header(Kind::Inline, 0).unwrap().to_vec();
+        huge[4..].copy_from_slice(&u32::MAX.to_le_bytes());
+        a.send_raw(&huge).unwrap();
+        assert!(matches!(
+            b.recv(None),
+            Err(RecvError::Frame(FrameError::TooLarge { .. }))
+        ));
+        drop(a);
+        assert!(matches!(b.recv(None), Err(RecvError::Closed)));
+    }
+
+    #[test]
+    fn recv_times_out() {
+        let (_a, b) = Socket::pair().unwrap();
+        assert!(matches!(
+            b.recv(Some(Duration::from_millis(1))),
+            Err(RecvError::Timeout)
+        ));
+    }
+}

@@ -1,0 +1,221 @@
+//! Start methods, and [`Child`]: a started process as its parent sees it.
+//!
+//! - [`StartMethod::Spawn`] (the default) starts a fresh copy of the running
+//!   executable (`/proc/self/exe`) with `posix_spawn`, handing it one end of
+//!   a private socketpair as descriptor 3 and closing every other descriptor
+//!   above 2. Safe from any thread; costs one `exec`.
+//! - [`StartMethod::Forkserver`] asks a server process to `fork` a worker.
+//!   The server is itself a spawned copy that never leaves its start-up
+//!   code, so it has a single thread and almost no state, and forking it is
+//!   both safe and cheap. See [`forkserver`](super::forkserver).
+//!
+//! Forking the parent itself is not offered: after `fork` in a multithreaded
+//! program the child may only call async-signal-safe functions, which rules
+//! out running Rust code.
+//!
+//! ```
+//! use brigade::process::StartMethod;
+//! assert_eq!(StartMethod::default(), StartMethod::Spawn);
+//! ```
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::child::{self, Hello};
+use super::forkserver;
+use super::frame;
+use super::socket::Socket;
+use crate::sys::process::Status;
+use crate::sys::{process as sys_process, socket as sys_socket};
+
+/// How a child process is started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StartMethod {
+    /// A fresh `exec` of the same executable: safe from any thread.
+    #[default]
+    Spawn,
+    /// A `fork` of a single-threaded server process: faster.
+    Forkserver,
+}
+
+/// Where a child's exit status comes from.
+#[derive(Debug)]
+enum Reaper {
+    /// Our own child: `waitpid`.
+    Waitpid,
+    /// The forkserver's child: the server writes the raw status here.
+    Server(OwnedFd),
+}
+
+/// A started child process and its channel.
+#[derive(Debug)]
+pub(crate) struct Child {
+    pid: libc::pid_t,
+    pidfd: OwnedFd,
+    pub(crate) socket: Socket,
+    reaper: Reaper,
+    status: Mutex<Option<Status>>,
+}
+
+impl Child {
+    /// Starts a child and greets it with `hello`.
+    pub(crate) fn start(method: StartMethod, hello: &Hello) -> io::Result<Child> {
+        child::ensure_linked();
+        let (ours, theirs) = Socket::pair()?;
+        let (pid, pidfd, reaper) = match method {
+            StartMethod::Spawn => {
+                let pid = spawn_self(theirs.as_fd(), "spawn")?;
+                drop(theirs);
+                // No one else reaps our children, so `pid` names this
+                // child until we wait for it: the pidfd cannot be a stranger.
+                let pidfd = match sys_process::pidfd_open(pid) {
+                    Ok(fd) => fd,
+                    Err(e) => {
+                        let _ = sys_process::wait(pid, true);
+                        return Err(e);
+                    }
+                };
+                (pid, pidfd, Reaper::Waitpid)
+            }
+            StartMethod::Forkserver => {
+                let worker = forkserver::fork(theirs.into_fd())?;
+                (worker.pid, worker.pidfd, Reaper::Server(worker.status))
+            }
+        };
+        let child = Child {
+            pid,
+            pidfd,
+            socket: ours,
+            reaper,
+            status: Mutex::new(None),
+        };
+        let bytes = frame::to_payload(hello).map_err(io::Error::other)?;
+        if let Err(e) = child.socket.send(&bytes, &[]) {
+            child.kill();
+            return Err(e);
+        }
+        Ok(child)
+    }
+
+    /// Another pidfd for the child (for a [`Killer`](super::handle::Killer)).
+    pub(crate) fn pidfd_dup(&self) -> Option<OwnedFd> {
+        sys_process::dup(self.pidfd.as_fd()).ok()
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.pid as u32
+    }
+
+    /// The exit status if the child has ended, without waiting.
+    pub(crate) fn try_status(&self) -> Option<Status> {
+        self.wait(Some(Duration::ZERO)).ok().flatten()
+    }
+
+    /// Waits at most `timeout` (`None`: for ever) for the child to end.
+    /// The lock on the status is not held while waiting, so that another
+    /// thread can signal the child meanwhile.
+    pub(crate) fn wait(&self, timeout: Option<Duration>) -> io::Result<Option<Status>> {
+        if let Some(s) = *self.lock_status() {
+            return Ok(Some(s));
+        }
+        let ready = match &self.reaper {
+            Reaper::Waitpid => self.pidfd.as_fd(),
+            Reaper::Server(fd) => fd.as_fd(),
+        };
+        if !sys_socket::poll_readable(ready, timeout)? {
+            return Ok(None);
+        }
+        let mut status = self.lock_status();
+        if let Some(s) = *status {
+            // Another thread reaped it while we waited.
+            return Ok(Some(s));
+        }
+        // It has ended: neither call below waits for long.
+        let found = match &self.reaper {
+            Reaper::Waitpid => sys_process::wait(self.pid, true)?,
+            Reaper::Server(fd) => {
+                let mut raw = [0u8; 4];
+                let n = sys_process::read(fd.as_fd(), &mut raw)?;
+                if n != 4 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the forkserver exited without reporting the child's status",
+                    ));
+                }
+                Some(Status::from_raw(i32::from_ne_bytes(raw)))
+            }
+        };
+        *status = found;
+        Ok(found)
+    }
+
+    fn lock_status(&self) -> std::sync::MutexGuard<'_, Option<Status>> {
+        self.status.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sends `signal` unless the child has already been reaped.
+    pub(crate) fn signal(&self, signal: i32) -> io::Result<()> {
+        let status = self.lock_status();
+        if status.is_some() {
+            return Ok(());
+        }
+        match sys_process::pidfd_kill(self.pidfd.as_fd(), signal) {
+            // ESRCH: it has exited and awaits reaping; nothing to do.
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Closes the channel both ways: a child waiting for a call sees the
+    /// end and exits.
+    pub(crate) fn shutdown(&self) {
+        sys_socket::shutdown(self.socket.as_fd());
+    }
+
+    /// Kills the child and reaps it.
+    pub(crate) fn kill(&self) -> Option<Status> {
+        let _ = self.signal(libc::SIGKILL);
+        self.wait(None).ok().flatten()
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if self.try_status().is_some() {
+            return;
+        }
+        // Still running: reap it when it ends, so it never lingers as a
+        // zombie. (A forkserver child is reaped by the server.)
+        if matches!(self.reaper, Reaper::Waitpid) {
+            let pid = self.pid;
+            let reaper = std::thread::Builder::new()
+                .name("brigade-reaper".into())
+                .spawn(move || sys_process::wait(pid, true));
+            if reaper.is_err() {
+                let _ = sys_process::pidfd_kill(self.pidfd.as_fd(), libc::SIGKILL);
+                let _ = sys_process::wait(pid, true);
+            }
+        }
+    }
+}
+
+/// Starts `/proc/self/exe` with `channel` as descriptor 3 and
+/// `BRIGADE_CHILD=<mode>`.
+pub(crate) fn spawn_self(channel: std::os::fd::BorrowedFd<'_>, mode: &str) -> io::Result<i32> {
+    let exe = CString::new("/proc/self/exe").expect("no nul");
+    let arg0 = std::env::args_os()
+        .next()
+        .and_then(|a| CString::new(a.as_bytes()).ok())
+        .unwrap_or_else(|| CString::new("brigade-child").expect("no nul"));
+    let env = child::child_env(mode);
+    sys_process::spawn(&exe, &[arg0], &env, channel)
+}
+
+/// The time left until `deadline`, for a wait.
+pub(crate) fn left(deadline: Option<Instant>) -> Option<Duration> {
+    deadline.map(|d| d.saturating_duration_since(Instant::now()))
+}

@@ -1,0 +1,111 @@
+//! Values that carry descriptors: how a [`Connection`](super::Connection),
+//! a [`Queue`](super::Queue) or a [`SharedArray`](super::SharedArray)
+//! travels to another process inside an ordinary serde value.
+//!
+//! While [`encode`] runs, such a value's `Serialize` impl hands its
+//! descriptor to [`attach`], which keeps a duplicate and writes its index;
+//! the descriptors then ride along with the bytes (`SCM_RIGHTS`). On the
+//! other side [`decode`] makes the received descriptors available, and the
+//! value's `Deserialize` impl takes its own back by index with [`detach`].
+//! This is how Python pickles a `Connection` for a child process.
+//!
+//! Outside of `encode` and `decode` (say, with `serde_json`), such values
+//! refuse to serialize: a descriptor number means nothing in another
+//! process.
+//!
+//! ```
+//! use brigade::process::pipe;
+//!
+//! // A Connection inside a tuple inside a Vec would ride along to a child.
+//! let (a, b) = pipe::<u8>().unwrap();
+//! let back = brigade::process::frame::encode(&vec![(1, b)]);
+//! // Plain framing has no descriptor channel: refused, not silently wrong.
+//! assert!(back.is_err());
+//! # drop(a);
+//! ```
+
+use std::cell::RefCell;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::frame::{self, FrameError};
+use crate::sys::{process as sys_process, socket as sys_socket};
+
+thread_local! {
+    static OUTGOING: RefCell<Option<Vec<OwnedFd>>> = const { RefCell::new(None) };
+    static INCOMING: RefCell<Option<Vec<Option<OwnedFd>>>> = const { RefCell::new(None) };
+}
+
+/// An encoded value and the descriptors it refers to.
+#[derive(Debug, Default)]
+pub(crate) struct Encoded {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) fds: Vec<OwnedFd>,
+}
+
+impl Encoded {
+    /// The raw numbers, for `sendmsg`.
+    pub(crate) fn raw_fds(&self) -> Vec<RawFd> {
+        self.fds.iter().map(|fd| fd.as_raw_fd()).collect()
+    }
+}
+
+/// Encodes `value`, collecting the descriptors of the values inside it.
+pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Encoded, FrameError> {
+    let previous = OUTGOING.with(|o| o.borrow_mut().replace(Vec::new()));
+    let bytes = frame::to_payload(value);
+    let fds = OUTGOING.with(|o| std::mem::replace(&mut *o.borrow_mut(), previous));
+    let fds = fds.unwrap_or_default();
+    if fds.len() > sys_socket::MAX_FDS {
+        return Err(FrameError::Encode(format!(
+            "a message carries at most {} descriptors",
+            sys_socket::MAX_FDS
+        )));
+    }
+    Ok(Encoded { bytes: bytes?, fds })
+}
+
+/// Decodes `bytes`, offering `fds` to the values inside it.
+pub(crate) fn decode<T: DeserializeOwned>(
+    bytes: &[u8],
+    fds: Vec<OwnedFd>,
+) -> Result<T, FrameError> {
+    let fds = fds.into_iter().map(Some).collect();
+    let previous = INCOMING.with(|i| i.borrow_mut().replace(fds));
+    let value = frame::from_payload(bytes);
+    INCOMING.with(|i| *i.borrow_mut() = previous);
+    value
+}
+
+/// Called by a `Serialize` impl: keeps a duplicate of `fd` to send along
+/// and returns its index in the message.
+pub(crate) fn attach(fd: BorrowedFd<'_>) -> Result<u32, String> {
+    OUTGOING.with(|o| {
+        let mut o = o.borrow_mut();
+        let Some(list) = o.as_mut() else {
+            return Err("this value holds a descriptor and can only be sent to \
+                        another process by brigade (as an argument, a result, \
+                        or a Pipe/Queue message)"
+                .to_string());
+        };
+        let dup =
+            sys_process::dup(fd).map_err(|e| format!("cannot duplicate a descriptor: {e}"))?;
+        list.push(dup);
+        Ok((list.len() - 1) as u32)
+    })
+}
+
+/// Called by a `Deserialize` impl: takes the descriptor sent at `index`.
+pub(crate) fn detach(index: u32) -> Result<OwnedFd, String> {
+    INCOMING.with(|i| {
+        let mut i = i.borrow_mut();
+        let list = i
+            .as_mut()
+            .ok_or("a descriptor-carrying value arrived outside of brigade's channels")?;
+        list.get_mut(index as usize)
+            .and_then(Option::take)
+            .ok_or_else(|| format!("descriptor #{index} is missing from the message"))
+    })
+}

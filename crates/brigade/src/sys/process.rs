@@ -1,0 +1,330 @@
+//! System calls for child processes: `posix_spawn`, `fork`, pidfds,
+//! `waitpid`, signals, and the descriptor moves a new process makes.
+//!
+//! Every descriptor made here has `CLOEXEC` set from birth (the `*_CLOEXEC`
+//! flags, never a later `fcntl`), so that a process started concurrently by
+//! another thread cannot inherit it. The one descriptor a child needs is
+//! handed over by `posix_spawn`'s file actions, which run in the child only.
+//!
+//! ```ignore
+//! let pid = sys::process::spawn(&exe, &argv, &envp, channel.as_fd())?;
+//! let status = sys::process::wait(pid, true)?;
+//! ```
+
+use std::ffi::{CStr, CString, c_int, c_void};
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::ptr;
+
+use super::{check, owned};
+
+/// `dup` with `CLOEXEC`.
+pub(crate) fn dup(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC on a valid descriptor only allocates a new one.
+    let new = check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) })?;
+    Ok(owned(new))
+}
+
+/// Sets `CLOEXEC` on a descriptor this process inherited without it.
+pub(crate) fn set_cloexec(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: F_SETFD on a valid descriptor changes only its flags.
+    check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) })?;
+    Ok(())
+}
+
+/// Starts `exe` with `argv` and `envp`; in the child, `child_fd` becomes
+/// descriptor 3 (without `CLOEXEC`) and every descriptor above 3 is closed,
+/// so the child holds its stdio and its channel and nothing else.
+///
+/// `posix_spawn` is safe to call from a multithreaded process: glibc runs
+/// the file actions in a `vfork`-like child that calls nothing but
+/// async-signal-safe functions before `execve`.
+pub(crate) fn spawn(
+    exe: &CStr,
+    argv: &[CString],
+    envp: &[CString],
+    child_fd: BorrowedFd<'_>,
+) -> io::Result<libc::pid_t> {
+    let mut argv_ptrs: Vec<*mut libc::c_char> =
+        argv.iter().map(|a| a.as_ptr().cast_mut()).collect();
+    argv_ptrs.push(ptr::null_mut());
+    let mut envp_ptrs: Vec<*mut libc::c_char> =
+        envp.iter().map(|e| e.as_ptr().cast_mut()).collect();
+    envp_ptrs.push(ptr::null_mut());
+
+    let mut actions = std::mem::MaybeUninit::<libc::posix_spawn_file_actions_t>::uninit();
+    // SAFETY: init writes the whole structure; it is destroyed below.
+    let rc = unsafe { libc::posix_spawn_file_actions_init(actions.as_mut_ptr()) };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc));
+    }
+    let mut attr = std::mem::MaybeUninit::<libc::posix_spawnattr_t>::uninit();
+    // SAFETY: as above, for the attributes.
+    let rc = unsafe { libc::posix_spawnattr_init(attr.as_mut_ptr()) };
+    if rc != 0 {
+        // SAFETY: `actions` was initialized above.
+        unsafe { libc::posix_spawn_file_actions_destroy(actions.as_mut_ptr()) };
+        return Err(io::Error::from_raw_os_error(rc));
+    }
+    // SAFETY: both structures are initialized; the pointers in argv_ptrs and
+    // envp_ptrs point into CStrings that outlive the call, and both arrays
+    // end with a null pointer. dup2 of a descriptor onto itself clears its
+    // CLOEXEC flag (glibc >= 2.29), which is what the child needs.
+    unsafe {
+        let a = actions.as_mut_ptr();
+        let at = attr.as_mut_ptr();
+        let mut rc = libc::posix_spawn_file_actions_adddup2(a, child_fd.as_raw_fd(), 3);
+        if rc == 0 {
+            rc = libc::posix_spawn_file_actions_addclosefrom_np(a, 4);
+        }
+        // The child starts with an empty signal mask whatever the mask of
+        // the thread that started it.
+        let mut empty = std::mem::zeroed::<libc::sigset_t>();
+        libc::sigemptyset(&mut empty);
+        if rc == 0 {
+            rc = libc::posix_spawnattr_setsigmask(at, &empty);
+        }
+        if rc == 0 {
+            rc = libc::posix_spawnattr_setflags(at, libc::POSIX_SPAWN_SETSIGMASK as _);
+        }
+        let mut pid: libc::pid_t = 0;
+        if rc == 0 {
+            rc = libc::posix_spawn(
+                &mut pid,
+                exe.as_ptr(),
+                a,
+                at,
+                argv_ptrs.as_ptr(),
+                envp_ptrs.as_ptr(),
+            );
+        }
+        libc::posix_spawn_file_actions_destroy(a);
+        libc::posix_spawnattr_destroy(at);
+        if rc == 0 {
+            Ok(pid)
+        } else {
+            Err(io::Error::from_raw_os_error(rc))
+        }
+    }
+}
+
+/// A descriptor that becomes readable when process `pid` exits.
+pub(crate) fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor
+    // (always CLOEXEC).
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    check(fd as c_int)?;
+    Ok(owned(fd as c_int))
+}
+
+/// Sends `signal` to the process behind `pidfd`. A pidfd cannot name a
+/// recycled pid, so this never signals a stranger.
+pub(crate) fn pidfd_kill(pidfd: BorrowedFd<'_>, signal: c_int) -> io::Result<()> {
+    // SAFETY: pidfd_send_signal with a null info and no flags.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            signal,
+            ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    check(rc as c_int)?;
+    Ok(())
+}
+
+/// How a process ended, as `waitpid` tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// `exit(code)`.
+    Code(i32),
+    /// Killed by this signal.
+    Signal(i32),
+}
+
+impl Status {
+    pub(crate) fn from_raw(raw: c_int) -> Status {
+        if libc::WIFSIGNALED(raw) {
+            Status::Signal(libc::WTERMSIG(raw))
+        } else {
+            Status::Code(libc::WEXITSTATUS(raw))
+        }
+    }
+}
+
+/// Reaps child `pid`, blocking if `block`; `None` if it still runs.
+pub(crate) fn wait(pid: libc::pid_t, block: bool) -> io::Result<Option<Status>> {
+    let flags = if block { 0 } else { libc::WNOHANG };
+    loop {
+        let mut raw: c_int = 0;
+        // SAFETY: `raw` is a valid out-pointer.
+        let rc = unsafe { libc::waitpid(pid, &mut raw, flags) };
+        match rc {
+            -1 => {
+                let err = io::Error::last_os_error();
+                if err.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(err);
+            }
+            0 => return Ok(None),
+            _ => return Ok(Some(Status::from_raw(raw))),
+        }
+    }
+}
+
+/// Ignores `SIGPIPE`, as the Rust runtime does before `main`: a write to a
+/// closed pipe then fails with `EPIPE` instead of killing the process.
+pub(crate) fn ignore_sigpipe() {
+    // SAFETY: setting a signal to SIG_IGN installs no handler code.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+}
+
+/// The number of the executable's first loaded byte, or `None` if `addr`
+/// is not inside a loaded object.
+pub(crate) fn object_base(addr: usize) -> Option<usize> {
+    // SAFETY: dladdr only reads the dynamic linker's map of loaded objects;
+    // it does not dereference `addr`. A zeroed Dl_info is a valid out-param.
+    unsafe {
+        let mut info: libc::Dl_info = std::mem::zeroed();
+        if libc::dladdr(addr as *const c_void, &mut info) == 0 || info.dli_fbase.is_null() {
+            None
+        } else {
+            Some(info.dli_fbase as usize)
+        }
+    }
+}
+
+/// The base address of the main executable (found through its entry point).
+pub(crate) fn executable_base() -> Option<usize> {
+    // SAFETY: getauxval reads the auxiliary vector the kernel passed.
+    let entry = unsafe { libc::getauxval(libc::AT_ENTRY) } as usize;
+    object_base(entry)
+}
+
+/// Exits at once, without running `atexit` handlers or destructors.
+pub(crate) fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit never returns and touches no Rust state.
+    unsafe { libc::_exit(code) }
+}
+
+/// Kills this process with `SIGKILL`.
+pub(crate) fn kill_self() -> ! {
+    // SAFETY: kill of our own pid; SIGKILL cannot be caught.
+    unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+    exit_now(137)
+}
+
+/// `read` that retries on `EINTR`.
+pub(crate) fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: `buf` is valid for writes of its length.
+        let rc =
+            unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast::<c_void>(), buf.len()) };
+        if rc >= 0 {
+            return Ok(rc as usize);
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+/// `write` of the whole buffer, without `SIGPIPE` surprises (callers ignore
+/// `SIGPIPE`).
+pub(crate) fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> io::Result<()> {
+    while !buf.is_empty() {
+        // SAFETY: `buf` is valid for reads of its length.
+        let rc = unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast::<c_void>(), buf.len()) };
+        if rc < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        buf = &buf[rc as usize..];
+    }
+    Ok(())
+}
+
+/// A pipe, both ends `CLOEXEC`: (read end, write end).
+pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as c_int; 2];
+    // SAFETY: `fds` is a valid array of two ints.
+    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    Ok((owned(fds[0]), owned(fds[1])))
+}
+
+/// Which side of a `fork` we are on.
+pub(crate) enum Forked {
+    /// The parent, with the child's pid.
+    Parent(libc::pid_t),
+    /// The child.
+    Child,
+}
+
+/// `fork`.
+///
+/// # Safety
+/// The calling process must have a single thread: otherwise the child may
+/// only call async-signal-safe functions until it execs.
+pub(crate) unsafe fn fork() -> io::Result<Forked> {
+    // SAFETY: the caller guarantees a single-threaded process, in which the
+    // child is a faithful copy that may run any code.
+    let pid = check(unsafe { libc::fork() })?;
+    Ok(if pid == 0 {
+        Forked::Child
+    } else {
+        Forked::Parent(pid)
+    })
+}
+
+/// Moves `fd` to descriptor `to` (clearing `CLOEXEC`) and closes every
+/// descriptor above `to`: what a forked child keeps of its parent.
+pub(crate) fn keep_only(fd: OwnedFd, to: RawFd) -> io::Result<()> {
+    use std::os::fd::IntoRawFd;
+    // From here the number is managed by hand: it ends up as `to`.
+    let raw = fd.into_raw_fd();
+    if raw != to {
+        // SAFETY: dup2 onto `to`, which the caller gives us; the copy has
+        // CLOEXEC clear.
+        check(unsafe { libc::dup2(raw, to) })?;
+        if raw < to {
+            // SAFETY: `raw` is ours (from into_raw_fd) and no longer used.
+            unsafe { libc::close(raw) };
+        }
+    } else {
+        // SAFETY: clearing CLOEXEC on a descriptor we own.
+        check(unsafe { libc::fcntl(to, libc::F_SETFD, 0) })?;
+    }
+    // SAFETY: closes every descriptor above `to` (including `raw` if it was
+    // above); nothing of ours below `to` is touched.
+    check(unsafe { libc::close_range((to + 1) as u32, u32::MAX, 0) })?;
+    Ok(())
+}
+
+/// Makes `fd` the descriptor `to` (for stdio in a forked child).
+pub(crate) fn dup_onto(fd: BorrowedFd<'_>, to: RawFd) -> io::Result<()> {
+    // SAFETY: dup2 onto a stdio number the caller owns.
+    check(unsafe { libc::dup2(fd.as_raw_fd(), to) })?;
+    Ok(())
+}
+
+/// Reaps child `pid` (blocking) and returns its raw wait status.
+pub(crate) fn wait_raw(pid: libc::pid_t) -> io::Result<Option<c_int>> {
+    loop {
+        let mut raw: c_int = 0;
+        // SAFETY: `raw` is a valid out-pointer.
+        let rc = unsafe { libc::waitpid(pid, &mut raw, 0) };
+        if rc > 0 {
+            return Ok(Some(raw));
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
