@@ -8,9 +8,13 @@
 //! [`IMPLEMENTED`]. Workloads missing from that table are reported as
 //! "not built yet".
 //!
-//! Each workload runs on one brigade event loop (`brigade::Runtime`), the
-//! counterpart of tokio's current_thread runtime; the chess workloads run
-//! it on its virtual clock, as tokio's run with a paused clock.
+//! Each async workload runs on one brigade event loop (`brigade::Runtime`),
+//! the counterpart of tokio's current_thread runtime; the chess workloads
+//! run it on its virtual clock, as tokio's run with a paused clock.
+//! `threads` uses `brigade::thread::Thread`, `poolmap` its `ThreadPool`,
+//! `procs` `brigade::process::Process` (start method `spawn`; the extra row
+//! `brigade-forkserver` is the same with the forkserver) and `procpool` its
+//! `ProcessPool` with 2 workers and automatic chunking.
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -18,7 +22,7 @@ use std::time::Duration;
 use brigade::Runtime;
 use brigade::sync::{Mutex, mpsc};
 
-use crate::measure::{Measured, timed};
+use crate::measure::{Measured, Meter, timed};
 use crate::registry::{BenchFn, Entry, Impl};
 use crate::workloads::{self as w, ALL, Workload};
 
@@ -33,6 +37,10 @@ const IMPLEMENTED: &[(Workload, BenchFn)] = &[
     (Workload::Timers, timers),
     (Workload::Chess24, chess24),
     (Workload::Chess100k, chess100k),
+    (Workload::Threads, threads),
+    (Workload::PoolMap, poolmap),
+    (Workload::Procs, procs),
+    (Workload::ProcPool, procpool),
 ];
 
 /// One row per workload: implemented, or not built yet.
@@ -49,6 +57,11 @@ pub fn entries() -> Vec<Entry> {
                 imp,
             }
         })
+        .chain([Entry::run(
+            Workload::Procs,
+            "brigade-forkserver",
+            procs_forkserver,
+        )])
         .collect()
 }
 
@@ -168,4 +181,67 @@ fn chess(workload: Workload) -> Measured {
         }
         start.elapsed().as_millis() as u64
     }))
+}
+
+fn threads() -> Measured {
+    let meter = Meter::start();
+    let mut threads: Vec<_> = (0..w::THREADS)
+        .map(|i| {
+            let mut t = brigade::thread::Thread::from_fn(move || i);
+            t.start().expect("thread start");
+            t
+        })
+        .collect();
+    let mut sum = 0;
+    for t in &mut threads {
+        sum += t.join().expect("thread panicked");
+    }
+    meter.finish(sum)
+}
+
+fn poolmap() -> Measured {
+    // As for rayon, whose global pool starts on first use, starting the pool
+    // and making the input are inside the measured window.
+    let meter = Meter::start();
+    let pool = brigade::thread::ThreadPool::new().expect("thread pool");
+    let items: Vec<u64> = (0..w::POOLMAP_ITEMS).collect();
+    let results = pool
+        .map_slice(|&x| w::poolmap_fn(x), &items)
+        .expect("pool map");
+    let timing = meter.stop();
+    timing.with_value(w::poolmap_checksum(&results))
+}
+
+fn procs_with(method: brigade::process::StartMethod) -> Measured {
+    let meter = Meter::start();
+    let mut children: Vec<_> = (0..w::PROCS)
+        .map(|i| {
+            let mut p = brigade::process::Process::new(w::square, (i,)).start_method(method);
+            p.start().expect("process start");
+            p
+        })
+        .collect();
+    let mut sum = 0;
+    for p in &mut children {
+        sum += p.join().expect("child process failed");
+    }
+    meter.finish(sum)
+}
+
+fn procs() -> Measured {
+    procs_with(brigade::process::StartMethod::Spawn)
+}
+
+fn procs_forkserver() -> Measured {
+    procs_with(brigade::process::StartMethod::Forkserver)
+}
+
+fn procpool() -> Measured {
+    let items: Vec<u64> = (0..w::PROCPOOL_ITEMS).collect();
+    let meter = Meter::start();
+    let pool = brigade::process::ProcessPool::new(w::PROCPOOL_WORKERS).expect("process pool");
+    let results = pool.map(w::square, items).expect("pool map");
+    drop(pool);
+    let timing = meter.stop();
+    timing.with_value(results.iter().sum())
 }
