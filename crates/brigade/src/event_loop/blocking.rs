@@ -35,6 +35,9 @@ struct PoolState {
     queue: VecDeque<Job>,
     threads: usize,
     idle: usize,
+    /// Idle threads already woken for a job but not yet running: they are
+    /// idle on paper only, and a new job must not count on them.
+    notified: usize,
     spawned: usize,
 }
 
@@ -45,6 +48,7 @@ fn pool() -> &'static Pool {
             queue: VecDeque::new(),
             threads: 0,
             idle: 0,
+            notified: 0,
             spawned: 0,
         }),
         work: Condvar::new(),
@@ -55,7 +59,8 @@ impl Pool {
     fn submit(&'static self, job: Job) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.queue.push_back(job);
-        if state.idle > 0 {
+        if state.idle > state.notified {
+            state.notified += 1;
             self.work.notify_one();
             return;
         }
@@ -84,7 +89,9 @@ impl Pool {
         loop {
             if let Some(job) = state.queue.pop_front() {
                 drop(state);
-                job();
+                // Jobs catch their own panics; this guards the thread count
+                // against anything that still unwinds.
+                let _ = catch_unwind(AssertUnwindSafe(job));
                 state = self.state.lock().unwrap_or_else(|e| e.into_inner());
                 continue;
             }
@@ -95,6 +102,9 @@ impl Pool {
                 .unwrap_or_else(|e| e.into_inner());
             state = next;
             state.idle -= 1;
+            if !timeout.timed_out() {
+                state.notified = state.notified.saturating_sub(1);
+            }
             if timeout.timed_out() && state.queue.is_empty() {
                 state.threads -= 1;
                 return;
@@ -123,15 +133,20 @@ where
     T: Send + 'static,
 {
     let (tx, rx) = oneshot::channel();
+    // The job, not its future, holds the clock: time may move again as soon
+    // as the work is done, even if nobody awaits the result yet.
+    let hold = hold_clock();
     pool().submit(Box::new(move || {
         let result = catch_unwind(AssertUnwindSafe(f)).map_err(JoinError::panicked);
-        let _ = tx.send(result);
+        // An output nobody awaits is dropped here; its destructor may panic,
+        // which must not kill the pool thread.
+        let unsent = tx.send(result).err();
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(unsent)));
+        drop(hold);
     }));
-    let inhibit = context::with(|core| core.map(|core| Inhibit::new(core.shared.clone())));
     ToThread {
         rx,
         id: next_task_id(),
-        _inhibit: inhibit,
     }
 }
 
@@ -140,7 +155,6 @@ where
 pub struct ToThread<T> {
     rx: oneshot::Receiver<Result<T, JoinError>>,
     id: TaskId,
-    _inhibit: Option<Inhibit>,
 }
 
 impl<T> Future for ToThread<T> {
@@ -148,11 +162,9 @@ impl<T> Future for ToThread<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let id = self.id;
-        let out = Pin::new(&mut self.rx).poll(cx);
-        out.map(|r| {
-            self._inhibit = None;
-            r.unwrap_or(Err(JoinError::Cancelled(id)))
-        })
+        Pin::new(&mut self.rx)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(JoinError::Cancelled(id))))
     }
 }
 
@@ -174,6 +186,10 @@ impl Inhibit {
 
 impl Drop for Inhibit {
     fn drop(&mut self) {
-        self.0.inhibit.fetch_sub(1, Ordering::AcqRel);
+        // The last hold released: a virtual loop parked for the outside work
+        // may now let time jump.
+        if self.0.inhibit.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.unpark();
+        }
     }
 }

@@ -17,7 +17,15 @@ thread_local! {
 
 /// Runs `f` with the current loop, if any.
 pub(crate) fn with<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
-    CURRENT.with(|current| f(current.borrow().as_ref()))
+    // During thread-local teardown there is no loop any more: a waker fired
+    // from a destructor then takes the foreign path instead of aborting.
+    let mut f = Some(f);
+    let out =
+        CURRENT.try_with(|current| (f.take().expect("called once"))(current.borrow().as_ref()));
+    match out {
+        Ok(out) => out,
+        Err(_) => (f.take().expect("not called yet"))(None),
+    }
 }
 
 /// The current loop; panics with `what` in the message outside of one.

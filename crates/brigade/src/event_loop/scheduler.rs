@@ -17,6 +17,7 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -201,6 +202,16 @@ impl Core {
         F: Future + 'static,
     {
         let [registry, handle, queued] = TaskRef::new(future, self.shared.clone(), id, name);
+        if self.shutting_down.get() {
+            // Spawned by a destructor while the loop shuts down: cancelled
+            // before it ever runs, so nothing outlives the loop.
+            // SAFETY: owner thread; the task is new, so not complete.
+            unsafe { registry.cancel() };
+            // SAFETY: owner thread; the stage holds `Cancelled`.
+            unsafe { registry.complete() };
+            drop((registry, queued));
+            return JoinHandle::new(handle);
+        }
         if let Some(trace) = &self.trace {
             let label = format!("spawn {}", Self::task_label(&registry));
             trace.instant(
@@ -288,11 +299,18 @@ impl Core {
     }
 
     fn drain_remote(&self) {
+        let mut calls = Vec::new();
         for work in self.shared.take_remote() {
             match work {
                 Remote::Wake(task) => self.queue.borrow_mut().push_back(task),
-                Remote::Call(f) => f(),
+                Remote::Call(f) => calls.push(f),
             }
+        }
+        // Wake-ups are queued before any callback runs, and a panicking
+        // callback (reported by the panic hook, as asyncio logs a failed
+        // callback) does not lose the others.
+        for call in calls {
+            let _ = catch_unwind(AssertUnwindSafe(call));
         }
     }
 
@@ -313,7 +331,8 @@ impl Core {
         }
         let n = fired.len();
         for waker in fired {
-            waker.wake();
+            // A foreign waker that panics must not lose the others' wake-ups.
+            let _ = catch_unwind(AssertUnwindSafe(move || waker.wake()));
         }
         n
     }

@@ -283,7 +283,12 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
     match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
         Ok(Poll::Pending) => false,
         Ok(Poll::Ready(output)) => {
-            *stage = Stage::Finished(Ok(output));
+            // The finished future is dropped here; a panic in its destructor
+            // is the task's panic, not the loop's.
+            let old = std::mem::replace(stage, Stage::Finished(Ok(output)));
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(old))) {
+                *stage = Stage::Finished(Err(JoinError::panicked(payload)));
+            }
             true
         }
         Err(payload) => {

@@ -7,8 +7,10 @@
 //! every child has finished. The first failure (a child's `Err`, a child's
 //! panic, or the body's `Err`) cancels the body and all the other children,
 //! and every failure reaches the caller in one [`GroupError`]. Dropping the
-//! group's future (cancelling it from outside) cancels all children too, so
-//! no child ever outlives its group.
+//! group's future (cancelling it from outside) cancels all children too, and
+//! closes the group to new children, so no child ever outlives its group.
+//! (Cancelled children's destructors run at the loop's next turn, right
+//! after the group's future is gone.)
 
 use std::cell::RefCell;
 use std::fmt;
@@ -18,9 +20,10 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use super::concurrent::Concurrent;
-use super::join::{JoinError, JoinHandle, Panic};
+use super::join::{AbortHandle, JoinError, JoinHandle, Panic};
 use super::scheduler::next_task_id;
 use super::task::TaskId;
+use crate::slab::Slab;
 use crate::sync::oneshot;
 
 /// Runs `body` with a fresh [`TaskGroup`] and waits for all the children it
@@ -52,16 +55,19 @@ where
     B: FnOnce(TaskGroup<E>) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
+    let core = super::scheduler::current("brigade::task_group");
     let group = TaskGroup {
-        inner: Rc::new(RefCell::new(Inner::default())),
+        inner: Rc::new(RefCell::new(Inner::new(core))),
     };
+    // Declared before the body so that it drops after it: whatever the
+    // body's destructor spawns is cancelled too.
+    let _cancel_on_drop = CancelOnDrop(group.clone());
     let mut run = Run {
         children: Concurrent::new(),
         failed: Vec::new(),
         body_output: None,
     };
     let mut body = Some(Box::pin(body(group.clone())));
-    let _cancel_on_drop = CancelOnDrop(group.clone());
     poll_fn(|cx| run.poll(&group, &mut body, cx)).await;
     group.inner.borrow_mut().closed = true;
     match (run.failed.is_empty(), run.body_output) {
@@ -72,7 +78,9 @@ where
     }
 }
 
-type Child<E> = Pin<Box<dyn Future<Output = Result<Result<(), E>, JoinError>>>>;
+/// A child as the group sees it: its key among the abort handles, and how
+/// it ended.
+type Child<E> = Pin<Box<dyn Future<Output = (usize, Result<Result<(), E>, JoinError>)>>>;
 
 /// Spawns children into a running [`task_group`]. Cheap to clone.
 pub struct TaskGroup<E> {
@@ -88,23 +96,36 @@ impl<E> Clone for TaskGroup<E> {
 }
 
 struct Inner<E> {
+    /// The loop the group runs on: children are spawned there, whichever
+    /// loop is current when `spawn` is called.
+    core: Rc<super::scheduler::Core>,
     /// Children spawned since the group last looked.
     new: Vec<Child<E>>,
-    /// Abort handles of every child, to cancel them on failure.
-    aborts: Vec<Box<dyn Fn()>>,
+    /// Abort handles of the children still running, to cancel them on
+    /// failure; a finished child's handle is released at once.
+    aborts: Slab<AbortHandle>,
     cancelling: bool,
     closed: bool,
     waker: Option<std::task::Waker>,
 }
 
-impl<E> Default for Inner<E> {
-    fn default() -> Self {
+impl<E> Inner<E> {
+    fn new(core: Rc<super::scheduler::Core>) -> Self {
         Inner {
+            core,
             new: Vec::new(),
-            aborts: Vec::new(),
+            aborts: Slab::new(),
             cancelling: false,
             closed: false,
             waker: None,
+        }
+    }
+
+    fn abort_all(&self) {
+        for key in 0..self.aborts.capacity() {
+            if let Some(abort) = self.aborts.get(key) {
+                abort.abort();
+            }
         }
     }
 }
@@ -128,16 +149,18 @@ impl<E: 'static> TaskGroup<E> {
                 id: next_task_id(),
             };
         }
-        let task: JoinHandle<Result<(), E>> = super::spawn(async move {
+        let child = async move {
             let value = future.await?;
             let _ = tx.send(value);
             Ok(())
-        });
+        };
+        let task: JoinHandle<Result<(), E>> = inner.core.spawn(child, next_task_id(), None);
         let id = task.id();
-        let abort = task.abort_handle();
-        inner.aborts.push(Box::new(move || abort.abort()));
-        inner.new.push(Box::pin(task));
-        if let Some(waker) = inner.waker.take() {
+        let key = inner.aborts.insert(task.abort_handle());
+        inner.new.push(Box::pin(async move { (key, task.await) }));
+        let waker = inner.waker.take();
+        drop(inner);
+        if let Some(waker) = waker {
             waker.wake();
         }
         GroupTask { rx, id }
@@ -147,12 +170,13 @@ impl<E: 'static> TaskGroup<E> {
     /// reporting an error: `task_group` then returns the failures so far, or
     /// a [`GroupError`] with none if there were none.
     pub fn cancel(&self) {
-        let mut inner = self.inner.borrow_mut();
-        inner.cancelling = true;
-        for abort in &inner.aborts {
-            abort();
-        }
-        if let Some(waker) = inner.waker.take() {
+        let waker = {
+            let mut inner = self.inner.borrow_mut();
+            inner.cancelling = true;
+            inner.abort_all();
+            inner.waker.take()
+        };
+        if let Some(waker) = waker {
             waker.wake();
         }
     }
@@ -189,7 +213,9 @@ impl<T, E: 'static> Run<T, E> {
                 }
             }
             match self.children.poll_next(cx) {
-                Poll::Ready(Some((_, result))) => {
+                Poll::Ready(Some((_, (key, result)))) => {
+                    let finished = group.inner.borrow_mut().aborts.remove(key);
+                    drop(finished);
                     match result {
                         Ok(Ok(())) | Err(JoinError::Cancelled(_)) => {}
                         Ok(Err(e)) => self.fail(group, Failure::Error(e)),
@@ -204,7 +230,8 @@ impl<T, E: 'static> Run<T, E> {
                     return Poll::Ready(());
                 }
                 _ => {
-                    group.inner.borrow_mut().waker = Some(cx.waker().clone());
+                    let old = group.inner.borrow_mut().waker.replace(cx.waker().clone());
+                    drop(old);
                     if group.inner.borrow().new.is_empty() {
                         return Poll::Pending;
                     }
@@ -224,11 +251,13 @@ struct CancelOnDrop<E: 'static>(TaskGroup<E>);
 
 impl<E: 'static> Drop for CancelOnDrop<E> {
     fn drop(&mut self) {
-        let inner = self.0.inner.borrow();
+        let mut inner = self.0.inner.borrow_mut();
         if !inner.closed {
-            for abort in &inner.aborts {
-                abort();
-            }
+            // Closed first, so that a clone of the group kept elsewhere can
+            // no longer spawn a child that would outlive it.
+            inner.closed = true;
+            inner.cancelling = true;
+            inner.abort_all();
         }
     }
 }

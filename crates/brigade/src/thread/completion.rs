@@ -19,6 +19,8 @@ struct Slot<T> {
     done: bool,
     waker: Option<Waker>,
     sleepers: usize,
+    /// Virtual clocks held still until the outcome arrives.
+    holds: Vec<crate::event_loop::Inhibit>,
 }
 
 pub(crate) struct Completion<T> {
@@ -34,6 +36,7 @@ impl<T> Completion<T> {
                 done: false,
                 waker: None,
                 sleepers: 0,
+                holds: Vec::new(),
             }),
             done: Condvar::new(),
         })
@@ -44,6 +47,16 @@ impl<T> Completion<T> {
         self.slot.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Keeps `hold` (a virtual clock held still) until the outcome arrives:
+    /// time must not jump while the thread still works, and must be free
+    /// to move as soon as it is done, whether or not anyone awaits it yet.
+    pub(crate) fn hold_until_done(&self, hold: crate::event_loop::Inhibit) {
+        let mut slot = self.lock();
+        if !slot.done {
+            slot.holds.push(hold);
+        }
+    }
+
     /// Stores the outcome and wakes whoever waits for it.
     pub(crate) fn complete(&self, value: T) {
         let mut slot = self.lock();
@@ -51,7 +64,11 @@ impl<T> Completion<T> {
         slot.done = true;
         let waker = slot.waker.take();
         let sleepers = slot.sleepers > 0;
+        let holds = std::mem::take(&mut slot.holds);
         drop(slot);
+        // Released after the outcome is stored, so a loop that resumes
+        // finds it.
+        drop(holds);
         if sleepers {
             self.done.notify_all();
         }

@@ -353,9 +353,18 @@ impl<R> Thread<R> {
     /// });
     /// ```
     pub fn join_async(&mut self) -> JoinAsync<'_, R> {
-        JoinAsync {
-            thread: self,
-            _clock: crate::event_loop::hold_clock(),
+        self.hold_virtual_clock();
+        JoinAsync { thread: self }
+    }
+
+    /// Awaited from a loop on a virtual clock, a running thread holds that
+    /// clock still until it finishes: simulated time must not jump past
+    /// real work.
+    fn hold_virtual_clock(&self) {
+        if let State::Running { outcome, .. } = &self.state {
+            if let Some(hold) = crate::event_loop::hold_clock() {
+                outcome.hold_until_done(hold);
+            }
         }
     }
 
@@ -483,8 +492,6 @@ impl<R> fmt::Debug for Thread<R> {
 #[must_use = "futures do nothing unless awaited"]
 pub struct JoinAsync<'a, R> {
     thread: &'a mut Thread<R>,
-    /// A virtual clock must not jump while a real thread works.
-    _clock: Option<crate::event_loop::Inhibit>,
 }
 
 impl<R> Future for JoinAsync<'_, R> {
@@ -499,8 +506,6 @@ impl<R> Future for JoinAsync<'_, R> {
 #[must_use = "futures do nothing unless awaited"]
 pub struct ThreadJoin<R> {
     thread: Thread<R>,
-    /// A virtual clock must not jump while a real thread works.
-    _clock: Option<crate::event_loop::Inhibit>,
 }
 
 impl<R> Future for ThreadJoin<R> {
@@ -517,9 +522,7 @@ impl<R> IntoFuture for Thread<R> {
     type IntoFuture = ThreadJoin<R>;
 
     fn into_future(self) -> ThreadJoin<R> {
-        ThreadJoin {
-            thread: self,
-            _clock: crate::event_loop::hold_clock(),
-        }
+        self.hold_virtual_clock();
+        ThreadJoin { thread: self }
     }
 }

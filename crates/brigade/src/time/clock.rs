@@ -42,7 +42,8 @@ impl Clock {
     /// The tick at or after `deadline` (a timer never fires early).
     pub(crate) fn deadline_tick(&self, deadline: Instant) -> u64 {
         let since = deadline.0.saturating_duration_since(self.epoch);
-        let ms = since.as_millis() as u64;
+        // Deadlines beyond u64 milliseconds (half a billion years) saturate.
+        let ms = u64::try_from(since.as_millis()).unwrap_or(u64::MAX - 1);
         if since > Duration::from_millis(ms) {
             ms + 1
         } else {
@@ -56,7 +57,11 @@ impl Clock {
     }
 
     pub(crate) fn instant_of_tick(&self, tick: u64) -> Instant {
-        Instant(self.epoch + Duration::from_millis(tick))
+        Instant(
+            self.epoch
+                .checked_add(Duration::from_millis(tick))
+                .unwrap_or_else(|| far_future(self.epoch)),
+        )
     }
 
     /// Moves virtual time forward to `to` (never backward).
@@ -67,6 +72,12 @@ impl Clock {
             self.offset.set(offset);
         }
     }
+}
+
+/// As far ahead of `from` as an `Instant` can comfortably reach: a deadline
+/// that never comes, for durations such as `Duration::MAX` ("forever").
+pub(crate) fn far_future(from: std::time::Instant) -> std::time::Instant {
+    from + Duration::from_secs(86_400 * 365 * 1000)
 }
 
 #[cfg(test)]

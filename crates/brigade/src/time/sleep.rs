@@ -28,13 +28,20 @@ use crate::trace::Track;
 /// });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    let deadline = context::with(|core| core.map(|core| core.clock.now() + duration));
+    let deadline = context::with(|core| core.map(|core| after(core.clock.now(), duration)));
     Sleep {
         deadline,
         duration,
         timer: None,
         traced_since: None,
     }
+}
+
+/// `now + duration`, saturating at a deadline that never comes, so that
+/// `sleep(Duration::MAX)` means "forever" instead of overflowing.
+fn after(now: Instant, duration: Duration) -> Instant {
+    now.checked_add(duration)
+        .unwrap_or_else(|| Instant(crate::time::clock::far_future(now.0)))
 }
 
 /// Waits until `deadline` on the loop's clock.
@@ -76,33 +83,43 @@ impl Sleep {
     /// Moves the deadline, keeping the sleep reusable (as for an interval).
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = Some(deadline);
-        context::with(|core| {
-            if let Some(core) = core {
-                self.cancel(core);
-            }
+        context::with(|core| match core {
+            Some(core) => self.cancel(core),
+            // Away from the loop the old entry cannot be removed; forget it
+            // (it fires later and wakes nobody) so the new deadline counts.
+            None => self.timer = None,
         });
     }
 
     pub(crate) fn poll_at(&mut self, core: &Core, cx: &mut Context<'_>) -> Poll<()> {
         let now = core.clock.now();
-        let deadline = *self.deadline.get_or_insert(now + self.duration);
+        let deadline = *self.deadline.get_or_insert(after(now, self.duration));
         if now >= deadline {
             self.cancel(core);
             self.trace_wait(core);
             return Poll::Ready(());
         }
         let mut timers = core.timers.borrow_mut();
-        match self.timer {
-            Some((loop_id, key))
-                if loop_id == core.shared.id && timers.update_waker(key, cx.waker()) => {}
-            _ => {
+        let updated = match self.timer {
+            Some((loop_id, key)) if loop_id == core.shared.id => {
+                timers.update_waker(key, cx.waker())
+            }
+            _ => Err(()),
+        };
+        let replaced = match updated {
+            Ok(old) => old,
+            Err(()) => {
                 let key = timers.insert(core.clock.deadline_tick(deadline), cx.waker().clone());
                 self.timer = Some((core.shared.id, key));
                 if let Some(trace) = &core.trace {
                     self.traced_since.get_or_insert(core.trace_now(trace));
                 }
+                None
             }
-        }
+        };
+        // The old waker is dropped only once the wheel is released.
+        drop(timers);
+        drop(replaced);
         Poll::Pending
     }
 

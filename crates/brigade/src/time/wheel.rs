@@ -105,15 +105,23 @@ impl Wheel {
 
     /// Replaces the waker of a pending timer. Returns false if the key is
     /// stale (the timer fired or was cancelled).
-    pub(crate) fn update_waker(&mut self, key: TimerKey, waker: &Waker) -> bool {
+    /// Replaces the waker of a pending timer, handing back the old one so
+    /// the caller drops it outside any borrow. `Err(())` if the key is stale
+    /// (the timer fired or was cancelled).
+    pub(crate) fn update_waker(
+        &mut self,
+        key: TimerKey,
+        waker: &Waker,
+    ) -> Result<Option<Waker>, ()> {
         match self.entries.get_mut(key.index) {
             Some(entry) if entry.generation == key.generation => {
-                if !entry.waker.will_wake(waker) {
-                    entry.waker = waker.clone();
+                if entry.waker.will_wake(waker) {
+                    Ok(None)
+                } else {
+                    Ok(Some(std::mem::replace(&mut entry.waker, waker.clone())))
                 }
-                true
             }
-            _ => false,
+            _ => Err(()),
         }
     }
 
@@ -340,8 +348,8 @@ mod tests {
             w.wake();
         }
         assert_eq!(*log.lock().unwrap(), vec![2]);
-        assert!(!wheel.update_waker(a, &waker(9, &log)));
-        assert!(wheel.update_waker(c, &waker(4, &log)));
+        assert!(wheel.update_waker(a, &waker(9, &log)).is_err());
+        assert!(wheel.update_waker(c, &waker(4, &log)).is_ok());
         for w in wheel.advance(1_000) {
             w.wake();
         }
