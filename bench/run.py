@@ -415,6 +415,48 @@ def standing(summary):
             f"{beaten} of {len(ratios)} peers (down to {fmt_ratio(ratios[slowest])} × {slowest})")
 
 
+# The issues' targets: (what, workload, peers, the largest brigade ÷ peer
+# ratio that meets it, brigade's row). With several peers, the fastest one
+# counts. The row "brigade-forkserver" is brigade's forkserver start method.
+ISSUE_TARGETS = [
+    ("ahead of tokio current_thread on spawn", "spawn", ["tokio-ct"], 1.0, "brigade"),
+    ("ahead of smol on spawn", "spawn", ["smol-local"], 1.0, "brigade"),
+    ("ahead of tokio current_thread on yield", "yield", ["tokio-ct"], 1.0, "brigade"),
+    ("ahead of smol on yield", "yield", ["smol-local"], 1.0, "brigade"),
+    ("ahead of tokio current_thread on ping-pong", "pingpong", ["tokio-ct"], 1.0, "brigade"),
+    ("ahead of smol on ping-pong", "pingpong", ["smol-local"], 1.0, "brigade"),
+    ("ahead of tokio current_thread on timers", "timers", ["tokio-ct"], 1.0, "brigade"),
+    ("ahead of smol on timers", "timers", ["smol-local"], 1.0, "brigade"),
+    ("exhibition, 24 boards: ahead of tokio's paused clock", "chess24", ["tokio-ct"], 1.0, "brigade"),
+    ("exhibition, 100,000 boards: ahead of tokio's paused clock", "chess100k", ["tokio-ct"], 1.0, "brigade"),
+    ("TCP echo: ahead of tokio multi_thread", "echo", ["tokio-mt"], 1.0, "brigade"),
+    ("small-file reads: at least 2× tokio::fs", "files", ["tokio-mt"], 0.5, "brigade"),
+    ("thread spawn+join within 5% of std::thread", "threads", ["std-thread"], 1.05, "brigade"),
+    ("pool map at least as fast as rayon", "poolmap", ["rayon"], 1.0, "brigade"),
+    ("process spawn→result at least 5× faster than procspawn (forkserver)", "procs",
+     ["procspawn"], 0.2, "brigade-forkserver"),
+    ("process spawn→result at least 10× faster than CPython's fastest start method (forkserver)",
+     "procs", ["mp-fork", "mp-spawn", "mp-forkserver"], 0.1, "brigade-forkserver"),
+    ("process-pool map at least 3× CPython's fastest Pool.map", "procpool",
+     ["mp-Pool-fork", "mp-Pool-spawn", "mp-Pool-forkserver"], 1 / 3, "brigade"),
+]
+
+
+def issue_target_ratio(summary, peers, row):
+    """brigade's row ÷ the fastest of `peers`, from the summary's ratios."""
+    ratios = (summary or {}).get("ratios") or {}
+    present = [p for p in peers if p in ratios]
+    if not present:
+        return None, None
+    fastest = max(present, key=ratios.get)  # largest brigade ÷ peer
+    ratio = ratios[fastest]
+    if row != "brigade":
+        if row not in ratios:
+            return None, None
+        ratio = ratio / ratios[row]  # (brigade ÷ peer) ÷ (brigade ÷ row) = row ÷ peer
+    return ratio, fastest
+
+
 def targets_section(summaries):
     lines = [
         "| target | workload | peers measured | where brigade stands |",
@@ -425,6 +467,21 @@ def targets_section(summaries):
         peers = ", ".join(summary.get("peers", [])) if summary else ""
         where = standing(summary) if summary else "not measured yet"
         lines.append(f"| {cell(what)} | `{workload}` | {cell(peers)} | {cell(where)} |")
+    lines += [
+        "",
+        "The issues' targets, against the same runs (ratio: brigade's wall ÷ the peer's):",
+        "",
+        "| target | measured | met |",
+        "| --- | --- | --- |",
+    ]
+    for what, workload, peers, limit, row in ISSUE_TARGETS:
+        ratio, peer = issue_target_ratio(summaries.get(workload), peers, row)
+        if ratio is None:
+            lines.append(f"| {cell(what)} | not built yet | — |")
+            continue
+        speed = f"{1 / ratio:.2f}× faster" if ratio < 1 else f"{ratio:.2f}× slower"
+        measured = f"{fmt_ratio(ratio)} × {peer} ({speed})"
+        lines.append(f"| {cell(what)} | {cell(measured)} | {'yes' if ratio <= limit else 'not yet'} |")
     return "\n".join(lines) + "\n"
 
 
