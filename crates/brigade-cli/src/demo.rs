@@ -36,3 +36,51 @@ pub fn run_async() {
         println!("world");
     });
 }
+
+/// The notebook's `func2`: print the thread's ident, then the squares, as
+/// one write so that two threads' lines never interleave.
+fn func2(n: u64) {
+    let squares: Vec<u64> = (1..=n).map(|i| i * i).collect();
+    print!(
+        "Threading id: {}\n{squares:?}\n",
+        brigade::thread::get_ident()
+    );
+}
+
+/// The threads cell: start two threads; `daemon`, `join()`, then
+/// `is_alive()` and `name`, as the notebook's cells show them.
+pub fn run_threads() -> Result<(), String> {
+    use brigade::thread::Thread;
+    let mut thread1 = Thread::new(func2, (5,));
+    let mut thread2 = Thread::new(func2, (10,));
+    thread1.start().map_err(|e| e.to_string())?;
+    thread2.start().map_err(|e| e.to_string())?;
+    let daemon = thread1.is_daemon();
+    thread1.join().map_err(|e| e.to_string())?;
+    thread2.join().map_err(|e| e.to_string())?;
+    println!("thread1.daemon = {daemon}");
+    println!("thread1.is_alive() = {}", thread1.is_alive());
+    println!("thread1.name = {:?}", thread1.name());
+    Ok(())
+}
+
+/// The notebook's `square`, run in a child process.
+fn square(n: i64) -> i64 {
+    n * n
+}
+
+/// The processes cell: two child processes square 2 and 4; print their pids
+/// and results.
+pub fn run_processes() -> Result<(), String> {
+    use brigade::process::Process;
+    let mut p1 = Process::new(square, (2,));
+    let mut p2 = Process::new(square, (4,));
+    p1.start().map_err(|e| e.to_string())?;
+    p2.start().map_err(|e| e.to_string())?;
+    let (pid1, pid2) = (p1.pid().unwrap_or(0), p2.pid().unwrap_or(0));
+    let r1 = p1.join().map_err(|e| e.to_string())?;
+    let r2 = p2.join().map_err(|e| e.to_string())?;
+    println!("p1.pid = {pid1}: square(2) = {r1}");
+    println!("p2.pid = {pid2}: square(4) = {r2}");
+    Ok(())
+}

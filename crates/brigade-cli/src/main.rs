@@ -48,8 +48,13 @@ fn demo(parts: &[DemoPart]) -> Result<(), String> {
                 println!("== async: coroutines and await ==");
                 demo::run_async();
             }
-            DemoPart::Threads | DemoPart::Processes => {
-                return Err(format!("the {part:?} demo is not built yet").to_lowercase());
+            DemoPart::Threads => {
+                println!("== threads: threading.Thread ==");
+                demo::run_threads()?;
+            }
+            DemoPart::Processes => {
+                println!("== processes: multiprocessing.Process ==");
+                demo::run_processes()?;
             }
         }
     }
@@ -83,6 +88,10 @@ fn exhibition(options: ExhibitionArgs) -> Result<(), String> {
         check_writable(path, "the timeline")?;
     }
     let trace = options.trace.as_ref().map(|_| brigade::trace::Trace::new());
+    if let Some(trace) = &trace {
+        // Threads and processes record their lifetimes into it too.
+        brigade::trace::set_global(trace);
+    }
     let mut outcomes = Vec::new();
     for &model in &options.models {
         let clock = options.clock.unwrap_or(model.default_clock());

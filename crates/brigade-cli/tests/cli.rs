@@ -233,6 +233,10 @@ fn bad_input_is_one_line_and_exit_code_two() {
         ),
         (&["juggle"], "unknown command `juggle`"),
         (&["demo", "fibers"], "unknown demo `fibers`"),
+        (
+            &["exhibition", "--model", "processes", "--clock", "virtual"],
+            "real clock only",
+        ),
     ];
     for (args, expected) in cases {
         let out = brigade(args);
@@ -315,5 +319,124 @@ fn the_async_demo_prints_demo_txt_when_it_exists() {
         "{text}"
     );
     assert!(!text.contains("File not found"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_threads_demo_runs_the_notebook_cell() {
+    let out = brigade(&["demo", "threads"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("[1, 4, 9, 16, 25]\n"), "{text}");
+    assert!(
+        text.contains("[1, 4, 9, 16, 25, 36, 49, 64, 81, 100]\n"),
+        "{text}"
+    );
+    assert_eq!(text.matches("Threading id: ").count(), 2);
+    let idents: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("Threading id: "))
+        .collect();
+    assert_ne!(idents[0], idents[1], "two threads, two idents");
+    assert!(text.contains("thread1.daemon = false"));
+    assert!(text.contains("thread1.is_alive() = false"));
+    let name = text
+        .lines()
+        .find_map(|l| l.strip_prefix("thread1.name = "))
+        .unwrap();
+    assert!(
+        name.starts_with("\"Thread-") && name.ends_with(" (func2)\""),
+        "{name}"
+    );
+}
+
+#[test]
+fn the_processes_demo_squares_in_two_children() {
+    let out = brigade(&["demo", "processes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let pid = |prefix: &str| -> u32 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{text}"));
+        line[prefix.len()..]
+            .split(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (p1, p2) = (pid("p1.pid = "), pid("p2.pid = "));
+    assert_ne!(p1, p2);
+    assert_ne!(p1, std::process::id());
+    assert!(
+        text.contains(": square(2) = 4\n") && text.contains(": square(4) = 16\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn threads_and_processes_play_on_the_real_clock() {
+    let out = brigade(&[
+        "exhibition",
+        "--model",
+        "threads,processes",
+        "--boards",
+        "4",
+        "--moves",
+        "3",
+        "--speedup",
+        "20000",
+        "--json",
+        "--no-progress",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    for (result, model) in json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(["threads", "processes"])
+    {
+        assert_eq!(result["model"], model);
+        assert_eq!(result["clock"], "real");
+        // Real sleeps never end early: no run beats the exact schedule
+        // (3 rounds of 60 s once Judit waits for the opponents, plus the
+        // boards she serves after her last wait: 2 × 60 + 4 × 5 + 55).
+        let simulated = result["simulated_s"].as_f64().unwrap();
+        assert!(simulated >= 195.0, "{model}: {simulated}");
+    }
+}
+
+#[test]
+fn a_trace_of_threads_and_processes_shows_their_lifetimes() {
+    let dir = temp_dir("trace-tp");
+    let path = dir.join("trace.json");
+    let out = brigade(&[
+        "exhibition",
+        "--model",
+        "threads,processes",
+        "--boards",
+        "3",
+        "--moves",
+        "2",
+        "--speedup",
+        "20000",
+        "--no-progress",
+        "--trace",
+        path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let events = json["traceEvents"].as_array().unwrap();
+    let count = |cat: &str| events.iter().filter(|e| e["cat"] == cat).count();
+    assert_eq!(
+        count("thread"),
+        2 * (3 + 1),
+        "each model: a thread per board and Judit's"
+    );
+    assert_eq!(count("process"), 3, "one child process per board");
+    assert_eq!(count("move"), 2 * 3 * 2 * 2);
     std::fs::remove_dir_all(dir).unwrap();
 }

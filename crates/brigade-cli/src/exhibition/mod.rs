@@ -13,10 +13,13 @@
 //! (`sync`, one game after another), an event-loop task (`async`), a thread
 //! (`threads`), or a child process (`processes`).
 
+mod master;
+mod processes;
 mod sim;
 mod sync;
 pub mod table;
 mod tasks;
+mod threads;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,9 +131,8 @@ pub fn run(
     let simulated = match model {
         Model::Sync => sync::play(params, &sim)?,
         Model::Async => tasks::play(params, &sim)?,
-        Model::Threads | Model::Processes => {
-            return Err(format!("the {} model is not built yet", model.name()));
-        }
+        Model::Threads => threads::play(params, &sim)?,
+        Model::Processes => processes::play(params, &sim)?,
     };
     Ok(Outcome {
         model,

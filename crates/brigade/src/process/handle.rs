@@ -42,6 +42,8 @@ pub struct Process<R> {
     child: Option<Child>,
     reply: Option<Result<Message, ProcessError>>,
     joined: bool,
+    /// When the child started, on the process-wide trace, if one is set.
+    traced_start: Option<Duration>,
     _result: PhantomData<fn() -> R>,
 }
 
@@ -71,6 +73,7 @@ impl<R: DeserializeOwned> Process<R> {
             child: None,
             reply: None,
             joined: false,
+            traced_start: None,
             _result: PhantomData,
         }
     }
@@ -110,6 +113,7 @@ impl<R: DeserializeOwned> Process<R> {
             child.kill();
             return Err(StartError::Io(e));
         }
+        self.traced_start = crate::trace::global().map(|trace| trace.now());
         self.child = Some(child);
         Ok(())
     }
@@ -194,6 +198,16 @@ impl<R: DeserializeOwned> Process<R> {
             }
         };
         self.joined = true;
+        if let (Some(trace), Some(start)) = (crate::trace::global(), self.traced_start) {
+            let track = crate::trace::Track::Process(pid);
+            trace.span(
+                track,
+                "process",
+                self.name.clone(),
+                start,
+                trace.now() - start,
+            );
+        }
         let reply = self.reply.take().expect("set above");
         outcome(pid, reply, status)
     }

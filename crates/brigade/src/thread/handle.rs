@@ -273,7 +273,18 @@ impl<R> Thread<R> {
         let spawned = os.spawn(move || {
             me.enter();
             fix_kernel_name(me.name());
+            let traced = crate::trace::global().map(|trace| (trace, trace.now()));
             let outcome = catch_unwind(AssertUnwindSafe(target)).map_err(Panic::new);
+            if let Some((trace, start)) = traced {
+                let track = crate::trace::Track::Thread(me.ident().unwrap_or(0));
+                trace.span(
+                    track,
+                    "thread",
+                    me.name().to_string(),
+                    start,
+                    trace.now() - start,
+                );
+            }
             me.finish();
             done.complete(outcome);
         });
