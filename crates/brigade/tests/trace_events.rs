@@ -38,6 +38,13 @@ fn a_traced_run_records_spawns_polls_ends_and_timer_waits_in_virtual_time() {
         named("board 2") >= 3,
         "polled at start and after each sleep"
     );
+    let wakes: Vec<_> = events.iter().filter(|e| e.category == "wake").collect();
+    assert_eq!(
+        wakes.len(),
+        6,
+        "each task is woken by each of its two timers"
+    );
+    assert!(wakes.iter().all(|w| matches!(w.track, Track::Task { .. })));
     let sleeps: Vec<_> = events.iter().filter(|e| e.category == "timer").collect();
     assert_eq!(sleeps.len(), 6);
     for s in &sleeps {

@@ -125,6 +125,7 @@ pub(crate) fn schedule(task: TaskRef, extra: usize) {
 pub(crate) fn push(task: TaskRef) {
     let task = context::with(|core| match core {
         Some(core) if Arc::ptr_eq(&core.shared, &task.header().shared) => {
+            core.trace_wake(&task, "wake");
             core.queue.borrow_mut().push_back(task);
             None
         }
@@ -180,6 +181,17 @@ impl Core {
             self.clock.now() - self.clock.start()
         } else {
             trace.now()
+        }
+    }
+
+    /// Records a wake-up on the task's track, when the loop is traced.
+    fn trace_wake(&self, task: &TaskRef, what: &'static str) {
+        if let Some(trace) = &self.trace {
+            let track = Track::Task {
+                loop_id: self.shared.id,
+                task: task.header().id.0,
+            };
+            trace.instant(track, "wake", what, self.trace_now(trace));
         }
     }
 
@@ -302,7 +314,10 @@ impl Core {
         let mut calls = Vec::new();
         for work in self.shared.take_remote() {
             match work {
-                Remote::Wake(task) => self.queue.borrow_mut().push_back(task),
+                Remote::Wake(task) => {
+                    self.trace_wake(&task, "wake from another thread");
+                    self.queue.borrow_mut().push_back(task);
+                }
                 Remote::Call(f) => calls.push(f),
             }
         }
