@@ -205,8 +205,14 @@ fn blocking_threads_survive_outputs_that_panic_when_dropped() {
     let r = within(HANG, || {
         brigade::run(async {
             for _ in 0..brigade::event_loop::MAX_BLOCKING_THREADS + 4 {
-                // Nobody awaits: the pool thread drops the output, which panics.
-                drop(to_thread(|| PanicOnDrop));
+                // The job returns only once nobody awaits it any more, so the
+                // pool thread is the one that drops the output, which panics.
+                let (go, wait) = std::sync::mpsc::channel::<()>();
+                drop(to_thread(move || {
+                    let _ = wait.recv();
+                    PanicOnDrop
+                }));
+                go.send(()).unwrap();
             }
             to_thread(|| 1).await.unwrap()
         })
