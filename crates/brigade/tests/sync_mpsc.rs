@@ -9,15 +9,8 @@ use brigade::sync::mpsc::{self, SendError, TryRecvError, TrySendError};
 use brigade::time::{sleep, timeout};
 use futures_core::Stream;
 
-async fn settle() {
-    sleep(Duration::from_millis(1)).await;
-}
-
-async fn within<F: std::future::Future>(future: F) -> F::Output {
-    timeout(Duration::from_secs(60), future)
-        .await
-        .expect("the operation never completed: something was lost")
-}
+mod common;
+use common::{settle, within};
 
 fn drain<T>(rx: &mut mpsc::Receiver<T>) -> Vec<T> {
     std::iter::from_fn(|| rx.try_recv().ok()).collect()

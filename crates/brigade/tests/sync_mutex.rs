@@ -9,19 +9,8 @@ use std::time::Duration;
 use brigade::sync::{Mutex, TryLockError};
 use brigade::time::{sleep, timeout};
 
-/// Lets every ready task run until all of them wait (the virtual clock
-/// only moves once the loop is idle).
-async fn settle() {
-    sleep(Duration::from_millis(1)).await;
-}
-
-/// Awaits `future`, failing the test instead of hanging if it never ends
-/// (on the virtual clock the minute passes at once).
-async fn within<F: std::future::Future>(future: F) -> F::Output {
-    timeout(Duration::from_secs(60), future)
-        .await
-        .expect("the operation never completed: something was lost")
-}
+mod common;
+use common::{settle, within};
 
 fn assert_send_sync<T: Send + Sync>() {}
 

@@ -9,15 +9,8 @@ use std::time::Duration;
 use brigade::sync::{Barrier, Condition, Event, Mutex, Notify};
 use brigade::time::{sleep, timeout};
 
-async fn settle() {
-    sleep(Duration::from_millis(1)).await;
-}
-
-async fn within<F: std::future::Future>(future: F) -> F::Output {
-    timeout(Duration::from_secs(60), future)
-        .await
-        .expect("the operation never completed: something was lost")
-}
+mod common;
+use common::{settle, within};
 
 // ---- Event ----
 
