@@ -79,19 +79,11 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
 
     /// Receives a value if one is waiting.
     pub fn try_recv(&self) -> Result<T, RecvError> {
-        let message = self
-            .socket
-            .try_recv(frame::MAX_PAYLOAD)
-            .map_err(|e| match e {
-                socket::RecvError::Timeout => RecvError::Empty,
-                other => RecvError::from(other),
-            })?;
-        transfer::decode(&message.payload, message.fds).map_err(RecvError::Malformed)
+        try_recv_value(&self.socket)
     }
 
     fn recv_with(&self, timeout: Option<Duration>) -> Result<T, RecvError> {
-        let message = self.socket.recv(timeout)?;
-        transfer::decode(&message.payload, message.fds).map_err(RecvError::Malformed)
+        recv_value(&self.socket, timeout)
     }
 
     /// Whether a message (or the end of the stream) is waiting, after
@@ -199,6 +191,25 @@ impl std::error::Error for RecvError {
             _ => None,
         }
     }
+}
+
+/// Receives and decodes one value, waiting at most `timeout` (forever for
+/// `None`); shared by [`Connection`] and [`super::Queue`].
+pub(super) fn recv_value<T: DeserializeOwned>(
+    socket: &Socket,
+    timeout: Option<Duration>,
+) -> Result<T, RecvError> {
+    let message = socket.recv(timeout)?;
+    transfer::decode(&message.payload, message.fds).map_err(RecvError::Malformed)
+}
+
+/// Receives and decodes one value if one is waiting.
+pub(super) fn try_recv_value<T: DeserializeOwned>(socket: &Socket) -> Result<T, RecvError> {
+    let message = socket.try_recv(frame::MAX_PAYLOAD).map_err(|e| match e {
+        socket::RecvError::Timeout => RecvError::Empty,
+        other => RecvError::from(other),
+    })?;
+    transfer::decode(&message.payload, message.fds).map_err(RecvError::Malformed)
 }
 
 #[cfg(test)]

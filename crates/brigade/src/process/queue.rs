@@ -51,9 +51,8 @@ use serde::de::{self, DeserializeOwned, Deserializer};
 use serde::ser::{self, SerializeTuple, Serializer};
 use serde::{Deserialize, Serialize};
 
-use super::frame;
 use super::pipe::{RecvError, SendError, send_io};
-use super::socket::{self, Socket};
+use super::socket::Socket;
 use super::transfer;
 use crate::sys::socket as sys_socket;
 
@@ -130,20 +129,11 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
 
     /// Takes the value at the front if there is one.
     pub fn try_get(&self) -> Result<T, RecvError> {
-        let message = self
-            .inner
-            .rx
-            .try_recv(frame::MAX_PAYLOAD)
-            .map_err(|e| match e {
-                socket::RecvError::Timeout => RecvError::Empty,
-                other => RecvError::from(other),
-            })?;
-        transfer::decode(&message.payload, message.fds).map_err(RecvError::Malformed)
+        super::pipe::try_recv_value(&self.inner.rx)
     }
 
     fn get_with(&self, timeout: Option<Duration>) -> Result<T, RecvError> {
-        let message = self.inner.rx.recv(timeout)?;
-        transfer::decode(&message.payload, message.fds).map_err(RecvError::Malformed)
+        super::pipe::recv_value(&self.inner.rx, timeout)
     }
 }
 
