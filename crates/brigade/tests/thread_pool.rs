@@ -416,3 +416,20 @@ fn shutdown_from_a_worker_does_not_wait_for_itself() {
     job.result().unwrap();
     assert!(pool.is_shutdown());
 }
+
+#[test]
+fn map_range_keeps_order_without_an_input_vector() {
+    let pool = brigade::thread::ThreadPool::new().unwrap();
+    let out = pool.map_range(|n| n * 3, 10..100_010).unwrap();
+    assert_eq!(out.len(), 100_000);
+    assert!(
+        out.iter()
+            .enumerate()
+            .all(|(i, &v)| v == (i as u64 + 10) * 3)
+    );
+    assert!(pool.map_range(|n| n, 5..5).unwrap().is_empty());
+    let error = pool
+        .map_range(|n| if n == 777 { panic!("item {n}") } else { n }, 0..1000)
+        .unwrap_err();
+    assert!(error.to_string().contains("item 777"), "{error}");
+}

@@ -213,6 +213,30 @@ unsafe impl<'a, T: Sync> Source for Borrowed<'a, T> {
     unsafe fn discard(_: BorrowedBase<'a, T>, _: Range<usize>) {}
 }
 
+/// The numbers of a range, made on the fly: nothing is stored or copied in.
+struct Numbers(Range<u64>);
+
+// SAFETY: items are plain numbers computed from the index; taking one twice
+// or never would be harmless, and there is nothing to drop.
+unsafe impl Source for Numbers {
+    type Item = u64;
+    type Base = u64;
+
+    fn len(&self) -> usize {
+        usize::try_from(self.0.end.saturating_sub(self.0.start)).unwrap_or(usize::MAX)
+    }
+
+    fn base(&self) -> u64 {
+        self.0.start
+    }
+
+    unsafe fn take(base: u64, index: usize) -> u64 {
+        base + index as u64
+    }
+
+    unsafe fn discard(_: u64, _: Range<usize>) {}
+}
+
 /// Where chunks write their outputs.
 struct Output<R>(*mut R);
 
@@ -264,6 +288,23 @@ impl ThreadPool {
         F: Fn(&T) -> R + Sync,
     {
         self.map_source(&Borrowed(items), &f)
+    }
+
+    /// Like [`map`](Self::map) over the numbers of `range`, made on the fly
+    /// (Python's `pool.map(f, range(n))`, rayon's `(a..b).into_par_iter()`):
+    /// no input vector is built.
+    ///
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::new().unwrap();
+    /// let squares = pool.map_range(|n| n * n, 0..5).unwrap();
+    /// assert_eq!(squares, [0, 1, 4, 9, 16]);
+    /// ```
+    pub fn map_range<R, F>(&self, f: F, range: Range<u64>) -> Result<Vec<R>, MapError>
+    where
+        R: Send,
+        F: Fn(u64) -> R + Sync,
+    {
+        self.map_source(&Numbers(range), &f)
     }
 
     fn map_source<S, R, F>(&self, source: &S, f: &F) -> Result<Vec<R>, MapError>
