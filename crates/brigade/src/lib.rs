@@ -38,7 +38,10 @@
 pub struct ReadmeDoctests;
 
 pub mod event_loop;
+pub mod fs;
+pub mod io;
 mod loom;
+pub mod net;
 mod slab;
 pub mod sync;
 pub(crate) mod sys;

@@ -40,6 +40,11 @@ impl<T> Slab<T> {
         self.len == 0
     }
 
+    /// One past the highest key in use or ever used: every key is below it.
+    pub(crate) fn capacity(&self) -> usize {
+        self.entries.len()
+    }
+
     /// The index the next `insert` will use.
     pub(crate) fn vacant_key(&self) -> usize {
         self.next_free

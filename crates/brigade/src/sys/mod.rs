@@ -12,3 +12,7 @@ pub(crate) fn gettid() -> u64 {
     // SAFETY: gettid takes no arguments and cannot fail.
     unsafe { libc::gettid() as u64 }
 }
+
+pub(crate) mod epoll;
+pub(crate) mod fd;
+pub(crate) mod socket;
