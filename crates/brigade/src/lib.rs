@@ -27,6 +27,8 @@
 //! - [`time`]: timers on a hierarchical timing wheel, real or virtual clock;
 //! - [`sync`]: async mutex, semaphore, event, queue and channels;
 //! - [`trace`]: a record of what ran when, as a Perfetto timeline;
+//! - [`io`], [`net`], [`fs`], [`subprocess`], [`signal`]: non-blocking I/O
+//!   on the loop's driver (io_uring or epoll);
 //! - `sys`: the one place where brigade talks to the operating system.
 
 #![warn(missing_docs)]
@@ -42,7 +44,9 @@ pub mod fs;
 pub mod io;
 mod loom;
 pub mod net;
+pub mod signal;
 mod slab;
+pub mod subprocess;
 pub mod sync;
 pub(crate) mod sys;
 pub mod time;

@@ -15,4 +15,6 @@ pub(crate) fn gettid() -> u64 {
 
 pub(crate) mod epoll;
 pub(crate) mod fd;
+pub(crate) mod process;
+pub(crate) mod signal;
 pub(crate) mod socket;
