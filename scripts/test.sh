@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command, then the I/O tests once more under each I/O
-# driver (io_uring and epoll), so both pass the same suite.
+# driver (io_uring and epoll), so both pass the same suite, with the hyper
+# adapters (cargo feature `hyper`) included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace
@@ -8,5 +9,5 @@ io_tests=$(ls crates/brigade/tests | grep -E '^io_.*\.rs$' | sed 's/\.rs$//' | s
 for driver in epoll uring; do
     echo "== I/O tests with BRIGADE_DRIVER=$driver"
     # shellcheck disable=SC2086
-    BRIGADE_DRIVER=$driver cargo test -p brigade $io_tests
+    BRIGADE_DRIVER=$driver cargo test -p brigade --features hyper $io_tests
 done

@@ -41,6 +41,8 @@ pub struct ReadmeDoctests;
 
 pub mod event_loop;
 pub mod fs;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 mod loom;
 pub mod net;
