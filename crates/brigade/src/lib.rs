@@ -26,6 +26,7 @@
 //! - [`event_loop`]: the executor, tasks, structured concurrency and combinators;
 //! - [`time`]: timers on a hierarchical timing wheel, real or virtual clock;
 //! - [`sync`]: async mutex, semaphore, event, queue and channels;
+//! - [`thread`]: Python's `threading`: threads, a thread pool, blocking locks;
 //! - [`trace`]: a record of what ran when, as a Perfetto timeline;
 //! - [`io`], [`net`], [`fs`], [`subprocess`], [`signal`]: non-blocking I/O
 //!   on the loop's driver (io_uring or epoll);
@@ -51,6 +52,7 @@ mod slab;
 pub mod subprocess;
 pub mod sync;
 pub(crate) mod sys;
+pub mod thread;
 pub mod time;
 pub mod trace;
 

@@ -266,3 +266,26 @@ async fn wait_for_is_asyncio_spelling_of_timeout() {
     let slow = brigade::event_loop::wait_for(secs(1), sleep(secs(2))).await;
     assert!(slow.is_err());
 }
+
+#[brigade::test(virtual)]
+async fn select_returns_the_first_of_two_and_cancels_the_other() {
+    use brigade::event_loop::{Either, select};
+    let dropped = Rc::new(Cell::new(0));
+    let flag = DropFlag(dropped.clone());
+    let out = select(
+        async move {
+            let _flag = flag;
+            sleep(secs(5)).await;
+            "slow"
+        },
+        async {
+            sleep(secs(1)).await;
+            7u8
+        },
+    )
+    .await;
+    assert_eq!(out, Either::Right(7));
+    assert_eq!(dropped.get(), 1);
+    // Ready at the same poll: the first wins.
+    assert_eq!(select(async { 1 }, async { 2 }).await, Either::Left(1));
+}

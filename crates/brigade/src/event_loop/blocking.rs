@@ -156,6 +156,12 @@ impl<T> Future for ToThread<T> {
     }
 }
 
+/// Holds the current loop's virtual clock still until dropped, if called on
+/// a loop: for futures that wait on outside work (a blocking job, a thread).
+pub(crate) fn hold_clock() -> Option<Inhibit> {
+    context::with(|core| core.map(|core| Inhibit::new(core.shared.clone())))
+}
+
 /// Holds a virtual clock still while outside work is in flight.
 pub(crate) struct Inhibit(Arc<Shared>);
 

@@ -35,9 +35,12 @@ impl Config {
     }
 }
 
-/// The body of `#[brigade::main]`.
+/// The body of `#[brigade::main]`. Like the end of a Python program, it
+/// waits for the non-daemon brigade threads once `main` has returned.
 pub fn run_main<F: Future>(config: Config, future: F) -> F::Output {
-    config.runtime().block_on(future)
+    let output = config.runtime().block_on(future);
+    crate::thread::wait_for_non_daemon();
+    output
 }
 
 /// The body of `#[brigade::test]`.

@@ -107,6 +107,43 @@ where
     poll_fn(|cx| set.poll_next(cx)).await
 }
 
+/// The output of [`select`]: which of the two futures finished first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Either<A, B> {
+    /// The first future finished first.
+    Left(A),
+    /// The second future finished first.
+    Right(B),
+}
+
+/// Runs two futures of any types until one finishes; returns its output and
+/// drops (cancels) the other. If both are ready at the same poll, the first
+/// wins. For many futures of one type, use [`race`].
+///
+/// ```
+/// use std::time::Duration;
+/// use brigade::event_loop::{Either, select};
+/// use brigade::time::sleep;
+///
+/// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+/// let first = rt.block_on(select(
+///     async { sleep(Duration::from_secs(2)).await; "slow" },
+///     async { sleep(Duration::from_secs(1)).await; 1 },
+/// ));
+/// assert_eq!(first, Either::Right(1));
+/// ```
+pub async fn select<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
+    let mut a = std::pin::pin!(a);
+    let mut b = std::pin::pin!(b);
+    poll_fn(|cx| {
+        if let Poll::Ready(out) = a.as_mut().poll(cx) {
+            return Poll::Ready(Either::Left(out));
+        }
+        b.as_mut().poll(cx).map(Either::Right)
+    })
+    .await
+}
+
 /// Outputs of `futures` in the order they finish (`asyncio.as_completed`).
 ///
 /// ```

@@ -8,7 +8,7 @@
 //!   [`Runtime`] does the same with options (a virtual clock, a seed).
 //! - [`spawn`] starts a task that runs concurrently and returns a
 //!   [`JoinHandle`], itself a future of the task's `Result<T, JoinError>`.
-//! - [`gather`], [`try_gather`], [`race`], [`as_completed`] and
+//! - [`gather`], [`try_gather`], [`race`], [`select`], [`as_completed`] and
 //!   [`timeout`](crate::time::timeout) combine futures inside one task;
 //!   [`task_group`] scopes child tasks so that none outlives its group.
 //! - [`to_thread`] runs blocking code on a thread pool and awaits it.
@@ -53,8 +53,9 @@ pub(crate) mod task;
 mod task_group;
 mod yield_now;
 
+pub(crate) use blocking::{Inhibit, hold_clock};
 pub use blocking::{MAX_BLOCKING_THREADS, ToThread, to_thread};
-pub use gather::{AsCompleted, as_completed, gather, race, try_gather};
+pub use gather::{AsCompleted, Either, as_completed, gather, race, select, try_gather};
 pub use join::{AbortHandle, JoinError, JoinHandle, Panic};
 pub use runtime::{
     Builder, Handle, LoopClosed, RemoteHandle, Runtime, RuntimeError, run, spawn, spawn_named,

@@ -4,16 +4,67 @@
 //! `Semaphore` and `Queue`, because a thread lock would freeze the whole
 //! loop. These are brigade's. They are `Send + Sync`, so tasks on several
 //! loops (and plain threads, through the channels' blocking calls) may share
-//! them.
+//! them, usually behind an `Arc`.
+//!
+//! # A tour
+//! | brigade | asyncio | for |
+//! | --- | --- | --- |
+//! | [`Mutex`] | `Lock` | exclusive access to data, FIFO-fair |
+//! | [`Semaphore`] | `Semaphore` | at most `n` at once; `acquire_many` for weights |
+//! | [`Event`] | `Event` | a flag to wait for |
+//! | [`Notify`] | — | wake one or all waiters, no data |
+//! | [`Condition`] | `Condition` | wait for state behind a [`Mutex`] to change |
+//! | [`Barrier`] | `Barrier` | `n` tasks meet, then all go on |
+//! | [`Queue`] | `Queue` | producers and consumers, `task_done` / `join`, `close` |
+//! | [`mpsc`] | — | fast channels, across tasks, loops and threads |
+//! | [`oneshot`] | `Future` | exactly one value, once |
+//!
+//! Every waiting operation is a future that queues on a FIFO waiter
+//! list (`waiters.rs`) and removes itself when dropped. Whatever was handed to
+//! a waiter before it was cancelled (a lock, permits, an item, a
+//! notification) is passed on: cancelling a wait, for example with
+//! [`timeout`](crate::time::timeout) or [`JoinHandle::abort`](crate::JoinHandle::abort),
+//! never leaks or loses anything.
 //!
 //! ```
-//! use brigade::sync::oneshot;
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use brigade::sync::{Mutex, oneshot};
 //!
 //! brigade::run(async {
 //!     let (tx, rx) = oneshot::channel();
 //!     brigade::spawn(async move { tx.send("done").unwrap() });
 //!     assert_eq!(rx.await, Ok("done"));
+//!
+//!     // A lock wait that times out gives up its place; nothing is leaked.
+//!     let m = Arc::new(Mutex::new(0));
+//!     let held = m.lock().await;
+//!     assert!(brigade::timeout(Duration::from_millis(1), m.lock()).await.is_err());
+//!     drop(held);
+//!     *m.lock().await += 1;
 //! });
 //! ```
 
+mod barrier;
+mod condition;
+mod event;
+pub mod mpsc;
+mod mutex;
+mod notify;
 pub mod oneshot;
+mod park;
+mod queue;
+mod semaphore;
+mod waiters;
+
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
+pub use condition::Condition;
+pub use event::{Event, EventWait};
+pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use notify::{Notified, Notify};
+pub use queue::{
+    Get, Join, Put, PutError, Queue, QueueClosed, TaskDoneError, TryGetError, TryPutError,
+};
+pub use semaphore::{
+    Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};

@@ -6,6 +6,8 @@
 //! let tid = brigade::sys::gettid();
 //! ```
 
+pub(crate) mod thread;
+
 /// The kernel's id of the calling thread (what `ps -L` shows).
 #[allow(dead_code)]
 pub(crate) fn gettid() -> u64 {

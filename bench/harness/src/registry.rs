@@ -1,0 +1,74 @@
+//! The table of (workload, runtime) pairs this binary knows, built from the
+//! `entries()` of every runtime module. `brigade-bench --list` prints it so
+//! that `bench/run.py` never keeps its own copy.
+
+use crate::measure::Measured;
+use crate::workloads::Workload;
+
+/// One implementation of a workload: a plain function that sets up, runs
+/// the measured window, and returns the timing and the check value.
+pub type BenchFn = fn() -> Measured;
+
+/// What a (workload, runtime) pair does when asked to run.
+#[derive(Clone, Copy)]
+pub enum Impl {
+    /// Runs the function.
+    Run(BenchFn),
+    /// The runtime cannot do this workload at all (for example: no virtual clock).
+    Unsupported(&'static str),
+    /// brigade's implementation does not exist (yet).
+    NotBuilt(&'static str),
+}
+
+/// One row of the registry.
+#[derive(Clone, Copy)]
+pub struct Entry {
+    /// The workload.
+    pub workload: Workload,
+    /// The runtime's name, unique across `brigade-bench` and `bench.py`.
+    pub runtime: &'static str,
+    /// What to do.
+    pub imp: Impl,
+}
+
+impl Entry {
+    /// A runnable pair.
+    pub const fn run(workload: Workload, runtime: &'static str, f: BenchFn) -> Entry {
+        Entry {
+            workload,
+            runtime,
+            imp: Impl::Run(f),
+        }
+    }
+
+    /// A pair reported as "n/a" with a reason.
+    pub const fn unsupported(
+        workload: Workload,
+        runtime: &'static str,
+        why: &'static str,
+    ) -> Entry {
+        Entry {
+            workload,
+            runtime,
+            imp: Impl::Unsupported(why),
+        }
+    }
+}
+
+/// Every pair, brigade first, in report order.
+pub fn all() -> Vec<Entry> {
+    let mut entries = crate::brigade_entries();
+    entries.extend(crate::rt_tokio::entries());
+    entries.extend(crate::rt_smol::entries());
+    entries.extend(crate::rt_std::entries());
+    entries.extend(crate::rt_rayon::entries());
+    entries.extend(crate::rt_procspawn::entries());
+    entries
+}
+
+/// Finds a pair.
+pub fn find(workload: Workload, runtime: &str) -> Option<Entry> {
+    all()
+        .into_iter()
+        .find(|e| e.workload == workload && e.runtime == runtime)
+}

@@ -1,0 +1,57 @@
+//! procspawn: `thread::spawn`, but each closure runs in a re-executed copy
+//! of this binary (hence `procspawn::init()` first thing in `main`);
+//! arguments and results cross the process boundary through `ipc-channel`.
+//!
+//! * `procspawn` (`procs`): 200 × `procspawn::spawn(i, |i| i * i)`, all
+//!   started, then all joined;
+//! * `procspawn-pool` (`procpool`): a `procspawn::Pool` of 2 processes,
+//!   created and shut down inside the measured window; procspawn has no
+//!   `map`, so the items are sent in chunks of 1,000 (the chunk size used
+//!   for `ProcessPoolExecutor.map`), one pool job per chunk, and the
+//!   results are joined in order.
+
+use crate::measure::{Measured, Meter};
+use crate::registry::Entry;
+use crate::workloads::{self as w, Workload};
+
+/// The pairs implemented here.
+pub fn entries() -> Vec<Entry> {
+    vec![
+        Entry::run(Workload::Procs, "procspawn", procs),
+        Entry::run(Workload::ProcPool, "procspawn-pool", procpool),
+    ]
+}
+
+fn procs() -> Measured {
+    let meter = Meter::start();
+    let handles: Vec<_> = (0..w::PROCS)
+        .map(|i| procspawn::spawn(i, w::square))
+        .collect();
+    let mut sum = 0;
+    for handle in handles {
+        sum += handle.join().expect("child process failed");
+    }
+    meter.finish(sum)
+}
+
+fn square_chunk(items: Vec<u64>) -> Vec<u64> {
+    items.into_iter().map(w::square).collect()
+}
+
+fn procpool() -> Measured {
+    let items: Vec<u64> = (0..w::PROCPOOL_ITEMS).collect();
+    let meter = Meter::start();
+    let pool = procspawn::Pool::new(w::PROCPOOL_WORKERS).expect("process pool");
+    let jobs: Vec<_> = items
+        .chunks(w::PROCPOOL_CHUNK)
+        .map(|chunk| pool.spawn(chunk.to_vec(), square_chunk))
+        .collect();
+    let mut results = Vec::with_capacity(items.len());
+    for job in jobs {
+        results.extend(job.join().expect("pool job failed"));
+    }
+    pool.shutdown();
+    let timing = meter.stop();
+    assert_eq!(results.len(), items.len(), "results missing");
+    timing.with_value(results.iter().sum())
+}

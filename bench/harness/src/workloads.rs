@@ -1,0 +1,339 @@
+//! The workloads: names, fixed sizes, shared inputs and the expected result
+//! of each one. Every runtime implements a workload against these
+//! definitions, so all columns of a table do exactly the same work.
+//!
+//! Each implementation returns one `u64` check value; [`Workload::expected`]
+//! says what it must be. The Python side (`bench/python/workloads.py`)
+//! mirrors this file: same sizes, same pseudo-random sequences, same check
+//! values, so the runner can also compare check values across languages.
+//!
+//! | workload    | work                                                                 | check value |
+//! |-------------|----------------------------------------------------------------------|-------------|
+//! | `spawn`     | spawn 1,000,000 async tasks, each returns its index; join them all   | Σ index |
+//! | `yield`     | 1,000 tasks, each yields to the scheduler 1,000 times                | total yields |
+//! | `pingpong`  | 1,000,000 round trips between two tasks over two bounded(1) channels; the ponger answers `v + 1` | Σ answers |
+//! | `timers`    | 100,000 concurrent tasks, task *i* sleeps `d_i` ∈ 0..=100 ms (seeded xorshift32) | Σ (d_i + 1) over fired tasks |
+//! | `chess24`   | simultaneous chess exhibition, 24 boards, virtual time (see below)   | virtual end time, ms |
+//! | `chess100k` | same with 100,000 boards                                             | virtual end time, ms |
+//! | `echo`      | TCP echo on 127.0.0.1: 100 connections × 1,000 round trips of 64 B   | bytes echoed back |
+//! | `files`     | read 10,000 files of 4 KiB concurrently (created untimed in a temp dir) | Σ (len·2³² + crc32) |
+//! | `threads`   | spawn 10,000 OS threads, each returns its index; join them all       | Σ index |
+//! | `poolmap`   | parallel map of `x ↦ x² mod 1,000,000,007` over 0..1,000,000, in order | Σ (i + 1)·r_i (wrapping) |
+//! | `procs`     | 200 child processes, child *i* returns i² to the parent              | Σ i² |
+//! | `procpool`  | process-pool map of `n ↦ n²` over 0..100,000, in order               | Σ n² |
+//!
+//! Chess exhibition: one master plays B boards. Each board is a task that
+//! 30 times acquires the master (a FIFO-fair async mutex), sleeps 5 s (the
+//! master's move), releases her and sleeps 55 s (the opponent's move). As
+//! soon as B ≥ 12 the master is never idle, so the last board finishes at
+//! B·30·5 + 55 s of virtual time (3,655 s for 24 boards).
+
+use std::fmt;
+
+/// Every workload, in the order the runner reports them.
+pub const ALL: [Workload; 12] = [
+    Workload::Spawn,
+    Workload::Yield,
+    Workload::PingPong,
+    Workload::Timers,
+    Workload::Chess24,
+    Workload::Chess100k,
+    Workload::Echo,
+    Workload::Files,
+    Workload::Threads,
+    Workload::PoolMap,
+    Workload::Procs,
+    Workload::ProcPool,
+];
+
+/// `spawn`: number of tasks.
+pub const SPAWN_TASKS: u64 = 1_000_000;
+/// `yield`: number of tasks.
+pub const YIELD_TASKS: u64 = 1_000;
+/// `yield`: yields per task.
+pub const YIELDS_PER_TASK: u64 = 1_000;
+/// `pingpong`: round trips.
+pub const PINGPONG_ROUND_TRIPS: u64 = 1_000_000;
+/// `timers`: number of sleeping tasks.
+pub const TIMER_TASKS: usize = 100_000;
+/// `timers`: longest sleep, inclusive.
+pub const TIMER_MAX_MS: u32 = 100;
+/// `timers`: seed of the xorshift32 sequence.
+pub const TIMER_SEED: u32 = 0x2545_F491;
+/// `chess*`: pair-moves per game.
+pub const CHESS_MOVES: u32 = 30;
+/// `chess*`: the master's move, seconds.
+pub const CHESS_MASTER_SECS: u64 = 5;
+/// `chess*`: an opponent's move, seconds.
+pub const CHESS_OPPONENT_SECS: u64 = 55;
+/// `echo`: concurrent connections.
+pub const ECHO_CONNECTIONS: usize = 100;
+/// `echo`: round trips per connection.
+pub const ECHO_ROUND_TRIPS: usize = 1_000;
+/// `echo`: message size in bytes.
+pub const ECHO_MESSAGE: usize = 64;
+/// `files`: number of files.
+pub const FILES: usize = 10_000;
+/// `files`: size of each file.
+pub const FILE_SIZE: usize = 4096;
+/// `files`: size of the pseudo-random block the files are cut from.
+pub const FILES_BLOCK: usize = 65_536;
+/// `files`: seed of the block's xorshift32 sequence.
+pub const FILES_SEED: u32 = 0x1234_5678;
+/// `threads`: number of OS threads.
+pub const THREADS: u64 = 10_000;
+/// `poolmap`: number of items.
+pub const POOLMAP_ITEMS: u64 = 1_000_000;
+/// `poolmap`: modulus of the mapped function.
+pub const POOLMAP_MOD: u64 = 1_000_000_007;
+/// `procs`: number of child processes.
+pub const PROCS: u64 = 200;
+/// `procpool`: number of items.
+pub const PROCPOOL_ITEMS: u64 = 100_000;
+/// `procpool`: items per job sent to a pool worker (as ProcessPoolExecutor's chunksize).
+pub const PROCPOOL_CHUNK: usize = 1_000;
+/// `procpool`: worker processes (the machine's cores).
+pub const PROCPOOL_WORKERS: usize = 2;
+
+/// One benchmark workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workload {
+    /// Spawn and join tiny async tasks.
+    Spawn,
+    /// Tasks that only yield.
+    Yield,
+    /// Round trips between two tasks over channels.
+    PingPong,
+    /// Many concurrent sleeps.
+    Timers,
+    /// Chess exhibition with 24 boards, virtual time.
+    Chess24,
+    /// Chess exhibition with 100,000 boards, virtual time.
+    Chess100k,
+    /// TCP echo over loopback.
+    Echo,
+    /// Concurrent small-file reads.
+    Files,
+    /// Spawn and join OS threads.
+    Threads,
+    /// Data-parallel map on a thread pool.
+    PoolMap,
+    /// Start and join child processes.
+    Procs,
+    /// Map on a process pool.
+    ProcPool,
+}
+
+impl Workload {
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Spawn => "spawn",
+            Workload::Yield => "yield",
+            Workload::PingPong => "pingpong",
+            Workload::Timers => "timers",
+            Workload::Chess24 => "chess24",
+            Workload::Chess100k => "chess100k",
+            Workload::Echo => "echo",
+            Workload::Files => "files",
+            Workload::Threads => "threads",
+            Workload::PoolMap => "poolmap",
+            Workload::Procs => "procs",
+            Workload::ProcPool => "procpool",
+        }
+    }
+
+    /// Parses a command-line name.
+    pub fn from_name(name: &str) -> Option<Workload> {
+        ALL.into_iter().find(|w| w.name() == name)
+    }
+
+    /// The check value a correct run must return.
+    pub fn expected(self) -> u64 {
+        match self {
+            Workload::Spawn => sum_below(SPAWN_TASKS),
+            Workload::Yield => YIELD_TASKS * YIELDS_PER_TASK,
+            Workload::PingPong => sum_below(PINGPONG_ROUND_TRIPS + 1),
+            Workload::Timers => timer_delays_ms().iter().map(|&d| d + 1).sum(),
+            Workload::Chess24 | Workload::Chess100k => chess_end_ms(chess_boards(self)),
+            Workload::Echo => (ECHO_CONNECTIONS * ECHO_ROUND_TRIPS * ECHO_MESSAGE) as u64,
+            Workload::Files => {
+                let block = files_block();
+                (0..FILES)
+                    .map(|i| file_digest(file_contents(&block, i)))
+                    .fold(0, u64::wrapping_add)
+            }
+            Workload::Threads => sum_below(THREADS),
+            Workload::PoolMap => {
+                poolmap_checksum(&(0..POOLMAP_ITEMS).map(poolmap_fn).collect::<Vec<_>>())
+            }
+            Workload::Procs => sum_squares_below(PROCS),
+            Workload::ProcPool => sum_squares_below(PROCPOOL_ITEMS),
+        }
+    }
+}
+
+impl fmt::Display for Workload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+fn sum_below(n: u64) -> u64 {
+    n * (n - 1) / 2
+}
+
+fn sum_squares_below(n: u64) -> u64 {
+    (n - 1) * n * (2 * n - 1) / 6
+}
+
+/// The xorshift32 generator (13, 17, 5) used for every pseudo-random input,
+/// so that Rust and Python produce the same sequences.
+#[derive(Clone, Debug)]
+pub struct XorShift32(u32);
+
+impl XorShift32 {
+    /// A generator with a non-zero seed.
+    pub fn new(seed: u32) -> Self {
+        assert_ne!(seed, 0, "xorshift32 needs a non-zero seed");
+        XorShift32(seed)
+    }
+
+    /// The next value of the sequence.
+    pub fn next_u32(&mut self) -> u32 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.0 = x;
+        x
+    }
+}
+
+/// `timers`: the delay of every task, in milliseconds, 0..=100.
+pub fn timer_delays_ms() -> Vec<u64> {
+    let mut rng = XorShift32::new(TIMER_SEED);
+    (0..TIMER_TASKS)
+        .map(|_| u64::from(rng.next_u32() % (TIMER_MAX_MS + 1)))
+        .collect()
+}
+
+/// `chess*`: number of boards of a chess workload.
+pub fn chess_boards(workload: Workload) -> u64 {
+    match workload {
+        Workload::Chess24 => 24,
+        Workload::Chess100k => 100_000,
+        other => panic!("{other} is not a chess workload"),
+    }
+}
+
+/// `chess*`: virtual time at which the last board finishes, in milliseconds.
+pub fn chess_end_ms(boards: u64) -> u64 {
+    (boards * u64::from(CHESS_MOVES) * CHESS_MASTER_SECS + CHESS_OPPONENT_SECS) * 1000
+}
+
+/// `echo`: the message client `conn` sends on round trip `round`.
+pub fn echo_message(conn: usize, round: usize) -> [u8; ECHO_MESSAGE] {
+    let mut msg = [0u8; ECHO_MESSAGE];
+    for (k, byte) in msg.iter_mut().enumerate() {
+        *byte = (conn.wrapping_mul(31) ^ round.wrapping_mul(7) ^ k) as u8;
+    }
+    msg
+}
+
+/// `files`: the pseudo-random block every file is a window of.
+pub fn files_block() -> Vec<u8> {
+    let mut rng = XorShift32::new(FILES_SEED);
+    let mut block = Vec::with_capacity(FILES_BLOCK);
+    while block.len() < FILES_BLOCK {
+        block.extend_from_slice(&rng.next_u32().to_le_bytes());
+    }
+    block
+}
+
+/// `files`: the contents of file `i`, a window of the block.
+pub fn file_contents(block: &[u8], i: usize) -> &[u8] {
+    let start = (i * 997) % (FILES_BLOCK - FILE_SIZE + 1);
+    &block[start..start + FILE_SIZE]
+}
+
+/// `files`: the digest of one file, `len·2³² + crc32`; the check value is
+/// the wrapping sum of the digests, so it covers both size and contents.
+pub fn file_digest(data: &[u8]) -> u64 {
+    ((data.len() as u64) << 32).wrapping_add(u64::from(crc32(data)))
+}
+
+/// `files`: sums the digests of files read back.
+pub fn files_checksum<T: AsRef<[u8]>>(files: &[T]) -> u64 {
+    files
+        .iter()
+        .map(|f| file_digest(f.as_ref()))
+        .fold(0, u64::wrapping_add)
+}
+
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut bit = 0;
+        while bit < 8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            bit += 1;
+        }
+        table[i] = c;
+        i += 1;
+    }
+    table
+};
+
+/// CRC-32 (IEEE, the one of zlib), so Python can use `zlib.crc32`.
+pub fn crc32(data: &[u8]) -> u32 {
+    !data.iter().fold(!0u32, |c, &b| {
+        CRC_TABLE[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8)
+    })
+}
+
+/// `poolmap`: the mapped function.
+pub fn poolmap_fn(x: u64) -> u64 {
+    x * x % POOLMAP_MOD
+}
+
+/// `poolmap`: an order-sensitive checksum of the mapped results.
+pub fn poolmap_checksum(results: &[u64]) -> u64 {
+    results
+        .iter()
+        .zip(1u64..)
+        .fold(0, |acc, (&r, i)| acc.wrapping_add(r.wrapping_mul(i)))
+}
+
+/// `procs` and `procpool`: the work done in a child process.
+pub fn square(n: u64) -> u64 {
+    n * n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_matches_zlib() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for w in ALL {
+            assert_eq!(Workload::from_name(w.name()), Some(w));
+        }
+    }
+
+    #[test]
+    fn chess_24_boards_end_at_3655_s() {
+        assert_eq!(chess_end_ms(24), 3_655_000);
+    }
+}

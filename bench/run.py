@@ -1,0 +1,637 @@
+#!/usr/bin/env python3
+"""Runs brigade's benchmarks against its peers and prints one table per workload.
+
+    python3 bench/run.py                      every workload, every runtime, 5 runs each
+    python3 bench/run.py --only spawn,echo    some workloads
+    python3 bench/run.py --runtimes tokio-ct,asyncio
+    python3 bench/run.py --quick              1 run each
+    python3 bench/run.py --write              also rewrite BENCHMARKS.md
+
+Steps: build the Rust harness in release (with the `brigade` feature when it
+builds, else without: brigade's rows then read "not built yet"), find a
+Python for the CPython peers (bench/.venv with uvloop if it can be set up,
+else the machine's python3), ask both harnesses for their (workload,
+runtime) pairs (`--list`), then run every pair N times, one child process
+per run, and report medians.
+
+Per run: wall = the child's own `wall_s`, timed around the work only;
+CPU = the child's own `cpu_s`, getrusage(SELF) + getrusage(CHILDREN) over
+the same window; peak RSS = ru_maxrss from wait4 on the child (the largest
+of the child and its reaped descendants), reaped by the small launcher
+`brigade-bench --rusage --` rather than by this Python process, whose own
+~16 MiB Linux would otherwise carry into every child's ru_maxrss at exec.
+The whole-process CPU from wait4 (setup and interpreter start included) is
+kept in the raw results, bench/target/bench-results.json. Standard library
+only.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+MANIFEST = BENCH / "Cargo.toml"
+TARGET = BENCH / "target"
+HARNESS = TARGET / "release" / "brigade-bench"
+BENCH_PY = BENCH / "python" / "bench.py"
+VENV = BENCH / ".venv"
+BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
+RESULTS_JSON = TARGET / "bench-results.json"
+REGENERATE = "python3 bench/run.py --write"
+BRIGADE = "brigade"
+
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+MACHINE_BEGIN, MACHINE_END = "<!-- bench:machine:begin -->", "<!-- bench:machine:end -->"
+TARGETS_BEGIN, TARGETS_END = "<!-- bench:targets:begin -->", "<!-- bench:targets:end -->"
+WORKLOAD_MARK = re.compile(r"^<!-- bench:workload:(\w+) (\{.*\}) -->$", re.M)
+
+# What each workload is, in report order; bench/README.md says more.
+WORKLOADS = {
+    "spawn": "spawn + join 1,000,000 tiny async tasks, each returning its index",
+    "yield": "1,000 tasks × 1,000 yields to the scheduler",
+    "pingpong": "1,000,000 round trips between two tasks over two bounded(1) channels",
+    "timers": "100,000 concurrent tasks, each sleeping a seeded pseudo-random 0–100 ms",
+    "chess24": "chess simultaneous exhibition, 24 boards × 30 moves, in virtual time (ends at 3,655 s)",
+    "chess100k": "chess simultaneous exhibition, 100,000 boards × 30 moves, in virtual time",
+    "echo": "TCP echo on 127.0.0.1: 100 connections × 1,000 round trips of 64 B",
+    "files": "read 10,000 files of 4 KiB each concurrently (files created untimed)",
+    "threads": "spawn + join 10,000 OS threads",
+    "poolmap": "thread-pool map of x ↦ x² mod 1,000,000,007 over 1,000,000 items, in order",
+    "procs": "200 child processes, each returning i² of its index to the parent",
+    "procpool": "process-pool map of n ↦ n² over 100,000 items, in order",
+}
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- building
+
+
+def cargo(args, log_name):
+    """Runs cargo, logs its output under bench/target/, returns (ok, last error)."""
+    TARGET.mkdir(exist_ok=True)
+    path = TARGET / log_name
+    with open(path, "w") as out:
+        done = subprocess.run(["cargo", *args], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    if done.returncode == 0:
+        return True, ""
+    lines = path.read_text(errors="replace").strip().splitlines()
+    errors = [line for line in lines if line.startswith("error")]
+    first = errors[0] if errors else (lines[-1] if lines else "no output")
+    return False, f"{first} (see {path.relative_to(ROOT)})"
+
+
+def standalone_manifest():
+    """A copy of the harness manifest without the brigade dependency, for when
+    even crates/brigade's manifest cannot be read (then cargo refuses to
+    resolve the optional dependency, feature or not)."""
+    source = (BENCH / "harness" / "Cargo.toml").read_text()
+    lines = [ln for ln in source.splitlines() if not ln.startswith("brigade = { path")]
+    text = "\n".join(lines).replace('brigade = ["dep:brigade"]', "brigade = []")
+    main_rs = (BENCH / "harness" / "src" / "main.rs").as_posix()
+    text = text.replace('path = "src/main.rs"', f'path = "{main_rs}"')
+    directory = TARGET / "standalone"
+    directory.mkdir(parents=True, exist_ok=True)
+    # Same release profile as bench/Cargo.toml, so the built dependencies are reused.
+    workspace = MANIFEST.read_text()
+    profile = workspace[workspace.find("[profile"):] if "[profile" in workspace else ""
+    (directory / "Cargo.toml").write_text(f"{text}\n\n[workspace]\n\n{profile}")
+    if (BENCH / "Cargo.lock").exists():
+        shutil.copy(BENCH / "Cargo.lock", directory / "Cargo.lock")
+    return directory / "Cargo.toml"
+
+
+def build():
+    """Builds the harness; returns a sentence saying how brigade was built."""
+    base = ["build", "--release", "--manifest-path", str(MANIFEST)]
+    log("building the harness with the brigade feature ...")
+    ok, err = cargo([*base, "--features", "brigade"], "build-brigade.log")
+    if ok:
+        return "built with the `brigade` feature"
+    log(f"  the brigade feature does not build: {err}")
+    log("building the harness without it ...")
+    ok, err2 = cargo(base, "build.log")
+    if ok:
+        return f"the `brigade` feature does not build ({err})"
+    log(f"  that fails too: {err2}")
+    log("building a standalone copy without the brigade dependency ...")
+    manifest = standalone_manifest()
+    ok, err3 = cargo(
+        ["build", "--release", "--manifest-path", str(manifest), "--target-dir", str(TARGET)],
+        "build-standalone.log",
+    )
+    if not ok:
+        sys.exit(f"cannot build the harness: {err3}")
+    return f"brigade's crate could not be loaded ({err2})"
+
+
+# ---------------------------------------------------------------- Python
+
+
+def python_ok(python, code):
+    try:
+        return subprocess.run([python, "-c", code], capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def find_python(explicit, allow_install):
+    """The interpreter for the CPython peers: bench/.venv (with uvloop) when
+    it exists or can be made, else the machine's python3."""
+    if explicit:
+        return explicit
+    venv_python = VENV / "bin" / "python"
+    if venv_python.exists() and python_ok(venv_python, "import uvloop"):
+        return str(venv_python)
+    if allow_install:
+        log("setting up bench/.venv with uvloop ...")
+        try:
+            if not venv_python.exists():
+                subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True,
+                               capture_output=True, timeout=300)
+            subprocess.run([str(venv_python), "-m", "pip", "install", "--quiet", "uvloop"],
+                           check=True, capture_output=True, timeout=300)
+            if python_ok(venv_python, "import uvloop"):
+                return str(venv_python)
+        except (OSError, subprocess.SubprocessError) as exc:
+            log(f"  no uvloop ({exc}); its rows will read 'not installed'")
+    return shutil.which("python3") or sys.executable
+
+
+# ---------------------------------------------------------------- running
+
+
+class Row:
+    """One (workload, runtime) pair and its runs."""
+
+    def __init__(self, workload, runtime, command, unsupported=None, not_built=None):
+        self.workload = workload
+        self.runtime = runtime
+        self.command = command
+        self.runs = []
+        self.status = "unsupported" if unsupported else ("not_built" if not_built else "pending")
+        self.reason = unsupported or not_built or ""
+
+    def median(self, key):
+        values = [r[key] for r in self.runs if r.get(key) is not None]
+        return statistics.median(values) if values else None
+
+    def to_json(self):
+        return {
+            "workload": self.workload,
+            "runtime": self.runtime,
+            "command": self.command,
+            "status": self.status,
+            "reason": self.reason,
+            "runs": self.runs,
+            "median_wall_s": self.median("wall_s"),
+            "median_cpu_s": self.median("cpu_s"),
+            "median_maxrss_kib": self.median("maxrss_kib"),
+        }
+
+
+def list_pairs(command):
+    done = subprocess.run([*command, "--list"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} --list failed: {done.stderr.strip()}")
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def collect_rows(python, only, runtimes):
+    rows = {w: [] for w in WORKLOADS}
+    for command in ([str(HARNESS)], [python, str(BENCH_PY)]):
+        for pair in list_pairs(command):
+            workload, runtime = pair["workload"], pair["runtime"]
+            if workload not in rows or (only and workload not in only):
+                continue
+            if runtimes and runtime != BRIGADE and runtime not in runtimes:
+                continue
+            rows[workload].append(Row(workload, runtime, [*command, workload, runtime],
+                                      pair.get("unsupported"), pair.get("not_built")))
+    return {w: r for w, r in rows.items() if r}
+
+
+def json_lines(text):
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                continue
+
+
+def stderr_reason(text):
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("note: run with")]
+    return lines[-1][:160] if lines else ""
+
+
+def run_once(command, timeout):
+    """One measurement: the benchmark's JSON line plus the wait4 rusage that
+    `brigade-bench --rusage` reports for it (see measure::launch: launching
+    from this Python process directly would add its ~16 MiB to ru_maxrss)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = subprocess.Popen([str(HARNESS), "--rusage", "--", *command], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                 cwd=ROOT, start_new_session=True)
+        reaped = {}
+        waiter = threading.Thread(target=lambda: reaped.update(w=os.wait4(child.pid, 0)), daemon=True)
+        waiter.start()
+        waiter.join(timeout)
+        timed_out = waiter.is_alive()
+        if timed_out:
+            # The child leads its own session: this ends it and whatever it started.
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            waiter.join()
+        _, status, _ = reaped["w"]
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode(errors="replace")
+        stderr = err.read().decode(errors="replace")
+    lines = list(json_lines(stdout))
+    report = next((ln for ln in reversed(lines) if "status" in ln), None)
+    usage = next((ln["rusage"] for ln in reversed(lines) if "rusage" in ln), {})
+    exit_code = usage.get("exit", child.returncode)
+    run = {"exit": exit_code, "maxrss_kib": usage.get("maxrss_kib"),
+           "process_cpu_s": usage.get("cpu_s")}
+    if timed_out:
+        run.update(status="failed", reason=f"timed out after {timeout:g} s")
+    elif report is None:
+        why = f"signal {-exit_code}" if exit_code < 0 else f"exit {exit_code}"
+        run.update(status="failed", reason=f"{why}: {stderr_reason(stderr) or 'no output'}")
+    else:
+        run.update(report)
+        if run.get("status") == "ok" and exit_code != 0:
+            run.update(status="failed", reason=f"exit {exit_code} after reporting ok")
+        elif run.get("status") == "failed":
+            run["reason"] = (f"{run.get('reason', 'failed')}: got {run.get('check')}, "
+                             f"expected {run.get('expected')}")
+    return run
+
+
+def run_row(row, runs, timeout):
+    if row.status != "pending":
+        log(f"  {row.runtime:<20} {label(row)}")
+        return
+    for i in range(runs):
+        run = run_once(row.command, timeout)
+        status = run.get("status")
+        if status in ("not_built", "not_installed", "unsupported"):
+            row.status, row.reason = status, run.get("reason", "")
+            log(f"  {row.runtime:<20} {label(row)}")
+            return
+        row.runs.append(run)
+        if status != "ok":
+            row.status, row.reason = "failed", run.get("reason", "failed")
+            log(f"  {row.runtime:<20} run {i + 1}/{runs}: FAILED: {row.reason}")
+            return
+        log(f"  {row.runtime:<20} run {i + 1}/{runs}: {fmt_time(run['wall_s'])}")
+    row.status = "ok"
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def fmt_time(seconds):
+    if seconds is None:
+        return ""
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.3g} ms"
+    return f"{seconds:.3g} s" if seconds < 100 else f"{seconds:.0f} s"
+
+
+def fmt_rss(kib):
+    if kib is None:
+        return ""
+    return f"{kib / 1024:.1f} MiB" if kib < 1024 * 1024 else f"{kib / 1024 / 1024:.2f} GiB"
+
+
+def fmt_ratio(ratio):
+    return f"{ratio:.2g}" if ratio < 0.1 else f"{ratio:.2f}"
+
+
+def label(row):
+    """The text shown instead of numbers for a row that did not measure."""
+    return {
+        "not_built": "not built yet",
+        "not_installed": f"not installed ({row.reason})",
+        "unsupported": f"n/a: {row.reason}",
+        "failed": f"failed: {row.reason}",
+    }.get(row.status, row.status)
+
+
+def cell(text):
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def summarize(workload, rows):
+    """The ratios of one workload, kept as JSON in BENCHMARKS.md so that
+    the Targets section can be rebuilt after a partial run."""
+    brigade = next((r for r in rows if r.runtime == BRIGADE), None)
+    peers = [r for r in rows if r.runtime != BRIGADE]
+    data = {"brigade": brigade.status if brigade else "absent", "ratios": {},
+            "peers": [r.runtime for r in peers if r.status == "ok"]}
+    if brigade and brigade.status == "ok":
+        b = brigade.median("wall_s")
+        for peer in peers:
+            if peer.status == "ok":
+                data["ratios"][peer.runtime] = b / peer.median("wall_s")
+    return data
+
+
+def table(workload, rows, runs):
+    summary = summarize(workload, rows)
+    brigade_state = summary["brigade"]
+    lines = [
+        f"<!-- bench:workload:{workload} {json.dumps(summary, sort_keys=True)} -->",
+        f"### `{workload}`: {WORKLOADS[workload]}",
+        "",
+        f"Median of {runs} run{'s' if runs != 1 else ''}, measured "
+        f"{datetime.date.today().isoformat()}.",
+        "",
+        "| runtime | wall | CPU | peak RSS | brigade ÷ peer |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        if row.status == "ok":
+            wall = fmt_time(row.median("wall_s"))
+            cpu = fmt_time(row.median("cpu_s"))
+            rss = fmt_rss(row.median("maxrss_kib"))
+        else:
+            wall, cpu, rss = label(row), "", ""
+        if row.runtime == BRIGADE:
+            ratio = "—"
+        elif brigade_state == "ok":
+            r = summary["ratios"].get(row.runtime)
+            ratio = fmt_ratio(r) if r is not None else "—"
+        elif brigade_state == "not_built":
+            ratio = "not built yet"
+        else:
+            ratio = f"brigade {brigade_state.replace('_', ' ')}"
+        lines.append(f"| {cell(row.runtime)} | {cell(wall)} | {cell(cpu)} | {cell(rss)} | {cell(ratio)} |")
+    checks = {r.runs[0].get("check") for r in rows if r.status == "ok" and r.runs}
+    if len(checks) > 1:
+        lines += ["", f"**Warning:** runtimes disagree on the check value: {sorted(checks)}."]
+    return "\n".join(lines) + "\n"
+
+
+def standing(summary):
+    """One cell of the Targets table."""
+    state = summary.get("brigade")
+    if state == "not_built":
+        return "not built yet"
+    if state != "ok":
+        return f"brigade {state.replace('_', ' ')}"
+    ratios = summary.get("ratios", {})
+    if not ratios:
+        return "no peer measured"
+    # ratio = brigade's wall / the peer's: the largest ratio is against the fastest peer
+    fastest = max(ratios, key=ratios.get)
+    slowest = min(ratios, key=ratios.get)
+    beaten = sum(1 for v in ratios.values() if v < 1)
+    if ratios[fastest] < 1:
+        return (f"faster than all {len(ratios)} peers: {fmt_ratio(ratios[fastest])} × "
+                f"{fastest}, the fastest peer")
+    return (f"{fmt_ratio(ratios[fastest])} × {fastest}, the fastest peer; faster than "
+            f"{beaten} of {len(ratios)} peers (down to {fmt_ratio(ratios[slowest])} × {slowest})")
+
+
+def targets_section(summaries):
+    lines = [
+        "| target | workload | peers measured | where brigade stands |",
+        "| --- | --- | --- | --- |",
+    ]
+    for workload, what in WORKLOADS.items():
+        summary = summaries.get(workload)
+        peers = ", ".join(summary.get("peers", [])) if summary else ""
+        where = standing(summary) if summary else "not measured yet"
+        lines.append(f"| {cell(what)} | `{workload}` | {cell(peers)} | {cell(where)} |")
+    return "\n".join(lines) + "\n"
+
+
+def command_version(command):
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        return (done.stdout or done.stderr).strip().splitlines()[0]
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return "unknown"
+
+
+def rss_floor():
+    """The launcher's own RSS, which every row's ru_maxrss starts from."""
+    try:
+        done = subprocess.run([str(HARNESS), "--rusage", "--", "true"], capture_output=True,
+                              text=True, timeout=60)
+        for line in json_lines(done.stdout):
+            if "rusage" in line:
+                return fmt_rss(line["rusage"]["maxrss_kib"])
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return "unknown"
+
+
+def machine_section(python, brigade_build):
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    uvloop = command_version([python, "-c", "import uvloop; print('uvloop', uvloop.__version__)"])
+    rows = [
+        ("CPU", cpu),
+        ("cores", str(os.cpu_count())),
+        ("memory", memory),
+        ("kernel", f"{platform.system()} {platform.release()} {platform.machine()}"),
+        ("Rust", command_version(["rustc", "--version"])),
+        ("Python", f"{command_version([python, '--version'])} ({python_label(python)})"),
+        ("uvloop", uvloop if uvloop.startswith("uvloop ") else "not installed"),
+        ("brigade", brigade_build),
+        ("peak RSS floor", f"{rss_floor()} (the launcher's RSS, which Linux carries into a child's ru_maxrss at exec)"),
+        ("generated", datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
+    ]
+    lines = ["| | |", "| --- | --- |"] + [f"| {k} | {cell(v)} |" for k, v in rows]
+    return "\n".join(lines) + "\n"
+
+
+def python_label(python):
+    try:
+        return os.path.relpath(python, ROOT) if str(python).startswith(str(ROOT)) else python
+    except ValueError:
+        return python
+
+
+def new_benchmarks_md():
+    return f"""# brigade benchmarks
+
+brigade measured against its peers on the same fixed amount of work, every
+result checked. Generated by `bench/run.py`; only the parts between
+`<!-- bench:… -->` markers are rewritten, the rest of this file is kept.
+
+## Machine
+
+{MACHINE_BEGIN}
+{MACHINE_END}
+
+## Regenerating
+
+From the repository root:
+
+```sh
+{REGENERATE}
+```
+
+`--only WORKLOAD[,..]` reruns some workloads (their tables alone are
+replaced), `--quick` makes one run instead of five. See `bench/README.md`.
+
+## Reading the tables
+
+* **wall**: median elapsed time of the work itself, measured inside the
+  benchmark process (runtime start-up and setup such as creating files are
+  excluded).
+* **CPU**: median user + system time over the same window, from getrusage
+  (the process and the children it reaped in that window).
+* **peak RSS**: median of `ru_maxrss` of the benchmark process, from
+  `wait4` (the largest of the process and its reaped descendants). No row
+  can go below the floor given above: the launcher's own RSS, which Linux
+  carries into a child's `ru_maxrss` when it execs.
+* **brigade ÷ peer**: brigade's median wall divided by that peer's median
+  wall. Below 1 brigade is faster (0.50: twice as fast); above 1 it is
+  slower. "not built yet" means brigade's side of that workload does not
+  exist yet.
+* "n/a" rows are pairs that cannot exist (no virtual clock); "failed" rows
+  give the reason (wrong check value, crash, timeout).
+
+## Results
+
+{BEGIN}
+{END}
+
+## Targets
+
+{TARGETS_BEGIN}
+{TARGETS_END}
+"""
+
+
+def replace_between(text, begin, end, body):
+    start, stop = text.find(begin), text.find(end)
+    if start < 0 or stop < start:
+        return text.rstrip("\n") + f"\n\n{begin}\n{body}{end}\n"
+    return text[: start + len(begin)] + "\n" + body + text[stop:]
+
+
+def split_tables(section):
+    """The workload tables of the results section: name -> (summary, text)."""
+    tables = {}
+    marks = list(WORKLOAD_MARK.finditer(section))
+    for i, mark in enumerate(marks):
+        stop = marks[i + 1].start() if i + 1 < len(marks) else len(section)
+        tables[mark.group(1)] = (json.loads(mark.group(2)), section[mark.start():stop].strip("\n") + "\n")
+    return tables
+
+
+def write_benchmarks_md(new_tables, python, brigade_build):
+    text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else new_benchmarks_md()
+    for marker in (BEGIN, END, MACHINE_BEGIN, MACHINE_END, TARGETS_BEGIN, TARGETS_END):
+        if marker not in text:
+            log(f"BENCHMARKS.md has no {marker}: appending the section")
+    start, stop = text.find(BEGIN), text.find(END)
+    old = text[start + len(BEGIN):stop] if 0 <= start < stop else ""
+    tables = split_tables(old)
+    tables.update(new_tables)
+    body = "\n".join(tables[w][1] for w in WORKLOADS if w in tables)
+    text = replace_between(text, BEGIN, END, body)
+    text = replace_between(text, MACHINE_BEGIN, MACHINE_END, machine_section(python, brigade_build))
+    summaries = {w: s for w, (s, _) in tables.items()}
+    text = replace_between(text, TARGETS_BEGIN, TARGETS_END, targets_section(summaries))
+    BENCHMARKS_MD.write_text(text)
+    log(f"wrote {BENCHMARKS_MD}")
+
+
+# ---------------------------------------------------------------- main
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per pair (default 5)")
+    parser.add_argument("--quick", action="store_true", help="one run per pair")
+    parser.add_argument("--only", help="comma-separated workloads")
+    parser.add_argument("--runtimes", help="comma-separated runtimes (brigade's rows are always kept)")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds per run (default 300)")
+    parser.add_argument("--write", action="store_true", help="rewrite the tables in BENCHMARKS.md")
+    parser.add_argument("--no-build", action="store_true", help="use the harness already built")
+    parser.add_argument("--python", help="interpreter for the CPython peers")
+    parser.add_argument("--no-venv", action="store_true", help="don't try to set up bench/.venv")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.runs = 1
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    args.only = set(args.only.split(",")) if args.only else None
+    if args.only and not args.only <= set(WORKLOADS):
+        parser.error(f"unknown workload(s): {', '.join(sorted(args.only - set(WORKLOADS)))}")
+    args.runtimes = set(args.runtimes.split(",")) if args.runtimes else None
+    return args
+
+
+def main(argv):
+    args = parse_args(argv)
+    brigade_build = None if args.no_build else build()
+    if not HARNESS.exists():
+        sys.exit(f"no harness at {HARNESS}")
+    if brigade_build is None:
+        without = any(p["runtime"] == BRIGADE and "feature" in p.get("not_built", "")
+                      for p in list_pairs([str(HARNESS)]))
+        brigade_build = ("harness built without the `brigade` feature" if without
+                         else "built with the `brigade` feature")
+    python = find_python(args.python, not args.no_venv)
+    log(f"CPython peers run with {python}")
+    rows = collect_rows(python, args.only, args.runtimes)
+    tables = {}
+    for workload, workload_rows in rows.items():
+        log(f"[{workload}] {WORKLOADS[workload]}")
+        for row in workload_rows:
+            run_row(row, args.runs, args.timeout)
+        text = table(workload, workload_rows, args.runs)
+        tables[workload] = (summarize(workload, workload_rows), text)
+        print(text.split("\n", 1)[1], flush=True)
+    RESULTS_JSON.write_text(json.dumps(
+        {"runs": args.runs, "python": python, "brigade": brigade_build,
+         "rows": [r.to_json() for rs in rows.values() for r in rs]}, indent=1))
+    log(f"raw results: {RESULTS_JSON}")
+    if args.write:
+        write_benchmarks_md(tables, python, brigade_build)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,187 @@
+//! [`Condition`]: wait for a state guarded by a [`Mutex`] to change
+//! (`asyncio.Condition`, shaped like `std::sync::Condvar`).
+//!
+//! [`wait`](Condition::wait) takes the guard, joins the condition's waiter
+//! list (`waiters.rs`) *before* unlocking, so a notification sent by the
+//! next holder of the lock cannot slip between the two, then waits for a
+//! notification and takes the lock again before returning the guard. Use
+//! one mutex per condition, as with a condvar.
+//!
+//! Cancellation: dropping a `wait` gives up the place in the queue. If the
+//! waiter had already been notified, the notification goes to the next
+//! waiter (as `asyncio.Condition` does since Python 3.13). Unlike asyncio,
+//! a cancelled wait cannot retake the lock first: the guard is gone, and
+//! the lock stays free.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use brigade::sync::{Condition, Mutex};
+//!
+//! brigade::run(async {
+//!     let pair = Arc::new((Mutex::new(Vec::<u32>::new()), Condition::new()));
+//!     let consumer = brigade::spawn({
+//!         let pair = pair.clone();
+//!         async move {
+//!             let (items, cond) = &*pair;
+//!             let mut items = cond.wait_for(items.lock().await, |v| v.len() >= 2).await;
+//!             items.drain(..).sum::<u32>()
+//!         }
+//!     });
+//!     for i in [20, 22] {
+//!         brigade::yield_now().await;
+//!         pair.0.lock().await.push(i);
+//!         pair.1.notify_all();
+//!     }
+//!     assert_eq!(consumer.await.unwrap(), 42);
+//! });
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use super::mutex::{Mutex, MutexGuard};
+use super::waiters::{WaitList, WakeList};
+use crate::loom::sync::Mutex as StateLock;
+
+/// A condition variable for tasks (`asyncio.Condition`), used with a
+/// [`Mutex`]: [`wait`](Self::wait) releases the lock, waits for a
+/// notification and retakes the lock. A notification handed to a waiter
+/// that is cancelled goes on to the next one.
+pub struct Condition {
+    /// `true` in a node once that waiter was notified.
+    waiters: StateLock<WaitList<bool>>,
+}
+
+impl Condition {
+    /// A condition with nobody waiting.
+    pub fn new() -> Condition {
+        Condition {
+            waiters: StateLock::new(WaitList::new()),
+        }
+    }
+
+    fn waiters(&self) -> crate::loom::sync::MutexGuard<'_, WaitList<bool>> {
+        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Releases the lock, waits for [`notify`](Self::notify) or
+    /// [`notify_all`](Self::notify_all), then retakes the lock and returns
+    /// the guard. Like any condition variable, check the state again after
+    /// waking (or use [`wait_for`](Self::wait_for)).
+    pub async fn wait<'a, T: ?Sized>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        let mutex: &'a Mutex<T> = MutexGuard::mutex(&guard);
+        let key = self.waiters().push_back(false, Waker::noop());
+        let waiting = CondWait {
+            cond: self,
+            key: Some(key),
+        };
+        drop(guard);
+        waiting.await;
+        mutex.lock().await
+    }
+
+    /// Waits until `predicate` holds for the guarded data, checking it
+    /// first and then after every notification; returns with the lock held
+    /// and the predicate true.
+    pub async fn wait_for<'a, T: ?Sized, P>(
+        &self,
+        mut guard: MutexGuard<'a, T>,
+        mut predicate: P,
+    ) -> MutexGuard<'a, T>
+    where
+        P: FnMut(&mut T) -> bool,
+    {
+        while !predicate(&mut *guard) {
+            guard = self.wait(guard).await;
+        }
+        guard
+    }
+
+    /// Wakes up to `n` waiters, longest waiting first. Returns how many were
+    /// woken. Nothing is stored when nobody waits.
+    pub fn notify(&self, n: usize) -> usize {
+        let (woken, wake) = Self::notify_locked(&mut self.waiters(), n);
+        wake.wake_all();
+        woken
+    }
+
+    /// Wakes every waiter; returns how many.
+    pub fn notify_all(&self) -> usize {
+        self.notify(usize::MAX)
+    }
+
+    fn notify_locked(waiters: &mut WaitList<bool>, n: usize) -> (usize, WakeList) {
+        let mut wake = WakeList::new();
+        let mut woken = 0;
+        while woken < n {
+            let Some(key) = waiters.pop_front() else {
+                break;
+            };
+            *waiters.value_mut(key) = true;
+            wake.push(waiters.take_waker(key));
+            woken += 1;
+        }
+        (woken, wake)
+    }
+
+    /// How many tasks wait right now.
+    pub fn waiters_count(&self) -> usize {
+        self.waiters().len()
+    }
+}
+
+impl Default for Condition {
+    fn default() -> Condition {
+        Condition::new()
+    }
+}
+
+impl fmt::Debug for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condition")
+            .field("waiters", &self.waiters_count())
+            .finish()
+    }
+}
+
+/// Waiting for a notification, already registered.
+struct CondWait<'a> {
+    cond: &'a Condition,
+    key: Option<usize>,
+}
+
+impl Future for CondWait<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(key) = self.key else {
+            return Poll::Ready(());
+        };
+        let mut waiters = self.cond.waiters();
+        if *waiters.value(key) {
+            waiters.remove(key);
+            self.key = None;
+            return Poll::Ready(());
+        }
+        waiters.register(key, cx.waker());
+        Poll::Pending
+    }
+}
+
+impl Drop for CondWait<'_> {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else { return };
+        let wake = {
+            let mut waiters = self.cond.waiters();
+            if waiters.remove(key) {
+                // Notified but cancelled: the notification is not wasted.
+                Condition::notify_locked(&mut waiters, 1).1
+            } else {
+                WakeList::new()
+            }
+        };
+        wake.wake_all();
+    }
+}

@@ -1,0 +1,335 @@
+//! Multi-producer, single-consumer channels, between tasks on one loop,
+//! tasks on different loops, and plain threads.
+//!
+//! Two flavors, as in crossbeam-channel:
+//! - [`channel(n)`](channel): bounded; `send` waits while `n` messages are
+//!   queued (back-pressure). `channel(0)` is a rendezvous.
+//! - [`unbounded()`](unbounded): `send` never waits.
+//!
+//! Both give a cloneable [`Sender`] and one [`Receiver`]. Each side works
+//! from a task (`send(v).await`, `recv().await`, or the receiver as a
+//! [`Stream`]) and from a plain thread (`send_blocking`, `recv_blocking`,
+//! which must not be called on an event loop's thread). The receiver sees
+//! `None` once every sender is gone and the buffer is drained.
+//!
+//! The buffer is a ring reserved up front for bounded channels, guarded by
+//! one mutex: see `chan.rs` for the wake-up protocol. Waiting senders are
+//! served in FIFO order, and cancelling a `send` or a `recv` never loses nor
+//! duplicates a message.
+//!
+//! ```
+//! use brigade::sync::mpsc;
+//!
+//! brigade::run(async {
+//!     let (tx, mut rx) = mpsc::channel(8);
+//!     for id in 0..3 {
+//!         let tx = tx.clone();
+//!         brigade::spawn(async move {
+//!             tx.send(id).await.unwrap();
+//!         });
+//!     }
+//!     drop(tx); // the receiver ends when the last clone is gone
+//!     let mut got = Vec::new();
+//!     while let Some(id) = rx.recv().await {
+//!         got.push(id);
+//!     }
+//!     got.sort();
+//!     assert_eq!(got, [0, 1, 2]);
+//! });
+//! ```
+
+mod chan;
+mod error;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+
+use self::chan::Chan;
+pub use self::error::{SendError, TryRecvError, TrySendError};
+use super::park::block_on;
+use crate::loom::sync::Arc;
+
+/// A bounded channel holding at most `capacity` messages in flight
+/// (`0`: every send waits for the receiver to take its message).
+pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    with_capacity(Some(capacity))
+}
+
+/// A channel without a bound: sending never waits.
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    with_capacity(None)
+}
+
+fn with_capacity<T>(capacity: Option<usize>) -> (Sender<T>, Receiver<T>) {
+    let chan = Arc::new(Chan::new(capacity));
+    (Sender { chan: chan.clone() }, Receiver { chan })
+}
+
+/// The sending side; clone it for more producers.
+pub struct Sender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// The receiving side. Also a [`Stream`] of the messages.
+pub struct Receiver<T> {
+    chan: Arc<Chan<T>>,
+}
+
+impl<T> Sender<T> {
+    /// Sends `message`, waiting for room in a full bounded channel. Fails,
+    /// handing the message back, if the receiver closed or dropped.
+    ///
+    /// Cancel-safe: if the future is dropped, either the message was sent
+    /// (exactly once) or it was not and is dropped with the future.
+    pub fn send(&self, message: T) -> SendFuture<'_, T> {
+        SendFuture {
+            chan: &self.chan,
+            message: Some(message),
+            key: None,
+        }
+    }
+
+    /// Sends `message` if there is room right now.
+    pub fn try_send(&self, message: T) -> Result<(), TrySendError<T>> {
+        self.chan.try_send(message)
+    }
+
+    /// Sends from a plain thread, sleeping while the channel is full. Never
+    /// call this on an event loop's thread: await [`send`](Self::send).
+    pub fn send_blocking(&self, message: T) -> Result<(), SendError<T>> {
+        match self.chan.try_send(message) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Closed(message)) => Err(SendError(message)),
+            Err(TrySendError::Full(message)) => block_on(self.send(message)),
+        }
+    }
+
+    /// Whether the receiver closed or dropped, so that sends fail.
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_closed()
+    }
+
+    /// The bound, or `None` for an unbounded channel.
+    pub fn capacity(&self) -> Option<usize> {
+        self.chan.capacity()
+    }
+
+    /// Whether both senders feed the same channel.
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Sender<T> {
+        self.chan.add_sender();
+        Sender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        self.chan.drop_sender();
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Receives the next message, waiting for one. `None` once every
+    /// sender is gone (or [`close`](Self::close) was called) and the
+    /// buffer is drained.
+    ///
+    /// Cancel-safe: messages stay in the channel until a `recv` returns
+    /// them.
+    pub fn recv(&mut self) -> Recv<'_, T> {
+        Recv { rx: self }
+    }
+
+    /// Polls for the next message; the building block of [`recv`](Self::recv)
+    /// and of the [`Stream`] impl.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.chan.poll_recv(cx)
+    }
+
+    /// Takes the next message if one is there.
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        self.chan.try_recv()
+    }
+
+    /// Receives from a plain thread, sleeping while the channel is empty.
+    /// Never call this on an event loop's thread: await [`recv`](Self::recv).
+    pub fn recv_blocking(&mut self) -> Option<T> {
+        match self.chan.try_recv() {
+            Ok(message) => Some(message),
+            Err(TryRecvError::Closed) => None,
+            Err(TryRecvError::Empty) => block_on(self.recv()),
+        }
+    }
+
+    /// Closes the channel: sends fail from now on (waiting senders get
+    /// their message back), and the messages already buffered can still be
+    /// received.
+    pub fn close(&mut self) {
+        self.chan.close();
+    }
+
+    /// Messages buffered right now.
+    pub fn len(&self) -> usize {
+        self.chan.len()
+    }
+
+    /// Whether no message is buffered right now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bound, or `None` for an unbounded channel.
+    pub fn capacity(&self) -> Option<usize> {
+        self.chan.capacity()
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.chan.drop_receiver();
+    }
+}
+
+impl<T> Stream for Receiver<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.get_mut().poll_recv(cx)
+    }
+}
+
+/// The future returned by [`Sender::send`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct SendFuture<'a, T> {
+    chan: &'a Chan<T>,
+    message: Option<T>,
+    key: Option<usize>,
+}
+
+// The message is moved, never pinned.
+impl<T> Unpin for SendFuture<'_, T> {}
+
+impl<T> Future for SendFuture<'_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        this.chan.poll_send(&mut this.message, &mut this.key, cx)
+    }
+}
+
+impl<T> Drop for SendFuture<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.chan.cancel_send(key);
+        }
+    }
+}
+
+/// The future returned by [`Receiver::recv`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Recv<'a, T> {
+    rx: &'a mut Receiver<T>,
+}
+
+impl<T> Future for Recv<'_, T> {
+    type Output = Option<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("mpsc::Sender").finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("mpsc::Receiver")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for SendFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendFuture")
+            .field("waiting", &self.key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for Recv<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recv").finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::thread;
+
+    #[test]
+    fn a_blocked_sender_and_receiver_wake_each_other() {
+        loom::model(|| {
+            let (tx, mut rx) = channel(1);
+            let sender = thread::spawn(move || {
+                tx.send_blocking(1).unwrap();
+                tx.send_blocking(2).unwrap();
+            });
+            assert_eq!(rx.recv_blocking(), Some(1));
+            assert_eq!(rx.recv_blocking(), Some(2));
+            assert_eq!(rx.recv_blocking(), None);
+            sender.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn the_last_sender_leaving_wakes_the_receiver() {
+        loom::model(|| {
+            let (tx, mut rx) = unbounded::<u8>();
+            let tx2 = tx.clone();
+            let a = thread::spawn(move || drop(tx));
+            let b = thread::spawn(move || tx2.try_send(1).unwrap());
+            assert_eq!(rx.recv_blocking(), Some(1));
+            assert_eq!(rx.recv_blocking(), None);
+            a.join().unwrap();
+            b.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn a_rendezvous_send_completes_once_taken() {
+        loom::model(|| {
+            let (tx, mut rx) = channel(0);
+            let sender = thread::spawn(move || tx.send_blocking(7).unwrap());
+            assert_eq!(rx.recv_blocking(), Some(7));
+            sender.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn dropping_the_receiver_releases_a_blocked_sender() {
+        loom::model(|| {
+            let (tx, rx) = channel(1);
+            tx.try_send(1).unwrap();
+            let sender = thread::spawn(move || tx.send_blocking(2));
+            drop(rx);
+            assert_eq!(sender.join().unwrap(), Err(SendError(2)));
+        });
+    }
+}

@@ -1,0 +1,420 @@
+//! [`Mutex`]: mutual exclusion for tasks (`asyncio.Lock`, with the data
+//! inside as in Rust's own mutex).
+//!
+//! A task that finds the lock taken parks on a FIFO waiter
+//! list (`waiters.rs`) instead of blocking its thread. Unlocking does not
+//! just clear a flag: it hands the lock straight to the first waiter, so a
+//! task that arrives later can never barge in and take it first (the
+//! "direct hand-off" discipline of fair locks, as in tokio's semaphore or
+//! Java's fair `ReentrantLock`). A waiter that is cancelled after the lock
+//! was handed to it, but before it ran, passes the lock on from its
+//! destructor: a lock is never leaked by cancellation.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use brigade::sync::Mutex;
+//!
+//! brigade::run(async {
+//!     let counter = Arc::new(Mutex::new(0));
+//!     let tasks: Vec<_> = (0..10)
+//!         .map(|_| {
+//!             let counter = counter.clone();
+//!             brigade::spawn(async move {
+//!                 let mut n = counter.lock().await;
+//!                 brigade::yield_now().await; // others queue up meanwhile
+//!                 *n += 1;
+//!             })
+//!         })
+//!         .collect();
+//!     for t in tasks {
+//!         t.await.unwrap();
+//!     }
+//!     assert_eq!(*counter.lock().await, 10);
+//! });
+//! ```
+
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use super::waiters::WaitList;
+use crate::loom::sync::Mutex as StateLock;
+
+/// An async mutex (`asyncio.Lock`, holding its data).
+///
+/// Waiting tasks are served FIFO: unlocking hands the lock straight to the
+/// first waiter, so newcomers cannot barge in, and a waiter cancelled after
+/// the hand-off passes the lock on.
+pub struct Mutex<T: ?Sized> {
+    state: StateLock<State>,
+    data: UnsafeCell<T>,
+}
+
+struct State {
+    locked: bool,
+    /// `true` in a node once the lock has been handed to that waiter.
+    waiters: WaitList<bool>,
+}
+
+// SAFETY: the mutex hands out access to `T` to one guard at a time, on any
+// thread, so it may be sent and shared whenever `T` may be sent.
+unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
+// SAFETY: as above: `&Mutex<T>` only ever yields exclusive access to `T`.
+unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+
+/// Exclusive access to the data of a [`Mutex`]; unlocks when dropped.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct MutexGuard<'a, T: ?Sized> {
+    mutex: &'a Mutex<T>,
+}
+
+// SAFETY: a guard is `&mut T` in disguise: shareable when `T` is `Sync`.
+unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
+
+/// [`Mutex::try_lock`] found the lock taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TryLockError;
+
+impl fmt::Display for TryLockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the mutex is locked")
+    }
+}
+
+impl std::error::Error for TryLockError {}
+
+impl<T> Mutex<T> {
+    /// A new, unlocked mutex holding `value`.
+    pub fn new(value: T) -> Mutex<T> {
+        Mutex {
+            state: StateLock::new(State {
+                locked: false,
+                waiters: WaitList::new(),
+            }),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// Consumes the mutex and returns the data.
+    pub fn into_inner(self) -> T {
+        self.data.into_inner()
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    fn state(&self) -> crate::loom::sync::MutexGuard<'_, State> {
+        // Every critical section is a few assignments that cannot panic
+        // halfway, so a poisoned lock still guards a consistent state.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until the lock is free, then takes it. Waiters are served in
+    /// the order they started waiting.
+    ///
+    /// Cancel-safe: dropping the future gives up the place in the queue,
+    /// and a lock handed to it meanwhile goes on to the next waiter.
+    pub fn lock(&self) -> Lock<'_, T> {
+        Lock {
+            mutex: self,
+            key: None,
+        }
+    }
+
+    /// Like [`lock`](Self::lock), for a mutex in an `Arc`: the guard owns a
+    /// clone of the `Arc`, so it can move into a spawned task.
+    pub async fn lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        let guard = self.lock().await;
+        // The owned guard takes over the lock that `guard` holds.
+        std::mem::forget(guard);
+        OwnedMutexGuard { mutex: self }
+    }
+
+    /// Takes the lock if it is free right now.
+    pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
+        let mut state = self.state();
+        if state.locked {
+            return Err(TryLockError);
+        }
+        state.locked = true;
+        Ok(MutexGuard { mutex: self })
+    }
+
+    /// Whether some guard holds the lock right now.
+    pub fn is_locked(&self) -> bool {
+        self.state().locked
+    }
+
+    /// Direct access to the data: `&mut self` proves nobody holds the lock.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+
+    /// Releases the lock: to the first waiter if there is one.
+    fn unlock(&self) {
+        let waker = {
+            let mut state = self.state();
+            Self::hand_off(&mut state)
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    /// Gives the (held) lock to the first waiter, or frees it.
+    fn hand_off(state: &mut State) -> Option<Waker> {
+        match state.waiters.pop_front() {
+            Some(key) => {
+                *state.waiters.value_mut(key) = true;
+                state.waiters.take_waker(key)
+            }
+            None => {
+                state.locked = false;
+                None
+            }
+        }
+    }
+}
+
+/// The future returned by [`Mutex::lock`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Lock<'a, T: ?Sized> {
+    mutex: &'a Mutex<T>,
+    key: Option<usize>,
+}
+
+impl<'a, T: ?Sized> Future for Lock<'a, T> {
+    type Output = MutexGuard<'a, T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
+        let mutex = self.mutex;
+        let mut state = mutex.state();
+        match self.key {
+            None => {
+                // Unlocking hands the lock to a waiter, so a free lock means
+                // nobody waits: taking it is fair.
+                if !state.locked {
+                    state.locked = true;
+                    return Poll::Ready(MutexGuard { mutex });
+                }
+                self.key = Some(state.waiters.push_back(false, cx.waker()));
+                Poll::Pending
+            }
+            Some(key) => {
+                if *state.waiters.value(key) {
+                    state.waiters.remove(key);
+                    self.key = None;
+                    return Poll::Ready(MutexGuard { mutex });
+                }
+                state.waiters.register(key, cx.waker());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T: ?Sized> Drop for Lock<'_, T> {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else { return };
+        let waker = {
+            let mut state = self.mutex.state();
+            let granted = state.waiters.remove(key);
+            // The lock was handed to us and we will never use it.
+            granted.then(|| Mutex::<T>::hand_off(&mut state)).flatten()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// The mutex this guard locks (so that a [`Condition`](super::Condition)
+    /// can release and retake it).
+    pub fn mutex(guard: &Self) -> &'a Mutex<T> {
+        guard.mutex
+    }
+}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the lock, so no other reference to the
+        // data exists until it drops.
+        unsafe { &*self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, and `&mut self` makes this the only use.
+        unsafe { &mut *self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.mutex.unlock();
+    }
+}
+
+/// A guard that owns an `Arc` of its [`Mutex`]; see
+/// [`Mutex::lock_owned`].
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedMutexGuard<T: ?Sized> {
+    mutex: Arc<Mutex<T>>,
+}
+
+// SAFETY: as for `MutexGuard`: shared access to the guard is `&T`.
+unsafe impl<T: ?Sized + Sync> Sync for OwnedMutexGuard<T> {}
+
+impl<T: ?Sized> OwnedMutexGuard<T> {
+    /// The mutex this guard locks.
+    pub fn mutex(guard: &Self) -> &Arc<Mutex<T>> {
+        &guard.mutex
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the lock (see `MutexGuard::deref`).
+        unsafe { &*self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard holds the lock, and `&mut self` is unique.
+        unsafe { &mut *self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
+    fn drop(&mut self) {
+        self.mutex.unlock();
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Mutex");
+        match self.try_lock() {
+            Ok(guard) => d.field("data", &&*guard),
+            Err(_) => d.field("data", &format_args!("<locked>")),
+        };
+        d.finish()
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Mutex<T> {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> From<T> for Mutex<T> {
+    fn from(value: T) -> Mutex<T> {
+        Mutex::new(value)
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Lock<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lock")
+            .field("waiting", &self.key.is_some())
+            .finish()
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Waker};
+
+    use super::Mutex;
+    use crate::loom::sync::Arc;
+    use crate::loom::thread;
+    use crate::sync::park::block_on;
+
+    #[test]
+    fn two_threads_take_turns() {
+        loom::model(|| {
+            let mutex = Arc::new(Mutex::new(0));
+            let other = {
+                let mutex = mutex.clone();
+                thread::spawn(move || *block_on(mutex.lock()) += 1)
+            };
+            *block_on(mutex.lock()) += 1;
+            other.join().unwrap();
+            assert_eq!(*mutex.try_lock().unwrap(), 2);
+        });
+    }
+
+    #[test]
+    fn a_waiter_dropped_during_the_hand_off_never_leaks_the_lock() {
+        loom::model(|| {
+            let mutex = Arc::new(Mutex::new(()));
+            let guard = mutex.try_lock().unwrap();
+            let waiter = {
+                let mutex = mutex.clone();
+                thread::spawn(move || {
+                    let mut lock = pin!(mutex.lock());
+                    let mut cx = Context::from_waker(Waker::noop());
+                    // Either it parks, or the lock was already free.
+                    let got = lock.as_mut().poll(&mut cx);
+                    drop(got);
+                    // Dropped while the unlock may be handing it the lock.
+                })
+            };
+            drop(guard);
+            waiter.join().unwrap();
+            assert!(mutex.try_lock().is_ok(), "the lock leaked");
+        });
+    }
+
+    #[test]
+    fn the_hand_off_wakes_the_waiter() {
+        loom::model(|| {
+            let mutex = Arc::new(Mutex::new(0));
+            let guard = mutex.try_lock().unwrap();
+            let waiter = {
+                let mutex = mutex.clone();
+                thread::spawn(move || {
+                    let mut n = block_on(mutex.lock());
+                    *n += 1;
+                })
+            };
+            drop(guard);
+            waiter.join().unwrap();
+            match mutex.try_lock() {
+                Ok(n) => assert_eq!(*n, 1),
+                Err(_) => panic!("the lock leaked"),
+            }
+        });
+    }
+}

@@ -1,0 +1,459 @@
+//! [`Job`]: the future of one function submitted to a
+//! [`ThreadPool`](super::ThreadPool), like `concurrent.futures.Future`.
+//!
+//! A job is pending in the pool's queue, then running on a worker, then
+//! finished: with the function's value, with its panic, or cancelled. Its
+//! result can be waited for from plain code ([`result`](Job::result),
+//! [`result_timeout`](Job::result_timeout)), awaited on an event loop (a
+//! job is a [`Future`]), or collected from many jobs in the order they
+//! finish with [`as_completed`].
+//!
+//! ```
+//! use brigade::thread::{ThreadPool, as_completed};
+//!
+//! let pool = ThreadPool::builder().workers(2).build().unwrap();
+//! let job = pool.submit(|| 6 * 7).unwrap();
+//! assert_eq!(job.result().unwrap(), 42);
+//!
+//! let jobs: Vec<_> = (0..4u64).map(|i| pool.submit(move || i * i).unwrap()).collect();
+//! let mut squares: Vec<u64> = as_completed(jobs).map(|(_, r)| r.unwrap()).collect();
+//! squares.sort();
+//! assert_eq!(squares, [0, 1, 4, 9]);
+//! ```
+//!
+//! The state is a mutex-protected slot with a condition variable for
+//! blocked threads and a waker for an awaiting task: the monitor that
+//! [`oneshot`](crate::sync::oneshot) uses, plus the states a pool needs
+//! (running, cancelled).
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use crate::event_loop::Panic;
+use crate::loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// Why a [`Job`] has no value.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum JobError {
+    /// The job was cancelled before it started, by [`Job::cancel`] or by
+    /// [`ThreadPool::shutdown`](super::ThreadPool::shutdown) with
+    /// `cancel_pending`.
+    Cancelled,
+    /// The function panicked; the worker caught it and kept serving.
+    Panicked(Panic),
+}
+
+impl JobError {
+    /// The panic message, if the function panicked.
+    pub fn panic_message(&self) -> Option<&str> {
+        match self {
+            JobError::Panicked(panic) => Some(panic.message()),
+            JobError::Cancelled => None,
+        }
+    }
+
+    /// Whether the job was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, JobError::Cancelled)
+    }
+}
+
+impl fmt::Display for JobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JobError::Cancelled => f.write_str("the job was cancelled before it started"),
+            JobError::Panicked(panic) => write!(f, "the job panicked: {}", panic.message()),
+        }
+    }
+}
+
+impl std::error::Error for JobError {}
+
+/// Why [`Job::result_timeout`] returned no value.
+pub enum ResultTimeoutError<T> {
+    /// The time ran out; here is the job back, still pending or running.
+    Timeout(Job<T>),
+    /// The job finished without a value.
+    Failed(JobError),
+}
+
+impl<T> fmt::Debug for ResultTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResultTimeoutError::Timeout(_) => f.write_str("Timeout(..)"),
+            ResultTimeoutError::Failed(e) => f.debug_tuple("Failed").field(e).finish(),
+        }
+    }
+}
+
+impl<T> fmt::Display for ResultTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResultTimeoutError::Timeout(_) => f.write_str("timed out waiting for the job"),
+            ResultTimeoutError::Failed(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<T> std::error::Error for ResultTimeoutError<T> {}
+
+enum Status<T> {
+    Pending,
+    Running,
+    Finished(Result<T, JobError>),
+    Taken,
+}
+
+struct Slot<T> {
+    status: Status<T>,
+    waker: Option<Waker>,
+    /// Where to report the finish, for [`as_completed`].
+    report: Option<(Arc<Completions>, usize)>,
+}
+
+pub(crate) struct State<T> {
+    slot: Mutex<Slot<T>>,
+    finished: Condvar,
+}
+
+impl<T> State<T> {
+    fn lock(&self) -> MutexGuard<'_, Slot<T>> {
+        // Each critical section moves one value in or out of the slot.
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stores the outcome unless the job already has one; wakes everyone
+    /// waiting for it.
+    fn finish(&self, outcome: Result<T, JobError>) {
+        self.finish_locked(self.lock(), outcome);
+    }
+
+    /// [`finish`](Self::finish) with the slot already locked, so that a
+    /// check and the finish are one step.
+    fn finish_locked(&self, mut slot: MutexGuard<'_, Slot<T>>, outcome: Result<T, JobError>) {
+        if matches!(slot.status, Status::Finished(_) | Status::Taken) {
+            return;
+        }
+        slot.status = Status::Finished(outcome);
+        let waker = slot.waker.take();
+        let report = slot.report.take();
+        drop(slot);
+        self.finished.notify_all();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        if let Some((completions, index)) = report {
+            completions.push(index);
+        }
+    }
+}
+
+/// The worker's end of a job: runs it once, or cancels it when dropped
+/// unrun (the pool shut down with `cancel_pending`).
+pub(crate) struct Runner<T> {
+    state: Option<Arc<State<T>>>,
+}
+
+impl<T> Runner<T> {
+    /// Runs `f` unless the job was cancelled meanwhile, catching a panic.
+    pub(crate) fn run(mut self, f: impl FnOnce() -> T) {
+        let Some(state) = self.state.take() else {
+            return;
+        };
+        {
+            let mut slot = state.lock();
+            if !matches!(slot.status, Status::Pending) {
+                return; // cancelled
+            }
+            slot.status = Status::Running;
+        }
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .map_err(|payload| JobError::Panicked(Panic::new(payload)));
+        state.finish(outcome);
+    }
+}
+
+impl<T> Drop for Runner<T> {
+    fn drop(&mut self) {
+        if let Some(state) = self.state.take() {
+            state.finish(Err(JobError::Cancelled));
+        }
+    }
+}
+
+/// Makes a pending job: the caller's [`Job`] and the worker's [`Runner`].
+pub(crate) fn job<T>() -> (Job<T>, Runner<T>) {
+    let state = Arc::new(State {
+        slot: Mutex::new(Slot {
+            status: Status::Pending,
+            waker: None,
+            report: None,
+        }),
+        finished: Condvar::new(),
+    });
+    (
+        Job {
+            state: state.clone(),
+        },
+        Runner { state: Some(state) },
+    )
+}
+
+/// A submitted function's future, like `concurrent.futures.Future`: wait
+/// for it with `result`, await it on an event loop, or `cancel` it before
+/// it starts.
+///
+/// Dropping a job does not cancel it: the function still runs and its
+/// value is dropped. Call [`cancel`](Self::cancel) to stop a job that has
+/// not started.
+pub struct Job<T> {
+    state: Arc<State<T>>,
+}
+
+impl<T> Job<T> {
+    /// Blocks until the job finishes and returns its value. Never call this
+    /// from a task on an event loop: `.await` the job instead.
+    pub fn result(self) -> Result<T, JobError> {
+        let mut slot = self.state.lock();
+        loop {
+            if let Some(outcome) = take_finished(&mut slot) {
+                return outcome;
+            }
+            slot = self
+                .state
+                .finished
+                .wait(slot)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Like [`result`](Self::result), waiting at most `timeout`; on
+    /// time-out the job is handed back, to wait again or cancel.
+    pub fn result_timeout(self, timeout: Duration) -> Result<T, ResultTimeoutError<T>> {
+        let deadline = Instant::now().checked_add(timeout);
+        {
+            let mut slot = self.state.lock();
+            loop {
+                if let Some(outcome) = take_finished(&mut slot) {
+                    return outcome.map_err(ResultTimeoutError::Failed);
+                }
+                let Some(deadline) = deadline else {
+                    slot = self
+                        .state
+                        .finished
+                        .wait(slot)
+                        .unwrap_or_else(|e| e.into_inner());
+                    continue;
+                };
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                slot = self
+                    .state
+                    .finished
+                    .wait_timeout(slot, deadline - now)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+        }
+        Err(ResultTimeoutError::Timeout(self))
+    }
+
+    /// Cancels the job if it has not started, and returns whether it is
+    /// cancelled now. A running or finished job cannot be cancelled.
+    pub fn cancel(&self) -> bool {
+        let slot = self.state.lock();
+        match slot.status {
+            Status::Pending => {
+                self.state.finish_locked(slot, Err(JobError::Cancelled));
+                true
+            }
+            Status::Finished(Err(JobError::Cancelled)) => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the job was cancelled.
+    pub fn cancelled(&self) -> bool {
+        matches!(
+            self.state.lock().status,
+            Status::Finished(Err(JobError::Cancelled))
+        )
+    }
+
+    /// Whether a worker is running the job now.
+    pub fn running(&self) -> bool {
+        matches!(self.state.lock().status, Status::Running)
+    }
+
+    /// Whether the job has finished: with a value, a panic, or cancelled.
+    pub fn done(&self) -> bool {
+        matches!(
+            self.state.lock().status,
+            Status::Finished(_) | Status::Taken
+        )
+    }
+}
+
+fn take_finished<T>(slot: &mut Slot<T>) -> Option<Result<T, JobError>> {
+    match std::mem::replace(&mut slot.status, Status::Taken) {
+        Status::Finished(outcome) => Some(outcome),
+        other => {
+            slot.status = other;
+            None
+        }
+    }
+}
+
+impl<T> Future for Job<T> {
+    type Output = Result<T, JobError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut slot = self.state.lock();
+        if let Some(outcome) = take_finished(&mut slot) {
+            return Poll::Ready(outcome);
+        }
+        if let Status::Taken = slot.status {
+            // Polled again after it returned its value: a misuse of the
+            // Future contract, answered without panicking.
+            return Poll::Ready(Err(JobError::Cancelled));
+        }
+        match &slot.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => slot.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> fmt::Debug for Job<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state.lock().status {
+            Status::Pending => "pending",
+            Status::Running => "running",
+            Status::Finished(Ok(_)) | Status::Taken => "finished",
+            Status::Finished(Err(JobError::Cancelled)) => "cancelled",
+            Status::Finished(Err(JobError::Panicked(_))) => "panicked",
+        };
+        write!(f, "Job({state})")
+    }
+}
+
+/// The indexes of finished jobs, in the order they finished.
+struct Completions {
+    done: Mutex<VecDeque<usize>>,
+    ready: Condvar,
+}
+
+impl Completions {
+    fn push(&self, index: usize) {
+        self.done
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(index);
+        self.ready.notify_one();
+    }
+
+    fn pop(&self) -> usize {
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(index) = done.pop_front() {
+                return index;
+            }
+            done = self.ready.wait(done).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// Yields the jobs' results as the jobs finish, each with the job's
+/// position in `jobs`, like `concurrent.futures.as_completed`. Blocks while
+/// waiting; jobs that already finished come first.
+pub fn as_completed<T>(jobs: impl IntoIterator<Item = Job<T>>) -> AsCompleted<T> {
+    let completions = Arc::new(Completions {
+        done: Mutex::new(VecDeque::new()),
+        ready: Condvar::new(),
+    });
+    let jobs: Vec<Option<Job<T>>> = jobs.into_iter().map(Some).collect();
+    for (index, job) in jobs.iter().enumerate() {
+        let Some(job) = job else { continue };
+        let mut slot = job.state.lock();
+        if matches!(slot.status, Status::Finished(_) | Status::Taken) {
+            drop(slot);
+            completions.push(index);
+        } else {
+            slot.report = Some((completions.clone(), index));
+        }
+    }
+    AsCompleted {
+        left: jobs.len(),
+        jobs,
+        completions,
+    }
+}
+
+/// The iterator of [`as_completed`].
+pub struct AsCompleted<T> {
+    jobs: Vec<Option<Job<T>>>,
+    completions: Arc<Completions>,
+    left: usize,
+}
+
+impl<T> Iterator for AsCompleted<T> {
+    type Item = (usize, Result<T, JobError>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let index = self.completions.pop();
+        let job = self.jobs[index].take()?;
+        let outcome = take_finished(&mut job.state.lock()).unwrap_or(Err(JobError::Cancelled));
+        Some((index, outcome))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<T> fmt::Debug for AsCompleted<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsCompleted")
+            .field("left", &self.left)
+            .finish()
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+
+    #[test]
+    fn a_value_reaches_a_blocked_waiter() {
+        loom::model(|| {
+            let (job, runner) = job::<u32>();
+            let t = loom::thread::spawn(move || runner.run(|| 7));
+            assert_eq!(job.result().unwrap(), 7);
+            t.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn cancel_and_run_race_to_one_outcome() {
+        loom::model(|| {
+            let (job, runner) = job::<u32>();
+            let t = loom::thread::spawn(move || runner.run(|| 7));
+            let cancelled = job.cancel();
+            let outcome = job.result();
+            assert_eq!(cancelled, outcome.is_err());
+            t.join().unwrap();
+        });
+    }
+}

@@ -1,0 +1,504 @@
+//! [`ThreadPool::map`], [`map_slice`](ThreadPool::map_slice) and
+//! [`map_unordered`](ThreadPool::map_unordered): a function over many
+//! items, in parallel, without a job per item.
+//!
+//! `map` is Python's `executor.map(f, items)`, with results in input
+//! order. It blocks until every item is done, which lets `f` and the items
+//! borrow from the caller, and it puts the caller to work too. The items
+//! are cut into chunks run by `batch.rs`; each chunk moves its inputs out
+//! of the input buffer and writes its outputs straight into their final
+//! places in the result vector, so an item costs no allocation, no lock and
+//! no copy beyond its own move.
+//!
+//! ```
+//! use brigade::thread::ThreadPool;
+//!
+//! let pool = ThreadPool::builder().workers(2).build().unwrap();
+//! let words = vec!["bread", "cake", "pie"];
+//! let offset = 10; // borrowed by the closure: `map` is scoped
+//! assert_eq!(pool.map(|w: &str| w.len() + offset, words).unwrap(), [15, 14, 13]);
+//!
+//! let big: Vec<u64> = (0..10_000).collect();
+//! let squares = pool.map_slice(|x| x * x, &big).unwrap();
+//! assert_eq!(squares[9_999], 9_999 * 9_999);
+//!
+//! let mut lens: Vec<usize> = pool
+//!     .map_unordered(|w: String| w.len(), ["a".to_string(), "bb".to_string()])
+//!     .map(Result::unwrap)
+//!     .collect();
+//! lens.sort();
+//! assert_eq!(lens, [1, 2]);
+//! ```
+//!
+//! A panic in `f` fails the whole `map` with a [`MapError`] naming the
+//! first item that panicked; every other item still runs, and every value
+//! already made is dropped. `map_unordered` reports a panic as that item's
+//! own `Err` instead.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::ops::Range;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use super::batch;
+use super::job::JobError;
+use super::pool::ThreadPool;
+use crate::event_loop::Panic;
+
+/// How many chunks each participating thread gets on average: enough for
+/// a slow thread to fall behind without stalling the others.
+const CHUNKS_PER_THREAD: usize = 8;
+
+/// How many threads can run at once: the cores this process may use.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// [`ThreadPool::map`] failed because `f` panicked.
+#[derive(Debug)]
+pub struct MapError {
+    index: usize,
+    panic: Panic,
+}
+
+impl MapError {
+    /// The position (in input order) of the first item whose call panicked.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The panic's message.
+    pub fn panic_message(&self) -> &str {
+        self.panic.message()
+    }
+
+    /// The panic, to re-raise it with [`Panic::resume`].
+    pub fn into_panic(self) -> Panic {
+        self.panic
+    }
+}
+
+impl fmt::Display for MapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "map failed: the call on item {} panicked: {}",
+            self.index,
+            self.panic.message()
+        )
+    }
+}
+
+impl std::error::Error for MapError {}
+
+/// Items read by index from many threads, each index exactly once.
+///
+/// Items are read through a `Base`, a plain pointer copied into each
+/// chunk's loop, so that the loop keeps it in a register (a pointer read
+/// through `&self` would be reloaded after every output write, which might
+/// alias it as far as the compiler knows).
+///
+/// # Safety
+/// Implementors hand out each index's item at most once across all
+/// threads, given that callers respect the contract of each method.
+unsafe trait Source: Sync {
+    type Item;
+    type Base: Copy;
+
+    fn len(&self) -> usize;
+
+    fn base(&self) -> Self::Base;
+
+    /// The item at `index`.
+    ///
+    /// # Safety
+    /// `base` comes from this source, `index < len()`, and no index is
+    /// taken or discarded twice.
+    unsafe fn take(base: Self::Base, index: usize) -> Self::Item;
+
+    /// Drops the items of `range`, never to be taken.
+    ///
+    /// # Safety
+    /// As for [`take`](Self::take), for every index of `range`.
+    unsafe fn discard(base: Self::Base, range: Range<usize>);
+}
+
+/// The items of a vector whose length was set to zero: each is moved out
+/// once, and the vector then frees only its buffer.
+struct Owned<T> {
+    ptr: *mut T,
+    len: usize,
+}
+
+// SAFETY: items move to other threads (T: Send), each to exactly one thread
+// (the trait's contract), so no item is shared.
+unsafe impl<T: Send> Sync for Owned<T> {}
+
+struct OwnedBase<T>(*mut T);
+
+impl<T> Clone for OwnedBase<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for OwnedBase<T> {}
+
+// SAFETY: `take` and `discard` move or drop distinct items, as the callers
+// promise distinct indices.
+unsafe impl<T: Send> Source for Owned<T> {
+    type Item = T;
+    type Base = OwnedBase<T>;
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn base(&self) -> OwnedBase<T> {
+        OwnedBase(self.ptr)
+    }
+
+    unsafe fn take(base: OwnedBase<T>, index: usize) -> T {
+        // SAFETY: index < len, so the read is in bounds of the initialized
+        // items, and it is the only read of this item (the contract).
+        unsafe { base.0.add(index).read() }
+    }
+
+    unsafe fn discard(base: OwnedBase<T>, range: Range<usize>) {
+        // SAFETY: the range lies within the items, none of them taken.
+        unsafe {
+            std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(
+                base.0.add(range.start),
+                range.len(),
+            ))
+        }
+    }
+}
+
+/// The items of a slice, lent out by reference.
+struct Borrowed<'a, T>(&'a [T]);
+
+struct BorrowedBase<'a, T>(*const T, std::marker::PhantomData<&'a T>);
+
+impl<T> Clone for BorrowedBase<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for BorrowedBase<'_, T> {}
+
+// SAFETY: `take` hands out shared references, which any number of threads
+// may hold; nothing is moved or dropped.
+unsafe impl<'a, T: Sync> Source for Borrowed<'a, T> {
+    type Item = &'a T;
+    type Base = BorrowedBase<'a, T>;
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn base(&self) -> BorrowedBase<'a, T> {
+        BorrowedBase(self.0.as_ptr(), std::marker::PhantomData)
+    }
+
+    unsafe fn take(base: BorrowedBase<'a, T>, index: usize) -> &'a T {
+        // SAFETY: index < len, within the slice, which lives for 'a.
+        unsafe { &*base.0.add(index) }
+    }
+
+    unsafe fn discard(_: BorrowedBase<'a, T>, _: Range<usize>) {}
+}
+
+/// Where chunks write their outputs.
+struct Output<R>(*mut R);
+
+// SAFETY: each chunk writes a distinct range of slots, and the values are
+// handed to the caller's thread afterwards (R: Send).
+unsafe impl<R: Send> Sync for Output<R> {}
+
+impl<R> Output<R> {
+    /// The slot of item `index`. (A method, so that closures capture the
+    /// whole `Sync` wrapper rather than its raw pointer field.)
+    fn at(&self, index: usize) -> *mut R {
+        self.0.wrapping_add(index)
+    }
+}
+
+impl ThreadPool {
+    /// Runs `f` over `items` on the pool's workers and the calling thread,
+    /// and returns the results in input order, like `executor.map`. Blocks
+    /// until all are done; `f` and the items may borrow from the caller.
+    ///
+    /// After [`shutdown`](Self::shutdown) the calling thread does all the
+    /// work itself. Called from a task on an event loop it blocks the
+    /// loop: wrap it in [`to_thread`](crate::to_thread) there.
+    pub fn map<T, R, F>(&self, f: F, items: impl IntoIterator<Item = T>) -> Result<Vec<R>, MapError>
+    where
+        T: Send,
+        R: Send,
+        F: Fn(T) -> R + Sync,
+    {
+        // A Vec passed in is reused as it is (collect's in-place path).
+        let mut items: Vec<T> = items.into_iter().collect();
+        let source = Owned {
+            ptr: items.as_mut_ptr(),
+            len: items.len(),
+        };
+        // SAFETY: the items now belong to `source`, which moves or drops
+        // each exactly once; the vector keeps only its buffer, freed when
+        // it drops after the map.
+        unsafe { items.set_len(0) };
+        self.map_source(&source, &f)
+    }
+
+    /// Like [`map`](Self::map) over a slice, lending `f` each item by
+    /// reference, so nothing is copied in (`par_iter().map()` in rayon).
+    pub fn map_slice<T, R, F>(&self, f: F, items: &[T]) -> Result<Vec<R>, MapError>
+    where
+        T: Sync,
+        R: Send,
+        F: Fn(&T) -> R + Sync,
+    {
+        self.map_source(&Borrowed(items), &f)
+    }
+
+    fn map_source<S, R, F>(&self, source: &S, f: &F) -> Result<Vec<R>, MapError>
+    where
+        S: Source,
+        R: Send,
+        F: Fn(S::Item) -> R + Sync,
+    {
+        let n = source.len();
+        let mut out: Vec<R> = Vec::with_capacity(n);
+        if n == 0 {
+            return Ok(out);
+        }
+        // The caller works too, so it invites one worker fewer than there
+        // are cores: more threads than cores would leave a preempted
+        // thread's chunk for last, costing a scheduler time slice.
+        let helpers = self.workers().min(cores().saturating_sub(1));
+        let chunks = n.min((helpers + 1) * CHUNKS_PER_THREAD);
+        let chunk_len = n.div_ceil(chunks);
+        let chunks = n.div_ceil(chunk_len);
+        let dst = Output(out.as_mut_ptr());
+        let finished: Vec<AtomicBool> = (0..chunks).map(|_| AtomicBool::new(false)).collect();
+        let failures: Mutex<Vec<(usize, Panic)>> = Mutex::new(Vec::new());
+        let run_chunk = |chunk: usize| {
+            let start = chunk * chunk_len;
+            let end = (start + chunk_len).min(n);
+            let base = source.base();
+            let out = dst.at(start);
+            for i in start..end {
+                // SAFETY: indices start..end belong to this chunk alone, and
+                // the loop visits each once.
+                let item = unsafe { S::take(base, i) };
+                // Catching per item keeps the progress in a local (`i`): a
+                // counter that survives unwinding would live in memory and
+                // stop the loop from being vectorized. When `f` cannot
+                // panic, the catch compiles to nothing.
+                match catch_unwind(AssertUnwindSafe(|| f(item))) {
+                    // SAFETY: i < n = the capacity of `out`; this chunk alone
+                    // writes slot i, once.
+                    Ok(value) => unsafe { out.add(i - start).write(value) },
+                    Err(payload) => {
+                        // `f` consumed item i. SAFETY: items i + 1..end were
+                        // never taken, and slots start..i were written by
+                        // this chunk only.
+                        unsafe {
+                            S::discard(base, i + 1..end);
+                            std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(
+                                out,
+                                i - start,
+                            ));
+                        }
+                        let mut failures = failures.lock().unwrap_or_else(|e| e.into_inner());
+                        failures.push((i, Panic::new(payload)));
+                        return;
+                    }
+                }
+            }
+            finished[chunk].store(true, Ordering::Relaxed);
+        };
+        let helpers = helpers.min(chunks - 1);
+        let escaped = batch::run(chunks, &run_chunk, |b| self.shared.invite(b, helpers));
+        let mut failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
+        if failures.is_empty() && escaped.is_ok() {
+            // SAFETY: every chunk finished, so all n slots are written.
+            unsafe { out.set_len(n) };
+            return Ok(out);
+        }
+        for (chunk, done) in finished.iter().enumerate() {
+            if done.load(Ordering::Relaxed) {
+                let start = chunk * chunk_len;
+                let end = (start + chunk_len).min(n);
+                // SAFETY: a finished chunk wrote all its slots, and nothing
+                // else owns them (`out` has length zero).
+                unsafe {
+                    std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(
+                        out.as_mut_ptr().add(start),
+                        end - start,
+                    ))
+                };
+            }
+        }
+        failures.sort_by_key(|(index, _)| *index);
+        let (index, panic) = match (failures.into_iter().next(), escaped) {
+            (Some(first), _) => first,
+            // Only a destructor panicking during clean-up gets here.
+            (None, Err(panic)) => (n, panic),
+            (None, Ok(())) => unreachable!("checked above"),
+        };
+        Err(MapError { index, panic })
+    }
+
+    /// Runs `f` over `items` on the workers and yields each result as its
+    /// chunk finishes (Python's `imap_unordered`): a panic is that item's
+    /// own `Err`. Items are queued as chunked jobs (subject to the queue
+    /// bound), so `f` and the items must be `'static`.
+    ///
+    /// After [`shutdown`](Self::shutdown) the calling thread computes the
+    /// items itself, before this returns.
+    pub fn map_unordered<T, R, F>(
+        &self,
+        f: F,
+        items: impl IntoIterator<Item = T>,
+    ) -> MapUnordered<R>
+    where
+        T: Send + 'static,
+        R: Send + 'static,
+        F: Fn(T) -> R + Send + Sync + 'static,
+    {
+        let items: Vec<T> = items.into_iter().collect();
+        let n = items.len();
+        let results = Arc::new(Results {
+            chunks: Mutex::new(VecDeque::new()),
+            ready: Condvar::new(),
+        });
+        let f = Arc::new(f);
+        let chunk_len = n.div_ceil(n.clamp(1, self.workers() * CHUNKS_PER_THREAD));
+        let mut items = items.into_iter();
+        while items.len() > 0 {
+            let chunk = UnorderedChunk {
+                items: items.by_ref().take(chunk_len).collect(),
+                f: f.clone(),
+                results: results.clone(),
+            };
+            let queued = self.shared.submit_with(chunk, true, |chunk| {
+                Box::new(move || chunk.run()) as Box<dyn FnOnce() + Send>
+            });
+            if let Err(refused) = queued {
+                refused.into_inner().run();
+            }
+        }
+        MapUnordered {
+            results,
+            current: Vec::new().into_iter(),
+            left: n,
+        }
+    }
+}
+
+/// Finished chunks of a [`map_unordered`](ThreadPool::map_unordered).
+struct Results<R> {
+    chunks: Mutex<VecDeque<Vec<Result<R, JobError>>>>,
+    ready: Condvar,
+}
+
+impl<R> Results<R> {
+    fn push(&self, chunk: Vec<Result<R, JobError>>) {
+        self.chunks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(chunk);
+        self.ready.notify_one();
+    }
+}
+
+/// One chunk of a `map_unordered`; dropped unrun (its job cancelled), it
+/// reports each of its items as cancelled, so the iterator never waits for
+/// results that will not come.
+struct UnorderedChunk<T, R, F> {
+    items: Vec<T>,
+    f: Arc<F>,
+    results: Arc<Results<R>>,
+}
+
+impl<T, R, F: Fn(T) -> R> UnorderedChunk<T, R, F> {
+    fn run(mut self) {
+        let items = std::mem::take(&mut self.items);
+        let f = &*self.f;
+        let out = items
+            .into_iter()
+            .map(|item| {
+                catch_unwind(AssertUnwindSafe(|| f(item)))
+                    .map_err(|payload| JobError::Panicked(Panic::new(payload)))
+            })
+            .collect();
+        self.results.push(out);
+    }
+}
+
+impl<T, R, F> Drop for UnorderedChunk<T, R, F> {
+    fn drop(&mut self) {
+        if !self.items.is_empty() {
+            let cancelled = self.items.drain(..).map(|_| Err(JobError::Cancelled));
+            self.results.push(cancelled.collect());
+        }
+    }
+}
+
+/// The iterator of [`ThreadPool::map_unordered`]; blocks while the next
+/// chunk is still running.
+pub struct MapUnordered<R> {
+    results: Arc<Results<R>>,
+    current: std::vec::IntoIter<Result<R, JobError>>,
+    left: usize,
+}
+
+impl<R> Iterator for MapUnordered<R> {
+    type Item = Result<R, JobError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.current.next() {
+                self.left -= 1;
+                return Some(item);
+            }
+            if self.left == 0 {
+                return None;
+            }
+            let mut chunks = self
+                .results
+                .chunks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            loop {
+                if let Some(chunk) = chunks.pop_front() {
+                    self.current = chunk.into_iter();
+                    break;
+                }
+                chunks = self
+                    .results
+                    .ready
+                    .wait(chunks)
+                    .unwrap_or_else(|e| e.into_inner());
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<R> fmt::Debug for MapUnordered<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MapUnordered")
+            .field("left", &self.left)
+            .finish()
+    }
+}

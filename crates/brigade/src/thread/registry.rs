@@ -1,0 +1,479 @@
+//! Which threads are alive, who the current and main threads are, and the
+//! exit rule: Python's `threading.enumerate`, `active_count`,
+//! `current_thread`, `main_thread`, `get_ident`, `get_native_id` and the
+//! wait for non-daemon threads that ends a Python program.
+//!
+//! Every thread gets a [`ThreadRef`]: brigade threads when they are made,
+//! the main thread on first use (it is called `MainThread`), and any other
+//! thread (one started by `std::thread::spawn`, a test harness, another
+//! library) on its first call to [`current_thread`], as a "dummy" named
+//! `Dummy-N` that stays in [`enumerate`] until its thread ends, as Python's
+//! `_DummyThread` does.
+//!
+//! The registry is one process-wide map behind a mutex, touched twice per
+//! brigade thread (start and finish); queries copy it out.
+//!
+//! ```
+//! use brigade::thread::{self, Thread};
+//!
+//! let me = thread::current_thread();
+//! assert_eq!(me.ident(), Some(thread::get_ident()));
+//! assert_eq!(thread::main_thread().name(), "MainThread");
+//!
+//! let mut t = Thread::from_fn(|| thread::current_thread().name().to_string());
+//! t.start().unwrap();
+//! assert!(t.name().starts_with("Thread-"));
+//! assert_eq!(t.join().unwrap(), t.name());
+//! ```
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+// The registry is a global static; loom's types cannot live in statics, and
+// its few critical sections are simple insertions and removals.
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::sys;
+
+/// Where a thread came from; decides its name and its place at exit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Made by [`Thread`](super::Thread).
+    Brigade,
+    /// The process's first thread.
+    Main,
+    /// Started outside brigade; known because it asked who it is.
+    Dummy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    New,
+    Running,
+    Finished,
+}
+
+pub(crate) struct Inner {
+    ident: u64,
+    // A String, not a Box<str>: converting would reallocate to shrink.
+    name: String,
+    kind: Kind,
+    daemon: AtomicBool,
+    life: Mutex<Life>,
+}
+
+struct Life {
+    status: Status,
+    native_id: Option<u64>,
+}
+
+/// A shared reference to one thread's identity: its name, ids, daemon flag
+/// and whether it is alive. Cheap to clone; what [`current_thread`],
+/// [`main_thread`] and [`enumerate`] return, and what
+/// [`Thread::thread_ref`](super::Thread::thread_ref) lends out.
+#[derive(Clone)]
+pub struct ThreadRef(pub(crate) Arc<Inner>);
+
+impl ThreadRef {
+    pub(crate) fn new(name: String, kind: Kind, daemon: bool) -> ThreadRef {
+        ThreadRef::with_ident(next_ident(), name, kind, daemon)
+    }
+
+    fn with_ident(ident: u64, name: String, kind: Kind, daemon: bool) -> ThreadRef {
+        let (status, native_id) = match kind {
+            Kind::Brigade => (Status::New, None),
+            Kind::Main => (Status::Running, Some(sys::thread::getpid())),
+            Kind::Dummy => (Status::Running, Some(sys::thread::gettid())),
+        };
+        ThreadRef(Arc::new(Inner {
+            ident,
+            name,
+            kind,
+            daemon: AtomicBool::new(daemon),
+            life: Mutex::new(Life { status, native_id }),
+        }))
+    }
+
+    fn life(&self) -> MutexGuard<'_, Life> {
+        // Every critical section assigns a field or two; a panic cannot
+        // leave them half-written.
+        self.0.life.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The thread's name: `Thread-N (target)` unless one was given,
+    /// `MainThread` for the main thread, `Dummy-N` for threads started
+    /// outside brigade.
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Python's `ident`: a number that identifies the thread within the
+    /// process for as long as it lives (and is never reused, unlike
+    /// Python's). `None` before the thread is started.
+    pub fn ident(&self) -> Option<u64> {
+        (self.life().status != Status::New).then_some(self.0.ident)
+    }
+
+    /// The kernel's id of the thread (`gettid`), as `ps -L` and `top -H`
+    /// show it. `None` before the thread is started; right after
+    /// [`start`](super::Thread::start) this waits the few microseconds the
+    /// new thread takes to report it.
+    pub fn native_id(&self) -> Option<u64> {
+        loop {
+            let life = self.life();
+            match (life.status, life.native_id) {
+                (Status::New, _) => return None,
+                (_, Some(id)) => return Some(id),
+                // Its first act is to report it; a start that failed
+                // reports nothing.
+                (Status::Finished, None) => return None,
+                // Started, not yet running: the id is moments away. A
+                // condition variable here would cost every thread's start a
+                // wake-up call for the sake of this rare question.
+                (Status::Running, None) => {
+                    drop(life);
+                    std::thread::yield_now();
+                }
+            }
+        }
+    }
+
+    /// Whether the program's exit abandons this thread instead of waiting
+    /// for it. Threads started outside brigade count as daemons: brigade
+    /// never waits for them.
+    pub fn is_daemon(&self) -> bool {
+        self.0.daemon.load(Ordering::Relaxed)
+    }
+
+    /// Whether the thread has started and its target has not yet returned.
+    pub fn is_alive(&self) -> bool {
+        self.life().status == Status::Running
+    }
+
+    /// Whether this is the process's main thread.
+    pub fn is_main(&self) -> bool {
+        self.0.kind == Kind::Main
+    }
+
+    pub(crate) fn kind(&self) -> Kind {
+        self.0.kind
+    }
+
+    pub(crate) fn raw_ident(&self) -> u64 {
+        self.0.ident
+    }
+
+    pub(crate) fn set_daemon(&self, daemon: bool) {
+        self.0.daemon.store(daemon, Ordering::Relaxed);
+    }
+
+    pub(crate) fn is_started(&self) -> bool {
+        self.life().status != Status::New
+    }
+
+    /// Marks a brigade thread started and counts it as alive. The caller
+    /// then spawns the OS thread, or calls [`unstart`](Self::unstart) if
+    /// that fails.
+    pub(crate) fn mark_started(&self) {
+        self.life().status = Status::Running;
+        registry().insert(self);
+    }
+
+    /// Undoes [`mark_started`](Self::mark_started) after a failed spawn.
+    pub(crate) fn unstart(&self) {
+        self.life().status = Status::Finished;
+        registry().remove(self);
+    }
+
+    /// Runs first on the new thread: installs it as the current thread and
+    /// reports its kernel id.
+    pub(crate) fn enter(&self) {
+        IDENT.with(|id| id.set(self.0.ident));
+        CURRENT.with(|current| *current.borrow_mut() = Some(Slot(self.clone())));
+        self.life().native_id = Some(sys::thread::gettid());
+    }
+
+    /// Runs last on a brigade thread, after its target returned or panicked.
+    pub(crate) fn finish(&self) {
+        self.life().status = Status::Finished;
+        registry().remove(self);
+    }
+}
+
+impl PartialEq for ThreadRef {
+    fn eq(&self, other: &ThreadRef) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ThreadRef {}
+
+impl fmt::Debug for ThreadRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = match self.life().status {
+            Status::New => "initial",
+            Status::Running => "started",
+            Status::Finished => "stopped",
+        };
+        // Python's repr: <Thread(Thread-1 (f), started daemon 140)>.
+        write!(f, "<Thread({}, {status}", self.name())?;
+        if self.is_daemon() {
+            f.write_str(" daemon")?;
+        }
+        if status != "initial" {
+            write!(f, " {}", self.0.ident)?;
+        }
+        f.write_str(")>")
+    }
+}
+
+impl fmt::Display for ThreadRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+fn next_ident() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The live brigade and dummy threads, and how many of them the program's
+/// exit must wait for.
+struct Registry {
+    live: Mutex<Live>,
+    non_daemon_done: Condvar,
+}
+
+struct Live {
+    /// Keyed by ident. A hash map keeps its capacity when it empties, so
+    /// a start and finish cost no allocation.
+    threads: HashMap<u64, ThreadRef>,
+    non_daemon: usize,
+    /// Threads inside `wait_for_non_daemon`: only with some is a finishing
+    /// thread's wake-up call (a system call) worth making.
+    waiters: usize,
+}
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry {
+        live: Mutex::new(Live {
+            threads: HashMap::new(),
+            non_daemon: 0,
+            waiters: 0,
+        }),
+        non_daemon_done: Condvar::new(),
+    })
+}
+
+impl Registry {
+    fn lock(&self) -> MutexGuard<'_, Live> {
+        self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn insert(&self, thread: &ThreadRef) {
+        let mut live = self.lock();
+        if live
+            .threads
+            .insert(thread.0.ident, thread.clone())
+            .is_none()
+            && thread.0.kind == Kind::Brigade
+            && !thread.is_daemon()
+        {
+            live.non_daemon += 1;
+        }
+    }
+
+    fn remove(&self, thread: &ThreadRef) {
+        let mut live = self.lock();
+        if live.threads.remove(&thread.0.ident).is_some()
+            && thread.0.kind == Kind::Brigade
+            && !thread.is_daemon()
+        {
+            live.non_daemon -= 1;
+            // Not only at zero: a non-daemon thread waiting for the others
+            // waits for a count of one (itself).
+            if live.waiters > 0 {
+                self.non_daemon_done.notify_all();
+            }
+        }
+    }
+}
+
+/// The thread-local record of who this thread is. Dropping a dummy's slot
+/// (its thread is ending) takes it out of the registry.
+struct Slot(ThreadRef);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if self.0.0.kind == Kind::Dummy {
+            self.0.life().status = Status::Finished;
+            registry().remove(&self.0);
+        }
+    }
+}
+
+thread_local! {
+    static IDENT: Cell<u64> = const { Cell::new(0) };
+    static CURRENT: RefCell<Option<Slot>> = const { RefCell::new(None) };
+}
+
+fn main_ref() -> &'static ThreadRef {
+    static MAIN: OnceLock<ThreadRef> = OnceLock::new();
+    MAIN.get_or_init(|| ThreadRef::new("MainThread".to_string(), Kind::Main, false))
+}
+
+fn dummy_ref() -> ThreadRef {
+    static DUMMIES: AtomicU64 = AtomicU64::new(1);
+    let n = DUMMIES.fetch_add(1, Ordering::Relaxed);
+    // The thread keeps the ident an earlier get_ident() gave it.
+    let ident = match IDENT.with(Cell::get) {
+        0 => next_ident(),
+        known => known,
+    };
+    let me = ThreadRef::with_ident(ident, format!("Dummy-{n}"), Kind::Dummy, true);
+    registry().insert(&me);
+    me
+}
+
+/// The calling thread's [`ThreadRef`], like `threading.current_thread()`.
+///
+/// On a thread that brigade did not start, the first call registers it as
+/// a daemon named `Dummy-N`.
+pub fn current_thread() -> ThreadRef {
+    let known = CURRENT.with(|current| current.borrow().as_ref().map(|slot| slot.0.clone()));
+    if let Some(me) = known {
+        return me;
+    }
+    let me = if sys::thread::is_main_thread() {
+        main_ref().clone()
+    } else {
+        dummy_ref()
+    };
+    IDENT.with(|id| id.set(me.0.ident));
+    // During thread-local destruction the slot may be gone; the caller still
+    // gets a correct answer, it is just not remembered.
+    let _ = CURRENT.try_with(|current| *current.borrow_mut() = Some(Slot(me.clone())));
+    me
+}
+
+/// The process's main thread, like `threading.main_thread()`.
+pub fn main_thread() -> ThreadRef {
+    main_ref().clone()
+}
+
+/// Python's `threading.get_ident()`: the calling thread's ident, a nonzero
+/// number unique within the process. Faster than
+/// `current_thread().ident()`, and it registers no dummy thread.
+pub fn get_ident() -> u64 {
+    let known = IDENT.with(Cell::get);
+    if known != 0 {
+        return known;
+    }
+    let ident = if sys::thread::is_main_thread() {
+        main_ref().0.ident
+    } else {
+        next_ident()
+    };
+    IDENT.with(|id| id.set(ident));
+    ident
+}
+
+/// The kernel's id of the calling thread, like `threading.get_native_id()`.
+pub fn get_native_id() -> u64 {
+    sys::thread::gettid()
+}
+
+/// Every thread alive now, like `threading.enumerate()`: the main thread
+/// first, then the brigade threads and dummies in the order they were made.
+pub fn enumerate() -> Vec<ThreadRef> {
+    let mut others: Vec<ThreadRef> = registry().lock().threads.values().cloned().collect();
+    // Idents grow with each thread made, so this is the order of making.
+    others.sort_by_key(|t| t.0.ident);
+    let mut all = Vec::with_capacity(others.len() + 1);
+    all.push(main_ref().clone());
+    all.extend(others);
+    all
+}
+
+/// How many threads are alive, like `threading.active_count()`: the length
+/// of [`enumerate`].
+pub fn active_count() -> usize {
+    registry().lock().threads.len() + 1
+}
+
+/// Blocks until every non-daemon brigade thread has finished, and returns
+/// how many were running when it was called (0 if none: it returns at once).
+///
+/// This is what a Python program does when its main module ends: it waits
+/// for the non-daemon threads and abandons the daemons, which die with the
+/// process. `#[brigade::main]` calls it after `main`'s body returns. A plain
+/// `fn main` that starts brigade threads gets the same rule by calling it
+/// last:
+///
+/// ```
+/// use brigade::thread::{self, Thread};
+///
+/// fn main() {
+///     let mut worker = Thread::from_fn(|| println!("finished before exit"));
+///     worker.start().unwrap();
+///     // Not joined: the program waits for it anyway, as Python would.
+///     thread::wait_for_non_daemon();
+/// }
+/// # main();
+/// ```
+///
+/// Threads started while it waits are waited for too. Called from a
+/// non-daemon brigade thread, it would wait for itself; it waits for the
+/// others only. If `main` panics, `#[brigade::main]` does not wait: the
+/// panic ends the program as it would without brigade.
+pub fn wait_for_non_daemon() -> usize {
+    wait_inner(None).0
+}
+
+/// Like [`wait_for_non_daemon`], for at most `timeout`. Returns whether no
+/// non-daemon thread is left.
+pub fn wait_for_non_daemon_timeout(timeout: Duration) -> bool {
+    wait_inner(Some(Instant::now() + timeout)).1
+}
+
+fn wait_inner(deadline: Option<Instant>) -> (usize, bool) {
+    // A non-daemon brigade thread waiting here must not wait for itself.
+    let me = CURRENT.with(|current| {
+        current
+            .borrow()
+            .as_ref()
+            .is_some_and(|slot| slot.0.0.kind == Kind::Brigade && !slot.0.is_daemon())
+    });
+    let own = usize::from(me);
+    let reg = registry();
+    let mut live = reg.lock();
+    let first = live.non_daemon.saturating_sub(own);
+    live.waiters += 1;
+    let all_done = loop {
+        if live.non_daemon <= own {
+            break true;
+        }
+        live = match deadline {
+            None => reg
+                .non_daemon_done
+                .wait(live)
+                .unwrap_or_else(|e| e.into_inner()),
+            Some(deadline) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    break false;
+                }
+                reg.non_daemon_done
+                    .wait_timeout(live, deadline - now)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0
+            }
+        };
+    };
+    live.waiters -= 1;
+    (first, all_done)
+}

@@ -1,0 +1,190 @@
+//! The blocking primitives of `brigade::thread`: `Event`, `Semaphore`,
+//! `BoundedSemaphore`, `Timer`, and the re-exported std locks.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use brigade::thread::{self, BoundedSemaphore, Event, Semaphore, Thread, Timer};
+
+const FOREVER: Duration = Duration::from_secs(3600);
+
+#[test]
+fn event_wakes_every_waiter() {
+    let event = Arc::new(Event::new());
+    let mut waiters: Vec<_> = (0..4)
+        .map(|i| {
+            let event = event.clone();
+            Thread::from_fn(move || {
+                event.wait();
+                i
+            })
+        })
+        .collect();
+    waiters.iter_mut().for_each(|w| w.start().unwrap());
+    assert!(!event.is_set());
+    event.set();
+    let got: Vec<_> = waiters.iter_mut().map(|w| w.join().unwrap()).collect();
+    assert_eq!(got, [0, 1, 2, 3]);
+}
+
+#[test]
+fn event_wait_returns_at_once_while_set_and_blocks_again_after_clear() {
+    let event = Event::new();
+    event.set();
+    event.wait();
+    assert!(event.wait_timeout(Duration::ZERO));
+    event.clear();
+    assert!(!event.is_set());
+    assert!(!event.wait_timeout(Duration::from_millis(1)));
+}
+
+#[test]
+fn event_wait_timeout_sees_a_set_from_another_thread() {
+    let event = Arc::new(Event::new());
+    let mut setter = Thread::from_fn({
+        let event = event.clone();
+        move || event.set()
+    });
+    setter.start().unwrap();
+    assert!(event.wait_timeout(FOREVER));
+    setter.join().unwrap();
+}
+
+#[test]
+fn semaphore_blocks_when_empty_and_release_wakes() {
+    let sem = Arc::new(Semaphore::new(1));
+    let held = sem.acquire();
+    assert!(sem.try_acquire().is_none());
+    let acquired = Arc::new(AtomicBool::new(false));
+    let mut t = Thread::from_fn({
+        let (sem, acquired) = (sem.clone(), acquired.clone());
+        move || {
+            let _p = sem.acquire();
+            acquired.store(true, Ordering::SeqCst);
+        }
+    });
+    t.start().unwrap();
+    assert!(sem.acquire_timeout(Duration::from_millis(1)).is_none());
+    drop(held);
+    t.join().unwrap();
+    assert!(acquired.load(Ordering::SeqCst));
+    assert_eq!(sem.available(), 1);
+}
+
+#[test]
+fn semaphore_limits_concurrency() {
+    let sem = Arc::new(Semaphore::new(3));
+    let inside = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let mut threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (sem, inside, most) = (sem.clone(), inside.clone(), most.clone());
+            Thread::from_fn(move || {
+                for _ in 0..50 {
+                    let _p = sem.acquire();
+                    let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::yield_now();
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    threads.iter_mut().for_each(|t| t.start().unwrap());
+    threads.iter_mut().for_each(|t| t.join().unwrap());
+    assert!(most.load(Ordering::SeqCst) <= 3);
+    assert_eq!(sem.available(), 3);
+}
+
+#[test]
+fn a_plain_semaphore_may_grow_past_its_start() {
+    let sem = Semaphore::new(0);
+    sem.release();
+    sem.release();
+    assert_eq!(sem.available(), 2);
+}
+
+#[test]
+fn a_bounded_semaphore_refuses_a_release_without_an_acquire() {
+    let sem = BoundedSemaphore::new(2);
+    let err = sem.release().unwrap_err();
+    assert_eq!(err.bound(), 2);
+    assert!(err.to_string().contains("released too many times"));
+    sem.acquire().forget();
+    assert_eq!(sem.available(), 1);
+    sem.release().unwrap();
+    assert_eq!(sem.available(), 2);
+    {
+        let _a = sem.acquire();
+        let _b = sem.acquire();
+        assert_eq!(sem.available(), 0);
+    }
+    assert_eq!(sem.available(), 2);
+}
+
+#[test]
+fn timer_calls_after_its_delay() {
+    let mut t = Timer::new(Duration::from_millis(1), || "ding");
+    assert!(t.name().starts_with("Thread-"), "{}", t.name());
+    t.start().unwrap();
+    assert_eq!(t.join().unwrap(), Some("ding"));
+    assert!(!t.cancel(), "too late to cancel");
+}
+
+#[test]
+fn a_cancelled_timer_never_calls() {
+    let called = Arc::new(AtomicBool::new(false));
+    let mut t = Timer::new(FOREVER, {
+        let called = called.clone();
+        move || called.store(true, Ordering::SeqCst)
+    });
+    t.start().unwrap();
+    assert!(t.cancel());
+    assert!(t.is_cancelled());
+    assert_eq!(t.join().unwrap(), None);
+    assert!(!called.load(Ordering::SeqCst));
+}
+
+#[test]
+fn a_timer_cancelled_before_start_never_calls() {
+    let mut t = Timer::new(Duration::ZERO, || 1);
+    assert!(t.cancel());
+    t.start().unwrap();
+    assert_eq!(t.join().unwrap(), None);
+}
+
+#[test]
+fn timer_threads_follow_thread_rules() {
+    let mut t = Timer::with_builder(
+        thread::Builder::new().name("oven timer"),
+        Duration::ZERO,
+        || (),
+    );
+    assert_eq!(t.name(), "oven timer");
+    t.set_daemon(true).unwrap();
+    t.start().unwrap();
+    assert!(t.start().is_err());
+    assert!(t.set_daemon(false).is_err());
+    t.join().unwrap();
+}
+
+#[test]
+fn std_locks_are_re_exported() {
+    let counter = Arc::new(thread::Mutex::new(0));
+    let barrier = Arc::new(thread::Barrier::new(2));
+    let mut t = Thread::from_fn({
+        let (counter, barrier) = (counter.clone(), barrier.clone());
+        move || {
+            *counter.lock().unwrap() += 1;
+            barrier.wait();
+        }
+    });
+    t.start().unwrap();
+    barrier.wait();
+    t.join().unwrap();
+    assert_eq!(*counter.lock().unwrap(), 1);
+    let rw = thread::RwLock::new(1);
+    assert_eq!(*rw.read().unwrap(), 1);
+    let _cv = thread::Condvar::new();
+}
