@@ -1,5 +1,13 @@
 #!/usr/bin/env bash
-# The README's test command.
+# The README's test command, then the I/O tests once more under each I/O
+# driver (io_uring and epoll), so both pass the same suite, with the hyper
+# adapters (cargo feature `hyper`) included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace
+io_tests=$(ls crates/brigade/tests | grep -E '^io_.*\.rs$' | sed 's/\.rs$//' | sed 's/^/--test /' | tr '\n' ' ')
+for driver in epoll uring; do
+    echo "== I/O tests with BRIGADE_DRIVER=$driver"
+    # shellcheck disable=SC2086
+    BRIGADE_DRIVER=$driver cargo test -p brigade --features hyper $io_tests
+done

@@ -16,14 +16,20 @@
 //! `brigade-forkserver` is the same with the forkserver) and `procpool` its
 //! `ProcessPool` with 2 workers and automatic chunking.
 
+use std::net::SocketAddr;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use brigade::Runtime;
+use brigade::io::{AsyncReadExt, AsyncWriteExt, DriverKind};
+use brigade::net::{ListenOptions, TcpListener, TcpStream};
 use brigade::sync::{Mutex, mpsc};
 
 use crate::measure::{Measured, Meter, timed};
 use crate::registry::{BenchFn, Entry, Impl};
+use crate::rt_std::TempFiles;
 use crate::workloads::{self as w, ALL, Workload};
 
 /// The runtime name of brigade's rows.
@@ -41,7 +47,21 @@ const IMPLEMENTED: &[(Workload, BenchFn)] = &[
     (Workload::PoolMap, poolmap),
     (Workload::Procs, procs),
     (Workload::ProcPool, procpool),
+    (Workload::Echo, echo),
+    (Workload::Files, files),
 ];
+
+/// Extra rows: processes started by the forkserver; the same I/O work on the
+/// epoll driver (files on the blocking pool); echo on one loop per core
+/// behind one port (SO_REUSEPORT).
+fn extra_entries() -> Vec<Entry> {
+    vec![
+        Entry::run(Workload::Procs, "brigade-forkserver", procs_forkserver),
+        Entry::run(Workload::Echo, "brigade-epoll", echo_epoll),
+        Entry::run(Workload::Echo, "brigade-2loops", echo_2loops),
+        Entry::run(Workload::Files, "brigade-epoll", files_epoll),
+    ]
+}
 
 /// One row per workload: implemented, or not built yet.
 pub fn entries() -> Vec<Entry> {
@@ -57,11 +77,7 @@ pub fn entries() -> Vec<Entry> {
                 imp,
             }
         })
-        .chain([Entry::run(
-            Workload::Procs,
-            "brigade-forkserver",
-            procs_forkserver,
-        )])
+        .chain(extra_entries())
         .collect()
 }
 
@@ -244,4 +260,152 @@ fn procpool() -> Measured {
     drop(pool);
     let timing = meter.stop();
     timing.with_value(results.iter().sum())
+
+fn loop_with(driver: DriverKind) -> Runtime {
+    Runtime::builder()
+        .io_driver(driver)
+        .build()
+        .expect("brigade runtime")
+}
+
+fn echo() -> Measured {
+    event_loop().block_on(timed(echo_one_loop()))
+}
+
+fn echo_epoll() -> Measured {
+    loop_with(DriverKind::Epoll).block_on(timed(echo_one_loop()))
+}
+
+async fn echo_one_loop() -> u64 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    let clients: Vec<_> = (0..w::ECHO_CONNECTIONS)
+        .map(|conn| brigade::spawn(echo_client(addr, conn)))
+        .collect();
+    let mut servers = Vec::with_capacity(w::ECHO_CONNECTIONS);
+    for _ in 0..w::ECHO_CONNECTIONS {
+        let (stream, _) = listener.accept().await.expect("accept");
+        servers.push(brigade::spawn(echo_serve(stream)));
+    }
+    let mut bytes = 0;
+    for client in clients {
+        bytes += client.await.expect("client panicked");
+    }
+    for server in servers {
+        server.await.expect("server panicked");
+    }
+    bytes
+}
+
+async fn echo_serve(mut stream: TcpStream) {
+    stream.set_nodelay(true).expect("nodelay");
+    let mut buf = [0u8; w::ECHO_MESSAGE];
+    loop {
+        match stream.read_exact(&mut buf).await {
+            Ok(()) => stream.write_all(&buf).await.expect("server write"),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return,
+            Err(e) => panic!("server read: {e}"),
+        }
+    }
+}
+
+async fn echo_client(addr: SocketAddr, conn: usize) -> u64 {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    let mut back = [0u8; w::ECHO_MESSAGE];
+    let mut bytes = 0;
+    for round in 0..w::ECHO_ROUND_TRIPS {
+        let msg = w::echo_message(conn, round);
+        stream.write_all(&msg).await.expect("client write");
+        stream.read_exact(&mut back).await.expect("client read");
+        assert_eq!(back, msg, "echoed bytes differ");
+        bytes += back.len() as u64;
+    }
+    bytes
+}
+
+/// Two loops on two threads, each with a listener on the same port
+/// (SO_REUSEPORT) and half of the clients; the kernel decides which loop
+/// serves each connection, so a loop keeps serving until every client of
+/// both loops is done.
+fn echo_2loops() -> Measured {
+    const LOOPS: usize = 2;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("probe port")
+        .local_addr()
+        .expect("probe addr")
+        .port();
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let finished = Arc::new(AtomicUsize::new(0));
+    let bound = Arc::new(std::sync::Barrier::new(LOOPS + 1));
+    let start = Arc::new(std::sync::Barrier::new(LOOPS + 1));
+    let threads: Vec<_> = (0..LOOPS)
+        .map(|index| {
+            let (finished, bound, start) = (finished.clone(), bound.clone(), start.clone());
+            std::thread::spawn(move || {
+                let rt = event_loop();
+                let listener = rt
+                    .block_on(ListenOptions::new().reuse_port(true).bind(addr))
+                    .expect("bind with SO_REUSEPORT");
+                bound.wait();
+                start.wait();
+                rt.block_on(async move {
+                    brigade::spawn(async move {
+                        loop {
+                            let (stream, _) = listener.accept().await.expect("accept");
+                            brigade::spawn(echo_serve(stream));
+                        }
+                    });
+                    let clients: Vec<_> = (index..w::ECHO_CONNECTIONS)
+                        .step_by(LOOPS)
+                        .map(|conn| brigade::spawn(echo_client(addr, conn)))
+                        .collect();
+                    let mut bytes = 0;
+                    for client in clients {
+                        bytes += client.await.expect("client panicked");
+                    }
+                    finished.fetch_add(1, Ordering::AcqRel);
+                    // Serve the other loop's clients until they are done too.
+                    while finished.load(Ordering::Acquire) < LOOPS {
+                        brigade::sleep(Duration::from_millis(1)).await;
+                    }
+                    bytes
+                })
+            })
+        })
+        .collect();
+    bound.wait();
+    let meter = Meter::start();
+    start.wait();
+    let bytes: u64 = threads
+        .into_iter()
+        .map(|t| t.join().expect("loop panicked"))
+        .sum();
+    meter.finish(bytes)
+}
+
+fn files() -> Measured {
+    files_on(event_loop())
+}
+
+fn files_epoll() -> Measured {
+    files_on(loop_with(DriverKind::Epoll))
+}
+
+fn files_on(rt: Runtime) -> Measured {
+    let files = TempFiles::create();
+    let (timing, contents) = rt.block_on(async {
+        let meter = Meter::start();
+        let reads: Vec<_> = files
+            .paths()
+            .iter()
+            .map(|path| brigade::spawn(brigade::fs::read(path.clone())))
+            .collect();
+        let mut contents = Vec::with_capacity(reads.len());
+        for read in reads {
+            contents.push(read.await.expect("read task panicked").expect("read"));
+        }
+        (meter.stop(), contents)
+    });
+    timing.with_value(w::files_checksum(&contents))
 }

@@ -30,6 +30,8 @@
 //!   shared memory;
 //! - [`thread`]: Python's `threading`: threads, a thread pool, blocking locks;
 //! - [`trace`]: a record of what ran when, as a Perfetto timeline;
+//! - [`io`], [`net`], [`fs`], [`subprocess`], [`signal`]: non-blocking I/O
+//!   on the loop's driver (io_uring or epoll);
 //! - `sys`: the one place where brigade talks to the operating system.
 
 #![warn(missing_docs)]
@@ -41,9 +43,16 @@
 pub struct ReadmeDoctests;
 
 pub mod event_loop;
+pub mod fs;
+#[cfg(feature = "hyper")]
+pub mod hyper;
+pub mod io;
 mod loom;
+pub mod net;
 pub mod process;
+pub mod signal;
 mod slab;
+pub mod subprocess;
 pub mod sync;
 pub(crate) mod sys;
 pub mod thread;

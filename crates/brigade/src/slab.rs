@@ -40,7 +40,7 @@ impl<T> Slab<T> {
         self.len == 0
     }
 
-    /// One past the highest index ever used.
+    /// One past the highest key in use or ever used: every key is below it.
     pub(crate) fn capacity(&self) -> usize {
         self.entries.len()
     }

@@ -40,7 +40,7 @@
 //! assert_eq!(*log.borrow(), ["a1", "b1", "a2", "b2"]);
 //! ```
 
-mod blocking;
+pub(crate) mod blocking;
 mod concurrent;
 pub(crate) mod context;
 #[doc(hidden)]

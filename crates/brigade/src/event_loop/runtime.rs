@@ -12,6 +12,7 @@ use super::context;
 use super::join::{JoinError, JoinHandle};
 use super::scheduler::{self, Core, Shared, next_task_id};
 use super::task::TaskId;
+use crate::io::DriverKind;
 use crate::sync::oneshot;
 use crate::time::clock::Clock;
 use crate::trace::Trace;
@@ -83,6 +84,7 @@ pub struct Builder {
     virtual_clock: bool,
     seed: Option<u64>,
     trace: Option<Arc<Trace>>,
+    driver: Option<DriverKind>,
 }
 
 impl Builder {
@@ -109,9 +111,27 @@ impl Builder {
         self
     }
 
+    /// Chooses the I/O driver, overriding `BRIGADE_DRIVER` and the default
+    /// (io_uring when the kernel allows it, epoll otherwise); see
+    /// [`crate::io`].
+    pub fn io_driver(mut self, kind: DriverKind) -> Builder {
+        self.driver = Some(kind);
+        self
+    }
+
     /// Builds the runtime on the current thread.
+    ///
+    /// # Errors
+    /// When the I/O driver cannot be created: the forced driver is not
+    /// available, `BRIGADE_DRIVER` holds an unknown name, or the process is
+    /// out of file descriptors.
     pub fn build(self) -> std::io::Result<Runtime> {
-        let core = Core::new(Clock::new(self.virtual_clock), self.seed, self.trace);
+        let core = Core::new(
+            Clock::new(self.virtual_clock),
+            self.seed,
+            self.trace,
+            self.driver,
+        )?;
         Ok(Runtime {
             core: Rc::new(core),
         })
@@ -184,6 +204,8 @@ impl Runtime {
             if core.is_idle() {
                 core.park();
                 core.fire_timers();
+            } else {
+                core.poll_io_if_due();
             }
         }
     }
@@ -206,6 +228,17 @@ impl Runtime {
     /// Whether the loop runs on the virtual clock.
     pub fn is_virtual(&self) -> bool {
         self.core.clock.is_virtual()
+    }
+
+    /// The I/O driver this loop uses.
+    pub fn io_driver(&self) -> DriverKind {
+        self.core.driver.kind()
+    }
+
+    /// What the loop's I/O driver holds: registered descriptors and
+    /// io_uring operations in flight (for leak checks and monitoring).
+    pub fn io_stats(&self) -> crate::io::IoStats {
+        self.core.driver.stats()
     }
 
     /// How many tasks are alive (spawned and not finished).

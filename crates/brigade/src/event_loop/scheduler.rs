@@ -7,7 +7,10 @@
 //!   Nothing here is synchronized, because nothing here is shared.
 //! - [`Shared`], behind an `Arc`, reachable from any thread: a mutex-guarded
 //!   remote queue of wake-ups and calls, a flag for the main future, and the
-//!   parker that puts the loop's thread to sleep when it has nothing to do.
+//!   [`Unparker`] that wakes the loop's thread from its I/O driver.
+//!
+//! The loop sleeps in its I/O [`Driver`] (`epoll_wait`/`io_uring_enter`), so
+//! that I/O, timers and wake-ups from other threads all end the same wait.
 //!
 //! A wake-up on the loop's own thread costs a push onto a `VecDeque`; one
 //! from another thread costs a lock, a push and (if the loop sleeps) an
@@ -22,6 +25,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::io::DriverKind;
+use crate::io::driver::Driver;
+use crate::io::unpark::Unparker;
+
 use super::context;
 use super::join::JoinHandle;
 use super::task::{CANCELLED, COMPLETE, TaskId, TaskRef};
@@ -35,6 +42,10 @@ use crate::trace::{Trace, Track};
 /// How many tasks run before the loop looks at the main future, the remote
 /// queue and the timers again, so that none of them starves.
 const BATCH: usize = 256;
+
+/// Every this many turns, a busy loop polls its I/O driver without waiting,
+/// so that sockets are served even while tasks keep each other runnable.
+const IO_POLL_INTERVAL: u32 = 8;
 
 // Id counters are plain std atomics: they order nothing, so the model
 // checker need not see them.
@@ -64,18 +75,18 @@ pub(crate) struct Shared {
     /// Work in flight outside the loop (blocking jobs awaited by tasks):
     /// while non-zero, a virtual clock must not jump ahead.
     pub(crate) inhibit: AtomicUsize,
-    thread: std::thread::Thread,
+    unparker: Arc<Unparker>,
 }
 
 impl Shared {
-    fn new() -> Shared {
+    fn new(unparker: Arc<Unparker>) -> Shared {
         Shared {
             id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
             remote: Mutex::new(Some(Vec::new())),
             remote_pending: AtomicBool::new(false),
             main_woken: AtomicBool::new(false),
             inhibit: AtomicUsize::new(0),
-            thread: std::thread::current(),
+            unparker,
         }
     }
 
@@ -95,7 +106,7 @@ impl Shared {
     }
 
     pub(crate) fn unpark(&self) {
-        self.thread.unpark();
+        self.unparker.unpark();
     }
 
     fn take_remote(&self) -> Vec<Remote> {
@@ -151,12 +162,24 @@ pub(crate) struct Core {
     /// The task being polled, if any.
     current_task: Cell<Option<TaskId>>,
     pub(crate) trace: Option<Arc<Trace>>,
+    /// The I/O driver the loop parks in; I/O objects hold it too.
+    pub(crate) driver: Rc<Driver>,
+    /// Turns since the driver was last polled.
+    turns: Cell<u32>,
 }
 
 impl Core {
-    pub(crate) fn new(clock: Clock, seed: Option<u64>, trace: Option<Arc<Trace>>) -> Core {
-        Core {
-            shared: Arc::new(Shared::new()),
+    pub(crate) fn new(
+        clock: Clock,
+        seed: Option<u64>,
+        trace: Option<Arc<Trace>>,
+        driver: Option<DriverKind>,
+    ) -> std::io::Result<Core> {
+        let unparker = Arc::new(Unparker::new()?);
+        let shared = Arc::new(Shared::new(unparker.clone()));
+        let driver = Driver::new(driver, unparker, shared.clone())?;
+        Ok(Core {
+            shared,
             queue: RefCell::new(VecDeque::with_capacity(1024)),
             tasks: RefCell::new(Slab::new()),
             timers: RefCell::new(Wheel::new()),
@@ -166,7 +189,9 @@ impl Core {
             shutting_down: Cell::new(false),
             current_task: Cell::new(None),
             trace,
-        }
+            driver,
+            turns: Cell::new(0),
+        })
     }
 
     /// The task being polled right now, if any.
@@ -352,30 +377,49 @@ impl Core {
         n
     }
 
-    /// Sleeps until there is something to do: a timer's deadline, or a
-    /// wake-up from another thread. On a virtual clock, jumps to the next
-    /// deadline instead of sleeping, unless outside work is in flight.
+    /// Sleeps in the I/O driver until there is something to do: ready
+    /// I/O, a timer's deadline, or a wake-up from another thread. On a
+    /// virtual clock, jumps to the next deadline instead of sleeping, unless
+    /// outside work is in flight; but first polls the driver without
+    /// waiting, so that I/O that is already possible happens before
+    /// simulated time moves (see `crate::io`).
     pub(crate) fn park(&self) {
+        self.turns.set(0);
         let next = self.timers.borrow().next_tick();
         if self.clock.is_virtual() {
             if let Some(tick) = next {
                 if self.shared.inhibit.load(Ordering::Acquire) == 0 {
-                    self.clock.advance_to(self.clock.instant_of_tick(tick));
+                    if !self.driver.park(Some(Duration::ZERO)) {
+                        self.clock.advance_to(self.clock.instant_of_tick(tick));
+                    }
                     return;
                 }
             }
-            std::thread::park();
+            self.driver.park(None);
             return;
         }
         match next {
             Some(tick) => {
                 let deadline = self.clock.instant_of_tick(tick);
                 let now = self.clock.now();
-                if deadline > now {
-                    std::thread::park_timeout(deadline - now);
-                }
+                let wait = deadline.saturating_duration_since(now);
+                self.driver.park(Some(wait));
             }
-            None => std::thread::park(),
+            None => {
+                self.driver.park(None);
+            }
+        }
+    }
+
+    /// Called once per turn of a loop that did not park: every
+    /// [`IO_POLL_INTERVAL`] turns, polls the driver without waiting.
+    pub(crate) fn poll_io_if_due(&self) {
+        let turns = self.turns.get() + 1;
+        if turns >= IO_POLL_INTERVAL {
+            self.turns.set(0);
+            self.driver.park(Some(Duration::ZERO));
+        } else {
+            self.turns.set(turns);
         }
     }
 
@@ -405,6 +449,9 @@ impl Core {
         }
         let timers = self.timers.borrow_mut().clear();
         drop(timers);
+        // Buffers of io_uring operations abandoned above are freed once the
+        // kernel has let go of them.
+        self.driver.shutdown();
     }
 
     /// A pseudo-random number from the seeded generator (xorshift64).

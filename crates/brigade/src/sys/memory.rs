@@ -14,17 +14,17 @@ use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::ptr;
 
-use super::{check, owned};
+use super::{cvt, owned};
 
 /// An anonymous memory file of `len` bytes (never visible in any
 /// directory), `CLOEXEC`.
 pub(crate) fn memfd(name: &CStr, len: usize) -> io::Result<OwnedFd> {
     // SAFETY: `name` is a valid C string.
-    let fd = owned(check(unsafe {
+    let fd = owned(cvt(unsafe {
         libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC)
     })?);
     // SAFETY: ftruncate on a valid descriptor.
-    check(unsafe { libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) })?;
+    cvt(unsafe { libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) })?;
     Ok(fd)
 }
 
@@ -32,7 +32,7 @@ pub(crate) fn memfd(name: &CStr, len: usize) -> io::Result<OwnedFd> {
 /// be frozen with [`seal`].
 pub(crate) fn sealable_memfd(name: &CStr) -> io::Result<OwnedFd> {
     // SAFETY: `name` is a valid C string.
-    let fd = check(unsafe {
+    let fd = cvt(unsafe {
         libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING)
     })?;
     Ok(owned(fd))
@@ -45,7 +45,7 @@ const SEALS: c_int =
 /// size or contents any more.
 pub(crate) fn seal(fd: BorrowedFd<'_>) -> io::Result<()> {
     // SAFETY: F_ADD_SEALS on a valid descriptor.
-    check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, SEALS) })?;
+    cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, SEALS) })?;
     Ok(())
 }
 
@@ -61,7 +61,7 @@ pub(crate) fn file_len(fd: BorrowedFd<'_>) -> io::Result<usize> {
     // SAFETY: fstat fills a zeroed stat structure.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: valid descriptor and out-pointer.
-    check(unsafe { libc::fstat(fd.as_raw_fd(), &mut st) })?;
+    cvt(unsafe { libc::fstat(fd.as_raw_fd(), &mut st) })?;
     Ok(st.st_size as usize)
 }
 
@@ -128,6 +128,6 @@ pub(crate) fn ofd_lock(fd: BorrowedFd<'_>, shared: bool, unlock: bool) -> io::Re
 pub(crate) fn reopen(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     let path = CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())).expect("no nul");
     // SAFETY: a valid path; open returns a new descriptor.
-    let new = check(unsafe { libc::open(path.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) })?;
+    let new = cvt(unsafe { libc::open(path.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) })?;
     Ok(owned(new))
 }

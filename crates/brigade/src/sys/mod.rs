@@ -6,13 +6,21 @@
 //! let tid = brigade::sys::gettid();
 //! ```
 
-mod fd;
+pub(crate) mod epoll;
+pub(crate) mod fd;
 pub(crate) mod memory;
+/// Network sockets for the event loop (TCP, UDP, Unix).
+pub(crate) mod net;
+/// pidfds: a child's exit as a readable descriptor.
+pub(crate) mod pidfd;
+/// Child processes of `brigade::process`: spawn, fork server, wait.
 pub(crate) mod process;
+pub(crate) mod signal;
+/// Socketpairs carrying `brigade::process` messages and descriptors.
 pub(crate) mod socket;
 pub(crate) mod thread;
 
-use fd::{check, owned};
+use fd::{cvt, owned};
 
 /// The kernel's id of the calling thread (what `ps -L` shows).
 #[allow(dead_code)]

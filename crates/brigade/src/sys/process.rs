@@ -16,19 +16,19 @@ use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::ptr;
 
-use super::{check, owned};
+use super::{cvt, owned};
 
 /// `dup` with `CLOEXEC`.
 pub(crate) fn dup(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     // SAFETY: F_DUPFD_CLOEXEC on a valid descriptor only allocates a new one.
-    let new = check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) })?;
+    let new = cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) })?;
     Ok(owned(new))
 }
 
 /// Sets `CLOEXEC` on a descriptor this process inherited without it.
 pub(crate) fn set_cloexec(fd: BorrowedFd<'_>) -> io::Result<()> {
     // SAFETY: F_SETFD on a valid descriptor changes only its flags.
-    check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) })?;
+    cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) })?;
     Ok(())
 }
 
@@ -113,7 +113,7 @@ pub(crate) fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
     // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor
     // (always CLOEXEC).
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    check(fd as c_int)?;
+    cvt(fd as c_int)?;
     Ok(owned(fd as c_int))
 }
 
@@ -130,7 +130,7 @@ pub(crate) fn pidfd_kill(pidfd: BorrowedFd<'_>, signal: c_int) -> io::Result<()>
             0,
         )
     };
-    check(rc as c_int)?;
+    cvt(rc as c_int)?;
     Ok(())
 }
 
@@ -254,7 +254,7 @@ pub(crate) fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> io::Result<()> {
 pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0 as c_int; 2];
     // SAFETY: `fds` is a valid array of two ints.
-    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
     Ok((owned(fds[0]), owned(fds[1])))
 }
 
@@ -274,7 +274,7 @@ pub(crate) enum Forked {
 pub(crate) unsafe fn fork() -> io::Result<Forked> {
     // SAFETY: the caller guarantees a single-threaded process, in which the
     // child is a faithful copy that may run any code.
-    let pid = check(unsafe { libc::fork() })?;
+    let pid = cvt(unsafe { libc::fork() })?;
     Ok(if pid == 0 {
         Forked::Child
     } else {
@@ -291,25 +291,25 @@ pub(crate) fn keep_only(fd: OwnedFd, to: RawFd) -> io::Result<()> {
     if raw != to {
         // SAFETY: dup2 onto `to`, which the caller gives us; the copy has
         // CLOEXEC clear.
-        check(unsafe { libc::dup2(raw, to) })?;
+        cvt(unsafe { libc::dup2(raw, to) })?;
         if raw < to {
             // SAFETY: `raw` is ours (from into_raw_fd) and no longer used.
             unsafe { libc::close(raw) };
         }
     } else {
         // SAFETY: clearing CLOEXEC on a descriptor we own.
-        check(unsafe { libc::fcntl(to, libc::F_SETFD, 0) })?;
+        cvt(unsafe { libc::fcntl(to, libc::F_SETFD, 0) })?;
     }
     // SAFETY: closes every descriptor above `to` (including `raw` if it was
     // above); nothing of ours below `to` is touched.
-    check(unsafe { libc::close_range((to + 1) as u32, u32::MAX, 0) })?;
+    cvt(unsafe { libc::close_range((to + 1) as u32, u32::MAX, 0) })?;
     Ok(())
 }
 
 /// Makes `fd` the descriptor `to` (for stdio in a forked child).
 pub(crate) fn dup_onto(fd: BorrowedFd<'_>, to: RawFd) -> io::Result<()> {
     // SAFETY: dup2 onto a stdio number the caller owns.
-    check(unsafe { libc::dup2(fd.as_raw_fd(), to) })?;
+    cvt(unsafe { libc::dup2(fd.as_raw_fd(), to) })?;
     Ok(())
 }
 

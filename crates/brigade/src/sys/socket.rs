@@ -16,14 +16,14 @@ use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::ptr;
 use std::time::{Duration, Instant};
 
-use super::{check, owned};
+use super::{cvt, owned};
 
 /// A connected pair of `AF_UNIX` `SOCK_SEQPACKET` sockets: every `send` is
 /// delivered whole by one `recv`, so several readers never split a message.
 pub(crate) fn seqpacket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0 as c_int; 2];
     // SAFETY: `fds` is a valid, writable array of two ints.
-    check(unsafe {
+    cvt(unsafe {
         libc::socketpair(
             libc::AF_UNIX,
             libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,

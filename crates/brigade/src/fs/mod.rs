@@ -1,0 +1,185 @@
+//! Files on the event loop: [`read`], [`read_to_string`], [`write`],
+//! [`File`], [`metadata`], [`create_dir_all`], [`remove_file`],
+//! [`read_dir`].
+//!
+//! In asyncio, `open(...).read()` inside a coroutine blocks the loop. Here
+//! the loop goes on: on the io_uring driver, opens, reads, writes, `statx`,
+//! `fsync` and unlinks are native asynchronous operations; on the epoll
+//! driver (files are always "ready" to epoll), they run on the blocking
+//! pool. Either way the calling task waits and the others run.
+//!
+//! Errors keep the operating system's [`io::ErrorKind`] and name the path:
+//! a missing file is `ErrorKind::NotFound`, and its message says which file
+//! (see [`PathError`]).
+//!
+//! The notebook's cell, in brigade:
+//!
+//! ```
+//! async fn func1() -> Option<String> {
+//!     match brigade::fs::read_to_string("demo.txt").await {
+//!         Ok(text) => Some(text),
+//!         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+//!             println!("File not found");
+//!             assert!(e.to_string().contains("demo.txt"));
+//!             None
+//!         }
+//!         Err(e) => panic!("{e}"),
+//!     }
+//! }
+//!
+//! brigade::run(async {
+//!     println!("hello");
+//!     brigade::sleep(std::time::Duration::from_millis(1)).await;
+//!     assert_eq!(func1().await, None);
+//!     println!("world");
+//! });
+//! ```
+
+mod dir;
+mod error;
+mod file;
+mod metadata;
+mod native;
+
+pub use dir::{DirEntry, ReadDir, create_dir_all, read_dir};
+pub use error::PathError;
+pub use file::{File, OpenOptions};
+pub use metadata::{Metadata, metadata, symlink_metadata};
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::io::DriverKind;
+use crate::io::driver::Driver;
+use crate::io::source::current_driver;
+use error::with_path;
+
+/// The loop's driver if it runs file operations natively (io_uring).
+pub(crate) fn native_driver(what: &str) -> io::Result<Option<Rc<Driver>>> {
+    let driver = current_driver(what)?;
+    Ok((driver.kind() == DriverKind::Uring).then_some(driver))
+}
+
+/// Runs `f` on the blocking pool and names `path` in its error.
+pub(crate) async fn blocking<T: Send + 'static>(
+    operation: &'static str,
+    path: PathBuf,
+    f: impl FnOnce(&Path) -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    let p = path.clone();
+    match crate::to_thread(move || f(&p)).await {
+        Ok(result) => result.map_err(|e| with_path(operation, &path, e)),
+        Err(join) => Err(with_path(
+            operation,
+            &path,
+            io::Error::other(join.to_string()),
+        )),
+    }
+}
+
+/// Reads a whole file (`pathlib.Path.read_bytes`).
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("brigade-fs-read-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("greeting.txt");
+/// brigade::run(async {
+///     brigade::fs::write(&path, b"hello").await.unwrap();
+///     assert_eq!(brigade::fs::read(&path).await.unwrap(), b"hello");
+/// });
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
+    let path = path.as_ref();
+    let Some(driver) = native_driver("brigade::fs::read")? else {
+        return blocking("read", path.to_path_buf(), |p| std::fs::read(p)).await;
+    };
+    let file = native::open(driver.clone(), path, libc::O_RDONLY, 0)
+        .await
+        .map_err(|e| with_path("open", path, e))?;
+    let file = Arc::new(file);
+    let mut out = Vec::with_capacity(16 * 1024);
+    loop {
+        if out.capacity() - out.len() < 4096 {
+            out.reserve(out.capacity().min(1 << 20));
+        }
+        let offset = out.len() as u64;
+        let (result, buf) =
+            native::read_at(driver.clone(), file.clone(), out, usize::MAX, offset).await;
+        out = buf;
+        match result {
+            Ok(0) => return Ok(out),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(with_path("read", path, e)),
+        }
+    }
+}
+
+/// Reads a whole file as UTF-8 (`pathlib.Path.read_text`). Invalid UTF-8
+/// is `ErrorKind::InvalidData`.
+pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
+    let path = path.as_ref();
+    let bytes = read(path).await?;
+    String::from_utf8(bytes).map_err(|e| {
+        with_path(
+            "read",
+            path,
+            io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()),
+        )
+    })
+}
+
+/// Creates or truncates a file and writes `contents` to it
+/// (`pathlib.Path.write_bytes`).
+pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Result<()> {
+    let path = path.as_ref();
+    let contents = contents.as_ref().to_vec();
+    let Some(driver) = native_driver("brigade::fs::write")? else {
+        return blocking("write", path.to_path_buf(), move |p| {
+            std::fs::write(p, contents)
+        })
+        .await;
+    };
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
+    let file = native::open(driver.clone(), path, flags, 0o666)
+        .await
+        .map_err(|e| with_path("open", path, e))?;
+    let file = Arc::new(file);
+    let mut buf = contents;
+    let mut written = 0usize;
+    while !buf.is_empty() {
+        let (result, rest) =
+            native::write_at(driver.clone(), file.clone(), buf, written as u64).await;
+        match result {
+            Ok(0) => {
+                return Err(with_path(
+                    "write",
+                    path,
+                    io::Error::new(io::ErrorKind::WriteZero, "the file accepted no more bytes"),
+                ));
+            }
+            Ok(n) => {
+                written += n;
+                buf = rest;
+                buf.drain(..n);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => buf = rest,
+            Err(e) => return Err(with_path("write", path, e)),
+        }
+    }
+    Ok(())
+}
+
+/// Removes a file.
+pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref();
+    match native_driver("brigade::fs::remove_file")? {
+        Some(driver) => native::unlink(driver, path)
+            .await
+            .map_err(|e| with_path("remove", path, e)),
+        None => blocking("remove", path.to_path_buf(), |p| std::fs::remove_file(p)).await,
+    }
+}

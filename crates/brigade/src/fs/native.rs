@@ -1,0 +1,163 @@
+//! File operations as native io_uring operations, each one [`Op`] that
+//! owns its path and buffer until the kernel completes it (see
+//! [`crate::io`] for the ownership rule). Used when the loop's driver is
+//! io_uring; the epoll driver runs the same operations on the blocking pool.
+
+use std::ffi::CString;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use io_uring::{opcode, types};
+
+use crate::io::driver::Driver;
+use crate::io::op::Op;
+
+fn c_path(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "the path contains a NUL byte"))
+}
+
+/// `openat(AT_FDCWD, path, flags | O_CLOEXEC, mode)`.
+pub(crate) async fn open(
+    driver: Rc<Driver>,
+    path: &Path,
+    flags: i32,
+    mode: u32,
+) -> io::Result<File> {
+    let path = c_path(path)?;
+    // SAFETY: the entry points only at `path`'s heap bytes, owned by the op.
+    let op = unsafe {
+        Op::submit(driver, path, |path| {
+            opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr())
+                .flags(flags | libc::O_CLOEXEC)
+                .mode(mode)
+                .build()
+        })
+    };
+    let (result, _) = op.await;
+    let fd = result? as i32;
+    // SAFETY: the kernel returned a fresh descriptor that nothing else owns.
+    Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
+/// `pread` of at most `max` bytes into the spare capacity of `buf` (after
+/// its length) at `offset`; the bytes read extend `buf`. The file is kept open by the op
+/// until the kernel is done with it, so its descriptor number can never be
+/// reused under a queued operation.
+pub(crate) async fn read_at(
+    driver: Rc<Driver>,
+    file: Arc<File>,
+    buf: Vec<u8>,
+    max: usize,
+    offset: u64,
+) -> (io::Result<usize>, Vec<u8>) {
+    let start = buf.len();
+    let len = (buf.capacity() - start).min(max).min(u32::MAX as usize) as u32;
+    let fd = file.as_raw_fd();
+    // SAFETY: the entry points at `buf`'s spare heap capacity, owned by
+    // the op; `start + len` stays within the allocation.
+    let op = unsafe {
+        Op::submit(driver, (buf, Box::new(file)), |(buf, _)| {
+            opcode::Read::new(types::Fd(fd), buf.as_mut_ptr().add(start), len)
+                .offset(offset)
+                .build()
+        })
+    };
+    let (result, (mut buf, _file)) = op.await;
+    if let Ok(n) = result {
+        let n = (n as usize).min(len as usize);
+        // SAFETY: the kernel initialized `n` bytes after the old length,
+        // within the capacity.
+        unsafe { buf.set_len(start + n) };
+    }
+    (result.map(|n| n as usize), buf)
+}
+
+/// `pwrite` of `buf` at `offset` (appends if the file was opened to append).
+pub(crate) async fn write_at(
+    driver: Rc<Driver>,
+    file: Arc<File>,
+    buf: Vec<u8>,
+    offset: u64,
+) -> (io::Result<usize>, Vec<u8>) {
+    let len = buf.len().min(u32::MAX as usize) as u32;
+    let fd = file.as_raw_fd();
+    // SAFETY: the entry points at `buf`'s heap memory, owned by the op.
+    let op = unsafe {
+        Op::submit(driver, (buf, Box::new(file)), |(buf, _)| {
+            opcode::Write::new(types::Fd(fd), buf.as_ptr(), len)
+                .offset(offset)
+                .build()
+        })
+    };
+    let (result, (buf, _file)) = op.finish_on_drop().await;
+    (result.map(|n| n as usize), buf)
+}
+
+/// `fsync` (or `fdatasync` with `data_only`).
+pub(crate) async fn fsync(driver: Rc<Driver>, file: Arc<File>, data_only: bool) -> io::Result<()> {
+    let fd = file.as_raw_fd();
+    let flags = if data_only {
+        types::FsyncFlags::DATASYNC
+    } else {
+        types::FsyncFlags::empty()
+    };
+    // SAFETY: the entry points at no memory.
+    let op = unsafe {
+        Op::submit(driver, Box::new(file), |_| {
+            opcode::Fsync::new(types::Fd(fd)).flags(flags).build()
+        })
+    };
+    op.finish_on_drop().await.0.map(|_| ())
+}
+
+/// `statx` of `path` (following symlinks unless `nofollow`).
+pub(crate) async fn statx(
+    driver: Rc<Driver>,
+    path: &Path,
+    nofollow: bool,
+) -> io::Result<libc::statx> {
+    let path = c_path(path)?;
+    // SAFETY: statx is plain data; all zeroes is a valid value.
+    let out: Box<libc::statx> = Box::new(unsafe { std::mem::zeroed() });
+    let flags = libc::AT_STATX_SYNC_AS_STAT
+        | if nofollow {
+            libc::AT_SYMLINK_NOFOLLOW
+        } else {
+            0
+        };
+    // SAFETY: the entry points at `path`'s bytes and `out`, both on the
+    // heap and owned by the op.
+    let op = unsafe {
+        Op::submit(driver, (path, out), |(path, out)| {
+            opcode::Statx::new(
+                types::Fd(libc::AT_FDCWD),
+                path.as_ptr(),
+                (&mut **out as *mut libc::statx).cast(),
+            )
+            .flags(flags)
+            .mask(libc::STATX_BASIC_STATS | libc::STATX_BTIME)
+            .build()
+        })
+    };
+    let (result, (_, out)) = op.await;
+    result?;
+    Ok(*out)
+}
+
+/// `unlinkat(AT_FDCWD, path, 0)`.
+pub(crate) async fn unlink(driver: Rc<Driver>, path: &Path) -> io::Result<()> {
+    let path = c_path(path)?;
+    // SAFETY: the entry points only at `path`'s heap bytes, owned by the op.
+    let op = unsafe {
+        Op::submit(driver, path, |path| {
+            opcode::UnlinkAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr()).build()
+        })
+    };
+    op.await.0.map(|_| ())
+}

@@ -1,0 +1,185 @@
+//! hyper 1.x on brigade (cargo feature `hyper`): the three things hyper
+//! asks of a runtime.
+//!
+//! - [`HyperIo`] adapts any futures-io stream (a [`TcpStream`](crate::net::TcpStream),
+//!   a [`UnixStream`](crate::net::UnixStream)) to hyper's `rt::Read` and
+//!   `rt::Write`;
+//! - [`LocalExecutor`] spawns hyper's background futures (HTTP/2 streams)
+//!   on the current loop; they need not be `Send`;
+//! - [`LoopTimer`] gives hyper sleeps on the loop's clock (virtual clocks
+//!   included), for header-read timeouts and keep-alive.
+//!
+//! ```
+//! use std::convert::Infallible;
+//! use bytes::Bytes;
+//! use http_body_util::Full;
+//! use hyper::{Request, Response, server::conn::http1, service::service_fn};
+//! use brigade::hyper::{HyperIo, LoopTimer};
+//! use brigade::net::{TcpListener, TcpStream};
+//!
+//! async fn hello(_: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+//!     Ok(Response::new(Full::new(Bytes::from("hello from brigade"))))
+//! }
+//!
+//! brigade::run(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+//!     let addr = listener.local_addr().unwrap();
+//!     brigade::spawn(async move {
+//!         let (stream, _) = listener.accept().await.unwrap();
+//!         http1::Builder::new()
+//!             .timer(LoopTimer)
+//!             .serve_connection(HyperIo::new(stream), service_fn(hello))
+//!             .await
+//!             .unwrap();
+//!     });
+//!     // A raw HTTP/1.0 request, to keep the example small.
+//!     use brigade::io::{AsyncReadExt, AsyncWriteExt};
+//!     let mut client = TcpStream::connect(addr).await.unwrap();
+//!     client.write_all(b"GET / HTTP/1.0\r\n\r\n").await.unwrap();
+//!     let mut reply = String::new();
+//!     client.read_to_string(&mut reply).await.unwrap();
+//!     assert!(reply.starts_with("HTTP/1.0 200 OK"));
+//!     assert!(reply.ends_with("hello from brigade"));
+//! });
+//! ```
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant as StdInstant};
+
+use ::hyper::rt::{self, ReadBufCursor};
+use futures_io::{AsyncRead, AsyncWrite};
+
+use crate::time::{Instant, Sleep};
+
+/// A futures-io stream as hyper's `rt::Read + rt::Write`.
+#[derive(Debug)]
+pub struct HyperIo<T> {
+    inner: T,
+}
+
+impl<T> HyperIo<T> {
+    /// Wraps `inner`.
+    pub fn new(inner: T) -> HyperIo<T> {
+        HyperIo { inner }
+    }
+
+    /// The wrapped stream.
+    pub fn get_ref(&self) -> &T {
+        &self.inner
+    }
+
+    /// The wrapped stream, mutably.
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+
+    /// Unwraps the stream.
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+}
+
+impl<T: AsyncRead + Unpin> rt::Read for HyperIo<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        // futures-io reads into initialized memory: hyper's cursor
+        // initializes the unfilled part once and remembers it.
+        let unfilled = buf.initialize_unfilled();
+        let n = ready!(Pin::new(&mut this.inner).poll_read(cx, unfilled))?;
+        // SAFETY: the `n` bytes just read lie in the part that
+        // `initialize_unfilled` initialized.
+        unsafe { buf.advance(n) };
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T: AsyncWrite + Unpin> rt::Write for HyperIo<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_close(cx)
+    }
+}
+
+/// Spawns hyper's futures on the current loop with [`crate::spawn`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LocalExecutor;
+
+impl<F> rt::Executor<F> for LocalExecutor
+where
+    F: Future + 'static,
+{
+    fn execute(&self, future: F) {
+        drop(crate::spawn(future));
+    }
+}
+
+/// hyper's timer on the loop's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoopTimer;
+
+/// A brigade [`Sleep`] as hyper's `rt::Sleep`.
+#[derive(Debug)]
+pub struct HyperSleep(Sleep);
+
+impl Future for HyperSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.get_mut().0).poll(cx)
+    }
+}
+
+impl rt::Sleep for HyperSleep {}
+
+impl rt::Timer for LoopTimer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn rt::Sleep>> {
+        Box::pin(HyperSleep(crate::time::sleep(duration)))
+    }
+
+    fn sleep_until(&self, deadline: StdInstant) -> Pin<Box<dyn rt::Sleep>> {
+        Box::pin(HyperSleep(crate::time::sleep_until(Instant::from_std(
+            deadline,
+        ))))
+    }
+
+    fn now(&self) -> StdInstant {
+        Instant::now().into_std()
+    }
+
+    fn reset(&self, sleep: &mut Pin<Box<dyn rt::Sleep>>, new_deadline: StdInstant) {
+        match sleep.as_mut().downcast_mut_pin::<HyperSleep>() {
+            Some(ours) => ours.get_mut().0.reset(Instant::from_std(new_deadline)),
+            None => *sleep = self.sleep_until(new_deadline),
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! I/O on the event loop: the driver every loop owns, and the rule for
+//! buffers that the kernel writes into asynchronously.
+//!
+//! In asyncio, reading a file inside a coroutine blocks the whole loop. In
+//! brigade nothing blocks the loop: sockets ([`crate::net`]) wait for
+//! readiness, files ([`crate::fs`]) run as io_uring operations or on the
+//! blocking pool, and the loop sleeps in the kernel until there is work.
+//!
+//! # Drivers
+//! Each loop owns one driver, chosen when it is built ([`DriverKind`]):
+//! - **io_uring** where the kernel allows it: sockets are watched by
+//!   multishot polls on the ring; file operations are native ring
+//!   operations.
+//! - **epoll** otherwise: sockets are watched edge-triggered; file
+//!   operations run on the blocking pool ([`crate::to_thread`]).
+//!
+//! `BRIGADE_DRIVER=uring` or `BRIGADE_DRIVER=epoll` forces one (building a
+//! loop fails if the forced one is unavailable), as does
+//! [`Builder::io_driver`](crate::event_loop::Builder::io_driver).
+//!
+//! ```
+//! use brigade::io::DriverKind;
+//!
+//! let rt = brigade::Runtime::builder().io_driver(DriverKind::Epoll).build().unwrap();
+//! assert_eq!(rt.io_driver(), DriverKind::Epoll);
+//! ```
+//!
+//! # How the loop parks
+//! When no task is runnable, the loop sleeps in the driver (`epoll_wait` or
+//! `io_uring_enter`) until I/O is ready, the next timer is due, or another
+//! thread wakes it through the loop's eventfd. A busy loop still polls the
+//! driver without waiting every few turns, so I/O is never starved by tasks
+//! that keep each other runnable.
+//!
+//! On a **virtual clock**, the loop first polls the driver without waiting
+//! and only jumps to the next timer when that found nothing: I/O that is
+//! already possible (loopback data in flight, a connection in the accept
+//! queue) happens before simulated time moves. A socket that waits for a
+//! peer does not hold the clock, since its peer might be waiting for the
+//! clock; an io_uring file operation in flight does (it completes on its
+//! own, like a job on the blocking pool).
+//!
+//! # Buffer ownership (io_uring)
+//! The kernel accesses an operation's memory until it posts the
+//! operation's completion, and a future can be dropped at any time before
+//! that. So **an operation owns its buffers**: a file read submits a
+//! heap-allocated `Vec` that belongs to the operation, not a borrowed
+//! `&mut [u8]`. When the completion arrives, the buffer goes back to the
+//! caller (copied into its slice for `AsyncRead`). If the future is dropped
+//! while the operation is in flight, the buffer moves into the driver,
+//! which sends an `ASYNC_CANCEL` and frees the buffer only when the
+//! kernel's completion (of the operation, cancelled or not) arrives. A loop
+//! that shuts down waits for those completions (at most ten seconds, then
+//! it leaks the remaining buffers rather than free memory the kernel may
+//! still write). Thus cancelling never lets the kernel write into freed
+//! memory, and never leaks in the normal course.
+
+pub(crate) mod driver;
+mod epoll;
+mod ext;
+pub(crate) mod op;
+pub(crate) mod registry;
+pub(crate) mod source;
+pub(crate) mod unpark;
+pub(crate) mod uring;
+
+pub use driver::{DriverKind, IoStats};
+pub use ext::{AsyncReadExt, AsyncWriteExt};
+/// The ecosystem's I/O traits, which brigade's sockets and files implement.
+pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};

@@ -1,0 +1,72 @@
+//! What TCP and Unix streams share: the non-blocking read/write loop over a
+//! [`Source`], and the [`Stream`] trait the halves of [`super::split`] are
+//! generic over.
+
+use std::io::{self, IoSlice};
+use std::net::Shutdown;
+use std::os::fd::AsRawFd;
+use std::task::{Context, Poll};
+
+use crate::io::registry::Direction;
+use crate::io::source::Source;
+use crate::sys::fd;
+
+/// A connected byte stream whose reads and writes need only `&self`
+/// (like `impl Read for &std::net::TcpStream`), so halves can share it.
+pub trait Stream: sealed::Sealed {
+    /// Reads into `buf`; `Ok(0)` is the end of the stream.
+    fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+    /// Writes from `buf`.
+    fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
+    /// Writes from several buffers in one system call.
+    fn poll_write_vectored_ref(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>>;
+    /// Shuts down the reading, writing or both halves of the connection.
+    fn shutdown(&self, how: Shutdown) -> io::Result<()>;
+}
+
+pub(crate) mod sealed {
+    pub trait Sealed {}
+}
+
+pub(crate) fn poll_read<T: AsRawFd>(
+    source: &Source<T>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>> {
+    if buf.is_empty() {
+        return Poll::Ready(Ok(0));
+    }
+    source.poll_io(cx, Direction::Read, |io| fd::read(io.as_raw_fd(), buf))
+}
+
+pub(crate) fn poll_write<T: AsRawFd>(
+    source: &Source<T>,
+    cx: &mut Context<'_>,
+    buf: &[u8],
+) -> Poll<io::Result<usize>> {
+    if buf.is_empty() {
+        return Poll::Ready(Ok(0));
+    }
+    source.poll_io(cx, Direction::Write, |io| send(io.as_raw_fd(), buf))
+}
+
+pub(crate) fn poll_write_vectored<T: AsRawFd>(
+    source: &Source<T>,
+    cx: &mut Context<'_>,
+    bufs: &[IoSlice<'_>],
+) -> Poll<io::Result<usize>> {
+    source.poll_io(cx, Direction::Write, |io| fd::writev(io.as_raw_fd(), bufs))
+}
+
+/// `send` with `MSG_NOSIGNAL`: a write to a connection the peer reset
+/// returns `EPIPE` instead of killing the process with `SIGPIPE`.
+fn send(raw: std::os::fd::RawFd, buf: &[u8]) -> io::Result<usize> {
+    fd::retry(|| {
+        // SAFETY: `buf` is valid for reads of `buf.len()` bytes for the call.
+        fd::cvt_size(unsafe { libc::send(raw, buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL) })
+    })
+}

@@ -1,0 +1,377 @@
+//! [`TcpListener`] and [`TcpStream`]: TCP on the event loop.
+//!
+//! Both wrap the standard library's socket, switched to non-blocking mode
+//! and registered with the loop's driver; every operation tries the system
+//! call first and waits for readiness only when the kernel says
+//! `WouldBlock`.
+
+use std::fmt;
+use std::io::{self, IoSlice};
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use super::stream::{self, Stream, sealed};
+use crate::io::registry::Direction;
+use crate::io::source::Source;
+use crate::sys::net as socket;
+
+/// Resolves `addr` to socket addresses. Names are looked up on the calling
+/// thread; pass a `SocketAddr` (or resolve with [`super::lookup_host`]) to
+/// keep the loop free of DNS.
+fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
+    let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+    if addrs.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the address resolved to no socket address",
+        ));
+    }
+    Ok(addrs)
+}
+
+/// Options for a listening socket: `SO_REUSEPORT` (one listener per loop
+/// behind one port, see [`crate::net`]) and the accept backlog.
+#[derive(Debug, Clone)]
+pub struct ListenOptions {
+    reuse_port: bool,
+    backlog: i32,
+}
+
+impl Default for ListenOptions {
+    fn default() -> ListenOptions {
+        ListenOptions {
+            reuse_port: false,
+            backlog: 1024,
+        }
+    }
+}
+
+impl ListenOptions {
+    /// The defaults: no `SO_REUSEPORT`, a backlog of 1024.
+    pub fn new() -> ListenOptions {
+        ListenOptions::default()
+    }
+
+    /// Lets several sockets (one per loop, say) listen on the same port;
+    /// the kernel spreads incoming connections over them.
+    pub fn reuse_port(mut self, on: bool) -> ListenOptions {
+        self.reuse_port = on;
+        self
+    }
+
+    /// How many connections the kernel queues before they are accepted.
+    pub fn backlog(mut self, backlog: u32) -> ListenOptions {
+        self.backlog = backlog.min(i32::MAX as u32) as i32;
+        self
+    }
+
+    /// Binds a listener to `addr` with these options.
+    pub async fn bind(&self, addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        let mut last = None;
+        for addr in resolve(addr)? {
+            match self.bind_one(&addr) {
+                Ok(l) => return Ok(l),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("no address to bind")))
+    }
+
+    fn bind_one(&self, addr: &SocketAddr) -> io::Result<TcpListener> {
+        let fd = socket::socket(socket::domain_of(addr), libc::SOCK_STREAM)?;
+        socket::set_reuseaddr(fd.as_raw_fd())?;
+        if self.reuse_port {
+            socket::set_reuseport(fd.as_raw_fd())?;
+        }
+        socket::bind(fd.as_raw_fd(), addr).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot bind a TCP listener to {addr}: {e}"),
+            )
+        })?;
+        socket::listen(fd.as_raw_fd(), self.backlog)?;
+        TcpListener::from_fd(fd)
+    }
+}
+
+/// A TCP socket that accepts connections (`asyncio.start_server`).
+///
+/// ```
+/// use brigade::net::{TcpListener, TcpStream};
+///
+/// brigade::run(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let addr = listener.local_addr().unwrap();
+///     let client = TcpStream::connect(addr).await.unwrap();
+///     let (server, peer) = listener.accept().await.unwrap();
+///     assert_eq!(peer, client.local_addr().unwrap());
+///     assert_eq!(server.peer_addr().unwrap(), client.local_addr().unwrap());
+/// });
+/// ```
+pub struct TcpListener {
+    source: Source<std::net::TcpListener>,
+}
+
+impl TcpListener {
+    /// Binds to `addr` (with `SO_REUSEADDR`) and listens. Port 0 picks a
+    /// free port; [`local_addr`](Self::local_addr) tells which. An address
+    /// in use fails with `ErrorKind::AddrInUse`, naming the address.
+    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        ListenOptions::default().bind(addr).await
+    }
+
+    fn from_fd(fd: OwnedFd) -> io::Result<TcpListener> {
+        let std = std::net::TcpListener::from(fd);
+        Ok(TcpListener {
+            source: Source::new(std, "TcpListener::bind")?,
+        })
+    }
+
+    /// Adopts a listener made by the standard library (switching it to
+    /// non-blocking mode).
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        listener.set_nonblocking(true)?;
+        Ok(TcpListener {
+            source: Source::new(listener, "TcpListener::from_std")?,
+        })
+    }
+
+    /// Waits for a connection and returns it with the peer's address.
+    ///
+    /// Running out of descriptors (`EMFILE`, `ENFILE`) is returned as the
+    /// error it is; the connection stays queued, so a server should back
+    /// off (sleep) and accept again rather than retry at once.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (fd, addr) = self
+            .source
+            .io(Direction::Read, |l| socket::accept(l.as_raw_fd()))
+            .await?;
+        Ok((TcpStream::from_fd(fd)?, addr))
+    }
+
+    /// Polls for a connection (for hand-written futures and adapters).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        self.source
+            .poll_io(cx, Direction::Read, |l| socket::accept(l.as_raw_fd()))
+            .map(|r| r.and_then(|(fd, addr)| Ok((TcpStream::from_fd(fd)?, addr))))
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+}
+
+impl AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.raw_fd()
+    }
+}
+
+impl AsFd for TcpListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.source.get_ref().as_fd()
+    }
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpListener")
+            .field("addr", &self.local_addr().ok())
+            .field("fd", &self.as_raw_fd())
+            .finish()
+    }
+}
+
+/// A TCP connection. Implements [`AsyncRead`] and [`AsyncWrite`] (also
+/// through `&TcpStream`, since the loop is single-threaded), so codecs and
+/// `futures-util` combinators work on it; [`crate::io::AsyncReadExt`] and
+/// [`crate::io::AsyncWriteExt`] add `read_exact`, `write_all` and friends.
+///
+/// - A reset connection reads or writes as `ConnectionReset` (or
+///   `BrokenPipe`); a peer that closed its side reads as `Ok(0)`.
+/// - A peer that stops reading makes writes wait (backpressure), never
+///   spin.
+pub struct TcpStream {
+    source: Source<std::net::TcpStream>,
+}
+
+impl TcpStream {
+    /// Connects to `addr`, trying each resolved address in turn.
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        let mut last = None;
+        for addr in resolve(addr)? {
+            match TcpStream::connect_one(addr).await {
+                Ok(s) => return Ok(s),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("no address to connect to")))
+    }
+
+    /// Connects to `addr`, failing with `ErrorKind::TimedOut` after
+    /// `timeout` (on the loop's clock).
+    pub async fn connect_timeout(addr: &SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+        match crate::time::timeout(timeout, TcpStream::connect_one(*addr)).await {
+            Ok(result) => result,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("connecting to {addr} timed out after {timeout:?}"),
+            )),
+        }
+    }
+
+    async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
+        let fd = socket::socket(socket::domain_of(&addr), libc::SOCK_STREAM)?;
+        let done = socket::connect(fd.as_raw_fd(), &addr)
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot connect to {addr}: {e}")))?;
+        let stream = TcpStream::from_fd(fd)?;
+        if !done {
+            stream
+                .source
+                .io(Direction::Write, |s| match socket::take_error(s)? {
+                    Some(e) => Err(e),
+                    None => match s.peer_addr() {
+                        Ok(_) => Ok(()),
+                        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                            Err(io::ErrorKind::WouldBlock.into())
+                        }
+                        Err(e) => Err(e),
+                    },
+                })
+                .await
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot connect to {addr}: {e}")))?;
+        }
+        Ok(stream)
+    }
+
+    fn from_fd(fd: OwnedFd) -> io::Result<TcpStream> {
+        let std = std::net::TcpStream::from(fd);
+        Ok(TcpStream {
+            source: Source::new(std, "TcpStream")?,
+        })
+    }
+
+    /// Adopts a connected stream made by the standard library.
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        Ok(TcpStream {
+            source: Source::new(stream, "TcpStream::from_std")?,
+        })
+    }
+
+    /// This end's address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().peer_addr()
+    }
+
+    /// Switches Nagle's algorithm off (`true`) or on.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.source.get_ref().set_nodelay(nodelay)
+    }
+
+    /// Whether Nagle's algorithm is off.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.source.get_ref().nodelay()
+    }
+
+    /// Shuts down reading, writing or both. After `Shutdown::Write`, the
+    /// peer reads the end of the stream.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.source.get_ref().shutdown(how)
+    }
+
+    /// Reads some bytes; `Ok(0)` is the end of the stream.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_read_ref(cx, buf)).await
+    }
+
+    /// Writes some bytes; waits while the peer's window is full.
+    pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_write_ref(cx, buf)).await
+    }
+
+    /// Waits until the stream is readable (data, end of stream or error).
+    pub async fn readable(&self) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.source.poll_ready(cx, Direction::Read)).await;
+        Ok(())
+    }
+
+    /// Waits until the stream is writable.
+    pub async fn writable(&self) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.source.poll_ready(cx, Direction::Write)).await;
+        Ok(())
+    }
+
+    /// Splits into borrowed read and write halves.
+    pub fn split(&self) -> (ReadHalf<'_, TcpStream>, WriteHalf<'_, TcpStream>) {
+        (ReadHalf(self), WriteHalf(self))
+    }
+
+    /// Splits into owned halves, which can move into different tasks of
+    /// this loop; [`OwnedReadHalf::reunite`] joins them again.
+    pub fn into_split(self) -> (OwnedReadHalf<TcpStream>, OwnedWriteHalf<TcpStream>) {
+        split::owned(self)
+    }
+
+    /// The pending socket error (`SO_ERROR`), if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        socket::take_error(self.source.get_ref())
+    }
+}
+
+impl sealed::Sealed for TcpStream {}
+
+impl Stream for TcpStream {
+    fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        stream::poll_read(&self.source, cx, buf)
+    }
+
+    fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        stream::poll_write(&self.source, cx, buf)
+    }
+
+    fn poll_write_vectored_ref(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        stream::poll_write_vectored(&self.source, cx, bufs)
+    }
+
+    fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        TcpStream::shutdown(self, how)
+    }
+}
+
+super::stream_traits!(TcpStream);
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.raw_fd()
+    }
+}
+
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.source.get_ref().as_fd()
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("local", &self.local_addr().ok())
+            .field("peer", &self.peer_addr().ok())
+            .field("fd", &self.as_raw_fd())
+            .finish()
+    }
+}

@@ -1,0 +1,161 @@
+//! Faults and bad input on sockets: resets, half-closed peers, a peer that
+//! never reads. Each is a clear `io::Error` or an orderly wait, never a
+//! panic, a busy loop or a leaked descriptor.
+
+use std::io::ErrorKind;
+use std::net::Shutdown;
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use brigade::io::{AsyncReadExt, AsyncWriteExt};
+use brigade::net::{TcpListener, TcpStream};
+use brigade::{Runtime, spawn};
+
+async fn pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (client, server)
+}
+
+/// Makes the next close send a reset instead of a FIN.
+fn set_linger_zero(s: &TcpStream) {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: the pointer and length describe `linger` for the call.
+    let ret = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(ret, 0);
+}
+
+#[test]
+fn a_reset_connection_reads_and_writes_as_errors() {
+    brigade::run(async {
+        let (mut client, server) = pair().await;
+        set_linger_zero(&server);
+        drop(server);
+        let mut buf = [0; 16];
+        let err = client.read(&mut buf).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionReset);
+        // Writing after the reset fails too; it never raises SIGPIPE.
+        let mut failed = false;
+        for _ in 0..10 {
+            if let Err(e) = client.write_all(&[0; 1024]).await {
+                assert!(
+                    matches!(e.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset),
+                    "{e}"
+                );
+                failed = true;
+                break;
+            }
+        }
+        assert!(failed);
+    });
+}
+
+#[test]
+fn a_half_closed_peer_reads_the_end_and_can_still_answer() {
+    brigade::run(async {
+        let (mut client, mut server) = pair().await;
+        client.write_all(b"question").await.unwrap();
+        client.shutdown(Shutdown::Write).unwrap();
+        let mut got = Vec::new();
+        server.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, b"question");
+        // Reading again at the end keeps returning 0, not an error or a hang.
+        let mut buf = [0; 4];
+        assert_eq!(server.read(&mut buf).await.unwrap(), 0);
+        server.write_all(b"answer").await.unwrap();
+        drop(server);
+        let mut reply = Vec::new();
+        client.read_to_end(&mut reply).await.unwrap();
+        assert_eq!(reply, b"answer");
+    });
+}
+
+#[test]
+fn dropping_a_stream_closes_the_connection() {
+    brigade::run(async {
+        for _ in 0..20 {
+            let (mut client, server) = pair().await;
+            // A task waiting to read keeps the driver watching the socket.
+            let reader = spawn(async move {
+                let mut buf = [0; 1];
+                server.read(&mut buf).await.ok();
+                server
+            });
+            brigade::yield_now().await;
+            client.write_all(b"x").await.unwrap();
+            drop(reader.await.unwrap());
+            let mut rest = Vec::new();
+            client.read_to_end(&mut rest).await.unwrap();
+            assert!(rest.is_empty());
+        }
+    });
+}
+
+#[test]
+fn a_peer_that_never_reads_makes_writes_wait_not_spin() {
+    // On a virtual clock a busy loop would keep the loop from ever being
+    // idle, so the timeout could not fire: the test ending shows an
+    // orderly wait.
+    let rt = Runtime::builder().virtual_clock(true).build().unwrap();
+    rt.block_on(async {
+        let (mut client, server) = pair().await;
+        let chunk = vec![1u8; 64 * 1024];
+        let mut sent = 0usize;
+        loop {
+            match brigade::timeout(Duration::from_secs(1), client.write(&chunk)).await {
+                Ok(n) => sent += n.unwrap(),
+                Err(_) => break, // the socket buffers are full: we wait
+            }
+            assert!(
+                sent < 1 << 30,
+                "a gigabyte went into a peer that never reads"
+            );
+        }
+        assert!(sent > 0);
+        // Once the peer reads, the writer goes on.
+        let reader = spawn(async move {
+            let mut total = 0;
+            let mut buf = vec![0; 64 * 1024];
+            loop {
+                let n = server.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    return total;
+                }
+                total += n;
+            }
+        });
+        client.write_all(&chunk).await.unwrap();
+        client.shutdown(Shutdown::Write).unwrap();
+        assert_eq!(reader.await.unwrap(), sent + chunk.len());
+    });
+}
+
+#[test]
+fn a_runtime_dropped_with_sockets_waiting_releases_them() {
+    for _ in 0..10 {
+        let rt = Runtime::new().unwrap();
+        let (client, server) = rt.block_on(pair());
+        drop(rt.spawn(async move {
+            let mut buf = [0; 1];
+            server.read(&mut buf).await.ok();
+        }));
+        rt.block_on(brigade::yield_now());
+        assert!(rt.io_stats().registered >= 2);
+        drop(client);
+        drop(rt);
+    }
+}
