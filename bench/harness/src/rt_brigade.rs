@@ -260,6 +260,7 @@ fn procpool() -> Measured {
     drop(pool);
     let timing = meter.stop();
     timing.with_value(results.iter().sum())
+}
 
 fn loop_with(driver: DriverKind) -> Runtime {
     Runtime::builder()
