@@ -1,9 +1,12 @@
 //! hyper 1.x on brigade (cargo feature `hyper`): the three things hyper
 //! asks of a runtime.
 //!
-//! - [`HyperIo`] adapts any futures-io stream (a [`TcpStream`](crate::net::TcpStream),
-//!   a [`UnixStream`](crate::net::UnixStream)) to hyper's `rt::Read` and
-//!   `rt::Write`;
+//! - [`HyperIo`] adapts brigade's streams ([`TcpStream`](crate::net::TcpStream),
+//!   [`UnixStream`](crate::net::UnixStream)) to hyper's `rt::Read` and
+//!   `rt::Write`, reading straight into hyper's uninitialized buffers;
+//!   [`HyperCompat`] adapts any other futures-io stream (zeroing the
+//!   buffer before each read, since futures-io reads need initialized
+//!   memory);
 //! - [`LocalExecutor`] spawns hyper's background futures (HTTP/2 streams)
 //!   on the current loop; they need not be `Send`;
 //! - [`LoopTimer`] gives hyper sleeps on the loop's clock (virtual clocks
@@ -49,31 +52,93 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant as StdInstant};
 
+use std::net::Shutdown;
+
 use ::hyper::rt::{self, ReadBufCursor};
 use futures_io::{AsyncRead, AsyncWrite};
 
+use crate::net::Stream;
 use crate::time::{Instant, Sleep};
 
-/// A futures-io stream as hyper's `rt::Read + rt::Write`.
+/// A brigade stream as hyper's `rt::Read + rt::Write`.
 #[derive(Debug)]
-pub struct HyperIo<T> {
-    inner: T,
+pub struct HyperIo<S> {
+    inner: S,
 }
 
-impl<T> HyperIo<T> {
+impl<S> HyperIo<S> {
     /// Wraps `inner`.
-    pub fn new(inner: T) -> HyperIo<T> {
+    pub fn new(inner: S) -> HyperIo<S> {
         HyperIo { inner }
     }
 
     /// The wrapped stream.
-    pub fn get_ref(&self) -> &T {
+    pub fn get_ref(&self) -> &S {
         &self.inner
     }
 
-    /// The wrapped stream, mutably.
-    pub fn get_mut(&mut self) -> &mut T {
-        &mut self.inner
+    /// Unwraps the stream.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S: Stream> rt::Read for HyperIo<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        // SAFETY: the slice is only written by the kernel's read, never
+        // read; `advance` below counts only the bytes the read initialized.
+        let unfilled = unsafe { buf.as_mut() };
+        let n = ready!(self.inner.poll_read_uninit(cx, unfilled))?;
+        // SAFETY: `read` initialized the first `n` bytes of `unfilled`.
+        unsafe { buf.advance(n) };
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: Stream> rt::Write for HyperIo<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.inner.poll_write_ref(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.inner.poll_write_vectored_ref(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.inner.shutdown(Shutdown::Write))
+    }
+}
+
+/// Any futures-io stream as hyper's `rt::Read + rt::Write`.
+#[derive(Debug)]
+pub struct HyperCompat<T> {
+    inner: T,
+}
+
+impl<T> HyperCompat<T> {
+    /// Wraps `inner`.
+    pub fn new(inner: T) -> HyperCompat<T> {
+        HyperCompat { inner }
     }
 
     /// Unwraps the stream.
@@ -82,15 +147,14 @@ impl<T> HyperIo<T> {
     }
 }
 
-impl<T: AsyncRead + Unpin> rt::Read for HyperIo<T> {
+impl<T: AsyncRead + Unpin> rt::Read for HyperCompat<T> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         mut buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        // futures-io reads into initialized memory: hyper's cursor
-        // initializes the unfilled part once and remembers it.
+        // futures-io reads into initialized memory.
         let unfilled = buf.initialize_unfilled();
         let n = ready!(Pin::new(&mut this.inner).poll_read(cx, unfilled))?;
         // SAFETY: the `n` bytes just read lie in the part that
@@ -100,7 +164,7 @@ impl<T: AsyncRead + Unpin> rt::Read for HyperIo<T> {
     }
 }
 
-impl<T: AsyncWrite + Unpin> rt::Write for HyperIo<T> {
+impl<T: AsyncWrite + Unpin> rt::Write for HyperCompat<T> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -115,10 +179,6 @@ impl<T: AsyncWrite + Unpin> rt::Write for HyperIo<T> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

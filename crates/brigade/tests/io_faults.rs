@@ -159,3 +159,27 @@ fn a_runtime_dropped_with_sockets_waiting_releases_them() {
         drop(rt);
     }
 }
+
+#[test]
+fn data_and_end_of_stream_arriving_together_are_both_read() {
+    // A short read clears the readable bit; the FIN that came with the
+    // data sends no further event, so the end of the stream must still be
+    // seen (the closed bit is never cleared).
+    brigade::run(async {
+        for _ in 0..20 {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let writer = std::thread::spawn(move || {
+                use std::io::Write;
+                let mut s = std::net::TcpStream::connect(addr).unwrap();
+                s.write_all(b"last words").unwrap();
+            });
+            writer.join().unwrap();
+            let (conn, _) = listener.accept().await.unwrap();
+            let mut buf = [0; 4096];
+            let n = conn.read(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"last words");
+            assert_eq!(conn.read(&mut buf).await.unwrap(), 0);
+        }
+    });
+}

@@ -10,7 +10,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 
-use brigade::hyper::{HyperIo, LocalExecutor, LoopTimer};
+use brigade::hyper::{HyperCompat, HyperIo, LocalExecutor, LoopTimer};
 use brigade::net::{TcpListener, TcpStream};
 use brigade::spawn;
 
@@ -91,5 +91,33 @@ fn the_timer_follows_the_virtual_clock() {
         LoopTimer.reset(&mut s, LoopTimer.now() + Duration::from_secs(20));
         s.await;
         assert_eq!(LoopTimer.now() - start, Duration::from_secs(3620));
+    });
+}
+
+#[test]
+fn any_futures_io_stream_serves_hyper_through_the_compat_adapter() {
+    brigade::run(async {
+        let (server_side, client_side) = brigade::net::UnixStream::pair().unwrap();
+        let server = spawn(async move {
+            http1::Builder::new()
+                .serve_connection(HyperCompat::new(server_side), service_fn(echo_path))
+                .await
+                .unwrap();
+        });
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(HyperCompat::new(client_side))
+                .await
+                .unwrap();
+        let driver = spawn(async move { conn.await.unwrap() });
+        let req = Request::get("/compat")
+            .header("host", "localhost")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let res = sender.send_request(req).await.unwrap();
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(body, "/compat 0");
+        drop(sender);
+        driver.await.unwrap();
+        server.await.unwrap();
     });
 }

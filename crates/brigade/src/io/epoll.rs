@@ -10,7 +10,7 @@ use std::os::fd::RawFd;
 use std::task::Waker;
 use std::time::Duration;
 
-use super::registry::{READ, Registry, Token, WRITE};
+use super::registry::{READ, READ_CLOSED, Registry, Token, WRITE, WRITE_CLOSED};
 use super::unpark::Unparker;
 use crate::sys::epoll::{self, Epoll};
 
@@ -65,6 +65,12 @@ impl EpollBackend {
             }
             if bits & epoll::WRITABLE != 0 {
                 ready |= WRITE;
+            }
+            if bits & (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32 != 0 {
+                ready |= READ_CLOSED;
+            }
+            if bits & (libc::EPOLLHUP | libc::EPOLLERR) as u32 != 0 {
+                ready |= WRITE_CLOSED;
             }
             registry.set_ready(Token::from_u64(token), ready, wake);
         }

@@ -28,12 +28,24 @@ impl Direction {
     pub(crate) fn bit(self) -> u8 {
         1 << self as u8
     }
+
+    /// The bit that means "never blocks again" for this direction.
+    pub(crate) fn closed_bit(self) -> u8 {
+        4 << self as u8
+    }
 }
 
 /// Readable.
 pub(crate) const READ: u8 = 1;
 /// Writable.
 pub(crate) const WRITE: u8 = 2;
+/// The peer closed its side, or the socket failed: reads never block
+/// again. Kept apart from `READ` because it is never cleared: a read that
+/// returned less than asked for clears `READ`, but a FIN that arrived with
+/// the data will send no further event (tokio keeps the same distinction).
+pub(crate) const READ_CLOSED: u8 = 4;
+/// The connection is gone (hang-up or error): writes never block again.
+pub(crate) const WRITE_CLOSED: u8 = 8;
 
 /// A slot's address: its index and a generation, so that a late report for
 /// a slot that was freed and reused is recognized and dropped.
@@ -118,7 +130,7 @@ impl Registry {
         };
         slot.ready |= ready;
         for dir in [Direction::Read, Direction::Write] {
-            if ready & dir.bit() != 0 {
+            if ready & (dir.bit() | dir.closed_bit()) != 0 {
                 wake.append(&mut slot.waiters[dir as usize]);
             }
         }
@@ -131,7 +143,7 @@ impl Registry {
 
 impl Slot {
     pub(crate) fn is_ready(&self, dir: Direction) -> bool {
-        self.ready & dir.bit() != 0
+        self.ready & (dir.bit() | dir.closed_bit()) != 0
     }
 
     pub(crate) fn clear(&mut self, dir: Direction) {

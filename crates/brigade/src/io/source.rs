@@ -75,6 +75,16 @@ impl<T: AsRawFd> Source<T> {
         }
     }
 
+    /// Forgets the readiness for `dir`: the caller learned that the
+    /// descriptor is drained (a read that returned less than asked for) or
+    /// full (a partial write), so the next attempt waits for the driver
+    /// instead of costing a system call that would fail with `WouldBlock`
+    /// (as tokio does). Safe because the kernel reports any later change
+    /// as a new event, and events are only dispatched while the loop parks.
+    pub(crate) fn clear_ready(&self, dir: Direction) {
+        self.driver.clear_ready(self.token, dir);
+    }
+
     /// The async form of [`poll_io`](Self::poll_io).
     pub(crate) async fn io<R>(
         &self,

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use io_uring::{IoUring, cqueue, opcode, squeue, types};
 
-use super::registry::{READ, Registry, Token, WRITE};
+use super::registry::{READ, READ_CLOSED, Registry, Token, WRITE, WRITE_CLOSED};
 use super::unpark::Unparker;
 use crate::event_loop::blocking::Inhibit;
 use crate::slab::Slab;
@@ -344,7 +344,7 @@ impl UringBackend {
                     }
                     let ready = if result < 0 {
                         // An error of the poll itself: let the operations
-                        // run so they report the descriptor's state.
+                        // run (once) so they report the descriptor's state.
                         READ | WRITE
                     } else {
                         let ev = result as i16;
@@ -361,6 +361,12 @@ impl UringBackend {
                         }
                         if ev & (libc::POLLOUT | libc::POLLHUP | libc::POLLERR) != 0 {
                             r |= WRITE;
+                        }
+                        if ev & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0 {
+                            r |= READ_CLOSED;
+                        }
+                        if ev & (libc::POLLHUP | libc::POLLERR) != 0 {
+                            r |= WRITE_CLOSED;
                         }
                         r
                     };

@@ -3,9 +3,10 @@
 //! generic over.
 
 use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::AsRawFd;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use crate::io::registry::Direction;
 use crate::io::source::Source;
@@ -26,6 +27,14 @@ pub trait Stream: sealed::Sealed {
     ) -> Poll<io::Result<usize>>;
     /// Shuts down the reading, writing or both halves of the connection.
     fn shutdown(&self, how: Shutdown) -> io::Result<()>;
+    /// Reads into memory that need not be initialized (for adapters such
+    /// as hyper's, whose buffers are uninitialized); returns how many
+    /// bytes were read, which are then initialized.
+    fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>>;
 }
 
 pub(crate) mod sealed {
@@ -40,7 +49,54 @@ pub(crate) fn poll_read<T: AsRawFd>(
     if buf.is_empty() {
         return Poll::Ready(Ok(0));
     }
-    source.poll_io(cx, Direction::Read, |io| fd::read(io.as_raw_fd(), buf))
+    let len = buf.len();
+    let result = ready!(source.poll_io(cx, Direction::Read, |io| fd::read(io.as_raw_fd(), buf)));
+    Poll::Ready(drained_after(source, result, len))
+}
+
+pub(crate) fn poll_read_uninit<T: AsRawFd>(
+    source: &Source<T>,
+    cx: &mut Context<'_>,
+    buf: &mut [MaybeUninit<u8>],
+) -> Poll<io::Result<usize>> {
+    if buf.is_empty() {
+        return Poll::Ready(Ok(0));
+    }
+    let len = buf.len();
+    let result = ready!(source.poll_io(cx, Direction::Read, |io| {
+        fd::read_uninit(io.as_raw_fd(), buf)
+    }));
+    Poll::Ready(drained_after(source, result, len))
+}
+
+/// A read that returned less than it asked for drained the socket: the
+/// next read waits for the driver rather than fail with `WouldBlock`.
+/// (End of stream, `Ok(0)`, stays readable.)
+fn drained_after<T: AsRawFd>(
+    source: &Source<T>,
+    result: io::Result<usize>,
+    asked: usize,
+) -> io::Result<usize> {
+    if let Ok(n) = result {
+        if n > 0 && n < asked {
+            source.clear_ready(Direction::Read);
+        }
+    }
+    result
+}
+
+/// A write that took less than it was given filled the socket's buffer.
+fn full_after<T: AsRawFd>(
+    source: &Source<T>,
+    result: io::Result<usize>,
+    given: usize,
+) -> io::Result<usize> {
+    if let Ok(n) = result {
+        if n < given {
+            source.clear_ready(Direction::Write);
+        }
+    }
+    result
 }
 
 pub(crate) fn poll_write<T: AsRawFd>(
@@ -51,7 +107,8 @@ pub(crate) fn poll_write<T: AsRawFd>(
     if buf.is_empty() {
         return Poll::Ready(Ok(0));
     }
-    source.poll_io(cx, Direction::Write, |io| send(io.as_raw_fd(), buf))
+    let result = ready!(source.poll_io(cx, Direction::Write, |io| send(io.as_raw_fd(), buf)));
+    Poll::Ready(full_after(source, result, buf.len()))
 }
 
 pub(crate) fn poll_write_vectored<T: AsRawFd>(
@@ -59,7 +116,14 @@ pub(crate) fn poll_write_vectored<T: AsRawFd>(
     cx: &mut Context<'_>,
     bufs: &[IoSlice<'_>],
 ) -> Poll<io::Result<usize>> {
-    source.poll_io(cx, Direction::Write, |io| fd::writev(io.as_raw_fd(), bufs))
+    let given: usize = bufs.iter().map(|b| b.len()).sum();
+    if given == 0 {
+        return Poll::Ready(Ok(0));
+    }
+    let result = ready!(source.poll_io(cx, Direction::Write, |io| {
+        fd::writev(io.as_raw_fd(), bufs)
+    }));
+    Poll::Ready(full_after(source, result, given))
 }
 
 /// `send` with `MSG_NOSIGNAL`: a write to a connection the peer reset

@@ -210,6 +210,14 @@ impl Stream for UnixStream {
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         UnixStream::shutdown(self, how)
     }
+
+    fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        stream::poll_read_uninit(&self.source, cx, buf)
+    }
 }
 
 super::stream_traits!(UnixStream);
