@@ -117,3 +117,46 @@ fn writing_to_an_unwritable_path_names_the_path() {
         "{error}"
     );
 }
+
+#[test]
+fn waits_for_io_are_spans_on_the_waiting_task() {
+    use brigade::io::{AsyncReadExt, AsyncWriteExt, DriverKind};
+    use brigade::net::{TcpListener, TcpStream};
+    for driver in [DriverKind::Epoll, DriverKind::Uring] {
+        let trace = Trace::new();
+        let Ok(rt) = brigade::Runtime::builder()
+            .io_driver(driver)
+            .trace(&trace)
+            .build()
+        else {
+            continue; // io_uring refused by this kernel: the epoll run stands
+        };
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let server = brigade::spawn_named("server", async move {
+                let (mut conn, _) = listener.accept().await.unwrap();
+                let mut buf = [0u8; 5];
+                conn.read_exact(&mut buf).await.unwrap();
+                buf
+            });
+            let mut client = TcpStream::connect(addr).await.unwrap();
+            for _ in 0..3 {
+                brigade::yield_now().await; // the server waits to read meanwhile
+            }
+            client.write_all(b"hello").await.unwrap();
+            assert_eq!(&server.await.unwrap(), b"hello");
+        });
+        let waits: Vec<_> = trace
+            .events()
+            .into_iter()
+            .filter(|e| e.category == "io")
+            .collect();
+        assert!(
+            waits
+                .iter()
+                .any(|e| e.name == "wait to read" && matches!(e.track, Track::Task { .. })),
+            "{driver:?}: {waits:?}"
+        );
+    }
+}

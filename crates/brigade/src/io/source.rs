@@ -7,15 +7,18 @@
 //! descriptor ready again, then retries. The descriptor is deregistered
 //! before it is closed, so the driver never watches a recycled number.
 
+use std::cell::Cell;
 use std::future::poll_fn;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use super::driver::Driver;
 use super::registry::{Direction, Token};
 use crate::event_loop::context;
+use crate::trace::Track;
 
 /// The current loop's driver, or an error naming `what` outside a loop.
 pub(crate) fn current_driver(what: &str) -> io::Result<Rc<Driver>> {
@@ -32,6 +35,9 @@ pub(crate) struct Source<T: AsRawFd> {
     io: T,
     token: Token,
     driver: Rc<Driver>,
+    /// Set when the loop is traced: when each direction's current wait for
+    /// readiness began (read, write).
+    traced: Option<[Cell<Option<Duration>>; 2]>,
 }
 
 impl<T: AsRawFd> Source<T> {
@@ -39,7 +45,14 @@ impl<T: AsRawFd> Source<T> {
     pub(crate) fn new(io: T, what: &str) -> io::Result<Source<T>> {
         let driver = current_driver(what)?;
         let token = driver.register(io.as_raw_fd())?;
-        Ok(Source { io, token, driver })
+        let traced = context::with(|core| core.is_some_and(|core| core.trace.is_some()))
+            .then(|| [Cell::new(None), Cell::new(None)]);
+        Ok(Source {
+            io,
+            token,
+            driver,
+            traced,
+        })
     }
 
     pub(crate) fn get_ref(&self) -> &T {
@@ -52,7 +65,44 @@ impl<T: AsRawFd> Source<T> {
 
     /// Waits until the descriptor is reported ready for `dir`.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<()> {
-        self.driver.poll_ready(self.token, dir, cx)
+        let poll = self.driver.poll_ready(self.token, dir, cx);
+        if self.traced.is_some() {
+            self.trace_wait(dir, poll.is_ready());
+        }
+        poll
+    }
+
+    /// Records a wait for readiness as a span on the waiting task's track:
+    /// it begins at the first `Pending` and ends when the descriptor is ready.
+    fn trace_wait(&self, dir: Direction, ready: bool) {
+        let Some(slots) = &self.traced else { return };
+        let slot = &slots[usize::from(dir == Direction::Write)];
+        context::with(|core| {
+            let Some((core, trace)) = core.and_then(|c| c.trace.as_ref().map(|t| (c, t))) else {
+                return;
+            };
+            let now = core.trace_now(trace);
+            match (ready, slot.get()) {
+                (false, None) => slot.set(Some(now)),
+                (true, Some(since)) => {
+                    slot.set(None);
+                    let track = match core.current_task() {
+                        Some(task) => Track::Task {
+                            loop_id: core.shared.id,
+                            task: task.0,
+                        },
+                        None => Track::Loop(core.shared.id),
+                    };
+                    let name = if dir == Direction::Write {
+                        "wait to write"
+                    } else {
+                        "wait to read"
+                    };
+                    trace.span(track, "io", name, since, now - since);
+                }
+                _ => {}
+            }
+        });
     }
 
     /// Runs `op` until it does not return `WouldBlock`, waiting for

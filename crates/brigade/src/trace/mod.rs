@@ -2,7 +2,8 @@
 //! look at.
 //!
 //! A [`Trace`] collects events from event loops (task spawns, polls,
-//! wake-ups, timer waits), threads and processes, and writes them as a
+//! wake-ups, timer waits, waits for I/O), threads and processes (their
+//! lifetimes, once [`set_global`] names the trace), and writes them as a
 //! Chrome/Perfetto trace-event JSON file: open it at `ui.perfetto.dev` or in
 //! `chrome://tracing`. Each loop, thread and process gets its own track.
 //! Timestamps on a loop are read from the loop's clock, so a trace of a
