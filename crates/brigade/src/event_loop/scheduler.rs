@@ -389,7 +389,9 @@ impl Core {
         if self.clock.is_virtual() {
             if let Some(tick) = next {
                 if self.shared.inhibit.load(Ordering::Acquire) == 0 {
-                    if !self.driver.park(Some(Duration::ZERO)) {
+                    // Pending I/O comes first; without any, asking the
+                    // kernel would only cost a system call per time jump.
+                    if !(self.driver.has_io() && self.driver.park(Some(Duration::ZERO))) {
                         self.clock.advance_to(self.clock.instant_of_tick(tick));
                     }
                     return;
@@ -417,7 +419,9 @@ impl Core {
         let turns = self.turns.get() + 1;
         if turns >= IO_POLL_INTERVAL {
             self.turns.set(0);
-            self.driver.park(Some(Duration::ZERO));
+            if self.driver.has_io() {
+                self.driver.park(Some(Duration::ZERO));
+            }
         } else {
             self.turns.set(turns);
         }

@@ -236,6 +236,13 @@ impl Driver {
         }
     }
 
+    /// Whether any descriptor is registered or any operation in flight:
+    /// when not, polling the kernel cannot report anything.
+    pub(crate) fn has_io(&self) -> bool {
+        let stats = self.stats();
+        stats.registered > 0 || stats.in_flight > 0
+    }
+
     /// What the driver holds right now.
     pub(crate) fn stats(&self) -> IoStats {
         let in_flight = match &*self.backend.borrow() {
