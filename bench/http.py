@@ -3,12 +3,13 @@
 
     python3 bench/http.py [--duration 10] [--connections 64] [--runs 3]
 
-Builds bench/http (release), then for each server: starts it on a free
-loopback port (brigade: one loop per core with SO_REUSEPORT; tokio: the
-multi-thread runtime with one worker per core), waits until it answers,
-runs `wrk -t1 -cC -dD` against it RUNS times and prints a markdown table of
-the median requests per second. wrk shares the two cores with the server,
-the same for both rows. Requires wrk (`apt-get install wrk`).
+Builds bench/http (release), then for each server and size: starts it on a
+free loopback port (brigade: N event loops, each with its own SO_REUSEPORT
+listener; tokio: the multi-thread runtime with N workers), for N = 1 and
+N = the number of cores, waits until it answers, runs `wrk -t1 -cC -dD`
+against it RUNS times, interleaving the servers, and prints a markdown
+table of the median requests per second. wrk shares the cores with the
+server, the same for every row. Requires wrk (`apt-get install wrk`).
 """
 
 import argparse
@@ -64,27 +65,39 @@ def main():
     subprocess.run(
         ["cargo", "build", "--release", "--manifest-path", os.path.join(ROOT, "Cargo.toml"),
          "-p", "http-bench"], check=True)
+    servers = []
+    for n in sorted({1, args.cores}):
+        servers.append((f"brigade, {n} loop(s)", "http-brigade", n))
+        servers.append((f"tokio multi_thread, {n} worker(s)", "http-tokio", n))
+    results = {name: [] for name, _, _ in servers}
+    failed = {}
+    for _ in range(args.runs):
+        for name, binary, n in servers:
+            port = free_port()
+            server = subprocess.Popen([os.path.join(TARGET, binary), f"127.0.0.1:{port}", str(n)])
+            try:
+                if not wait_ready(port):
+                    failed[name] = "did not start"
+                    continue
+                results[name].append(run_wrk(port, args.duration, args.connections))
+            finally:
+                server.kill()
+                server.wait()
     rows = []
-    for name, binary in [("brigade (hyper, SO_REUSEPORT loops)", "http-brigade"),
-                         ("tokio multi_thread (hyper-util)", "http-tokio")]:
-        port = free_port()
-        server = subprocess.Popen([os.path.join(TARGET, binary), f"127.0.0.1:{port}", str(args.cores)])
-        try:
-            if not wait_ready(port):
-                rows.append((name, None, "did not start"))
-                continue
-            results = [run_wrk(port, args.duration, args.connections) for _ in range(args.runs)]
-            rps = statistics.median(r for r, _ in results)
-            notes = "; ".join(sorted({e for _, e in results if e}))
-            rows.append((name, rps, notes))
-        finally:
-            server.kill()
-            server.wait()
+    for name, _, _ in servers:
+        runs = results[name]
+        if not runs:
+            rows.append((name, None, failed.get(name, "no run")))
+            continue
+        notes = "; ".join(sorted({e for _, e in runs if e}))
+        rows.append((name, statistics.median(r for r, _ in runs), notes))
     print(f"\n| server | requests/s (median of {args.runs}) | notes |\n| --- | ---: | --- |")
     for name, rps, notes in rows:
         print(f"| {name} | {'-' if rps is None else f'{rps:,.0f}'} | {notes} |")
-    if rows[0][1] and rows[1][1]:
-        print(f"\nbrigade ÷ tokio: {rows[0][1] / rows[1][1]:.2f} (above 1 means brigade serves more)")
+    for i in range(0, len(rows), 2):
+        (b_name, b_rps, _), (t_name, t_rps, _) = rows[i], rows[i + 1]
+        if b_rps and t_rps:
+            print(f"\n{b_name} ÷ {t_name}: {b_rps / t_rps:.2f} (above 1 means brigade serves more)")
 
 
 if __name__ == "__main__":

@@ -7,11 +7,11 @@
 # brigade --test event_loop_tasks` checks the same paths.
 #
 # The I/O tests (sockets, files, the epoll driver's unsafe system-call
-# layer) run here too, on the epoll driver: valgrind cannot follow io_uring
-# (it holds its global lock across a blocking io_uring_enter, so a loop
-# waiting there for another thread never wakes, and it does not see the
-# kernel write into the rings' buffers). The io_uring driver's buffer
-# ownership is checked by the cancellation tests in io_fs instead.
+# layer) run here too, on the epoll driver: valgrind does not model the
+# kernel writing into io_uring operations' buffers, and it holds its global
+# lock across a blocking io_uring_enter (which the ring's shutdown drain
+# does). The io_uring driver's buffer ownership is checked by the
+# cancellation tests in io_fs instead.
 set -euo pipefail
 export BRIGADE_DRIVER=epoll
 cd "$(dirname "$0")/.."

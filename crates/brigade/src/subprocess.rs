@@ -194,6 +194,9 @@ fn pipe(fd: OwnedFd) -> io::Result<Source<OwnedFd>> {
 }
 
 /// A running (or finished) child process.
+///
+/// On a virtual clock, a `Child` counts as outside work until it is
+/// dropped: simulated time does not jump while a real process runs.
 pub struct Child {
     /// The child's standard input, if piped. Dropping it closes the pipe.
     pub stdin: Option<ChildStdin>,

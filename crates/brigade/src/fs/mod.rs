@@ -100,7 +100,7 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
         .await
         .map_err(|e| with_path("open", path, e))?;
     let file = Arc::new(file);
-    let mut out = Vec::with_capacity(16 * 1024);
+    let mut out = Vec::with_capacity(8 * 1024);
     loop {
         if out.capacity() - out.len() < 4096 {
             out.reserve(out.capacity().min(1 << 20));

@@ -26,8 +26,8 @@ use crate::event_loop::scheduler::Shared;
 pub enum DriverKind {
     /// `epoll(7)` readiness, with file operations on the blocking pool.
     Epoll,
-    /// `io_uring(7)`: socket readiness through multishot polls, file
-    /// operations as native asynchronous operations.
+    /// `io_uring(7)` for file operations (native asynchronous
+    /// operations), epoll for socket readiness.
     Uring,
 }
 
@@ -72,15 +72,15 @@ pub struct IoStats {
     pub in_flight: usize,
 }
 
-enum Backend {
-    Epoll(EpollBackend),
-    Uring(Box<UringBackend>),
-}
-
 /// The driver of one loop, shared (by `Rc`) with the loop's I/O objects.
+///
+/// Socket readiness always comes from epoll, where the loop sleeps; with
+/// io_uring, the ring runs the file operations and its descriptor sits in
+/// the epoll set (see `uring.rs` for why).
 pub(crate) struct Driver {
     kind: DriverKind,
-    backend: RefCell<Backend>,
+    epoll: RefCell<EpollBackend>,
+    ring: Option<RefCell<Box<UringBackend>>>,
     pub(crate) registry: RefCell<Registry>,
     unparker: Arc<Unparker>,
     pub(crate) shared: Arc<Shared>,
@@ -98,31 +98,29 @@ impl Driver {
             Some(kind) => Some(kind),
             None => DriverKind::from_env()?,
         };
-        let (kind, backend) = match requested {
-            Some(DriverKind::Epoll) => (
-                DriverKind::Epoll,
-                Backend::Epoll(EpollBackend::new(&unparker)?),
-            ),
-            Some(DriverKind::Uring) => (
-                DriverKind::Uring,
-                Backend::Uring(Box::new(UringBackend::new(&unparker).map_err(|e| {
-                    io::Error::new(
-                        e.kind(),
-                        format!("cannot start io_uring (BRIGADE_DRIVER=uring): {e}"),
-                    )
-                })?)),
-            ),
-            None => match UringBackend::new(&unparker) {
-                Ok(ring) => (DriverKind::Uring, Backend::Uring(Box::new(ring))),
-                Err(_) => (
-                    DriverKind::Epoll,
-                    Backend::Epoll(EpollBackend::new(&unparker)?),
-                ),
-            },
+        let epoll = EpollBackend::new(&unparker)?;
+        let ring = match requested {
+            Some(DriverKind::Epoll) => None,
+            Some(DriverKind::Uring) => Some(UringBackend::new().map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot start io_uring (BRIGADE_DRIVER=uring): {e}"),
+                )
+            })?),
+            None => UringBackend::new().ok(),
+        };
+        if let Some(ring) = &ring {
+            epoll.watch_ring(ring.raw_fd())?;
+        }
+        let kind = if ring.is_some() {
+            DriverKind::Uring
+        } else {
+            DriverKind::Epoll
         };
         Ok(Rc::new(Driver {
             kind,
-            backend: RefCell::new(backend),
+            epoll: RefCell::new(epoll),
+            ring: ring.map(|r| RefCell::new(Box::new(r))),
             registry: RefCell::new(Registry::new()),
             unparker,
             shared,
@@ -139,11 +137,22 @@ impl Driver {
     pub(crate) fn park(&self, timeout: Option<Duration>) -> bool {
         let mut wake = Vec::new();
         let events = {
-            let mut backend = self.backend.borrow_mut();
+            let mut epoll = self.epoll.borrow_mut();
             let mut registry = self.registry.borrow_mut();
-            match &mut *backend {
-                Backend::Epoll(b) => b.park(timeout, &mut registry, &self.unparker, &mut wake),
-                Backend::Uring(b) => b.park(timeout, &mut registry, &self.unparker, &mut wake),
+            match &self.ring {
+                None => epoll.park(timeout, &mut registry, &self.unparker, &mut wake),
+                Some(ring) => {
+                    let mut ring = ring.borrow_mut();
+                    // Completions already waiting: look, don't sleep.
+                    let timeout = if ring.submit() {
+                        Some(Duration::ZERO)
+                    } else {
+                        timeout
+                    };
+                    let sockets = epoll.park(timeout, &mut registry, &self.unparker, &mut wake);
+                    let files = ring.reap(&mut wake);
+                    sockets.map(|n| n + files)
+                }
             }
         };
         // Wakers run with no borrow held: they may touch the driver.
@@ -159,11 +168,7 @@ impl Driver {
     /// Registers `fd` for readiness reports.
     pub(crate) fn register(&self, fd: RawFd) -> io::Result<Token> {
         let token = self.registry.borrow_mut().insert(fd);
-        let result = match &mut *self.backend.borrow_mut() {
-            Backend::Epoll(b) => b.register(fd, token),
-            Backend::Uring(b) => b.register(fd, token, &mut self.registry.borrow_mut()),
-        };
-        if let Err(e) = result {
+        if let Err(e) = self.epoll.borrow().register(fd, token) {
             self.registry.borrow_mut().remove(token);
             return Err(e);
         }
@@ -176,18 +181,11 @@ impl Driver {
         let mut wake = Vec::new();
         {
             let mut registry = self.registry.borrow_mut();
-            let Some(slot) = registry.get_mut(token) else {
+            let Some(mut slot) = registry.remove(token) else {
                 return;
             };
             slot.take_all_waiters(&mut wake);
-            let fd = slot.fd;
-            match &mut *self.backend.borrow_mut() {
-                Backend::Epoll(b) => {
-                    b.deregister(fd);
-                    registry.remove(token);
-                }
-                Backend::Uring(b) => b.deregister(token, &mut registry),
-            }
+            self.epoll.borrow().deregister(slot.fd);
         }
         for waker in wake {
             waker.wake();
@@ -211,12 +209,6 @@ impl Driver {
             return Poll::Ready(());
         }
         slot.add_waiter(dir, cx.waker());
-        let armed = slot.polling[0];
-        if !armed {
-            if let Backend::Uring(b) = &mut *self.backend.borrow_mut() {
-                b.rearm(token, &mut registry);
-            }
-        }
         Poll::Pending
     }
 
@@ -230,10 +222,7 @@ impl Driver {
 
     /// The io_uring backend, for native file operations; `None` on epoll.
     pub(crate) fn with_uring<R>(&self, f: impl FnOnce(&mut UringBackend) -> R) -> Option<R> {
-        match &mut *self.backend.borrow_mut() {
-            Backend::Uring(b) => Some(f(b)),
-            Backend::Epoll(_) => None,
-        }
+        self.ring.as_ref().map(|ring| f(&mut ring.borrow_mut()))
     }
 
     /// Whether any descriptor is registered or any operation in flight:
@@ -245,10 +234,7 @@ impl Driver {
 
     /// What the driver holds right now.
     pub(crate) fn stats(&self) -> IoStats {
-        let in_flight = match &*self.backend.borrow() {
-            Backend::Uring(b) => b.in_flight(),
-            Backend::Epoll(_) => 0,
-        };
+        let in_flight = self.ring.as_ref().map_or(0, |r| r.borrow().in_flight());
         IoStats {
             registered: self.registry.borrow().len(),
             in_flight,
@@ -258,8 +244,8 @@ impl Driver {
     /// Wakes every task still waiting on I/O, so that their futures can be
     /// dropped; called when the loop shuts down.
     pub(crate) fn shutdown(&self) {
-        if let Backend::Uring(b) = &mut *self.backend.borrow_mut() {
-            b.shutdown();
+        if let Some(ring) = &self.ring {
+            ring.borrow_mut().shutdown();
         }
     }
 }

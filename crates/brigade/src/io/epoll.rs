@@ -4,6 +4,10 @@
 //! [`Source`](super::source::Source) is created, and removed when it is
 //! dropped. The loop's eventfd is added level-triggered under a token of its
 //! own, so a wake-up from another thread ends the wait.
+//!
+//! The io_uring driver uses this backend too: for sockets, and as the place
+//! where the loop sleeps, with the ring's descriptor in the set (see
+//! `uring.rs`).
 
 use std::io;
 use std::os::fd::RawFd;
@@ -17,6 +21,9 @@ use crate::sys::epoll::{self, Epoll};
 /// The token of the loop's own eventfd; never a registry token, whose
 /// generation has its top bits clear.
 const UNPARK: u64 = u64::MAX;
+/// The token of the io_uring driver's ring; its completions are reaped by
+/// the driver after every wait.
+const RING: u64 = u64::MAX - 1;
 
 pub(crate) struct EpollBackend {
     epoll: Epoll,
@@ -31,6 +38,12 @@ impl EpollBackend {
             epoll,
             events: Vec::with_capacity(1024),
         })
+    }
+
+    /// Watches the io_uring driver's ring descriptor (readable while
+    /// completions wait), so that they end the loop's sleep.
+    pub(crate) fn watch_ring(&self, ring_fd: RawFd) -> io::Result<()> {
+        self.epoll.add_level_readable(ring_fd, RING)
     }
 
     pub(crate) fn register(&self, fd: RawFd, token: Token) -> io::Result<()> {
@@ -57,6 +70,9 @@ impl EpollBackend {
             let (token, bits) = (event.u64, event.events);
             if token == UNPARK {
                 unparker.consume();
+                continue;
+            }
+            if token == RING {
                 continue;
             }
             let mut ready = 0;

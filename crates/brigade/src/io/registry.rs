@@ -73,10 +73,6 @@ pub(crate) struct Slot {
     generation: u32,
     ready: u8,
     waiters: [Vec<Waker>; 2],
-    /// io_uring: a poll operation is in flight for this direction.
-    pub(crate) polling: [bool; 2],
-    /// Deregistered; freed once no poll operation is in flight.
-    pub(crate) closing: bool,
 }
 
 /// Every registered descriptor of one loop.
@@ -101,8 +97,6 @@ impl Registry {
             generation,
             ready: 0,
             waiters: [Vec::new(), Vec::new()],
-            polling: [false; 2],
-            closing: false,
         });
         Token {
             index: index as u32,

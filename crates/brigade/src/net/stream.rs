@@ -1,7 +1,19 @@
 //! What TCP and Unix streams share: the non-blocking read/write loop over a
-//! [`Source`], and the [`Stream`] trait the halves of [`super::split`] are
-//! generic over.
+//! [`Source`], the small-read buffer, and the [`Stream`] trait the halves of
+//! [`super::split`] are generic over.
+//!
+//! # Small reads
+//! Protocols read small pieces (a 4-byte length, a 64-byte message). A
+//! `read` into a 64-byte slice that fills it cannot tell whether the socket
+//! is drained, so the next read is a system call that fails with
+//! `WouldBlock`. A small read therefore reads up to [`READ_BUFFER`] bytes
+//! into the stream's own buffer and hands out what was asked for: a read
+//! that returns less than the buffer's size proves the socket drained, and
+//! the next read waits for the driver instead. Large reads go straight into
+//! the caller's slice. Bytes in the buffer are the stream's: they are lost
+//! if the stream is dropped, like a `BufReader`'s.
 
+use std::cell::RefCell;
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::net::Shutdown;
@@ -39,6 +51,91 @@ pub trait Stream: sealed::Sealed {
 
 pub(crate) mod sealed {
     pub trait Sealed {}
+}
+
+/// Reads smaller than this go through the stream's buffer.
+const SMALL_READ: usize = 1024;
+/// The size of a stream's read buffer (allocated at its first small read).
+pub(crate) const READ_BUFFER: usize = 8192;
+
+/// Bytes read from the socket and not yet handed out.
+#[derive(Default)]
+pub(crate) struct ReadBuffer {
+    data: Vec<u8>,
+    start: usize,
+}
+
+impl ReadBuffer {
+    fn pending(&self) -> &[u8] {
+        &self.data[self.start..]
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.start == self.data.len()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        if self.start == self.data.len() {
+            self.start = 0;
+            self.data.clear();
+        }
+    }
+}
+
+/// A read through the stream's buffer (see the module documentation).
+pub(crate) fn poll_read_buffered<T: AsRawFd>(
+    source: &Source<T>,
+    rbuf: &RefCell<ReadBuffer>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>> {
+    let mut rb = rbuf.borrow_mut();
+    if !rb.is_empty() {
+        let n = rb.pending().len().min(buf.len());
+        buf[..n].copy_from_slice(&rb.pending()[..n]);
+        rb.consume(n);
+        return Poll::Ready(Ok(n));
+    }
+    if buf.len() >= SMALL_READ {
+        drop(rb);
+        return poll_read(source, cx, buf);
+    }
+    if rb.data.capacity() < READ_BUFFER {
+        rb.data.reserve_exact(READ_BUFFER);
+    }
+    let spare = rb.data.spare_capacity_mut();
+    let n = match ready!(poll_read_uninit(source, cx, spare)) {
+        Ok(n) => n,
+        Err(e) => return Poll::Ready(Err(e)),
+    };
+    // SAFETY: the read initialized `n` bytes of the spare capacity, which
+    // follow the (empty) contents.
+    unsafe { rb.data.set_len(n) };
+    let k = n.min(buf.len());
+    buf[..k].copy_from_slice(&rb.data[..k]);
+    rb.consume(k);
+    Poll::Ready(Ok(k))
+}
+
+/// Hands out buffered bytes first, then reads into uninitialized memory.
+pub(crate) fn poll_read_uninit_buffered<T: AsRawFd>(
+    source: &Source<T>,
+    rbuf: &RefCell<ReadBuffer>,
+    cx: &mut Context<'_>,
+    buf: &mut [MaybeUninit<u8>],
+) -> Poll<io::Result<usize>> {
+    let mut rb = rbuf.borrow_mut();
+    if !rb.is_empty() {
+        let n = rb.pending().len().min(buf.len());
+        for (dst, src) in buf.iter_mut().zip(&rb.pending()[..n]) {
+            dst.write(*src);
+        }
+        rb.consume(n);
+        return Poll::Ready(Ok(n));
+    }
+    drop(rb);
+    poll_read_uninit(source, cx, buf)
 }
 
 pub(crate) fn poll_read<T: AsRawFd>(

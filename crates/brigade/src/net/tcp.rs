@@ -5,6 +5,7 @@
 //! call first and waits for readiness only when the kernel says
 //! `WouldBlock`.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, IoSlice};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
@@ -13,7 +14,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use super::stream::{self, Stream, sealed};
+use super::stream::{self, ReadBuffer, Stream, sealed};
 use crate::io::registry::Direction;
 use crate::io::source::Source;
 use crate::sys::net as socket;
@@ -197,6 +198,7 @@ impl fmt::Debug for TcpListener {
 ///   spin.
 pub struct TcpStream {
     source: Source<std::net::TcpStream>,
+    rbuf: RefCell<ReadBuffer>,
 }
 
 impl TcpStream {
@@ -252,6 +254,7 @@ impl TcpStream {
         let std = std::net::TcpStream::from(fd);
         Ok(TcpStream {
             source: Source::new(std, "TcpStream")?,
+            rbuf: RefCell::default(),
         })
     }
 
@@ -260,6 +263,7 @@ impl TcpStream {
         stream.set_nonblocking(true)?;
         Ok(TcpStream {
             source: Source::new(stream, "TcpStream::from_std")?,
+            rbuf: RefCell::default(),
         })
     }
 
@@ -301,6 +305,9 @@ impl TcpStream {
 
     /// Waits until the stream is readable (data, end of stream or error).
     pub async fn readable(&self) -> io::Result<()> {
+        if !self.rbuf.borrow().is_empty() {
+            return Ok(());
+        }
         std::future::poll_fn(|cx| self.source.poll_ready(cx, Direction::Read)).await;
         Ok(())
     }
@@ -332,7 +339,7 @@ impl sealed::Sealed for TcpStream {}
 
 impl Stream for TcpStream {
     fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        stream::poll_read(&self.source, cx, buf)
+        stream::poll_read_buffered(&self.source, &self.rbuf, cx, buf)
     }
 
     fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
@@ -356,7 +363,7 @@ impl Stream for TcpStream {
         cx: &mut Context<'_>,
         buf: &mut [std::mem::MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
-        stream::poll_read_uninit(&self.source, cx, buf)
+        stream::poll_read_uninit_buffered(&self.source, &self.rbuf, cx, buf)
     }
 }
 

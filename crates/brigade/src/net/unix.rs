@@ -1,6 +1,7 @@
 //! [`UnixListener`] and [`UnixStream`]: Unix-domain stream sockets on the
 //! event loop, for talking to local processes by path.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
@@ -10,7 +11,7 @@ use std::path::Path;
 use std::task::{Context, Poll};
 
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use super::stream::{self, Stream, sealed};
+use super::stream::{self, ReadBuffer, Stream, sealed};
 use crate::io::registry::Direction;
 use crate::io::source::Source;
 use crate::sys::net as socket;
@@ -92,6 +93,7 @@ impl fmt::Debug for UnixListener {
 /// A Unix-domain stream connection; see [`UnixListener`].
 pub struct UnixStream {
     source: Source<std::os::unix::net::UnixStream>,
+    rbuf: RefCell<ReadBuffer>,
 }
 
 impl UnixStream {
@@ -141,6 +143,7 @@ impl UnixStream {
         let std = std::os::unix::net::UnixStream::from(fd);
         Ok(UnixStream {
             source: Source::new(std, "UnixStream")?,
+            rbuf: RefCell::default(),
         })
     }
 
@@ -149,6 +152,7 @@ impl UnixStream {
         stream.set_nonblocking(true)?;
         Ok(UnixStream {
             source: Source::new(stream, "UnixStream::from_std")?,
+            rbuf: RefCell::default(),
         })
     }
 
@@ -192,7 +196,7 @@ impl sealed::Sealed for UnixStream {}
 
 impl Stream for UnixStream {
     fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        stream::poll_read(&self.source, cx, buf)
+        stream::poll_read_buffered(&self.source, &self.rbuf, cx, buf)
     }
 
     fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
@@ -216,7 +220,7 @@ impl Stream for UnixStream {
         cx: &mut Context<'_>,
         buf: &mut [std::mem::MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
-        stream::poll_read_uninit(&self.source, cx, buf)
+        stream::poll_read_uninit_buffered(&self.source, &self.rbuf, cx, buf)
     }
 }
 

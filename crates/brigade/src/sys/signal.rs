@@ -39,6 +39,11 @@ static OWNED: OnceLock<Mutex<Vec<Option<OwnedFd>>>> = OnceLock::new();
 static INSTALLED: [AtomicBool; 65] = [const { AtomicBool::new(false) }; 65];
 
 extern "C" fn handler(signal: libc::c_int) {
+    // The interrupted code may be between a failed call and its errno
+    // check: keep errno as we found it.
+    // SAFETY: __errno_location returns the calling thread's errno slot,
+    // valid for the thread's lifetime; reading it is async-signal-safe.
+    let saved_errno = unsafe { *libc::__errno_location() };
     let bit = 1u64 << (signal as u32 & 63);
     let one = 1u64.to_ne_bytes();
     for slot in &TABLE {
@@ -51,6 +56,8 @@ extern "C" fn handler(signal: libc::c_int) {
             }
         }
     }
+    // SAFETY: as above; writing the thread's own errno slot.
+    unsafe { *libc::__errno_location() = saved_errno };
 }
 
 /// Signals that cannot be caught, or that mean the process is broken.
