@@ -323,3 +323,42 @@ fn file_truncated_mid_read_ends_early_without_error() {
     });
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn files_that_report_no_size_are_read_to_their_end() {
+    brigade::run(async {
+        // /proc files say their size is 0 and return their text in pieces.
+        let status = fs::read_to_string("/proc/self/status").await.unwrap();
+        assert!(
+            status.starts_with("Name:") && status.contains("VmRSS"),
+            "{status}"
+        );
+        let maps = fs::read("/proc/self/maps").await.unwrap();
+        assert!(maps.len() > 4096, "{}", maps.len());
+    });
+}
+
+#[test]
+fn reads_of_every_size_around_the_buffer_edges_are_exact() {
+    let dir = temp_dir("sizes");
+    brigade::run(async {
+        for size in [
+            0usize,
+            1,
+            4095,
+            4096,
+            4097,
+            8191,
+            8192,
+            8193,
+            65_536,
+            1 << 20,
+        ] {
+            let path = dir.join(format!("s{size}"));
+            let data: Vec<u8> = (0..size).map(|i| (i * 31) as u8).collect();
+            std::fs::write(&path, &data).unwrap();
+            assert!(fs::read(&path).await.unwrap() == data, "size {size}");
+        }
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -99,18 +99,30 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let file = native::open(driver.clone(), path, libc::O_RDONLY, 0)
         .await
         .map_err(|e| with_path("open", path, e))?;
+    // The size, as std::fs::read takes it: fstat on an open descriptor
+    // reads the inode the open just loaded, so it never waits for a disk.
+    let size = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map_or(0, |m| m.len() as usize);
     let file = Arc::new(file);
-    let mut out = Vec::with_capacity(8 * 1024);
+    // One more byte than the size: a read that returns less than it asked
+    // for has met the end of a regular file, which spares the read that
+    // would only say so. Files that report no size (/proc) read to the end.
+    let mut out = Vec::with_capacity(if size > 0 { size + 1 } else { 8 * 1024 });
     loop {
-        if out.capacity() - out.len() < 4096 {
-            out.reserve(out.capacity().min(1 << 20));
+        if out.capacity() - out.len() < 4096 && (size == 0 || out.len() >= size) {
+            out.reserve(out.capacity().clamp(4096, 1 << 20));
         }
         let offset = out.len() as u64;
+        let asked = out.capacity() - out.len();
         let (result, buf) =
             native::read_at(driver.clone(), file.clone(), out, usize::MAX, offset).await;
         out = buf;
         match result {
             Ok(0) => return Ok(out),
+            Ok(n) if size > 0 && n < asked && out.len() >= size => return Ok(out),
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(with_path("read", path, e)),
