@@ -105,10 +105,51 @@ pub async fn lookup_host(host: impl Into<String>) -> io::Result<Vec<SocketAddr>>
         .map_err(io::Error::other)?
 }
 
-/// Implements the futures-io traits for a stream type and for references
-/// to it, through its [`Stream`] methods.
+/// Implements [`Stream`] for a socket type with `source` and `rbuf` fields
+/// (the reads go through its buffer, the writes straight to the socket),
+/// then the futures-io traits for it and for references to it.
 macro_rules! stream_traits {
     ($t:ty) => {
+        impl $crate::net::stream::sealed::Sealed for $t {}
+
+        impl $crate::net::Stream for $t {
+            fn poll_read_ref(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream::poll_read_buffered(&self.source, &self.rbuf, cx, buf)
+            }
+
+            fn poll_write_ref(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream::poll_write(&self.source, cx, buf)
+            }
+
+            fn poll_write_vectored_ref(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream::poll_write_vectored(&self.source, cx, bufs)
+            }
+
+            fn shutdown(&self, how: std::net::Shutdown) -> std::io::Result<()> {
+                <$t>::shutdown(self, how)
+            }
+
+            fn poll_read_uninit(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [std::mem::MaybeUninit<u8>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::net::stream::poll_read_uninit_buffered(&self.source, &self.rbuf, cx, buf)
+            }
+        }
+
         impl futures_io::AsyncRead for $t {
             fn poll_read(
                 self: std::pin::Pin<&mut Self>,

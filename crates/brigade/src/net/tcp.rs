@@ -7,14 +7,14 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use super::stream::{self, ReadBuffer, Stream, sealed};
+use super::stream::{ReadBuffer, Stream};
 use crate::io::registry::Direction;
 use crate::io::source::Source;
 use crate::sys::net as socket;
@@ -332,38 +332,6 @@ impl TcpStream {
     /// The pending socket error (`SO_ERROR`), if any.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         socket::take_error(self.source.get_ref())
-    }
-}
-
-impl sealed::Sealed for TcpStream {}
-
-impl Stream for TcpStream {
-    fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        stream::poll_read_buffered(&self.source, &self.rbuf, cx, buf)
-    }
-
-    fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        stream::poll_write(&self.source, cx, buf)
-    }
-
-    fn poll_write_vectored_ref(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        stream::poll_write_vectored(&self.source, cx, bufs)
-    }
-
-    fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        TcpStream::shutdown(self, how)
-    }
-
-    fn poll_read_uninit(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [std::mem::MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
-        stream::poll_read_uninit_buffered(&self.source, &self.rbuf, cx, buf)
     }
 }
 

@@ -3,15 +3,14 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::task::{Context, Poll};
 
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use super::stream::{self, ReadBuffer, Stream, sealed};
+use super::stream::{ReadBuffer, Stream};
 use crate::io::registry::Direction;
 use crate::io::source::Source;
 use crate::sys::net as socket;
@@ -189,38 +188,6 @@ impl UnixStream {
     /// Splits into owned halves.
     pub fn into_split(self) -> (OwnedReadHalf<UnixStream>, OwnedWriteHalf<UnixStream>) {
         split::owned(self)
-    }
-}
-
-impl sealed::Sealed for UnixStream {}
-
-impl Stream for UnixStream {
-    fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        stream::poll_read_buffered(&self.source, &self.rbuf, cx, buf)
-    }
-
-    fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        stream::poll_write(&self.source, cx, buf)
-    }
-
-    fn poll_write_vectored_ref(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        stream::poll_write_vectored(&self.source, cx, bufs)
-    }
-
-    fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        UnixStream::shutdown(self, how)
-    }
-
-    fn poll_read_uninit(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [std::mem::MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
-        stream::poll_read_uninit_buffered(&self.source, &self.rbuf, cx, buf)
     }
 }
 
