@@ -50,14 +50,9 @@ fn main() {
         }
     }
     eprintln!("echo server on {addr} with {loops} loop(s)");
-    let threads: Vec<_> = (0..loops)
-        .map(|_| {
-            let addr = addr.clone();
-            std::thread::spawn(move || brigade::run(serve(addr)))
-        })
-        .collect();
-    for t in threads {
-        if let Ok(Err(e)) = t.join() {
+    // One loop per thread, each with its own SO_REUSEPORT listener.
+    for result in brigade::event_loop::run_on_threads(loops, |_| serve(addr.clone())) {
+        if let Err(e) = result {
             eprintln!("{e}");
             std::process::exit(1);
         }

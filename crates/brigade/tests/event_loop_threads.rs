@@ -134,23 +134,38 @@ fn the_virtual_clock_does_not_jump_while_a_blocking_job_runs() {
 
 #[test]
 fn several_loops_run_on_several_threads() {
-    let threads: Vec<_> = (0..4u64)
-        .map(|i| {
-            std::thread::spawn(move || {
-                brigade::run(async move {
-                    let tasks: Vec<_> = (0..100)
-                        .map(|j| spawn(async move { i * 1000 + j }))
-                        .collect();
-                    let mut sum = 0;
-                    for t in tasks {
-                        sum += t.await.unwrap();
-                    }
-                    sum
-                })
-            })
-        })
-        .collect();
-    let sums: Vec<u64> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let loop_threads = std::sync::Mutex::new(Vec::new());
+    let sums = brigade::event_loop::run_on_threads(4, |i| {
+        loop_threads
+            .lock()
+            .unwrap()
+            .push(std::thread::current().id());
+        async move {
+            let tasks: Vec<_> = (0..100)
+                .map(|j| spawn(async move { i as u64 * 1000 + j }))
+                .collect();
+            let mut sum = 0;
+            for t in tasks {
+                sum += t.await.unwrap();
+            }
+            sum
+        }
+    });
     let expected: Vec<u64> = (0..4).map(|i| i * 100_000 + 4950).collect();
-    assert_eq!(sums, expected);
+    assert_eq!(sums, expected, "outputs come back in loop order");
+    let mut threads = loop_threads.into_inner().unwrap();
+    threads.sort_by_key(|t| format!("{t:?}"));
+    threads.dedup();
+    assert_eq!(threads.len(), 4, "one thread per loop");
+    assert!(!threads.contains(&std::thread::current().id()));
+}
+
+#[test]
+#[should_panic(expected = "loop 2 failed")]
+fn a_panicking_loop_is_reraised_after_all_loops_end() {
+    brigade::event_loop::run_on_threads(3, |i| async move {
+        if i == 2 {
+            panic!("loop {i} failed");
+        }
+    });
 }

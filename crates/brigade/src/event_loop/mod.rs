@@ -58,7 +58,8 @@ pub use blocking::{MAX_BLOCKING_THREADS, ToThread, to_thread};
 pub use gather::{AsCompleted, Either, as_completed, gather, race, select, try_gather};
 pub use join::{AbortHandle, JoinError, JoinHandle, Panic};
 pub use runtime::{
-    Builder, Handle, LoopClosed, RemoteHandle, Runtime, RuntimeError, run, spawn, spawn_named,
+    Builder, Handle, LoopClosed, RemoteHandle, Runtime, RuntimeError, run, run_on_threads, spawn,
+    spawn_named,
 };
 pub use task::TaskId;
 pub use task_group::{Failure, GroupError, GroupTask, TaskGroup, task_group};

@@ -34,6 +34,54 @@ pub fn run<F: Future>(future: F) -> F::Output {
     runtime.block_on(future)
 }
 
+/// Runs `loops` event loops, one per thread, each driving the future that
+/// `make` returns for its index, and returns their outputs in index order:
+/// the way to use several cores (a loop is single-threaded by design).
+/// Servers give each loop its own listener on one port with
+/// `ListenOptions::reuse_port` (`SO_REUSEPORT`), and the kernel spreads the
+/// connections.
+///
+/// `make` may borrow from the caller: the threads are scoped and all are
+/// joined before this returns. A panic in a loop is re-raised here once
+/// every loop has ended.
+///
+/// ```
+/// let sums = brigade::event_loop::run_on_threads(2, |i| async move {
+///     let tasks: Vec<_> = (0..100u64).map(|j| brigade::spawn(async move { j })).collect();
+///     let mut sum = i as u64 * 1000;
+///     for t in tasks {
+///         sum += t.await.unwrap();
+///     }
+///     sum
+/// });
+/// assert_eq!(sums, [4950, 5950]);
+/// ```
+pub fn run_on_threads<T, F, Fut>(loops: usize, make: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(usize) -> Fut + Sync,
+    Fut: Future<Output = T>,
+{
+    let make = &make;
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..loops)
+            .map(|i| {
+                std::thread::Builder::new()
+                    .name(format!("brigade-loop-{i}"))
+                    .spawn_scoped(scope, move || run(make(i)))
+                    .unwrap_or_else(|e| panic!("cannot start the thread of loop {i}: {e}"))
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
 /// Spawns `future` as a task on the current event loop. The task starts
 /// running at the loop's next turn, concurrently with the caller; the
 /// returned [`JoinHandle`] awaits its output.
@@ -62,14 +110,11 @@ where
 /// An event loop: a single-threaded executor with its timers.
 ///
 /// A runtime belongs to the thread that built it (it is not `Send`). To use
-/// several cores, run one loop per thread, each with its own runtime, and
+/// several cores, run one loop per thread ([`run_on_threads`] does it) and
 /// pass work between them with [`Handle`]s and channels:
 ///
 /// ```
-/// let loops: Vec<_> = (0..2)
-///     .map(|i| std::thread::spawn(move || brigade::run(async move { i * 10 })))
-///     .collect();
-/// let results: Vec<i32> = loops.into_iter().map(|t| t.join().unwrap()).collect();
+/// let results = brigade::event_loop::run_on_threads(2, |i| async move { i * 10 });
 /// assert_eq!(results, [0, 10]);
 /// ```
 ///
