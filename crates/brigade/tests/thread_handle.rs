@@ -348,3 +348,37 @@ fn the_virtual_clock_does_not_jump_while_a_thread_is_awaited() {
         sleeper.await.unwrap();
     });
 }
+
+/// A join returns only after the thread's thread-locals were destroyed, as
+/// `std`'s join does, although brigade threads are detached. Many rounds,
+/// because a wrong order would show as a race.
+#[test]
+fn join_returns_after_the_threads_thread_locals_are_destroyed() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static DROPPED: AtomicUsize = AtomicUsize::new(0);
+    struct Slow;
+    impl Drop for Slow {
+        fn drop(&mut self) {
+            std::thread::yield_now();
+            DROPPED.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    thread_local! {
+        static SLOW: std::cell::RefCell<Option<Slow>> = const { std::cell::RefCell::new(None) };
+    }
+    for round in 1..=200 {
+        let mut t = brigade::thread::spawn(|| SLOW.with(|s| *s.borrow_mut() = Some(Slow))).unwrap();
+        t.join().unwrap();
+        assert_eq!(DROPPED.load(Ordering::SeqCst), round);
+    }
+}
+
+/// Dropping a thread's handle without a join detaches it: the thread runs
+/// on to the end.
+#[test]
+fn a_thread_dropped_without_join_runs_to_completion() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let t = brigade::thread::spawn(move || tx.send(7).unwrap()).unwrap();
+    drop(t);
+    assert_eq!(rx.recv().unwrap(), 7);
+}

@@ -1,13 +1,10 @@
 //! The cell through which a [`Thread`](super::Thread) hands its outcome to
 //! whoever joins it: blocking, with a time limit, or awaiting on a loop.
 //!
-//! It is a [`oneshot`](crate::sync::oneshot) channel trimmed for the common
-//! case, which is a plain `join`: that waits for the OS thread itself to
-//! end (as `std` does) and then reads the cell, so nobody sleeps on the
-//! cell's condition variable and the finishing thread skips the wake-up
-//! system call. The finishing thread notifies only when a timed joiner is
-//! asleep, and wakes a task only if one registered. This keeps a brigade
-//! thread's spawn and join within a few percent of `std::thread`'s.
+//! It is a [`oneshot`](crate::sync::oneshot) channel trimmed to this use:
+//! the finishing thread fills it from its last thread-local destructor
+//! (see `exit.rs`), notifies the condition variable only when a joiner is
+//! asleep on it, and wakes a task only if one registered.
 
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -57,10 +54,11 @@ impl<T> Completion<T> {
         }
     }
 
-    /// Stores the outcome and wakes whoever waits for it.
-    pub(crate) fn complete(&self, value: T) {
+    /// Marks the cell done, with the outcome or (when the thread ended
+    /// without one) without, and wakes whoever waits for it.
+    pub(crate) fn finish(&self, value: Option<T>) {
         let mut slot = self.lock();
-        slot.value = Some(value);
+        slot.value = value;
         slot.done = true;
         let waker = slot.waker.take();
         let sleepers = slot.sleepers > 0;
@@ -138,7 +136,7 @@ mod loom_tests {
             let cell = Completion::new();
             let t = {
                 let cell = cell.clone();
-                loom::thread::spawn(move || cell.complete(5))
+                loom::thread::spawn(move || cell.finish(Some(5)))
             };
             // Loom treats timed waits as waits that may also time out.
             let got = loop {

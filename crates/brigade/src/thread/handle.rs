@@ -25,7 +25,10 @@
 //! # How a thread reports back
 //! The new thread catches its target's panic, marks itself finished in the
 //! registry, then stores the outcome in a completion cell (`completion.rs`,
-//! a trimmed [`oneshot`](crate::sync::oneshot)). The cell is what lets one
+//! a trimmed [`oneshot`](crate::sync::oneshot)) from its last
+//! thread-local destructor (`exit.rs`): the OS thread is detached, and a
+//! join waits for the cell, which is full only once the thread's
+//! thread-locals are gone, as after `std`'s join. The cell is what lets one
 //! handle be joined in three ways: blocking ([`join`](Thread::join)), with
 //! a time limit ([`join_timeout`](Thread::join_timeout)), or by awaiting it
 //! on an event loop ([`join_async`](Thread::join_async), or `.await` on
@@ -34,16 +37,19 @@
 //! The OS thread is named after the brigade thread; the kernel keeps 15
 //! bytes of it, cut on a character boundary.
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::completion::Completion;
 use super::error::ThreadError;
+use super::exit;
 use super::registry::{self, Kind, ThreadRef};
 use super::target::{Target, target_name};
 use crate::event_loop::Panic;
@@ -52,11 +58,8 @@ use crate::sys;
 
 type Outcome<R> = Result<R, Panic>;
 
-/// A started thread's outcome cell and OS handle.
-type Running<R> = (
-    Arc<Completion<Outcome<R>>>,
-    Option<std::thread::JoinHandle<()>>,
-);
+/// A started thread's outcome cell.
+type Running<R> = Arc<Completion<Outcome<R>>>;
 
 /// A thread of execution, like Python's `threading.Thread`; `R` is what its
 /// target returns. Made without running; [`start`](Self::start) runs it
@@ -71,7 +74,6 @@ enum State<R> {
     New(Box<dyn FnOnce() -> R + Send>),
     Running {
         outcome: Arc<Completion<Outcome<R>>>,
-        os: Option<std::thread::JoinHandle<()>>,
     },
     Joined,
     /// `start` failed: the OS refused the thread and the target is gone.
@@ -271,6 +273,11 @@ impl<R> Thread<R> {
         self.me.mark_started();
         let done = cell.clone();
         let spawned = os.spawn(move || {
+            // First, so that it is the last thread-local destructor to run:
+            // joiners wake once the thread-locals are gone.
+            let handed: Rc<Cell<Option<Outcome<R>>>> = Rc::default();
+            let take = handed.clone();
+            exit::at_thread_exit(move || done.finish(take.take()));
             me.enter();
             fix_kernel_name(me.name());
             let traced = crate::trace::global().map(|trace| (trace, trace.now()));
@@ -286,14 +293,14 @@ impl<R> Thread<R> {
                 );
             }
             me.finish();
-            done.complete(outcome);
+            handed.set(Some(outcome));
         });
         match spawned {
-            Ok(os) => {
-                self.state = State::Running {
-                    outcome: cell,
-                    os: Some(os),
-                };
+            // Detached: the join waits on the cell, and glibc can hand the
+            // stack of a thread that ended to the next one at once instead
+            // of keeping it until a join (see the module doc).
+            Ok(_detached) => {
+                self.state = State::Running { outcome: cell };
                 Ok(())
             }
             Err(error) => {
@@ -313,17 +320,12 @@ impl<R> Thread<R> {
     /// Blocks the calling thread: on an event loop, await
     /// [`join_async`](Self::join_async) instead.
     pub fn join(&mut self) -> Result<R, ThreadError> {
-        let (outcome, os) = self.take_running()?;
-        // Waiting for the OS thread's end first means one sleep, not two:
-        // by then the outcome is in the cell.
-        if let Some(os) = os {
-            let _ = os.join();
-        }
+        let outcome = self.take_running()?;
         let outcome = match outcome.try_take() {
             Ok(outcome) => outcome,
             Err(()) => outcome.take_timeout(Duration::MAX).unwrap_or(None),
         };
-        self.finish_join(outcome, None)
+        self.finish_join(outcome)
     }
 
     /// Like [`join`](Self::join), waiting at most `timeout`. On
@@ -331,11 +333,11 @@ impl<R> Thread<R> {
     /// joined again (Python's `join(timeout)` returns `None` and leaves the
     /// caller to check `is_alive()`; here the error says it).
     pub fn join_timeout(&mut self, timeout: Duration) -> Result<R, ThreadError> {
-        let (outcome, os) = self.take_running()?;
+        let outcome = self.take_running()?;
         match outcome.take_timeout(timeout) {
-            Ok(outcome) => self.finish_join(outcome, os),
+            Ok(outcome) => self.finish_join(outcome),
             Err(()) => {
-                self.state = State::Running { outcome, os };
+                self.state = State::Running { outcome };
                 Err(ThreadError::Timeout {
                     name: self.name().to_string(),
                 })
@@ -380,18 +382,16 @@ impl<R> Thread<R> {
     }
 
     fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<R, ThreadError>> {
-        let (outcome, os) = match self.take_running() {
+        let outcome = match self.take_running() {
             Ok(running) => running,
             Err(e) => return Poll::Ready(Err(e)),
         };
         match outcome.poll_take(cx) {
             Poll::Pending => {
-                self.state = State::Running { outcome, os };
+                self.state = State::Running { outcome };
                 Poll::Pending
             }
-            // The OS thread may still run destructors of thread-locals;
-            // joining it could block the loop, so it is left to end alone.
-            Poll::Ready(result) => Poll::Ready(self.finish_join(result, None)),
+            Poll::Ready(result) => Poll::Ready(self.finish_join(result)),
         }
     }
 
@@ -407,21 +407,13 @@ impl<R> Thread<R> {
             State::Running { .. } => {}
         }
         match std::mem::replace(&mut self.state, State::Joined) {
-            State::Running { outcome, os } => Ok((outcome, os)),
+            State::Running { outcome } => Ok(outcome),
             _ => unreachable!("checked above"),
         }
     }
 
-    fn finish_join(
-        &mut self,
-        outcome: Option<Outcome<R>>,
-        os: Option<std::thread::JoinHandle<()>>,
-    ) -> Result<R, ThreadError> {
+    fn finish_join(&mut self, outcome: Option<Outcome<R>>) -> Result<R, ThreadError> {
         self.state = State::Joined;
-        if let Some(os) = os {
-            // The target is done; this only waits for the thread's exit.
-            let _ = os.join();
-        }
         let name = || self.name().to_string();
         match outcome {
             Some(Ok(value)) => Ok(value),

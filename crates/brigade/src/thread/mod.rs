@@ -102,6 +102,7 @@ mod completion;
 mod deadlock;
 mod error;
 mod event;
+mod exit;
 mod handle;
 mod job;
 mod lock;
