@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 """hyper on brigade against hyper on tokio, loaded with wrk on 127.0.0.1.
 
-    python3 bench/http.py [--duration 10] [--connections 64] [--runs 3]
+    python3 bench/http.py [--duration 5] [--connections 64] [--runs 3]
 
-Builds bench/http (release), then for each server and size: starts it on a
-free loopback port (brigade: N event loops, each with its own SO_REUSEPORT
+Builds bench/http (release), then for each server: starts it on a free
+loopback port (brigade: N event loops, each with its own SO_REUSEPORT
 listener; tokio: the multi-thread runtime with N workers), for N = 1 and
-N = the number of cores, waits until it answers, runs `wrk -t1 -cC -dD`
-against it RUNS times, interleaving the servers, and prints a markdown
-table of the median requests per second. wrk shares the cores with the
-server, the same for every row. Requires wrk (`apt-get install wrk`).
+N = the number of cores, waits until it answers, runs
+`wrk -t1 -cC -dD --latency` against it RUNS times, interleaving the
+servers, and prints a markdown table of the medians: requests per second
+and latency percentiles. wrk shares the cores with the server, the same
+for every row. Requires wrk (`apt-get install wrk`).
+
+`bench/run.py` uses `measure` to put the same table into BENCHMARKS.md
+(workload `http`).
 """
 
 import argparse
@@ -24,6 +28,29 @@ import time
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 TARGET = os.path.join(ROOT, "target", "release")
+UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def servers(cores):
+    """(row name, binary, loops or workers), brigade's rows first."""
+    many = max(cores, 2)
+    return [
+        ("brigade", "http-brigade", 1),
+        (f"brigade-{many}loops", "http-brigade", many),
+        ("tokio-mt-1w", "http-tokio", 1),
+        ("tokio-mt", "http-tokio", many),
+    ]
+
+
+def build():
+    """Builds the two servers; returns None or the reason it failed."""
+    done = subprocess.run(
+        ["cargo", "build", "--release", "--manifest-path", os.path.join(ROOT, "Cargo.toml"),
+         "-p", "http-bench"], capture_output=True, text=True)
+    if done.returncode != 0:
+        errors = [ln for ln in done.stderr.splitlines() if ln.startswith("error")]
+        return errors[0] if errors else "cargo build failed"
+    return None
 
 
 def free_port():
@@ -43,61 +70,81 @@ def wait_ready(port, deadline=10.0):
     return False
 
 
+def seconds(text):
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(number) * UNITS[unit]
+
+
 def run_wrk(port, duration, connections):
+    """One wrk run: requests/s, p50 and p99 latency (s), and any errors."""
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", f"http://127.0.0.1:{port}/"],
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
+         f"http://127.0.0.1:{port}/"],
         capture_output=True, text=True, check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = seconds(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = seconds(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
-    return rps, (errors.group(0) if errors else "")
+    return {"rps": rps, "p50_s": p50, "p99_s": p99, "errors": errors.group(0) if errors else ""}
+
+
+def measure(runs, duration=5, connections=64, cores=None, log=print):
+    """Runs every server `runs` times, interleaved; returns
+    {row name: {"runs": [...], "failed": reason or None}}."""
+    rows = servers(cores or os.cpu_count() or 2)
+    results = {name: {"runs": [], "failed": None} for name, _, _ in rows}
+    for i in range(runs):
+        for name, binary, n in rows:
+            if results[name]["failed"]:
+                continue
+            port = free_port()
+            server = subprocess.Popen([os.path.join(TARGET, binary), f"127.0.0.1:{port}", str(n)])
+            try:
+                if not wait_ready(port):
+                    results[name]["failed"] = "did not start"
+                    continue
+                run = run_wrk(port, duration, connections)
+                results[name]["runs"].append(run)
+                log(f"  {name:<20} run {i + 1}/{runs}: {run['rps']:,.0f} requests/s")
+            except (subprocess.CalledProcessError, AttributeError) as exc:
+                results[name]["failed"] = f"wrk failed: {exc}"
+            finally:
+                server.kill()
+                server.wait()
+    return results
+
+
+def median(result, key):
+    return statistics.median(r[key] for r in result["runs"])
+
+
+def fmt_latency(s):
+    return f"{s * 1e6:.0f} µs" if s < 1e-3 else f"{s * 1e3:.2f} ms"
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--cores", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
-    subprocess.run(
-        ["cargo", "build", "--release", "--manifest-path", os.path.join(ROOT, "Cargo.toml"),
-         "-p", "http-bench"], check=True)
-    servers = []
-    for n in sorted({1, args.cores}):
-        servers.append((f"brigade, {n} loop(s)", "http-brigade", n))
-        servers.append((f"tokio multi_thread, {n} worker(s)", "http-tokio", n))
-    results = {name: [] for name, _, _ in servers}
-    failed = {}
-    for _ in range(args.runs):
-        for name, binary, n in servers:
-            port = free_port()
-            server = subprocess.Popen([os.path.join(TARGET, binary), f"127.0.0.1:{port}", str(n)])
-            try:
-                if not wait_ready(port):
-                    failed[name] = "did not start"
-                    continue
-                results[name].append(run_wrk(port, args.duration, args.connections))
-            finally:
-                server.kill()
-                server.wait()
-    rows = []
-    for name, _, _ in servers:
-        runs = results[name]
-        if not runs:
-            rows.append((name, None, failed.get(name, "no run")))
+    failure = build()
+    if failure:
+        sys.exit(failure)
+    results = measure(args.runs, args.duration, args.connections, args.cores)
+    print(f"\n| server | requests/s | p50 latency | p99 latency | notes |\n"
+          f"| --- | ---: | ---: | ---: | --- |")
+    for name, result in results.items():
+        if not result["runs"]:
+            print(f"| {name} | {result['failed'] or 'no run'} | | | |")
             continue
-        notes = "; ".join(sorted({e for _, e in runs if e}))
-        rows.append((name, statistics.median(r for r, _ in runs), notes))
-    print(f"\n| server | requests/s (median of {args.runs}) | notes |\n| --- | ---: | --- |")
-    for name, rps, notes in rows:
-        print(f"| {name} | {'-' if rps is None else f'{rps:,.0f}'} | {notes} |")
-    for i in range(0, len(rows), 2):
-        (b_name, b_rps, _), (t_name, t_rps, _) = rows[i], rows[i + 1]
-        if b_rps and t_rps:
-            print(f"\n{b_name} ÷ {t_name}: {b_rps / t_rps:.2f} (above 1 means brigade serves more)")
+        notes = "; ".join(sorted({r["errors"] for r in result["runs"] if r["errors"]}))
+        print(f"| {name} | {median(result, 'rps'):,.0f} | {fmt_latency(median(result, 'p50_s'))} "
+              f"| {fmt_latency(median(result, 'p99_s'))} | {notes} |")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ only.
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import platform
@@ -71,7 +72,12 @@ WORKLOADS = {
     "poolmap": "thread-pool map of x ↦ x² mod 1,000,000,007 over 1,000,000 items, in order",
     "procs": "200 child processes, each returning i² of its index to the parent",
     "procpool": "process-pool map of n ↦ n² over 100,000 items, in order",
+    "http": "HTTP/1.1 keep-alive \"Hello, World!\" from hyper 1.x on 127.0.0.1, "
+            "loaded by wrk (1 thread, 64 connections, 5 s per run)",
 }
+
+# Workloads measured by their own driver rather than the harness.
+HTTP = "http"
 
 
 def log(msg):
@@ -306,6 +312,69 @@ def run_row(row, runs, timeout):
     row.status = "ok"
 
 
+def http_driver():
+    """bench/http.py, loaded under another name: `http` is a standard module."""
+    spec = importlib.util.spec_from_file_location("http_wrk", BENCH / "http.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_http(runs):
+    """The `http` workload's rows. Each run's wall_s is the time per request
+    (1 / requests per second), so ratios read as in the other tables."""
+    driver = http_driver()
+    rows = [Row(HTTP, name, [binary, str(n)]) for name, binary, n in driver.servers(os.cpu_count() or 2)]
+    if not shutil.which("wrk"):
+        for row in rows:
+            row.status, row.reason = "not_installed", "wrk: apt-get install wrk"
+        return rows
+    log("building bench/http ...")
+    failure = driver.build()
+    if failure:
+        for row in rows:
+            row.status, row.reason = "failed", f"build: {failure}"
+        return rows
+    results = driver.measure(runs, log=log)
+    for row in rows:
+        result = results[row.runtime]
+        row.runs = [dict(run, status="ok", wall_s=1 / run["rps"]) for run in result["runs"]]
+        if result["failed"] or not row.runs:
+            row.status, row.reason = "failed", result["failed"] or "no run"
+        else:
+            row.status = "ok"
+    return rows
+
+
+def http_table(rows, runs):
+    summary = summarize(HTTP, rows)
+    driver = http_driver()
+    lines = [
+        f"<!-- bench:workload:{HTTP} {json.dumps(summary, sort_keys=True)} -->",
+        f"### `{HTTP}`: {WORKLOADS[HTTP]}",
+        "",
+        f"Median of {runs} run{'s' if runs != 1 else ''}, measured "
+        f"{datetime.date.today().isoformat()}. `brigade-Nloops` is N event loops "
+        "behind one port (SO_REUSEPORT); `tokio-mt` has one worker per core, "
+        "`tokio-mt-1w` one worker. The ratio compares the time per request "
+        "(the inverse of requests/s). Also: `python3 bench/http.py`.",
+        "",
+        "| runtime | requests/s | p50 latency | p99 latency | brigade ÷ peer |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        if row.status == "ok":
+            rps = f"{statistics.median(r['rps'] for r in row.runs):,.0f}"
+            p50 = driver.fmt_latency(row.median("p50_s"))
+            p99 = driver.fmt_latency(row.median("p99_s"))
+        else:
+            rps, p50, p99 = label(row), "", ""
+        r = summary["ratios"].get(row.runtime)
+        ratio = "—" if row.runtime == BRIGADE or r is None else fmt_ratio(r)
+        lines.append(f"| {cell(row.runtime)} | {cell(rps)} | {p50} | {p99} | {ratio} |")
+    return summary, "\n".join(lines) + "\n"
+
+
 # ---------------------------------------------------------------- reporting
 
 
@@ -444,7 +513,7 @@ ISSUE_TARGETS = [
     ("TCP echo: ahead of tokio multi_thread", "echo", ["tokio-mt"], 1.0,
      ("brigade", "brigade-epoll", "brigade-2loops")),
     ("small-file reads: at least 2× tokio::fs", "files", ["tokio-mt"], 0.5,
-     ("brigade", "brigade-epoll")),
+     ("brigade", "brigade-epoll", "brigade-2loops")),
     ("thread spawn+join within 5% of std::thread", "threads", ["std-thread"], 1.05, "brigade"),
     ("pool map at least as fast as rayon", "poolmap", ["rayon"], 1.0, "brigade"),
     ("process spawn→result at least 5× faster than procspawn (forkserver)", "procs",
@@ -453,6 +522,8 @@ ISSUE_TARGETS = [
      "procs", ["mp-fork", "mp-spawn", "mp-forkserver"], 0.1, "brigade-forkserver"),
     ("process-pool map at least 3× CPython's fastest Pool.map", "procpool",
      ["mp-Pool-fork", "mp-Pool-spawn", "mp-Pool-forkserver"], 1 / 3, "brigade"),
+    ("HTTP under wrk: at least equal to hyper on tokio", HTTP, ["tokio-mt", "tokio-mt-1w"], 1.0,
+     ("brigade", "brigade-2loops")),
 ]
 
 
@@ -705,6 +776,11 @@ def main(argv):
         text = table(workload, workload_rows, args.runs)
         tables[workload] = (summarize(workload, workload_rows), text)
         print(text.split("\n", 1)[1], flush=True)
+    if (not args.only or HTTP in args.only) and not args.runtimes:
+        log(f"[{HTTP}] {WORKLOADS[HTTP]}")
+        rows[HTTP] = run_http(args.runs)
+        tables[HTTP] = http_table(rows[HTTP], args.runs)
+        print(tables[HTTP][1].split("\n", 1)[1], flush=True)
     RESULTS_JSON.write_text(json.dumps(
         {"runs": args.runs, "python": python, "brigade": brigade_build,
          "rows": [r.to_json() for rs in rows.values() for r in rs]}, indent=1))

@@ -60,6 +60,7 @@ fn extra_entries() -> Vec<Entry> {
         Entry::run(Workload::Echo, "brigade-epoll", echo_epoll),
         Entry::run(Workload::Echo, "brigade-2loops", echo_2loops),
         Entry::run(Workload::Files, "brigade-epoll", files_epoll),
+        Entry::run(Workload::Files, "brigade-2loops", files_2loops),
     ]
 }
 
@@ -391,6 +392,32 @@ fn files() -> Measured {
 
 fn files_epoll() -> Measured {
     files_on(loop_with(DriverKind::Epoll))
+}
+
+/// Two loops, one per core (`event_loop::run_on_threads`), each reading
+/// every other file through its own io_uring; starting the loops is inside
+/// the measured window.
+fn files_2loops() -> Measured {
+    const LOOPS: usize = 2;
+    let files = TempFiles::create();
+    let paths = files.paths();
+    let meter = Meter::start();
+    let per_loop = brigade::event_loop::run_on_threads(LOOPS, |index| async move {
+        let reads: Vec<_> = paths
+            .iter()
+            .skip(index)
+            .step_by(LOOPS)
+            .map(|path| brigade::spawn(brigade::fs::read(path.clone())))
+            .collect();
+        let mut contents = Vec::with_capacity(reads.len());
+        for read in reads {
+            contents.push(read.await.expect("read task panicked").expect("read"));
+        }
+        contents
+    });
+    let timing = meter.stop();
+    let contents: Vec<Vec<u8>> = per_loop.into_iter().flatten().collect();
+    timing.with_value(w::files_checksum(&contents))
 }
 
 fn files_on(rt: Runtime) -> Measured {
