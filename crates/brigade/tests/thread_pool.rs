@@ -433,3 +433,28 @@ fn map_range_keeps_order_without_an_input_vector() {
         .unwrap_err();
     assert!(error.to_string().contains("item 777"), "{error}");
 }
+
+/// Outputs of several MiB are asked to live on huge pages: the results
+/// stay whole and in order, panics included, on both sides of the
+/// threshold.
+#[test]
+fn large_maps_on_huge_pages_keep_every_result() {
+    let pool = brigade::thread::ThreadPool::new().unwrap();
+    let n = 3 * (1 << 20); // 24 MiB of u64 output: whole huge pages inside
+    let out = pool.map_range(|i| i ^ 0x5555, 0..n).unwrap();
+    assert_eq!(out.len() as u64, n);
+    assert!(
+        out.iter()
+            .enumerate()
+            .all(|(i, &v)| v == (i as u64) ^ 0x5555)
+    );
+    let strings = pool.map_range(|i| i.to_string(), 0..300_000).unwrap();
+    assert_eq!(strings[299_999], "299999");
+    let error = pool
+        .map_range(|i| if i == n - 1 { panic!("last {i}") } else { i }, 0..n)
+        .unwrap_err();
+    assert!(
+        error.to_string().contains(&format!("last {}", n - 1)),
+        "{error}"
+    );
+}

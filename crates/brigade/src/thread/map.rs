@@ -51,6 +51,9 @@ use crate::event_loop::Panic;
 /// a slow thread to fall behind without stalling the others.
 const CHUNKS_PER_THREAD: usize = 8;
 
+/// Outputs at least this large (bytes) are asked to live on huge pages.
+const HUGE_OUTPUT: usize = 4 << 20;
+
 /// How many threads can run at once: the cores this process may use.
 fn cores() -> usize {
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
@@ -317,6 +320,13 @@ impl ThreadPool {
         let mut out: Vec<R> = Vec::with_capacity(n);
         if n == 0 {
             return Ok(out);
+        }
+        let bytes = n.saturating_mul(std::mem::size_of::<R>());
+        if bytes >= HUGE_OUTPUT {
+            // Most of the cost of a large map of a cheap function is the
+            // kernel faulting in and zeroing the fresh output, 4 KiB at a
+            // time; huge pages make that one fault per 2 MiB.
+            crate::sys::memory::advise_huge_pages(out.as_mut_ptr().cast(), bytes);
         }
         // The caller works too, so it invites one worker fewer than there
         // are cores: more threads than cores would leave a preempted
