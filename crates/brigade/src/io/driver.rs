@@ -220,6 +220,14 @@ impl Driver {
         }
     }
 
+    /// Like [`clear_ready`](Self::clear_ready), and forgets a closed or
+    /// error report for `dir` as well (datagram sockets).
+    pub(crate) fn clear_ready_and_closed(&self, token: Token, dir: Direction) {
+        if let Some(slot) = self.registry.borrow_mut().get_mut(token) {
+            slot.clear_closed(dir);
+        }
+    }
+
     /// The io_uring backend, for native file operations; `None` on epoll.
     pub(crate) fn with_uring<R>(&self, f: impl FnOnce(&mut UringBackend) -> R) -> Option<R> {
         self.ring.as_ref().map(|ring| f(&mut ring.borrow_mut()))
