@@ -233,6 +233,14 @@ impl Driver {
         self.ring.as_ref().map(|ring| f(&mut ring.borrow_mut()))
     }
 
+    /// Whether this driver runs io_uring operation `code` natively: false
+    /// on epoll, and on kernels whose ring lacks it.
+    pub(crate) fn supports(&self, code: u8) -> bool {
+        self.ring
+            .as_ref()
+            .is_some_and(|ring| ring.borrow().supports(code))
+    }
+
     /// Whether any descriptor is registered or any operation in flight:
     /// when not, polling the kernel cannot report anything.
     pub(crate) fn has_io(&self) -> bool {
