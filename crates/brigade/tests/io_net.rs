@@ -371,3 +371,29 @@ fn io_wakes_a_loop_that_sleeps_with_a_far_timer() {
         writer.join().unwrap();
     });
 }
+
+#[test]
+fn a_udp_error_report_does_not_spin_the_next_receive() {
+    // A connected UDP socket whose peer port is closed gets an ICMP error
+    // (EPOLLERR). Once the error is reported, the next receive must wait
+    // for data again, not spin inside the loop.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        brigade::run(async {
+            let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let closed_addr = closed.local_addr().unwrap();
+            drop(closed);
+            let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            sock.connect(closed_addr).await.unwrap();
+            sock.send(b"anyone?").await.unwrap();
+            let mut buf = [0; 8];
+            let err = sock.recv(&mut buf).await.unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+            let again = brigade::timeout(Duration::from_millis(50), sock.recv(&mut buf)).await;
+            assert!(again.is_err(), "{again:?}");
+        });
+        tx.send(()).unwrap();
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("a receive after an error report spun the loop");
+}

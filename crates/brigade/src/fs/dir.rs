@@ -1,22 +1,138 @@
-//! Directories: [`create_dir_all`] and [`read_dir`], on the blocking pool
-//! (io_uring has no operation that lists a directory, and a recursive
-//! create is a walk of several system calls).
+//! Directories: [`create_dir`], [`create_dir_all`], [`remove_dir`] and
+//! [`read_dir`].
+//!
+//! On the io_uring driver, creating and removing are `mkdirat` and
+//! `unlinkat` operations. [`create_dir_all`] walks the path as
+//! `std::fs::create_dir_all` does: it tries the whole path first (one
+//! operation when only the last component is missing), climbs towards the
+//! root while the parent is missing, then creates the missing components
+//! downwards; a component that another task or process creates meanwhile
+//! is accepted. [`read_dir`] runs on the blocking pool under both drivers:
+//! io_uring has no operation that lists a directory (no `getdents`).
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::blocking;
+use io_uring::opcode;
+
+use super::error::with_path;
+use super::metadata::Metadata;
+use super::{blocking, native, native_op_driver};
+use crate::io::driver::Driver;
+
+/// The mode of a created directory before the umask, as in std.
+const DIR_MODE: u32 = 0o777;
+
+/// Creates a directory (`os.mkdir`). An existing path is `AlreadyExists`
+/// and a missing parent `NotFound`, naming the path.
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("brigade-fs-mkdir-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// brigade::run(async {
+///     let sub = dir.join("sub");
+///     brigade::fs::create_dir(&sub).await.unwrap();
+///     let e = brigade::fs::create_dir(&sub).await.unwrap_err();
+///     assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+///     brigade::fs::remove_dir(&sub).await.unwrap();
+/// });
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref();
+    let code = opcode::MkDirAt::CODE;
+    match native_op_driver("brigade::fs::create_dir", code)? {
+        Some(driver) => native::mkdir(driver, path, DIR_MODE)
+            .await
+            .map_err(|e| with_path("create directory", path, e)),
+        None => {
+            blocking("create directory", path.to_path_buf(), |p| {
+                std::fs::create_dir(p)
+            })
+            .await
+        }
+    }
+}
 
 /// Creates a directory and any missing parents (`os.makedirs(exist_ok=True)`).
+/// A path that exists as a directory is fine; a component that is a file
+/// fails (`NotADirectory` or `AlreadyExists`), naming the path.
 pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
-    blocking("create directory", path.as_ref().to_path_buf(), |p| {
-        std::fs::create_dir_all(p)
-    })
-    .await
+    let path = path.as_ref();
+    let code = opcode::MkDirAt::CODE;
+    match native_op_driver("brigade::fs::create_dir_all", code)? {
+        Some(driver) => create_all_native(&driver, path)
+            .await
+            .map_err(|e| with_path("create directory", path, e)),
+        None => {
+            blocking("create directory", path.to_path_buf(), |p| {
+                std::fs::create_dir_all(p)
+            })
+            .await
+        }
+    }
+}
+
+/// `std::fs::create_dir_all`'s walk, with the recursion unrolled (an async
+/// function cannot call itself without boxing).
+async fn create_all_native(driver: &Rc<Driver>, path: &Path) -> io::Result<()> {
+    // The components to create after the one that exists, deepest first.
+    let mut missing = Vec::new();
+    let mut dir = path;
+    // An empty path is the working directory (a relative path's root).
+    while !dir.as_os_str().is_empty() {
+        match native::mkdir(driver.clone(), dir, DIR_MODE).await {
+            Ok(()) => break,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                missing.push(dir);
+                // Only a root has no parent, and a root exists.
+                dir = dir.parent().ok_or(e)?;
+            }
+            Err(e) => {
+                if is_dir(driver, dir).await {
+                    break;
+                }
+                return Err(e);
+            }
+        }
+    }
+    for dir in missing.into_iter().rev() {
+        if let Err(e) = native::mkdir(driver.clone(), dir, DIR_MODE).await
+            && !is_dir(driver, dir).await
+        {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+async fn is_dir(driver: &Rc<Driver>, path: &Path) -> bool {
+    native::statx(driver.clone(), path, false)
+        .await
+        .is_ok_and(|s| Metadata::from_statx(&s).is_dir())
+}
+
+/// Removes an empty directory (`os.rmdir`). A directory with entries is
+/// `DirectoryNotEmpty`, naming the path.
+pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref();
+    let code = opcode::UnlinkAt::CODE;
+    match native_op_driver("brigade::fs::remove_dir", code)? {
+        Some(driver) => native::rmdir(driver, path)
+            .await
+            .map_err(|e| with_path("remove directory", path, e)),
+        None => {
+            blocking("remove directory", path.to_path_buf(), |p| {
+                std::fs::remove_dir(p)
+            })
+            .await
+        }
+    }
 }
 
 /// One entry of a directory listing.
@@ -67,7 +183,8 @@ impl futures_core::Stream for ReadDir {
 }
 
 /// Lists a directory (`os.scandir`). The listing is read in one job on
-/// the blocking pool, so an error in the middle fails the call, naming the
+/// the blocking pool under either driver (io_uring cannot list a
+/// directory), so an error in the middle fails the call, naming the
 /// directory.
 ///
 /// ```

@@ -25,7 +25,7 @@ use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
 
 use super::error::with_path;
 use super::metadata::Metadata;
-use super::{blocking, native, native_driver};
+use super::{blocking, native, native_driver, unsupported};
 use crate::io::driver::Driver;
 
 /// The most one cursor operation moves at once.
@@ -183,6 +183,7 @@ impl OpenOptions {
 }
 
 type Pending = Pin<Box<dyn Future<Output = (io::Result<usize>, Vec<u8>)>>>;
+type Resize = Pin<Box<dyn Future<Output = io::Result<()>>>>;
 
 enum State {
     Idle(Vec<u8>),
@@ -192,6 +193,14 @@ enum State {
         op: Pending,
         len: usize,
         offset: u64,
+    },
+    /// A `set_len`, held here so that one whose future was dropped still
+    /// finishes before the file's next operation (never after a later
+    /// `set_len` or write), as a write behind does. `buf` is the idle
+    /// buffer, kept for the next operation.
+    Resizing {
+        op: Resize,
+        buf: Vec<u8>,
     },
 }
 
@@ -354,27 +363,94 @@ impl File {
         result.map_err(|e| with_path("sync", &self.path, e))
     }
 
-    /// The file's metadata.
+    /// The file's metadata (`os.fstat`): a `statx` of the descriptor on
+    /// io_uring. Writes still behind are not waited for; [`flush`] first
+    /// to see their size.
+    ///
+    /// [`flush`]: crate::io::AsyncWriteExt::flush
     pub async fn metadata(&self) -> io::Result<Metadata> {
         let file = self.std.clone();
-        blocking("stat", self.path.clone(), move |_| {
-            file.metadata().map(|m| Metadata::from_std(&m))
-        })
-        .await
+        match &self.driver {
+            Some(driver) => native::statx_file(driver.clone(), file)
+                .await
+                .map(|s| Metadata::from_statx(&s))
+                .map_err(|e| with_path("stat", &self.path, e)),
+            None => {
+                blocking("stat", self.path.clone(), move |_| {
+                    file.metadata().map(|m| Metadata::from_std(&m))
+                })
+                .await
+            }
+        }
     }
 
-    /// Truncates or extends the file to `len` bytes.
+    /// Truncates or extends the file to `len` bytes, after any write still
+    /// behind (`os.truncate`). On io_uring this is an `ftruncate`
+    /// operation where the kernel has it (Linux 6.9+), the blocking pool
+    /// otherwise. The cursor does not move. The file must be open for
+    /// writing (else `InvalidInput`, naming the path). If this future is
+    /// dropped, the resize still happens before the file's next operation,
+    /// which reports its error (as with a write behind).
+    ///
+    /// ```
+    /// use brigade::fs::OpenOptions;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("brigade-fs-setlen-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("sized");
+    /// brigade::run(async {
+    ///     let mut f = OpenOptions::new().write(true).create(true).open(&path).await.unwrap();
+    ///     f.set_len(4096).await.unwrap();
+    ///     assert_eq!(f.metadata().await.unwrap().len(), 4096);
+    ///     f.set_len(10).await.unwrap();
+    ///     assert_eq!(brigade::fs::metadata(&path).await.unwrap().len(), 10);
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub async fn set_len(&mut self, len: u64) -> io::Result<()> {
         std::future::poll_fn(|cx| self.poll_idle(cx)).await?;
-        let file = self.std.clone();
-        blocking("resize", self.path.clone(), move |_| file.set_len(len)).await
+        let State::Idle(buf) = &mut self.state else {
+            unreachable!("poll_idle returned with an operation in flight")
+        };
+        let buf = std::mem::take(buf);
+        self.state = State::Resizing {
+            op: self.resize_op(len),
+            buf,
+        };
+        std::future::poll_fn(|cx| self.poll_idle(cx)).await
     }
 
-    /// Waits for the operation in flight, if any; reports a failed write.
+    fn resize_op(&self, len: u64) -> Resize {
+        let file = self.std.clone();
+        let native = self
+            .driver
+            .clone()
+            .filter(|d| d.supports(io_uring::opcode::Ftruncate::CODE));
+        let path = self.path.clone();
+        Box::pin(async move {
+            if let Some(driver) = native {
+                match native::ftruncate(driver, file.clone(), len).await {
+                    // An old kernel, or a file system without the
+                    // operation: the pool's ftruncate(2) decides.
+                    Err(e) if unsupported(&e) => {}
+                    result => return result,
+                }
+            }
+            blocking("resize", path, move |_| file.set_len(len)).await
+        })
+    }
+
+    /// Waits for the operation in flight, if any; reports a failed write
+    /// or resize.
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
             match &mut self.state {
                 State::Idle(_) => return Poll::Ready(Ok(())),
+                State::Resizing { op, buf } => {
+                    let result = ready!(op.as_mut().poll(cx));
+                    self.state = State::Idle(std::mem::take(buf));
+                    return Poll::Ready(result.map_err(|e| with_path("resize", &self.path, e)));
+                }
                 State::Reading(op) => {
                     // A read nobody waits for any more: its bytes are
                     // dropped (the cursor only moves when they are taken).
@@ -430,7 +506,7 @@ impl AsyncRead for File {
         }
         loop {
             match &mut this.state {
-                State::Writing { .. } => ready!(this.poll_idle(cx))?,
+                State::Writing { .. } | State::Resizing { .. } => ready!(this.poll_idle(cx))?,
                 State::Idle(buf) => {
                     let mut buf = std::mem::take(buf);
                     buf.clear();

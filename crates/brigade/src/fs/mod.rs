@@ -1,12 +1,25 @@
 //! Files on the event loop: [`read`], [`read_to_string`], [`write`],
-//! [`File`], [`metadata`], [`create_dir_all`], [`remove_file`],
-//! [`read_dir`].
+//! [`File`], [`metadata`], [`create_dir`], [`create_dir_all`],
+//! [`remove_file`], [`remove_dir`], [`read_dir`].
 //!
 //! In asyncio, `open(...).read()` inside a coroutine blocks the loop. Here
-//! the loop goes on: on the io_uring driver, opens, reads, writes, `statx`,
-//! `fsync` and unlinks are native asynchronous operations; on the epoll
-//! driver (files are always "ready" to epoll), they run on the blocking
-//! pool. Either way the calling task waits and the others run.
+//! the loop goes on. Either way the calling task waits and the others run:
+//!
+//! | call | io_uring driver | epoll driver |
+//! |---|---|---|
+//! | open, read, write, [`File::sync_all`] | `openat`, `read`, `write`, `fsync` | blocking pool |
+//! | [`metadata`], [`File::metadata`] | `statx` | blocking pool |
+//! | [`create_dir`], [`create_dir_all`] | `mkdirat`, one per missing component | blocking pool |
+//! | [`remove_file`], [`remove_dir`] | `unlinkat` | blocking pool |
+//! | [`File::set_len`] | `ftruncate` (Linux 6.9+) | blocking pool |
+//! | [`read_dir`] | blocking pool | blocking pool |
+//!
+//! Files are always "ready" to epoll, so the epoll driver hands file work
+//! to the blocking pool ([`crate::to_thread`]). On io_uring, an operation
+//! the kernel's ring lacks (its probe says so at start-up, or it answers
+//! `EINVAL`/`EOPNOTSUPP`) goes to the blocking pool too. [`read_dir`]
+//! always does: io_uring has no operation that lists a directory
+//! (`getdents`).
 //!
 //! Errors keep the operating system's [`io::ErrorKind`] and name the path:
 //! a missing file is `ErrorKind::NotFound`, and its message says which file
@@ -41,7 +54,7 @@ mod file;
 mod metadata;
 mod native;
 
-pub use dir::{DirEntry, ReadDir, create_dir_all, read_dir};
+pub use dir::{DirEntry, ReadDir, create_dir, create_dir_all, read_dir, remove_dir};
 pub use error::PathError;
 pub use file::{File, OpenOptions};
 pub use metadata::{Metadata, metadata, symlink_metadata};
@@ -60,6 +73,20 @@ use error::with_path;
 pub(crate) fn native_driver(what: &str) -> io::Result<Option<Rc<Driver>>> {
     let driver = current_driver(what)?;
     Ok((driver.kind() == DriverKind::Uring).then_some(driver))
+}
+
+/// The loop's driver if it runs io_uring operation `code` (an
+/// `opcode::*::CODE`) natively.
+pub(crate) fn native_op_driver(what: &str, code: u8) -> io::Result<Option<Rc<Driver>>> {
+    let driver = current_driver(what)?;
+    Ok(driver.supports(code).then_some(driver))
+}
+
+/// Whether a native operation's error means the kernel does not know the
+/// operation (or not for this file), so that the blocking pool should run
+/// it instead. A genuine `EINVAL` is reported again by the pool.
+pub(crate) fn unsupported(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EINVAL | libc::EOPNOTSUPP))
 }
 
 /// Runs `f` on the blocking pool and names `path` in its error.
@@ -185,10 +212,25 @@ pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Re
     Ok(())
 }
 
-/// Removes a file.
+/// Removes a file (`os.remove`). A directory is an error
+/// (`IsADirectory`); use [`remove_dir`].
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("brigade-fs-remove-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("scratch");
+/// brigade::run(async {
+///     brigade::fs::write(&path, "x").await.unwrap();
+///     brigade::fs::remove_file(&path).await.unwrap();
+///     let e = brigade::fs::remove_file(&path).await.unwrap_err();
+///     assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+/// });
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref();
-    match native_driver("brigade::fs::remove_file")? {
+    let code = io_uring::opcode::UnlinkAt::CODE;
+    match native_op_driver("brigade::fs::remove_file", code)? {
         Some(driver) => native::unlink(driver, path)
             .await
             .map_err(|e| with_path("remove", path, e)),

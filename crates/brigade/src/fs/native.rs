@@ -122,21 +122,39 @@ pub(crate) async fn statx(
     path: &Path,
     nofollow: bool,
 ) -> io::Result<libc::statx> {
-    let path = c_path(path)?;
+    let flags = if nofollow {
+        libc::AT_SYMLINK_NOFOLLOW
+    } else {
+        0
+    };
+    statx_at(driver, None, c_path(path)?, flags).await
+}
+
+/// `statx` of an open file (`fstat`): an empty path relative to its
+/// descriptor.
+pub(crate) async fn statx_file(driver: Rc<Driver>, file: Arc<File>) -> io::Result<libc::statx> {
+    statx_at(driver, Some(file), CString::default(), libc::AT_EMPTY_PATH).await
+}
+
+/// `statx(dir or AT_FDCWD, path, flags)`. The op owns the path, the
+/// result's memory and the directory (so its descriptor stays open).
+async fn statx_at(
+    driver: Rc<Driver>,
+    dir: Option<Arc<File>>,
+    path: CString,
+    flags: i32,
+) -> io::Result<libc::statx> {
+    let dirfd = dir.as_ref().map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
     // SAFETY: statx is plain data; all zeroes is a valid value.
     let out: Box<libc::statx> = Box::new(unsafe { std::mem::zeroed() });
-    let flags = libc::AT_STATX_SYNC_AS_STAT
-        | if nofollow {
-            libc::AT_SYMLINK_NOFOLLOW
-        } else {
-            0
-        };
-    // SAFETY: the entry points at `path`'s bytes and `out`, both on the
-    // heap and owned by the op.
+    let flags = flags | libc::AT_STATX_SYNC_AS_STAT;
+    // SAFETY: the entry points at `path`'s bytes and at `out`, both on the
+    // heap and owned by the op; `dirfd` is AT_FDCWD or the descriptor of
+    // `dir`, which the op keeps open.
     let op = unsafe {
-        Op::submit(driver, (path, out), |(path, out)| {
+        Op::submit(driver, ((path, out), Box::new(dir)), |((path, out), _)| {
             opcode::Statx::new(
-                types::Fd(libc::AT_FDCWD),
+                types::Fd(dirfd),
                 path.as_ptr(),
                 (&mut **out as *mut libc::statx).cast(),
             )
@@ -145,9 +163,50 @@ pub(crate) async fn statx(
             .build()
         })
     };
-    let (result, (_, out)) = op.await;
+    let (result, ((_, out), _)) = op.await;
     result?;
     Ok(*out)
+}
+
+/// `mkdirat(AT_FDCWD, path, mode)`.
+pub(crate) async fn mkdir(driver: Rc<Driver>, path: &Path, mode: u32) -> io::Result<()> {
+    let path = c_path(path)?;
+    // SAFETY: the entry points only at `path`'s heap bytes, owned by the op.
+    let op = unsafe {
+        Op::submit(driver, path, |path| {
+            opcode::MkDirAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr())
+                .mode(mode)
+                .build()
+        })
+    };
+    op.await.0.map(|_| ())
+}
+
+/// `ftruncate(file, len)`; the op keeps the file open.
+pub(crate) async fn ftruncate(driver: Rc<Driver>, file: Arc<File>, len: u64) -> io::Result<()> {
+    let fd = file.as_raw_fd();
+    // SAFETY: the entry points at no memory; the op owns the file, so the
+    // descriptor stays open until the completion.
+    let op = unsafe {
+        Op::submit(driver, Box::new(file), |_| {
+            opcode::Ftruncate::new(types::Fd(fd), len).build()
+        })
+    };
+    op.await.0.map(|_| ())
+}
+
+/// `unlinkat(AT_FDCWD, path, AT_REMOVEDIR)`: removes an empty directory.
+pub(crate) async fn rmdir(driver: Rc<Driver>, path: &Path) -> io::Result<()> {
+    let path = c_path(path)?;
+    // SAFETY: the entry points only at `path`'s heap bytes, owned by the op.
+    let op = unsafe {
+        Op::submit(driver, path, |path| {
+            opcode::UnlinkAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr())
+                .flags(libc::AT_REMOVEDIR)
+                .build()
+        })
+    };
+    op.await.0.map(|_| ())
 }
 
 /// `unlinkat(AT_FDCWD, path, 0)`.

@@ -220,9 +220,25 @@ impl Driver {
         }
     }
 
+    /// Like [`clear_ready`](Self::clear_ready), and forgets a closed or
+    /// error report for `dir` as well (datagram sockets).
+    pub(crate) fn clear_ready_and_closed(&self, token: Token, dir: Direction) {
+        if let Some(slot) = self.registry.borrow_mut().get_mut(token) {
+            slot.clear_closed(dir);
+        }
+    }
+
     /// The io_uring backend, for native file operations; `None` on epoll.
     pub(crate) fn with_uring<R>(&self, f: impl FnOnce(&mut UringBackend) -> R) -> Option<R> {
         self.ring.as_ref().map(|ring| f(&mut ring.borrow_mut()))
+    }
+
+    /// Whether this driver runs io_uring operation `code` natively: false
+    /// on epoll, and on kernels whose ring lacks it.
+    pub(crate) fn supports(&self, code: u8) -> bool {
+        self.ring
+            .as_ref()
+            .is_some_and(|ring| ring.borrow().supports(code))
     }
 
     /// Whether any descriptor is registered or any operation in flight:

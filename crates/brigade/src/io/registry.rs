@@ -144,6 +144,13 @@ impl Slot {
         self.ready &= !dir.bit();
     }
 
+    /// Clears the closed bit of `dir` too: for a datagram socket, an
+    /// error report is a one-time event (the next `recv` consumes it), not
+    /// a state the socket stays in.
+    pub(crate) fn clear_closed(&mut self, dir: Direction) {
+        self.ready &= !(dir.bit() | dir.closed_bit());
+    }
+
     pub(crate) fn add_waiter(&mut self, dir: Direction, waker: &Waker) {
         let waiters = &mut self.waiters[dir as usize];
         if !waiters.iter().any(|w| w.will_wake(waker)) {

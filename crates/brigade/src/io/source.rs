@@ -6,6 +6,15 @@
 //! readiness bit is cleared and the task waits for the driver to report the
 //! descriptor ready again, then retries. The descriptor is deregistered
 //! before it is closed, so the driver never watches a recycled number.
+//!
+//! Streams and datagram sockets differ in what a hang-up or error report
+//! means. On a stream it is a state: the end of the stream stays readable
+//! forever, so the "closed" bit is never cleared. On a datagram socket it
+//! is an event: an ICMP error or a vanished peer is reported once, by the
+//! next `recv` or `send`, after which the socket blocks like any other.
+//! A datagram source ([`Source::datagram`]) therefore clears the closed bit
+//! with the ready bit on `WouldBlock`; a stream source doing so would miss
+//! the end of its stream, and a datagram source keeping it would spin.
 
 use std::cell::Cell;
 use std::future::poll_fn;
@@ -38,11 +47,23 @@ pub(crate) struct Source<T: AsRawFd> {
     /// Set when the loop is traced: when each direction's current wait for
     /// readiness began (read, write).
     traced: Option<[Cell<Option<Duration>>; 2]>,
+    /// A datagram socket: `WouldBlock` clears the closed bits too.
+    datagram: bool,
 }
 
 impl<T: AsRawFd> Source<T> {
     /// Registers `io` (already non-blocking) with the current loop.
     pub(crate) fn new(io: T, what: &str) -> io::Result<Source<T>> {
+        Source::register(io, what, false)
+    }
+
+    /// Registers a non-blocking datagram socket with the current loop (see
+    /// the module documentation for how it differs).
+    pub(crate) fn datagram(io: T, what: &str) -> io::Result<Source<T>> {
+        Source::register(io, what, true)
+    }
+
+    fn register(io: T, what: &str, datagram: bool) -> io::Result<Source<T>> {
         let driver = current_driver(what)?;
         let token = driver.register(io.as_raw_fd())?;
         let traced = context::with(|core| core.is_some_and(|core| core.trace.is_some()))
@@ -52,6 +73,7 @@ impl<T: AsRawFd> Source<T> {
             token,
             driver,
             traced,
+            datagram,
         })
     }
 
@@ -117,7 +139,11 @@ impl<T: AsRawFd> Source<T> {
             ready!(self.poll_ready(cx, dir));
             match op(&self.io) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.driver.clear_ready(self.token, dir);
+                    if self.datagram {
+                        self.driver.clear_ready_and_closed(self.token, dir);
+                    } else {
+                        self.driver.clear_ready(self.token, dir);
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 other => return Poll::Ready(other),

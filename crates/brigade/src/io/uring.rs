@@ -1,8 +1,10 @@
 //! The io_uring backend: one ring per loop, for file operations.
 //!
 //! - **Files** are native operations: `openat`, `read`, `write`, `statx`,
-//!   `fsync`, `unlinkat`, each owning its buffers until the completion (see
-//!   [`super::op`] and the buffer-ownership rule in [`crate::io`]).
+//!   `fsync`, and where the kernel has them (the probe says) `unlinkat`,
+//!   `mkdirat` (5.15) and `ftruncate` (6.9), each owning its buffers until
+//!   the completion (see [`super::op`] and the buffer-ownership rule in
+//!   [`crate::io`]).
 //! - **Sockets** keep their readiness in the loop's epoll instance, and the
 //!   loop sleeps in `epoll_wait`, where the ring's descriptor is registered
 //!   (it is readable while completions wait). Socket reads and writes are
@@ -57,6 +59,10 @@ struct OpSlot {
 
 pub(crate) struct UringBackend {
     ring: IoUring,
+    /// What this kernel's ring supports, for operations newer than the
+    /// required set (`mkdirat`, `ftruncate`, ...): without them the file
+    /// functions use the blocking pool.
+    probe: io_uring::Probe,
     ops: Slab<OpSlot>,
     /// Entries that did not fit in a full submission queue.
     backlog: VecDeque<squeue::Entry>,
@@ -97,9 +103,15 @@ impl UringBackend {
         }
         Ok(UringBackend {
             ring,
+            probe,
             ops: Slab::new(),
             backlog: VecDeque::new(),
         })
+    }
+
+    /// Whether the kernel knows operation `code` (an `opcode::*::CODE`).
+    pub(crate) fn supports(&self, code: u8) -> bool {
+        self.probe.is_supported(code)
     }
 
     /// Queues `entry`, flushing the submission queue to the kernel if full.

@@ -1,5 +1,5 @@
 //! Networking on the event loop: [`TcpListener`], [`TcpStream`],
-//! [`UdpSocket`], [`UnixListener`] and [`UnixStream`].
+//! [`UdpSocket`], [`UnixListener`], [`UnixStream`] and [`UnixDatagram`].
 //!
 //! Sockets are non-blocking and registered with the loop's I/O driver
 //! (see [`crate::io`]); an operation that would block suspends the task
@@ -74,17 +74,20 @@
 //! The `echo_server` example and the benchmarks run this way
 //! (`--loops N`).
 
+mod datagram;
 mod split;
 mod stream;
 mod tcp;
 mod udp;
 mod unix;
+mod unix_datagram;
 
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use stream::Stream;
 pub use tcp::{ListenOptions, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixListener, UnixStream};
+pub use unix_datagram::UnixDatagram;
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};

@@ -1,12 +1,12 @@
-//! [`UdpSocket`]: datagrams on the event loop.
+//! [`UdpSocket`]: datagrams on the event loop. The readiness loop is
+//! shared with [`UnixDatagram`](super::UnixDatagram) (`datagram.rs`).
 
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
-use crate::io::registry::Direction;
-use crate::io::source::Source;
+use super::datagram::Datagram;
 use crate::sys::net as socket;
 
 /// A UDP socket. Several tasks may send and receive on it at once (share
@@ -26,7 +26,7 @@ use crate::sys::net as socket;
 /// });
 /// ```
 pub struct UdpSocket {
-    source: Source<std::net::UdpSocket>,
+    inner: Datagram<std::net::UdpSocket>,
 }
 
 impl UdpSocket {
@@ -39,7 +39,7 @@ impl UdpSocket {
                 Ok(()) => {
                     let std = std::net::UdpSocket::from(fd);
                     return Ok(UdpSocket {
-                        source: Source::new(std, "UdpSocket::bind")?,
+                        inner: Datagram::new(std, "UdpSocket::bind")?,
                     });
                 }
                 Err(e) => {
@@ -56,9 +56,8 @@ impl UdpSocket {
 
     /// Adopts a socket made by the standard library.
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        socket.set_nonblocking(true)?;
         Ok(UdpSocket {
-            source: Source::new(socket, "UdpSocket::from_std")?,
+            inner: Datagram::adopt(socket, "UdpSocket::from_std")?,
         })
     }
 
@@ -70,58 +69,56 @@ impl UdpSocket {
                 "the target resolved to no address",
             )
         })?;
-        self.source
-            .io(Direction::Write, |s| s.send_to(buf, target))
-            .await
+        self.inner.send_with(|s| s.send_to(buf, target)).await
     }
 
     /// Receives a datagram and its sender's address. A datagram longer
     /// than `buf` is truncated.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.source.io(Direction::Read, |s| s.recv_from(buf)).await
+        self.inner.recv_from(buf).await
     }
 
     /// Sets the default peer, for [`send`](Self::send) and
     /// [`recv`](Self::recv), and filters datagrams from other addresses.
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        self.source.get_ref().connect(addr)
+        self.inner.get_ref().connect(addr)
     }
 
     /// Sends to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source.io(Direction::Write, |s| s.send(buf)).await
+        self.inner.send(buf).await
     }
 
     /// Receives from the connected peer.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source.io(Direction::Read, |s| s.recv(buf)).await
+        self.inner.recv(buf).await
     }
 
     /// The bound address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().local_addr()
+        self.inner.get_ref().local_addr()
     }
 
     /// The connected peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().peer_addr()
+        self.inner.get_ref().peer_addr()
     }
 
     /// Allows sending to broadcast addresses.
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
-        self.source.get_ref().set_broadcast(on)
+        self.inner.get_ref().set_broadcast(on)
     }
 }
 
 impl AsRawFd for UdpSocket {
     fn as_raw_fd(&self) -> RawFd {
-        self.source.raw_fd()
+        self.inner.raw_fd()
     }
 }
 
 impl AsFd for UdpSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.source.get_ref().as_fd()
+        self.inner.get_ref().as_fd()
     }
 }
 

@@ -1,0 +1,234 @@
+//! [`UnixDatagram`]: Unix-domain datagram sockets on the event loop, the
+//! local cousin of [`UdpSocket`](super::UdpSocket) (asyncio's
+//! `create_datagram_endpoint(family=AF_UNIX)`).
+//!
+//! Datagrams keep their boundaries and, unlike UDP, are never dropped by
+//! the kernel: a sender to a full receiver waits. A socket is addressed by
+//! a path in the file system, or on Linux by an abstract name (no file;
+//! it vanishes with the socket), given as a `std::os::unix::net::SocketAddr`
+//! to the `*_addr` methods:
+//!
+//! ```
+//! use std::os::linux::net::SocketAddrExt;
+//! use std::os::unix::net::SocketAddr;
+//! use brigade::net::UnixDatagram;
+//!
+//! brigade::run(async {
+//!     let name = format!("brigade-doc-{}", std::process::id());
+//!     let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+//!     let server = UnixDatagram::bind_addr(&addr).unwrap();
+//!     let client = UnixDatagram::unbound().unwrap();
+//!     client.send_to_addr(b"ping", &addr).await.unwrap();
+//!     let mut buf = [0; 16];
+//!     let (n, from) = server.recv_from(&mut buf).await.unwrap();
+//!     assert_eq!(&buf[..n], b"ping");
+//!     assert!(from.is_unnamed()); // the client never bound a name
+//! });
+//! ```
+//!
+//! A datagram socket has no end of stream: when a connected peer goes
+//! away, the next `send` fails with `ConnectionRefused`, but a `recv` that
+//! waits for it waits on (bound it with [`crate::time::timeout`], or
+//! [`shutdown`](UnixDatagram::shutdown) the reading side, which ends it
+//! with `Ok(0)`).
+
+use std::fmt;
+use std::io;
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+
+use super::datagram::Datagram;
+use crate::sys::net as socket;
+
+type StdDatagram = std::os::unix::net::UnixDatagram;
+
+/// Wraps `e` so that its message names `what` was done to `target`.
+fn named(e: io::Error, what: &str, target: &dyn fmt::Debug) -> io::Error {
+    io::Error::new(e.kind(), format!("cannot {what} {target:?}: {e}"))
+}
+
+/// A Unix-domain datagram socket; see the [module documentation](self).
+/// Several tasks may send and receive on it at once (share it by
+/// reference or `Rc`).
+///
+/// ```
+/// use brigade::net::UnixDatagram;
+///
+/// let dir = std::env::temp_dir().join(format!("brigade-doc-dgram-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// brigade::run(async {
+///     let server = UnixDatagram::bind(dir.join("server.sock")).unwrap();
+///     let client = UnixDatagram::bind(dir.join("client.sock")).unwrap();
+///     client.connect(dir.join("server.sock")).unwrap();
+///     client.send(b"hello").await.unwrap();
+///     let mut buf = [0; 16];
+///     let (n, from) = server.recv_from(&mut buf).await.unwrap();
+///     assert_eq!(&buf[..n], b"hello");
+///     assert_eq!(from.as_pathname(), Some(dir.join("client.sock").as_path()));
+///     server.send_to(b"hi back", from.as_pathname().unwrap()).await.unwrap();
+///     assert_eq!(client.recv(&mut buf).await.unwrap(), 7);
+/// });
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub struct UnixDatagram {
+    inner: Datagram<StdDatagram>,
+}
+
+impl UnixDatagram {
+    /// Binds to `path`. A path that exists (even a stale socket file)
+    /// fails with `AddrInUse`, naming the path; remove it first to reuse it.
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
+        let path = path.as_ref();
+        let fd = socket::socket(libc::AF_UNIX, libc::SOCK_DGRAM)?;
+        socket::bind_unix(fd.as_raw_fd(), path)
+            .map_err(|e| named(e, "bind a Unix datagram socket to", &path))?;
+        UnixDatagram::from_nonblocking(StdDatagram::from(fd), "UnixDatagram::bind")
+    }
+
+    /// Binds to `addr`: a path, or an abstract name
+    /// (`std::os::linux::net::SocketAddrExt::from_abstract_name`). A name in
+    /// use fails with `AddrInUse`.
+    pub fn bind_addr(addr: &SocketAddr) -> io::Result<UnixDatagram> {
+        let std = StdDatagram::bind_addr(addr)
+            .map_err(|e| named(e, "bind a Unix datagram socket to", addr))?;
+        UnixDatagram::from_std(std)
+    }
+
+    /// A socket bound to no name: it can send, and receive replies only
+    /// through [`connect`](Self::connect) (its datagrams come from an
+    /// unnamed address).
+    pub fn unbound() -> io::Result<UnixDatagram> {
+        let fd = socket::socket(libc::AF_UNIX, libc::SOCK_DGRAM)?;
+        UnixDatagram::from_nonblocking(StdDatagram::from(fd), "UnixDatagram::unbound")
+    }
+
+    /// Two sockets connected to each other, like `socketpair(2)`.
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = StdDatagram::pair()?;
+        Ok((UnixDatagram::from_std(a)?, UnixDatagram::from_std(b)?))
+    }
+
+    /// Adopts a socket made by the standard library.
+    pub fn from_std(socket: StdDatagram) -> io::Result<UnixDatagram> {
+        Ok(UnixDatagram {
+            inner: Datagram::adopt(socket, "UnixDatagram::from_std")?,
+        })
+    }
+
+    fn from_nonblocking(socket: StdDatagram, what: &str) -> io::Result<UnixDatagram> {
+        Ok(UnixDatagram {
+            inner: Datagram::new(socket, what)?,
+        })
+    }
+
+    /// Sets the default peer, for [`send`](Self::send) and
+    /// [`recv`](Self::recv), and filters datagrams from other senders. A
+    /// missing path is `NotFound` and a path with no socket bound to it
+    /// `ConnectionRefused`, naming the path. (This never waits, so it is
+    /// not `async`.)
+    pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        let path = path.as_ref();
+        self.inner
+            .get_ref()
+            .connect(path)
+            .map_err(|e| named(e, "connect to", &path))
+    }
+
+    /// Like [`connect`](Self::connect), to a path or abstract name.
+    pub fn connect_addr(&self, addr: &SocketAddr) -> io::Result<()> {
+        self.inner
+            .get_ref()
+            .connect_addr(addr)
+            .map_err(|e| named(e, "connect to", addr))
+    }
+
+    /// Sends a datagram to the connected peer. A peer that went away is
+    /// `ConnectionRefused` (and the socket is no longer connected).
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.send(buf).await
+    }
+
+    /// Receives a datagram from the connected peer. A datagram longer than
+    /// `buf` is truncated. `Ok(0)` is an empty datagram, or the end after
+    /// [`shutdown`](Self::shutdown) of the reading side.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.recv(buf).await
+    }
+
+    /// Sends a datagram to the socket bound to `path`. While the
+    /// receiver's queue is full it waits, retrying on a timer (the kernel
+    /// wakes only connected senders; prefer [`connect`](Self::connect) and
+    /// [`send`](Self::send) for a busy peer). Errors name the path.
+    pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let path = path.as_ref();
+        self.inner
+            .send_unconnected(|s| s.send_to(buf, path))
+            .await
+            .map_err(|e| named(e, "send to", &path))
+    }
+
+    /// Like [`send_to`](Self::send_to), to a path or abstract name.
+    pub async fn send_to_addr(&self, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
+        self.inner
+            .send_unconnected(|s| s.send_to_addr(buf, addr))
+            .await
+            .map_err(|e| named(e, "send to", addr))
+    }
+
+    /// Receives a datagram and its sender's address (unnamed if the sender
+    /// is not bound). A datagram longer than `buf` is truncated.
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.inner.recv_from(buf).await
+    }
+
+    /// The address this socket is bound to (unnamed if none).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.get_ref().local_addr()
+    }
+
+    /// The connected peer's address; `NotConnected` if there is none.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.get_ref().peer_addr()
+    }
+
+    /// Shuts down reading, writing or both. After reading is shut down,
+    /// the datagrams already queued can still be received, then receives
+    /// (including ones waiting now) return `Ok(0)`; after writing is,
+    /// sends fail with `BrokenPipe`. The peer is not told (datagram
+    /// sockets have no connection to close).
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.inner.get_ref().shutdown(how)?;
+        if matches!(how, Shutdown::Read | Shutdown::Both) {
+            self.inner.set_read_shut();
+        }
+        Ok(())
+    }
+
+    /// The socket's pending error (`SO_ERROR`), clearing it.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.get_ref().take_error()
+    }
+}
+
+impl AsRawFd for UnixDatagram {
+    fn as_raw_fd(&self) -> RawFd {
+        self.inner.raw_fd()
+    }
+}
+
+impl AsFd for UnixDatagram {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.get_ref().as_fd()
+    }
+}
+
+impl fmt::Debug for UnixDatagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixDatagram")
+            .field("fd", &self.as_raw_fd())
+            .field("addr", &self.local_addr().ok())
+            .finish()
+    }
+}
