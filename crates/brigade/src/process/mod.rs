@@ -30,7 +30,9 @@
 //! - [`ProcessPool`]: `map`, `starmap`, `imap`, `imap_unordered`, `submit`
 //!   (a [`PoolTask`] to await or wait for), initializer, recycling, time
 //!   limits, and crash isolation.
-//! - [`pipe`] and [`Queue`]: typed messages between processes;
+//! - [`pipe`] and [`Queue`]: typed messages between processes, blocking
+//!   (`send`/`recv`, `put`/`get`, with timeouts) or awaited on the event
+//!   loop (`send_async`/`recv_async`, `put_async`/`get_async`);
 //!   [`SharedArray`]: bulk data in shared memory.
 //! - [`StartMethod`]: `Spawn` (exec a fresh copy, the default) or
 //!   `Forkserver` (fork a single-threaded server, faster); see
@@ -54,6 +56,34 @@
 //! non-zero exit, death by a signal, and a broken channel; see
 //! [`ProcessError`].
 //!
+//! # Async waiting
+//! [`Connection::recv_async`], [`Connection::send_async`],
+//! [`Queue::get_async`] and [`Queue::put_async`] wait on the loop's I/O
+//! driver, like brigade's sockets: the task waits, the loop runs other
+//! tasks. The blocking methods keep working on the same object (the socket
+//! stays blocking; each async attempt is one non-blocking system call).
+//! They are cancel-safe: a message is taken or sent whole by one system
+//! call, inside one poll, so a future dropped while it waits (a
+//! [`timeout`](crate::time::timeout), a lost race) has taken or sent
+//! nothing. A closed peer is [`RecvError::Closed`] (or
+//! [`SendError::Closed`]), never a hang.
+//!
+//! ```
+//! use std::time::Duration;
+//! use brigade::process::pipe;
+//!
+//! let (a, b) = pipe::<u32>().unwrap();
+//! brigade::run(async move {
+//!     // Nothing yet: the timeout cancels the wait, and takes nothing.
+//!     let waited = brigade::timeout(Duration::from_millis(10), b.recv_async()).await;
+//!     assert!(waited.is_err());
+//!     a.send(&1).unwrap();
+//!     assert_eq!(b.recv_async().await.unwrap(), 1);
+//!     drop(a);
+//!     assert!(matches!(b.recv_async().await, Err(brigade::process::RecvError::Closed)));
+//! });
+//! ```
+//!
 //! # Hygiene
 //! Channels are private socketpairs created with `CLOEXEC`; a spawned child
 //! inherits its stdio and its one channel and nothing else. No named file
@@ -73,6 +103,7 @@ mod handle;
 mod pipe;
 mod pool;
 mod queue;
+mod readiness;
 mod shared;
 mod socket;
 mod spawn;
