@@ -12,7 +12,7 @@
 //! For each worker the parent sends the worker's end of a fresh socketpair
 //! and its own stdout and stderr; the server forks, the worker takes those
 //! descriptors (and closes every other one) and serves the parent exactly
-//! as a spawned child does. The server answers with the worker's pid, a
+//! as a spawned child does. Its stdin is the server's: `/dev/null`. The server answers with the worker's pid, a
 //! pidfd for it, and the read end of a pipe on which it will write the
 //! worker's exit status when it reaps it: a forked worker is the server's
 //! child, so only the server can `waitpid` it.

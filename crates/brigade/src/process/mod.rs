@@ -85,8 +85,11 @@
 //! ```
 //!
 //! # Hygiene
-//! Channels are private socketpairs created with `CLOEXEC`; a spawned child
-//! inherits its stdio and its one channel and nothing else. No named file
+//! Channels are private socketpairs created with `CLOEXEC`; a child
+//! inherits its parent's stdout and stderr and its one channel, and nothing
+//! else. Its stdin is `/dev/null` (as in CPython's multiprocessing), for
+//! every start method and for pool workers: a child that reads stdin sees
+//! the end at once, instead of taking input meant for the parent. No named file
 //! or socket is created anywhere: shared memory is an anonymous memory file.
 //! Every child is reaped: by `join`, or by a reaper thread if its `Process`
 //! is dropped unjoined (daemon children are killed first).

@@ -33,8 +33,11 @@ pub(crate) fn set_cloexec(fd: BorrowedFd<'_>) -> io::Result<()> {
 }
 
 /// Starts `exe` with `argv` and `envp`; in the child, `child_fd` becomes
-/// descriptor 3 (without `CLOEXEC`) and every descriptor above 3 is closed,
-/// so the child holds its stdio and its channel and nothing else.
+/// descriptor 3 (without `CLOEXEC`), every descriptor above 3 is closed, and
+/// standard input is `/dev/null`: the child holds our stdout and stderr, an
+/// empty stdin, and its channel, and nothing else. (CPython's children get
+/// `os.devnull` as stdin too: a child that reads it sees the end at once
+/// instead of taking input meant for the parent, say from a terminal.)
 ///
 /// `posix_spawn` is safe to call from a multithreaded process: glibc runs
 /// the file actions in a `vfork`-like child that calls nothing but
@@ -68,12 +71,24 @@ pub(crate) fn spawn(
     }
     // SAFETY: both structures are initialized; the pointers in argv_ptrs and
     // envp_ptrs point into CStrings that outlive the call, and both arrays
-    // end with a null pointer. dup2 of a descriptor onto itself clears its
+    // end with a null pointer; the path given to addopen is a static C
+    // string (glibc copies it). dup2 of a descriptor onto itself clears its
     // CLOEXEC flag (glibc >= 2.29), which is what the child needs.
     unsafe {
         let a = actions.as_mut_ptr();
         let at = attr.as_mut_ptr();
         let mut rc = libc::posix_spawn_file_actions_adddup2(a, child_fd.as_raw_fd(), 3);
+        if rc == 0 {
+            // Opened in the child, onto descriptor 0: the parent holds no
+            // extra descriptor for it.
+            rc = libc::posix_spawn_file_actions_addopen(
+                a,
+                0,
+                c"/dev/null".as_ptr(),
+                libc::O_RDONLY,
+                0,
+            );
+        }
         if rc == 0 {
             rc = libc::posix_spawn_file_actions_addclosefrom_np(a, 4);
         }
