@@ -148,6 +148,9 @@ struct Spare {
 /// The server's loop (in the server process, from the start-up code).
 pub(crate) fn serve(channel: OwnedFd) -> ! {
     sys_process::ignore_sigpipe();
+    // A parent that ignores SIGCHLD passes that on through exec; the server
+    // must reap its workers itself to report their exit status.
+    sys_process::default_sigchld();
     let socket = Socket::from_fd(channel);
     let hello_ok = match socket.recv(None) {
         Ok(m) => frame::from_payload::<Hello>(&m.payload).is_ok(),

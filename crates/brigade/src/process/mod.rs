@@ -92,7 +92,18 @@
 //! the end at once, instead of taking input meant for the parent. No named file
 //! or socket is created anywhere: shared memory is an anonymous memory file.
 //! Every child is reaped: by `join`, or by a reaper thread if its `Process`
-//! is dropped unjoined (daemon children are killed first).
+//! is dropped unjoined (daemon children are killed first). Children are
+//! waited for by pidfd (`waitid(P_PIDFD)`), never by a pid that could have
+//! been recycled.
+//!
+//! A program that ignores `SIGCHLD` (`SIG_IGN`, which makes the kernel reap
+//! children at exit and discard their status) loses nothing but, on
+//! kernels before Linux 6.15, the exit status: `join` still returns the
+//! function's result (it comes over the channel), pools work, and the
+//! status is read from the copy the kernel keeps for the pidfd, or is
+//! reported as [`Exit::Unknown`] where there is none. The forkserver
+//! restores `SIGCHLD`'s default for itself, so that it can reap its
+//! workers.
 //!
 //! [`child`]: self#what-a-program-needs
 
