@@ -342,3 +342,91 @@ fn async_consumers_share_a_queue_with_a_blocking_consumer_in_a_child() {
     let expected: Vec<u32> = (0..400).chain(10_000..10_400).collect();
     assert_eq!(all, expected, "every message exactly once");
 }
+
+#[test]
+fn a_timeout_on_a_child_that_has_not_answered_yet_loses_nothing() {
+    let (requests, child_requests) = pipe::<u64>().unwrap();
+    let (child_replies, replies) = pipe::<u64>().unwrap();
+    let mut p = Process::new(times_ten, (child_requests, child_replies));
+    p.start().unwrap();
+    let rt = Runtime::builder().virtual_clock(true).build().unwrap();
+    rt.block_on(async move {
+        // The child answers only what it is asked: on the virtual clock
+        // the hour passes at once, and the wait is cancelled.
+        let waited = time::timeout(Duration::from_secs(3600), replies.recv_async()).await;
+        assert!(waited.is_err());
+        requests.send_async(&4).await.unwrap();
+        // Real time passes while the child answers; the loop waits for it
+        // (a timer far away would let the virtual clock jump, so none is
+        // set here).
+        assert_eq!(replies.recv_async().await.unwrap(), 40);
+    });
+    assert_eq!(p.join().unwrap(), 1);
+}
+
+/// Like [`produce`], with pauses, so that consumers wait (and their waits
+/// get cancelled) often.
+fn produce_slowly(q: Queue<(u32, Vec<u8>)>, from: u32, count: u32) {
+    for id in from..from + count {
+        q.put(&message(id)).unwrap();
+        if id % 4 == 0 {
+            std::thread::sleep(Duration::from_micros(300));
+        }
+    }
+}
+
+#[test]
+fn consumers_cancelled_over_and_over_lose_and_corrupt_nothing() {
+    let q = Queue::<(u32, Vec<u8>)>::new().unwrap();
+    let mut producers: Vec<_> = [0, 10_000]
+        .into_iter()
+        .map(|from| {
+            let mut p = Process::new(produce_slowly, (q.clone(), from, 400));
+            p.start().unwrap();
+            p
+        })
+        .collect();
+    q.close();
+    let (ids, cancelled) = watchdog(move || {
+        brigade::run(async move {
+            let cancelled = Rc::new(std::cell::Cell::new(0u32));
+            let tasks: Vec<_> = (0..3)
+                .map(|_| {
+                    let q = q.clone();
+                    let cancelled = cancelled.clone();
+                    brigade::spawn(async move {
+                        let mut ids = Vec::new();
+                        loop {
+                            // A short real timeout: many waits are dropped
+                            // half way, while producers keep putting.
+                            match time::timeout(Duration::from_micros(100), q.get_async()).await {
+                                Ok(Ok((id, body))) => {
+                                    assert_eq!((id, body), message(id), "a message arrived whole");
+                                    ids.push(id);
+                                }
+                                Ok(Err(RecvError::Closed)) => return ids,
+                                Ok(Err(e)) => panic!("{e}"),
+                                Err(_) => cancelled.set(cancelled.get() + 1),
+                            }
+                        }
+                    })
+                })
+                .collect();
+            let mut ids = Vec::new();
+            for t in tasks {
+                ids.extend(t.await.unwrap());
+            }
+            (ids, cancelled.get())
+        })
+    });
+    for p in &mut producers {
+        p.join().unwrap();
+    }
+    let mut all = ids;
+    all.sort();
+    let expected: Vec<u32> = (0..400).chain(10_000..10_400).collect();
+    assert_eq!(
+        all, expected,
+        "every message exactly once ({cancelled} waits cancelled)"
+    );
+}
