@@ -25,7 +25,8 @@
 //!
 //! # Tour
 //! - [`Process`]: `start`, `join` (the result, or a [`ProcessError`]),
-//!   `join_timeout`, `is_alive`, `exitcode`, `terminate`, `kill`, daemons.
+//!   `join_timeout`, `is_alive`, `exitcode` (and `exit_status`, an
+//!   [`Exit`]), `terminate`, `kill`, daemons.
 //! - [`run`]: one function in a child, awaited on the event loop.
 //! - [`ProcessPool`]: `map`, `starmap`, `imap`, `imap_unordered`, `submit`
 //!   (a [`PoolTask`] to await or wait for), initializer, recycling, time
