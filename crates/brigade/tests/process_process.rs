@@ -199,7 +199,7 @@ fn forkserver_children_report_the_same_outcomes() {
         killed.join(),
         Err(ProcessError::Signaled { signal: 9, .. })
     ));
-    assert_eq!(Exit::Signal(9).python_code(), killed.exitcode().unwrap());
+    assert_eq!(Exit::Signal(9).python_code(), killed.exitcode());
 }
 
 /// Starts a daemon grandchild that sleeps, leaks its handle so that only

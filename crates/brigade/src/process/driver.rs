@@ -168,7 +168,7 @@ fn run_job(
                 // The worker died idle, before it took the task: the task
                 // never ran, so a fresh worker may run it.
                 let status = w.child.kill();
-                last_death = Some((pid, status.map_or(Exit::Code(-1), Exit::from)));
+                last_death = Some((pid, status.map_or(Exit::Unknown, Exit::from)));
                 *worker = None;
                 shared.set_worker(index, None);
             }
@@ -181,7 +181,7 @@ fn run_job(
                 if shared.terminated() {
                     return (Err(ProcessError::PoolClosed), false);
                 }
-                let cause = status.map_or(Exit::Code(-1), Exit::from);
+                let cause = status.map_or(Exit::Unknown, Exit::from);
                 return (Err(ProcessError::WorkerDied { pid, cause }), false);
             }
             Err(Failure::Channel(source)) => {
@@ -193,7 +193,7 @@ fn run_job(
     if shared.terminated() {
         return (Err(ProcessError::PoolClosed), false);
     }
-    let (pid, cause) = last_death.unwrap_or((0, Exit::Code(-1)));
+    let (pid, cause) = last_death.unwrap_or((0, Exit::Unknown));
     (Err(ProcessError::WorkerDied { pid, cause }), false)
 }
 
@@ -266,7 +266,7 @@ fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
             Err(Failure::Channel(source)) => Err(ProcessError::Channel { pid, source }),
             Err(_) => Err(ProcessError::WorkerDied {
                 pid,
-                cause: child.kill().map_or(Exit::Code(-1), Exit::from),
+                cause: child.kill().map_or(Exit::Unknown, Exit::from),
             }),
         };
         if let Err(e) = result {

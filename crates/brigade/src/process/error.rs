@@ -6,7 +6,7 @@
 //!
 //! let e = ProcessError::Signaled { pid: 42, signal: 9 };
 //! assert_eq!(e.to_string(), "process 42 was killed by signal 9 (SIGKILL)");
-//! assert_eq!(Exit::Signal(15).python_code(), -15);
+//! assert_eq!(Exit::Signal(15).python_code(), Some(-15));
 //! ```
 
 use std::fmt;
@@ -23,14 +23,21 @@ pub enum Exit {
     Code(i32),
     /// A signal killed it.
     Signal(i32),
+    /// It ended, but how is not known: the parent ignores `SIGCHLD`, so the
+    /// kernel discarded the status when the child exited (or other code of
+    /// the program reaped the child first), and the kernel is older than
+    /// Linux 6.15, which keeps a copy for brigade's pidfd.
+    Unknown,
 }
 
 impl Exit {
-    /// Python's `exitcode`: the code, or minus the signal number.
-    pub fn python_code(self) -> i32 {
+    /// Python's `exitcode`: the code, or minus the signal number; `None`
+    /// for [`Exit::Unknown`].
+    pub fn python_code(self) -> Option<i32> {
         match self {
-            Exit::Code(c) => c,
-            Exit::Signal(s) => -s,
+            Exit::Code(c) => Some(c),
+            Exit::Signal(s) => Some(-s),
+            Exit::Unknown => None,
         }
     }
 }
@@ -40,6 +47,7 @@ impl From<Status> for Exit {
         match s {
             Status::Code(c) => Exit::Code(c),
             Status::Signal(s) => Exit::Signal(s),
+            Status::Unknown => Exit::Unknown,
         }
     }
 }
@@ -49,6 +57,7 @@ impl fmt::Display for Exit {
         match *self {
             Exit::Code(c) => write!(f, "exit code {c}"),
             Exit::Signal(s) => write!(f, "signal {s} ({})", signal_name(s)),
+            Exit::Unknown => f.write_str("an unknown exit status (SIGCHLD is ignored)"),
         }
     }
 }

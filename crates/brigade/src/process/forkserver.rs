@@ -12,7 +12,7 @@
 //! For each worker the parent sends the worker's end of a fresh socketpair
 //! and its own stdout and stderr; the server forks, the worker takes those
 //! descriptors (and closes every other one) and serves the parent exactly
-//! as a spawned child does. The server answers with the worker's pid, a
+//! as a spawned child does. Its stdin is the server's: `/dev/null`. The server answers with the worker's pid, a
 //! pidfd for it, and the read end of a pipe on which it will write the
 //! worker's exit status when it reaps it: a forked worker is the server's
 //! child, so only the server can `waitpid` it.
@@ -148,6 +148,9 @@ struct Spare {
 /// The server's loop (in the server process, from the start-up code).
 pub(crate) fn serve(channel: OwnedFd) -> ! {
     sys_process::ignore_sigpipe();
+    // A parent that ignores SIGCHLD passes that on through exec; the server
+    // must reap its workers itself to report their exit status.
+    sys_process::default_sigchld();
     let socket = Socket::from_fd(channel);
     let hello_ok = match socket.recv(None) {
         Ok(m) => frame::from_payload::<Hello>(&m.payload).is_ok(),

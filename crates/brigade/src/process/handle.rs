@@ -143,11 +143,41 @@ impl<R: DeserializeOwned> Process<R> {
     /// The exit code in Python's convention: `None` while running (or
     /// before start), the code of a normal exit, or minus the number of
     /// the signal that killed it.
+    ///
+    /// Also `None` if the child has ended but its status is unknown
+    /// ([`Exit::Unknown`], only when `SIGCHLD` is ignored on a kernel older
+    /// than 6.15): [`is_alive`](Self::is_alive) and
+    /// [`exit_status`](Self::exit_status) tell the two apart.
     pub fn exitcode(&self) -> Option<i32> {
+        self.exit_status().and_then(Exit::python_code)
+    }
+
+    /// How the child ended: `None` while it runs (or before start).
+    ///
+    /// When the parent ignores `SIGCHLD` (`SIG_IGN`), the kernel reaps
+    /// children itself and discards their status; brigade then reads the
+    /// copy that Linux 6.15 and later keeps for the child's pidfd, and
+    /// reports [`Exit::Unknown`] on older kernels. [`join`](Self::join)
+    /// works either way: the result comes over the channel.
+    ///
+    /// ```
+    /// use brigade::process::{Exit, Process};
+    ///
+    /// fn quit(code: i32) {
+    ///     std::process::exit(code)
+    /// }
+    ///
+    /// let mut p = Process::new(quit, (3,));
+    /// p.start().unwrap();
+    /// assert!(p.join().is_err());
+    /// assert_eq!(p.exit_status(), Some(Exit::Code(3)));
+    /// assert_eq!(p.exitcode(), Some(3));
+    /// ```
+    pub fn exit_status(&self) -> Option<Exit> {
         self.child
             .as_ref()
             .and_then(Child::try_status)
-            .map(|s| Exit::from(s).python_code())
+            .map(Exit::from)
     }
 
     /// Waits for the child to end and returns its function's result.
@@ -259,7 +289,8 @@ pub(crate) fn outcome<R: DeserializeOwned>(
         // No reply: the exit status tells why.
         Err(channel_error) => match Exit::from(status) {
             Exit::Signal(signal) => Err(ProcessError::Signaled { pid, signal }),
-            Exit::Code(0) => Err(channel_error),
+            // A clean exit, or no way to know: the channel tells more.
+            Exit::Code(0) | Exit::Unknown => Err(channel_error),
             Exit::Code(code) => Err(ProcessError::Exited { pid, code }),
         },
     }
@@ -323,5 +354,29 @@ impl Drop for Killer {
             // reaped and its pid reused.
             let _ = crate::sys::process::pidfd_kill(std::os::fd::AsFd::as_fd(fd), libc::SIGKILL);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn closed() -> Result<Message, ProcessError> {
+        Err(ProcessError::Channel {
+            pid: 1,
+            source: FrameError::Malformed("closed".into()),
+        })
+    }
+
+    #[test]
+    fn without_a_reply_the_status_explains_the_end_when_it_is_known() {
+        let r = outcome::<()>(1, closed(), Status::Code(3));
+        assert!(matches!(r, Err(ProcessError::Exited { code: 3, .. })));
+        let r = outcome::<()>(1, closed(), Status::Signal(9));
+        assert!(matches!(r, Err(ProcessError::Signaled { signal: 9, .. })));
+        // An unknown status claims nothing: the channel's error stands.
+        let r = outcome::<()>(1, closed(), Status::Unknown);
+        assert!(matches!(r, Err(ProcessError::Channel { .. })), "{r:?}");
+        assert_eq!(Exit::from(Status::Unknown).python_code(), None);
     }
 }

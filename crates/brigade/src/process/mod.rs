@@ -25,12 +25,15 @@
 //!
 //! # Tour
 //! - [`Process`]: `start`, `join` (the result, or a [`ProcessError`]),
-//!   `join_timeout`, `is_alive`, `exitcode`, `terminate`, `kill`, daemons.
+//!   `join_timeout`, `is_alive`, `exitcode` (and `exit_status`, an
+//!   [`Exit`]), `terminate`, `kill`, daemons.
 //! - [`run`]: one function in a child, awaited on the event loop.
 //! - [`ProcessPool`]: `map`, `starmap`, `imap`, `imap_unordered`, `submit`
 //!   (a [`PoolTask`] to await or wait for), initializer, recycling, time
 //!   limits, and crash isolation.
-//! - [`pipe`] and [`Queue`]: typed messages between processes;
+//! - [`pipe`] and [`Queue`]: typed messages between processes, blocking
+//!   (`send`/`recv`, `put`/`get`, with timeouts) or awaited on the event
+//!   loop (`send_async`/`recv_async`, `put_async`/`get_async`);
 //!   [`SharedArray`]: bulk data in shared memory.
 //! - [`StartMethod`]: `Spawn` (exec a fresh copy, the default) or
 //!   `Forkserver` (fork a single-threaded server, faster); see
@@ -54,12 +57,54 @@
 //! non-zero exit, death by a signal, and a broken channel; see
 //! [`ProcessError`].
 //!
+//! # Async waiting
+//! [`Connection::recv_async`], [`Connection::send_async`],
+//! [`Queue::get_async`] and [`Queue::put_async`] wait on the loop's I/O
+//! driver, like brigade's sockets: the task waits, the loop runs other
+//! tasks. The blocking methods keep working on the same object (the socket
+//! stays blocking; each async attempt is one non-blocking system call).
+//! They are cancel-safe: a message is taken or sent whole by one system
+//! call, inside one poll, so a future dropped while it waits (a
+//! [`timeout`](crate::time::timeout), a lost race) has taken or sent
+//! nothing. A closed peer is [`RecvError::Closed`] (or
+//! [`SendError::Closed`]), never a hang.
+//!
+//! ```
+//! use std::time::Duration;
+//! use brigade::process::pipe;
+//!
+//! let (a, b) = pipe::<u32>().unwrap();
+//! brigade::run(async move {
+//!     // Nothing yet: the timeout cancels the wait, and takes nothing.
+//!     let waited = brigade::timeout(Duration::from_millis(10), b.recv_async()).await;
+//!     assert!(waited.is_err());
+//!     a.send(&1).unwrap();
+//!     assert_eq!(b.recv_async().await.unwrap(), 1);
+//!     drop(a);
+//!     assert!(matches!(b.recv_async().await, Err(brigade::process::RecvError::Closed)));
+//! });
+//! ```
+//!
 //! # Hygiene
-//! Channels are private socketpairs created with `CLOEXEC`; a spawned child
-//! inherits its stdio and its one channel and nothing else. No named file
+//! Channels are private socketpairs created with `CLOEXEC`; a child
+//! inherits its parent's stdout and stderr and its one channel, and nothing
+//! else. Its stdin is `/dev/null` (as in CPython's multiprocessing), for
+//! every start method and for pool workers: a child that reads stdin sees
+//! the end at once, instead of taking input meant for the parent. No named file
 //! or socket is created anywhere: shared memory is an anonymous memory file.
 //! Every child is reaped: by `join`, or by a reaper thread if its `Process`
-//! is dropped unjoined (daemon children are killed first).
+//! is dropped unjoined (daemon children are killed first). Children are
+//! waited for by pidfd (`waitid(P_PIDFD)`), never by a pid that could have
+//! been recycled.
+//!
+//! A program that ignores `SIGCHLD` (`SIG_IGN`, which makes the kernel reap
+//! children at exit and discard their status) loses nothing but, on
+//! kernels before Linux 6.15, the exit status: `join` still returns the
+//! function's result (it comes over the channel), pools work, and the
+//! status is read from the copy the kernel keeps for the pidfd, or is
+//! reported as [`Exit::Unknown`] where there is none. The forkserver
+//! restores `SIGCHLD`'s default for itself, so that it can reap its
+//! workers.
 //!
 //! [`child`]: self#what-a-program-needs
 
@@ -73,6 +118,7 @@ mod handle;
 mod pipe;
 mod pool;
 mod queue;
+mod readiness;
 mod shared;
 mod socket;
 mod spawn;

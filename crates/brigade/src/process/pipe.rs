@@ -34,7 +34,7 @@ use serde::ser::{self, Serializer};
 use serde::{Deserialize, Serialize};
 
 use super::frame::{self, FrameError};
-use super::socket::{self, Socket};
+use super::socket::{self, Packet, Socket};
 use super::transfer;
 
 /// A connected pair of [`Connection`]s.
@@ -84,6 +84,66 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
 
     fn recv_with(&self, timeout: Option<Duration>) -> Result<T, RecvError> {
         recv_value(&self.socket, timeout)
+    }
+
+    /// Receives the next value on the event loop, without blocking it: the
+    /// task waits, other tasks run. Call it from a task on a brigade loop;
+    /// elsewhere it returns [`RecvError::Io`].
+    ///
+    /// Cancel-safe: a future dropped before it finished (a
+    /// [`timeout`](crate::time::timeout), a lost race) has taken nothing,
+    /// and the message stays for the next receiver, whole (see
+    /// [async waiting](super#async-waiting)). When the other end is closed and
+    /// nothing is left, the result is [`RecvError::Closed`].
+    ///
+    /// ```
+    /// use brigade::process::{Connection, Process, pipe};
+    ///
+    /// fn count_to(conn: Connection<u32>, n: u32) {
+    ///     for i in 1..=n {
+    ///         conn.send(&i).unwrap();
+    ///     }
+    /// }
+    ///
+    /// let (here, there) = pipe::<u32>().unwrap();
+    /// let mut p = Process::new(count_to, (there, 3));
+    /// p.start().unwrap();
+    /// let sum = brigade::run(async move {
+    ///     let mut sum = 0;
+    ///     while let Ok(i) = here.recv_async().await {
+    ///         sum += i;
+    ///     }
+    ///     sum
+    /// });
+    /// assert_eq!(sum, 6);
+    /// p.join().unwrap();
+    /// ```
+    pub async fn recv_async(&self) -> Result<T, RecvError> {
+        let message =
+            super::readiness::recv(&self.socket, frame::MAX_PAYLOAD, "Connection::recv_async")
+                .await?;
+        transfer::decode(&message.payload, message.fds).map_err(RecvError::Malformed)
+    }
+
+    /// Sends `value` on the event loop: while the other end's buffer is
+    /// full the task waits, and other tasks run. Cancel-safe: a future
+    /// dropped before it finished has sent nothing.
+    ///
+    /// ```
+    /// use brigade::process::pipe;
+    ///
+    /// let (a, b) = pipe::<String>().unwrap();
+    /// brigade::run(async move {
+    ///     a.send_async(&"hi".to_string()).await.unwrap();
+    ///     assert_eq!(b.recv_async().await.unwrap(), "hi");
+    /// });
+    /// ```
+    pub async fn send_async(&self, value: &T) -> Result<(), SendError<()>> {
+        let encoded = transfer::encode(value).map_err(|e| SendError::Encode((), e))?;
+        let packet = Packet::new(&encoded.bytes, &encoded.raw_fds()).map_err(|e| send_io((), e))?;
+        super::readiness::send(&self.socket, &packet, "Connection::send_async")
+            .await
+            .map_err(|e| send_io((), e))
     }
 
     /// Whether a message (or the end of the stream) is waiting, after
@@ -161,6 +221,9 @@ pub enum RecvError {
     Empty,
     /// The bytes that arrived are not a valid message.
     Malformed(FrameError),
+    /// A system call failed, or an `_async` method was called outside a
+    /// brigade event loop (the error says which).
+    Io(io::Error),
 }
 
 impl From<socket::RecvError> for RecvError {
@@ -180,6 +243,7 @@ impl fmt::Display for RecvError {
             RecvError::Timeout => f.write_str("timed out waiting for a message"),
             RecvError::Empty => f.write_str("no message is waiting"),
             RecvError::Malformed(e) => write!(f, "received a malformed message: {e}"),
+            RecvError::Io(e) => write!(f, "cannot receive a message: {e}"),
         }
     }
 }
@@ -188,6 +252,7 @@ impl std::error::Error for RecvError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             RecvError::Malformed(e) => Some(e),
+            RecvError::Io(e) => Some(e),
             _ => None,
         }
     }

@@ -51,8 +51,9 @@ use serde::de::{self, DeserializeOwned, Deserializer};
 use serde::ser::{self, SerializeTuple, Serializer};
 use serde::{Deserialize, Serialize};
 
+use super::frame;
 use super::pipe::{RecvError, SendError, send_io};
-use super::socket::Socket;
+use super::socket::{Packet, Socket};
 use super::transfer;
 use crate::sys::socket as sys_socket;
 
@@ -65,7 +66,7 @@ pub struct Queue<T> {
 
 struct Inner {
     /// The producers' end; `None` once this process has closed.
-    tx: RwLock<Option<Socket>>,
+    tx: RwLock<Option<Arc<Socket>>>,
     /// The consumers' end.
     rx: Socket,
 }
@@ -102,9 +103,9 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
         let Some(tx) = tx.as_ref() else {
             return Err(SendError::Closed(()));
         };
-        let fds = encoded.raw_fds();
+        let packet = Packet::new(&encoded.bytes, &encoded.raw_fds()).map_err(|e| send_io((), e))?;
         loop {
-            match tx.try_send(&encoded.bytes, &fds) {
+            match tx.send_packet(&packet, true) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
                     if left == Some(Duration::ZERO) {
@@ -115,6 +116,38 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
                 other => return other.map_err(|e| send_io((), e)),
             }
         }
+    }
+
+    /// Puts `value` at the back on the event loop: while the queue is full
+    /// the task waits, and other tasks run. Cancel-safe: a future dropped
+    /// before it finished has put nothing.
+    ///
+    /// ```
+    /// use brigade::process::Queue;
+    ///
+    /// let q = Queue::<u8>::new().unwrap();
+    /// brigade::run(async move {
+    ///     q.put_async(&1).await.unwrap();
+    ///     assert_eq!(q.get_async().await.unwrap(), 1);
+    /// });
+    /// ```
+    pub async fn put_async(&self, value: &T) -> Result<(), SendError<()>> {
+        let encoded = transfer::encode(value).map_err(|e| SendError::Encode((), e))?;
+        // A handle of our own, not the lock: a `close` on another thread
+        // does not wait for a put that waits for room.
+        let tx = self
+            .inner
+            .tx
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let Some(tx) = tx else {
+            return Err(SendError::Closed(()));
+        };
+        let packet = Packet::new(&encoded.bytes, &encoded.raw_fds()).map_err(|e| send_io((), e))?;
+        super::readiness::send(&tx, &packet, "Queue::put_async")
+            .await
+            .map_err(|e| send_io((), e))
     }
 
     /// Takes the value at the front, waiting for one.
@@ -135,13 +168,53 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     fn get_with(&self, timeout: Option<Duration>) -> Result<T, RecvError> {
         super::pipe::recv_value(&self.inner.rx, timeout)
     }
+
+    /// Takes the value at the front on the event loop, without blocking it:
+    /// the task waits, other tasks run. Call it from a task on a brigade
+    /// loop; elsewhere it returns [`RecvError::Io`].
+    ///
+    /// Consumers in other processes, threads or tasks never see half a
+    /// message or the same one twice: each value is one packet, taken whole
+    /// by one `recvmsg`, exactly as by [`get`](Self::get). Cancel-safe: a
+    /// future dropped before it finished has taken nothing. Once every
+    /// handle that could put has been closed and the queue is drained, the
+    /// result is [`RecvError::Closed`].
+    ///
+    /// ```
+    /// use brigade::process::{Process, Queue};
+    ///
+    /// fn produce(q: Queue<u32>) {
+    ///     for i in 0..3 {
+    ///         q.put(&i).unwrap();
+    ///     }
+    /// }
+    ///
+    /// let q = Queue::new().unwrap();
+    /// let mut p = Process::new(produce, (q.clone(),));
+    /// p.start().unwrap();
+    /// q.close(); // only the child puts: its end is the queue's end
+    /// let got = brigade::run(async move {
+    ///     let mut got = Vec::new();
+    ///     while let Ok(i) = q.get_async().await {
+    ///         got.push(i);
+    ///     }
+    ///     got
+    /// });
+    /// assert_eq!(got, [0, 1, 2]);
+    /// p.join().unwrap();
+    /// ```
+    pub async fn get_async(&self) -> Result<T, RecvError> {
+        let message =
+            super::readiness::recv(&self.inner.rx, frame::MAX_PAYLOAD, "Queue::get_async").await?;
+        transfer::decode(&message.payload, message.fds).map_err(RecvError::Malformed)
+    }
 }
 
 impl<T> Queue<T> {
     fn from_parts(tx: Option<Socket>, rx: Socket) -> Queue<T> {
         Queue {
             inner: Arc::new(Inner {
-                tx: RwLock::new(tx),
+                tx: RwLock::new(tx.map(Arc::new)),
                 rx,
             }),
             _message: PhantomData,
@@ -149,7 +222,9 @@ impl<T> Queue<T> {
     }
 
     /// This process will put no more values (on any clone of this handle).
-    /// Values already put stay in the queue.
+    /// Values already put stay in the queue; a [`put_async`](Self::put_async)
+    /// already under way still finishes (it holds the sending side until
+    /// it is done).
     pub fn close(&self) {
         let old = self
             .inner

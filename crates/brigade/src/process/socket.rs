@@ -35,6 +35,51 @@ pub(crate) struct Message {
     pub(crate) fds: Vec<OwnedFd>,
 }
 
+/// A frame ready to send: the packet's bytes and the descriptors that go
+/// with it (a large payload's memory file first). Built once, so that a
+/// send that waits for room retries only the system call, not the copy.
+///
+/// It holds the caller's descriptors by number: the caller keeps them open
+/// until the packet is sent or dropped.
+#[derive(Debug)]
+pub(crate) struct Packet {
+    bytes: Vec<u8>,
+    fds: Vec<RawFd>,
+    /// A large payload's sealed memory file, kept open until sent.
+    _file: Option<File>,
+}
+
+impl Packet {
+    /// Frames `payload` with `fds` attached.
+    pub(crate) fn new(payload: &[u8], fds: &[RawFd]) -> io::Result<Packet> {
+        let invalid = |e: FrameError| io::Error::new(io::ErrorKind::InvalidInput, e.to_string());
+        if payload.len() <= INLINE_MAX {
+            let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
+            bytes.extend_from_slice(&frame::header(Kind::Inline, payload.len()).map_err(invalid)?);
+            bytes.extend_from_slice(payload);
+            return Ok(Packet {
+                bytes,
+                fds: fds.to_vec(),
+                _file: None,
+            });
+        }
+        let header = frame::header(Kind::File, payload.len()).map_err(invalid)?;
+        let file = File::from(sys_memory::sealable_memfd(c"brigade-frame")?);
+        (&file).write_all(payload)?;
+        // Frozen before it leaves: the receiver checks the size once and
+        // can trust it while it reads.
+        sys_memory::seal(file.as_fd())?;
+        let mut all = Vec::with_capacity(fds.len() + 1);
+        all.push(file.as_raw_fd());
+        all.extend_from_slice(fds);
+        Ok(Packet {
+            bytes: header.to_vec(),
+            fds: all,
+            _file: Some(file),
+        })
+    }
+}
+
 /// Why no message was received.
 #[derive(Debug)]
 pub(crate) enum RecvError {
@@ -84,32 +129,13 @@ impl Socket {
 
     /// Sends `payload` as one frame with `fds` attached.
     pub(crate) fn send(&self, payload: &[u8], fds: &[RawFd]) -> io::Result<()> {
-        self.send_with(payload, fds, false)
+        self.send_packet(&Packet::new(payload, fds)?, false)
     }
 
-    /// Like [`send`](Self::send); `WouldBlock` if the buffer is full.
-    pub(crate) fn try_send(&self, payload: &[u8], fds: &[RawFd]) -> io::Result<()> {
-        self.send_with(payload, fds, true)
-    }
-
-    fn send_with(&self, payload: &[u8], fds: &[RawFd], nonblocking: bool) -> io::Result<()> {
-        let invalid = |e: FrameError| io::Error::new(io::ErrorKind::InvalidInput, e.to_string());
-        if payload.len() <= INLINE_MAX {
-            let mut packet = Vec::with_capacity(HEADER_LEN + payload.len());
-            packet.extend_from_slice(&frame::header(Kind::Inline, payload.len()).map_err(invalid)?);
-            packet.extend_from_slice(payload);
-            return sys_socket::send(self.fd.as_fd(), &packet, fds, nonblocking);
-        }
-        let header = frame::header(Kind::File, payload.len()).map_err(invalid)?;
-        let file = File::from(sys_memory::sealable_memfd(c"brigade-frame")?);
-        (&file).write_all(payload)?;
-        // Frozen before it leaves: the receiver checks the size once and
-        // can trust it while it reads.
-        sys_memory::seal(file.as_fd())?;
-        let mut all = Vec::with_capacity(fds.len() + 1);
-        all.push(file.as_raw_fd());
-        all.extend_from_slice(fds);
-        sys_socket::send(self.fd.as_fd(), &header, &all, nonblocking)
+    /// Sends a prepared [`Packet`]; with `nonblocking`, a full buffer is
+    /// `WouldBlock` and nothing was sent (a packet goes whole or not at all).
+    pub(crate) fn send_packet(&self, packet: &Packet, nonblocking: bool) -> io::Result<()> {
+        sys_socket::send(self.fd.as_fd(), &packet.bytes, &packet.fds, nonblocking)
     }
 
     /// Receives one message, waiting at most `timeout` (`None`: for ever).
@@ -145,11 +171,17 @@ impl Socket {
 
     /// Receives without waiting: `Timeout` if nothing is there.
     pub(crate) fn try_recv(&self, max: usize) -> Result<Message, RecvError> {
+        self.recv_ready(max).unwrap_or(Err(RecvError::Timeout))
+    }
+
+    /// One `recvmsg` that does not wait: `None` if nothing is waiting (so
+    /// nothing was taken), else the message or why it is not one.
+    pub(crate) fn recv_ready(&self, max: usize) -> Option<Result<Message, RecvError>> {
         match self.recv_now(max, true) {
             Err(RecvError::Frame(FrameError::Io(e))) if e.kind() == io::ErrorKind::WouldBlock => {
-                Err(RecvError::Timeout)
+                None
             }
-            other => other,
+            other => Some(other),
         }
     }
 

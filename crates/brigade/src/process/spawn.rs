@@ -70,8 +70,13 @@ impl Child {
             StartMethod::Spawn => {
                 let pid = spawn_self(theirs.as_fd(), "spawn")?;
                 drop(theirs);
-                // No one else reaps our children, so `pid` names this
-                // child until we wait for it: the pidfd cannot be a stranger.
+                // Normally no one else reaps our children, so `pid` names
+                // this child until we wait for it: the pidfd cannot be a
+                // stranger. (If the program ignores SIGCHLD, the kernel
+                // reaps a child the moment it dies; but the child is
+                // waiting for our hello, so only a kill from outside in
+                // this short window, followed by the reuse of its pid,
+                // could make the pidfd name another process.)
                 let pidfd = match sys_process::pidfd_open(pid) {
                     Ok(fd) => fd,
                     Err(e) => {
@@ -136,7 +141,7 @@ impl Child {
         }
         // It has ended: neither call below waits for long.
         let found = match &self.reaper {
-            Reaper::Waitpid => sys_process::wait(self.pid, true)?,
+            Reaper::Waitpid => sys_process::wait_pidfd(self.pidfd.as_fd(), true)?,
             Reaper::Server(fd) => {
                 let mut raw = [0u8; 4];
                 let n = sys_process::read(fd.as_fd(), &mut raw)?;
@@ -191,13 +196,17 @@ impl Drop for Child {
         // Still running: reap it when it ends, so it never lingers as a
         // zombie. (A forkserver child is reaped by the server.)
         if matches!(self.reaper, Reaper::Waitpid) {
-            let pid = self.pid;
+            let Ok(pidfd) = sys_process::dup(self.pidfd.as_fd()) else {
+                let _ = sys_process::pidfd_kill(self.pidfd.as_fd(), libc::SIGKILL);
+                let _ = sys_process::wait_pidfd(self.pidfd.as_fd(), true);
+                return;
+            };
             let reaper = std::thread::Builder::new()
                 .name("brigade-reaper".into())
-                .spawn(move || sys_process::wait(pid, true));
+                .spawn(move || sys_process::wait_pidfd(pidfd.as_fd(), true));
             if reaper.is_err() {
                 let _ = sys_process::pidfd_kill(self.pidfd.as_fd(), libc::SIGKILL);
-                let _ = sys_process::wait(pid, true);
+                let _ = sys_process::wait_pidfd(self.pidfd.as_fd(), true);
             }
         }
     }
