@@ -105,3 +105,35 @@ fn dropping_an_unjoined_daemon_kills_and_reaps_it() {
     assert!(!children().contains(&pid));
     assert_eq!(children(), children_before);
 }
+
+/// Forkserver starts are pipelined (the server's answer is read when the
+/// process is first needed): processes dropped before anyone asked for
+/// them, and more started than the pipeline holds, leave no descriptor
+/// behind, and every joined one still gives its own result.
+#[test]
+fn pipelined_forkserver_starts_lose_nothing() {
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
+    brigade::process::forkserver::start().unwrap();
+    // Settle the pipeline first: the count below must not see replies of
+    // an earlier test still in flight.
+    let mut p = Process::new(double, (0,)).start_method(StartMethod::Forkserver);
+    p.start().unwrap();
+    p.join().unwrap();
+    let fds_before = open_fds();
+    let mut kept = Vec::new();
+    for i in 0..100u32 {
+        let mut p = Process::new(double, (i,)).start_method(StartMethod::Forkserver);
+        p.start().unwrap();
+        if i % 3 == 0 {
+            drop(p);
+        } else {
+            kept.push((i, p));
+        }
+    }
+    for (i, p) in kept.iter_mut().rev() {
+        assert_eq!(p.join().unwrap(), 2 * *i);
+        assert!(p.pid().is_some());
+    }
+    drop(kept);
+    assert_eq!(open_fds(), fds_before, "descriptors leaked");
+}

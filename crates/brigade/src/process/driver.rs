@@ -157,7 +157,7 @@ fn run_job(
             return (Err(ProcessError::PoolClosed), false);
         }
         let w = worker.as_mut().expect("started above");
-        let pid = w.child.pid();
+        let pid = w.child.pid().unwrap_or(0); // known: `started`
         match call(&w.child, &payload, &fds, config.task_timeout) {
             Ok(message) => {
                 w.done += 1;
@@ -253,9 +253,14 @@ fn unexpected(what: &str) -> FrameError {
 fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
     let start = |e| ProcessError::Start(StartError::Io(e));
     let hello = Hello::new(true, true).map_err(start)?;
-    let child = Arc::new(Child::start(config.method, &hello).map_err(start)?);
+    // A pool needs its worker now: a fork that failed is the pool's error.
+    let child = Arc::new(
+        Child::start(config.method, &hello)
+            .and_then(Child::started)
+            .map_err(start)?,
+    );
     if let Some((function, args)) = &config.initializer {
-        let pid = child.pid();
+        let pid = child.pid().unwrap_or(0); // known: `started`
         let mut payload = frame::to_payload(&Call {
             function: *function,
         })

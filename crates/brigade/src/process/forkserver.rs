@@ -17,6 +17,14 @@
 //! worker's exit status when it reaps it: a forked worker is the server's
 //! child, so only the server can `waitpid` it.
 //!
+//! Requests are pipelined: starting a process sends its request and
+//! returns a ticket, and the server's answer is read when the process is
+//! first needed. A parent that starts many processes therefore waits for
+//! no fork: the server forks back to back while the parent sends the
+//! next requests, and the workers run meanwhile on the other cores. At most
+//! 32 requests go unanswered before the next one reads ahead, so
+//! that the socket's buffers can never fill both ways.
+//!
 //! ```
 //! use brigade::process::{Process, StartMethod};
 //!
@@ -27,6 +35,7 @@
 //! assert_eq!(p.join().unwrap(), 42);
 //! ```
 
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::Mutex;
@@ -48,6 +57,18 @@ pub(crate) struct Worker {
 struct Server {
     pid: libc::pid_t,
     socket: Socket,
+    /// Which server this is: tickets of an earlier one that died fail.
+    generation: u64,
+    /// The sequence number the next request gets.
+    next_request: u64,
+    /// The sequence number of the next reply to read (replies come in
+    /// request order).
+    next_reply: u64,
+    /// Replies read while looking for another one, by sequence number.
+    early: HashMap<u64, io::Result<Worker>>,
+    /// Requests whose ticket was dropped unread: their replies are
+    /// discarded (closing the descriptors) when they arrive.
+    dropped: HashSet<u64>,
 }
 
 impl Drop for Server {
@@ -62,43 +83,107 @@ impl Drop for Server {
     }
 }
 
-static SERVER: Mutex<Option<Server>> = Mutex::new(None);
+/// The server, and how many servers have been started (for generations).
+struct State {
+    server: Option<Server>,
+    launched: u64,
+}
+
+static SERVER: Mutex<State> = Mutex::new(State {
+    server: None,
+    launched: 0,
+});
+
+fn lock() -> std::sync::MutexGuard<'static, State> {
+    SERVER.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Starts the forkserver now rather than at first use.
 pub fn start() -> io::Result<()> {
-    let mut server = SERVER.lock().unwrap_or_else(|e| e.into_inner());
-    if server.is_none() {
-        *server = Some(launch()?);
+    let mut state = lock();
+    if state.server.is_none() {
+        launch(&mut state)?;
     }
     Ok(())
 }
 
-fn launch() -> io::Result<Server> {
+fn launch(state: &mut State) -> io::Result<()> {
     child::ensure_linked();
     let (ours, theirs) = Socket::pair()?;
     let pid = spawn_self(theirs.as_fd(), "forkserver")?;
     drop(theirs);
-    let server = Server { pid, socket: ours };
+    state.launched += 1;
+    let server = Server {
+        pid,
+        socket: ours,
+        generation: state.launched,
+        next_request: 0,
+        next_reply: 0,
+        early: HashMap::new(),
+        dropped: HashSet::new(),
+    };
     let hello = Hello::new(true, true)?;
     server
         .socket
         .send(&frame::to_payload(&hello).map_err(io::Error::other)?, &[])?;
-    Ok(server)
+    state.server = Some(server);
+    Ok(())
 }
 
-/// Asks the server to fork a worker that serves `channel`.
-pub(crate) fn fork(channel: OwnedFd) -> io::Result<Worker> {
-    let mut guard = SERVER.lock().unwrap_or_else(|e| e.into_inner());
+/// A fork requested and not yet answered: [`collect`] it for the worker.
+///
+/// Requests are pipelined: [`request`] only sends, so a parent starting
+/// many processes keeps the server forking back to back instead of waiting
+/// a round trip (and a fork) per process. The server answers in request
+/// order; whoever collects reads the replies up to its own and keeps the
+/// others for their tickets.
+#[derive(Debug)]
+pub(crate) struct Ticket {
+    generation: u64,
+    seq: u64,
+    collected: bool,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if self.collected {
+            return;
+        }
+        let mut state = lock();
+        if let Some(server) = state
+            .server
+            .as_mut()
+            .filter(|s| s.generation == self.generation)
+        {
+            if server.early.remove(&self.seq).is_none() {
+                server.dropped.insert(self.seq);
+            }
+        }
+    }
+}
+
+/// Asks the server to fork a worker that serves `channel`, without waiting
+/// for the answer.
+pub(crate) fn request(channel: OwnedFd) -> io::Result<Ticket> {
+    let mut state = lock();
     // One retry: a server that died (killed by someone) is replaced.
     for attempt in 0..2 {
-        if guard.is_none() {
-            *guard = Some(launch()?);
+        if state.server.is_none() {
+            launch(&mut state)?;
         }
-        let server = guard.as_ref().expect("set above");
-        match request(server, channel.as_fd()) {
-            Ok(worker) => return Ok(worker),
+        let server = state.server.as_mut().expect("set above");
+        match make_room(server).and_then(|()| send_request(server, channel.as_fd())) {
+            Ok(()) => {
+                let seq = server.next_request;
+                server.next_request += 1;
+                return Ok(Ticket {
+                    generation: server.generation,
+                    seq,
+                    collected: false,
+                });
+            }
             Err(e) if attempt == 0 => {
-                drop(guard.take());
+                state.server = None;
                 let _ = e;
             }
             Err(e) => return Err(e),
@@ -107,17 +192,81 @@ pub(crate) fn fork(channel: OwnedFd) -> io::Result<Worker> {
     unreachable!("the loop returns")
 }
 
-fn request(server: &Server, channel: BorrowedFd<'_>) -> io::Result<Worker> {
+/// Requests the server may have unanswered before the next one waits for
+/// a reply. Unread replies and unread requests fill the socket's buffers;
+/// with both full, each side would wait for the other for ever.
+const PIPELINE: u64 = 32;
+
+/// Reads replies ahead until fewer than [`PIPELINE`] are outstanding.
+fn make_room(server: &mut Server) -> io::Result<()> {
+    while server.next_request - server.next_reply >= PIPELINE {
+        if let Some((seq, worker)) = read_reply(server)? {
+            server.early.insert(seq, worker);
+        }
+    }
+    Ok(())
+}
+
+fn send_request(server: &Server, channel: BorrowedFd<'_>) -> io::Result<()> {
     let with_stdio = [channel.as_raw_fd(), 1, 2];
     let empty = frame::to_payload(&()).map_err(io::Error::other)?;
     if server.socket.send(&empty, &with_stdio).is_err() {
         // Our stdout or stderr is closed: the worker keeps the server's.
         server.socket.send(&empty, &with_stdio[..1])?;
     }
+    Ok(())
+}
+
+/// Waits for the server's answer to `ticket`: the worker, or why there is
+/// none.
+pub(crate) fn collect(mut ticket: Ticket) -> io::Result<Worker> {
+    ticket.collected = true;
+    let mut state = lock();
+    let Some(server) = state
+        .server
+        .as_mut()
+        .filter(|s| s.generation == ticket.generation)
+    else {
+        return Err(died());
+    };
+    if let Some(early) = server.early.remove(&ticket.seq) {
+        return early;
+    }
+    loop {
+        match read_reply(server) {
+            Ok(Some((seq, worker))) if seq == ticket.seq => return worker,
+            Ok(Some((seq, worker))) => {
+                server.early.insert(seq, worker);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                // Every ticket of this server fails; the next request
+                // starts a new one.
+                state.server = None;
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Reads the next reply: its sequence number and worker, or `None` for a
+/// reply nobody waits for any more (its descriptors are closed here).
+fn read_reply(server: &mut Server) -> io::Result<Option<(u64, io::Result<Worker>)>> {
     let reply = server.socket.recv(None).map_err(|e| match e {
-        RecvError::Closed => io::Error::new(io::ErrorKind::BrokenPipe, "the forkserver died"),
+        RecvError::Closed => died(),
         other => io::Error::other(format!("bad reply from the forkserver: {other:?}")),
     })?;
+    let seq = server.next_reply;
+    server.next_reply += 1;
+    let worker = parse_reply(reply);
+    Ok((!server.dropped.remove(&seq)).then_some((seq, worker)))
+}
+
+fn died() -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, "the forkserver died")
+}
+
+fn parse_reply(reply: super::socket::Message) -> io::Result<Worker> {
     let result: Result<i32, String> =
         frame::from_payload(&reply.payload).map_err(io::Error::other)?;
     let pid = result.map_err(io::Error::other)?;

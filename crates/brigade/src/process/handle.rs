@@ -100,6 +100,13 @@ impl<R: DeserializeOwned> Process<R> {
 
     /// Starts the child. A function the child could not run, or arguments
     /// that cannot be encoded, are refused here.
+    ///
+    /// With [`StartMethod::Forkserver`] this only asks the server for a
+    /// worker and returns: starting many processes keeps the server
+    /// forking back to back. The first call that needs the child
+    /// ([`pid`](Self::pid), [`join`](Self::join), ...) waits for the
+    /// server's answer; a fork the server could not make is then a
+    /// [`ProcessError::Start`] from `join` (and `pid` is `None`).
     pub fn start(&mut self) -> Result<(), StartError> {
         let (function, args) = match self.call.take() {
             None => return Err(StartError::AlreadyStarted),
@@ -120,7 +127,7 @@ impl<R: DeserializeOwned> Process<R> {
 
     /// The child's process id, once started.
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::pid)
+        self.child.as_ref().and_then(Child::pid)
     }
 
     /// The process's name.
@@ -198,7 +205,14 @@ impl<R: DeserializeOwned> Process<R> {
         let Some(child) = &self.child else {
             return Err(ProcessError::NotStarted);
         };
-        let pid = child.pid();
+        let pid = match child.known_pid() {
+            Ok(pid) => pid,
+            // The forkserver could not fork it: there is nothing to wait for.
+            Err(e) => {
+                self.joined = true;
+                return Err(ProcessError::Start(StartError::Io(e)));
+            }
+        };
         if self.reply.is_none() {
             match child.socket.recv(left(deadline)) {
                 Ok(m) => self.reply = Some(Ok(m)),
@@ -262,7 +276,7 @@ impl<R: DeserializeOwned> Process<R> {
     fn signal(&self, signal: i32) -> Result<(), ProcessError> {
         let child = self.child.as_ref().ok_or(ProcessError::NotStarted)?;
         child.signal(signal).map_err(|e| ProcessError::Channel {
-            pid: child.pid(),
+            pid: child.pid().unwrap_or(0),
             source: FrameError::Io(e),
         })
     }

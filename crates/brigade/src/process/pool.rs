@@ -376,7 +376,7 @@ impl ProcessPool {
             .workers
             .iter()
             .flatten()
-            .map(|c| c.pid())
+            .filter_map(|c| c.pid())
             .collect()
     }
 }

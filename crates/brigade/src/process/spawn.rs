@@ -22,7 +22,7 @@ use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::child::{self, Hello};
@@ -54,19 +54,29 @@ enum Reaper {
 /// A started child process and its channel.
 #[derive(Debug)]
 pub(crate) struct Child {
-    pid: libc::pid_t,
-    pidfd: OwnedFd,
+    /// Who the child is; for a forkserver child, known once the server's
+    /// answer is collected (on first need: see [`forkserver::Ticket`]).
+    ids: OnceLock<Result<Ids, (io::ErrorKind, String)>>,
+    ticket: Mutex<Option<forkserver::Ticket>>,
     pub(crate) socket: Socket,
-    reaper: Reaper,
     status: Mutex<Option<Status>>,
 }
 
+#[derive(Debug)]
+struct Ids {
+    pid: libc::pid_t,
+    pidfd: OwnedFd,
+    reaper: Reaper,
+}
+
 impl Child {
-    /// Starts a child and greets it with `hello`.
+    /// Starts a child and greets it with `hello`. A forkserver child's
+    /// fork is only requested here: the first call that needs its pid
+    /// waits for the server's answer, and a failed fork shows there.
     pub(crate) fn start(method: StartMethod, hello: &Hello) -> io::Result<Child> {
         child::ensure_linked();
         let (ours, theirs) = Socket::pair()?;
-        let (pid, pidfd, reaper) = match method {
+        let child = match method {
             StartMethod::Spawn => {
                 let pid = spawn_self(theirs.as_fd(), "spawn")?;
                 drop(theirs);
@@ -84,19 +94,25 @@ impl Child {
                         return Err(e);
                     }
                 };
-                (pid, pidfd, Reaper::Waitpid)
+                let ids = OnceLock::new();
+                let _ = ids.set(Ok(Ids {
+                    pid,
+                    pidfd,
+                    reaper: Reaper::Waitpid,
+                }));
+                Child {
+                    ids,
+                    ticket: Mutex::new(None),
+                    socket: ours,
+                    status: Mutex::new(None),
+                }
             }
-            StartMethod::Forkserver => {
-                let worker = forkserver::fork(theirs.into_fd())?;
-                (worker.pid, worker.pidfd, Reaper::Server(worker.status))
-            }
-        };
-        let child = Child {
-            pid,
-            pidfd,
-            socket: ours,
-            reaper,
-            status: Mutex::new(None),
+            StartMethod::Forkserver => Child {
+                ids: OnceLock::new(),
+                ticket: Mutex::new(Some(forkserver::request(theirs.into_fd())?)),
+                socket: ours,
+                status: Mutex::new(None),
+            },
         };
         let bytes = frame::to_payload(hello).map_err(io::Error::other)?;
         if let Err(e) = child.socket.send(&bytes, &[]) {
@@ -106,13 +122,47 @@ impl Child {
         Ok(child)
     }
 
-    /// Another pidfd for the child (for a [`Killer`](super::handle::Killer)).
-    pub(crate) fn pidfd_dup(&self) -> Option<OwnedFd> {
-        sys_process::dup(self.pidfd.as_fd()).ok()
+    /// Who the child is, waiting for the forkserver's answer if needed.
+    fn ids(&self) -> io::Result<&Ids> {
+        let ids = self.ids.get_or_init(|| {
+            let ticket = self.ticket.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let worker = match ticket {
+                Some(ticket) => forkserver::collect(ticket),
+                None => Err(io::Error::other("the child was never started")),
+            };
+            worker
+                .map(|w| Ids {
+                    pid: w.pid,
+                    pidfd: w.pidfd,
+                    reaper: Reaper::Server(w.status),
+                })
+                .map_err(|e| (e.kind(), format!("cannot fork a worker: {e}")))
+        });
+        ids.as_ref()
+            .map_err(|(kind, message)| io::Error::new(*kind, message.clone()))
     }
 
-    pub(crate) fn pid(&self) -> u32 {
-        self.pid as u32
+    /// Waits until the child exists (for a forkserver child, until the
+    /// server has answered), so that a failed start shows now.
+    pub(crate) fn started(self) -> io::Result<Child> {
+        self.ids()?;
+        Ok(self)
+    }
+
+    /// Another pidfd for the child (for a [`Killer`](super::handle::Killer)).
+    pub(crate) fn pidfd_dup(&self) -> Option<OwnedFd> {
+        sys_process::dup(self.ids().ok()?.pidfd.as_fd()).ok()
+    }
+
+    /// The child's pid, or why there is none (the forkserver could not
+    /// fork it).
+    pub(crate) fn known_pid(&self) -> io::Result<u32> {
+        self.ids().map(|ids| ids.pid as u32)
+    }
+
+    /// The child's pid; `None` if the forkserver could not fork it.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.ids().ok().map(|ids| ids.pid as u32)
     }
 
     /// The exit status if the child has ended, without waiting.
@@ -127,8 +177,9 @@ impl Child {
         if let Some(s) = *self.lock_status() {
             return Ok(Some(s));
         }
-        let ready = match &self.reaper {
-            Reaper::Waitpid => self.pidfd.as_fd(),
+        let ids = self.ids()?;
+        let ready = match &ids.reaper {
+            Reaper::Waitpid => ids.pidfd.as_fd(),
             Reaper::Server(fd) => fd.as_fd(),
         };
         if !sys_socket::poll_readable(ready, timeout)? {
@@ -140,8 +191,8 @@ impl Child {
             return Ok(Some(s));
         }
         // It has ended: neither call below waits for long.
-        let found = match &self.reaper {
-            Reaper::Waitpid => sys_process::wait_pidfd(self.pidfd.as_fd(), true)?,
+        let found = match &ids.reaper {
+            Reaper::Waitpid => sys_process::wait_pidfd(ids.pidfd.as_fd(), true)?,
             Reaper::Server(fd) => {
                 let mut raw = [0u8; 4];
                 let n = sys_process::read(fd.as_fd(), &mut raw)?;
@@ -168,7 +219,7 @@ impl Child {
         if status.is_some() {
             return Ok(());
         }
-        match sys_process::pidfd_kill(self.pidfd.as_fd(), signal) {
+        match sys_process::pidfd_kill(self.ids()?.pidfd.as_fd(), signal) {
             // ESRCH: it has exited and awaits reaping; nothing to do.
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
             other => other,
@@ -195,18 +246,21 @@ impl Drop for Child {
         }
         // Still running: reap it when it ends, so it never lingers as a
         // zombie. (A forkserver child is reaped by the server.)
-        if matches!(self.reaper, Reaper::Waitpid) {
-            let Ok(pidfd) = sys_process::dup(self.pidfd.as_fd()) else {
-                let _ = sys_process::pidfd_kill(self.pidfd.as_fd(), libc::SIGKILL);
-                let _ = sys_process::wait_pidfd(self.pidfd.as_fd(), true);
+        let Some(ids) = self.ids.get().and_then(|ids| ids.as_ref().ok()) else {
+            return;
+        };
+        if matches!(ids.reaper, Reaper::Waitpid) {
+            let Ok(pidfd) = sys_process::dup(ids.pidfd.as_fd()) else {
+                let _ = sys_process::pidfd_kill(ids.pidfd.as_fd(), libc::SIGKILL);
+                let _ = sys_process::wait_pidfd(ids.pidfd.as_fd(), true);
                 return;
             };
             let reaper = std::thread::Builder::new()
                 .name("brigade-reaper".into())
                 .spawn(move || sys_process::wait_pidfd(pidfd.as_fd(), true));
             if reaper.is_err() {
-                let _ = sys_process::pidfd_kill(self.pidfd.as_fd(), libc::SIGKILL);
-                let _ = sys_process::wait_pidfd(self.pidfd.as_fd(), true);
+                let _ = sys_process::pidfd_kill(ids.pidfd.as_fd(), libc::SIGKILL);
+                let _ = sys_process::wait_pidfd(ids.pidfd.as_fd(), true);
             }
         }
     }
