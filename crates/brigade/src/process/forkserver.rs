@@ -44,8 +44,9 @@ use super::child::{self, Hello};
 use super::frame;
 use super::socket::{RecvError, Socket};
 use super::spawn::spawn_self;
+use crate::sys::epoll::Epoll;
+use crate::sys::process as sys_process;
 use crate::sys::process::Forked;
-use crate::sys::{process as sys_process, socket as sys_socket};
 
 /// A forked worker as the server reports it.
 pub(crate) struct Worker {
@@ -308,57 +309,103 @@ pub(crate) fn serve(channel: OwnedFd) -> ! {
     if !hello_ok {
         sys_process::exit_now(child::PROTOCOL_EXIT);
     }
-    let mut workers: Vec<Forked1> = Vec::new();
+    let mut workers = match Workers::new(&socket) {
+        Ok(w) => w,
+        Err(_) => sys_process::exit_now(child::PROTOCOL_EXIT),
+    };
     let mut spare = fork_spare().ok();
+    let mut events = Vec::with_capacity(64);
     loop {
-        let ready = {
-            let mut fds: Vec<BorrowedFd<'_>> = vec![socket.as_fd()];
-            fds.extend(workers.iter().map(|w| w.pidfd.as_fd()));
-            match sys_socket::poll_many(&fds, None) {
-                Ok(r) => r,
-                Err(_) => sys_process::exit_now(child::PROTOCOL_EXIT),
-            }
-        };
-        let mut i = workers.len();
-        while i > 0 {
-            i -= 1;
-            if ready[i + 1] {
-                let w = workers.swap_remove(i);
-                if let Ok(Some(status)) = sys_process::wait_raw(w.pid) {
-                    let _ = sys_process::write_all(w.status.as_fd(), &status.to_ne_bytes());
-                }
+        if workers.epoll.wait(&mut events, None).is_err() {
+            sys_process::exit_now(child::PROTOCOL_EXIT);
+        }
+        let mut requests = false;
+        for event in &events {
+            match event.u64 {
+                SOCKET => requests = true,
+                token => workers.reap(token),
             }
         }
-        if !ready[0] {
-            continue;
+        // Every request queued so far, one after the other: the parent
+        // pipelines them.
+        while requests {
+            let message = match socket.recv(Some(std::time::Duration::ZERO)) {
+                Ok(m) => m,
+                Err(RecvError::Timeout) => break,
+                // The parent is gone: so are we (and the spare, which sees
+                // its control socket close). Workers run on; daemon workers
+                // end when they see their parent's channel close.
+                Err(_) => sys_process::exit_now(0),
+            };
+            let reply = hand_off(spare.take(), &message.fds, &mut workers);
+            let (bytes, fds) = match reply {
+                Ok((pid, pidfd, status)) => (
+                    frame::to_payload(&Ok::<i32, String>(pid)).unwrap_or_default(),
+                    vec![pidfd, status],
+                ),
+                Err(e) => (
+                    frame::to_payload(&Err::<i32, String>(e.to_string())).unwrap_or_default(),
+                    Vec::new(),
+                ),
+            };
+            drop(message);
+            let raw: Vec<i32> = fds.iter().map(|f| f.as_raw_fd()).collect();
+            if socket.send(&bytes, &raw).is_err() {
+                sys_process::exit_now(0);
+            }
+            drop(fds);
+            // Ready the next worker while the parent talks to this one.
+            spare = fork_spare().ok();
         }
-        let message = match socket.recv(Some(std::time::Duration::ZERO)) {
-            Ok(m) => m,
-            Err(RecvError::Timeout) => continue,
-            // The parent is gone: so are we (and the spare, which sees its
-            // control socket close). Workers run on; daemon workers end
-            // when they see their parent's channel close.
-            Err(_) => sys_process::exit_now(0),
-        };
-        let reply = hand_off(spare.take(), &message.fds, &mut workers);
-        let (bytes, fds) = match reply {
-            Ok((pid, pidfd, status)) => (
-                frame::to_payload(&Ok::<i32, String>(pid)).unwrap_or_default(),
-                vec![pidfd, status],
-            ),
-            Err(e) => (
-                frame::to_payload(&Err::<i32, String>(e.to_string())).unwrap_or_default(),
-                Vec::new(),
-            ),
-        };
-        drop(message);
-        let raw: Vec<i32> = fds.iter().map(|f| f.as_raw_fd()).collect();
-        if socket.send(&bytes, &raw).is_err() {
-            sys_process::exit_now(0);
+    }
+}
+
+/// The epoll token of the server's channel; workers use their pidfd's
+/// number.
+const SOCKET: u64 = u64::MAX;
+
+/// The workers the server has handed out and not yet reaped, watched
+/// through one epoll set with the channel: a wake-up costs the same with
+/// one worker alive or a thousand.
+struct Workers {
+    epoll: Epoll,
+    live: HashMap<u64, Forked1>,
+}
+
+impl Workers {
+    fn new(socket: &Socket) -> io::Result<Workers> {
+        let epoll = Epoll::new()?;
+        epoll.add_level_readable(socket.as_fd().as_raw_fd(), SOCKET)?;
+        Ok(Workers {
+            epoll,
+            live: HashMap::new(),
+        })
+    }
+
+    /// Watches a worker; if it cannot be watched, it is killed and reaped
+    /// now rather than left as a zombie nobody reports.
+    fn add(&mut self, worker: Forked1) -> io::Result<()> {
+        let fd = worker.pidfd.as_raw_fd();
+        if let Err(e) = self.epoll.add_level_readable(fd, fd as u64) {
+            let _ = sys_process::pidfd_kill(worker.pidfd.as_fd(), libc::SIGKILL);
+            let _ = sys_process::wait_raw(worker.pid);
+            return Err(e);
         }
-        drop(fds);
-        // Ready the next worker while the parent talks to this one.
-        spare = fork_spare().ok();
+        self.live.insert(fd as u64, worker);
+        Ok(())
+    }
+
+    /// Reaps the worker whose pidfd became readable and reports its status.
+    fn reap(&mut self, token: u64) {
+        let Some(worker) = self.live.remove(&token) else {
+            return;
+        };
+        // The parent holds a copy of the pidfd, so closing ours would not
+        // end the registration.
+        let _ = self.epoll.delete(worker.pidfd.as_raw_fd());
+        if let Ok(Some(status)) = sys_process::wait_raw(worker.pid) {
+            let _ = sys_process::write_all(worker.status.as_fd(), &status.to_ne_bytes());
+        }
     }
 }
 
@@ -367,7 +414,7 @@ pub(crate) fn serve(channel: OwnedFd) -> ! {
 fn hand_off(
     spare: Option<Spare>,
     fds: &[OwnedFd],
-    workers: &mut Vec<Forked1>,
+    workers: &mut Workers,
 ) -> io::Result<(i32, OwnedFd, OwnedFd)> {
     if fds.is_empty() {
         return Err(io::Error::other("a fork request without a channel"));
@@ -385,11 +432,11 @@ fn hand_off(
             continue;
         }
         let reported = sys_process::dup(s.pidfd.as_fd())?;
-        workers.push(Forked1 {
+        workers.add(Forked1 {
             pid: s.pid,
             pidfd: s.pidfd,
             status: s.status_write,
-        });
+        })?;
         return Ok((s.pid, reported, s.status_read));
     }
     Err(io::Error::other("cannot fork a worker"))

@@ -231,33 +231,6 @@ pub(crate) fn set_send_buffer(fd: BorrowedFd<'_>, bytes: usize) {
     }
 }
 
-/// Polls several descriptors for readability; returns which are ready.
-pub(crate) fn poll_many(
-    fds: &[BorrowedFd<'_>],
-    timeout: Option<Duration>,
-) -> io::Result<Vec<bool>> {
-    let mut pfds: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|fd| libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
-    let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as c_int);
-    loop {
-        // SAFETY: `pfds` is a valid array of its length.
-        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
-        if rc >= 0 {
-            return Ok(pfds.iter().map(|p| p.revents != 0).collect());
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
-}
-
 /// Waits until `fd` can be written, for at most `ms` milliseconds (-1: no
 /// limit); returns whether it can.
 pub(crate) fn poll_writable(fd: BorrowedFd<'_>, ms: c_int) -> io::Result<bool> {
