@@ -326,9 +326,12 @@ pub(crate) fn serve(channel: OwnedFd) -> ! {
                 token => workers.reap(token),
             }
         }
+        if !requests {
+            continue;
+        }
         // Every request queued so far, one after the other: the parent
         // pipelines them.
-        while requests {
+        loop {
             let message = match socket.recv(Some(std::time::Duration::ZERO)) {
                 Ok(m) => m,
                 Err(RecvError::Timeout) => break,
