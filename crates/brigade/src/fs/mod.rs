@@ -65,6 +65,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::io::DriverKind;
+use crate::io::direct::DirectFile;
 use crate::io::driver::Driver;
 use crate::io::source::current_driver;
 use error::with_path;
@@ -123,6 +124,50 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let Some(driver) = native_driver("brigade::fs::read")? else {
         return blocking("read", path.to_path_buf(), |p| std::fs::read(p)).await;
     };
+    match native::open_direct(driver.clone(), path)
+        .await
+        .map_err(|e| with_path("open", path, e))?
+    {
+        Some(file) => read_direct(driver, file, path).await,
+        None => read_descriptor(driver, path).await,
+    }
+}
+
+/// The first read's capacity: most files a program reads whole are small,
+/// and a larger file takes a few doublings.
+const FIRST_READ: usize = 8 * 1024;
+
+/// Reads a file opened as a direct descriptor to its end. There is no size
+/// to go by (statx cannot name a direct descriptor, and a size taken from
+/// the path may belong to another file by the time it is read), so the
+/// buffer grows geometrically, reads go on until one returns 0, and a
+/// buffer that ends up much larger than its contents is shrunk.
+async fn read_direct(driver: Rc<Driver>, mut file: DirectFile, path: &Path) -> io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(FIRST_READ);
+    loop {
+        if out.len() == out.capacity() {
+            out.reserve(out.capacity());
+        }
+        let offset = out.len() as u64;
+        let (result, buf, f) = native::read_direct(driver.clone(), file, out, offset).await;
+        (out, file) = (buf, f);
+        match result {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(with_path("read", path, e)),
+        }
+    }
+    drop(file);
+    // The caller may keep many results: don't keep half of each empty.
+    if out.capacity() - out.len() > out.len() / 4 {
+        out.shrink_to_fit();
+    }
+    Ok(out)
+}
+
+/// Reads a file opened as an ordinary descriptor to its end.
+async fn read_descriptor(driver: Rc<Driver>, path: &Path) -> io::Result<Vec<u8>> {
     let file = native::open(driver.clone(), path, libc::O_RDONLY, 0)
         .await
         .map_err(|e| with_path("open", path, e))?;
