@@ -116,6 +116,61 @@ pub(crate) async fn read_direct(
     (result.map(|n| n as usize), buf, file)
 }
 
+/// Two reads of `file` (a direct descriptor) in one go, linked: the
+/// first fills `buf` from its length up to `first` bytes, and only if it
+/// got them all, the second reads the rest of the capacity from the
+/// file offset where the first ended (usually: finds the end at once).
+/// Returns the first read's result and whether the second found the end;
+/// `buf` is extended by the bytes read.
+pub(crate) async fn read_direct_pair(
+    driver: Rc<Driver>,
+    file: DirectFile,
+    buf: Vec<u8>,
+    first: usize,
+) -> (io::Result<usize>, bool, Vec<u8>, DirectFile) {
+    let start = buf.len();
+    let spare = buf.capacity() - start;
+    let first = first.min(spare).min(u32::MAX as usize);
+    let second = (spare - first).min(u32::MAX as usize) as u32;
+    let slot = file.slot();
+    let offset = start as u64;
+    // SAFETY: the entries point at disjoint parts of `buf`'s spare heap
+    // capacity (`start..start + first`, then up to the capacity), owned by
+    // the second op, which completes only after the first is done.
+    let (a, b) = unsafe {
+        Op::submit_linked(driver, (buf, file), |(buf, _)| {
+            let base = buf.as_mut_ptr().add(start);
+            (
+                opcode::Read::new(types::Fixed(slot), base, first as u32)
+                    .offset(offset)
+                    .build(),
+                opcode::Read::new(types::Fixed(slot), base.add(first), second)
+                    .offset(offset + first as u64)
+                    .build(),
+            )
+        })
+    };
+    let (head, ()) = a.await;
+    let (tail, (mut buf, file)) = b.await;
+    let head = head.map(|n| (n as usize).min(first));
+    let mut at_end = false;
+    let mut len = start;
+    if let Ok(n) = head {
+        len += n;
+        if n == first {
+            if let Ok(m) = tail {
+                len += (m as usize).min(second as usize);
+                at_end = m == 0;
+            }
+        }
+    }
+    // SAFETY: the kernel initialized the bytes up to `len`: the first
+    // read's, and the second's right after them (it read only if the first
+    // was full), all within the capacity.
+    unsafe { buf.set_len(len) };
+    (head, at_end, buf, file)
+}
+
 /// `pread` of at most `max` bytes into the spare capacity of `buf` (after
 /// its length) at `offset`; the bytes read extend `buf`. The file is kept open by the op
 /// until the kernel is done with it, so its descriptor number can never be

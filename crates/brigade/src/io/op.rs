@@ -94,6 +94,41 @@ impl<T: StableBuf> Op<T> {
         }
     }
 
+    /// Submits the two entries `build` makes from `data`'s memory, linked
+    /// (see `UringBackend::submit_linked_ops`): the second starts only once
+    /// the first completed in full. `data` belongs to the second, which
+    /// completes after the first: the kernel is done with both by then.
+    /// Dropping the futures cancels the first, which fails the second.
+    ///
+    /// # Safety
+    /// As for [`submit`](Self::submit), for both entries.
+    pub(crate) unsafe fn submit_linked(
+        driver: Rc<Driver>,
+        mut data: T,
+        build: impl FnOnce(&mut T) -> (squeue::Entry, squeue::Entry),
+    ) -> (Op<()>, Op<T>) {
+        let (first, second) = build(&mut data);
+        let inhibit = Inhibit::new(driver.shared.clone());
+        let (a, b) = driver
+            .with_uring(|ring| ring.submit_linked_ops(first, second, Some(inhibit)))
+            .expect("Op::submit_linked is only called on an io_uring driver");
+        let first = Op {
+            driver: driver.clone(),
+            key: a,
+            data: Some(()),
+            cancel_on_drop: true,
+        };
+        // Cancelled through the first (the kernel fails the rest of a
+        // chain whose head fails).
+        let second = Op {
+            driver,
+            key: b,
+            data: Some(data),
+            cancel_on_drop: false,
+        };
+        (first, second)
+    }
+
     /// Lets the operation run to completion if the future is dropped
     /// (writes: dropping a file must not lose data it accepted).
     pub(crate) fn finish_on_drop(mut self) -> Op<T> {

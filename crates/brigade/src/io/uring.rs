@@ -79,6 +79,14 @@ struct OpSlot {
     _inhibit: Option<Inhibit>,
 }
 
+/// Entries that go to the kernel together.
+enum Chain {
+    One(squeue::Entry),
+    /// The first is linked to the second: they must be in one submission,
+    /// or the kernel would run the first alone and the second unlinked.
+    Linked([squeue::Entry; 2]),
+}
+
 pub(crate) struct UringBackend {
     ring: IoUring,
     /// What this kernel's ring supports, for operations newer than the
@@ -87,7 +95,7 @@ pub(crate) struct UringBackend {
     probe: io_uring::Probe,
     ops: Slab<OpSlot>,
     /// Entries that did not fit in a full submission queue.
-    backlog: VecDeque<squeue::Entry>,
+    backlog: VecDeque<Chain>,
     direct: DirectTable,
 }
 
@@ -138,35 +146,49 @@ impl UringBackend {
         self.probe.is_supported(code)
     }
 
-    /// Queues `entry`, flushing the submission queue to the kernel if full.
-    fn push(&mut self, entry: squeue::Entry) {
+    /// Queues `chain` (one entry, or two linked ones that must reach the
+    /// kernel in the same submission), flushing the submission queue to the
+    /// kernel if full.
+    fn push_chain(&mut self, chain: Chain) {
         if self.backlog.is_empty() {
-            // SAFETY: every entry brigade builds points only at memory that
-            // stays valid until its completion: buffers owned by an op slot
-            // or future (see `crate::io`), or nothing at all.
-            if unsafe { self.ring.submission().push(&entry) }.is_ok() {
+            if self.try_push(&chain) {
                 return;
             }
             let _ = self.ring.submit();
-            // SAFETY: as above.
-            if unsafe { self.ring.submission().push(&entry) }.is_ok() {
+            if self.try_push(&chain) {
                 return;
             }
         }
-        self.backlog.push_back(entry);
+        self.backlog.push_back(chain);
+    }
+
+    fn push(&mut self, entry: squeue::Entry) {
+        self.push_chain(Chain::One(entry));
+    }
+
+    /// Pushes the whole chain into the submission queue, or nothing.
+    fn try_push(&mut self, chain: &Chain) -> bool {
+        let mut sq = self.ring.submission();
+        // SAFETY: every entry brigade builds points only at memory that
+        // stays valid until its completion: buffers owned by an op slot
+        // or future (see `crate::io`), or nothing at all.
+        unsafe {
+            match chain {
+                Chain::One(entry) => sq.push(entry).is_ok(),
+                Chain::Linked(pair) => sq.push_multiple(pair).is_ok(),
+            }
+        }
     }
 
     fn flush_backlog(&mut self) {
-        while let Some(entry) = self.backlog.front() {
-            // SAFETY: as in `push`.
-            if unsafe { self.ring.submission().push(entry) }.is_err() {
+        while let Some(chain) = self.backlog.pop_front() {
+            if !self.try_push(&chain) {
                 let _ = self.ring.submit();
-                // SAFETY: as in `push`.
-                if unsafe { self.ring.submission().push(entry) }.is_err() {
+                if !self.try_push(&chain) {
+                    self.backlog.push_front(chain);
                     return;
                 }
             }
-            self.backlog.pop_front();
         }
     }
 
@@ -187,6 +209,29 @@ impl UringBackend {
         });
         self.push(entry.user_data(OP | key as u64));
         key
+    }
+
+    /// Submits two operations linked (`IOSQE_IO_LINK`): the second starts
+    /// only once the first completed in full, and fails with `ECANCELED`
+    /// if the first failed or came up short. Returns their keys.
+    pub(crate) fn submit_linked_ops(
+        &mut self,
+        first: squeue::Entry,
+        second: squeue::Entry,
+        inhibit: Option<Inhibit>,
+    ) -> (usize, usize) {
+        let slot = || OpSlot {
+            state: OpState::Waiting(None),
+            outcome: Outcome::Plain,
+            _inhibit: None,
+        };
+        let (a, b) = (self.ops.insert(slot()), self.ops.insert(slot()));
+        if let Some(op) = self.ops.get_mut(b) {
+            op._inhibit = inhibit;
+        }
+        let first = first.flags(squeue::Flags::IO_LINK).user_data(OP | a as u64);
+        self.push_chain(Chain::Linked([first, second.user_data(OP | b as u64)]));
+        (a, b)
     }
 
     /// The result of operation `key` if it completed (and frees its slot),
