@@ -14,8 +14,10 @@ use std::sync::Arc;
 
 use io_uring::{opcode, types};
 
+use crate::io::direct::DirectFile;
 use crate::io::driver::Driver;
 use crate::io::op::Op;
+use crate::io::uring::Outcome;
 
 fn c_path(path: &Path) -> io::Result<CString> {
     CString::new(path.as_os_str().as_bytes())
@@ -31,8 +33,10 @@ pub(crate) async fn open(
 ) -> io::Result<File> {
     let path = c_path(path)?;
     // SAFETY: the entry points only at `path`'s heap bytes, owned by the op.
+    // A descriptor opened after the future is dropped is the driver's to
+    // close.
     let op = unsafe {
-        Op::submit(driver, path, |path| {
+        Op::submit_yielding(driver, path, Outcome::Fd, |path| {
             opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr())
                 .flags(flags | libc::O_CLOEXEC)
                 .mode(mode)
@@ -43,6 +47,128 @@ pub(crate) async fn open(
     let fd = result? as i32;
     // SAFETY: the kernel returned a fresh descriptor that nothing else owns.
     Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
+/// `openat(AT_FDCWD, path, O_RDONLY)` into the ring's table of direct
+/// descriptors (see `io/direct.rs`). `Ok(None)` when the file should be
+/// opened as an ordinary descriptor instead: the ring has no table, the
+/// kernel cannot choose slots (`EINVAL`, before 5.19; then never again on
+/// this ring), or the table is full (`ENFILE`).
+pub(crate) async fn open_direct(driver: Rc<Driver>, path: &Path) -> io::Result<Option<DirectFile>> {
+    if driver.with_uring(|ring| ring.direct_available()) != Some(true) {
+        return Ok(None);
+    }
+    let path = c_path(path)?;
+    // SAFETY: the entry points only at `path`'s heap bytes, owned by the op.
+    // A slot opened after the future is dropped is the driver's to close.
+    // No O_CLOEXEC: a direct descriptor is never in the process's table,
+    // and the kernel refuses the flag with a slot.
+    let op = unsafe {
+        Op::submit_yielding(driver.clone(), path, Outcome::Direct, |path| {
+            opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr())
+                .flags(libc::O_RDONLY)
+                .file_index(Some(types::DestinationSlot::auto_target()))
+                .build()
+        })
+    };
+    match op.await.0 {
+        Ok(slot) => Ok(driver.with_uring(|ring| ring.direct_file(slot))),
+        Err(e) => match e.raw_os_error() {
+            Some(libc::ENFILE) => Ok(None),
+            Some(libc::EINVAL) => {
+                // A genuine EINVAL comes back from the ordinary open.
+                driver.with_uring(|ring| ring.disable_direct());
+                Ok(None)
+            }
+            _ => Err(e),
+        },
+    }
+}
+
+/// `pread` of `file` (a direct descriptor) into the spare capacity of
+/// `buf` at `offset`; the bytes read extend `buf`. The op owns the file
+/// while the kernel reads, so its slot is closed only after the read.
+pub(crate) async fn read_direct(
+    driver: Rc<Driver>,
+    file: DirectFile,
+    buf: Vec<u8>,
+    offset: u64,
+) -> (io::Result<usize>, Vec<u8>, DirectFile) {
+    let start = buf.len();
+    let len = (buf.capacity() - start).min(u32::MAX as usize) as u32;
+    let slot = file.slot();
+    // SAFETY: the entry points at `buf`'s spare heap capacity, owned by
+    // the op; `start + len` stays within the allocation.
+    let op = unsafe {
+        Op::submit(driver, (buf, file), |(buf, _)| {
+            opcode::Read::new(types::Fixed(slot), buf.as_mut_ptr().add(start), len)
+                .offset(offset)
+                .build()
+        })
+    };
+    let (result, (mut buf, file)) = op.await;
+    if let Ok(n) = result {
+        let n = (n as usize).min(len as usize);
+        // SAFETY: the kernel initialized `n` bytes after the old length,
+        // within the capacity.
+        unsafe { buf.set_len(start + n) };
+    }
+    (result.map(|n| n as usize), buf, file)
+}
+
+/// Two reads of `file` (a direct descriptor) in one go, linked: the
+/// first fills `buf` from its length up to `first` bytes, and only if it
+/// got them all, the second reads the rest of the capacity from the
+/// file offset where the first ended (usually: finds the end at once).
+/// Returns the first read's result and whether the second found the end;
+/// `buf` is extended by the bytes read.
+pub(crate) async fn read_direct_pair(
+    driver: Rc<Driver>,
+    file: DirectFile,
+    buf: Vec<u8>,
+    first: usize,
+) -> (io::Result<usize>, bool, Vec<u8>, DirectFile) {
+    let start = buf.len();
+    let spare = buf.capacity() - start;
+    let first = first.min(spare).min(u32::MAX as usize);
+    let second = (spare - first).min(u32::MAX as usize) as u32;
+    let slot = file.slot();
+    let offset = start as u64;
+    // SAFETY: the entries point at disjoint parts of `buf`'s spare heap
+    // capacity (`start..start + first`, then up to the capacity), owned by
+    // the second op, which completes only after the first is done.
+    let (a, b) = unsafe {
+        Op::submit_linked(driver, (buf, file), |(buf, _)| {
+            let base = buf.as_mut_ptr().add(start);
+            (
+                opcode::Read::new(types::Fixed(slot), base, first as u32)
+                    .offset(offset)
+                    .build(),
+                opcode::Read::new(types::Fixed(slot), base.add(first), second)
+                    .offset(offset + first as u64)
+                    .build(),
+            )
+        })
+    };
+    let (head, ()) = a.await;
+    let (tail, (mut buf, file)) = b.await;
+    let head = head.map(|n| (n as usize).min(first));
+    let mut at_end = false;
+    let mut len = start;
+    if let Ok(n) = head {
+        len += n;
+        if n == first {
+            if let Ok(m) = tail {
+                len += (m as usize).min(second as usize);
+                at_end = m == 0;
+            }
+        }
+    }
+    // SAFETY: the kernel initialized the bytes up to `len`: the first
+    // read's, and the second's right after them (it read only if the first
+    // was full), all within the capacity.
+    unsafe { buf.set_len(len) };
+    (head, at_end, buf, file)
 }
 
 /// `pread` of at most `max` bytes into the spare capacity of `buf` (after

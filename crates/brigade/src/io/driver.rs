@@ -70,6 +70,10 @@ pub struct IoStats {
     /// io_uring operations submitted and not yet completed, including ones
     /// whose futures were dropped (their buffers are held by the driver).
     pub in_flight: usize,
+    /// Files open in the ring's table of direct descriptors (where
+    /// [`fs::read`](crate::fs::read) opens them; see `io/direct.rs`),
+    /// including ones whose close is still in flight.
+    pub direct_files: usize,
 }
 
 /// The driver of one loop, shared (by `Rc`) with the loop's I/O objects.
@@ -250,10 +254,14 @@ impl Driver {
 
     /// What the driver holds right now.
     pub(crate) fn stats(&self) -> IoStats {
-        let in_flight = self.ring.as_ref().map_or(0, |r| r.borrow().in_flight());
+        let (in_flight, direct_files) = self.ring.as_ref().map_or((0, 0), |r| {
+            let ring = r.borrow();
+            (ring.in_flight(), ring.direct_files())
+        });
         IoStats {
             registered: self.registry.borrow().len(),
             in_flight,
+            direct_files,
         }
     }
 

@@ -62,6 +62,7 @@
 //! system calls into the caller's buffer, made when epoll reports the
 //! socket ready, so `AsyncRead`'s borrowed `&mut [u8]` is safe to use.
 
+pub(crate) mod direct;
 pub(crate) mod driver;
 mod epoll;
 mod ext;

@@ -19,7 +19,9 @@ use std::task::{Context, Poll};
 
 use io_uring::squeue;
 
+use super::direct::DirectFile;
 use super::driver::Driver;
+use super::uring::Outcome;
 use crate::event_loop::blocking::Inhibit;
 
 /// Memory an operation may point the kernel at: its heap allocations must
@@ -41,6 +43,8 @@ unsafe impl<T: 'static> StableBuf for Box<T> {}
 unsafe impl<A: StableBuf, B: StableBuf> StableBuf for (A, B) {}
 // SAFETY: no memory at all.
 unsafe impl StableBuf for () {}
+// SAFETY: a slot number; the kernel reads no memory of it.
+unsafe impl StableBuf for DirectFile {}
 
 /// An operation in flight; resolves to the kernel's result and the data.
 pub(crate) struct Op<T: StableBuf> {
@@ -58,13 +62,29 @@ impl<T: StableBuf> Op<T> {
     /// (heap memory, by [`StableBuf`]) or be valid for the whole program.
     pub(crate) unsafe fn submit(
         driver: Rc<Driver>,
+        data: T,
+        build: impl FnOnce(&mut T) -> squeue::Entry,
+    ) -> Op<T> {
+        // SAFETY: the caller's promise is this function's.
+        unsafe { Op::submit_yielding(driver, data, Outcome::Plain, build) }
+    }
+
+    /// Like [`submit`](Self::submit), for an operation whose successful
+    /// result holds `outcome` (a new descriptor or direct slot): if the
+    /// future is dropped before taking it, the driver closes it.
+    ///
+    /// # Safety
+    /// As for [`submit`](Self::submit).
+    pub(crate) unsafe fn submit_yielding(
+        driver: Rc<Driver>,
         mut data: T,
+        outcome: Outcome,
         build: impl FnOnce(&mut T) -> squeue::Entry,
     ) -> Op<T> {
         let entry = build(&mut data);
         let inhibit = Inhibit::new(driver.shared.clone());
         let key = driver
-            .with_uring(|ring| ring.submit_op(entry, Some(inhibit)))
+            .with_uring(|ring| ring.submit_op(entry, Some(inhibit), outcome))
             .expect("Op::submit is only called on an io_uring driver");
         Op {
             driver,
@@ -72,6 +92,41 @@ impl<T: StableBuf> Op<T> {
             data: Some(data),
             cancel_on_drop: true,
         }
+    }
+
+    /// Submits the two entries `build` makes from `data`'s memory, linked
+    /// (see `UringBackend::submit_linked_ops`): the second starts only once
+    /// the first completed in full. `data` belongs to the second, which
+    /// completes after the first: the kernel is done with both by then.
+    /// Dropping the futures cancels the first, which fails the second.
+    ///
+    /// # Safety
+    /// As for [`submit`](Self::submit), for both entries.
+    pub(crate) unsafe fn submit_linked(
+        driver: Rc<Driver>,
+        mut data: T,
+        build: impl FnOnce(&mut T) -> (squeue::Entry, squeue::Entry),
+    ) -> (Op<()>, Op<T>) {
+        let (first, second) = build(&mut data);
+        let inhibit = Inhibit::new(driver.shared.clone());
+        let (a, b) = driver
+            .with_uring(|ring| ring.submit_linked_ops(first, second, Some(inhibit)))
+            .expect("Op::submit_linked is only called on an io_uring driver");
+        let first = Op {
+            driver: driver.clone(),
+            key: a,
+            data: Some(()),
+            cancel_on_drop: true,
+        };
+        // Cancelled through the first (the kernel fails the rest of a
+        // chain whose head fails).
+        let second = Op {
+            driver,
+            key: b,
+            data: Some(data),
+            cancel_on_drop: false,
+        };
+        (first, second)
     }
 
     /// Lets the operation run to completion if the future is dropped

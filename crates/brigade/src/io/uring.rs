@@ -19,6 +19,12 @@
 //! `user_data` says what a completion is for: the top bit marks an
 //! operation (the low bits are its slot), `IGNORE` a cancellation
 //! request's own completion.
+//!
+//! An operation whose result is a resource (`openat`: a descriptor, or a
+//! slot of the ring's direct table, see [`super::direct`]) says so when it
+//! is submitted ([`Outcome`]): if its future is dropped before taking the
+//! result, the driver closes what the kernel opened, so that cancelling an
+//! open never leaks a descriptor.
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -29,6 +35,7 @@ use std::time::Duration;
 
 use io_uring::{IoUring, opcode, squeue, types};
 
+use super::direct::{DirectFile, DirectTable};
 use crate::event_loop::blocking::Inhibit;
 use crate::slab::Slab;
 
@@ -51,10 +58,33 @@ pub(crate) enum OpState {
     Abandoned(#[allow(dead_code)] Box<dyn Any>),
 }
 
+/// What a successful result of an operation holds, so that the driver can
+/// release it when nobody takes it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Outcome {
+    /// A count or nothing: no resource.
+    Plain,
+    /// A new descriptor in the process's table (`openat`).
+    Fd,
+    /// A new slot in the ring's direct table (`openat` into it).
+    Direct,
+    /// The `CLOSE` of a direct slot, submitted by the driver itself.
+    DirectClose,
+}
+
 struct OpSlot {
     state: OpState,
+    outcome: Outcome,
     /// Holds a virtual clock still while the kernel works.
     _inhibit: Option<Inhibit>,
+}
+
+/// Entries that go to the kernel together.
+enum Chain {
+    One(squeue::Entry),
+    /// The first is linked to the second: they must be in one submission,
+    /// or the kernel would run the first alone and the second unlinked.
+    Linked([squeue::Entry; 2]),
 }
 
 pub(crate) struct UringBackend {
@@ -65,7 +95,8 @@ pub(crate) struct UringBackend {
     probe: io_uring::Probe,
     ops: Slab<OpSlot>,
     /// Entries that did not fit in a full submission queue.
-    backlog: VecDeque<squeue::Entry>,
+    backlog: VecDeque<Chain>,
+    direct: DirectTable,
 }
 
 impl UringBackend {
@@ -106,6 +137,7 @@ impl UringBackend {
             probe,
             ops: Slab::new(),
             backlog: VecDeque::new(),
+            direct: DirectTable::new(),
         })
     }
 
@@ -114,47 +146,92 @@ impl UringBackend {
         self.probe.is_supported(code)
     }
 
-    /// Queues `entry`, flushing the submission queue to the kernel if full.
-    fn push(&mut self, entry: squeue::Entry) {
+    /// Queues `chain` (one entry, or two linked ones that must reach the
+    /// kernel in the same submission), flushing the submission queue to the
+    /// kernel if full.
+    fn push_chain(&mut self, chain: Chain) {
         if self.backlog.is_empty() {
-            // SAFETY: every entry brigade builds points only at memory that
-            // stays valid until its completion: buffers owned by an op slot
-            // or future (see `crate::io`), or nothing at all.
-            if unsafe { self.ring.submission().push(&entry) }.is_ok() {
+            if self.try_push(&chain) {
                 return;
             }
             let _ = self.ring.submit();
-            // SAFETY: as above.
-            if unsafe { self.ring.submission().push(&entry) }.is_ok() {
+            if self.try_push(&chain) {
                 return;
             }
         }
-        self.backlog.push_back(entry);
+        self.backlog.push_back(chain);
+    }
+
+    fn push(&mut self, entry: squeue::Entry) {
+        self.push_chain(Chain::One(entry));
+    }
+
+    /// Pushes the whole chain into the submission queue, or nothing.
+    fn try_push(&mut self, chain: &Chain) -> bool {
+        let mut sq = self.ring.submission();
+        // SAFETY: every entry brigade builds points only at memory that
+        // stays valid until its completion: buffers owned by an op slot
+        // or future (see `crate::io`), or nothing at all.
+        unsafe {
+            match chain {
+                Chain::One(entry) => sq.push(entry).is_ok(),
+                Chain::Linked(pair) => sq.push_multiple(pair).is_ok(),
+            }
+        }
     }
 
     fn flush_backlog(&mut self) {
-        while let Some(entry) = self.backlog.front() {
-            // SAFETY: as in `push`.
-            if unsafe { self.ring.submission().push(entry) }.is_err() {
+        while let Some(chain) = self.backlog.pop_front() {
+            if !self.try_push(&chain) {
                 let _ = self.ring.submit();
-                // SAFETY: as in `push`.
-                if unsafe { self.ring.submission().push(entry) }.is_err() {
+                if !self.try_push(&chain) {
+                    self.backlog.push_front(chain);
                     return;
                 }
             }
-            self.backlog.pop_front();
         }
     }
 
     /// Submits an operation; `data` owns the memory `entry` points at and
     /// is kept until the completion even if the future goes away.
-    pub(crate) fn submit_op(&mut self, entry: squeue::Entry, inhibit: Option<Inhibit>) -> usize {
+    /// A successful result holding `outcome` is released by the driver if
+    /// the future is dropped before taking it.
+    pub(crate) fn submit_op(
+        &mut self,
+        entry: squeue::Entry,
+        inhibit: Option<Inhibit>,
+        outcome: Outcome,
+    ) -> usize {
         let key = self.ops.insert(OpSlot {
             state: OpState::Waiting(None),
+            outcome,
             _inhibit: inhibit,
         });
         self.push(entry.user_data(OP | key as u64));
         key
+    }
+
+    /// Submits two operations linked (`IOSQE_IO_LINK`): the second starts
+    /// only once the first completed in full, and fails with `ECANCELED`
+    /// if the first failed or came up short. Returns their keys.
+    pub(crate) fn submit_linked_ops(
+        &mut self,
+        first: squeue::Entry,
+        second: squeue::Entry,
+        inhibit: Option<Inhibit>,
+    ) -> (usize, usize) {
+        let slot = || OpSlot {
+            state: OpState::Waiting(None),
+            outcome: Outcome::Plain,
+            _inhibit: None,
+        };
+        let (a, b) = (self.ops.insert(slot()), self.ops.insert(slot()));
+        if let Some(op) = self.ops.get_mut(b) {
+            op._inhibit = inhibit;
+        }
+        let first = first.flags(squeue::Flags::IO_LINK).user_data(OP | a as u64);
+        self.push_chain(Chain::Linked([first, second.user_data(OP | b as u64)]));
+        (a, b)
     }
 
     /// The result of operation `key` if it completed (and frees its slot),
@@ -185,8 +262,10 @@ impl UringBackend {
             return;
         };
         match slot.state {
-            OpState::Done(_) => {
+            OpState::Done(result) => {
+                let outcome = slot.outcome;
                 self.ops.remove(key);
+                release(&self.direct, outcome, result);
             }
             _ => {
                 slot.state = OpState::Abandoned(data);
@@ -201,8 +280,43 @@ impl UringBackend {
         }
     }
 
+    /// Operations in flight, counting the direct closes queued for the
+    /// next batch.
     pub(crate) fn in_flight(&self) -> usize {
-        self.ops.len()
+        self.ops.len() + self.direct.closing()
+    }
+
+    /// Whether files can be opened into the ring's direct table (it is
+    /// registered on the first call).
+    pub(crate) fn direct_available(&mut self) -> bool {
+        self.direct.available(self.ring.submitter())
+    }
+
+    /// Opens no more files into the direct table: the kernel cannot.
+    pub(crate) fn disable_direct(&mut self) {
+        self.direct.disable();
+    }
+
+    /// The owner of `slot`, which a direct open has just returned.
+    pub(crate) fn direct_file(&self, slot: u32) -> DirectFile {
+        self.direct.file(slot)
+    }
+
+    /// Slots of the direct table that hold a file.
+    pub(crate) fn direct_files(&self) -> usize {
+        self.direct.in_use()
+    }
+
+    /// Submits the `CLOSE`s of the slots whose owners let go. Nobody awaits
+    /// them: each is an abandoned operation from the start.
+    fn close_released(&mut self) {
+        for slot in self.direct.take_closing() {
+            let entry = opcode::Close::new(types::Fixed(slot)).build();
+            let key = self.submit_op(entry, None, Outcome::DirectClose);
+            if let Some(op) = self.ops.get_mut(key) {
+                op.state = OpState::Abandoned(Box::new(()));
+            }
+        }
     }
 
     /// The ring's descriptor: readable while completions wait.
@@ -214,6 +328,7 @@ impl UringBackend {
     /// there are some, or when the kernel holds overflowed completions).
     /// Returns whether completions are waiting to be reaped.
     pub(crate) fn submit(&mut self) -> bool {
+        self.close_released();
         self.flush_backlog();
         let pending = {
             let sq = self.ring.submission();
@@ -240,6 +355,13 @@ impl UringBackend {
                     let Some(slot) = self.ops.get_mut(key) else {
                         continue;
                     };
+                    let outcome = slot.outcome;
+                    match outcome {
+                        Outcome::Direct if result >= 0 => self.direct.opened(),
+                        // A failed close (EBADF) found the slot empty.
+                        Outcome::DirectClose => self.direct.closed(),
+                        _ => {}
+                    }
                     match &mut slot.state {
                         OpState::Waiting(w) => {
                             if let Some(w) = w.take() {
@@ -247,8 +369,12 @@ impl UringBackend {
                             }
                             slot.state = OpState::Done(result);
                         }
-                        // The buffers go only now that the kernel is done.
-                        OpState::Abandoned(_) => drop(self.ops.remove(key)),
+                        // The buffers go only now that the kernel is done
+                        // (a direct file among them queues its close).
+                        OpState::Abandoned(_) => {
+                            drop(self.ops.remove(key));
+                            release(&self.direct, outcome, result);
+                        }
                         OpState::Done(_) => {}
                     }
                 }
@@ -284,6 +410,7 @@ impl UringBackend {
                 }
                 break;
             }
+            self.close_released();
             self.flush_backlog();
             let ts = types::Timespec::from(deadline - now);
             let args = types::SubmitArgs::new().timespec(&ts);
@@ -291,9 +418,18 @@ impl UringBackend {
             self.reap(&mut wake);
         }
         // Completed but never collected: nothing refers to the kernel.
+        // Descriptors they opened are closed; direct slots go with the ring.
         for key in 0..self.ops_capacity_hint() {
-            self.ops.remove(key);
+            if let Some(OpSlot {
+                state: OpState::Done(result),
+                outcome,
+                ..
+            }) = self.ops.remove(key)
+            {
+                release(&self.direct, outcome, result);
+            }
         }
+        self.direct.take_closing();
         drop(wake);
     }
 
@@ -305,6 +441,18 @@ impl UringBackend {
 
     fn ops_capacity_hint(&self) -> usize {
         self.ops.capacity()
+    }
+}
+
+/// Closes what a successful result of an operation nobody collected holds.
+fn release(direct: &DirectTable, outcome: Outcome, result: i32) {
+    if result < 0 {
+        return;
+    }
+    match outcome {
+        Outcome::Fd => crate::sys::fd::close_owned(result),
+        Outcome::Direct => direct.release(result as u32),
+        Outcome::Plain | Outcome::DirectClose => {}
     }
 }
 

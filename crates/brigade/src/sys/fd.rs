@@ -92,3 +92,22 @@ pub(crate) fn eventfd_drain(fd: &OwnedFd) {
     // EAGAIN means it was already zero, which is what we want.
     let _ = read(fd.as_raw_fd(), &mut buf);
 }
+
+/// The soft limit on open descriptors (`RLIMIT_NOFILE`), which also caps
+/// an io_uring's table of direct descriptors; `None` if unknown.
+pub(crate) fn open_files_limit() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is valid for writes for the call.
+    cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) }).ok()?;
+    Some(limit.rlim_cur)
+}
+
+/// Closes a descriptor that the caller owns and nobody else refers to
+/// (an abandoned operation's result); errors are moot: the number is
+/// released either way.
+pub(crate) fn close_owned(fd: RawFd) {
+    drop(owned(fd));
+}

@@ -1,0 +1,291 @@
+//! `fs::read` through io_uring direct descriptors (io/direct.rs): the
+//! process's descriptor table is never touched, a full table falls back to
+//! ordinary descriptors, and dropping reads and opens at any point leaks
+//! neither a descriptor nor a slot of the ring's table. Under
+//! BRIGADE_DRIVER=epoll the same tests check that nothing leaks on the
+//! blocking pool either.
+//!
+//! These tests count the entries of `/proc/self/fd` and one changes the
+//! process's descriptor limit, so they take turns (`SERIAL`); this file
+//! holds no other tests, and test binaries are separate processes.
+
+use std::future::Future;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use brigade::fs::{self, File, PathError};
+use brigade::io::DriverKind;
+use brigade::{Runtime, spawn};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("brigade-fsd-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `n` files of distinct sizes and contents around 4 KiB.
+fn files(dir: &Path, n: usize) -> Vec<(PathBuf, Vec<u8>)> {
+    std::fs::create_dir_all(dir).unwrap();
+    (0..n)
+        .map(|i| {
+            let path = dir.join(format!("f{i}"));
+            let data = vec![i as u8; 4000 + i * 7];
+            std::fs::write(&path, &data).unwrap();
+            (path, data)
+        })
+        .collect()
+}
+
+fn open_descriptors() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// Waits (boundedly) until the loop holds no operation and no direct slot,
+/// and the process no more descriptors than `baseline`; then asserts it.
+fn assert_released(rt: &Runtime, baseline: usize, name: &str) {
+    for _ in 0..2000 {
+        let stats = rt.io_stats();
+        if stats.in_flight == 0 && stats.direct_files == 0 && open_descriptors() <= baseline {
+            break;
+        }
+        rt.block_on(brigade::sleep(Duration::from_millis(5)));
+    }
+    let stats = rt.io_stats();
+    assert_eq!(stats.in_flight, 0, "{name}: operations left in flight");
+    assert_eq!(stats.direct_files, 0, "{name}: direct slots leaked");
+    assert_eq!(open_descriptors(), baseline, "{name}: descriptors leaked");
+}
+
+/// Reads every file concurrently, checking each; returns the most direct
+/// slots and process descriptors seen open at once.
+fn read_all(rt: &Runtime, files: &[(PathBuf, Vec<u8>)]) -> (usize, usize) {
+    rt.block_on(async {
+        let reads: Vec<_> = files
+            .iter()
+            .cloned()
+            .map(|(path, data)| spawn(async move { fs::read(&path).await.unwrap() == data }))
+            .collect();
+        let (mut slots, mut fds) = (0, 0);
+        for read in reads {
+            slots = slots.max(rt.io_stats().direct_files);
+            fds = fds.max(open_descriptors());
+            assert!(read.await.unwrap());
+        }
+        (slots, fds)
+    })
+}
+
+#[test]
+fn reads_open_no_process_descriptors() {
+    let _serial = serial();
+    let dir = temp_dir("nofd");
+    let files = files(&dir, 300);
+    let rt = Runtime::new().unwrap();
+    // Warm up: the table registers on the first read.
+    rt.block_on(fs::read(&files[0].0)).unwrap();
+    let baseline = open_descriptors();
+    let (slots, fds) = read_all(&rt, &files);
+    if rt.io_driver() == DriverKind::Uring {
+        assert!(slots > 0, "no read went through a direct descriptor");
+        assert_eq!(fds, baseline, "a read opened a process descriptor");
+    }
+    assert_released(&rt, baseline, "reads");
+    drop(rt);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn reads_agree_with_std_on_odd_files() {
+    let _serial = serial();
+    let dir = temp_dir("odd");
+    let big = dir.join("big");
+    let big_data: Vec<u8> = (0..(3 << 20) + 7).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&big, &big_data).unwrap();
+    let exact = dir.join("exact");
+    std::fs::write(&exact, vec![1u8; 8192]).unwrap();
+    std::fs::write(dir.join("empty"), b"").unwrap();
+    std::fs::write(dir.join("text"), "héllo").unwrap();
+    std::fs::write(dir.join("latin1"), [0xe9u8]).unwrap();
+    let rt = Runtime::new().unwrap();
+    let baseline = open_descriptors();
+    rt.block_on(async {
+        assert_eq!(fs::read(&big).await.unwrap(), big_data);
+        assert_eq!(fs::read(&exact).await.unwrap(), vec![1u8; 8192]);
+        let empty = fs::read(dir.join("empty")).await.unwrap();
+        assert!(empty.is_empty());
+        assert_eq!(fs::read_to_string(dir.join("text")).await.unwrap(), "héllo");
+        let err = fs::read_to_string(dir.join("latin1")).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidData);
+        // Short reads that are not the end (/proc): read on to the real end.
+        let status = fs::read("/proc/self/cmdline").await.unwrap();
+        assert_eq!(status, std::fs::read("/proc/self/cmdline").unwrap());
+        // Errors keep their kind and name the path.
+        for (path, kind) in [
+            (dir.join("missing"), ErrorKind::NotFound),
+            (dir.clone(), ErrorKind::IsADirectory),
+        ] {
+            let err = fs::read(&path).await.unwrap_err();
+            assert_eq!(err.kind(), kind, "{err}");
+            assert!(
+                err.get_ref().is_some_and(|e| e.is::<PathError>()),
+                "{err:?}"
+            );
+            assert!(err.to_string().contains(path.to_str().unwrap()), "{err}");
+        }
+    });
+    // A small result does not keep a large buffer.
+    let small = rt.block_on(fs::read(dir.join("text"))).unwrap();
+    assert!(small.capacity() < 64, "capacity {}", small.capacity());
+    assert_released(&rt, baseline, "odd files");
+    drop(rt);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The ring's table has as many slots as the soft descriptor limit allows
+/// (at most 16384): runs `f` with the limit at `limit`, so that a few
+/// hundred reads fill the table.
+fn with_open_files_limit(limit: u64, f: impl FnOnce() + std::panic::UnwindSafe) {
+    let mut saved = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `saved` is valid for writes.
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut saved) };
+    assert_eq!(got, 0);
+    let low = libc::rlimit {
+        rlim_cur: limit.min(saved.rlim_max),
+        rlim_max: saved.rlim_max,
+    };
+    // SAFETY: `low` is a valid rlimit.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &low) }, 0);
+    let result = std::panic::catch_unwind(f);
+    // SAFETY: `saved` is the limit getrlimit returned.
+    unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &saved) };
+    result.unwrap();
+}
+
+/// How many slots the table gets in [`with_open_files_limit`]: 400
+/// concurrent reads overflow it, and the overflow's ordinary descriptors
+/// still fit under the limit.
+const SLOTS: usize = 256;
+
+/// Checks that `SLOTS` concurrent reads all go through the table, which
+/// fails if any slot is still taken.
+fn assert_table_free(rt: &Runtime, dir: &Path) {
+    if rt.io_driver() != DriverKind::Uring {
+        return;
+    }
+    let files = files(&dir.join("again"), SLOTS);
+    let baseline = open_descriptors();
+    let (slots, fds) = read_all(rt, &files);
+    assert!(slots > 0, "no read went through a direct descriptor");
+    assert_eq!(fds, baseline, "the table was not free: reads fell back");
+    assert_released(rt, baseline, "reads filling the table");
+}
+
+#[test]
+fn a_full_table_falls_back_to_ordinary_descriptors() {
+    let _serial = serial();
+    let dir = temp_dir("full");
+    let files = files(&dir, 400);
+    with_open_files_limit(SLOTS as u64, || {
+        let rt = Runtime::new().unwrap();
+        let baseline = open_descriptors();
+        let (slots, fds) = read_all(&rt, &files);
+        assert!(slots <= SLOTS);
+        if rt.io_driver() == DriverKind::Uring {
+            assert!(fds > baseline, "400 reads fit in {SLOTS} slots?");
+        }
+        assert_released(&rt, baseline, "overflowing reads");
+        assert_table_free(&rt, &dir);
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+type Job = Pin<Box<dyn Future<Output = ()>>>;
+
+/// Runs 400 jobs made by `make(i)` at once, each dropped after a time that
+/// varies with `i` (zero: right after its first poll), so that drops land
+/// at every step; then checks that nothing is left behind.
+fn drop_concurrently(name: &str, dir: &Path, make: impl Fn(u32) -> Job) {
+    let rt = Runtime::new().unwrap();
+    // Warm up: the table registers on the first read.
+    rt.block_on(fs::read("/proc/self/cmdline")).unwrap();
+    let baseline = open_descriptors();
+    rt.block_on(async {
+        let jobs: Vec<_> = (0..400)
+            .map(|i| {
+                let wait = Duration::from_micros(u64::from(i % 8) * 40);
+                let job = make(i);
+                spawn(async move {
+                    let _ = brigade::timeout(wait, job).await;
+                })
+            })
+            .collect();
+        for job in jobs {
+            job.await.unwrap();
+        }
+        // Dropped while still queued: never polled past the first step.
+        for i in 0..100 {
+            let _ = brigade::timeout(Duration::ZERO, make(i)).await;
+        }
+    });
+    assert_released(&rt, baseline, name);
+    // The loop still reads.
+    let cmdline = rt.block_on(fs::read("/proc/self/cmdline")).unwrap();
+    assert_eq!(cmdline, std::fs::read("/proc/self/cmdline").unwrap());
+    assert_released(&rt, baseline, name);
+    assert_table_free(&rt, dir);
+}
+
+#[test]
+fn dropping_reads_at_any_point_leaks_no_descriptor_nor_slot() {
+    let _serial = serial();
+    let dir = temp_dir("drop-read");
+    let files = files(&dir, 50);
+    let big = dir.join("big");
+    std::fs::write(&big, vec![4u8; 1 << 20]).unwrap();
+    with_open_files_limit(SLOTS as u64, || {
+        drop_concurrently("fs::read", &dir, |i| {
+            let path = if i % 5 == 0 {
+                big.clone()
+            } else {
+                files[i as usize % files.len()].0.clone()
+            };
+            Box::pin(async move {
+                let _ = fs::read(path).await;
+            })
+        })
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn dropping_opens_at_any_point_leaks_no_descriptor() {
+    let _serial = serial();
+    let dir = temp_dir("drop-open");
+    let files = files(&dir, 50);
+    with_open_files_limit(SLOTS as u64, || {
+        drop_concurrently("File::open", &dir, |i| {
+            let path = files[i as usize % files.len()].0.clone();
+            Box::pin(async move {
+                if let Ok(file) = File::open(&path).await {
+                    // Held across a drop point, then closed with the job.
+                    brigade::sleep(Duration::from_micros(50)).await;
+                    drop(file);
+                }
+            })
+        })
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+}
