@@ -353,6 +353,13 @@ fn reads_of_every_size_around_the_buffer_edges_are_exact() {
             8191,
             8192,
             8193,
+            // The io_uring chain's two reads: 12 KiB, then 4 KiB more.
+            12_287,
+            12_288,
+            12_289,
+            16_383,
+            16_384,
+            16_385,
             65_536,
             1 << 20,
         ] {

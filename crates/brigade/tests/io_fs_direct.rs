@@ -22,8 +22,12 @@ use brigade::{Runtime, spawn};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+/// Takes this file's turn, with a second loop alive until the turn ends:
+/// `fs::read` opens into direct descriptors only while several rings live
+/// in the process (one loop per core, as `run_on_threads` makes).
+fn serial() -> (std::sync::MutexGuard<'static, ()>, Runtime) {
+    let turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    (turn, Runtime::new().unwrap())
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -287,5 +291,19 @@ fn dropping_opens_at_any_point_leaks_no_descriptor() {
             })
         })
     });
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// With one loop alone in the process, `fs::read` keeps to ordinary
+/// descriptors (cheaper there: they can be `fstat`ed for the size).
+#[test]
+fn a_lone_loop_reads_through_ordinary_descriptors() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = temp_dir("lone");
+    let files = files(&dir, 50);
+    let rt = Runtime::new().unwrap();
+    let (slots, _fds) = read_all(&rt, &files);
+    assert_eq!(slots, 0, "a lone loop opened direct descriptors");
+    drop(rt);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -66,16 +66,12 @@ pub use error::PathError;
 pub use file::{File, OpenOptions};
 pub use metadata::{Metadata, metadata, symlink_metadata};
 
-use std::future::{Future, poll_fn};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::Poll;
 
 use crate::io::DriverKind;
-use crate::io::direct::DirectFile;
 use crate::io::driver::Driver;
 use crate::io::source::current_driver;
 use error::with_path;
@@ -134,107 +130,47 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let Some(driver) = native_driver("brigade::fs::read")? else {
         return blocking("read", path.to_path_buf(), |p| std::fs::read(p)).await;
     };
-    if driver.with_uring(|ring| ring.direct_available()) != Some(true) {
-        return read_descriptor(driver, path).await;
-    }
-    // The size, only as a hint for the buffer: a statx of the path, in the
-    // same batch as the open. (Measured on `files`, 10,000 4-KiB files:
-    // with the hint the first two reads go in one batch, 110 ms on one
-    // loop against 124 ms without, 90 against 116 on two; statx runs on
-    // the kernel's io-wq workers, which costs CPU but not the loop's time.)
-    let (opened, stat) = both(
-        native::open_direct(driver.clone(), path),
-        native::statx(driver.clone(), path, false),
-    )
-    .await;
-    let hint = stat
-        .ok()
-        .filter(|s| u32::from(s.stx_mode) & libc::S_IFMT == libc::S_IFREG)
-        .map(|s| s.stx_size as usize);
-    match opened.map_err(|e| with_path("open", path, e))? {
-        Some(file) => read_direct(driver, file, hint, path).await,
-        None => read_descriptor(driver, path).await,
+    match native::open_and_read_direct(driver.clone(), path).await {
+        Ok(Some(read)) => read_direct(driver, read, path).await,
+        Ok(None) => read_descriptor(driver, path).await,
+        Err((call, e)) => Err(with_path(call, path, e)),
     }
 }
 
-/// Awaits two futures at once.
-async fn both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
-    let (mut a, mut b) = (pin!(a), pin!(b));
-    let (mut ra, mut rb) = (None, None);
-    poll_fn(|cx| {
-        if ra.is_none() {
-            if let Poll::Ready(v) = a.as_mut().poll(cx) {
-                ra = Some(v);
-            }
-        }
-        if rb.is_none() {
-            if let Poll::Ready(v) = b.as_mut().poll(cx) {
-                rb = Some(v);
-            }
-        }
-        if ra.is_some() && rb.is_some() {
-            Poll::Ready((ra.take().unwrap(), rb.take().unwrap()))
-        } else {
-            Poll::Pending
-        }
-    })
-    .await
-}
-
-/// The first read's capacity: most files a program reads whole are small,
-/// and a larger file takes a few doublings.
-const FIRST_READ: usize = 8 * 1024;
-
-/// Reads a file opened as a direct descriptor to its end. The size from
-/// the path (`hint`) may not be this file's (the path can change between
-/// the statx and the open, and statx cannot name a direct descriptor), so
-/// it only sizes the buffer: reads go on until one returns 0. With a hint,
-/// the first two reads go linked in one batch: the whole file, then the
-/// read that finds the end. Without, the buffer starts at [`FIRST_READ`]
-/// and doubles; a buffer much larger than its contents is shrunk.
+/// Reads on to the end a file whose first bytes the opening chain read
+/// (see `native::open_and_read_direct`). Reads go on until one returns 0:
+/// the size is never taken from the path, which could name another file
+/// by now (and a direct descriptor has no `fstat`). A buffer much larger
+/// than its contents is shrunk: the caller may keep many.
 async fn read_direct(
     driver: Rc<Driver>,
-    mut file: DirectFile,
-    hint: Option<usize>,
+    read: native::DirectRead,
     path: &Path,
 ) -> io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let hint = hint
-        .filter(|&size| size > 0)
-        .filter(|&size| out.try_reserve_exact(size.saturating_add(1)).is_ok());
-    if let Some(size) = hint {
-        let (result, at_end, buf, f) =
-            native::read_direct_pair(driver.clone(), file, out, size).await;
-        (out, file) = (buf, f);
-        match result {
-            Ok(_) if at_end => return Ok(out),
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(with_path("read", path, e)),
+    let native::DirectRead {
+        mut file,
+        mut buf,
+        mut at_end,
+    } = read;
+    while !at_end {
+        if buf.len() == buf.capacity() {
+            buf.reserve(buf.capacity());
         }
-    } else {
-        out.reserve_exact(FIRST_READ);
-    }
-    loop {
-        if out.len() == out.capacity() {
-            out.reserve(out.capacity());
-        }
-        let offset = out.len() as u64;
-        let (result, buf, f) = native::read_direct(driver.clone(), file, out, offset).await;
-        (out, file) = (buf, f);
+        let offset = buf.len() as u64;
+        let (result, b, f) = native::read_direct(driver.clone(), file, buf, offset).await;
+        (buf, file) = (b, f);
         match result {
-            Ok(0) => break,
+            Ok(0) => at_end = true,
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(with_path("read", path, e)),
         }
     }
     drop(file);
-    // The caller may keep many results: don't keep half of each empty.
-    if out.capacity() - out.len() > out.len() / 4 {
-        out.shrink_to_fit();
+    if buf.capacity() - buf.len() > buf.len() / 4 {
+        buf.shrink_to_fit();
     }
-    Ok(out)
+    Ok(buf)
 }
 
 /// Reads a file opened as an ordinary descriptor to its end.

@@ -94,39 +94,43 @@ impl<T: StableBuf> Op<T> {
         }
     }
 
-    /// Submits the two entries `build` makes from `data`'s memory, linked
-    /// (see `UringBackend::submit_linked_ops`): the second starts only once
-    /// the first completed in full. `data` belongs to the second, which
-    /// completes after the first: the kernel is done with both by then.
-    /// Dropping the futures cancels the first, which fails the second.
+    /// Submits the entries `build` makes from `data`'s memory as one chain
+    /// (see `UringBackend::submit_chain_ops`: `build` sets each entry's
+    /// link flag, and says what its result holds). `data` belongs to the
+    /// last operation, which completes after all the others: the kernel is
+    /// done with every entry by then. Dropping the future of an earlier
+    /// one still in flight cancels it, which fails the rest of the chain.
     ///
     /// # Safety
-    /// As for [`submit`](Self::submit), for both entries.
-    pub(crate) unsafe fn submit_linked(
+    /// As for [`submit`](Self::submit), for every entry; and the chain must
+    /// be linked, so that the last entry completes last.
+    pub(crate) unsafe fn submit_chain(
         driver: Rc<Driver>,
         mut data: T,
-        build: impl FnOnce(&mut T) -> (squeue::Entry, squeue::Entry),
-    ) -> (Op<()>, Op<T>) {
-        let (first, second) = build(&mut data);
+        build: impl FnOnce(&mut T) -> Vec<(squeue::Entry, Outcome)>,
+    ) -> (Vec<Op<()>>, Op<T>) {
+        let chain = build(&mut data);
         let inhibit = Inhibit::new(driver.shared.clone());
-        let (a, b) = driver
-            .with_uring(|ring| ring.submit_linked_ops(first, second, Some(inhibit)))
-            .expect("Op::submit_linked is only called on an io_uring driver");
-        let first = Op {
-            driver: driver.clone(),
-            key: a,
-            data: Some(()),
-            cancel_on_drop: true,
-        };
-        // Cancelled through the first (the kernel fails the rest of a
-        // chain whose head fails).
-        let second = Op {
+        let mut keys = driver
+            .with_uring(|ring| ring.submit_chain_ops(chain, Some(inhibit)))
+            .expect("Op::submit_chain is only called on an io_uring driver");
+        let last = keys.pop().expect("a chain has an entry");
+        let heads = keys
+            .into_iter()
+            .map(|key| Op {
+                driver: driver.clone(),
+                key,
+                data: Some(()),
+                cancel_on_drop: true,
+            })
+            .collect();
+        let last = Op {
             driver,
-            key: b,
+            key: last,
             data: Some(data),
             cancel_on_drop: false,
         };
-        (first, second)
+        (heads, last)
     }
 
     /// Lets the operation run to completion if the future is dropped

@@ -66,10 +66,11 @@ pub(crate) enum Outcome {
     Plain,
     /// A new descriptor in the process's table (`openat`).
     Fd,
-    /// A new slot in the ring's direct table (`openat` into it).
-    Direct,
-    /// The `CLOSE` of a direct slot, submitted by the driver itself.
-    DirectClose,
+    /// A file opened into this slot of the ring's direct table (`openat`
+    /// into a slot the table handed out).
+    Direct(u32),
+    /// The `CLOSE` of this direct slot, submitted by the driver itself.
+    DirectClose(u32),
 }
 
 struct OpSlot {
@@ -82,9 +83,9 @@ struct OpSlot {
 /// Entries that go to the kernel together.
 enum Chain {
     One(squeue::Entry),
-    /// The first is linked to the second: they must be in one submission,
-    /// or the kernel would run the first alone and the second unlinked.
-    Linked([squeue::Entry; 2]),
+    /// Each is linked to the next: they must be in one submission, or the
+    /// kernel would run the first ones alone and the rest unlinked.
+    Linked(Vec<squeue::Entry>),
 }
 
 pub(crate) struct UringBackend {
@@ -97,6 +98,7 @@ pub(crate) struct UringBackend {
     /// Entries that did not fit in a full submission queue.
     backlog: VecDeque<Chain>,
     direct: DirectTable,
+    _counted: super::direct::RingCount,
 }
 
 impl UringBackend {
@@ -138,6 +140,7 @@ impl UringBackend {
             ops: Slab::new(),
             backlog: VecDeque::new(),
             direct: DirectTable::new(),
+            _counted: super::direct::RingCount::new(),
         })
     }
 
@@ -175,7 +178,7 @@ impl UringBackend {
         unsafe {
             match chain {
                 Chain::One(entry) => sq.push(entry).is_ok(),
-                Chain::Linked(pair) => sq.push_multiple(pair).is_ok(),
+                Chain::Linked(entries) => sq.push_multiple(entries).is_ok(),
             }
         }
     }
@@ -211,27 +214,33 @@ impl UringBackend {
         key
     }
 
-    /// Submits two operations linked (`IOSQE_IO_LINK`): the second starts
-    /// only once the first completed in full, and fails with `ECANCELED`
-    /// if the first failed or came up short. Returns their keys.
-    pub(crate) fn submit_linked_ops(
+    /// Submits operations as one chain: each entry's flags (`IO_LINK`: the
+    /// next starts only once this one completed in full, and fails with
+    /// `ECANCELED` otherwise; `IO_HARDLINK`: the next starts whatever this
+    /// one's result) are set by the caller, and the last has none. Each
+    /// entry comes with what its result holds. Returns their keys.
+    pub(crate) fn submit_chain_ops(
         &mut self,
-        first: squeue::Entry,
-        second: squeue::Entry,
+        chain: Vec<(squeue::Entry, Outcome)>,
         inhibit: Option<Inhibit>,
-    ) -> (usize, usize) {
-        let slot = || OpSlot {
-            state: OpState::Waiting(None),
-            outcome: Outcome::Plain,
-            _inhibit: None,
-        };
-        let (a, b) = (self.ops.insert(slot()), self.ops.insert(slot()));
-        if let Some(op) = self.ops.get_mut(b) {
+    ) -> Vec<usize> {
+        let mut keys = Vec::with_capacity(chain.len());
+        let mut entries = Vec::with_capacity(chain.len());
+        for (entry, outcome) in chain {
+            let key = self.ops.insert(OpSlot {
+                state: OpState::Waiting(None),
+                outcome,
+                _inhibit: None,
+            });
+            keys.push(key);
+            entries.push(entry.user_data(OP | key as u64));
+        }
+        // The clock is held by the last, which completes last.
+        if let Some(op) = keys.last().and_then(|&k| self.ops.get_mut(k)) {
             op._inhibit = inhibit;
         }
-        let first = first.flags(squeue::Flags::IO_LINK).user_data(OP | a as u64);
-        self.push_chain(Chain::Linked([first, second.user_data(OP | b as u64)]));
-        (a, b)
+        self.push_chain(Chain::Linked(entries));
+        keys
     }
 
     /// The result of operation `key` if it completed (and frees its slot),
@@ -297,7 +306,13 @@ impl UringBackend {
         self.direct.disable();
     }
 
-    /// The owner of `slot`, which a direct open has just returned.
+    /// A free slot of the direct table, to open a file into; `None` when
+    /// all are taken (or there is no table).
+    pub(crate) fn acquire_direct(&mut self) -> Option<u32> {
+        self.direct.acquire()
+    }
+
+    /// The owner of `slot`, into which an open has just succeeded.
     pub(crate) fn direct_file(&self, slot: u32) -> DirectFile {
         self.direct.file(slot)
     }
@@ -312,7 +327,7 @@ impl UringBackend {
     fn close_released(&mut self) {
         for slot in self.direct.take_closing() {
             let entry = opcode::Close::new(types::Fixed(slot)).build();
-            let key = self.submit_op(entry, None, Outcome::DirectClose);
+            let key = self.submit_op(entry, None, Outcome::DirectClose(slot));
             if let Some(op) = self.ops.get_mut(key) {
                 op.state = OpState::Abandoned(Box::new(()));
             }
@@ -357,9 +372,11 @@ impl UringBackend {
                     };
                     let outcome = slot.outcome;
                     match outcome {
-                        Outcome::Direct if result >= 0 => self.direct.opened(),
+                        Outcome::Direct(_) if result >= 0 => self.direct.opened(),
+                        // The open failed: the slot stayed empty.
+                        Outcome::Direct(slot) => self.direct.freed(slot),
                         // A failed close (EBADF) found the slot empty.
-                        Outcome::DirectClose => self.direct.closed(),
+                        Outcome::DirectClose(slot) => self.direct.closed(slot),
                         _ => {}
                     }
                     match &mut slot.state {
@@ -451,8 +468,8 @@ fn release(direct: &DirectTable, outcome: Outcome, result: i32) {
     }
     match outcome {
         Outcome::Fd => crate::sys::fd::close_owned(result),
-        Outcome::Direct => direct.release(result as u32),
-        Outcome::Plain | Outcome::DirectClose => {}
+        Outcome::Direct(slot) => direct.release(slot),
+        Outcome::Plain | Outcome::DirectClose(_) => {}
     }
 }
 
