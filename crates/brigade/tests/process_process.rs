@@ -202,6 +202,37 @@ fn forkserver_children_report_the_same_outcomes() {
     assert_eq!(Exit::Signal(9).python_code(), killed.exitcode());
 }
 
+/// What a forkserver worker sees of itself: its parent's pid, and whether
+/// glibc knows its thread by the right id (a CPU clock of the calling
+/// thread, made from the id glibc caches, can be read only if that id is
+/// this thread's).
+fn who_am_i() -> (u32, bool) {
+    let mut clock: libc::clockid_t = 0;
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: pthread_self is always valid; both out-pointers are valid.
+    let readable = unsafe {
+        libc::pthread_getcpuclockid(libc::pthread_self(), &mut clock) == 0
+            && libc::clock_gettime(clock, &mut now) == 0
+    };
+    // SAFETY: getppid has no preconditions.
+    (unsafe { libc::getppid() } as u32, readable)
+}
+
+#[test]
+fn forkserver_workers_are_our_own_children_with_their_own_thread_id() {
+    for _ in 0..3 {
+        let mut p = Process::new(who_am_i, ()).start_method(StartMethod::Forkserver);
+        p.start().unwrap();
+        let (parent, glibc_knows_the_thread) = p.join().unwrap();
+        assert_eq!(parent, std::process::id());
+        assert!(glibc_knows_the_thread);
+        assert_eq!(p.exitcode(), Some(0));
+    }
+}
+
 /// Starts a daemon grandchild that sleeps, leaks its handle so that only
 /// the parent's death can end it, and returns its pid.
 fn leave_a_daemon() -> u32 {

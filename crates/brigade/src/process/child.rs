@@ -110,7 +110,7 @@ impl Hello {
     }
 
     /// Whether this process can run the parent's functions.
-    fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), String> {
         let mine = ExeId::current().map_err(|e| format!("cannot identify the executable: {e}"))?;
         if mine != self.exe {
             return Err("the child runs a different executable than its parent".into());
@@ -211,11 +211,21 @@ pub(crate) fn take_channel() -> OwnedFd {
 }
 
 pub(crate) fn serve_inherited() -> ! {
-    serve(take_channel())
+    serve(take_channel(), Identity::Unverified)
+}
+
+/// Whether a child still has to check that it runs its parent's program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Identity {
+    /// A fresh `exec`: it might be another build of the program.
+    Unverified,
+    /// A fork of the forkserver, which made that check when it started:
+    /// a copy of it runs the same code.
+    Inherited,
 }
 
 /// Serves the parent on `channel` and exits.
-pub(crate) fn serve(channel: OwnedFd) -> ! {
+pub(crate) fn serve(channel: OwnedFd, identity: Identity) -> ! {
     IS_CHILD.store(true, Ordering::Relaxed);
     sys_process::ignore_sigpipe();
     let socket = Socket::from_fd(channel);
@@ -224,7 +234,11 @@ pub(crate) fn serve(channel: OwnedFd) -> ! {
         Err(RecvError::Closed) => finish(0),
         Err(e) => Err(format!("{e:?}")),
     };
-    let hello = match hello.and_then(|h| h.check().map(|()| h)) {
+    let hello = hello.and_then(|h| match identity {
+        Identity::Unverified => h.check().map(|()| h),
+        Identity::Inherited => Ok(h),
+    });
+    let hello = match hello {
         Ok(h) => h,
         Err(why) => refuse(&socket, why),
     };

@@ -10,12 +10,21 @@
 //! channel close).
 //!
 //! For each worker the parent sends the worker's end of a fresh socketpair
-//! and its own stdout and stderr; the server forks, the worker takes those
-//! descriptors (and closes every other one) and serves the parent exactly
-//! as a spawned child does. Its stdin is the server's: `/dev/null`. The server answers with the worker's pid, a
-//! pidfd for it, and the read end of a pipe on which it will write the
-//! worker's exit status when it reaps it: a forked worker is the server's
-//! child, so only the server can `waitpid` it.
+//! and its own stdout and stderr; the server forks, and the worker takes
+//! those descriptors (closing every other one) and serves the parent
+//! exactly as a spawned child does. Its stdin is the server's: `/dev/null`.
+//! The server answers with the worker's pid and a pidfd for it.
+//!
+//! The worker is forked as the server's sibling (`clone` with
+//! `CLONE_PARENT`): it is the parent program's own child, which waits for
+//! it and reads its exit status exactly as for a spawned child. The server
+//! keeps nothing of its workers, so it stays as small as it started, and
+//! every fork copies the same few descriptors and pages. (glibc's `fork`
+//! takes no flags; brigade's `sys::process::fork_sibling`
+//! does what glibc's `fork` does for the worker's thread id and robust
+//! futex list. On a kernel without `PR_GET_TID_ADDRESS`, the one thing it
+//! cannot do is update glibc's cached thread id, which only the `pthread_*`
+//! calls that name the main thread by its id would see.)
 //!
 //! Requests are pipelined: starting a process sends its request and
 //! returns a ticket, and the server's answer is read when the process is
@@ -43,16 +52,14 @@ use std::sync::Mutex;
 use super::child::{self, Hello};
 use super::frame;
 use super::socket::{RecvError, Socket};
-use super::spawn::spawn_self;
-use crate::sys::epoll::Epoll;
+use super::spawn::{reap_when_done, spawn_self};
 use crate::sys::process as sys_process;
-use crate::sys::process::Forked;
+use crate::sys::process::Sibling;
 
 /// A forked worker as the server reports it.
 pub(crate) struct Worker {
     pub(crate) pid: libc::pid_t,
     pub(crate) pidfd: OwnedFd,
-    pub(crate) status: OwnedFd,
 }
 
 struct Server {
@@ -260,7 +267,15 @@ fn read_reply(server: &mut Server) -> io::Result<Option<(u64, io::Result<Worker>
     let seq = server.next_reply;
     server.next_reply += 1;
     let worker = parse_reply(reply);
-    Ok((!server.dropped.remove(&seq)).then_some((seq, worker)))
+    if !server.dropped.remove(&seq) {
+        return Ok(Some((seq, worker)));
+    }
+    // Nobody waits for this worker; its channel is closed, so it ends at
+    // once: it is our child, so reap it.
+    if let Ok(worker) = worker {
+        reap_when_done(worker.pidfd.as_fd());
+    }
+    Ok(None)
 }
 
 fn died() -> io::Error {
@@ -271,237 +286,89 @@ fn parse_reply(reply: super::socket::Message) -> io::Result<Worker> {
     let result: Result<i32, String> =
         frame::from_payload(&reply.payload).map_err(io::Error::other)?;
     let pid = result.map_err(io::Error::other)?;
-    let mut fds = reply.fds.into_iter();
-    match (fds.next(), fds.next()) {
-        (Some(pidfd), Some(status)) => Ok(Worker { pid, pidfd, status }),
-        _ => Err(io::Error::other("the forkserver's reply lacks descriptors")),
+    match reply.fds.into_iter().next() {
+        Some(pidfd) => Ok(Worker { pid, pidfd }),
+        None => Err(io::Error::other("the forkserver's reply lacks the pidfd")),
     }
-}
-
-/// A worker the server has handed out and not yet reaped.
-struct Forked1 {
-    pid: libc::pid_t,
-    pidfd: OwnedFd,
-    status: OwnedFd,
-}
-
-/// A worker forked ahead of demand, waiting for its channel: the fork is
-/// off the critical path of a request.
-struct Spare {
-    pid: libc::pid_t,
-    pidfd: OwnedFd,
-    status_read: OwnedFd,
-    status_write: OwnedFd,
-    control: Socket,
 }
 
 /// The server's loop (in the server process, from the start-up code).
 pub(crate) fn serve(channel: OwnedFd) -> ! {
     sys_process::ignore_sigpipe();
-    // A parent that ignores SIGCHLD passes that on through exec; the server
-    // must reap its workers itself to report their exit status.
-    sys_process::default_sigchld();
     let socket = Socket::from_fd(channel);
-    let hello_ok = match socket.recv(None) {
-        Ok(m) => frame::from_payload::<Hello>(&m.payload).is_ok(),
-        Err(_) => false,
-    };
-    if !hello_ok {
-        sys_process::exit_now(child::PROTOCOL_EXIT);
-    }
-    let mut workers = match Workers::new(&socket) {
-        Ok(w) => w,
+    // The server checks once that it runs its parent's program; its forks
+    // are copies of it and need not check again. A server that cannot run
+    // the parent's functions says why to every request.
+    let refused = match socket.recv(None) {
+        Ok(m) => match frame::from_payload::<Hello>(&m.payload) {
+            Ok(hello) => hello.check().err(),
+            Err(_) => sys_process::exit_now(child::PROTOCOL_EXIT),
+        },
         Err(_) => sys_process::exit_now(child::PROTOCOL_EXIT),
     };
-    let mut spare = fork_spare().ok();
-    let mut events = Vec::with_capacity(64);
     loop {
-        if workers.epoll.wait(&mut events, None).is_err() {
-            sys_process::exit_now(child::PROTOCOL_EXIT);
-        }
-        let mut requests = false;
-        for event in &events {
-            match event.u64 {
-                SOCKET => requests = true,
-                token => workers.reap(token),
-            }
-        }
-        if !requests {
-            continue;
-        }
-        // Every request queued so far, one after the other: the parent
-        // pipelines them.
-        loop {
-            let message = match socket.recv(Some(std::time::Duration::ZERO)) {
-                Ok(m) => m,
-                Err(RecvError::Timeout) => break,
-                // The parent is gone: so are we (and the spare, which sees
-                // its control socket close). Workers run on; daemon workers
-                // end when they see their parent's channel close.
-                Err(_) => sys_process::exit_now(0),
-            };
-            let reply = hand_off(spare.take(), &message.fds, &mut workers);
-            let (bytes, fds) = match reply {
-                Ok((pid, pidfd, status)) => (
-                    frame::to_payload(&Ok::<i32, String>(pid)).unwrap_or_default(),
-                    vec![pidfd, status],
-                ),
-                Err(e) => (
-                    frame::to_payload(&Err::<i32, String>(e.to_string())).unwrap_or_default(),
-                    Vec::new(),
-                ),
-            };
-            drop(message);
-            let raw: Vec<i32> = fds.iter().map(|f| f.as_raw_fd()).collect();
-            if socket.send(&bytes, &raw).is_err() {
-                sys_process::exit_now(0);
-            }
-            drop(fds);
-            // Ready the next worker while the parent talks to this one.
-            spare = fork_spare().ok();
-        }
-    }
-}
-
-/// The epoll token of the server's channel; workers use their pidfd's
-/// number.
-const SOCKET: u64 = u64::MAX;
-
-/// The workers the server has handed out and not yet reaped, watched
-/// through one epoll set with the channel: a wake-up costs the same with
-/// one worker alive or a thousand.
-struct Workers {
-    epoll: Epoll,
-    live: HashMap<u64, Forked1>,
-}
-
-impl Workers {
-    fn new(socket: &Socket) -> io::Result<Workers> {
-        let epoll = Epoll::new()?;
-        epoll.add_level_readable(socket.as_fd().as_raw_fd(), SOCKET)?;
-        Ok(Workers {
-            epoll,
-            live: HashMap::new(),
-        })
-    }
-
-    /// Watches a worker; if it cannot be watched, it is killed and reaped
-    /// now rather than left as a zombie nobody reports.
-    fn add(&mut self, worker: Forked1) -> io::Result<()> {
-        let fd = worker.pidfd.as_raw_fd();
-        if let Err(e) = self.epoll.add_level_readable(fd, fd as u64) {
-            let _ = sys_process::pidfd_kill(worker.pidfd.as_fd(), libc::SIGKILL);
-            let _ = sys_process::wait_raw(worker.pid);
-            return Err(e);
-        }
-        self.live.insert(fd as u64, worker);
-        Ok(())
-    }
-
-    /// Reaps the worker whose pidfd became readable and reports its status.
-    fn reap(&mut self, token: u64) {
-        let Some(worker) = self.live.remove(&token) else {
-            return;
+        let message = match socket.recv(None) {
+            Ok(m) => m,
+            // The parent is gone: so are we. Workers run on; daemon
+            // workers end when they see their parent's channel close.
+            Err(_) => sys_process::exit_now(0),
         };
-        // The parent holds a copy of the pidfd, so closing ours would not
-        // end the registration.
-        let _ = self.epoll.delete(worker.pidfd.as_raw_fd());
-        if let Ok(Some(status)) = sys_process::wait_raw(worker.pid) {
-            let _ = sys_process::write_all(worker.status.as_fd(), &status.to_ne_bytes());
+        let forked = match &refused {
+            Some(why) => Err(io::Error::other(why.clone())),
+            None => fork_worker(message.fds),
+        };
+        let (bytes, pidfd) = match forked {
+            Ok((pid, pidfd)) => (
+                frame::to_payload(&Ok::<i32, String>(pid)).unwrap_or_default(),
+                Some(pidfd),
+            ),
+            Err(e) => (
+                frame::to_payload(&Err::<i32, String>(e.to_string())).unwrap_or_default(),
+                None,
+            ),
+        };
+        let raw: Vec<i32> = pidfd.iter().map(|f| f.as_raw_fd()).collect();
+        if socket.send(&bytes, &raw).is_err() {
+            sys_process::exit_now(0);
         }
     }
 }
 
-/// Gives the parent's descriptors (channel, stdout, stderr) to a spare
-/// (forking one if there is none, or if the spare has died).
-fn hand_off(
-    spare: Option<Spare>,
-    fds: &[OwnedFd],
-    workers: &mut Workers,
-) -> io::Result<(i32, OwnedFd, OwnedFd)> {
+/// Forks a worker that serves the channel in `fds` (with the parent's
+/// stdout and stderr after it, if sent) and returns its pid and a pidfd.
+///
+/// The worker is forked as the server's sibling (`CLONE_PARENT`): the
+/// parent program is its parent, reaps it and reads its exit status as it
+/// does for a spawned child. The server keeps nothing of it, so each fork
+/// copies the same handful of descriptors however many workers are alive.
+fn fork_worker(fds: Vec<OwnedFd>) -> io::Result<(i32, OwnedFd)> {
     if fds.is_empty() {
         return Err(io::Error::other("a fork request without a channel"));
     }
-    let raw: Vec<i32> = fds.iter().map(|f| f.as_raw_fd()).collect();
-    let mut spare = spare;
-    for _ in 0..2 {
-        let s = match spare.take() {
-            Some(s) => s,
-            None => fork_spare()?,
-        };
-        if s.control.send(&[], &raw).is_err() {
-            // It died waiting; reap it and fork another.
-            let _ = sys_process::wait_raw(s.pid);
-            continue;
-        }
-        let reported = sys_process::dup(s.pidfd.as_fd())?;
-        workers.add(Forked1 {
-            pid: s.pid,
-            pidfd: s.pidfd,
-            status: s.status_write,
-        })?;
-        return Ok((s.pid, reported, s.status_read));
-    }
-    Err(io::Error::other("cannot fork a worker"))
-}
-
-fn fork_spare() -> io::Result<Spare> {
-    let (control, theirs) = Socket::pair()?;
-    let (status_read, status_write) = sys_process::pipe()?;
-    // SAFETY: the server runs on its single thread: it is started by
-    // exec and never leaves brigade's start-up code, which starts no thread
+    // SAFETY: the server runs on its single thread: it is started by exec
+    // and never leaves brigade's start-up code, which starts no thread
     // here (a forkserver is never a daemon child with a watch thread).
-    match unsafe { sys_process::fork() }? {
-        Forked::Child => {
-            // The spare keeps only its control socket, as descriptor 3;
-            // every other descriptor, the server's included, is closed.
-            // No OwnedFd of this frame is ever dropped (the spare never
-            // returns from here), so none closes a reused number.
-            std::mem::forget((control, status_read, status_write));
-            if sys_process::keep_only(theirs.into_fd(), child::CHILD_FD).is_err() {
-                sys_process::exit_now(child::PROTOCOL_EXIT);
-            }
-            wait_for_channel()
-        }
-        Forked::Parent(pid) => {
-            drop(theirs);
-            let pidfd = sys_process::pidfd_open(pid)?;
-            Ok(Spare {
-                pid,
-                pidfd,
-                status_read,
-                status_write,
-                control,
-            })
-        }
+    match unsafe { sys_process::fork_sibling() }? {
+        // The server's copies of the descriptors close here.
+        Sibling::Parent { pid, pidfd } => Ok((pid, pidfd)),
+        Sibling::Child => become_worker(fds),
     }
 }
 
-/// In a spare: waits for the parent's descriptors, takes them, and serves.
-fn wait_for_channel() -> ! {
-    let control = Socket::from_fd(child::take_channel());
-    let message = match control.recv(None) {
-        Ok(m) => m,
-        Err(_) => sys_process::exit_now(0),
-    };
-    let mut fds = message.fds.into_iter();
-    let Some(channel) = fds.next() else {
-        sys_process::exit_now(child::PROTOCOL_EXIT)
-    };
-    if let Some(out) = fds.next() {
-        let _ = sys_process::dup_onto(out.as_fd(), 1);
-    }
-    if let Some(err) = fds.next() {
-        let _ = sys_process::dup_onto(err.as_fd(), 2);
-    }
-    // The channel replaces the control socket as descriptor 3, and the
-    // received copies above it are closed.
-    std::mem::forget(control.into_fd());
-    for fd in fds {
+/// In a fresh worker: takes the parent's descriptors and serves.
+fn become_worker(fds: Vec<OwnedFd>) -> ! {
+    let mut fds = fds.into_iter();
+    let channel = fds.next().expect("checked by the caller");
+    for (stdio, fd) in (1..=2).zip(fds) {
+        let _ = sys_process::dup_onto(fd.as_fd(), stdio);
+        // Closed below with every other descriptor above 3.
         std::mem::forget(fd);
     }
+    // The channel becomes descriptor 3 and every other descriptor above it,
+    // the server's own channel included, is closed. Nothing here returns,
+    // so no `OwnedFd` of the server is dropped onto a reused number.
     if sys_process::keep_only(channel, child::CHILD_FD).is_err() {
         sys_process::exit_now(child::PROTOCOL_EXIT);
     }
-    child::serve_inherited()
+    child::serve(child::take_channel(), child::Identity::Inherited)
 }

@@ -20,7 +20,7 @@
 
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -42,15 +42,6 @@ pub enum StartMethod {
     Forkserver,
 }
 
-/// Where a child's exit status comes from.
-#[derive(Debug)]
-enum Reaper {
-    /// Our own child: `waitpid`.
-    Waitpid,
-    /// The forkserver's child: the server writes the raw status here.
-    Server(OwnedFd),
-}
-
 /// A started child process and its channel.
 #[derive(Debug)]
 pub(crate) struct Child {
@@ -66,7 +57,6 @@ pub(crate) struct Child {
 struct Ids {
     pid: libc::pid_t,
     pidfd: OwnedFd,
-    reaper: Reaper,
 }
 
 impl Child {
@@ -95,11 +85,7 @@ impl Child {
                     }
                 };
                 let ids = OnceLock::new();
-                let _ = ids.set(Ok(Ids {
-                    pid,
-                    pidfd,
-                    reaper: Reaper::Waitpid,
-                }));
+                let _ = ids.set(Ok(Ids { pid, pidfd }));
                 Child {
                     ids,
                     ticket: Mutex::new(None),
@@ -134,7 +120,6 @@ impl Child {
                 .map(|w| Ids {
                     pid: w.pid,
                     pidfd: w.pidfd,
-                    reaper: Reaper::Server(w.status),
                 })
                 .map_err(|e| (e.kind(), format!("cannot fork a worker: {e}")))
         });
@@ -178,11 +163,7 @@ impl Child {
             return Ok(Some(s));
         }
         let ids = self.ids()?;
-        let ready = match &ids.reaper {
-            Reaper::Waitpid => ids.pidfd.as_fd(),
-            Reaper::Server(fd) => fd.as_fd(),
-        };
-        if !sys_socket::poll_readable(ready, timeout)? {
+        if !sys_socket::poll_readable(ids.pidfd.as_fd(), timeout)? {
             return Ok(None);
         }
         let mut status = self.lock_status();
@@ -190,21 +171,8 @@ impl Child {
             // Another thread reaped it while we waited.
             return Ok(Some(s));
         }
-        // It has ended: neither call below waits for long.
-        let found = match &ids.reaper {
-            Reaper::Waitpid => sys_process::wait_pidfd(ids.pidfd.as_fd(), true)?,
-            Reaper::Server(fd) => {
-                let mut raw = [0u8; 4];
-                let n = sys_process::read(fd.as_fd(), &mut raw)?;
-                if n != 4 {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the forkserver exited without reporting the child's status",
-                    ));
-                }
-                Some(Status::from_raw(i32::from_ne_bytes(raw)))
-            }
-        };
+        // It has ended: this does not wait for long.
+        let found = sys_process::wait_pidfd(ids.pidfd.as_fd(), true)?;
         *status = found;
         Ok(found)
     }
@@ -245,30 +213,32 @@ impl Drop for Child {
             return;
         }
         // Still running: reap it when it ends, so it never lingers as a
-        // zombie. (A forkserver child is reaped by the server.)
+        // zombie.
         let Some(ids) = self.ids.get().and_then(|ids| ids.as_ref().ok()) else {
             return;
         };
-        if matches!(ids.reaper, Reaper::Waitpid) {
-            let Ok(pidfd) = sys_process::dup(ids.pidfd.as_fd()) else {
-                let _ = sys_process::pidfd_kill(ids.pidfd.as_fd(), libc::SIGKILL);
-                let _ = sys_process::wait_pidfd(ids.pidfd.as_fd(), true);
-                return;
-            };
-            let reaper = std::thread::Builder::new()
-                .name("brigade-reaper".into())
-                .spawn(move || sys_process::wait_pidfd(pidfd.as_fd(), true));
-            if reaper.is_err() {
-                let _ = sys_process::pidfd_kill(ids.pidfd.as_fd(), libc::SIGKILL);
-                let _ = sys_process::wait_pidfd(ids.pidfd.as_fd(), true);
-            }
-        }
+        reap_when_done(ids.pidfd.as_fd());
+    }
+}
+
+/// Reaps a child of ours when it ends, on a thread of its own, so that it
+/// never lingers as a zombie; kills it now if no thread can be started.
+pub(crate) fn reap_when_done(pidfd: BorrowedFd<'_>) {
+    let for_thread = sys_process::dup(pidfd);
+    let reaper = for_thread.and_then(|fd| {
+        std::thread::Builder::new()
+            .name("brigade-reaper".into())
+            .spawn(move || sys_process::wait_pidfd(fd.as_fd(), true))
+    });
+    if reaper.is_err() {
+        let _ = sys_process::pidfd_kill(pidfd, libc::SIGKILL);
+        let _ = sys_process::wait_pidfd(pidfd, true);
     }
 }
 
 /// Starts `/proc/self/exe` with `channel` as descriptor 3 and
 /// `BRIGADE_CHILD=<mode>`.
-pub(crate) fn spawn_self(channel: std::os::fd::BorrowedFd<'_>, mode: &str) -> io::Result<i32> {
+pub(crate) fn spawn_self(channel: BorrowedFd<'_>, mode: &str) -> io::Result<i32> {
     let exe = CString::new("/proc/self/exe").expect("no nul");
     let arg0 = std::env::args_os()
         .next()

@@ -1,4 +1,4 @@
-//! System calls for child processes: `posix_spawn`, `fork`, pidfds,
+//! System calls for child processes: `posix_spawn`, `clone`, pidfds,
 //! `waitpid`, signals, and the descriptor moves a new process makes.
 //!
 //! Every descriptor made here has `CLOEXEC` set from birth (the `*_CLOEXEC`
@@ -338,70 +338,134 @@ pub(crate) fn kill_self() -> ! {
     exit_now(137)
 }
 
-/// `read` that retries on `EINTR`.
-pub(crate) fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
-    loop {
-        // SAFETY: `buf` is valid for writes of its length.
-        let rc =
-            unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast::<c_void>(), buf.len()) };
-        if rc >= 0 {
-            return Ok(rc as usize);
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
-}
-
-/// `write` of the whole buffer, without `SIGPIPE` surprises (callers ignore
-/// `SIGPIPE`).
-pub(crate) fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> io::Result<()> {
-    while !buf.is_empty() {
-        // SAFETY: `buf` is valid for reads of its length.
-        let rc = unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast::<c_void>(), buf.len()) };
-        if rc < 0 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(err);
-        }
-        buf = &buf[rc as usize..];
-    }
-    Ok(())
-}
-
-/// A pipe, both ends `CLOEXEC`: (read end, write end).
-pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0 as c_int; 2];
-    // SAFETY: `fds` is a valid array of two ints.
-    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
-    Ok((owned(fds[0]), owned(fds[1])))
-}
-
-/// Which side of a `fork` we are on.
-pub(crate) enum Forked {
-    /// The parent, with the child's pid.
-    Parent(libc::pid_t),
+/// Which side of [`fork_sibling`] we are on.
+pub(crate) enum Sibling {
+    /// The caller, with the child's pid and a pidfd for it.
+    Parent {
+        /// The child's pid.
+        pid: libc::pid_t,
+        /// A pidfd for the child.
+        pidfd: OwnedFd,
+    },
     /// The child.
     Child,
 }
 
-/// `fork`.
+/// What glibc's `fork` restores in a child, found once in the calling
+/// (main) thread: where glibc caches the thread's id, and its list of
+/// robust futexes.
+#[derive(Clone, Copy)]
+struct MainThread {
+    /// The address glibc gave the kernel with `set_tid_address` (0 if the
+    /// kernel cannot tell it: `PR_GET_TID_ADDRESS` needs
+    /// `CONFIG_CHECKPOINT_RESTORE`).
+    tid_address: usize,
+    robust_head: usize,
+    robust_len: usize,
+}
+
+impl MainThread {
+    fn get() -> MainThread {
+        static FOUND: std::sync::OnceLock<MainThread> = std::sync::OnceLock::new();
+        *FOUND.get_or_init(|| {
+            let mut tid_address: usize = 0;
+            // SAFETY: PR_GET_TID_ADDRESS stores one pointer at the address
+            // given.
+            let rc = unsafe {
+                libc::prctl(
+                    libc::PR_GET_TID_ADDRESS,
+                    &mut tid_address as *mut usize,
+                    0,
+                    0,
+                    0,
+                )
+            };
+            // Use it only if it really holds this thread's id.
+            // SAFETY: gettid has no arguments; the address, when the
+            // kernel gives one, is glibc's field in this thread's live
+            // thread control block.
+            let valid = rc == 0
+                && tid_address != 0
+                && unsafe { *(tid_address as *const c_int) == libc::gettid() };
+            let (mut robust_head, mut robust_len) = (0usize, 0usize);
+            // SAFETY: get_robust_list of the calling thread (0) into two
+            // valid out-pointers.
+            let rc = unsafe {
+                libc::syscall(
+                    libc::SYS_get_robust_list,
+                    0,
+                    &mut robust_head as *mut usize,
+                    &mut robust_len as *mut usize,
+                )
+            };
+            if rc != 0 {
+                robust_head = 0;
+            }
+            MainThread {
+                tid_address: if valid { tid_address } else { 0 },
+                robust_head,
+                robust_len,
+            }
+        })
+    }
+}
+
+/// `fork`, except that the child's parent is the caller's parent
+/// (`CLONE_PARENT`), and the caller gets a pidfd for the child
+/// (`CLONE_PIDFD`).
+///
+/// glibc's `fork` takes no flags, so this is the `clone` system call doing
+/// what glibc's `_Fork` does: the kernel writes the child's thread id into
+/// glibc's cached copy (`CLONE_CHILD_SETTID` at the address glibc
+/// registered with `set_tid_address`), and the child registers again the
+/// robust-futex list that the kernel does not carry over. glibc's `atfork`
+/// handlers do not run: they guard locks that only another thread could
+/// hold.
 ///
 /// # Safety
-/// The calling process must have a single thread: otherwise the child may
-/// only call async-signal-safe functions until it execs.
-pub(crate) unsafe fn fork() -> io::Result<Forked> {
-    // SAFETY: the caller guarantees a single-threaded process, in which the
-    // child is a faithful copy that may run any code.
-    let pid = cvt(unsafe { libc::fork() })?;
-    Ok(if pid == 0 {
-        Forked::Child
-    } else {
-        Forked::Parent(pid)
-    })
+/// The calling process must have a single thread (the child may then run
+/// any code), and its parent must be ready to reap the child.
+pub(crate) unsafe fn fork_sibling() -> io::Result<Sibling> {
+    let thread = MainThread::get();
+    let mut flags = libc::CLONE_PARENT | libc::CLONE_PIDFD;
+    if thread.tid_address != 0 {
+        flags |= libc::CLONE_CHILD_SETTID | libc::CLONE_CHILD_CLEARTID;
+    }
+    let mut pidfd: c_int = -1;
+    // SAFETY: clone without CLONE_VM and with no new stack is fork: the
+    // child runs on a copy of this stack and returns from here. `pidfd` is
+    // a valid out-pointer for CLONE_PIDFD (the parent's tid slot), and the
+    // child-tid address is glibc's own field, in the child's copy of the
+    // memory. The caller guarantees a single thread.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            flags as libc::c_ulong,
+            0usize,
+            &mut pidfd as *mut c_int,
+            thread.tid_address,
+            0usize,
+        )
+    };
+    let pid = cvt(rc as c_int)?;
+    if pid != 0 {
+        return Ok(Sibling::Parent {
+            pid,
+            pidfd: owned(pidfd),
+        });
+    }
+    if thread.robust_head != 0 {
+        // SAFETY: the list head glibc registered for this thread, at the
+        // same address in the child's copy of the memory.
+        unsafe {
+            libc::syscall(
+                libc::SYS_set_robust_list,
+                thread.robust_head,
+                thread.robust_len,
+            )
+        };
+    }
+    Ok(Sibling::Child)
 }
 
 /// Moves `fd` to descriptor `to` (clearing `CLOEXEC`) and closes every
@@ -433,27 +497,4 @@ pub(crate) fn dup_onto(fd: BorrowedFd<'_>, to: RawFd) -> io::Result<()> {
     // SAFETY: dup2 onto a stdio number the caller owns.
     cvt(unsafe { libc::dup2(fd.as_raw_fd(), to) })?;
     Ok(())
-}
-
-/// Restores the default action of `SIGCHLD` (the forkserver reaps its
-/// workers, which it cannot do if it inherited `SIG_IGN` from its parent).
-pub(crate) fn default_sigchld() {
-    // SAFETY: SIG_DFL installs no handler code.
-    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
-}
-
-/// Reaps child `pid` (blocking) and returns its raw wait status.
-pub(crate) fn wait_raw(pid: libc::pid_t) -> io::Result<Option<c_int>> {
-    loop {
-        let mut raw: c_int = 0;
-        // SAFETY: `raw` is a valid out-pointer.
-        let rc = unsafe { libc::waitpid(pid, &mut raw, 0) };
-        if rc > 0 {
-            return Ok(Some(raw));
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
 }
