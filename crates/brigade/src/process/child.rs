@@ -296,6 +296,18 @@ fn finish(code: i32) -> ! {
     sys_process::exit_now(code)
 }
 
+/// Sets up, once in the forkserver, what every child touches first, so
+/// that each fork inherits it ready instead of paying for it (the first
+/// touch of a lazily made value costs a child allocations and page
+/// faults): stdout's buffer, which [`finish`] flushes, and the tables of
+/// descriptors that travel in messages.
+pub(crate) fn prepare_for_forks() {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    super::transfer::prepare();
+}
+
 fn refuse(socket: &Socket, why: String) -> ! {
     if let Ok(bytes) = frame::to_payload(&Reply::Refused(why)) {
         let _ = socket.send(&bytes, &[]);

@@ -306,6 +306,7 @@ pub(crate) fn serve(channel: OwnedFd) -> ! {
         },
         Err(_) => sys_process::exit_now(child::PROTOCOL_EXIT),
     };
+    child::prepare_for_forks();
     loop {
         let message = match socket.recv(None) {
             Ok(m) => m,

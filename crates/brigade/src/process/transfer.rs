@@ -38,6 +38,13 @@ thread_local! {
     static INCOMING: RefCell<Option<Vec<Option<OwnedFd>>>> = const { RefCell::new(None) };
 }
 
+/// Makes this thread's descriptor tables now (registering their
+/// destructors), rather than at the first message.
+pub(crate) fn prepare() {
+    OUTGOING.with(|_| ());
+    INCOMING.with(|_| ());
+}
+
 /// An encoded value and the descriptors it refers to.
 #[derive(Debug, Default)]
 pub(crate) struct Encoded {
