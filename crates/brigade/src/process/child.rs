@@ -299,13 +299,15 @@ fn finish(code: i32) -> ! {
 /// Sets up, once in the forkserver, what every child touches first, so
 /// that each fork inherits it ready instead of paying for it (the first
 /// touch of a lazily made value costs a child allocations and page
-/// faults): stdout's buffer, which [`finish`] flushes, and the tables of
-/// descriptors that travel in messages.
+/// faults): stdout's buffer, which [`finish`] flushes, the tables of
+/// descriptors that travel in messages, and where the executable lies,
+/// which every call checks.
 pub(crate) fn prepare_for_forks() {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     super::transfer::prepare();
+    let _ = sys_process::executable_span();
 }
 
 fn refuse(socket: &Socket, why: String) -> ! {

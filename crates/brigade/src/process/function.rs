@@ -123,16 +123,13 @@ impl FnRef {
         if size_of::<F>() != 0 {
             return Err(Unnameable::Captures(name));
         }
-        let exe = sys_process::executable_base();
-        let target = trampoline as usize;
-        if exe.is_none()
-            || sys_process::object_base(target) != exe
-            || sys_process::object_base(anchor_addr()) != exe
+        if !sys_process::in_executable(trampoline as usize)
+            || !sys_process::in_executable(anchor_addr())
         {
             return Err(Unnameable::NotInExecutable(name));
         }
         Ok(FnRef {
-            offset: (target as i64).wrapping_sub(anchor_addr() as i64),
+            offset: (trampoline as usize as i64).wrapping_sub(anchor_addr() as i64),
             type_hash,
         })
     }
@@ -140,8 +137,7 @@ impl FnRef {
     /// Calls the named trampoline in this process (the child).
     pub(crate) fn call(self, args: &[u8], fds: Vec<std::os::fd::OwnedFd>) -> Returned {
         let target = (anchor_addr() as i64).wrapping_add(self.offset) as usize;
-        let exe = sys_process::executable_base();
-        if exe.is_none() || sys_process::object_base(target) != exe {
+        if !sys_process::in_executable(target) {
             return Err(format!(
                 "the function address {target:#x} is outside this executable"
             ));
@@ -244,6 +240,20 @@ mod tests {
 
     fn square(n: i64) -> i64 {
         n * n
+    }
+
+    #[test]
+    fn only_the_executables_own_code_counts_as_in_it() {
+        assert!(sys_process::in_executable(anchor_addr()));
+        assert!(sys_process::in_executable(
+            square as fn(i64) -> i64 as usize
+        ));
+        // libc's code, the heap and the stack are elsewhere.
+        assert!(!sys_process::in_executable(libc::getpid as *const () as usize));
+        let boxed = Box::new(7u64);
+        assert!(!sys_process::in_executable(&*boxed as *const u64 as usize));
+        let local = 7u64;
+        assert!(!sys_process::in_executable(&local as *const u64 as usize));
     }
 
     #[test]

@@ -303,26 +303,50 @@ pub(crate) fn ignore_sigpipe() {
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
 }
 
-/// The number of the executable's first loaded byte, or `None` if `addr`
-/// is not inside a loaded object.
-pub(crate) fn object_base(addr: usize) -> Option<usize> {
-    // SAFETY: dladdr only reads the dynamic linker's map of loaded objects;
-    // it does not dereference `addr`. A zeroed Dl_info is a valid out-param.
-    unsafe {
-        let mut info: libc::Dl_info = std::mem::zeroed();
-        if libc::dladdr(addr as *const c_void, &mut info) == 0 || info.dli_fbase.is_null() {
-            None
-        } else {
-            Some(info.dli_fbase as usize)
-        }
-    }
+/// Whether `addr` lies in the main executable's loaded segments (not in a
+/// shared library, the heap or a stack).
+pub(crate) fn in_executable(addr: usize) -> bool {
+    executable_span().is_some_and(|(start, end)| (start..end).contains(&addr))
 }
 
-/// The base address of the main executable (found through its entry point).
-pub(crate) fn executable_base() -> Option<usize> {
-    // SAFETY: getauxval reads the auxiliary vector the kernel passed.
-    let entry = unsafe { libc::getauxval(libc::AT_ENTRY) } as usize;
-    object_base(entry)
+/// The addresses the main executable's loaded segments span, found once
+/// (a forkserver's workers inherit the answer).
+pub(crate) fn executable_span() -> Option<(usize, usize)> {
+    static SPAN: std::sync::OnceLock<Option<(usize, usize)>> = std::sync::OnceLock::new();
+    *SPAN.get_or_init(|| {
+        let mut span: Option<(usize, usize)> = None;
+        // SAFETY: the callback only reads the program headers the dynamic
+        // linker passes it and writes through `data`, which is `span`,
+        // alive for the whole call.
+        unsafe {
+            libc::dl_iterate_phdr(
+                Some(first_object_span),
+                (&mut span as *mut Option<(usize, usize)>).cast::<c_void>(),
+            )
+        };
+        span
+    })
+}
+
+/// `dl_iterate_phdr`'s callback: the first object is the main program;
+/// its span is the union of its `PT_LOAD` segments. Returns 1 to stop.
+unsafe extern "C" fn first_object_span(
+    info: *mut libc::dl_phdr_info,
+    _size: libc::size_t,
+    data: *mut c_void,
+) -> c_int {
+    // SAFETY: the dynamic linker passes a valid info whose `dlpi_phdr`
+    // points to `dlpi_phnum` headers; `data` is the caller's span.
+    unsafe {
+        let info = &*info;
+        let headers = std::slice::from_raw_parts(info.dlpi_phdr, usize::from(info.dlpi_phnum));
+        let base = info.dlpi_addr as usize;
+        let loads = headers.iter().filter(|h| h.p_type == libc::PT_LOAD);
+        let start = loads.clone().map(|h| base + h.p_vaddr as usize).min();
+        let end = loads.map(|h| base + (h.p_vaddr + h.p_memsz) as usize).max();
+        *data.cast::<Option<(usize, usize)>>() = start.zip(end);
+    }
+    1
 }
 
 /// Exits at once, without running `atexit` handlers or destructors.
