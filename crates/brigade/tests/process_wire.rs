@@ -19,9 +19,13 @@ fn large_arguments_and_results_travel_whole() {
     fn big(n: usize) -> Vec<u8> {
         vec![7; n]
     }
-    let mut p = Process::new(big, (3_000_000,));
-    p.start().unwrap();
-    assert_eq!(p.join().unwrap(), vec![7; 3_000_000]);
+    // Inline packets up to the limit and past it, and shared memory: each
+    // reply is waiting when join sees the child end.
+    for n in [0, 30_000, 32 * 1024, 40_000, 3_000_000] {
+        let mut p = Process::new(big, (n,));
+        p.start().unwrap();
+        assert_eq!(p.join().unwrap(), vec![7; n]);
+    }
 }
 
 /// Writes `bytes` as one packet on the child's channel (descriptor 3), in

@@ -249,7 +249,9 @@ mod tests {
             square as fn(i64) -> i64 as usize
         ));
         // libc's code, the heap and the stack are elsewhere.
-        assert!(!sys_process::in_executable(libc::getpid as *const () as usize));
+        assert!(!sys_process::in_executable(
+            libc::getpid as *const () as usize
+        ));
         let boxed = Box::new(7u64);
         assert!(!sys_process::in_executable(&*boxed as *const u64 as usize));
         let local = 7u64;

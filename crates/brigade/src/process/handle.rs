@@ -40,7 +40,6 @@ pub struct Process<R> {
     method: StartMethod,
     call: Option<Result<(FnRef, Encoded), StartError>>,
     child: Option<Child>,
-    reply: Option<Result<Message, ProcessError>>,
     joined: bool,
     /// When the child started, on the process-wide trace, if one is set.
     traced_start: Option<Duration>,
@@ -71,7 +70,6 @@ impl<R: DeserializeOwned> Process<R> {
             method: StartMethod::default(),
             call: Some(call),
             child: None,
-            reply: None,
             joined: false,
             traced_start: None,
             _result: PhantomData,
@@ -213,24 +211,9 @@ impl<R: DeserializeOwned> Process<R> {
                 return Err(ProcessError::Start(StartError::Io(e)));
             }
         };
-        if self.reply.is_none() {
-            match child.socket.recv(left(deadline)) {
-                Ok(m) => self.reply = Some(Ok(m)),
-                Err(RecvError::Timeout) => return Err(ProcessError::Timeout),
-                Err(RecvError::Closed) => {
-                    self.reply = Some(Err(ProcessError::Channel {
-                        pid,
-                        source: FrameError::Io(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "the child closed its channel without replying",
-                        )),
-                    }))
-                }
-                Err(RecvError::Frame(source)) => {
-                    self.reply = Some(Err(ProcessError::Channel { pid, source }))
-                }
-            }
-        }
+        // The end first, then the reply: a child sends its one reply just
+        // before it exits, into a buffer with room for it, so the reply is
+        // waiting by then; and the parent wakes once per child, not twice.
         let status = match child.wait(left(deadline)) {
             Ok(Some(status)) => status,
             Ok(None) => return Err(ProcessError::Timeout),
@@ -252,7 +235,17 @@ impl<R: DeserializeOwned> Process<R> {
                 trace.now() - start,
             );
         }
-        let reply = self.reply.take().expect("set above");
+        let reply = match child.socket.recv(Some(Duration::ZERO)) {
+            Ok(m) => Ok(m),
+            Err(RecvError::Timeout | RecvError::Closed) => Err(ProcessError::Channel {
+                pid,
+                source: FrameError::Io(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the child ended without replying",
+                )),
+            }),
+            Err(RecvError::Frame(source)) => Err(ProcessError::Channel { pid, source }),
+        };
         outcome(pid, reply, status)
     }
 
