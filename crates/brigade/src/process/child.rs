@@ -219,34 +219,45 @@ pub(crate) fn serve_inherited() -> ! {
 pub(crate) enum Identity {
     /// A fresh `exec`: it might be another build of the program.
     Unverified,
-    /// A fork of the forkserver, which made that check when it started:
-    /// a copy of it runs the same code.
+    /// A fork of the forkserver, which made that check (and set up what
+    /// every child needs, such as ignoring `SIGPIPE`) when it started: a
+    /// copy of it runs the same code.
     Inherited,
 }
 
 /// Serves the parent on `channel` and exits.
 pub(crate) fn serve(channel: OwnedFd, identity: Identity) -> ! {
     IS_CHILD.store(true, Ordering::Relaxed);
-    sys_process::ignore_sigpipe();
+    if identity == Identity::Unverified {
+        // (A fork inherits the forkserver's.)
+        sys_process::ignore_sigpipe();
+    }
     let socket = Socket::from_fd(channel);
-    let hello = match socket.recv(None) {
-        Ok(m) => frame::from_payload::<Hello>(&m.payload).map_err(|e| e.to_string()),
+    let mut first = match socket.recv(None) {
+        Ok(m) => m,
         Err(RecvError::Closed) => finish(0),
-        Err(e) => Err(format!("{e:?}")),
+        Err(e) => refuse(&socket, format!("{e:?}")),
     };
-    let hello = hello.and_then(|h| match identity {
-        Identity::Unverified => h.check().map(|()| h),
-        Identity::Inherited => Ok(h),
-    });
-    let hello = match hello {
-        Ok(h) => h,
-        Err(why) => refuse(&socket, why),
+    // The hello, and after it in the same packet, for a one-shot child, the
+    // call.
+    let (hello, call_len) = match frame::take_from_payload::<Hello>(&first.payload) {
+        Ok((hello, rest)) => (hello, rest.len()),
+        Err(e) => refuse(&socket, e.to_string()),
     };
+    if identity == Identity::Unverified {
+        if let Err(why) = hello.check() {
+            refuse(&socket, why);
+        }
+    }
     if hello.daemon {
         watch_parent(&socket);
     }
+    let mut pending = (call_len > 0).then(|| {
+        first.payload.drain(..first.payload.len() - call_len);
+        first
+    });
     loop {
-        let message = match socket.recv(None) {
+        let message = match pending.take().map_or_else(|| socket.recv(None), Ok) {
             Ok(m) => m,
             Err(RecvError::Closed) => finish(0),
             Err(e) => refuse(&socket, format!("bad message from the parent: {e:?}")),

@@ -255,7 +255,7 @@ fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
     let hello = Hello::new(true, true).map_err(start)?;
     // A pool needs its worker now: a fork that failed is the pool's error.
     let child = Arc::new(
-        Child::start(config.method, &hello)
+        Child::start(config.method, &hello, None)
             .and_then(Child::started)
             .map_err(start)?,
     );

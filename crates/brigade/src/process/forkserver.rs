@@ -368,8 +368,8 @@ fn become_worker(fds: Vec<OwnedFd>) -> ! {
     // The channel becomes descriptor 3 and every other descriptor above it,
     // the server's own channel included, is closed. Nothing here returns,
     // so no `OwnedFd` of the server is dropped onto a reused number.
-    if sys_process::keep_only(channel, child::CHILD_FD).is_err() {
-        sys_process::exit_now(child::PROTOCOL_EXIT);
+    match sys_process::keep_only(channel, child::CHILD_FD) {
+        Ok(channel) => child::serve(channel, child::Identity::Inherited),
+        Err(_) => sys_process::exit_now(child::PROTOCOL_EXIT),
     }
-    child::serve(child::take_channel(), child::Identity::Inherited)
 }

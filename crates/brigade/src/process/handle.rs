@@ -111,13 +111,10 @@ impl<R: DeserializeOwned> Process<R> {
             Some(call) => call?,
         };
         let hello = Hello::new(self.daemon, false).map_err(StartError::Io)?;
-        let child = Child::start(self.method, &hello).map_err(StartError::Io)?;
-        let mut bytes = frame::to_payload(&Call { function }).map_err(StartError::Encode)?;
-        bytes.extend_from_slice(&args.bytes);
-        if let Err(e) = child.socket.send(&bytes, &args.raw_fds()) {
-            child.kill();
-            return Err(StartError::Io(e));
-        }
+        let mut call = frame::to_payload(&Call { function }).map_err(StartError::Encode)?;
+        call.extend_from_slice(&args.bytes);
+        let child = Child::start(self.method, &hello, Some((&call, &args.raw_fds())))
+            .map_err(StartError::Io)?;
         self.traced_start = crate::trace::global().map(|trace| trace.now());
         self.child = Some(child);
         Ok(())

@@ -20,7 +20,7 @@
 
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -63,7 +63,14 @@ impl Child {
     /// Starts a child and greets it with `hello`. A forkserver child's
     /// fork is only requested here: the first call that needs its pid
     /// waits for the server's answer, and a failed fork shows there.
-    pub(crate) fn start(method: StartMethod, hello: &Hello) -> io::Result<Child> {
+    ///
+    /// A one-shot child's call can ride in the hello's packet (`call`: its
+    /// bytes and descriptors), which saves a message each way.
+    pub(crate) fn start(
+        method: StartMethod,
+        hello: &Hello,
+        call: Option<(&[u8], &[RawFd])>,
+    ) -> io::Result<Child> {
         child::ensure_linked();
         let (ours, theirs) = Socket::pair()?;
         let child = match method {
@@ -100,8 +107,10 @@ impl Child {
                 status: Mutex::new(None),
             },
         };
-        let bytes = frame::to_payload(hello).map_err(io::Error::other)?;
-        if let Err(e) = child.socket.send(&bytes, &[]) {
+        let mut bytes = frame::to_payload(hello).map_err(io::Error::other)?;
+        let (call, fds) = call.unwrap_or_default();
+        bytes.extend_from_slice(call);
+        if let Err(e) = child.socket.send(&bytes, fds) {
             child.kill();
             return Err(e);
         }

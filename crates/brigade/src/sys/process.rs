@@ -492,28 +492,24 @@ pub(crate) unsafe fn fork_sibling() -> io::Result<Sibling> {
     Ok(Sibling::Child)
 }
 
-/// Moves `fd` to descriptor `to` (clearing `CLOEXEC`) and closes every
+/// Moves `fd` to descriptor `to` (with `CLOEXEC` set) and closes every
 /// descriptor above `to`: what a forked child keeps of its parent.
-pub(crate) fn keep_only(fd: OwnedFd, to: RawFd) -> io::Result<()> {
+pub(crate) fn keep_only(fd: OwnedFd, to: RawFd) -> io::Result<OwnedFd> {
     use std::os::fd::IntoRawFd;
     // From here the number is managed by hand: it ends up as `to`.
     let raw = fd.into_raw_fd();
     if raw != to {
-        // SAFETY: dup2 onto `to`, which the caller gives us; the copy has
-        // CLOEXEC clear.
-        cvt(unsafe { libc::dup2(raw, to) })?;
+        // SAFETY: dup3 onto `to`, which the caller gives us.
+        cvt(unsafe { libc::dup3(raw, to, libc::O_CLOEXEC) })?;
         if raw < to {
             // SAFETY: `raw` is ours (from into_raw_fd) and no longer used.
             unsafe { libc::close(raw) };
         }
-    } else {
-        // SAFETY: clearing CLOEXEC on a descriptor we own.
-        cvt(unsafe { libc::fcntl(to, libc::F_SETFD, 0) })?;
     }
     // SAFETY: closes every descriptor above `to` (including `raw` if it was
     // above); nothing of ours below `to` is touched.
     cvt(unsafe { libc::close_range((to + 1) as u32, u32::MAX, 0) })?;
-    Ok(())
+    Ok(owned(to))
 }
 
 /// Makes `fd` the descriptor `to` (for stdio in a forked child).
