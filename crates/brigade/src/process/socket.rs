@@ -20,6 +20,7 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::fs::FileExt;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use super::frame::{self, FrameError, HEADER_LEN, Kind};
@@ -27,6 +28,9 @@ use crate::sys::{memory as sys_memory, socket as sys_socket};
 
 /// Payloads up to this size travel inside the packet.
 pub(crate) const INLINE_MAX: usize = 32 * 1024;
+
+/// The send buffer a channel asks for: room for a few inline packets.
+const ROOM: usize = 4 * INLINE_MAX;
 
 /// One message as received.
 #[derive(Debug)]
@@ -113,9 +117,19 @@ impl Socket {
     /// A connected pair.
     pub(crate) fn pair() -> io::Result<(Socket, Socket)> {
         let (a, b) = sys_socket::seqpacket_pair()?;
-        // Room for a few inline packets before a sender blocks.
-        sys_socket::set_send_buffer(a.as_fd(), 4 * INLINE_MAX);
-        sys_socket::set_send_buffer(b.as_fd(), 4 * INLINE_MAX);
+        // Room for a few inline packets before a sender blocks. The
+        // system's default is usually more than that: look once, and
+        // spare every later pair two system calls.
+        static DEFAULT_HAS_ROOM: OnceLock<bool> = OnceLock::new();
+        let has_room = *DEFAULT_HAS_ROOM.get_or_init(|| {
+            // (The kernel counts each packet's bookkeeping too: a quarter
+            // more is plenty.)
+            sys_socket::send_buffer(a.as_fd()).is_ok_and(|n| n >= ROOM + ROOM / 4)
+        });
+        if !has_room {
+            sys_socket::set_send_buffer(a.as_fd(), ROOM);
+            sys_socket::set_send_buffer(b.as_fd(), ROOM);
+        }
         Ok((Socket { fd: a }, Socket { fd: b }))
     }
 

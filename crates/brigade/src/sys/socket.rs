@@ -215,6 +215,24 @@ pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], nonblocking: bool) -> io:
     })
 }
 
+/// The socket's send buffer, in the kernel's accounting (which counts
+/// each packet's bookkeeping too, and reports twice what was asked for).
+pub(crate) fn send_buffer(fd: BorrowedFd<'_>) -> io::Result<usize> {
+    let mut value: c_int = 0;
+    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `value`.
+    cvt(unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            (&mut value as *mut c_int).cast::<c_void>(),
+            &mut len,
+        )
+    })?;
+    Ok(value.max(0) as usize)
+}
+
 /// Raises the socket's send buffer towards `bytes` (the kernel caps it at
 /// `wmem_max`); a larger buffer lets bigger messages travel inline.
 pub(crate) fn set_send_buffer(fd: BorrowedFd<'_>, bytes: usize) {
