@@ -72,6 +72,7 @@ WORKLOADS = {
     "poolmap": "thread-pool map of x ↦ x² mod 1,000,000,007 over 1,000,000 items, in order",
     "procs": "200 child processes, each returning i² of its index to the parent",
     "procpool": "process-pool map of n ↦ n² over 100,000 items, in order",
+    "procrtt": "10,000 tasks n ↦ n² through a 2-process pool, one at a time (the round trip of an unchunked task)",
     "http": "HTTP/1.1 keep-alive \"Hello, World!\" from hyper 1.x on 127.0.0.1, "
             "loaded by wrk (1 thread, 64 connections, 5 s per run)",
 }

@@ -62,6 +62,8 @@ def _registry():
             ("procpool", f"mp-Pool-{method}", lambda _, m=method: rt_processes.pool_map(m))
         )
     pairs.append(("procpool", "ProcessPoolExecutor", lambda _: rt_processes.executor_map()))
+    pairs.append(("procrtt", "mp-Pool-fork", lambda _: rt_processes.pool_apply("fork")))
+    pairs.append(("procrtt", "ProcessPoolExecutor", lambda _: rt_processes.executor_submit()))
     order = {name: i for i, name in enumerate(w.WORKLOADS)}
     pairs.sort(key=lambda p: order[p[0]])
     return pairs

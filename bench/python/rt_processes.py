@@ -11,7 +11,11 @@
   then ``close()`` + ``join()``;
 * procpool (``ProcessPoolExecutor``): default workers (2) and context (fork
   on Linux with Python 3.11), ``map(square, items, chunksize=1000)``; its
-  own default chunksize is 1, one IPC round trip per item.
+  own default chunksize is 1, one IPC round trip per item;
+* procrtt (``mp-Pool-fork``, ``ProcessPoolExecutor``): 10,000 tasks through
+  a 2-worker pool, each submitted once the previous result is back
+  (``Pool.apply``, ``submit(...).result()``): the round trip of one
+  unchunked task.
 
 Pools are created and shut down inside the measured window. With
 forkserver the children are the fork server's, not ours, so their CPU time
@@ -71,3 +75,26 @@ def executor_map():
     if len(results) != w.PROCPOOL_ITEMS:
         raise AssertionError("results missing")
     return w.Measured(meter, sum(results))
+
+
+def pool_apply(method):
+    ctx = mp.get_context(method)
+    meter = w.Meter()
+    pool = ctx.Pool(2)
+    total = 0
+    for i in range(w.PROCRTT_TASKS):
+        total += pool.apply(w.square, (i,))
+    pool.close()
+    pool.join()
+    meter.stop()
+    return w.Measured(meter, total)
+
+
+def executor_submit():
+    meter = w.Meter()
+    total = 0
+    with ProcessPoolExecutor(2) as executor:
+        for i in range(w.PROCRTT_TASKS):
+            total += executor.submit(w.square, i).result()
+    meter.stop()
+    return w.Measured(meter, total)

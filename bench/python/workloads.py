@@ -38,10 +38,12 @@ PROCPOOL_ITEMS = 100_000
 # ceil(items / (4 * processes)) = 12,500 here. Both use 2 worker processes
 # (os.cpu_count() on this machine, the default of both).
 PROCPOOL_CHUNK = 1_000
+PROCRTT_TASKS = 10_000
 
 WORKLOADS = [
     "spawn", "yield", "pingpong", "timers", "chess24", "chess100k",
     "echo", "files", "threads", "poolmap", "procs", "procpool",
+    "procrtt",
 ]
 
 MASK64 = (1 << 64) - 1
@@ -121,6 +123,8 @@ def expected(workload):
         return sum(i * i for i in range(PROCS))
     if workload == "procpool":
         return sum(i * i for i in range(PROCPOOL_ITEMS))
+    if workload == "procrtt":
+        return sum(i * i for i in range(PROCRTT_TASKS))
     raise KeyError(workload)
 
 

@@ -47,6 +47,7 @@ const IMPLEMENTED: &[(Workload, BenchFn)] = &[
     (Workload::PoolMap, poolmap),
     (Workload::Procs, procs),
     (Workload::ProcPool, procpool),
+    (Workload::ProcRtt, procrtt),
     (Workload::Echo, echo),
     (Workload::Files, files),
 ];
@@ -261,6 +262,17 @@ fn procpool() -> Measured {
     drop(pool);
     let timing = meter.stop();
     timing.with_value(results.iter().sum())
+}
+
+fn procrtt() -> Measured {
+    let meter = Meter::start();
+    let pool = brigade::process::ProcessPool::new(w::PROCPOOL_WORKERS).expect("process pool");
+    let mut sum = 0;
+    for i in 0..w::PROCRTT_TASKS {
+        sum += pool.apply(w::square, (i,)).expect("pool task");
+    }
+    drop(pool);
+    meter.finish(sum)
 }
 
 fn loop_with(driver: DriverKind) -> Runtime {

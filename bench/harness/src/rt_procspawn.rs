@@ -8,7 +8,9 @@
 //!   created and shut down inside the measured window; procspawn has no
 //!   `map`, so the items are sent in chunks of 1,000 (the chunk size used
 //!   for `ProcessPoolExecutor.map`), one pool job per chunk, and the
-//!   results are joined in order.
+//!   results are joined in order;
+//! * `procspawn-pool` (`procrtt`): the same pool, one `spawn(...).join()`
+//!   at a time.
 
 use crate::measure::{Measured, Meter};
 use crate::registry::Entry;
@@ -19,6 +21,7 @@ pub fn entries() -> Vec<Entry> {
     vec![
         Entry::run(Workload::Procs, "procspawn", procs),
         Entry::run(Workload::ProcPool, "procspawn-pool", procpool),
+        Entry::run(Workload::ProcRtt, "procspawn-pool", procrtt),
     ]
 }
 
@@ -31,6 +34,17 @@ fn procs() -> Measured {
     for handle in handles {
         sum += handle.join().expect("child process failed");
     }
+    meter.finish(sum)
+}
+
+fn procrtt() -> Measured {
+    let meter = Meter::start();
+    let pool = procspawn::Pool::new(w::PROCPOOL_WORKERS).expect("process pool");
+    let mut sum = 0;
+    for i in 0..w::PROCRTT_TASKS {
+        sum += pool.spawn(i, w::square).join().expect("pool task");
+    }
+    pool.shutdown();
     meter.finish(sum)
 }
 

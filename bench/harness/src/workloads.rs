@@ -21,6 +21,7 @@
 //! | `poolmap`   | parallel map of `x ↦ x² mod 1,000,000,007` over 0..1,000,000, in order | Σ (i + 1)·r_i (wrapping) |
 //! | `procs`     | 200 child processes, child *i* returns i² to the parent              | Σ i² |
 //! | `procpool`  | process-pool map of `n ↦ n²` over 0..100,000, in order               | Σ n² |
+//! | `procrtt`   | 10,000 tasks `n ↦ n²` through a 2-process pool, one at a time        | Σ n² |
 //!
 //! Chess exhibition: one master plays B boards. Each board is a task that
 //! 30 times acquires the master (a FIFO-fair async mutex), sleeps 5 s (the
@@ -31,7 +32,7 @@
 use std::fmt;
 
 /// Every workload, in the order the runner reports them.
-pub const ALL: [Workload; 12] = [
+pub const ALL: [Workload; 13] = [
     Workload::Spawn,
     Workload::Yield,
     Workload::PingPong,
@@ -44,6 +45,7 @@ pub const ALL: [Workload; 12] = [
     Workload::PoolMap,
     Workload::Procs,
     Workload::ProcPool,
+    Workload::ProcRtt,
 ];
 
 /// `spawn`: number of tasks.
@@ -94,6 +96,8 @@ pub const PROCPOOL_ITEMS: u64 = 100_000;
 pub const PROCPOOL_CHUNK: usize = 1_000;
 /// `procpool`: worker processes (the machine's cores).
 pub const PROCPOOL_WORKERS: usize = 2;
+/// `procrtt`: tasks, each submitted once the previous one's result is back.
+pub const PROCRTT_TASKS: u64 = 10_000;
 
 /// One benchmark workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +126,8 @@ pub enum Workload {
     Procs,
     /// Map on a process pool.
     ProcPool,
+    /// One task at a time through a process pool (the round trip).
+    ProcRtt,
 }
 
 impl Workload {
@@ -140,6 +146,7 @@ impl Workload {
             Workload::PoolMap => "poolmap",
             Workload::Procs => "procs",
             Workload::ProcPool => "procpool",
+            Workload::ProcRtt => "procrtt",
         }
     }
 
@@ -169,6 +176,7 @@ impl Workload {
             }
             Workload::Procs => sum_squares_below(PROCS),
             Workload::ProcPool => sum_squares_below(PROCPOOL_ITEMS),
+            Workload::ProcRtt => sum_squares_below(PROCRTT_TASKS),
         }
     }
 }
