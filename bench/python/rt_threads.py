@@ -56,7 +56,7 @@ def files_blocking(paths):
 
 class TempFiles:
     """The 10,000 files of ``files`` in a fresh directory under the system
-    temp dir, written on enter and removed on exit (untimed)."""
+    temp dir, written (and synced) on enter and removed on exit (untimed)."""
 
     def __enter__(self):
         self.dir = tempfile.mkdtemp(prefix="brigade-bench-files-")
@@ -67,6 +67,9 @@ class TempFiles:
             with open(path, "wb") as f:
                 f.write(w.file_contents(block, i))
             self.paths.append(path)
+        # Written back now, untimed, so that writeback does not compete with
+        # the measured reads.
+        os.sync()
         return self.paths
 
     def __exit__(self, *exc):
