@@ -204,7 +204,7 @@ enum State {
     },
 }
 
-/// An open file; see the [module documentation](self).
+/// An open file; see the [module documentation](crate::fs).
 ///
 /// ```
 /// use brigade::fs::{File, OpenOptions};

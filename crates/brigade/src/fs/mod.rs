@@ -1,4 +1,4 @@
-//! Files on the event loop: [`read`], [`read_to_string`], [`write`],
+//! Files on the event loop: [`read`], [`read_to_string`], [`write()`],
 //! [`File`], [`metadata`], [`create_dir`], [`create_dir_all`],
 //! [`remove_file`], [`remove_dir`], [`read_dir`].
 //!

@@ -111,32 +111,40 @@ pub(crate) async fn open_and_read_direct(
     // the kernel refuses the flag with a slot. Offset -1: the file's
     // position, so the second read starts where the first ended.
     let (heads, last) = unsafe {
-        Op::submit_chain(driver.clone(), (path, (buf, probe)), |(path, (buf, probe))| {
-            let base = buf.as_mut_ptr();
-            vec![
-                (
-                    opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr())
-                        .flags(libc::O_RDONLY)
-                        .file_index(Some(target))
-                        .build()
-                        .flags(squeue::Flags::IO_LINK),
-                    Outcome::Direct(slot),
-                ),
-                (
-                    opcode::Read::new(types::Fixed(slot), base, CHAIN_FIRST as u32)
+        Op::submit_chain(
+            driver.clone(),
+            (path, (buf, probe)),
+            |(path, (buf, probe))| {
+                let base = buf.as_mut_ptr();
+                vec![
+                    (
+                        opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr())
+                            .flags(libc::O_RDONLY)
+                            .file_index(Some(target))
+                            .build()
+                            .flags(squeue::Flags::IO_LINK),
+                        Outcome::Direct(slot),
+                    ),
+                    (
+                        opcode::Read::new(types::Fixed(slot), base, CHAIN_FIRST as u32)
+                            .offset(u64::MAX)
+                            .build()
+                            .flags(squeue::Flags::IO_HARDLINK),
+                        Outcome::Plain,
+                    ),
+                    (
+                        opcode::Read::new(
+                            types::Fixed(slot),
+                            probe.as_mut_ptr(),
+                            CHAIN_SECOND as u32,
+                        )
                         .offset(u64::MAX)
-                        .build()
-                        .flags(squeue::Flags::IO_HARDLINK),
-                    Outcome::Plain,
-                ),
-                (
-                    opcode::Read::new(types::Fixed(slot), probe.as_mut_ptr(), CHAIN_SECOND as u32)
-                    .offset(u64::MAX)
-                    .build(),
-                    Outcome::Plain,
-                ),
-            ]
-        })
+                        .build(),
+                        Outcome::Plain,
+                    ),
+                ]
+            },
+        )
     };
     let mut heads = heads.into_iter();
     let (opened, ()) = heads.next().expect("three ops").await;

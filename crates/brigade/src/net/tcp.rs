@@ -187,7 +187,7 @@ impl fmt::Debug for TcpListener {
     }
 }
 
-/// A TCP connection. Implements [`AsyncRead`] and [`AsyncWrite`] (also
+/// A TCP connection. Implements [`AsyncRead`](crate::io::AsyncRead) and [`AsyncWrite`](crate::io::AsyncWrite) (also
 /// through `&TcpStream`, since the loop is single-threaded), so codecs and
 /// `futures-util` combinators work on it; [`crate::io::AsyncReadExt`] and
 /// [`crate::io::AsyncWriteExt`] add `read_exact`, `write_all` and friends.

@@ -49,7 +49,7 @@ fn named(e: io::Error, what: &str, target: &dyn fmt::Debug) -> io::Error {
     io::Error::new(e.kind(), format!("cannot {what} {target:?}: {e}"))
 }
 
-/// A Unix-domain datagram socket; see the [module documentation](self).
+/// A Unix-domain datagram socket; see the [module documentation](crate::net).
 /// Several tasks may send and receive on it at once (share it by
 /// reference or `Rc`).
 ///
