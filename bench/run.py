@@ -12,7 +12,8 @@ builds, else without: brigade's rows then read "not built yet"), find a
 Python for the CPython peers (bench/.venv with uvloop if it can be set up,
 else the machine's python3), ask both harnesses for their (workload,
 runtime) pairs (`--list`), then run every pair N times, one child process
-per run, and report medians.
+per run, round-robin within a workload (run 1 of every runtime, then run
+2, ...), and report medians.
 
 Per run: wall = the child's own `wall_s`, timed around the work only;
 CPU = the child's own `cpu_s`, getrusage(SELF) + getrusage(CHILDREN) over
@@ -293,24 +294,33 @@ def run_once(command, timeout):
     return run
 
 
-def run_row(row, runs, timeout):
-    if row.status != "pending":
-        log(f"  {row.runtime:<20} {label(row)}")
-        return
-    for i in range(runs):
-        run = run_once(row.command, timeout)
-        status = run.get("status")
-        if status in ("not_built", "not_installed", "unsupported"):
-            row.status, row.reason = status, run.get("reason", "")
+def run_rows(rows, runs, timeout):
+    """Runs each pending row `runs` times, round-robin: run 1 of every row,
+    then run 2, and so on. A slow patch of this shared machine then touches
+    every row alike rather than all the runs of one row."""
+    for row in rows:
+        if row.status != "pending":
             log(f"  {row.runtime:<20} {label(row)}")
-            return
-        row.runs.append(run)
-        if status != "ok":
-            row.status, row.reason = "failed", run.get("reason", "failed")
-            log(f"  {row.runtime:<20} run {i + 1}/{runs}: FAILED: {row.reason}")
-            return
-        log(f"  {row.runtime:<20} run {i + 1}/{runs}: {fmt_time(run['wall_s'])}")
-    row.status = "ok"
+    live = [row for row in rows if row.status == "pending"]
+    for i in range(runs):
+        for row in live:
+            if row.status != "pending":
+                continue
+            run = run_once(row.command, timeout)
+            status = run.get("status")
+            if status in ("not_built", "not_installed", "unsupported"):
+                row.status, row.reason = status, run.get("reason", "")
+                log(f"  {row.runtime:<20} {label(row)}")
+                continue
+            row.runs.append(run)
+            if status != "ok":
+                row.status, row.reason = "failed", run.get("reason", "failed")
+                log(f"  {row.runtime:<20} run {i + 1}/{runs}: FAILED: {row.reason}")
+                continue
+            log(f"  {row.runtime:<20} run {i + 1}/{runs}: {fmt_time(run['wall_s'])}")
+    for row in live:
+        if row.status == "pending":
+            row.status = "ok"
 
 
 def http_driver():
@@ -772,8 +782,7 @@ def main(argv):
     tables = {}
     for workload, workload_rows in rows.items():
         log(f"[{workload}] {WORKLOADS[workload]}")
-        for row in workload_rows:
-            run_row(row, args.runs, args.timeout)
+        run_rows(workload_rows, args.runs, args.timeout)
         text = table(workload, workload_rows, args.runs)
         tables[workload] = (summarize(workload, workload_rows), text)
         print(text.split("\n", 1)[1], flush=True)
