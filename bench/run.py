@@ -12,8 +12,8 @@ builds, else without: brigade's rows then read "not built yet"), find a
 Python for the CPython peers (bench/.venv with uvloop if it can be set up,
 else the machine's python3), ask both harnesses for their (workload,
 runtime) pairs (`--list`), then run every pair N times, one child process
-per run, round-robin within a workload (run 1 of every runtime, then run
-2, ...), and report medians.
+per run, in rounds within a workload (run 1 of every runtime, then run
+2, ..., each round shuffled with a fixed seed), and report medians.
 
 Per run: wall = the child's own `wall_s`, timed around the work only;
 CPU = the child's own `cpu_s`, getrusage(SELF) + getrusage(CHILDREN) over
@@ -32,6 +32,7 @@ import importlib.util
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -295,15 +296,19 @@ def run_once(command, timeout):
 
 
 def run_rows(rows, runs, timeout):
-    """Runs each pending row `runs` times, round-robin: run 1 of every row,
-    then run 2, and so on. A slow patch of this shared machine then touches
-    every row alike rather than all the runs of one row."""
+    """Runs each pending row `runs` times, in rounds: run 1 of every row,
+    then run 2, and so on, each round in its own (seeded) shuffled order. A
+    slow patch of this shared machine then touches every row alike rather
+    than all the runs of one row, and no row always runs right after the
+    same neighbour (after CPython's 1.7 GB ThreadPoolExecutor map, say)."""
     for row in rows:
         if row.status != "pending":
             log(f"  {row.runtime:<20} {label(row)}")
     live = [row for row in rows if row.status == "pending"]
     for i in range(runs):
-        for row in live:
+        order = list(live)
+        random.Random(i).shuffle(order)
+        for row in order:
             if row.status != "pending":
                 continue
             run = run_once(row.command, timeout)
