@@ -131,25 +131,3 @@ pub(crate) fn reopen(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     let new = cvt(unsafe { libc::open(path.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) })?;
     Ok(owned(new))
 }
-
-/// The size of a transparent huge page on x86_64.
-pub(crate) const HUGE_PAGE: usize = 2 << 20;
-
-/// Asks the kernel to back the whole huge pages inside `[start, start +
-/// len)` with transparent huge pages (`MADV_HUGEPAGE`), so that filling a
-/// large fresh buffer takes one page fault per 2 MiB instead of one per
-/// 4 KiB. A hint: where the kernel has THP off, or the range holds no
-/// whole huge page, nothing changes.
-pub(crate) fn advise_huge_pages(start: *mut u8, len: usize) {
-    let first = (start as usize).next_multiple_of(HUGE_PAGE);
-    let end = (start as usize).saturating_add(len) / HUGE_PAGE * HUGE_PAGE;
-    if end <= first {
-        return;
-    }
-    // SAFETY: MADV_HUGEPAGE changes only how the kernel backs the pages,
-    // never their contents, and the range lies inside memory the caller
-    // owns; on anything else the kernel answers an error, ignored here.
-    unsafe {
-        libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
-    }
-}

@@ -51,9 +51,6 @@ use crate::event_loop::Panic;
 /// a slow thread to fall behind without stalling the others.
 const CHUNKS_PER_THREAD: usize = 8;
 
-/// Outputs at least this large (bytes) are asked to live on huge pages.
-const HUGE_OUTPUT: usize = 4 << 20;
-
 /// How many threads can run at once: the cores this process may use.
 fn cores() -> usize {
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
@@ -321,13 +318,13 @@ impl ThreadPool {
         if n == 0 {
             return Ok(out);
         }
-        let bytes = n.saturating_mul(std::mem::size_of::<R>());
-        if bytes >= HUGE_OUTPUT {
-            // Most of the cost of a large map of a cheap function is the
-            // kernel faulting in and zeroing the fresh output, 4 KiB at a
-            // time; huge pages make that one fault per 2 MiB.
-            crate::sys::memory::advise_huge_pages(out.as_mut_ptr().cast(), bytes);
-        }
+        // The output stays on ordinary pages. Asking for transparent huge
+        // pages (MADV_HUGEPAGE) made a fresh output fault in 2 MiB at a
+        // time, which measured faster on a quiet machine but 1.4-2.4x
+        // slower than rayon in the benchmark suite, where the memory had
+        // just been churned by other runs: one huge-page fault then costs
+        // the faulting thread the whole 2 MiB, and spikes.
+
         // The caller works too, so it invites one worker fewer than there
         // are cores: more threads than cores would leave a preempted
         // thread's chunk for last, costing a scheduler time slice.
