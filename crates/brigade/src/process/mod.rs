@@ -102,9 +102,9 @@
 //! kernels before Linux 6.15, the exit status: `join` still returns the
 //! function's result (it comes over the channel), pools work, and the
 //! status is read from the copy the kernel keeps for the pidfd, or is
-//! reported as [`Exit::Unknown`] where there is none. The forkserver
-//! restores `SIGCHLD`'s default for itself, so that it can reap its
-//! workers.
+//! reported as [`Exit::Unknown`] where there is none. The same holds for
+//! forkserver workers: the server forks them as its siblings, so they are
+//! the program's own children too.
 //!
 //! [`child`]: self#what-a-program-needs
 
