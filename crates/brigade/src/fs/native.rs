@@ -50,13 +50,14 @@ pub(crate) async fn open(
 }
 
 /// The first read of [`open_and_read_direct`]'s chain asks for this many
-/// bytes (a page), into the buffer the caller gets, and the read after it
-/// for [`CHAIN_SECOND`] more into a separate probe: the caller may keep
-/// many results, and every byte of capacity they hold costs page faults
-/// (measured: 12 + 4 KiB made `files` ~15% slower than 4 + 1 KiB).
+/// bytes (a page), into the buffer the caller gets; the read after it asks
+/// for one byte more, into the same buffer just past them. The caller may
+/// keep many results, and every byte of capacity they hold costs page
+/// faults: a `malloc` of a page plus one byte takes the same chunk as a
+/// page alone, so the probe costs no memory (measured: 12 + 4 KiB made
+/// `files` ~15% slower than 4 + 1 KiB, and a separate 1 KiB probe was
+/// slower than this one byte).
 const CHAIN_FIRST: usize = 4 * 1024;
-/// The second read of the chain: usually it only finds the end.
-const CHAIN_SECOND: usize = 1024;
 
 /// A file opened into a direct slot, and what the chain read of it.
 pub(crate) struct DirectRead {
@@ -70,8 +71,8 @@ pub(crate) struct DirectRead {
 /// Opens `path` (read-only) into a free slot of the ring's direct table
 /// (see `io/direct.rs`) and reads it, as one chain in one batch: the
 /// `OPENAT` into the slot, linked to a read of up to 4 KiB from the
-/// file's position, hard-linked (whatever its count) to a read of up to
-/// 1 KiB more from where the first ended. A small file is then opened,
+/// file's position, hard-linked (whatever its count) to a read of one
+/// byte more from where the first ended. A small file is then opened,
 /// read and known to be at its end in a single turn of the loop, with no
 /// `statx` (which the kernel cannot do without a worker thread, and not
 /// on a direct descriptor at all). A failed open cancels both reads.
@@ -101,55 +102,48 @@ pub(crate) async fn open_and_read_direct(
     };
     let target = types::DestinationSlot::try_from_slot_target(slot)
         .map_err(|_| ("open", io::Error::other("direct slot out of range")))?;
-    let buf: Vec<u8> = Vec::with_capacity(CHAIN_FIRST);
-    let probe: Vec<u8> = Vec::with_capacity(CHAIN_SECOND);
-    // SAFETY: the entries point at `path`'s heap bytes, at `buf`'s heap
-    // capacity (`CHAIN_FIRST` bytes) and at `probe`'s (`CHAIN_SECOND`), all
-    // owned by the last op, which completes after the other two (the
+    let buf: Vec<u8> = Vec::with_capacity(CHAIN_FIRST + 1);
+    // SAFETY: the entries point at `path`'s heap bytes and at `buf`'s heap
+    // capacity (`CHAIN_FIRST + 1` bytes: the first read's and the probe's),
+    // both owned by the last op, which completes after the other two (the
     // chain is linked). No
     // O_CLOEXEC: a direct descriptor is never in the process's table, and
     // the kernel refuses the flag with a slot. Offset -1: the file's
     // position, so the second read starts where the first ended.
     let (heads, last) = unsafe {
-        Op::submit_chain(
-            driver.clone(),
-            (path, (buf, probe)),
-            |(path, (buf, probe))| {
-                let base = buf.as_mut_ptr();
-                vec![
-                    (
-                        opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr())
-                            .flags(libc::O_RDONLY)
-                            .file_index(Some(target))
-                            .build()
-                            .flags(squeue::Flags::IO_LINK),
-                        Outcome::Direct(slot),
-                    ),
-                    (
-                        opcode::Read::new(types::Fixed(slot), base, CHAIN_FIRST as u32)
-                            .offset(u64::MAX)
-                            .build()
-                            .flags(squeue::Flags::IO_HARDLINK),
-                        Outcome::Plain,
-                    ),
-                    (
-                        opcode::Read::new(
-                            types::Fixed(slot),
-                            probe.as_mut_ptr(),
-                            CHAIN_SECOND as u32,
-                        )
+        Op::submit_chain(driver.clone(), (path, buf), |(path, buf)| {
+            let base = buf.as_mut_ptr();
+            vec![
+                (
+                    opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr())
+                        .flags(libc::O_RDONLY)
+                        .file_index(Some(target))
+                        .build()
+                        .flags(squeue::Flags::IO_LINK),
+                    Outcome::Direct(slot),
+                ),
+                (
+                    opcode::Read::new(types::Fixed(slot), base, CHAIN_FIRST as u32)
+                        .offset(u64::MAX)
+                        .build()
+                        .flags(squeue::Flags::IO_HARDLINK),
+                    Outcome::Plain,
+                ),
+                (
+                    // One byte past the first read's room, within the
+                    // capacity.
+                    opcode::Read::new(types::Fixed(slot), base.add(CHAIN_FIRST), 1)
                         .offset(u64::MAX)
                         .build(),
-                        Outcome::Plain,
-                    ),
-                ]
-            },
-        )
+                    Outcome::Plain,
+                ),
+            ]
+        })
     };
     let mut heads = heads.into_iter();
     let (opened, ()) = heads.next().expect("three ops").await;
     let (first, ()) = heads.next().expect("three ops").await;
-    let (second, (_path, (mut buf, mut probe))) = last.await;
+    let (second, (_path, mut buf)) = last.await;
     if let Err(e) = opened {
         // The driver took the slot back when the open failed.
         if e.raw_os_error() == Some(libc::EINVAL) {
@@ -164,20 +158,20 @@ pub(crate) async fn open_and_read_direct(
         .with_uring(|ring| ring.direct_file(slot))
         .expect("an io_uring driver");
     let n = (first.map_err(|e| ("read", e))? as usize).min(CHAIN_FIRST);
-    let m = match second {
-        Ok(m) => (m as usize).min(CHAIN_SECOND),
-        // Ran after a full first read and failed: read on from `n`.
-        Err(_) => 0,
+    // The probe's byte follows the first read's only if that one filled
+    // its room; after a short read (a file growing, or a file system that
+    // returns less than it has) it is dropped, and reading goes on at `n`.
+    let (len, at_end) = match second {
+        Ok(0) => (n, true),
+        Ok(_) if n == CHAIN_FIRST => (n + 1, false),
+        // A short first read then a byte, or the probe failed after a
+        // full first read: read on from `n`.
+        Ok(_) | Err(_) => (n, false),
     };
-    // SAFETY: the kernel initialized `n` bytes at the start of `buf` and
-    // `m` at the start of `probe`, within their capacities.
-    unsafe {
-        buf.set_len(n);
-        probe.set_len(m);
-    }
-    // The probe's bytes (if the file went on) follow the first read's.
-    buf.extend_from_slice(&probe);
-    let at_end = second.is_ok() && m == 0;
+    // SAFETY: the kernel initialized the first `n` bytes of `buf` and, when
+    // the first read filled them, the probe's byte after them; all within
+    // the capacity.
+    unsafe { buf.set_len(len) };
     Ok(Some(DirectRead { file, buf, at_end }))
 }
 
