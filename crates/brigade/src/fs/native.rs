@@ -113,36 +113,28 @@ pub(crate) async fn open_and_read_direct(
     let (heads, last) = unsafe {
         Op::submit_chain(driver.clone(), (path, buf), |(path, buf)| {
             let base = buf.as_mut_ptr();
-            vec![
-                (
-                    opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr())
-                        .flags(libc::O_RDONLY)
-                        .file_index(Some(target))
-                        .build()
-                        .flags(squeue::Flags::IO_LINK),
-                    Outcome::Direct(slot),
-                ),
-                (
-                    opcode::Read::new(types::Fixed(slot), base, CHAIN_FIRST as u32)
-                        .offset(u64::MAX)
-                        .build()
-                        .flags(squeue::Flags::IO_HARDLINK),
-                    Outcome::Plain,
-                ),
-                (
-                    // One byte past the first read's room, within the
-                    // capacity.
-                    opcode::Read::new(types::Fixed(slot), base.add(CHAIN_FIRST), 1)
-                        .offset(u64::MAX)
-                        .build(),
-                    Outcome::Plain,
-                ),
-            ]
+            let open = opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr())
+                .flags(libc::O_RDONLY)
+                .file_index(Some(target))
+                .build()
+                .flags(squeue::Flags::IO_LINK);
+            let read = opcode::Read::new(types::Fixed(slot), base, CHAIN_FIRST as u32)
+                .offset(u64::MAX)
+                .build()
+                .flags(squeue::Flags::IO_HARDLINK);
+            // One byte past the first read's room, within the capacity.
+            let probe = opcode::Read::new(types::Fixed(slot), base.add(CHAIN_FIRST), 1)
+                .offset(u64::MAX)
+                .build();
+            (
+                [(open, Outcome::Direct(slot)), (read, Outcome::Plain)],
+                (probe, Outcome::Plain),
+            )
         })
     };
-    let mut heads = heads.into_iter();
-    let (opened, ()) = heads.next().expect("three ops").await;
-    let (first, ()) = heads.next().expect("three ops").await;
+    let [open, read] = heads;
+    let (opened, ()) = open.await;
+    let (first, ()) = read.await;
     let (second, (_path, mut buf)) = last.await;
     if let Err(e) = opened {
         // The driver took the slot back when the open failed.

@@ -96,34 +96,31 @@ impl<T: StableBuf> Op<T> {
 
     /// Submits the entries `build` makes from `data`'s memory as one chain
     /// (see `UringBackend::submit_chain_ops`: `build` sets each entry's
-    /// link flag, and says what its result holds). `data` belongs to the
-    /// last operation, which completes after all the others: the kernel is
-    /// done with every entry by then. Dropping the future of an earlier
-    /// one still in flight cancels it, which fails the rest of the chain.
+    /// link flag, and says what its result holds): `H` heads, then the
+    /// last. `data` belongs to the last operation, which completes after
+    /// all the others: the kernel is done with every entry by then.
+    /// Dropping the future of a head still in flight cancels it, which
+    /// fails the rest of the chain.
     ///
     /// # Safety
     /// As for [`submit`](Self::submit), for every entry; and the chain must
     /// be linked, so that the last entry completes last.
-    pub(crate) unsafe fn submit_chain(
+    pub(crate) unsafe fn submit_chain<const H: usize>(
         driver: Rc<Driver>,
         mut data: T,
-        build: impl FnOnce(&mut T) -> Vec<(squeue::Entry, Outcome)>,
-    ) -> (Vec<Op<()>>, Op<T>) {
-        let chain = build(&mut data);
+        build: impl FnOnce(&mut T) -> ([(squeue::Entry, Outcome); H], (squeue::Entry, Outcome)),
+    ) -> ([Op<()>; H], Op<T>) {
+        let (heads, last) = build(&mut data);
         let inhibit = Inhibit::new(driver.shared.clone());
-        let mut keys = driver
-            .with_uring(|ring| ring.submit_chain_ops(chain, Some(inhibit)))
+        let (heads, last) = driver
+            .with_uring(|ring| ring.submit_chain_ops(heads, last, Some(inhibit)))
             .expect("Op::submit_chain is only called on an io_uring driver");
-        let last = keys.pop().expect("a chain has an entry");
-        let heads = keys
-            .into_iter()
-            .map(|key| Op {
-                driver: driver.clone(),
-                key,
-                data: Some(()),
-                cancel_on_drop: true,
-            })
-            .collect();
+        let heads = heads.map(|key| Op {
+            driver: driver.clone(),
+            key,
+            data: Some(()),
+            cancel_on_drop: true,
+        });
         let last = Op {
             driver,
             key: last,

@@ -80,7 +80,8 @@ struct OpSlot {
     _inhibit: Option<Inhibit>,
 }
 
-/// Entries that go to the kernel together.
+/// Entries that go to the kernel together, waiting in the backlog for
+/// room in the submission queue.
 enum Chain {
     One(squeue::Entry),
     /// Each is linked to the next: they must be in one submission, or the
@@ -149,45 +150,60 @@ impl UringBackend {
         self.probe.is_supported(code)
     }
 
-    /// Queues `chain` (one entry, or two linked ones that must reach the
-    /// kernel in the same submission), flushing the submission queue to the
-    /// kernel if full.
-    fn push_chain(&mut self, chain: Chain) {
+    /// Queues `entries` (one, or a linked chain of `n` that must reach the
+    /// kernel in the same submission), flushing the submission queue to
+    /// the kernel if full. Only entries that still do not fit are copied,
+    /// into the backlog.
+    fn push_entries<'a, I>(&mut self, n: usize, entries: impl Fn() -> I)
+    where
+        I: Iterator<Item = &'a squeue::Entry>,
+    {
         if self.backlog.is_empty() {
-            if self.try_push(&chain) {
+            if self.try_push(n, entries()) {
                 return;
             }
             let _ = self.ring.submit();
-            if self.try_push(&chain) {
+            if self.try_push(n, entries()) {
                 return;
             }
         }
-        self.backlog.push_back(chain);
+        let mut entries = entries().cloned();
+        self.backlog.push_back(match (entries.next(), n) {
+            (Some(entry), 1) => Chain::One(entry),
+            (first, _) => Chain::Linked(first.into_iter().chain(entries).collect()),
+        });
     }
 
     fn push(&mut self, entry: squeue::Entry) {
-        self.push_chain(Chain::One(entry));
+        self.push_entries(1, || std::iter::once(&entry));
     }
 
-    /// Pushes the whole chain into the submission queue, or nothing.
-    fn try_push(&mut self, chain: &Chain) -> bool {
+    /// Pushes the `n` entries into the submission queue, or none when
+    /// there is no room for all.
+    fn try_push<'a>(&mut self, n: usize, entries: impl Iterator<Item = &'a squeue::Entry>) -> bool {
         let mut sq = self.ring.submission();
-        // SAFETY: every entry brigade builds points only at memory that
-        // stays valid until its completion: buffers owned by an op slot
-        // or future (see `crate::io`), or nothing at all.
-        unsafe {
-            match chain {
-                Chain::One(entry) => sq.push(entry).is_ok(),
-                Chain::Linked(entries) => sq.push_multiple(entries).is_ok(),
-            }
+        if sq.capacity() - sq.len() < n {
+            return false;
         }
+        for entry in entries {
+            // SAFETY: every entry brigade builds points only at memory that
+            // stays valid until its completion: buffers owned by an op slot
+            // or future (see `crate::io`), or nothing at all.
+            let pushed = unsafe { sq.push(entry) };
+            debug_assert!(pushed.is_ok(), "room for the chain was checked");
+        }
+        true
     }
 
     fn flush_backlog(&mut self) {
         while let Some(chain) = self.backlog.pop_front() {
-            if !self.try_push(&chain) {
+            let entries = match &chain {
+                Chain::One(entry) => std::slice::from_ref(entry),
+                Chain::Linked(entries) => entries.as_slice(),
+            };
+            if !self.try_push(entries.len(), entries.iter()) {
                 let _ = self.ring.submit();
-                if !self.try_push(&chain) {
+                if !self.try_push(entries.len(), entries.iter()) {
                     self.backlog.push_front(chain);
                     return;
                 }
@@ -218,29 +234,33 @@ impl UringBackend {
     /// next starts only once this one completed in full, and fails with
     /// `ECANCELED` otherwise; `IO_HARDLINK`: the next starts whatever this
     /// one's result) are set by the caller, and the last has none. Each
-    /// entry comes with what its result holds. Returns their keys.
-    pub(crate) fn submit_chain_ops(
+    /// entry comes with what its result holds. Returns the keys of the
+    /// heads and of the last. Nothing is allocated unless the submission
+    /// queue is full.
+    pub(crate) fn submit_chain_ops<const H: usize>(
         &mut self,
-        chain: Vec<(squeue::Entry, Outcome)>,
+        heads: [(squeue::Entry, Outcome); H],
+        last: (squeue::Entry, Outcome),
         inhibit: Option<Inhibit>,
-    ) -> Vec<usize> {
-        let mut keys = Vec::with_capacity(chain.len());
-        let mut entries = Vec::with_capacity(chain.len());
-        for (entry, outcome) in chain {
+    ) -> ([usize; H], usize) {
+        let mut insert = |(entry, outcome): (squeue::Entry, Outcome), inhibit| {
             let key = self.ops.insert(OpSlot {
                 state: OpState::Waiting(None),
                 outcome,
-                _inhibit: None,
+                _inhibit: inhibit,
             });
-            keys.push(key);
-            entries.push(entry.user_data(OP | key as u64));
-        }
+            (key, entry.user_data(OP | key as u64))
+        };
+        let heads = heads.map(|head| insert(head, None));
         // The clock is held by the last, which completes last.
-        if let Some(op) = keys.last().and_then(|&k| self.ops.get_mut(k)) {
-            op._inhibit = inhibit;
-        }
-        self.push_chain(Chain::Linked(entries));
-        keys
+        let (last_key, last) = insert(last, inhibit);
+        self.push_entries(H + 1, || {
+            heads
+                .iter()
+                .map(|(_, entry)| entry)
+                .chain(std::iter::once(&last))
+        });
+        (heads.map(|(key, _)| key), last_key)
     }
 
     /// The result of operation `key` if it completed (and frees its slot),
