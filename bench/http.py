@@ -18,6 +18,7 @@ for every row. Requires wrk (`apt-get install wrk`).
 
 import argparse
 import os
+import random
 import re
 import shutil
 import socket
@@ -90,12 +91,15 @@ def run_wrk(port, duration, connections):
 
 
 def measure(runs, duration=5, connections=64, cores=None, log=print):
-    """Runs every server `runs` times, interleaved; returns
+    """Runs every server `runs` times, in rounds, each round in its own
+    (seeded) shuffled order, as bench/run.py does; returns
     {row name: {"runs": [...], "failed": reason or None}}."""
     rows = servers(cores or os.cpu_count() or 2)
     results = {name: {"runs": [], "failed": None} for name, _, _ in rows}
     for i in range(runs):
-        for name, binary, n in rows:
+        order = list(rows)
+        random.Random(i).shuffle(order)
+        for name, binary, n in order:
             if results[name]["failed"]:
                 continue
             port = free_port()
