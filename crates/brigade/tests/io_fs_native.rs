@@ -227,7 +227,23 @@ fn drop_in_flight(name: &str, make: impl Fn(&Path, u32) -> Job) {
         assert_eq!(fs::read(dir.join("file")).await.unwrap().len(), 4096);
     });
     drop(rt);
-    std::fs::remove_dir_all(&dir).unwrap();
+    remove_when_settled(&dir);
+}
+
+/// Removes `dir` once nothing works in it any more. Under epoll a dropped
+/// call still runs on the blocking pool for a moment (a `create_dir_all`
+/// may add a directory while `remove_dir_all` empties its parent), so the
+/// removal is retried, boundedly.
+fn remove_when_settled(dir: &Path) {
+    let mut last = Ok(());
+    for _ in 0..200 {
+        last = std::fs::remove_dir_all(dir);
+        if last.is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    last.unwrap();
 }
 
 #[test]

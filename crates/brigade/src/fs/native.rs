@@ -16,7 +16,7 @@ use io_uring::{opcode, squeue, types};
 
 use crate::io::direct::DirectFile;
 use crate::io::driver::Driver;
-use crate::io::op::Op;
+use crate::io::op::{Op, StableBuf};
 use crate::io::uring::Outcome;
 
 fn c_path(path: &Path) -> io::Result<CString> {
@@ -176,32 +176,23 @@ pub(crate) async fn read_direct(
     buf: Vec<u8>,
     offset: u64,
 ) -> (io::Result<usize>, Vec<u8>, DirectFile) {
-    let start = buf.len();
-    let len = (buf.capacity() - start).min(u32::MAX as usize) as u32;
     let slot = file.slot();
-    // SAFETY: the entry points at `buf`'s spare heap capacity, owned by
-    // the op; `start + len` stays within the allocation.
-    let op = unsafe {
-        Op::submit(driver, (buf, file), |(buf, _)| {
-            opcode::Read::new(types::Fixed(slot), buf.as_mut_ptr().add(start), len)
+    // SAFETY: a read of at most `len` bytes at `at`, from a slot `file`
+    // keeps open.
+    unsafe {
+        read_spare(driver, buf, usize::MAX, file, |at, len| {
+            opcode::Read::new(types::Fixed(slot), at, len)
                 .offset(offset)
                 .build()
         })
-    };
-    let (result, (mut buf, file)) = op.await;
-    if let Ok(n) = result {
-        let n = (n as usize).min(len as usize);
-        // SAFETY: the kernel initialized `n` bytes after the old length,
-        // within the capacity.
-        unsafe { buf.set_len(start + n) };
     }
-    (result.map(|n| n as usize), buf, file)
+    .await
 }
 
 /// `pread` of at most `max` bytes into the spare capacity of `buf` (after
-/// its length) at `offset`; the bytes read extend `buf`. The file is kept open by the op
-/// until the kernel is done with it, so its descriptor number can never be
-/// reused under a queued operation.
+/// its length) at `offset`; the bytes read extend `buf`. The file is kept
+/// open by the op until the kernel is done with it, so its descriptor
+/// number can never be reused under a queued operation.
 pub(crate) async fn read_at(
     driver: Rc<Driver>,
     file: Arc<File>,
@@ -209,26 +200,54 @@ pub(crate) async fn read_at(
     max: usize,
     offset: u64,
 ) -> (io::Result<usize>, Vec<u8>) {
-    let start = buf.len();
-    let len = (buf.capacity() - start).min(max).min(u32::MAX as usize) as u32;
     let fd = file.as_raw_fd();
-    // SAFETY: the entry points at `buf`'s spare heap capacity, owned by
-    // the op; `start + len` stays within the allocation.
-    let op = unsafe {
-        Op::submit(driver, (buf, Box::new(file)), |(buf, _)| {
-            opcode::Read::new(types::Fd(fd), buf.as_mut_ptr().add(start), len)
+    // SAFETY: a read of at most `len` bytes at `at`, from a descriptor
+    // `file` keeps open.
+    let (result, buf, _file) = unsafe {
+        read_spare(driver, buf, max, Box::new(file), |at, len| {
+            opcode::Read::new(types::Fd(fd), at, len)
                 .offset(offset)
                 .build()
         })
+    }
+    .await;
+    (result, buf)
+}
+
+/// Submits the read `entry` builds for the spare capacity of `buf` (a
+/// pointer just past its length, and at most `max` bytes), and extends
+/// `buf` by the bytes the kernel read. `keep` (the file) belongs to the op
+/// until the completion.
+///
+/// # Safety
+/// The entry must write at most the given length at the given pointer,
+/// and otherwise refer only to memory `keep` owns (as for [`Op::submit`]).
+async unsafe fn read_spare<K: StableBuf>(
+    driver: Rc<Driver>,
+    buf: Vec<u8>,
+    max: usize,
+    keep: K,
+    entry: impl FnOnce(*mut u8, u32) -> squeue::Entry,
+) -> (io::Result<usize>, Vec<u8>, K) {
+    let start = buf.len();
+    let len = (buf.capacity() - start).min(max).min(u32::MAX as usize) as u32;
+    // SAFETY: the entry writes at most `len` bytes into `buf`'s spare heap
+    // capacity (`start + len` stays within the allocation), owned by the
+    // op, and refers to nothing else but what `keep` owns (the caller's
+    // promise).
+    let op = unsafe {
+        Op::submit(driver, (buf, keep), |(buf, _)| {
+            entry(buf.as_mut_ptr().add(start), len)
+        })
     };
-    let (result, (mut buf, _file)) = op.await;
+    let (result, (mut buf, keep)) = op.await;
     if let Ok(n) = result {
         let n = (n as usize).min(len as usize);
         // SAFETY: the kernel initialized `n` bytes after the old length,
         // within the capacity.
         unsafe { buf.set_len(start + n) };
     }
-    (result.map(|n| n as usize), buf)
+    (result.map(|n| n as usize), buf, keep)
 }
 
 /// `pwrite` of `buf` at `offset` (appends if the file was opened to append).
