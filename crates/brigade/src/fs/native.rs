@@ -53,10 +53,10 @@ pub(crate) async fn open(
 /// bytes (a page), into the buffer the caller gets; the read after it asks
 /// for one byte more, into the same buffer just past them. The caller may
 /// keep many results, and every byte of capacity they hold costs page
-/// faults: a `malloc` of a page plus one byte takes the same chunk as a
-/// page alone, so the probe costs no memory (measured: 12 + 4 KiB made
-/// `files` ~15% slower than 4 + 1 KiB, and a separate 1 KiB probe was
-/// slower than this one byte).
+/// faults. With glibc's `malloc` a page plus one byte takes the same
+/// 4,112-byte chunk as a page alone, so the probe costs no memory
+/// (measured on `bench/`'s `files`, two loops: 12 + 4 KiB was ~15% slower
+/// than 4 + 1 KiB, and a separate 1 KiB probe ~5% slower than this byte).
 const CHAIN_FIRST: usize = 4 * 1024;
 
 /// A file opened into a direct slot, and what the chain read of it.
