@@ -179,14 +179,15 @@ pub(crate) async fn read_direct(
     let slot = file.slot();
     // SAFETY: a read of at most `len` bytes at `at`, from a slot `file`
     // keeps open.
-    unsafe {
-        read_spare(driver, buf, usize::MAX, file, |at, len| {
+    let (op, room) = unsafe {
+        submit_read_spare(driver, buf, usize::MAX, file, |at, len| {
             opcode::Read::new(types::Fixed(slot), at, len)
                 .offset(offset)
                 .build()
         })
-    }
-    .await
+    };
+    let (result, (mut buf, file)) = op.await;
+    (room.extend(&mut buf, result), buf, file)
 }
 
 /// `pread` of at most `max` bytes into the spare capacity of `buf` (after
@@ -203,32 +204,50 @@ pub(crate) async fn read_at(
     let fd = file.as_raw_fd();
     // SAFETY: a read of at most `len` bytes at `at`, from a descriptor
     // `file` keeps open.
-    let (result, buf, _file) = unsafe {
-        read_spare(driver, buf, max, Box::new(file), |at, len| {
+    let (op, room) = unsafe {
+        submit_read_spare(driver, buf, max, Box::new(file), |at, len| {
             opcode::Read::new(types::Fd(fd), at, len)
                 .offset(offset)
                 .build()
         })
+    };
+    let (result, (mut buf, _file)) = op.await;
+    (room.extend(&mut buf, result), buf)
+}
+
+/// Where a read into a buffer's spare capacity writes: after `start`
+/// bytes, at most `len` of them.
+struct Room {
+    start: usize,
+    len: u32,
+}
+
+impl Room {
+    /// Extends `buf` by the bytes the kernel read into the room.
+    fn extend(&self, buf: &mut Vec<u8>, result: io::Result<u32>) -> io::Result<usize> {
+        let n = (result? as usize).min(self.len as usize);
+        // SAFETY: the kernel initialized `n` bytes after the old length
+        // (`start`), within the capacity (`start + len` is).
+        unsafe { buf.set_len(self.start + n) };
+        Ok(n)
     }
-    .await;
-    (result, buf)
 }
 
 /// Submits the read `entry` builds for the spare capacity of `buf` (a
-/// pointer just past its length, and at most `max` bytes), and extends
-/// `buf` by the bytes the kernel read. `keep` (the file) belongs to the op
-/// until the completion.
+/// pointer just past its length, and at most `max` bytes); `keep` (the
+/// file) belongs to the op until the completion. Plain, not `async`: the
+/// callers' futures stay as small as if each built its own entry.
 ///
 /// # Safety
 /// The entry must write at most the given length at the given pointer,
 /// and otherwise refer only to memory `keep` owns (as for [`Op::submit`]).
-async unsafe fn read_spare<K: StableBuf>(
+unsafe fn submit_read_spare<K: StableBuf>(
     driver: Rc<Driver>,
     buf: Vec<u8>,
     max: usize,
     keep: K,
     entry: impl FnOnce(*mut u8, u32) -> squeue::Entry,
-) -> (io::Result<usize>, Vec<u8>, K) {
+) -> (Op<(Vec<u8>, K)>, Room) {
     let start = buf.len();
     let len = (buf.capacity() - start).min(max).min(u32::MAX as usize) as u32;
     // SAFETY: the entry writes at most `len` bytes into `buf`'s spare heap
@@ -240,14 +259,7 @@ async unsafe fn read_spare<K: StableBuf>(
             entry(buf.as_mut_ptr().add(start), len)
         })
     };
-    let (result, (mut buf, keep)) = op.await;
-    if let Ok(n) = result {
-        let n = (n as usize).min(len as usize);
-        // SAFETY: the kernel initialized `n` bytes after the old length,
-        // within the capacity.
-        unsafe { buf.set_len(start + n) };
-    }
-    (result.map(|n| n as usize), buf, keep)
+    (op, Room { start, len })
 }
 
 /// `pwrite` of `buf` at `offset` (appends if the file was opened to append).
