@@ -76,6 +76,14 @@ def seconds(text):
     return float(number) * UNITS[unit]
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of process `pid` (all its threads) so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        # The fields after the command name, which may hold spaces.
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_wrk(port, duration, connections):
     """One wrk run: requests/s, p50 and p99 latency (s), and any errors."""
     out = subprocess.run(
@@ -108,7 +116,13 @@ def measure(runs, duration=5, connections=64, cores=None, log=print):
                 if not wait_ready(port):
                     results[name]["failed"] = "did not start"
                     continue
+                before = cpu_seconds(server.pid)
                 run = run_wrk(port, duration, connections)
+                cpu = cpu_seconds(server.pid) - before
+                # The server's CPU per request over the load (wrk's warm-up
+                # and close fall inside the window: a little more, alike
+                # for every server).
+                run["cpu_per_request_s"] = cpu / (run["rps"] * duration)
                 results[name]["runs"].append(run)
                 log(f"  {name:<20} run {i + 1}/{runs}: {run['rps']:,.0f} requests/s")
             except (subprocess.CalledProcessError, AttributeError) as exc:
@@ -140,15 +154,16 @@ def main():
     if failure:
         sys.exit(failure)
     results = measure(args.runs, args.duration, args.connections, args.cores)
-    print(f"\n| server | requests/s | p50 latency | p99 latency | notes |\n"
-          f"| --- | ---: | ---: | ---: | --- |")
+    print(f"\n| server | requests/s | p50 latency | p99 latency | server CPU per request | notes |\n"
+          f"| --- | ---: | ---: | ---: | ---: | --- |")
     for name, result in results.items():
         if not result["runs"]:
-            print(f"| {name} | {result['failed'] or 'no run'} | | | |")
+            print(f"| {name} | {result['failed'] or 'no run'} | | | | |")
             continue
         notes = "; ".join(sorted({r["errors"] for r in result["runs"] if r["errors"]}))
         print(f"| {name} | {median(result, 'rps'):,.0f} | {fmt_latency(median(result, 'p50_s'))} "
-              f"| {fmt_latency(median(result, 'p99_s'))} | {notes} |")
+              f"| {fmt_latency(median(result, 'p99_s'))} "
+              f"| {median(result, 'cpu_per_request_s') * 1e6:.2f} µs | {notes} |")
 
 
 if __name__ == "__main__":

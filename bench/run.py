@@ -385,21 +385,25 @@ def http_table(rows, runs):
         f"{datetime.date.today().isoformat()}. `brigade-Nloops` is N event loops "
         "behind one port (SO_REUSEPORT); `tokio-mt` has one worker per core, "
         "`tokio-mt-1w` one worker. The ratio compares the time per request "
-        "(the inverse of requests/s). Also: `python3 bench/http.py`.",
+        "(the inverse of requests/s). Server CPU is the server process's user + "
+        "system time per request while wrk runs (/proc/PID/stat). Also: "
+        "`python3 bench/http.py`.",
         "",
-        "| runtime | requests/s | p50 latency | p99 latency | brigade ÷ peer |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| runtime | requests/s | p50 latency | p99 latency | server CPU per request | brigade ÷ peer |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         if row.status == "ok":
             rps = f"{statistics.median(r['rps'] for r in row.runs):,.0f}"
             p50 = driver.fmt_latency(row.median("p50_s"))
             p99 = driver.fmt_latency(row.median("p99_s"))
+            cpu = row.median("cpu_per_request_s")
+            cpu = "" if cpu is None else f"{cpu * 1e6:.2f} µs"
         else:
-            rps, p50, p99 = label(row), "", ""
+            rps, p50, p99, cpu = label(row), "", "", ""
         r = summary["ratios"].get(row.runtime)
         ratio = "—" if row.runtime == BRIGADE or r is None else fmt_ratio(r)
-        lines.append(f"| {cell(row.runtime)} | {cell(rps)} | {p50} | {p99} | {ratio} |")
+        lines.append(f"| {cell(row.runtime)} | {cell(rps)} | {p50} | {p99} | {cpu} | {ratio} |")
     return summary, "\n".join(lines) + "\n"
 
 
