@@ -14,15 +14,15 @@
 //!   the epoll descriptor with the loop sleeping in `io_uring_enter`. Both
 //!   cost 6-10% more CPU than plain epoll on the echo benchmark: every
 //!   socket wake-up becomes io_uring task work, which the kernel runs at
-//!   the next system call's exit. Sends could gain: a prototype that
-//!   copied each write into an owned buffer and queued a ring `SEND` with
-//!   the loop's next batch, returning at once, used ~4% less server CPU
-//!   per request on the `http` benchmark (one `writev` fewer each). It is
-//!   not done, because it changes what a finished write means: its error
-//!   would come with a later call, one send per socket may be in flight
-//!   (or writes could overtake each other), `shutdown` and `flush` must
-//!   wait for it, and the descriptor must stay open until the kernel is
-//!   done with it.
+//!   the next system call's exit. Sends could gain: a prototype (not kept
+//!   in the repository) that copied each write into an owned buffer and
+//!   queued a ring `SEND` with the loop's next batch, returning at once,
+//!   used ~4% less server CPU per request on the `http` benchmark (one
+//!   `writev` fewer each). It is not done, because it changes what a
+//!   finished write means: its error would come with a later call, one
+//!   send per socket may be in flight (or writes could overtake each
+//!   other), `shutdown` and `flush` must wait for it, and the descriptor
+//!   must stay open until the kernel is done with it.
 //!
 //! `user_data` says what a completion is for: the top bit marks an
 //! operation (the low bits are its slot), `IGNORE` a cancellation
@@ -158,14 +158,15 @@ impl UringBackend {
         self.probe.is_supported(code)
     }
 
-    /// Queues `entries` (one, or a linked chain of `n` that must reach the
-    /// kernel in the same submission), flushing the submission queue to
-    /// the kernel if full. Only entries that still do not fit are copied,
-    /// into the backlog.
-    fn push_entries<'a, I>(&mut self, n: usize, entries: impl Fn() -> I)
+    /// Queues `entries` (one, or a linked chain that must reach the kernel
+    /// in the same submission), flushing the submission queue to the
+    /// kernel if full. Only entries that still do not fit are copied, into
+    /// the backlog.
+    fn push_entries<'a, I>(&mut self, entries: impl Fn() -> I)
     where
         I: Iterator<Item = &'a squeue::Entry>,
     {
+        let n = entries().count();
         if self.backlog.is_empty() {
             if self.try_push(n, entries()) {
                 return;
@@ -183,7 +184,7 @@ impl UringBackend {
     }
 
     fn push(&mut self, entry: squeue::Entry) {
-        self.push_entries(1, || std::iter::once(&entry));
+        self.push_entries(|| std::iter::once(&entry));
     }
 
     /// Pushes the `n` entries into the submission queue, or none when
@@ -262,7 +263,7 @@ impl UringBackend {
         let heads = heads.map(|head| insert(head, None));
         // The clock is held by the last, which completes last.
         let (last_key, last) = insert(last, inhibit);
-        self.push_entries(H + 1, || {
+        self.push_entries(|| {
             heads
                 .iter()
                 .map(|(_, entry)| entry)

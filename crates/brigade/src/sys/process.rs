@@ -330,6 +330,10 @@ pub(crate) fn executable_span() -> Option<(usize, usize)> {
 
 /// `dl_iterate_phdr`'s callback: the first object is the main program;
 /// its span is the union of its `PT_LOAD` segments. Returns 1 to stop.
+///
+/// # Safety
+/// Only for `dl_iterate_phdr`: `info` must point to a valid
+/// `dl_phdr_info`, and `data` to an `Option<(usize, usize)>`.
 unsafe extern "C" fn first_object_span(
     info: *mut libc::dl_phdr_info,
     _size: libc::size_t,
