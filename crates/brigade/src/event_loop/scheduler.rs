@@ -357,9 +357,13 @@ impl Core {
     /// Whether the loop has nothing to do until a timer fires or another
     /// thread wakes it.
     pub(crate) fn is_idle(&self) -> bool {
-        self.queue.borrow().is_empty()
-            && !self.shared.main_woken.load(Ordering::Acquire)
-            && !self.shared.remote_pending.load(Ordering::Acquire)
+        self.queue.borrow().is_empty() && !self.has_wakeups()
+    }
+
+    /// Whether the main future or a task was woken from another thread.
+    fn has_wakeups(&self) -> bool {
+        self.shared.main_woken.load(Ordering::Acquire)
+            || self.shared.remote_pending.load(Ordering::Acquire)
     }
 
     /// Wakes the timers whose deadline has passed. Returns how many fired.
@@ -389,6 +393,12 @@ impl Core {
         if self.clock.is_virtual() {
             if let Some(tick) = next {
                 if self.shared.inhibit.load(Ordering::Acquire) == 0 {
+                    // Outside work wakes its waiter before it releases the
+                    // clock: a wake-up that came in since the loop last
+                    // looked must run before time moves.
+                    if self.has_wakeups() {
+                        return;
+                    }
                     // Pending I/O comes first; without any, asking the
                     // kernel would only cost a system call per time jump.
                     if !(self.driver.has_io() && self.driver.park(Some(Duration::ZERO))) {

@@ -64,15 +64,16 @@ impl<T> Completion<T> {
         let sleepers = slot.sleepers > 0;
         let holds = std::mem::take(&mut slot.holds);
         drop(slot);
-        // Released after the outcome is stored, so a loop that resumes
-        // finds it.
-        drop(holds);
         if sleepers {
             self.done.notify_all();
         }
         if let Some(waker) = waker {
             waker.wake();
         }
+        // Released last: a virtual loop that sees the clock free must also
+        // see the joiner woken, or, finding nothing to run, it would let
+        // time jump past the work it was waiting for.
+        drop(holds);
     }
 
     /// Takes the outcome if it is there; `Err(())` if it is not yet.
