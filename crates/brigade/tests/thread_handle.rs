@@ -409,3 +409,45 @@ fn a_thread_dropped_without_join_runs_to_completion() {
     drop(t);
     assert_eq!(rx.recv().unwrap(), 7);
 }
+
+/// Set by the destructor of a pthread key, which glibc runs after every
+/// thread-local destructor of Rust's, as the last step of a thread before
+/// the C library's own teardown.
+static KEY_DESTRUCTOR_RAN: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn slow_key_destructor(_: *mut libc::c_void) {
+    // Slow on purpose: a join that returned before the OS thread ended
+    // would see the count unchanged.
+    std::thread::sleep(Duration::from_millis(5));
+    KEY_DESTRUCTOR_RAN.fetch_add(1, Ordering::SeqCst);
+}
+
+#[test]
+fn every_kind_of_join_returns_only_once_the_os_thread_has_ended() {
+    let mut key: libc::pthread_key_t = 0;
+    // SAFETY: `key` is a valid place for the new key; the destructor is an
+    // `extern "C" fn` that lives as long as the program.
+    assert_eq!(
+        unsafe { libc::pthread_key_create(&mut key, Some(slow_key_destructor)) },
+        0
+    );
+    for round in 0..30 {
+        let before = KEY_DESTRUCTOR_RAN.load(Ordering::SeqCst);
+        let mut t = thread::spawn(move || {
+            // SAFETY: the key was created above; a non-null value makes
+            // glibc run its destructor when this thread ends.
+            unsafe { libc::pthread_setspecific(key, 1 as *const libc::c_void) };
+            1
+        })
+        .unwrap();
+        match round % 3 {
+            0 => assert_eq!(t.join().unwrap(), 1),
+            1 => assert_eq!(t.join_timeout(Duration::from_secs(60)).unwrap(), 1),
+            _ => assert_eq!(brigade::run(t.join_async()).unwrap(), 1),
+        }
+        assert!(
+            KEY_DESTRUCTOR_RAN.load(Ordering::SeqCst) > before,
+            "round {round}: join returned while the thread was still ending"
+        );
+    }
+}

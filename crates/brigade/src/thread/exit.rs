@@ -1,12 +1,9 @@
 //! A brigade thread's last act: telling its joiners it has ended, after
 //! its thread-locals are gone.
 //!
-//! Brigade threads are detached from the start, and [`join`] waits on the
-//! thread's completion cell instead of the OS thread. That is what lets
-//! glibc give the stack of a thread that has ended to the next thread
-//! straight away, instead of keeping it (and mapping a fresh one) until
-//! somebody joins: spawning many short threads then costs about half as
-//! much kernel work (`bench/`, workload `threads`).
+//! A join waits on the thread's completion cell first (which is what makes
+//! a join with a time limit, or an awaited join, possible), then joins the
+//! OS thread, whose remaining teardown is then short.
 //!
 //! A join must still mean what it means for `std`: the thread is done,
 //! destructors of its thread-locals included (a `thread_local!` holding a

@@ -26,13 +26,15 @@
 //! The new thread catches its target's panic, marks itself finished in the
 //! registry, then stores the outcome in a completion cell (`completion.rs`,
 //! a trimmed [`oneshot`](crate::sync::oneshot)) from its last
-//! thread-local destructor (`exit.rs`): the OS thread is detached, and a
-//! join waits for the cell, which is full only once the thread's
-//! thread-locals are gone, as after `std`'s join. The cell is what lets one
-//! handle be joined in three ways: blocking ([`join`](Thread::join)), with
-//! a time limit ([`join_timeout`](Thread::join_timeout)), or by awaiting it
-//! on an event loop ([`join_async`](Thread::join_async), or `.await` on
-//! the thread), which suspends only the awaiting task.
+//! thread-local destructor (`exit.rs`). The cell is what lets one handle
+//! be joined in three ways: blocking ([`join`](Thread::join)), with a time
+//! limit ([`join_timeout`](Thread::join_timeout)), or by awaiting it on an
+//! event loop ([`join_async`](Thread::join_async), or `.await` on the
+//! thread), which suspends only the awaiting task. Once the cell is full,
+//! every join also joins the OS thread, so a join returns only when the
+//! thread has really ended, as `std`'s does: only the C library's teardown
+//! of the thread is left by then, so this last wait is short, even on a
+//! loop. A thread dropped unjoined is detached.
 //!
 //! The OS thread is named after the brigade thread; the kernel keeps 15
 //! bytes of it, cut on a character boundary.
@@ -58,8 +60,24 @@ use crate::sys;
 
 type Outcome<R> = Result<R, Panic>;
 
-/// A started thread's outcome cell.
-type Running<R> = Arc<Completion<Outcome<R>>>;
+/// A started thread: its outcome cell, and the OS thread to join once the
+/// cell is full.
+struct Running<R> {
+    outcome: Arc<Completion<Outcome<R>>>,
+    os: std::thread::JoinHandle<()>,
+}
+
+impl<R> Running<R> {
+    /// Hands back the outcome once the OS thread is gone too: the cell fills
+    /// in the thread's last thread-local destructor, and only the C
+    /// library's teardown of the thread follows, so this wait is short.
+    fn finish(self, outcome: Option<Outcome<R>>) -> Option<Outcome<R>> {
+        // The target's panic was caught and is in `outcome`; an error here
+        // would be a panic past the catch, which `outcome` (None) reports.
+        let _ = self.os.join();
+        outcome
+    }
+}
 
 /// A thread of execution, like Python's `threading.Thread`; `R` is what its
 /// target returns. Made without running; [`start`](Self::start) runs it
@@ -72,9 +90,7 @@ pub struct Thread<R> {
 
 enum State<R> {
     New(Box<dyn FnOnce() -> R + Send>),
-    Running {
-        outcome: Arc<Completion<Outcome<R>>>,
-    },
+    Running(Running<R>),
     Joined,
     /// `start` failed: the OS refused the thread and the target is gone.
     Failed,
@@ -296,11 +312,8 @@ impl<R> Thread<R> {
             handed.set(Some(outcome));
         });
         match spawned {
-            // Detached: the join waits on the cell, and glibc can hand the
-            // stack of a thread that ended to the next one at once instead
-            // of keeping it until a join (see the module doc).
-            Ok(_detached) => {
-                self.state = State::Running { outcome: cell };
+            Ok(os) => {
+                self.state = State::Running(Running { outcome: cell, os });
                 Ok(())
             }
             Err(error) => {
@@ -320,11 +333,12 @@ impl<R> Thread<R> {
     /// Blocks the calling thread: on an event loop, await
     /// [`join_async`](Self::join_async) instead.
     pub fn join(&mut self) -> Result<R, ThreadError> {
-        let outcome = self.take_running()?;
-        let outcome = match outcome.try_take() {
+        let running = self.take_running()?;
+        let outcome = match running.outcome.try_take() {
             Ok(outcome) => outcome,
-            Err(()) => outcome.take_timeout(Duration::MAX).unwrap_or(None),
+            Err(()) => running.outcome.take_timeout(Duration::MAX).unwrap_or(None),
         };
+        let outcome = running.finish(outcome);
         self.finish_join(outcome)
     }
 
@@ -333,11 +347,14 @@ impl<R> Thread<R> {
     /// joined again (Python's `join(timeout)` returns `None` and leaves the
     /// caller to check `is_alive()`; here the error says it).
     pub fn join_timeout(&mut self, timeout: Duration) -> Result<R, ThreadError> {
-        let outcome = self.take_running()?;
-        match outcome.take_timeout(timeout) {
-            Ok(outcome) => self.finish_join(outcome),
+        let running = self.take_running()?;
+        match running.outcome.take_timeout(timeout) {
+            Ok(outcome) => {
+                let outcome = running.finish(outcome);
+                self.finish_join(outcome)
+            }
             Err(()) => {
-                self.state = State::Running { outcome };
+                self.state = State::Running(running);
                 Err(ThreadError::Timeout {
                     name: self.name().to_string(),
                 })
@@ -374,24 +391,27 @@ impl<R> Thread<R> {
     /// clock still until it finishes: simulated time must not jump past
     /// real work.
     fn hold_virtual_clock(&self) {
-        if let State::Running { outcome, .. } = &self.state {
+        if let State::Running(running) = &self.state {
             if let Some(hold) = crate::event_loop::hold_clock() {
-                outcome.hold_until_done(hold);
+                running.outcome.hold_until_done(hold);
             }
         }
     }
 
     fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<R, ThreadError>> {
-        let outcome = match self.take_running() {
+        let running = match self.take_running() {
             Ok(running) => running,
             Err(e) => return Poll::Ready(Err(e)),
         };
-        match outcome.poll_take(cx) {
+        match running.outcome.poll_take(cx) {
             Poll::Pending => {
-                self.state = State::Running { outcome };
+                self.state = State::Running(running);
                 Poll::Pending
             }
-            Poll::Ready(result) => Poll::Ready(self.finish_join(result)),
+            Poll::Ready(result) => {
+                let result = running.finish(result);
+                Poll::Ready(self.finish_join(result))
+            }
         }
     }
 
@@ -401,13 +421,13 @@ impl<R> Thread<R> {
         match &self.state {
             State::New(_) | State::Failed => return Err(ThreadError::NotStarted { name: name() }),
             State::Joined => return Err(ThreadError::AlreadyJoined { name: name() }),
-            State::Running { .. } if self.me.raw_ident() == registry::get_ident() => {
+            State::Running(_) if self.me.raw_ident() == registry::get_ident() => {
                 return Err(ThreadError::JoinSelf { name: name() });
             }
-            State::Running { .. } => {}
+            State::Running(_) => {}
         }
         match std::mem::replace(&mut self.state, State::Joined) {
-            State::Running { outcome } => Ok(outcome),
+            State::Running(running) => Ok(running),
             _ => unreachable!("checked above"),
         }
     }
