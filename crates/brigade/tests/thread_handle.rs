@@ -427,16 +427,14 @@ fn every_kind_of_join_returns_only_once_the_os_thread_has_ended() {
     let mut key: libc::pthread_key_t = 0;
     // SAFETY: `key` is a valid place for the new key; the destructor is an
     // `extern "C" fn` that lives as long as the program.
-    assert_eq!(
-        unsafe { libc::pthread_key_create(&mut key, Some(slow_key_destructor)) },
-        0
-    );
+    let created = unsafe { libc::pthread_key_create(&mut key, Some(slow_key_destructor)) };
+    assert_eq!(created, 0);
     for round in 0..30 {
         let before = KEY_DESTRUCTOR_RAN.load(Ordering::SeqCst);
         let mut t = thread::spawn(move || {
             // SAFETY: the key was created above; a non-null value makes
             // glibc run its destructor when this thread ends.
-            unsafe { libc::pthread_setspecific(key, 1 as *const libc::c_void) };
+            unsafe { libc::pthread_setspecific(key, std::ptr::dangling::<libc::c_void>()) };
             1
         })
         .unwrap();
