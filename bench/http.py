@@ -123,6 +123,7 @@ def measure(runs, duration=5, connections=64, cores=None, log=print):
                 # and close fall inside the window: a little more, alike
                 # for every server).
                 run["cpu_per_request_s"] = cpu / (run["rps"] * duration)
+                run["round"] = i
                 results[name]["runs"].append(run)
                 log(f"  {name:<20} run {i + 1}/{runs}: {run['rps']:,.0f} requests/s")
             except (subprocess.CalledProcessError, AttributeError) as exc:

@@ -59,7 +59,7 @@ BRIGADE = "brigade"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 MACHINE_BEGIN, MACHINE_END = "<!-- bench:machine:begin -->", "<!-- bench:machine:end -->"
 TARGETS_BEGIN, TARGETS_END = "<!-- bench:targets:begin -->", "<!-- bench:targets:end -->"
-WORKLOAD_MARK = re.compile(r"^<!-- bench:workload:(\w+) (\{.*\}) -->$", re.M)
+WORKLOAD_MARK = re.compile(r"^<!-- bench:workload:([\w-]+) (\{.*\}) -->$", re.M)
 
 # What each workload is, in report order; bench/README.md says more.
 WORKLOADS = {
@@ -69,9 +69,13 @@ WORKLOADS = {
     "timers": "100,000 concurrent tasks, each sleeping a seeded pseudo-random 0–100 ms",
     "chess24": "chess simultaneous exhibition, 24 boards × 30 moves, in virtual time (ends at 3,655 s)",
     "chess100k": "chess simultaneous exhibition, 100,000 boards × 30 moves, in virtual time",
+    "echo10": "TCP echo on 127.0.0.1: 10 connections × 10,000 round trips of 64 B",
     "echo": "TCP echo on 127.0.0.1: 100 connections × 1,000 round trips of 64 B",
-    "files": "read 10,000 files of 4 KiB each concurrently (files created untimed)",
-    "threads": "spawn + join 10,000 OS threads",
+    "echo1000": "TCP echo on 127.0.0.1: 1,000 connections × 100 round trips of 64 B",
+    "files": "read 10,000 files of 4 KiB each concurrently from the temp dir (files created untimed)",
+    "files-tmpfs": "read 10,000 files of 4 KiB each concurrently from /dev/shm (files created untimed)",
+    "threads": "spawn 10,000 OS threads, then join them all",
+    "threads1": "spawn and join 10,000 OS threads, one at a time",
     "poolmap": "thread-pool map of x ↦ x² mod 1,000,000,007 over 1,000,000 items, in order",
     "procs": "200 child processes, each returning i² of its index to the parent",
     "procpool": "process-pool map of n ↦ n² over 100,000 items, in order",
@@ -87,7 +91,7 @@ HTTP = "http"
 # page faults, the file system's journal, loopback TCP; single runs of one
 # binary differ by 30% and more): they get at least this many runs, so that
 # their medians hold still. `--quick` still makes one.
-NOISY_RUNS = {"files": 9, HTTP: 9}
+NOISY_RUNS = {"files": 9, "files-tmpfs": 9, HTTP: 9}
 
 
 def runs_for(workload, runs, quick):
@@ -324,6 +328,7 @@ def run_rows(rows, runs, timeout):
             if row.status != "pending":
                 continue
             run = run_once(row.command, timeout)
+            run["round"] = i
             status = run.get("status")
             if status in ("not_built", "not_installed", "unsupported"):
                 row.status, row.reason = status, run.get("reason", "")
@@ -389,7 +394,7 @@ def http_table(rows, runs):
         "system time per request while wrk runs (/proc/PID/stat). Also: "
         "`python3 bench/http.py`.",
         "",
-        "| runtime | requests/s | p50 latency | p99 latency | server CPU per request | brigade ÷ peer |",
+        "| runtime | requests/s | p50 latency | p99 latency | server CPU per request | brigade ÷ peer (spread) |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
@@ -401,9 +406,8 @@ def http_table(rows, runs):
             cpu = "" if cpu is None else f"{cpu * 1e6:.2f} µs"
         else:
             rps, p50, p99, cpu = label(row), "", "", ""
-        r = summary["ratios"].get(row.runtime)
-        ratio = "—" if row.runtime == BRIGADE or r is None else fmt_ratio(r)
-        lines.append(f"| {cell(row.runtime)} | {cell(rps)} | {p50} | {p99} | {cpu} | {ratio} |")
+        lines.append(f"| {cell(row.runtime)} | {cell(rps)} | {p50} | {p99} | {cpu} | "
+                     f"{cell(ratio_cell(summary, row))} |")
     return summary, "\n".join(lines) + "\n"
 
 
@@ -444,33 +448,80 @@ def cell(text):
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def is_ours(runtime):
+    """brigade's rows: `brigade` and its flavours (`brigade-2loops`, ...)."""
+    return runtime == BRIGADE or runtime.startswith(BRIGADE + "-")
+
+
+def paired_stats(ours, peer, key="wall_s"):
+    """brigade's row ÷ the peer's, over the rounds both measured: each
+    round's ratio pairs two runs made minutes apart at most, so a slow
+    patch of the machine touches both. Returns [median, min, max] of the
+    per-round ratios, or None when no round has both."""
+    theirs = {r.get("round"): r[key] for r in peer.runs if r.get(key) is not None}
+    ratios = [r[key] / theirs[r.get("round")] for r in ours.runs
+              if r.get(key) is not None and r.get("round") in theirs and theirs[r.get("round")]]
+    if not ratios:
+        return None
+    return [statistics.median(ratios), min(ratios), max(ratios)]
+
+
+def verdict(stats, limit=1.0):
+    """"faster" when every round's ratio is below `limit` (the spread
+    excludes it), "slower" when every one is above, else "tie"."""
+    if not stats or stats[1] is None:
+        return "no spread"
+    if stats[2] < limit:
+        return "faster"
+    if stats[1] > limit:
+        return "slower"
+    return "tie"
+
+
+def fmt_stats(stats):
+    """`0.48 (0.45–0.52)`: the median ratio and its spread over the rounds."""
+    if not stats:
+        return "—"
+    median, lo, hi = stats
+    if lo is None:
+        return fmt_ratio(median)
+    return f"{fmt_ratio(median)} ({fmt_ratio(lo)}–{fmt_ratio(hi)})"
+
+
 def summarize(workload, rows):
     """The ratios of one workload, kept as JSON in BENCHMARKS.md so that
-    the Targets section can be rebuilt after a partial run."""
+    the Targets section can be rebuilt after a partial run: for each of
+    brigade's rows, its [median, min, max] ratio to every other runtime,
+    for wall time and for peak RSS."""
+    ok = [r for r in rows if r.status == "ok"]
     brigade = next((r for r in rows if r.runtime == BRIGADE), None)
-    peers = [r for r in rows if r.runtime != BRIGADE]
-    data = {"brigade": brigade.status if brigade else "absent", "ratios": {},
-            "peers": [r.runtime for r in peers if r.status == "ok"]}
-    if brigade and brigade.status == "ok":
-        b = brigade.median("wall_s")
-        for peer in peers:
-            if peer.status == "ok":
-                data["ratios"][peer.runtime] = b / peer.median("wall_s")
-        # The Targets section compares brigade's fastest flavour (rows named
-        # brigade-*, such as brigade-2loops) with the other runtimes only.
-        ours = [r for r in rows if r.status == "ok"
-                and (r.runtime == BRIGADE or r.runtime.startswith(BRIGADE + "-"))]
-        best = min(ours, key=lambda r: r.median("wall_s"))
-        w = best.median("wall_s")
-        data["best"] = {"runtime": best.runtime, "ratios": {
-            r.runtime: w / r.median("wall_s") for r in peers
-            if r.status == "ok" and not r.runtime.startswith(BRIGADE + "-")}}
+    data = {"brigade": brigade.status if brigade else "absent",
+            "peers": [r.runtime for r in ok if not is_ours(r.runtime)],
+            "ours": {}, "rss": {}}
+    for mine in (r for r in ok if is_ours(r.runtime)):
+        others = [r for r in ok if r is not mine]
+        data["ours"][mine.runtime] = {r.runtime: paired_stats(mine, r) for r in others}
+        data["rss"][mine.runtime] = {r.runtime: paired_stats(mine, r, "maxrss_kib") for r in others}
+    if data["ours"]:
+        data["best"] = min((r for r in ok if is_ours(r.runtime)), key=lambda r: r.median("wall_s")).runtime
     return data
+
+
+def ratio_cell(summary, row):
+    """The table's `brigade ÷ peer` cell: spread and verdict."""
+    if row.runtime == BRIGADE:
+        return "—"
+    state = summary["brigade"]
+    if state == "not_built":
+        return "not built yet"
+    if state != "ok":
+        return f"brigade {state.replace('_', ' ')}"
+    stats = summary["ours"].get(BRIGADE, {}).get(row.runtime)
+    return f"{fmt_stats(stats)} {verdict(stats)}" if stats else "—"
 
 
 def table(workload, rows, runs):
     summary = summarize(workload, rows)
-    brigade_state = summary["brigade"]
     lines = [
         f"<!-- bench:workload:{workload} {json.dumps(summary, sort_keys=True)} -->",
         f"### `{workload}`: {WORKLOADS[workload]}",
@@ -478,7 +529,7 @@ def table(workload, rows, runs):
         f"Median of {runs} run{'s' if runs != 1 else ''}, measured "
         f"{datetime.date.today().isoformat()}.",
         "",
-        "| runtime | wall | CPU | peak RSS | brigade ÷ peer |",
+        "| runtime | wall | CPU | peak RSS | brigade ÷ peer (spread) |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
@@ -488,16 +539,8 @@ def table(workload, rows, runs):
             rss = fmt_rss(row.median("maxrss_kib"))
         else:
             wall, cpu, rss = label(row), "", ""
-        if row.runtime == BRIGADE:
-            ratio = "—"
-        elif brigade_state == "ok":
-            r = summary["ratios"].get(row.runtime)
-            ratio = fmt_ratio(r) if r is not None else "—"
-        elif brigade_state == "not_built":
-            ratio = "not built yet"
-        else:
-            ratio = f"brigade {brigade_state.replace('_', ' ')}"
-        lines.append(f"| {cell(row.runtime)} | {cell(wall)} | {cell(cpu)} | {cell(rss)} | {cell(ratio)} |")
+        lines.append(f"| {cell(row.runtime)} | {cell(wall)} | {cell(cpu)} | {cell(rss)} | "
+                     f"{cell(ratio_cell(summary, row))} |")
     checks = {r.runs[0].get("check") for r in rows if r.status == "ok" and r.runs}
     if len(checks) > 1:
         lines += ["", f"**Warning:** runtimes disagree on the check value: {sorted(checks)}."]
@@ -505,35 +548,38 @@ def table(workload, rows, runs):
 
 
 def standing(summary):
-    """One cell of the Targets table."""
+    """One cell of the Targets table: brigade's fastest row against every
+    runtime that is not brigade's, each with its verdict."""
     state = summary.get("brigade")
     if state == "not_built":
         return "not built yet"
     if state != "ok":
         return f"brigade {state.replace('_', ' ')}"
     best = summary.get("best")
-    ratios = best["ratios"] if best else summary.get("ratios", {})
-    prefix = f"with {best['runtime']}: " if best and best["runtime"] != BRIGADE else ""
-    if not ratios:
+    if not best:
+        return "brigade not measured"
+    stats = {p: v for p, v in summary["ours"][best].items() if not is_ours(p) and v}
+    if not stats:
         return "no peer measured"
-    # ratio = brigade's wall / the peer's: the largest ratio is against the fastest peer
-    fastest = max(ratios, key=ratios.get)
-    slowest = min(ratios, key=ratios.get)
-    beaten = sum(1 for v in ratios.values() if v < 1)
-    if ratios[fastest] < 1:
-        return (f"{prefix}faster than all {len(ratios)} peers: {fmt_ratio(ratios[fastest])} × "
-                f"{fastest}, the fastest peer")
-    return (f"{prefix}{fmt_ratio(ratios[fastest])} × {fastest}, the fastest peer; faster than "
-            f"{beaten} of {len(ratios)} peers (down to {fmt_ratio(ratios[slowest])} × {slowest})")
+    prefix = f"with {best}: " if best != BRIGADE else ""
+    groups = {}
+    for peer, v in stats.items():
+        groups.setdefault(verdict(v), []).append(f"{peer} {fmt_stats(v)}")
+    parts = [f"{name} than {', '.join(groups[name])}" if name != "tie" else f"tie with {', '.join(groups[name])}"
+             for name in ("slower", "tie", "faster", "no spread") if name in groups]
+    return prefix + "; ".join(parts)
 
 
 # The issues' targets: (what, workload, peers, the largest brigade ÷ peer
-# ratio that meets it, brigade's row or rows). With several peers, the
-# fastest one counts; with several brigade rows (its flavours: epoll, two
-# SO_REUSEPORT loops, the forkserver), the fastest one counts.
+# ratio that meets it, brigade's row or rows, what is compared). A target
+# is met only when every round's ratio is at or below the limit, against
+# every listed peer; with several brigade rows (its flavours: epoll, two
+# SO_REUSEPORT loops, the forkserver), the one with the best worst case
+# counts.
 ISSUE_TARGETS = [
     ("ahead of tokio current_thread on spawn", "spawn", ["tokio-ct"], 1.0, "brigade"),
     ("ahead of smol on spawn", "spawn", ["smol-local"], 1.0, "brigade"),
+    ("spawn: peak memory at or below smol's", "spawn", ["smol-local", "smol-mt"], 1.0, "brigade", "rss"),
     ("ahead of tokio current_thread on yield", "yield", ["tokio-ct"], 1.0, "brigade"),
     ("ahead of smol on yield", "yield", ["smol-local"], 1.0, "brigade"),
     ("ahead of tokio current_thread on ping-pong", "pingpong", ["tokio-ct"], 1.0, "brigade"),
@@ -542,16 +588,32 @@ ISSUE_TARGETS = [
     ("ahead of smol on timers", "timers", ["smol-local"], 1.0, "brigade"),
     ("exhibition, 24 boards: ahead of tokio's paused clock", "chess24", ["tokio-ct"], 1.0, "brigade"),
     ("exhibition, 100,000 boards: ahead of tokio's paused clock", "chess100k", ["tokio-ct"], 1.0, "brigade"),
+    ("exhibition, 24 boards: at least 2× smol with a small virtual clock", "chess24", ["smol-vclock"], 0.5, "brigade"),
+    ("exhibition, 100,000 boards: at least 2× smol with a small virtual clock", "chess100k", ["smol-vclock"], 0.5,
+     "brigade"),
+    ("echo, 10 connections, one loop: ahead of std (thread per connection) and tokio-ct", "echo10",
+     ["std-thread", "tokio-ct"], 1.0, "brigade"),
+    ("echo, 100 connections, one loop: ahead of std (thread per connection) and tokio-ct", "echo",
+     ["std-thread", "tokio-ct"], 1.0, "brigade"),
+    ("echo, 1,000 connections, one loop: ahead of std (thread per connection) and tokio-ct", "echo1000",
+     ["std-thread", "tokio-ct"], 1.0, "brigade"),
     ("TCP echo: ahead of tokio multi_thread", "echo", ["tokio-mt"], 1.0,
      ("brigade", "brigade-epoll", "brigade-2loops")),
-    ("small-file reads: at least 2× tokio::fs", "files", ["tokio-mt"], 0.5,
+    ("small-file reads, ext4, default driver: ahead of std with one thread per core", "files", ["std-fs-mt"], 1.0,
+     "brigade"),
+    ("small-file reads, tmpfs, default driver: ahead of std with one thread per core", "files-tmpfs", ["std-fs-mt"],
+     1.0, "brigade"),
+    ("small-file reads: at least 2× tokio::fs", "files", ["tokio-ct", "tokio-mt"], 0.5,
      ("brigade", "brigade-epoll", "brigade-2loops")),
-    ("thread spawn+join within 5% of std::thread", "threads", ["std-thread"], 1.05, "brigade"),
+    ("thread spawn+join, all at once: within 5% of std::thread", "threads", ["std-thread"], 1.05, "brigade"),
+    ("thread spawn+join, one at a time: within 5% of std::thread", "threads1", ["std-thread"], 1.05, "brigade"),
     ("pool map at least as fast as rayon", "poolmap", ["rayon"], 1.0, "brigade"),
     ("process spawn→result at least 5× faster than procspawn (forkserver)", "procs",
      ["procspawn"], 0.2, "brigade-forkserver"),
     ("process spawn→result at least 10× faster than CPython's fastest start method (forkserver)",
      "procs", ["mp-fork", "mp-spawn", "mp-forkserver"], 0.1, "brigade-forkserver"),
+    ("process-pool map, equal chunking, warm pools: ahead of procspawn", "procpool", ["procspawn-pool"], 1.0,
+     "brigade"),
     ("process-pool map at least 3× CPython's fastest Pool.map", "procpool",
      ["mp-Pool-fork", "mp-Pool-spawn", "mp-Pool-forkserver"], 1 / 3, "brigade"),
     ("HTTP under wrk: at least equal to hyper on tokio", HTTP, ["tokio-mt", "tokio-mt-1w"], 1.0,
@@ -559,56 +621,52 @@ ISSUE_TARGETS = [
 ]
 
 
-def issue_target_ratio(summary, peers, row):
-    """brigade's row ÷ the fastest of `peers`, from the summary's ratios;
-    with a tuple of rows, the fastest of them."""
-    if isinstance(row, tuple):
-        found = [(*issue_target_ratio(summary, peers, r), r) for r in row]
-        found = [f for f in found if f[0] is not None]
-        if not found:
-            return None, None
-        ratio, peer, best = min(found, key=lambda f: f[0])
-        return ratio, f"{peer}, for {best}"
-
-    ratios = (summary or {}).get("ratios") or {}
-    present = [p for p in peers if p in ratios]
-    if not present:
-        return None, None
-    fastest = max(present, key=ratios.get)  # largest brigade ÷ peer
-    ratio = ratios[fastest]
-    if row != "brigade":
-        if row not in ratios:
-            return None, None
-        ratio = ratio / ratios[row]  # (brigade ÷ peer) ÷ (brigade ÷ row) = row ÷ peer
-    return ratio, fastest
+def target_result(summary, peers, rows, key="wall"):
+    """(stats, peer, row) of the target's worst peer for its best row: the
+    row whose largest ratio against the listed peers is smallest."""
+    rows = rows if isinstance(rows, tuple) else (rows,)
+    table_key = "ours" if key == "wall" else "rss"
+    found = []
+    for row in rows:
+        against = ((summary or {}).get(table_key) or {}).get(row) or {}
+        present = [(against[p], p) for p in peers if against.get(p)]
+        if present:
+            stats, peer = max(present, key=lambda x: (x[0][2] if x[0][2] is not None else x[0][0]))
+            found.append((stats, peer, row))
+    if not found:
+        return None
+    return min(found, key=lambda f: f[0][2] if f[0][2] is not None else f[0][0])
 
 
 def targets_section(summaries):
     lines = [
-        "| target | workload | peers measured | where brigade stands |",
+        "| target | workload | peers measured | where brigade stands (brigade ÷ peer, median and spread over the runs) |",
         "| --- | --- | --- | --- |",
     ]
     for workload, what in WORKLOADS.items():
         summary = summaries.get(workload)
-        peers = ", ".join(p for p in summary.get("peers", [])
-                          if not p.startswith(BRIGADE + "-")) if summary else ""
+        peers = ", ".join(summary.get("peers", [])) if summary else ""
         where = standing(summary) if summary else "not measured yet"
         lines.append(f"| {cell(what)} | `{workload}` | {cell(peers)} | {cell(where)} |")
     lines += [
         "",
-        "The issues' targets, against the same runs (ratio: brigade's wall ÷ the peer's):",
+        "The issues' targets, against the same runs. A target is met only when",
+        "every round's ratio meets it (the spread is inside the limit):",
         "",
-        "| target | measured | met |",
+        "| target | measured (brigade ÷ peer: median, spread) | met |",
         "| --- | --- | --- |",
     ]
-    for what, workload, peers, limit, row in ISSUE_TARGETS:
-        ratio, peer = issue_target_ratio(summaries.get(workload), peers, row)
-        if ratio is None:
-            lines.append(f"| {cell(what)} | not built yet | — |")
+    for what, workload, peers, limit, rows, *key in ISSUE_TARGETS:
+        key = key[0] if key else "wall"
+        found = target_result(summaries.get(workload), peers, rows, key)
+        if found is None:
+            lines.append(f"| {cell(what)} | not measured | — |")
             continue
-        speed = f"{1 / ratio:.2f}× faster" if ratio < 1 else f"{ratio:.2f}× slower"
-        measured = f"{fmt_ratio(ratio)} × {peer} ({speed})"
-        lines.append(f"| {cell(what)} | {cell(measured)} | {'yes' if ratio <= limit else 'not yet'} |")
+        stats, peer, row = found
+        what_ratio = "peak RSS" if key == "rss" else "wall"
+        measured = f"{fmt_stats(stats)} × {peer}'s {what_ratio}" + (f", for {row}" if row != BRIGADE else "")
+        met = "no spread" if stats[2] is None else ("yes" if stats[2] <= limit else "not yet")
+        lines.append(f"| {cell(what)} | {cell(measured)} | {met} |")
     return "\n".join(lines) + "\n"
 
 

@@ -53,6 +53,7 @@ def _registry():
         ("files", "asyncio", _files_asyncio),
         ("files", "py-blocking", _files_blocking),
         ("threads", "threading", lambda _: rt_threads.threads()),
+        ("threads1", "threading", lambda _: rt_threads.threads_one_at_a_time()),
         ("poolmap", "ThreadPoolExecutor", lambda _: rt_threads.poolmap()),
     ]
     for method in START_METHODS:

@@ -6,20 +6,20 @@
   sends i² back; all are started, then each result is received and each
   child joined;
 * procpool (``mp-Pool-fork``, ``mp-Pool-spawn``, ``mp-Pool-forkserver``):
-  ``Pool().map(square, range(100_000))`` with the library defaults
-  (os.cpu_count() = 2 workers, chunksize ceil(n / (4 · workers)) = 12,500),
-  then ``close()`` + ``join()``;
-* procpool (``ProcessPoolExecutor``): default workers (2) and context (fork
-  on Linux with Python 3.11), ``map(square, items, chunksize=1000)``; its
+  ``Pool(2).map(square, range(100_000), chunksize=12_500)``, the library's
+  own default chunksize (ceil(n / (4 · workers)));
+* procpool (``ProcessPoolExecutor``): 2 workers, default context (fork on
+  Linux with Python 3.11), ``map(square, items, chunksize=12_500)``; its
   own default chunksize is 1, one IPC round trip per item;
 * procrtt (``mp-Pool-fork``, ``ProcessPoolExecutor``): 10,000 tasks through
   a 2-worker pool, each submitted once the previous result is back
   (``Pool.apply``, ``submit(...).result()``): the round trip of one
   unchunked task.
 
-Pools are created and shut down inside the measured window. With
-forkserver the children are the fork server's, not ours, so their CPU time
-and RSS escape both the in-window getrusage and the runner's wait4.
+As for every pool in the suite, a pool is started and warmed (one task per
+worker) before the measured window and shut down after it. With forkserver
+the children are the fork server's, not ours, so their CPU time and RSS
+escape both the in-window getrusage and the runner's wait4.
 """
 
 import multiprocessing as mp
@@ -52,49 +52,64 @@ def procs(method):
     return w.Measured(meter, total)
 
 
+def _warm_pool(method):
+    pool = mp.get_context(method).Pool(w.PROCPOOL_WORKERS)
+    # One task per worker, each waited for: a worker busy with one holds
+    # it while the other takes the next.
+    warm = [pool.apply_async(w.square, (i,)) for i in range(w.PROCPOOL_WORKERS)]
+    for task in warm:
+        task.get()
+    return pool
+
+
+def _warm_executor():
+    executor = ProcessPoolExecutor(w.PROCPOOL_WORKERS)
+    for future in [executor.submit(w.square, i) for i in range(w.PROCPOOL_WORKERS)]:
+        future.result()
+    return executor
+
+
 def pool_map(method):
-    ctx = mp.get_context(method)
+    pool = _warm_pool(method)
     meter = w.Meter()
-    pool = ctx.Pool()
-    results = pool.map(w.square, range(w.PROCPOOL_ITEMS))
+    results = pool.map(w.square, range(w.PROCPOOL_ITEMS), chunksize=w.PROCPOOL_CHUNK)
+    meter.stop()
     pool.close()
     pool.join()
-    meter.stop()
     if len(results) != w.PROCPOOL_ITEMS:
         raise AssertionError("results missing")
     return w.Measured(meter, sum(results))
 
 
 def executor_map():
+    executor = _warm_executor()
     meter = w.Meter()
-    with ProcessPoolExecutor() as executor:
-        results = list(
-            executor.map(w.square, range(w.PROCPOOL_ITEMS), chunksize=w.PROCPOOL_CHUNK)
-        )
+    results = list(executor.map(w.square, range(w.PROCPOOL_ITEMS), chunksize=w.PROCPOOL_CHUNK))
     meter.stop()
+    executor.shutdown()
     if len(results) != w.PROCPOOL_ITEMS:
         raise AssertionError("results missing")
     return w.Measured(meter, sum(results))
 
 
 def pool_apply(method):
-    ctx = mp.get_context(method)
+    pool = _warm_pool(method)
     meter = w.Meter()
-    pool = ctx.Pool(2)
     total = 0
     for i in range(w.PROCRTT_TASKS):
         total += pool.apply(w.square, (i,))
+    meter.stop()
     pool.close()
     pool.join()
-    meter.stop()
     return w.Measured(meter, total)
 
 
 def executor_submit():
+    executor = _warm_executor()
     meter = w.Meter()
     total = 0
-    with ProcessPoolExecutor(2) as executor:
-        for i in range(w.PROCRTT_TASKS):
-            total += executor.submit(w.square, i).result()
+    for i in range(w.PROCRTT_TASKS):
+        total += executor.submit(w.square, i).result()
     meter.stop()
+    executor.shutdown()
     return w.Measured(meter, total)

@@ -2,6 +2,8 @@
 
 * threads (``threading``): 10,000 ``threading.Thread``, all started, then
   all joined; each stores its index in a result list;
+* threads1 (``threading``): the same, each thread joined before the next
+  one starts;
 * poolmap (``ThreadPoolExecutor``): ``list(executor.map(f, range(1_000_000)))``
   with the default worker count (min(32, cores + 4) = 6); CPython's GIL
   makes this far slower than a plain loop, which is the point of the row;
@@ -31,6 +33,21 @@ def threads():
     for t in started:
         t.start()
     for t in started:
+        t.join()
+    meter.stop()
+    return w.Measured(meter, sum(results))
+
+
+def threads_one_at_a_time():
+    results = [None] * w.THREADS
+
+    def body(i):
+        results[i] = i
+
+    meter = w.Meter()
+    for i in range(w.THREADS):
+        t = threading.Thread(target=body, args=(i,))
+        t.start()
         t.join()
     meter.stop()
     return w.Measured(meter, sum(results))

@@ -23,6 +23,7 @@ mod rt_brigade;
 mod rt_procspawn;
 mod rt_rayon;
 mod rt_smol;
+mod rt_smol_clock;
 mod rt_std;
 mod rt_tokio;
 mod workloads;

@@ -14,7 +14,9 @@
 //! `threads` uses `brigade::thread::Thread`, `poolmap` its `ThreadPool`,
 //! `procs` `brigade::process::Process` (start method `spawn`; the extra row
 //! `brigade-forkserver` is the same with the forkserver) and `procpool` its
-//! `ProcessPool` with 2 workers and automatic chunking.
+//! `ProcessPool` with 2 workers and automatic chunking (the same chunk
+//! size, [`w::PROCPOOL_CHUNK`], that every peer's pool is given), started
+//! and warmed before the measured window, as every pool is.
 
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -48,8 +50,12 @@ const IMPLEMENTED: &[(Workload, BenchFn)] = &[
     (Workload::Procs, procs),
     (Workload::ProcPool, procpool),
     (Workload::ProcRtt, procrtt),
-    (Workload::Echo, echo),
-    (Workload::Files, files),
+    (Workload::Echo10, || echo(Workload::Echo10)),
+    (Workload::Echo, || echo(Workload::Echo)),
+    (Workload::Echo1000, || echo(Workload::Echo1000)),
+    (Workload::Files, || files(Workload::Files)),
+    (Workload::FilesTmpfs, || files(Workload::FilesTmpfs)),
+    (Workload::Threads1, threads_one_at_a_time),
 ];
 
 /// Extra rows: processes started by the forkserver; the same I/O work on the
@@ -58,10 +64,30 @@ const IMPLEMENTED: &[(Workload, BenchFn)] = &[
 fn extra_entries() -> Vec<Entry> {
     vec![
         Entry::run(Workload::Procs, "brigade-forkserver", procs_forkserver),
-        Entry::run(Workload::Echo, "brigade-epoll", echo_epoll),
-        Entry::run(Workload::Echo, "brigade-2loops", echo_2loops),
-        Entry::run(Workload::Files, "brigade-epoll", files_epoll),
-        Entry::run(Workload::Files, "brigade-2loops", files_2loops),
+        Entry::run(Workload::Echo10, "brigade-2loops", || {
+            echo_2loops(Workload::Echo10)
+        }),
+        Entry::run(Workload::Echo, "brigade-epoll", || {
+            echo_epoll(Workload::Echo)
+        }),
+        Entry::run(Workload::Echo, "brigade-2loops", || {
+            echo_2loops(Workload::Echo)
+        }),
+        Entry::run(Workload::Echo1000, "brigade-2loops", || {
+            echo_2loops(Workload::Echo1000)
+        }),
+        Entry::run(Workload::Files, "brigade-epoll", || {
+            files_epoll(Workload::Files)
+        }),
+        Entry::run(Workload::Files, "brigade-2loops", || {
+            files_2loops(Workload::Files)
+        }),
+        Entry::run(Workload::FilesTmpfs, "brigade-epoll", || {
+            files_epoll(Workload::FilesTmpfs)
+        }),
+        Entry::run(Workload::FilesTmpfs, "brigade-2loops", || {
+            files_2loops(Workload::FilesTmpfs)
+        }),
     ]
 }
 
@@ -217,6 +243,17 @@ fn threads() -> Measured {
     meter.finish(sum)
 }
 
+fn threads_one_at_a_time() -> Measured {
+    let meter = Meter::start();
+    let mut sum = 0;
+    for i in 0..w::THREADS {
+        let mut t = brigade::thread::Thread::from_fn(move || i);
+        t.start().expect("thread start");
+        sum += t.join().expect("thread panicked");
+    }
+    meter.finish(sum)
+}
+
 fn poolmap() -> Measured {
     // As for rayon, whose global pool starts on first use, starting the pool
     // is inside the measured window; the range is mapped without an input
@@ -254,25 +291,43 @@ fn procs_forkserver() -> Measured {
     procs_with(brigade::process::StartMethod::Forkserver)
 }
 
+/// A started pool whose every worker has run one task.
+fn warm_pool() -> brigade::process::ProcessPool {
+    let pool = brigade::process::ProcessPool::new(w::PROCPOOL_WORKERS).expect("process pool");
+    let warm: Vec<_> = (0..w::PROCPOOL_WORKERS as u64)
+        .map(|i| pool.submit(w::square, (i,)))
+        .collect();
+    for task in warm {
+        task.wait().expect("warm-up task");
+    }
+    pool
+}
+
 fn procpool() -> Measured {
     let items: Vec<u64> = (0..w::PROCPOOL_ITEMS).collect();
+    // `map`'s own rule gives the chunk size every peer is given.
+    assert_eq!(
+        w::PROCPOOL_CHUNK,
+        items.len().div_ceil(4 * w::PROCPOOL_WORKERS)
+    );
+    let pool = warm_pool();
     let meter = Meter::start();
-    let pool = brigade::process::ProcessPool::new(w::PROCPOOL_WORKERS).expect("process pool");
     let results = pool.map(w::square, items).expect("pool map");
-    drop(pool);
     let timing = meter.stop();
+    drop(pool);
     timing.with_value(results.iter().sum())
 }
 
 fn procrtt() -> Measured {
+    let pool = warm_pool();
     let meter = Meter::start();
-    let pool = brigade::process::ProcessPool::new(w::PROCPOOL_WORKERS).expect("process pool");
     let mut sum = 0;
     for i in 0..w::PROCRTT_TASKS {
         sum += pool.apply(w::square, (i,)).expect("pool task");
     }
+    let timing = meter.stop();
     drop(pool);
-    meter.finish(sum)
+    timing.with_value(sum)
 }
 
 fn loop_with(driver: DriverKind) -> Runtime {
@@ -282,22 +337,23 @@ fn loop_with(driver: DriverKind) -> Runtime {
         .expect("brigade runtime")
 }
 
-fn echo() -> Measured {
-    event_loop().block_on(timed(echo_one_loop()))
+fn echo(workload: Workload) -> Measured {
+    event_loop().block_on(timed(echo_one_loop(workload)))
 }
 
-fn echo_epoll() -> Measured {
-    loop_with(DriverKind::Epoll).block_on(timed(echo_one_loop()))
+fn echo_epoll(workload: Workload) -> Measured {
+    loop_with(DriverKind::Epoll).block_on(timed(echo_one_loop(workload)))
 }
 
-async fn echo_one_loop() -> u64 {
+async fn echo_one_loop(workload: Workload) -> u64 {
+    let (connections, rounds) = w::echo_shape(workload);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local addr");
-    let clients: Vec<_> = (0..w::ECHO_CONNECTIONS)
-        .map(|conn| brigade::spawn(echo_client(addr, conn)))
+    let clients: Vec<_> = (0..connections)
+        .map(|conn| brigade::spawn(echo_client(addr, conn, rounds)))
         .collect();
-    let mut servers = Vec::with_capacity(w::ECHO_CONNECTIONS);
-    for _ in 0..w::ECHO_CONNECTIONS {
+    let mut servers = Vec::with_capacity(connections);
+    for _ in 0..connections {
         let (stream, _) = listener.accept().await.expect("accept");
         servers.push(brigade::spawn(echo_serve(stream)));
     }
@@ -323,12 +379,12 @@ async fn echo_serve(mut stream: TcpStream) {
     }
 }
 
-async fn echo_client(addr: SocketAddr, conn: usize) -> u64 {
+async fn echo_client(addr: SocketAddr, conn: usize, rounds: usize) -> u64 {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     stream.set_nodelay(true).expect("nodelay");
     let mut back = [0u8; w::ECHO_MESSAGE];
     let mut bytes = 0;
-    for round in 0..w::ECHO_ROUND_TRIPS {
+    for round in 0..rounds {
         let msg = w::echo_message(conn, round);
         stream.write_all(&msg).await.expect("client write");
         stream.read_exact(&mut back).await.expect("client read");
@@ -342,8 +398,9 @@ async fn echo_client(addr: SocketAddr, conn: usize) -> u64 {
 /// (SO_REUSEPORT) and half of the clients; the kernel decides which loop
 /// serves each connection, so a loop keeps serving until every client of
 /// both loops is done.
-fn echo_2loops() -> Measured {
+fn echo_2loops(workload: Workload) -> Measured {
     const LOOPS: usize = 2;
+    let (connections, rounds) = w::echo_shape(workload);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("probe port")
         .local_addr()
@@ -370,9 +427,9 @@ fn echo_2loops() -> Measured {
                             brigade::spawn(echo_serve(stream));
                         }
                     });
-                    let clients: Vec<_> = (index..w::ECHO_CONNECTIONS)
+                    let clients: Vec<_> = (index..connections)
                         .step_by(LOOPS)
-                        .map(|conn| brigade::spawn(echo_client(addr, conn)))
+                        .map(|conn| brigade::spawn(echo_client(addr, conn, rounds)))
                         .collect();
                     let mut bytes = 0;
                     for client in clients {
@@ -398,20 +455,20 @@ fn echo_2loops() -> Measured {
     meter.finish(bytes)
 }
 
-fn files() -> Measured {
-    files_on(event_loop())
+fn files(workload: Workload) -> Measured {
+    files_on(event_loop(), workload)
 }
 
-fn files_epoll() -> Measured {
-    files_on(loop_with(DriverKind::Epoll))
+fn files_epoll(workload: Workload) -> Measured {
+    files_on(loop_with(DriverKind::Epoll), workload)
 }
 
 /// Two loops, one per core (`event_loop::run_on_threads`), each reading
 /// every other file through its own io_uring; starting the loops is inside
 /// the measured window.
-fn files_2loops() -> Measured {
+fn files_2loops(workload: Workload) -> Measured {
     const LOOPS: usize = 2;
-    let files = TempFiles::create();
+    let files = TempFiles::create(workload);
     let paths = files.paths();
     let meter = Meter::start();
     let per_loop = brigade::event_loop::run_on_threads(LOOPS, |index| async move {
@@ -432,8 +489,8 @@ fn files_2loops() -> Measured {
     timing.with_value(w::files_checksum(&contents))
 }
 
-fn files_on(rt: Runtime) -> Measured {
-    let files = TempFiles::create();
+fn files_on(rt: Runtime, workload: Workload) -> Measured {
+    let files = TempFiles::create(workload);
     let (timing, contents) = rt.block_on(async {
         let meter = Meter::start();
         let reads: Vec<_> = files

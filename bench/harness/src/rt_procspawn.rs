@@ -4,13 +4,15 @@
 //!
 //! * `procspawn` (`procs`): 200 × `procspawn::spawn(i, |i| i * i)`, all
 //!   started, then all joined;
-//! * `procspawn-pool` (`procpool`): a `procspawn::Pool` of 2 processes,
-//!   created and shut down inside the measured window; procspawn has no
-//!   `map`, so the items are sent in chunks of 1,000 (the chunk size used
-//!   for `ProcessPoolExecutor.map`), one pool job per chunk, and the
-//!   results are joined in order;
+//! * `procspawn-pool` (`procpool`): a `procspawn::Pool` of 2 processes;
+//!   procspawn has no `map`, so the items are sent in chunks of
+//!   [`w::PROCPOOL_CHUNK`] (the chunk size every pool gets), one pool job per
+//!   chunk, and the results are joined in order;
 //! * `procspawn-pool` (`procrtt`): the same pool, one `spawn(...).join()`
 //!   at a time.
+//!
+//! As for every pool in the suite, the pool is started and warmed (one job
+//! per worker) before the measured window and shut down after it.
 
 use crate::measure::{Measured, Meter};
 use crate::registry::Entry;
@@ -37,15 +39,28 @@ fn procs() -> Measured {
     meter.finish(sum)
 }
 
-fn procrtt() -> Measured {
-    let meter = Meter::start();
+/// A started pool whose every worker has run one job.
+fn warm_pool() -> procspawn::Pool {
     let pool = procspawn::Pool::new(w::PROCPOOL_WORKERS).expect("process pool");
+    let warm: Vec<_> = (0..w::PROCPOOL_WORKERS as u64)
+        .map(|i| pool.spawn(i, w::square))
+        .collect();
+    for job in warm {
+        job.join().expect("warm-up job");
+    }
+    pool
+}
+
+fn procrtt() -> Measured {
+    let pool = warm_pool();
+    let meter = Meter::start();
     let mut sum = 0;
     for i in 0..w::PROCRTT_TASKS {
         sum += pool.spawn(i, w::square).join().expect("pool task");
     }
+    let timing = meter.stop();
     pool.shutdown();
-    meter.finish(sum)
+    timing.with_value(sum)
 }
 
 fn square_chunk(items: Vec<u64>) -> Vec<u64> {
@@ -54,8 +69,8 @@ fn square_chunk(items: Vec<u64>) -> Vec<u64> {
 
 fn procpool() -> Measured {
     let items: Vec<u64> = (0..w::PROCPOOL_ITEMS).collect();
+    let pool = warm_pool();
     let meter = Meter::start();
-    let pool = procspawn::Pool::new(w::PROCPOOL_WORKERS).expect("process pool");
     let jobs: Vec<_> = items
         .chunks(w::PROCPOOL_CHUNK)
         .map(|chunk| pool.spawn(chunk.to_vec(), square_chunk))
@@ -64,8 +79,8 @@ fn procpool() -> Measured {
     for job in jobs {
         results.extend(job.join().expect("pool job failed"));
     }
-    pool.shutdown();
     let timing = meter.stop();
+    pool.shutdown();
     assert_eq!(results.len(), items.len(), "results missing");
     timing.with_value(results.iter().sum())
 }

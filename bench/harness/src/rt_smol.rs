@@ -9,7 +9,8 @@
 //!
 //! Timers are `async_io::Timer`, sockets `async_io::Async<std::net::…>`,
 //! channels `async_channel::bounded(1)`, yields `futures_lite::future::yield_now`.
-//! smol has no virtual clock, so the chess workloads are n/a here.
+//! smol has no virtual clock of its own: the chess workloads run on
+//! `smol-vclock` (`rt_smol_clock.rs`), a small one written in the harness.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
@@ -21,8 +22,6 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use crate::measure::{Measured, timed};
 use crate::registry::Entry;
 use crate::workloads::{self as w, Workload};
-
-const NO_VIRTUAL_CLOCK: &str = "no virtual clock in smol";
 
 /// The pairs implemented here.
 pub fn entries() -> Vec<Entry> {
@@ -53,13 +52,23 @@ pub fn entries() -> Vec<Entry> {
             let delays = w::timer_delays_ms();
             multi(async |ex| timers(ex, delays).await)
         }),
-        Entry::unsupported(Workload::Chess24, "smol-local", NO_VIRTUAL_CLOCK),
-        Entry::unsupported(Workload::Chess100k, "smol-local", NO_VIRTUAL_CLOCK),
+        Entry::run(Workload::Echo10, "smol-local", || {
+            local(async |ex| echo(ex, Workload::Echo10).await)
+        }),
+        Entry::run(Workload::Echo10, "smol-mt", || {
+            multi(async |ex| echo(ex, Workload::Echo10).await)
+        }),
         Entry::run(Workload::Echo, "smol-local", || {
-            local(async |ex| echo(ex).await)
+            local(async |ex| echo(ex, Workload::Echo).await)
         }),
         Entry::run(Workload::Echo, "smol-mt", || {
-            multi(async |ex| echo(ex).await)
+            multi(async |ex| echo(ex, Workload::Echo).await)
+        }),
+        Entry::run(Workload::Echo1000, "smol-local", || {
+            local(async |ex| echo(ex, Workload::Echo1000).await)
+        }),
+        Entry::run(Workload::Echo1000, "smol-mt", || {
+            multi(async |ex| echo(ex, Workload::Echo1000).await)
         }),
     ]
 }
@@ -179,14 +188,19 @@ async fn timers(ex: &impl Spawner, delays: Vec<u64>) -> u64 {
     sum
 }
 
-async fn echo(ex: &impl Spawner) -> u64 {
+async fn echo(ex: &impl Spawner, workload: Workload) -> u64 {
+    let (connections, rounds) = w::echo_shape(workload);
     let listener = Async::<TcpListener>::bind(([127, 0, 0, 1], 0)).expect("bind");
+    // std listens with a backlog of 128; give smol the 1,024 of tokio and
+    // brigade, or a thousand clients connecting at once overflow it and
+    // wait a second for the SYN to be sent again.
+    crate::rt_std::listen_backlog(listener.get_ref(), 1024);
     let addr = listener.get_ref().local_addr().expect("local addr");
-    let clients: Vec<_> = (0..w::ECHO_CONNECTIONS)
-        .map(|conn| ex.spawn_task(echo_client(addr, conn)))
+    let clients: Vec<_> = (0..connections)
+        .map(|conn| ex.spawn_task(echo_client(addr, conn, rounds)))
         .collect();
-    let mut servers = Vec::with_capacity(w::ECHO_CONNECTIONS);
-    for _ in 0..w::ECHO_CONNECTIONS {
+    let mut servers = Vec::with_capacity(connections);
+    for _ in 0..connections {
         let (stream, _) = listener.accept().await.expect("accept");
         servers.push(ex.spawn_task(echo_serve(stream)));
     }
@@ -212,12 +226,12 @@ async fn echo_serve(mut stream: Async<TcpStream>) {
     }
 }
 
-async fn echo_client(addr: SocketAddr, conn: usize) -> u64 {
+async fn echo_client(addr: SocketAddr, conn: usize, rounds: usize) -> u64 {
     let mut stream = Async::<TcpStream>::connect(addr).await.expect("connect");
     stream.get_ref().set_nodelay(true).expect("nodelay");
     let mut back = [0u8; w::ECHO_MESSAGE];
     let mut bytes = 0;
-    for round in 0..w::ECHO_ROUND_TRIPS {
+    for round in 0..rounds {
         let msg = w::echo_message(conn, round);
         stream.write_all(&msg).await.expect("client write");
         stream.read_exact(&mut back).await.expect("client read");

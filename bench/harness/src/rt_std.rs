@@ -1,13 +1,21 @@
 //! The standard library, no runtime at all:
 //!
-//! * `std-thread` (`threads`): `std::thread::spawn` 10,000 threads, then join them;
-//! * `std-fs` (`files`): blocking `std::fs::read` of every file, one after
-//!   the other, on the calling thread — the baseline any concurrent reader
-//!   has to beat.
+//! * `std-thread` (`threads`): `std::thread::spawn` 10,000 threads, then join
+//!   them; (`threads1`): spawn one, join it, 10,000 times;
+//! * `std-thread` (`echo*`): blocking sockets, one server thread and one
+//!   client thread per connection;
+//! * `std-fs` (`files*`): blocking `std::fs::read` of every file, one after
+//!   the other, on the calling thread;
+//! * `std-fs-mt` (`files*`): the same with one thread per core, each reading
+//!   a contiguous share of the files — the plain program any concurrent
+//!   reader has to beat.
 //!
 //! Also home of [`TempFiles`], the untimed setup of `files` shared by all
 //! Rust runtimes.
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
 use crate::measure::{Measured, Meter};
@@ -18,8 +26,92 @@ use crate::workloads::{self as w, Workload};
 pub fn entries() -> Vec<Entry> {
     vec![
         Entry::run(Workload::Threads, "std-thread", threads),
-        Entry::run(Workload::Files, "std-fs", files),
+        Entry::run(Workload::Threads1, "std-thread", threads_one_at_a_time),
+        Entry::run(Workload::Echo10, "std-thread", || echo(Workload::Echo10)),
+        Entry::run(Workload::Echo, "std-thread", || echo(Workload::Echo)),
+        Entry::run(Workload::Echo1000, "std-thread", || {
+            echo(Workload::Echo1000)
+        }),
+        Entry::run(Workload::Files, "std-fs", || files(Workload::Files)),
+        Entry::run(Workload::Files, "std-fs-mt", || files_mt(Workload::Files)),
+        Entry::run(Workload::FilesTmpfs, "std-fs", || {
+            files(Workload::FilesTmpfs)
+        }),
+        Entry::run(Workload::FilesTmpfs, "std-fs-mt", || {
+            files_mt(Workload::FilesTmpfs)
+        }),
     ]
+}
+
+fn threads_one_at_a_time() -> Measured {
+    let meter = Meter::start();
+    let mut sum = 0;
+    for i in 0..w::THREADS {
+        sum += std::thread::spawn(move || i)
+            .join()
+            .expect("thread panicked");
+    }
+    meter.finish(sum)
+}
+
+/// Sets the accept backlog of a listening socket (Linux applies a second
+/// `listen` to the socket already listening).
+pub fn listen_backlog(listener: &TcpListener, backlog: i32) {
+    // SAFETY: the descriptor is a listening socket owned by `listener`,
+    // alive for the call.
+    let done = unsafe { libc::listen(listener.as_raw_fd(), backlog) };
+    assert_eq!(done, 0, "listen: {}", std::io::Error::last_os_error());
+}
+
+fn echo(workload: Workload) -> Measured {
+    let (connections, rounds) = w::echo_shape(workload);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listen_backlog(&listener, 1024);
+    let addr = listener.local_addr().expect("local addr");
+    let meter = Meter::start();
+    let bytes = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for _ in 0..connections {
+                let (stream, _) = listener.accept().expect("accept");
+                scope.spawn(move || echo_serve(stream));
+            }
+        });
+        let clients: Vec<_> = (0..connections)
+            .map(|conn| scope.spawn(move || echo_client(addr, conn, rounds)))
+            .collect();
+        clients
+            .into_iter()
+            .map(|c| c.join().expect("client panicked"))
+            .sum()
+    });
+    meter.finish(bytes)
+}
+
+fn echo_serve(mut stream: TcpStream) {
+    stream.set_nodelay(true).expect("nodelay");
+    let mut buf = [0u8; w::ECHO_MESSAGE];
+    loop {
+        match stream.read_exact(&mut buf) {
+            Ok(()) => stream.write_all(&buf).expect("server write"),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return,
+            Err(e) => panic!("server read: {e}"),
+        }
+    }
+}
+
+fn echo_client(addr: SocketAddr, conn: usize, rounds: usize) -> u64 {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    let mut back = [0u8; w::ECHO_MESSAGE];
+    let mut bytes = 0;
+    for round in 0..rounds {
+        let msg = w::echo_message(conn, round);
+        stream.write_all(&msg).expect("client write");
+        stream.read_exact(&mut back).expect("client read");
+        assert_eq!(back, msg, "echoed bytes differ");
+        bytes += back.len() as u64;
+    }
+    bytes
 }
 
 fn threads() -> Measured {
@@ -34,8 +126,8 @@ fn threads() -> Measured {
     meter.finish(sum)
 }
 
-fn files() -> Measured {
-    let files = TempFiles::create();
+fn files(workload: Workload) -> Measured {
+    let files = TempFiles::create(workload);
     let meter = Meter::start();
     let contents: Vec<Vec<u8>> = files
         .paths()
@@ -46,8 +138,33 @@ fn files() -> Measured {
     timing.with_value(w::files_checksum(&contents))
 }
 
-/// The 10,000 files of `files`, in a fresh directory under
-/// `std::env::temp_dir()`; the directory is removed on drop.
+fn files_mt(workload: Workload) -> Measured {
+    let files = TempFiles::create(workload);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let meter = Meter::start();
+    let share = files.paths().len().div_ceil(threads);
+    let contents: Vec<Vec<u8>> = std::thread::scope(|scope| {
+        let readers: Vec<_> = files
+            .paths()
+            .chunks(share)
+            .map(|paths| {
+                scope.spawn(move || {
+                    let read = |path| std::fs::read(path).expect("read");
+                    paths.iter().map(read).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        readers
+            .into_iter()
+            .flat_map(|r| r.join().expect("reader panicked"))
+            .collect()
+    });
+    let timing = meter.stop();
+    timing.with_value(w::files_checksum(&contents))
+}
+
+/// The 10,000 files of a files workload, in a fresh directory under
+/// [`w::files_root`]; the directory is removed on drop.
 pub struct TempFiles {
     dir: PathBuf,
     paths: Vec<PathBuf>,
@@ -55,8 +172,9 @@ pub struct TempFiles {
 
 impl TempFiles {
     /// Creates the directory and writes every file (untimed setup).
-    pub fn create() -> TempFiles {
-        let dir = std::env::temp_dir().join(format!("brigade-bench-files-{}", std::process::id()));
+    pub fn create(workload: Workload) -> TempFiles {
+        let dir =
+            w::files_root(workload).join(format!("brigade-bench-files-{}", std::process::id()));
         if dir.exists() {
             std::fs::remove_dir_all(&dir).expect("remove stale temp dir");
         }

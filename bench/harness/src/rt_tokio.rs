@@ -7,7 +7,8 @@
 //! The chess workloads use `tokio-ct` with `start_paused(true)`: the clock
 //! is virtual and jumps to the next timer whenever every task is idle.
 //! `tokio::sync::Mutex` is FIFO-fair, which the exhibition relies on.
-//! `files` uses `tokio::fs`, which runs each read on the blocking pool.
+//! The `files` workloads use `tokio::fs`, which runs each read on the
+//! blocking pool, on both schedulers.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,9 +39,28 @@ pub fn entries() -> Vec<Entry> {
         Entry::run(Workload::Chess100k, "tokio-ct", || {
             chess(Workload::Chess100k)
         }),
-        Entry::run(Workload::Echo, "tokio-ct", || ct(echo())),
-        Entry::run(Workload::Echo, "tokio-mt", || mt(echo())),
-        Entry::run(Workload::Files, "tokio-mt", files_mt),
+        Entry::run(Workload::Echo10, "tokio-ct", || ct(echo(Workload::Echo10))),
+        Entry::run(Workload::Echo10, "tokio-mt", || mt(echo(Workload::Echo10))),
+        Entry::run(Workload::Echo, "tokio-ct", || ct(echo(Workload::Echo))),
+        Entry::run(Workload::Echo, "tokio-mt", || mt(echo(Workload::Echo))),
+        Entry::run(Workload::Echo1000, "tokio-ct", || {
+            ct(echo(Workload::Echo1000))
+        }),
+        Entry::run(Workload::Echo1000, "tokio-mt", || {
+            mt(echo(Workload::Echo1000))
+        }),
+        Entry::run(Workload::Files, "tokio-ct", || {
+            files(current_thread(), Workload::Files)
+        }),
+        Entry::run(Workload::Files, "tokio-mt", || {
+            files(multi_thread(), Workload::Files)
+        }),
+        Entry::run(Workload::FilesTmpfs, "tokio-ct", || {
+            files(current_thread(), Workload::FilesTmpfs)
+        }),
+        Entry::run(Workload::FilesTmpfs, "tokio-mt", || {
+            files(multi_thread(), Workload::FilesTmpfs)
+        }),
     ]
 }
 
@@ -174,14 +194,16 @@ fn chess(workload: Workload) -> Measured {
     }))
 }
 
-async fn echo() -> u64 {
+async fn echo(workload: Workload) -> u64 {
+    let (connections, rounds) = w::echo_shape(workload);
+    // tokio's bind listens with a backlog of 1,024, as brigade's does.
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local addr");
-    let clients: Vec<_> = (0..w::ECHO_CONNECTIONS)
-        .map(|conn| tokio::spawn(echo_client(addr, conn)))
+    let clients: Vec<_> = (0..connections)
+        .map(|conn| tokio::spawn(echo_client(addr, conn, rounds)))
         .collect();
-    let mut servers = Vec::with_capacity(w::ECHO_CONNECTIONS);
-    for _ in 0..w::ECHO_CONNECTIONS {
+    let mut servers = Vec::with_capacity(connections);
+    for _ in 0..connections {
         let (stream, _) = listener.accept().await.expect("accept");
         servers.push(tokio::spawn(echo_serve(stream)));
     }
@@ -207,12 +229,12 @@ async fn echo_serve(mut stream: TcpStream) {
     }
 }
 
-async fn echo_client(addr: SocketAddr, conn: usize) -> u64 {
+async fn echo_client(addr: SocketAddr, conn: usize, rounds: usize) -> u64 {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     stream.set_nodelay(true).expect("nodelay");
     let mut back = [0u8; w::ECHO_MESSAGE];
     let mut bytes = 0;
-    for round in 0..w::ECHO_ROUND_TRIPS {
+    for round in 0..rounds {
         let msg = w::echo_message(conn, round);
         stream.write_all(&msg).await.expect("client write");
         stream.read_exact(&mut back).await.expect("client read");
@@ -222,9 +244,8 @@ async fn echo_client(addr: SocketAddr, conn: usize) -> u64 {
     bytes
 }
 
-fn files_mt() -> Measured {
-    let files = TempFiles::create();
-    let rt = multi_thread();
+fn files(rt: Runtime, workload: Workload) -> Measured {
+    let files = TempFiles::create(workload);
     let (timing, contents) = rt.block_on(async {
         let meter = Meter::start();
         let reads: Vec<_> = files

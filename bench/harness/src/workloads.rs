@@ -15,9 +15,13 @@
 //! | `timers`    | 100,000 concurrent tasks, task *i* sleeps `d_i` ∈ 0..=100 ms (seeded xorshift32) | Σ (d_i + 1) over fired tasks |
 //! | `chess24`   | simultaneous chess exhibition, 24 boards, virtual time (see below)   | virtual end time, ms |
 //! | `chess100k` | same with 100,000 boards                                             | virtual end time, ms |
-//! | `echo`      | TCP echo on 127.0.0.1: 100 connections × 1,000 round trips of 64 B   | bytes echoed back |
-//! | `files`     | read 10,000 files of 4 KiB concurrently (created untimed in a temp dir) | Σ (len·2³² + crc32) |
-//! | `threads`   | spawn 10,000 OS threads, each returns its index; join them all       | Σ index |
+//! | `echo10`    | TCP echo on 127.0.0.1: 10 connections × 10,000 round trips of 64 B   | bytes echoed back |
+//! | `echo`      | the same with 100 connections × 1,000 round trips                     | bytes echoed back |
+//! | `echo1000`  | the same with 1,000 connections × 100 round trips                     | bytes echoed back |
+//! | `files`     | read 10,000 files of 4 KiB concurrently (created untimed in `std::env::temp_dir()`, ext4 here) | Σ (len·2³² + crc32) |
+//! | `files-tmpfs` | the same in `/dev/shm` (tmpfs)                                     | Σ (len·2³² + crc32) |
+//! | `threads`   | spawn 10,000 OS threads, each returns its index; then join them all  | Σ index |
+//! | `threads1`  | 10,000 times: spawn one OS thread returning its index, join it       | Σ index |
 //! | `poolmap`   | parallel map of `x ↦ x² mod 1,000,000,007` over 0..1,000,000, in order | Σ (i + 1)·r_i (wrapping) |
 //! | `procs`     | 200 child processes, child *i* returns i² to the parent              | Σ i² |
 //! | `procpool`  | process-pool map of `n ↦ n²` over 0..100,000, in order               | Σ n² |
@@ -32,16 +36,20 @@
 use std::fmt;
 
 /// Every workload, in the order the runner reports them.
-pub const ALL: [Workload; 13] = [
+pub const ALL: [Workload; 17] = [
     Workload::Spawn,
     Workload::Yield,
     Workload::PingPong,
     Workload::Timers,
     Workload::Chess24,
     Workload::Chess100k,
+    Workload::Echo10,
     Workload::Echo,
+    Workload::Echo1000,
     Workload::Files,
+    Workload::FilesTmpfs,
     Workload::Threads,
+    Workload::Threads1,
     Workload::PoolMap,
     Workload::Procs,
     Workload::ProcPool,
@@ -68,10 +76,8 @@ pub const CHESS_MOVES: u32 = 30;
 pub const CHESS_MASTER_SECS: u64 = 5;
 /// `chess*`: an opponent's move, seconds.
 pub const CHESS_OPPONENT_SECS: u64 = 55;
-/// `echo`: concurrent connections.
-pub const ECHO_CONNECTIONS: usize = 100;
-/// `echo`: round trips per connection.
-pub const ECHO_ROUND_TRIPS: usize = 1_000;
+/// `echo*`: round trips in all, spread evenly over the connections.
+pub const ECHO_ROUND_TRIPS: usize = 100_000;
 /// `echo`: message size in bytes.
 pub const ECHO_MESSAGE: usize = 64;
 /// `files`: number of files.
@@ -92,8 +98,11 @@ pub const POOLMAP_MOD: u64 = 1_000_000_007;
 pub const PROCS: u64 = 200;
 /// `procpool`: number of items.
 pub const PROCPOOL_ITEMS: u64 = 100_000;
-/// `procpool`: items per job sent to a pool worker (as ProcessPoolExecutor's chunksize).
-pub const PROCPOOL_CHUNK: usize = 1_000;
+/// `procpool`: items per job sent to a pool worker, the same for every
+/// pool: `multiprocessing.Pool.map`'s default rule, ⌈items / (4 · workers)⌉,
+/// which is also brigade's `ProcessPool::map` rule. procspawn has no map
+/// and `ProcessPoolExecutor.map` defaults to 1, so both are given this.
+pub const PROCPOOL_CHUNK: usize = (PROCPOOL_ITEMS as usize).div_ceil(4 * PROCPOOL_WORKERS);
 /// `procpool`: worker processes (the machine's cores).
 pub const PROCPOOL_WORKERS: usize = 2;
 /// `procrtt`: tasks, each submitted once the previous one's result is back.
@@ -114,12 +123,20 @@ pub enum Workload {
     Chess24,
     /// Chess exhibition with 100,000 boards, virtual time.
     Chess100k,
-    /// TCP echo over loopback.
+    /// TCP echo over loopback, 10 connections.
+    Echo10,
+    /// TCP echo over loopback, 100 connections.
     Echo,
-    /// Concurrent small-file reads.
+    /// TCP echo over loopback, 1,000 connections.
+    Echo1000,
+    /// Concurrent small-file reads from the temp dir (ext4 here).
     Files,
-    /// Spawn and join OS threads.
+    /// Concurrent small-file reads from tmpfs.
+    FilesTmpfs,
+    /// Spawn OS threads, then join them all.
     Threads,
+    /// Spawn and join OS threads one at a time.
+    Threads1,
     /// Data-parallel map on a thread pool.
     PoolMap,
     /// Start and join child processes.
@@ -140,9 +157,13 @@ impl Workload {
             Workload::Timers => "timers",
             Workload::Chess24 => "chess24",
             Workload::Chess100k => "chess100k",
+            Workload::Echo10 => "echo10",
             Workload::Echo => "echo",
+            Workload::Echo1000 => "echo1000",
             Workload::Files => "files",
+            Workload::FilesTmpfs => "files-tmpfs",
             Workload::Threads => "threads",
+            Workload::Threads1 => "threads1",
             Workload::PoolMap => "poolmap",
             Workload::Procs => "procs",
             Workload::ProcPool => "procpool",
@@ -163,14 +184,16 @@ impl Workload {
             Workload::PingPong => sum_below(PINGPONG_ROUND_TRIPS + 1),
             Workload::Timers => timer_delays_ms().iter().map(|&d| d + 1).sum(),
             Workload::Chess24 | Workload::Chess100k => chess_end_ms(chess_boards(self)),
-            Workload::Echo => (ECHO_CONNECTIONS * ECHO_ROUND_TRIPS * ECHO_MESSAGE) as u64,
-            Workload::Files => {
+            Workload::Echo10 | Workload::Echo | Workload::Echo1000 => {
+                (ECHO_ROUND_TRIPS * ECHO_MESSAGE) as u64
+            }
+            Workload::Files | Workload::FilesTmpfs => {
                 let block = files_block();
                 (0..FILES)
                     .map(|i| file_digest(file_contents(&block, i)))
                     .fold(0, u64::wrapping_add)
             }
-            Workload::Threads => sum_below(THREADS),
+            Workload::Threads | Workload::Threads1 => sum_below(THREADS),
             Workload::PoolMap => {
                 poolmap_checksum(&(0..POOLMAP_ITEMS).map(poolmap_fn).collect::<Vec<_>>())
             }
@@ -238,6 +261,26 @@ pub fn chess_boards(workload: Workload) -> u64 {
 /// `chess*`: virtual time at which the last board finishes, in milliseconds.
 pub fn chess_end_ms(boards: u64) -> u64 {
     (boards * u64::from(CHESS_MOVES) * CHESS_MASTER_SECS + CHESS_OPPONENT_SECS) * 1000
+}
+
+/// `echo*`: (connections, round trips per connection) of an echo workload.
+pub fn echo_shape(workload: Workload) -> (usize, usize) {
+    let connections = match workload {
+        Workload::Echo10 => 10,
+        Workload::Echo => 100,
+        Workload::Echo1000 => 1_000,
+        other => panic!("{other} is not an echo workload"),
+    };
+    (connections, ECHO_ROUND_TRIPS / connections)
+}
+
+/// `files*`: the directory the files of a files workload are made in.
+pub fn files_root(workload: Workload) -> std::path::PathBuf {
+    match workload {
+        Workload::Files => std::env::temp_dir(),
+        Workload::FilesTmpfs => "/dev/shm".into(),
+        other => panic!("{other} is not a files workload"),
+    }
 }
 
 /// `echo`: the message client `conn` sends on round trip `round`.
