@@ -765,10 +765,21 @@ replaced), `--quick` makes one run instead of five. See `bench/README.md`.
   `wait4` (the largest of the process and its reaped descendants). No row
   can go below the floor given above: the launcher's own RSS, which Linux
   carries into a child's `ru_maxrss` when it execs.
-* **brigade ÷ peer**: brigade's median wall divided by that peer's median
-  wall. Below 1 brigade is faster (0.50: twice as fast); above 1 it is
-  slower. "not built yet" means brigade's side of that workload does not
-  exist yet.
+* **brigade ÷ peer (spread)**: the runs go in rounds, each round one run
+  of every row in a shuffled order, so each run of brigade has a run of
+  the peer made minutes apart at most. Each round gives one ratio,
+  brigade's wall ÷ the peer's; the cell shows their median and, in
+  brackets, the smallest and the largest. Below 1 brigade is faster
+  (0.50: twice as fast). The verdict is **faster** only when every round's
+  ratio is below 1 (the spread excludes 1), **slower** when every one is
+  above 1, and **tie** otherwise. "not built yet" means brigade's side of
+  that workload does not exist yet.
+* **Equal settings.** Every peer runs its best ordinary configuration with
+  the same knobs as brigade: the same chunk size for every process pool,
+  every process pool started and warmed before the window, the same
+  thread counts, the same listen backlog. `bench/README.md` lists them.
+* **Targets** are met only when the whole spread meets them: "2× faster"
+  means every round's ratio is at most 0.5.
 * "n/a" rows are pairs that cannot exist (no virtual clock); "failed" rows
   give the reason (wrong check value, crash, timeout).
 
