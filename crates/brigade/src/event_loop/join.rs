@@ -73,7 +73,13 @@ impl std::error::Error for JoinError {}
 
 /// A caught panic: its message, and the payload to re-raise it with
 /// [`Panic::resume`].
-pub struct Panic {
+///
+/// One pointer wide: every task's result slot has room for a
+/// `Result<T, JoinError>`, and panics are rare, so they live on the heap
+/// rather than widening every task.
+pub struct Panic(Box<Caught>);
+
+struct Caught {
     message: String,
     // `Box<dyn Any + Send>` is not `Sync`; the mutex makes the error `Sync`
     // so it fits in `Box<dyn Error + Send + Sync>`.
@@ -82,25 +88,25 @@ pub struct Panic {
 
 impl Panic {
     pub(crate) fn new(payload: Box<dyn Any + Send>) -> Panic {
-        Panic {
+        Panic(Box::new(Caught {
             message: panic_message(&*payload),
             payload: Mutex::new(Some(payload)),
-        }
+        }))
     }
 
     /// The panic's message (`"<non-string panic payload>"` when it had none).
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// Re-raises the panic on the current thread.
     pub fn resume(self) -> ! {
-        let payload = self
-            .payload
+        let Caught { message, payload } = *self.0;
+        let payload = payload
             .into_inner()
             .ok()
             .flatten()
-            .unwrap_or_else(|| Box::new(self.message.clone()));
+            .unwrap_or_else(|| Box::new(message));
         std::panic::resume_unwind(payload)
     }
 }
@@ -108,7 +114,7 @@ impl Panic {
 impl fmt::Debug for Panic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Panic")
-            .field("message", &self.message)
+            .field("message", &self.0.message)
             .finish()
     }
 }
@@ -162,7 +168,7 @@ impl<T> JoinHandle<T> {
 
     /// The name given with [`spawn_named`](super::spawn_named), if any.
     pub fn name(&self) -> Option<&str> {
-        self.task.header().name.as_deref()
+        self.task.header().name.as_deref().map(|name| &**name)
     }
 
     /// A handle that can cancel the task without awaiting it.

@@ -260,7 +260,8 @@ impl Core {
         }
         {
             let mut tasks = self.tasks.borrow_mut();
-            registry.header().slot.set(tasks.vacant_key());
+            let slot = u32::try_from(tasks.vacant_key()).expect("fewer than 2^32 live tasks");
+            registry.header().slot.set(slot);
             tasks.insert(registry);
         }
         self.queue.borrow_mut().push_back(queued);
@@ -330,7 +331,7 @@ impl Core {
         }
         // SAFETY: owner thread; the stage holds the result.
         unsafe { task.complete() };
-        let slot = task.header().slot.get();
+        let slot = task.header().slot.get() as usize;
         let registry = self.tasks.borrow_mut().remove(slot);
         drop(registry);
     }

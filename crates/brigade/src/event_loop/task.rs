@@ -67,9 +67,12 @@ pub(crate) struct Header {
     /// The owning loop's thread-safe half: where foreign wake-ups go.
     pub(crate) shared: Arc<Shared>,
     pub(crate) id: TaskId,
-    pub(crate) name: Option<Box<str>>,
-    /// Index in the owner's registry of live tasks (owner thread only).
-    pub(crate) slot: Cell<usize>,
+    /// Boxed twice so that the common unnamed task pays one word for it.
+    pub(crate) name: Option<Box<Box<str>>>,
+    /// Index in the owner's registry of live tasks (owner thread only). A
+    /// `u32` sits beside `has_handle` in one word: four billion live tasks
+    /// would need hundreds of gigabytes before this could overflow.
+    pub(crate) slot: Cell<u32>,
     /// Whether a `JoinHandle` still exists (owner thread only).
     pub(crate) has_handle: Cell<bool>,
     /// Who awaits the output (owner thread only).
@@ -122,8 +125,8 @@ impl TaskRef {
                 vtable: vtable::<F>(),
                 shared,
                 id,
-                name,
-                slot: Cell::new(usize::MAX),
+                name: name.map(Box::new),
+                slot: Cell::new(u32::MAX),
                 has_handle: Cell::new(true),
                 join_waker: UnsafeCell::new(None),
             },
@@ -464,5 +467,24 @@ mod loom_tests {
             waker.join().unwrap();
             assert!(!transition_schedule(&state, 0), "queued after completion");
         });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod layout_tests {
+    use super::*;
+
+    /// Every task pays for its header and its stage, so a million tiny
+    /// tasks pay for each word here a million times (`bench/`, `spawn`'s
+    /// peak RSS). The header is eight words and a panic one pointer.
+    #[test]
+    fn a_tiny_task_fits_in_ten_words() {
+        assert!(std::mem::size_of::<Header>() <= 64);
+        assert_eq!(std::mem::size_of::<JoinError>(), 16);
+        fn cell_size<F: Future>(_: &F) -> usize {
+            std::mem::size_of::<TaskCell<F>>()
+        }
+        let cell = cell_size(&async { 7u64 });
+        assert!(cell <= 80, "a tiny task takes {cell} bytes");
     }
 }
