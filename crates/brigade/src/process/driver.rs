@@ -31,6 +31,7 @@ use super::handle::decode_reply;
 use super::socket::{Message, RecvError};
 use super::spawn::{Child, StartMethod, left};
 use super::transfer::Encoded;
+use crate::sys::process::Status;
 
 /// Where a task's outcome goes: the pool's caller decodes it to its type.
 pub(crate) type Deliver = Box<dyn FnOnce(Result<(u32, Message), ProcessError>) + Send>;
@@ -177,7 +178,7 @@ fn run_job(
                 return (Err(ProcessError::TimedOut { pid }), false);
             }
             Err(Failure::Died) => {
-                let status = w.child.wait(None).ok().flatten();
+                let status = end_of(&w.child);
                 if shared.terminated() {
                     return (Err(ProcessError::PoolClosed), false);
                 }
@@ -288,15 +289,24 @@ fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
     Ok(Worker { child, done: 0 })
 }
 
+/// How long a worker whose channel closed, or that was asked to stop, may
+/// take to exit before it is killed. No path of the pool waits for a
+/// worker without a bound: after this grace it is killed, and a killed
+/// process ends.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// The exit status of a worker whose channel closed: it normally ends at
+/// once; one that lives on (it closed its channel itself) is killed after
+/// [`GRACE`].
+fn end_of(child: &Child) -> Option<Status> {
+    match child.wait(Some(GRACE)) {
+        Ok(Some(status)) => Some(status),
+        _ => child.kill(),
+    }
+}
+
 /// Stops a worker: closing its channel makes it exit; then reap it.
 fn retire(child: &Child) {
     child.shutdown();
-    if child
-        .wait(Some(Duration::from_secs(5)))
-        .ok()
-        .flatten()
-        .is_none()
-    {
-        child.kill();
-    }
+    end_of(child);
 }

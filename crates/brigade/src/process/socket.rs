@@ -217,7 +217,19 @@ impl Socket {
             Err(e) => return Err(e.into()),
         };
         if received.len == 0 && received.fds.is_empty() {
-            return Err(RecvError::Closed);
+            // Sequenced packets may be empty: 0 bytes is the end only if
+            // the peer has closed. An empty packet from a live peer is
+            // garbage like any other short packet, never a closed channel
+            // (which would make a parent wait for a child that is not
+            // ending).
+            if sys_socket::peer_closed(self.fd.as_fd()) {
+                return Err(RecvError::Closed);
+            }
+            return Err(FrameError::Truncated {
+                expected: HEADER_LEN,
+                got: 0,
+            }
+            .into());
         }
         if received.truncated {
             return Err(FrameError::Trailing {
@@ -354,6 +366,26 @@ mod tests {
             b.recv(None),
             Err(RecvError::Frame(FrameError::TooLarge { .. }))
         ));
+        drop(a);
+        assert!(matches!(b.recv(None), Err(RecvError::Closed)));
+    }
+
+    #[test]
+    fn an_empty_packet_is_garbage_not_the_end() {
+        let (a, b) = Socket::pair().unwrap();
+        a.send_raw(&[]).unwrap();
+        assert!(matches!(
+            b.recv(None),
+            Err(RecvError::Frame(FrameError::Truncated { got: 0, .. }))
+        ));
+        assert!(matches!(
+            b.try_recv(frame::MAX_PAYLOAD),
+            Err(RecvError::Timeout)
+        ));
+        // The channel still works, and its real end is still the end.
+        a.send(b"after", &[]).unwrap();
+        assert_eq!(b.recv(None).unwrap().payload, b"after");
+        a.send_raw(&[]).unwrap();
         drop(a);
         assert!(matches!(b.recv(None), Err(RecvError::Closed)));
     }
