@@ -130,7 +130,7 @@ fn launch(state: &mut State) -> io::Result<()> {
         early: HashMap::new(),
         dropped: HashSet::new(),
     };
-    let hello = Hello::new(true, true)?;
+    let hello = Hello::new(true, true, frame::MAX_PAYLOAD)?;
     server
         .socket
         .send(&frame::to_payload(&hello).map_err(io::Error::other)?, &[])?;
