@@ -155,7 +155,28 @@ fn parse_exhibition(rest: &[String]) -> Result<Command, String> {
             other => return Err(format!("unknown option `{other}` (see brigade help)")),
         }
     }
+    within_the_horizon(&out.params)?;
     Ok(Command::Exhibition(out))
+}
+
+/// Refuses an exhibition whose longest model (one game after another)
+/// would outlast brigade's clock: its timers never fire past
+/// [`brigade::time::HORIZON`], so it would never end.
+fn within_the_horizon(params: &Params) -> Result<(), String> {
+    let pair = params.master_move.checked_add(params.opponent_move);
+    let games = params.boards.checked_mul(params.moves);
+    let longest = pair.zip(games).and_then(|(pair, games)| {
+        let secs = pair.as_secs_f64() * games as f64;
+        (secs < brigade::time::HORIZON.as_secs_f64()).then_some(secs)
+    });
+    match longest {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "the exhibition would last longer than brigade's clock reaches \
+             ({} years): shorten --master-move, --opponent-move, --moves or --boards",
+            brigade::time::HORIZON.as_secs() / (86_400 * 365)
+        )),
+    }
 }
 
 fn count(name: &str, text: &str) -> Result<u64, String> {

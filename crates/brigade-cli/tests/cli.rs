@@ -231,6 +231,10 @@ fn bad_input_is_one_line_and_exit_code_two() {
             &["exhibition", "--model", "threads", "--clock", "virtual"],
             "real clock only",
         ),
+        (
+            &["exhibition", "--master-move", "10000000000h"],
+            "longer than brigade's clock reaches (1000 years)",
+        ),
         (&["juggle"], "unknown command `juggle`"),
         (&["demo", "fibers"], "unknown demo `fibers`"),
         (

@@ -50,6 +50,7 @@ pub mod io;
 mod loom;
 pub mod net;
 pub mod process;
+mod reaper;
 pub mod signal;
 mod slab;
 pub mod subprocess;

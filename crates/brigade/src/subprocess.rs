@@ -30,7 +30,7 @@
 use std::ffi::OsStr;
 use std::fmt;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::pin::Pin;
 use std::process::{ExitStatus, Output};
@@ -332,6 +332,12 @@ async fn join2<A: std::future::Future, B: std::future::Future>(
 }
 
 impl Drop for Child {
+    /// Kills the child first with [`Command::kill_on_drop`]. A child that
+    /// has not ended is then handed to brigade's one process-wide reaper
+    /// thread, which reaps it when it ends, whether or not this loop still
+    /// runs then (tokio reaps orphans on its runtime, best effort; here
+    /// every one is reaped). Without pidfds (Linux before 5.3) a child
+    /// still running is left to the operating system.
     fn drop(&mut self) {
         if self.status.is_some() {
             return;
@@ -339,23 +345,16 @@ impl Drop for Child {
         if self.kill_on_drop {
             let _ = self.std.kill();
         }
-        // Reap the child when it exits, so it does not linger as a zombie.
         if let Ok(Some(_)) = self.std.try_wait() {
             return;
         }
-        if let (Some(pidfd), Ok(_)) = (self.pidfd.take(), current_driver("")) {
-            let pid = self.std.id();
-            drop(crate::spawn(async move {
-                let _ = pidfd
-                    .io(Direction::Read, |_| {
-                        if pidfd::reap(pid) {
-                            Ok(())
-                        } else {
-                            Err(io::ErrorKind::WouldBlock.into())
-                        }
-                    })
-                    .await;
-            }));
+        // The loop's registration goes with the Source; the reaper watches
+        // its own descriptor for the same child.
+        if let Some(watched) = self.pidfd.take() {
+            if let Ok(pidfd) = crate::sys::process::dup(watched.get_ref().as_fd()) {
+                drop(watched);
+                crate::reaper::reap(pidfd);
+            }
         }
     }
 }

@@ -253,3 +253,78 @@ fn a_million_pending_timers_can_be_set_and_cancelled() {
 }
 
 use std::future::Future;
+
+/// Counts the polls of a future, and gives up (`false`) after `cap` of
+/// them: a future that is polled without end shows as a failure instead
+/// of a hang.
+struct CountPolls<F> {
+    inner: std::pin::Pin<Box<F>>,
+    polls: Rc<std::cell::Cell<u32>>,
+    cap: u32,
+}
+
+impl<F: std::future::Future<Output = ()>> std::future::Future for CountPolls<F> {
+    type Output = bool;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<bool> {
+        let n = self.polls.get() + 1;
+        self.polls.set(n);
+        if n > self.cap {
+            return std::task::Poll::Ready(false);
+        }
+        self.inner.as_mut().poll(cx).map(|()| true)
+    }
+}
+
+#[test]
+fn deadlines_beyond_the_horizon_never_come_and_never_spin() {
+    // Two sleeps of 10^16 s: the second's deadline does not fit the clock's
+    // milliseconds, and once made the loop fire and re-arm it for ever.
+    // Both lie beyond the horizon: they never end, set no timer, and the
+    // loop waits asleep until something else happens (here, a message from
+    // another thread; its delay only ends the test, nothing depends on it).
+    let rt = virtual_rt();
+    let polls = Rc::new(std::cell::Cell::new(0));
+    let (tx, rx) = brigade::sync::oneshot::channel::<()>();
+    let waker = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        let _ = tx.send(());
+    });
+    let (far_ended, elapsed) = rt.block_on(async {
+        let start = Instant::now();
+        let mut far = spawn(CountPolls {
+            inner: Box::pin(async {
+                sleep(Duration::from_secs(10u64.pow(16))).await;
+                sleep(Duration::from_secs(10u64.pow(16))).await;
+            }),
+            polls: polls.clone(),
+            cap: 1000,
+        });
+        let mut rx = rx;
+        let far_ended = std::future::poll_fn(|cx| {
+            use std::future::Future;
+            use std::pin::Pin;
+            if let std::task::Poll::Ready(r) = Pin::new(&mut far).poll(cx) {
+                return std::task::Poll::Ready(Some(r.unwrap()));
+            }
+            Pin::new(&mut rx).poll(cx).map(|_| None)
+        })
+        .await;
+        (far_ended, start.elapsed())
+    });
+    waker.join().unwrap();
+    assert_eq!(far_ended, None, "the far sleeps ended, or spun");
+    assert_eq!(polls.get(), 1, "polled again without a reason");
+    // Time did not jump towards a deadline that never comes.
+    assert_eq!(elapsed, Duration::ZERO);
+    rt.block_on(async {
+        // Just inside the horizon, a timer still fires, exactly.
+        let start = Instant::now();
+        let near = brigade::time::HORIZON - secs(1) - start.elapsed();
+        sleep(near - secs(3600)).await;
+        assert_eq!(start.elapsed(), near - secs(3600));
+    });
+}

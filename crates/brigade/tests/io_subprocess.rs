@@ -125,3 +125,52 @@ fn kill_on_drop_kills_and_reaps_the_child() {
         assert!(gone, "the child {pid} is still there");
     });
 }
+
+/// The pids among `pids` that are still children of this process (zombies
+/// included).
+fn still_children(pids: &[u32]) -> Vec<u32> {
+    let mut found = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
+            found.extend(
+                list.split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok())
+                    .filter(|p| pids.contains(p)),
+            );
+        }
+    }
+    found
+}
+
+#[test]
+fn dropped_children_are_reaped_after_their_loop_ends() {
+    // Killed on drop, and left running: both kinds outlive the loop that
+    // dropped them, and neither may stay a zombie.
+    let pids = brigade::run(async {
+        let mut pids = Vec::new();
+        for i in 0..100 {
+            let child = Command::new("sleep")
+                .arg(if i % 2 == 0 { "1000" } else { "0" })
+                .kill_on_drop(i % 2 == 0)
+                .spawn()
+                .unwrap();
+            pids.push(child.id());
+        }
+        pids
+    });
+    // The loop is gone. A bounded watch (it takes a moment), not a timing
+    // assertion.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = still_children(&pids);
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of 100 children were never reaped: {left:?}",
+            left.len()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

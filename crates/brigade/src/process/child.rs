@@ -84,10 +84,13 @@ pub(crate) struct Hello {
     pub(crate) fingerprint: i64,
     pub(crate) daemon: bool,
     pub(crate) worker: bool,
+    /// The limit on one message, either way (see
+    /// [`DEFAULT_MAX_MESSAGE`](frame::DEFAULT_MAX_MESSAGE)).
+    pub(crate) max_message: usize,
 }
 
 impl Hello {
-    pub(crate) fn new(daemon: bool, worker: bool) -> std::io::Result<Hello> {
+    pub(crate) fn new(daemon: bool, worker: bool, max_message: usize) -> std::io::Result<Hello> {
         // The parent's executable is the one it was started from: look once.
         static EXE: std::sync::OnceLock<ExeId> = std::sync::OnceLock::new();
         let exe = match EXE.get() {
@@ -106,6 +109,7 @@ impl Hello {
             fingerprint: layout_fingerprint(),
             daemon,
             worker,
+            max_message: max_message.min(frame::MAX_PAYLOAD),
         })
     }
 
@@ -140,6 +144,9 @@ pub(crate) enum Reply {
     Panicked(String),
     /// The call could not be made.
     Refused(String),
+    /// The function returned, but its encoded result (`len` bytes) is
+    /// larger than the limit on one message (`max`): it was not sent.
+    TooLarge { len: usize, max: usize },
 }
 
 #[used]
@@ -256,8 +263,12 @@ pub(crate) fn serve(channel: OwnedFd, identity: Identity) -> ! {
         first.payload.drain(..first.payload.len() - call_len);
         first
     });
+    let max = hello.max_message;
     loop {
-        let message = match pending.take().map_or_else(|| socket.recv(None), Ok) {
+        let message = match pending
+            .take()
+            .map_or_else(|| socket.recv_max(None, max), Ok)
+        {
             Ok(m) => m,
             Err(RecvError::Closed) => finish(0),
             Err(e) => refuse(&socket, format!("bad message from the parent: {e:?}")),
@@ -284,7 +295,18 @@ pub(crate) fn serve(channel: OwnedFd, identity: Identity) -> ! {
         };
         let mut bytes = frame::to_payload(&reply).unwrap_or_default();
         bytes.extend_from_slice(&encoded.bytes);
-        if socket.send(&bytes, &encoded.raw_fds()).is_err() {
+        let sent = if bytes.len() > max {
+            // Said instead of sent: the parent would refuse it anyway.
+            let too_large = Reply::TooLarge {
+                len: encoded.bytes.len(),
+                max,
+            };
+            drop(encoded);
+            socket.send(&frame::to_payload(&too_large).unwrap_or_default(), &[])
+        } else {
+            socket.send(&bytes, &encoded.raw_fds())
+        };
+        if sent.is_err() {
             // The parent is gone or gave up on us.
             finish(PROTOCOL_EXIT);
         }

@@ -19,7 +19,6 @@
 //! ```
 
 use std::collections::VecDeque;
-use std::os::fd::RawFd;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -28,9 +27,10 @@ use super::error::{Exit, ProcessError, StartError};
 use super::frame::{self, FrameError};
 use super::function::FnRef;
 use super::handle::decode_reply;
-use super::socket::{Message, RecvError};
+use super::socket::{Message, Packet, RecvError};
 use super::spawn::{Child, StartMethod, left};
 use super::transfer::Encoded;
+use crate::sys::process::Status;
 
 /// Where a task's outcome goes: the pool's caller decodes it to its type.
 pub(crate) type Deliver = Box<dyn FnOnce(Result<(u32, Message), ProcessError>) + Send>;
@@ -64,6 +64,8 @@ pub(crate) struct Config {
     pub(crate) max_tasks_per_child: Option<usize>,
     pub(crate) task_timeout: Option<Duration>,
     pub(crate) initializer: Option<(FnRef, Encoded)>,
+    /// The limit on one message, either way.
+    pub(crate) max_message: usize,
 }
 
 impl Shared {
@@ -141,7 +143,21 @@ fn run_job(
         Err(e) => return (Err(ProcessError::Start(StartError::Encode(e))), true),
     };
     payload.extend_from_slice(&job.args.bytes);
-    let fds = job.args.raw_fds();
+    // A call that cannot be sent is the caller's error, found before any
+    // worker sees it: no worker is killed for it, and it is not offered
+    // to fresh ones.
+    if payload.len() > config.max_message {
+        let too_large = StartError::TooLarge {
+            len: payload.len(),
+            max: config.max_message,
+        };
+        return (Err(ProcessError::Start(too_large)), true);
+    }
+    let packet = match Packet::new(&payload, &job.args.raw_fds()) {
+        Ok(packet) => packet,
+        Err(e) => return (Err(ProcessError::Start(StartError::Io(e))), true),
+    };
+    drop(payload);
     let mut last_death = None;
     for _ in 0..OFFERS {
         if worker.is_none() {
@@ -158,7 +174,7 @@ fn run_job(
         }
         let w = worker.as_mut().expect("started above");
         let pid = w.child.pid().unwrap_or(0); // known: `started`
-        match call(&w.child, &payload, &fds, config.task_timeout) {
+        match call(&w.child, &packet, config.task_timeout, config.max_message) {
             Ok(message) => {
                 w.done += 1;
                 let keep = config.max_tasks_per_child.is_none_or(|max| w.done < max);
@@ -177,12 +193,16 @@ fn run_job(
                 return (Err(ProcessError::TimedOut { pid }), false);
             }
             Err(Failure::Died) => {
-                let status = w.child.wait(None).ok().flatten();
+                let status = end_of(&w.child);
                 if shared.terminated() {
                     return (Err(ProcessError::PoolClosed), false);
                 }
-                let cause = status.map_or(Exit::Unknown, Exit::from);
-                return (Err(ProcessError::WorkerDied { pid, cause }), false);
+                return match status.map_or(Exit::Unknown, Exit::from) {
+                    // It exited by itself inside the task: as a Process
+                    // reports it.
+                    Exit::Code(code) => (Err(ProcessError::Exited { pid, code }), false),
+                    cause => (Err(ProcessError::WorkerDied { pid, cause }), false),
+                };
             }
             Err(Failure::Channel(source)) => {
                 w.child.kill();
@@ -214,23 +234,29 @@ enum Failure {
 /// (safe to offer to another worker) from one that ran and crashed.
 fn call(
     child: &Child,
-    payload: &[u8],
-    fds: &[RawFd],
+    packet: &Packet,
     timeout: Option<Duration>,
+    max: usize,
 ) -> Result<Message, Failure> {
-    if child.socket.send(payload, fds).is_err() {
+    if child.socket.send_packet(packet, false).is_err() {
         return Err(Failure::NotTaken);
     }
     let deadline = timeout.map(|t| Instant::now() + t);
-    let started = child.socket.recv(left(deadline)).map_err(|e| match e {
-        RecvError::Closed => Failure::NotTaken,
-        other => failure(other),
-    })?;
+    let started = child
+        .socket
+        .recv_max(left(deadline), max)
+        .map_err(|e| match e {
+            RecvError::Closed => Failure::NotTaken,
+            other => failure(other),
+        })?;
     match frame::take_from_payload::<Reply>(&started.payload) {
         Ok((Reply::Started, _)) => {}
         _ => return Err(Failure::Channel(unexpected("an acknowledgement"))),
     }
-    let message = child.socket.recv(left(deadline)).map_err(failure)?;
+    let message = child
+        .socket
+        .recv_max(left(deadline), max)
+        .map_err(failure)?;
     match frame::take_from_payload::<Reply>(&message.payload) {
         Ok((Reply::Started, _)) | Err(_) => Err(Failure::Channel(unexpected("a reply"))),
         Ok(_) => Ok(message),
@@ -252,7 +278,7 @@ fn unexpected(what: &str) -> FrameError {
 /// Starts a worker and runs the initializer in it.
 fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
     let start = |e| ProcessError::Start(StartError::Io(e));
-    let hello = Hello::new(true, true).map_err(start)?;
+    let hello = Hello::new(true, true, config.max_message).map_err(start)?;
     // A pool needs its worker now: a fork that failed is the pool's error.
     let child = Arc::new(
         Child::start(config.method, &hello, None)
@@ -266,7 +292,9 @@ fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
         })
         .map_err(|e| ProcessError::Start(StartError::Encode(e)))?;
         payload.extend_from_slice(&args.bytes);
-        let result = match call(&child, &payload, &args.raw_fds(), None) {
+        let packet = Packet::new(&payload, &args.raw_fds()).map_err(start)?;
+        // The initializer has no time limit.
+        let result = match call(&child, &packet, None, config.max_message) {
             Ok(message) => decode_reply::<()>(pid, message),
             Err(Failure::Channel(source)) => Err(ProcessError::Channel { pid, source }),
             Err(_) => Err(ProcessError::WorkerDied {
@@ -288,15 +316,24 @@ fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
     Ok(Worker { child, done: 0 })
 }
 
+/// How long a worker whose channel closed, or that was asked to stop, may
+/// take to exit before it is killed. No path of the pool waits for a
+/// worker without a bound: after this grace it is killed, and a killed
+/// process ends.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// The exit status of a worker whose channel closed: it normally ends at
+/// once; one that lives on (it closed its channel itself) is killed after
+/// [`GRACE`].
+fn end_of(child: &Child) -> Option<Status> {
+    match child.wait(Some(GRACE)) {
+        Ok(Some(status)) => Some(status),
+        _ => child.kill(),
+    }
+}
+
 /// Stops a worker: closing its channel makes it exit; then reap it.
 fn retire(child: &Child) {
     child.shutdown();
-    if child
-        .wait(Some(Duration::from_secs(5)))
-        .ok()
-        .flatten()
-        .is_none()
-    {
-        child.kill();
-    }
+    end_of(child);
 }

@@ -97,7 +97,29 @@ pub enum ProcessError {
         /// The panic message.
         message: String,
     },
-    /// The child exited with a non-zero code before replying.
+    /// The child ended with this exit code before replying: it called
+    /// `std::process::exit` (with any code, 0 included) inside the
+    /// function, or something in it did. [`Process`](super::Process) and
+    /// [`ProcessPool`](super::ProcessPool) report it alike; a pool also
+    /// replaces the worker. (A child killed by a signal is
+    /// [`Signaled`](Self::Signaled), or, in a pool,
+    /// [`WorkerDied`](Self::WorkerDied).)
+    ///
+    /// ```
+    /// use brigade::process::{Process, ProcessError, ProcessPool};
+    ///
+    /// fn leave() -> u8 {
+    ///     std::process::exit(0)
+    /// }
+    ///
+    /// let mut p = Process::new(leave, ());
+    /// p.start().unwrap();
+    /// let alone = p.join().unwrap_err();
+    /// let pool = ProcessPool::new(1).unwrap();
+    /// let pooled = pool.apply(leave, ()).unwrap_err();
+    /// assert!(matches!(alone, ProcessError::Exited { code: 0, .. }));
+    /// assert!(matches!(pooled, ProcessError::Exited { code: 0, .. }));
+    /// ```
     Exited {
         /// The child's pid.
         pid: u32,
@@ -127,7 +149,22 @@ pub enum ProcessError {
         /// Why.
         reason: String,
     },
-    /// A pool worker died while running this task; the pool replaced it.
+    /// The function's result takes more bytes than the limit on one
+    /// message (`max_message_size` on the [`Process`](super::Process) or
+    /// the pool; [`DEFAULT_MAX_MESSAGE`](super::frame::DEFAULT_MAX_MESSAGE)
+    /// by default). The child found it out and said so, rather than
+    /// sending it; a pool worker stays in service.
+    ResultTooLarge {
+        /// The child's pid.
+        pid: u32,
+        /// The size of the encoded result.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A pool worker died while running this task, killed by a signal (or
+    /// in a way that is not known); the pool replaced it. A worker that
+    /// exits with a code is [`Exited`](Self::Exited), as a `Process` is.
     WorkerDied {
         /// The worker's pid.
         pid: u32,
@@ -160,8 +197,13 @@ impl fmt::Display for ProcessError {
                 write!(f, "process {pid} panicked: {message}")
             }
             ProcessError::Exited { pid, code } => {
-                write!(f, "process {pid} exited with code {code}")
+                write!(f, "process {pid} exited with code {code} before replying")
             }
+            ProcessError::ResultTooLarge { pid, len, max } => write!(
+                f,
+                "the result of process {pid} takes {len} bytes, more than the limit \
+                 of {max} bytes on one message (see max_message_size)"
+            ),
             ProcessError::Signaled { pid, signal } => write!(
                 f,
                 "process {pid} was killed by signal {signal} ({})",
@@ -230,6 +272,16 @@ pub enum StartError {
     Io(io::Error),
     /// `start` was already called.
     AlreadyStarted,
+    /// The encoded arguments take more bytes than the limit on one message
+    /// (`max_message_size`, or
+    /// [`DEFAULT_MAX_MESSAGE`](super::frame::DEFAULT_MAX_MESSAGE)). Nothing
+    /// was sent and no worker was touched.
+    TooLarge {
+        /// The size of the encoded call.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
 }
 
 impl From<Unnameable> for StartError {
@@ -257,6 +309,11 @@ impl fmt::Display for StartError {
             StartError::Encode(e) => write!(f, "cannot encode the arguments: {e}"),
             StartError::Io(e) => write!(f, "cannot start the child process: {e}"),
             StartError::AlreadyStarted => f.write_str("the process was already started"),
+            StartError::TooLarge { len, max } => write!(
+                f,
+                "the arguments take {len} bytes, more than the limit of {max} bytes \
+                 on one message (see max_message_size)"
+            ),
         }
     }
 }

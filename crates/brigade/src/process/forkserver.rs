@@ -52,7 +52,7 @@ use std::sync::Mutex;
 use super::child::{self, Hello};
 use super::frame;
 use super::socket::{RecvError, Socket};
-use super::spawn::{reap_when_done, spawn_self};
+use super::spawn::spawn_self;
 use crate::sys::process as sys_process;
 use crate::sys::process::Sibling;
 
@@ -130,7 +130,7 @@ fn launch(state: &mut State) -> io::Result<()> {
         early: HashMap::new(),
         dropped: HashSet::new(),
     };
-    let hello = Hello::new(true, true)?;
+    let hello = Hello::new(true, true, frame::MAX_PAYLOAD)?;
     server
         .socket
         .send(&frame::to_payload(&hello).map_err(io::Error::other)?, &[])?;
@@ -273,7 +273,7 @@ fn read_reply(server: &mut Server) -> io::Result<Option<(u64, io::Result<Worker>
     // Nobody waits for this worker; its channel is closed, so it ends at
     // once: it is our child, so reap it.
     if let Ok(worker) = worker {
-        reap_when_done(worker.pidfd.as_fd());
+        crate::reaper::reap(worker.pidfd);
     }
     Ok(None)
 }

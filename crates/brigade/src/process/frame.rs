@@ -46,6 +46,18 @@ pub const HEADER_LEN: usize = 8;
 /// this belongs in a [`SharedArray`](super::SharedArray).
 pub const MAX_PAYLOAD: usize = 1 << 30;
 
+/// The default limit on one message between a parent and its
+/// [`Process`](super::Process) or [`ProcessPool`](super::ProcessPool)
+/// workers, either way: 256 MiB. Each sets its own with
+/// `max_message_size` (at most [`MAX_PAYLOAD`]); a peer that announces
+/// more is refused before anything is allocated for it.
+///
+/// ```
+/// use brigade::process::frame::{DEFAULT_MAX_MESSAGE, MAX_PAYLOAD};
+/// assert!(DEFAULT_MAX_MESSAGE <= MAX_PAYLOAD);
+/// ```
+pub const DEFAULT_MAX_MESSAGE: usize = 256 << 20;
+
 const MAGIC: [u8; 2] = *b"BG";
 const VERSION: u8 = 1;
 

@@ -39,6 +39,7 @@ pub struct Process<R> {
     daemon: bool,
     method: StartMethod,
     call: Option<Result<(FnRef, Encoded), StartError>>,
+    max_message: usize,
     child: Option<Child>,
     joined: bool,
     /// When the child started, on the process-wide trace, if one is set.
@@ -69,6 +70,7 @@ impl<R: DeserializeOwned> Process<R> {
             daemon: false,
             method: StartMethod::default(),
             call: Some(call),
+            max_message: frame::DEFAULT_MAX_MESSAGE,
             child: None,
             joined: false,
             traced_start: None,
@@ -87,6 +89,30 @@ impl<R: DeserializeOwned> Process<R> {
     /// `false`: the child runs on, and is reaped when it ends.
     pub fn daemon(mut self, daemon: bool) -> Process<R> {
         self.daemon = daemon;
+        self
+    }
+
+    /// The limit on one message between this process and its child, either
+    /// way: the encoded arguments, and the encoded result (the default is
+    /// [`DEFAULT_MAX_MESSAGE`](frame::DEFAULT_MAX_MESSAGE), 256 MiB; at
+    /// most [`MAX_PAYLOAD`](frame::MAX_PAYLOAD), 1 GiB). Arguments above
+    /// it are [`StartError::TooLarge`] from [`start`](Self::start); a result
+    /// above it is [`ProcessError::ResultTooLarge`]. Whatever size a child
+    /// announces is checked against it before anything is allocated.
+    ///
+    /// ```
+    /// use brigade::process::{Process, ProcessError};
+    ///
+    /// fn zeros(n: usize) -> Vec<u8> {
+    ///     vec![0; n]
+    /// }
+    ///
+    /// let mut p = Process::new(zeros, (4096,)).max_message_size(1024);
+    /// p.start().unwrap();
+    /// assert!(matches!(p.join(), Err(ProcessError::ResultTooLarge { max: 1024, .. })));
+    /// ```
+    pub fn max_message_size(mut self, bytes: usize) -> Process<R> {
+        self.max_message = bytes.min(frame::MAX_PAYLOAD);
         self
     }
 
@@ -110,9 +136,16 @@ impl<R: DeserializeOwned> Process<R> {
             None => return Err(StartError::AlreadyStarted),
             Some(call) => call?,
         };
-        let hello = Hello::new(self.daemon, false).map_err(StartError::Io)?;
+        let hello = Hello::new(self.daemon, false, self.max_message).map_err(StartError::Io)?;
         let mut call = frame::to_payload(&Call { function }).map_err(StartError::Encode)?;
         call.extend_from_slice(&args.bytes);
+        // Checked before a child exists: nothing to undo.
+        if call.len() > self.max_message {
+            return Err(StartError::TooLarge {
+                len: call.len(),
+                max: self.max_message,
+            });
+        }
         let child = Child::start(self.method, &hello, Some((&call, &args.raw_fds())))
             .map_err(StartError::Io)?;
         self.traced_start = crate::trace::global().map(|trace| trace.now());
@@ -232,16 +265,13 @@ impl<R: DeserializeOwned> Process<R> {
                 trace.now() - start,
             );
         }
-        let reply = match child.socket.recv(Some(Duration::ZERO)) {
+        let reply = match child
+            .socket
+            .recv_max(Some(Duration::ZERO), self.max_message)
+        {
             Ok(m) => Ok(m),
-            Err(RecvError::Timeout | RecvError::Closed) => Err(ProcessError::Channel {
-                pid,
-                source: FrameError::Io(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the child ended without replying",
-                )),
-            }),
-            Err(RecvError::Frame(source)) => Err(ProcessError::Channel { pid, source }),
+            Err(RecvError::Timeout | RecvError::Closed) => Err(None),
+            Err(RecvError::Frame(source)) => Err(Some(source)),
         };
         outcome(pid, reply, status)
     }
@@ -282,22 +312,38 @@ pub(crate) fn prepare<Args: Serialize>(
     Ok((function, args))
 }
 
-/// Turns a reply and an exit status into the caller's result.
+/// Turns a reply and an exit status into the caller's result. `reply` is
+/// the message, or why there is none: `None` if nothing came, or what was
+/// wrong with what came.
 pub(crate) fn outcome<R: DeserializeOwned>(
     pid: u32,
-    reply: Result<Message, ProcessError>,
+    reply: Result<Message, Option<FrameError>>,
     status: Status,
 ) -> Result<R, ProcessError> {
+    let channel = |source| ProcessError::Channel { pid, source };
     match reply {
         Ok(message) => decode_reply(pid, message),
         // No reply: the exit status tells why.
-        Err(channel_error) => match Exit::from(status) {
-            Exit::Signal(signal) => Err(ProcessError::Signaled { pid, signal }),
-            // A clean exit, or no way to know: the channel tells more.
-            Exit::Code(0) | Exit::Unknown => Err(channel_error),
-            Exit::Code(code) => Err(ProcessError::Exited { pid, code }),
+        Err(why) => match (Exit::from(status), why) {
+            (Exit::Signal(signal), _) => Err(ProcessError::Signaled { pid, signal }),
+            // A child that exits, with any code, before it replies: the
+            // same error as a pool's (see ProcessError::Exited).
+            (Exit::Code(code), None) => Err(ProcessError::Exited { pid, code }),
+            // It sent garbage and exited cleanly: the garbage is the news.
+            (Exit::Code(0), Some(source)) => Err(channel(source)),
+            (Exit::Code(code), Some(_)) => Err(ProcessError::Exited { pid, code }),
+            // No way to know how it ended: the channel tells more.
+            (Exit::Unknown, why) => Err(channel(why.unwrap_or_else(no_reply))),
         },
     }
+}
+
+/// The channel error of a child that ended without a word.
+pub(crate) fn no_reply() -> FrameError {
+    FrameError::Io(io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the child ended without replying",
+    ))
 }
 
 /// Decodes a child's reply to one call.
@@ -312,6 +358,7 @@ pub(crate) fn decode_reply<R: DeserializeOwned>(
             .map_err(|source| ProcessError::Channel { pid, source }),
         Reply::Panicked(message) => Err(ProcessError::Panicked { pid, message }),
         Reply::Refused(reason) => Err(ProcessError::Refused { pid, reason }),
+        Reply::TooLarge { len, max } => Err(ProcessError::ResultTooLarge { pid, len, max }),
         Reply::Started => Err(ProcessError::Channel {
             pid,
             source: FrameError::Malformed("an acknowledgement where a reply was due".into()),
@@ -365,11 +412,8 @@ impl Drop for Killer {
 mod tests {
     use super::*;
 
-    fn closed() -> Result<Message, ProcessError> {
-        Err(ProcessError::Channel {
-            pid: 1,
-            source: FrameError::Malformed("closed".into()),
-        })
+    fn closed() -> Result<Message, Option<FrameError>> {
+        Err(None)
     }
 
     #[test]
@@ -382,5 +426,11 @@ mod tests {
         let r = outcome::<()>(1, closed(), Status::Unknown);
         assert!(matches!(r, Err(ProcessError::Channel { .. })), "{r:?}");
         assert_eq!(Exit::from(Status::Unknown).python_code(), None);
+        // An exit with code 0 before the reply is an exit all the same.
+        let r = outcome::<()>(1, closed(), Status::Code(0));
+        assert!(
+            matches!(r, Err(ProcessError::Exited { code: 0, .. })),
+            "{r:?}"
+        );
     }
 }

@@ -92,9 +92,10 @@
 //! every start method and for pool workers: a child that reads stdin sees
 //! the end at once, instead of taking input meant for the parent. No named file
 //! or socket is created anywhere: shared memory is an anonymous memory file.
-//! Every child is reaped: by `join`, or by a reaper thread if its `Process`
-//! is dropped unjoined (daemon children are killed first). Children are
-//! waited for by pidfd (`waitid(P_PIDFD)`), never by a pid that could have
+//! Every child is reaped: by `join`, or, if its `Process` is dropped
+//! unjoined, by brigade's one process-wide reaper thread, which also reaps
+//! dropped [`subprocess`](crate::subprocess) children (daemon children are
+//! killed first). Children are waited for by pidfd (`waitid(P_PIDFD)`), never by a pid that could have
 //! been recycled.
 //!
 //! A program that ignores `SIGCHLD` (`SIG_IGN`, which makes the kernel reap

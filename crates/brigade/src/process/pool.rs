@@ -118,6 +118,34 @@ impl PoolBuilder {
         self
     }
 
+    /// The limit on one message between the pool and a worker, either way:
+    /// a task's encoded arguments, and its encoded result (the default is
+    /// [`DEFAULT_MAX_MESSAGE`](super::frame::DEFAULT_MAX_MESSAGE), 256 MiB;
+    /// at most [`MAX_PAYLOAD`](super::frame::MAX_PAYLOAD), 1 GiB).
+    /// Arguments above it fail their task with
+    /// [`StartError::TooLarge`] (inside [`ProcessError::Start`]) before any
+    /// worker sees them; a result above it is
+    /// [`ProcessError::ResultTooLarge`]. Either way the worker stays. Any
+    /// size a worker announces is checked against it before anything is
+    /// allocated.
+    ///
+    /// ```
+    /// use brigade::process::{ProcessError, ProcessPool, StartError};
+    ///
+    /// fn len(bytes: Vec<u8>) -> usize {
+    ///     bytes.len()
+    /// }
+    ///
+    /// let pool = ProcessPool::builder().processes(1).max_message_size(1024).build().unwrap();
+    /// let big = pool.apply(len, (vec![0u8; 4096],));
+    /// assert!(matches!(big, Err(ProcessError::Start(StartError::TooLarge { max: 1024, .. }))));
+    /// assert_eq!(pool.apply(len, (vec![0u8; 10],)).unwrap(), 10);
+    /// ```
+    pub fn max_message_size(mut self, bytes: usize) -> PoolBuilder {
+        self.config.max_message = bytes.min(super::frame::MAX_PAYLOAD);
+        self
+    }
+
     /// Runs `f(args..)` in each worker when it starts. If it fails, the
     /// task the worker was started for fails with the initializer's error.
     pub fn initializer<F, Args>(mut self, f: F, args: Args) -> PoolBuilder
@@ -183,6 +211,7 @@ impl ProcessPool {
                 max_tasks_per_child: None,
                 task_timeout: None,
                 initializer: None,
+                max_message: super::frame::DEFAULT_MAX_MESSAGE,
             },
             error: None,
         }

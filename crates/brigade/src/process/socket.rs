@@ -217,7 +217,19 @@ impl Socket {
             Err(e) => return Err(e.into()),
         };
         if received.len == 0 && received.fds.is_empty() {
-            return Err(RecvError::Closed);
+            // Sequenced packets may be empty: 0 bytes is the end only if
+            // the peer has closed. An empty packet from a live peer is
+            // garbage like any other short packet, never a closed channel
+            // (which would make a parent wait for a child that is not
+            // ending).
+            if sys_socket::peer_closed(self.fd.as_fd()) {
+                return Err(RecvError::Closed);
+            }
+            return Err(FrameError::Truncated {
+                expected: HEADER_LEN,
+                got: 0,
+            }
+            .into());
         }
         if received.truncated {
             return Err(FrameError::Trailing {
@@ -269,8 +281,21 @@ impl Socket {
                     }
                     .into());
                 }
+                // A sparse file costs its sender nothing for its holes, yet
+                // would cost this process an allocation and a read of its
+                // full size: the sender must have stored what it announces.
+                let stored = sys_memory::file_stored_bytes(file.as_fd())?;
+                if stored < header.len as u64 {
+                    return Err(FrameError::Malformed(format!(
+                        "the message's memory file announces {} bytes but stores only {stored} \
+                         (a sparse file)",
+                        header.len
+                    ))
+                    .into());
+                }
                 // The sealed file holds exactly `len` bytes (checked above),
-                // so this allocation is what has arrived, within the limit.
+                // all of them stored, so this allocation is what has
+                // arrived, within the limit.
                 // Read at offset 0: the sender's writes moved the offset,
                 // which the two descriptions share.
                 let mut payload = vec![0u8; header.len];
@@ -354,6 +379,50 @@ mod tests {
             b.recv(None),
             Err(RecvError::Frame(FrameError::TooLarge { .. }))
         ));
+        drop(a);
+        assert!(matches!(b.recv(None), Err(RecvError::Closed)));
+    }
+
+    #[test]
+    fn a_sparse_memory_file_is_refused_before_it_is_read() {
+        let (a, b) = Socket::pair().unwrap();
+        // 64 MiB announced, none of it stored: free for the sender.
+        let len = 64 << 20;
+        let file = File::from(sys_memory::sealable_memfd(c"sparse").unwrap());
+        file.set_len(len as u64).unwrap();
+        sys_memory::seal(file.as_fd()).unwrap();
+        let header = frame::header(Kind::File, len).unwrap();
+        sys_socket::send(a.as_fd(), &header, &[file.as_raw_fd()], false).unwrap();
+        match b.recv(None) {
+            Err(RecvError::Frame(FrameError::Malformed(why))) => {
+                assert!(why.contains("sparse"), "{why}")
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        // Above the receiver's limit: refused on the header alone.
+        sys_socket::send(a.as_fd(), &header, &[file.as_raw_fd()], false).unwrap();
+        assert!(matches!(
+            b.recv_max(None, 1 << 20),
+            Err(RecvError::Frame(FrameError::TooLarge { .. }))
+        ));
+    }
+
+    #[test]
+    fn an_empty_packet_is_garbage_not_the_end() {
+        let (a, b) = Socket::pair().unwrap();
+        a.send_raw(&[]).unwrap();
+        assert!(matches!(
+            b.recv(None),
+            Err(RecvError::Frame(FrameError::Truncated { got: 0, .. }))
+        ));
+        assert!(matches!(
+            b.try_recv(frame::MAX_PAYLOAD),
+            Err(RecvError::Timeout)
+        ));
+        // The channel still works, and its real end is still the end.
+        a.send(b"after", &[]).unwrap();
+        assert_eq!(b.recv(None).unwrap().payload, b"after");
+        a.send_raw(&[]).unwrap();
         drop(a);
         assert!(matches!(b.recv(None), Err(RecvError::Closed)));
     }

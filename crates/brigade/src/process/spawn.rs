@@ -221,27 +221,11 @@ impl Drop for Child {
         if self.try_status().is_some() {
             return;
         }
-        // Still running: reap it when it ends, so it never lingers as a
-        // zombie.
-        let Some(ids) = self.ids.get().and_then(|ids| ids.as_ref().ok()) else {
-            return;
-        };
-        reap_when_done(ids.pidfd.as_fd());
-    }
-}
-
-/// Reaps a child of ours when it ends, on a thread of its own, so that it
-/// never lingers as a zombie; kills it now if no thread can be started.
-pub(crate) fn reap_when_done(pidfd: BorrowedFd<'_>) {
-    let for_thread = sys_process::dup(pidfd);
-    let reaper = for_thread.and_then(|fd| {
-        std::thread::Builder::new()
-            .name("brigade-reaper".into())
-            .spawn(move || sys_process::wait_pidfd(fd.as_fd(), true))
-    });
-    if reaper.is_err() {
-        let _ = sys_process::pidfd_kill(pidfd, libc::SIGKILL);
-        let _ = sys_process::wait_pidfd(pidfd, true);
+        // Still running: the process-wide reaper reaps it when it ends, so
+        // it never lingers as a zombie.
+        if let Some(Ok(ids)) = self.ids.take() {
+            crate::reaper::reap(ids.pidfd);
+        }
     }
 }
 

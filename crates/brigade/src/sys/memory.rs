@@ -65,6 +65,17 @@ pub(crate) fn file_len(fd: BorrowedFd<'_>) -> io::Result<usize> {
     Ok(st.st_size as usize)
 }
 
+/// How many bytes of storage the file behind `fd` holds (`st_blocks`, in
+/// 512-byte units). A sparse file holds less than its size: its holes cost
+/// whoever made it nothing.
+pub(crate) fn file_stored_bytes(fd: BorrowedFd<'_>) -> io::Result<u64> {
+    // SAFETY: fstat fills a zeroed stat structure.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: valid descriptor and out-pointer.
+    cvt(unsafe { libc::fstat(fd.as_raw_fd(), &mut st) })?;
+    Ok((st.st_blocks as u64).saturating_mul(512))
+}
+
 /// Maps `len` bytes of `fd` shared and read-write. `len` must be non-zero.
 pub(crate) fn mmap_shared(fd: BorrowedFd<'_>, len: usize) -> io::Result<*mut u8> {
     // SAFETY: a fresh mapping chosen by the kernel; it aliases nothing of

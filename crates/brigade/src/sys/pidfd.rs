@@ -33,12 +33,3 @@ pub(crate) fn set_nonblocking(fd: std::os::fd::RawFd) -> io::Result<()> {
     }
     Ok(())
 }
-
-/// `waitpid(pid, WNOHANG)`: reaps `pid` if it has exited. Returns whether
-/// there is nothing left to wait for (reaped, or not our child any more).
-pub(crate) fn reap(pid: u32) -> bool {
-    let mut status = 0;
-    // SAFETY: `status` is a valid out-pointer for the call.
-    let ret = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, libc::WNOHANG) };
-    ret != 0
-}

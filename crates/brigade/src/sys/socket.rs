@@ -273,6 +273,20 @@ pub(crate) fn poll_writable(fd: BorrowedFd<'_>, ms: c_int) -> io::Result<bool> {
     }
 }
 
+/// Whether the peer of `fd` has closed or shut down its end (`POLLRDHUP`
+/// or `POLLHUP` now), without waiting. A `SOCK_SEQPACKET` `recv` of 0 bytes
+/// is either the end or an empty packet; this tells the two apart.
+pub(crate) fn peer_closed(fd: BorrowedFd<'_>) -> bool {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLRDHUP,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd; a zero timeout never blocks.
+    let rc = unsafe { libc::poll(&mut pfd, 1, 0) };
+    rc > 0 && pfd.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
+}
+
 /// Shuts a socket down both ways: its peer sees the end of the stream.
 pub(crate) fn shutdown(fd: BorrowedFd<'_>) {
     // SAFETY: shutdown on a valid descriptor changes only the socket state.

@@ -39,16 +39,21 @@ impl Clock {
         }
     }
 
-    /// The tick at or after `deadline` (a timer never fires early).
-    pub(crate) fn deadline_tick(&self, deadline: Instant) -> u64 {
+    /// The tick at or after `deadline` (a timer never fires early), or
+    /// `None` if the deadline lies at or beyond the [`HORIZON`]: it never
+    /// comes, and no timer is set for it.
+    pub(crate) fn deadline_tick(&self, deadline: Instant) -> Option<u64> {
         let since = deadline.0.saturating_duration_since(self.epoch);
-        // Deadlines beyond u64 milliseconds (half a billion years) saturate.
-        let ms = u64::try_from(since.as_millis()).unwrap_or(u64::MAX - 1);
-        if since > Duration::from_millis(ms) {
+        if since >= HORIZON {
+            return None;
+        }
+        // Below the horizon, milliseconds fit a u64 with room to spare.
+        let ms = since.as_millis() as u64;
+        Some(if since > Duration::from_millis(ms) {
             ms + 1
         } else {
             ms
-        }
+        })
     }
 
     /// The last tick that has fully begun at `now`.
@@ -74,10 +79,35 @@ impl Clock {
     }
 }
 
-/// As far ahead of `from` as an `Instant` can comfortably reach: a deadline
-/// that never comes, for durations such as `Duration::MAX` ("forever").
+/// How far from its start a loop's clock sets timers: 1000 years (of 365
+/// days). A deadline at or beyond it never comes: a sleep until then never
+/// ends, and sets no timer; see [`sleep`](super::sleep).
+///
+/// ```
+/// use std::time::Duration;
+/// use brigade::time::{HORIZON, sleep, timeout};
+///
+/// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+/// rt.block_on(async {
+///     // Past the horizon: it never ends, and time does not jump to it.
+///     let far = timeout(Duration::from_secs(60), sleep(HORIZON * 2)).await;
+///     assert!(far.is_err());
+/// });
+/// ```
+pub const HORIZON: Duration = Duration::from_secs(86_400 * 365 * 1000);
+
+/// A deadline that never comes, beyond the [`HORIZON`] of any clock that
+/// started by `from`: for durations such as `Duration::MAX` ("forever"),
+/// and sums that would overflow an `Instant`.
 pub(crate) fn far_future(from: std::time::Instant) -> std::time::Instant {
-    from + Duration::from_secs(86_400 * 365 * 1000)
+    from + HORIZON + Duration::from_secs(86_400)
+}
+
+/// `from + duration`, or a deadline that never comes if that is beyond
+/// what an `Instant` holds.
+pub(crate) fn saturating_after(from: Instant, duration: Duration) -> Instant {
+    from.checked_add(duration)
+        .unwrap_or_else(|| Instant(far_future(from.0)))
 }
 
 #[cfg(test)]
@@ -88,14 +118,38 @@ mod tests {
     fn deadlines_round_up_and_now_rounds_down() {
         let clock = Clock::new(true);
         let base = clock.now();
-        assert_eq!(clock.deadline_tick(base), 0);
-        assert_eq!(clock.deadline_tick(base + Duration::from_micros(1)), 1);
-        assert_eq!(clock.deadline_tick(base + Duration::from_millis(5)), 5);
+        assert_eq!(clock.deadline_tick(base), Some(0));
+        assert_eq!(
+            clock.deadline_tick(base + Duration::from_micros(1)),
+            Some(1)
+        );
+        assert_eq!(
+            clock.deadline_tick(base + Duration::from_millis(5)),
+            Some(5)
+        );
         assert_eq!(clock.now_tick(base + Duration::from_micros(5_999)), 5);
         assert_eq!(
             clock.instant_of_tick(5_000_000_000),
             base + Duration::from_millis(5_000_000_000)
         );
+    }
+
+    #[test]
+    fn deadlines_at_or_beyond_the_horizon_never_come() {
+        let clock = Clock::new(true);
+        let base = clock.now();
+        let last = HORIZON - Duration::from_millis(1);
+        assert_eq!(
+            clock.deadline_tick(base + last),
+            Some(last.as_millis() as u64)
+        );
+        assert_eq!(clock.deadline_tick(base + HORIZON), None);
+        assert_eq!(
+            clock.deadline_tick(base + Duration::from_secs(10u64.pow(16))),
+            None
+        );
+        let never = saturating_after(base, Duration::MAX);
+        assert_eq!(clock.deadline_tick(never), None);
     }
 
     #[test]

@@ -81,18 +81,22 @@ impl Interval {
         }
         let tick = self.next;
         let now = Instant::now();
+        // Sums that would overflow an Instant saturate at a deadline that
+        // never comes (see `sleep`'s far deadlines), rather than panic.
+        let after = super::clock::saturating_after;
+        let following = after(tick, self.period);
         self.next = match self.missed {
-            MissedTicks::Burst => tick + self.period,
-            MissedTicks::Delay if now > tick + self.period => now + self.period,
-            MissedTicks::Delay => tick + self.period,
-            MissedTicks::Skip => {
-                let mut next = tick + self.period;
-                if now >= next {
-                    let behind = (now - tick).as_nanos() / self.period.as_nanos();
-                    next = tick + self.period * (behind as u32 + 1);
-                }
-                next
+            MissedTicks::Burst => following,
+            MissedTicks::Delay if now > following => after(now, self.period),
+            MissedTicks::Delay => following,
+            MissedTicks::Skip if now >= following => {
+                // The first tick of the schedule after `now`.
+                let behind = (now - tick).as_nanos() / self.period.as_nanos();
+                let skip = self.period.as_nanos().saturating_mul(behind + 1);
+                let skip = u64::try_from(skip).map_or(Duration::MAX, Duration::from_nanos);
+                after(tick, skip)
             }
+            MissedTicks::Skip => following,
         };
         self.sleep.reset(self.next);
         Poll::Ready(tick)

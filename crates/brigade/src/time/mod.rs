@@ -33,6 +33,7 @@ mod sleep;
 mod timeout;
 pub(crate) mod wheel;
 
+pub use clock::HORIZON;
 pub use instant::Instant;
 pub use interval::{Interval, MissedTicks, interval, interval_at};
 pub use sleep::{Sleep, sleep, sleep_until};

@@ -18,6 +18,17 @@ use crate::trace::Track;
 /// of a loop, and from the call otherwise. Timers have a resolution of one
 /// millisecond and never fire early.
 ///
+/// # Far deadlines
+/// A deadline at or beyond the loop clock's [`HORIZON`](super::HORIZON)
+/// (1000 years after the loop's clock started; `Duration::MAX` among them)
+/// never comes: the sleep stays pending for ever and sets no timer, like
+/// `std::future::pending()`. On a virtual clock, time does not jump towards
+/// it: a loop with nothing else to wait for waits (asleep, not spinning)
+/// for I/O or a wake-up from another thread. asyncio behaves alike (its
+/// selector waits at most a day at a time for a far timer); tokio instead
+/// caps a far deadline at about 30 years, which its paused clock then
+/// reaches.
+///
 /// # Panics
 /// When polled outside of a brigade event loop.
 ///
@@ -40,8 +51,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// `now + duration`, saturating at a deadline that never comes, so that
 /// `sleep(Duration::MAX)` means "forever" instead of overflowing.
 fn after(now: Instant, duration: Duration) -> Instant {
-    now.checked_add(duration)
-        .unwrap_or_else(|| Instant(crate::time::clock::far_future(now.0)))
+    crate::time::clock::saturating_after(now, duration)
 }
 
 /// Waits until `deadline` on the loop's clock.
@@ -109,7 +119,13 @@ impl Sleep {
         let replaced = match updated {
             Ok(old) => old,
             Err(()) => {
-                let key = timers.insert(core.clock.deadline_tick(deadline), cx.waker().clone());
+                let Some(tick) = core.clock.deadline_tick(deadline) else {
+                    // Beyond the horizon: it never comes, and no timer is
+                    // set (nor could one fire without waking this for
+                    // nothing, for ever).
+                    return Poll::Pending;
+                };
+                let key = timers.insert(tick, cx.waker().clone());
                 self.timer = Some((core.shared.id, key));
                 if let Some(trace) = &core.trace {
                     self.traced_since.get_or_insert(core.trace_now(trace));
