@@ -130,6 +130,7 @@ pub struct Builder {
     seed: Option<u64>,
     trace: Option<Arc<Trace>>,
     driver: Option<DriverKind>,
+    orphaned_io_limit: Option<usize>,
 }
 
 impl Builder {
@@ -164,6 +165,34 @@ impl Builder {
         self
     }
 
+    /// Bounds the memory the loop's io_uring driver holds for file
+    /// operations whose futures were dropped before the kernel completed
+    /// them (the default is 64 MiB). Such buffers cannot be freed until the
+    /// kernel is done with them; while they hold `bytes`, a new file
+    /// operation waits (its task suspended) until completions free some.
+    /// They may then exceed `bytes` by at most what operations still owned
+    /// by their futures held when the limit was reached. Each orphaned
+    /// operation counts its buffers plus 256 bytes of bookkeeping.
+    /// [`Runtime::io_stats`] shows the current amount. The epoll driver
+    /// holds no such buffers (its file operations run on threads).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = brigade::Runtime::builder().orphaned_io_limit(1 << 20).build().unwrap();
+    /// rt.block_on(async {
+    ///     for _ in 0..1000 {
+    ///         // Started, then dropped at once while the kernel reads.
+    ///         let _ = brigade::timeout(Duration::ZERO, brigade::fs::read("Cargo.toml")).await;
+    ///     }
+    /// });
+    /// assert!(rt.io_stats().orphaned_bytes < 2 << 20);
+    /// ```
+    pub fn orphaned_io_limit(mut self, bytes: usize) -> Builder {
+        self.orphaned_io_limit = Some(bytes);
+        self
+    }
+
     /// Builds the runtime on the current thread.
     ///
     /// # Errors
@@ -176,6 +205,8 @@ impl Builder {
             self.seed,
             self.trace,
             self.driver,
+            self.orphaned_io_limit
+                .unwrap_or(crate::io::orphans::DEFAULT_LIMIT),
         )?;
         Ok(Runtime {
             core: Rc::new(core),

@@ -174,10 +174,11 @@ impl Core {
         seed: Option<u64>,
         trace: Option<Arc<Trace>>,
         driver: Option<DriverKind>,
+        orphan_limit: usize,
     ) -> std::io::Result<Core> {
         let unparker = Arc::new(Unparker::new()?);
         let shared = Arc::new(Shared::new(unparker.clone()));
-        let driver = Driver::new(driver, unparker, shared.clone())?;
+        let driver = Driver::new(driver, orphan_limit, unparker, shared.clone())?;
         Ok(Core {
             shared,
             queue: RefCell::new(VecDeque::with_capacity(1024)),
