@@ -7,10 +7,12 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 
 use super::context;
 use super::join::{JoinError, JoinHandle};
 use super::scheduler::{self, Core, Shared, next_task_id};
+use super::slow::{SlowPollHook, SlowPolls};
 use super::task::TaskId;
 use crate::io::DriverKind;
 use crate::sync::oneshot;
@@ -131,6 +133,19 @@ pub struct Builder {
     trace: Option<Arc<Trace>>,
     driver: Option<DriverKind>,
     orphaned_io_limit: Option<usize>,
+    slow_callback_duration: Option<Option<Duration>>,
+    on_slow_poll: Option<SlowPollSink>,
+}
+
+/// A [`Builder::on_slow_poll`] hook, in a form the builder can derive
+/// `Debug` and `Clone` through.
+#[derive(Clone)]
+struct SlowPollSink(SlowPollHook);
+
+impl fmt::Debug for SlowPollSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SlowPollSink(..)")
+    }
 }
 
 impl Builder {
@@ -193,6 +208,52 @@ impl Builder {
         self
     }
 
+    /// Reports a poll that keeps the loop busy longer than `threshold`
+    /// (asyncio's `slow_callback_duration`): one warning naming the task
+    /// (its [`spawn_named`](crate::spawn_named) name, else its id) and the
+    /// time, to standard error or to [`on_slow_poll`](Self::on_slow_poll).
+    /// `None` turns reports off. The default is 100 ms in debug builds and
+    /// off in release builds, as asyncio reports slow callbacks only in
+    /// debug mode. Polls are timed on the real clock, virtual clock or not.
+    /// See [`SlowPoll`](crate::event_loop::SlowPoll).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = brigade::Runtime::builder()
+    ///     .slow_callback_duration(Some(Duration::from_millis(50)))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     // Would print a warning naming the main future, after 60 ms.
+    ///     // std::thread::sleep(Duration::from_millis(60));
+    /// });
+    /// ```
+    pub fn slow_callback_duration(mut self, threshold: Option<Duration>) -> Builder {
+        self.slow_callback_duration = Some(threshold);
+        self
+    }
+
+    /// Sends reports of slow polls (see
+    /// [`slow_callback_duration`](Self::slow_callback_duration)) to `hook`
+    /// instead of standard error. It runs on the loop's thread, right after
+    /// the slow poll; a panic in it is caught and ignored.
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::builder()
+    ///     .on_slow_poll(|slow| eprintln!("{} took {:?}", slow.task, slow.duration))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn on_slow_poll(
+        mut self,
+        hook: impl Fn(&crate::event_loop::SlowPoll) + Send + Sync + 'static,
+    ) -> Builder {
+        self.on_slow_poll = Some(SlowPollSink(Arc::new(hook)));
+        self
+    }
+
     /// Builds the runtime on the current thread.
     ///
     /// # Errors
@@ -207,6 +268,10 @@ impl Builder {
             self.driver,
             self.orphaned_io_limit
                 .unwrap_or(crate::io::orphans::DEFAULT_LIMIT),
+            SlowPolls::new(
+                self.slow_callback_duration,
+                self.on_slow_poll.map(|sink| sink.0),
+            ),
         )?;
         Ok(Runtime {
             core: Rc::new(core),
@@ -271,7 +336,11 @@ impl Runtime {
         shared.main_woken.store(true, Ordering::Release);
         loop {
             if shared.main_woken.swap(false, Ordering::AcqRel) {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                let polled = core.slow.watch(
+                    || "the main future".to_string(),
+                    || future.as_mut().poll(&mut cx),
+                );
+                if let Poll::Ready(output) = polled {
                     return Ok(output);
                 }
             }
