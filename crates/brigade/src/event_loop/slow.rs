@@ -41,8 +41,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// One poll that kept its loop busy past the threshold; see the
-/// [module](self) docs.
+/// One poll that kept its loop busy past the threshold set with
+/// [`Builder::slow_callback_duration`](super::Builder::slow_callback_duration),
+/// as a hook set with [`Builder::on_slow_poll`](super::Builder::on_slow_poll)
+/// receives it; its `Display` is the warning printed without a hook.
 ///
 /// ```
 /// use std::time::Duration;
