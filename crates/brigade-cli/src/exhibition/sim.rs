@@ -60,7 +60,12 @@ impl Sim {
 
     /// The runtime a model's event loop should use.
     pub fn runtime(&self) -> Result<brigade::Runtime, String> {
-        let mut builder = brigade::Runtime::builder().virtual_clock(self.clock == Clock::Virtual);
+        // No slow-poll warnings (on by default in debug builds): standard
+        // error carries the run's errors, one line each, and a poll made
+        // slow by a busy machine is none.
+        let mut builder = brigade::Runtime::builder()
+            .virtual_clock(self.clock == Clock::Virtual)
+            .slow_callback_duration(None);
         if let Some(trace) = &self.trace {
             builder = builder.trace(trace);
         }

@@ -12,6 +12,9 @@
 //!   [`timeout`](crate::time::timeout) combine futures inside one task;
 //!   [`task_group`] scopes child tasks so that none outlives its group.
 //! - [`to_thread`] runs blocking code on a thread pool and awaits it.
+//! - A poll that keeps the loop busy past
+//!   [`Builder::slow_callback_duration`] (100 ms in debug builds) is
+//!   reported, naming the task: see [`SlowPoll`].
 //!
 //! # One loop per thread
 //! A loop polls its tasks on its own thread, as asyncio does, so tasks need
@@ -49,6 +52,7 @@ mod gather;
 mod join;
 mod runtime;
 pub(crate) mod scheduler;
+mod slow;
 pub(crate) mod task;
 mod task_group;
 mod yield_now;
@@ -61,6 +65,7 @@ pub use runtime::{
     Builder, Handle, LoopClosed, RemoteHandle, Runtime, RuntimeError, run, run_on_threads, spawn,
     spawn_named,
 };
+pub use slow::SlowPoll;
 pub use task::TaskId;
 pub use task_group::{Failure, GroupError, GroupTask, TaskGroup, task_group};
 pub use yield_now::yield_now;

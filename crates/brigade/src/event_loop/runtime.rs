@@ -7,10 +7,12 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 
 use super::context;
 use super::join::{JoinError, JoinHandle};
 use super::scheduler::{self, Core, Shared, next_task_id};
+use super::slow::{SlowPollHook, SlowPolls};
 use super::task::TaskId;
 use crate::io::DriverKind;
 use crate::sync::oneshot;
@@ -130,6 +132,20 @@ pub struct Builder {
     seed: Option<u64>,
     trace: Option<Arc<Trace>>,
     driver: Option<DriverKind>,
+    orphaned_io_limit: Option<usize>,
+    slow_callback_duration: Option<Option<Duration>>,
+    on_slow_poll: Option<SlowPollSink>,
+}
+
+/// A [`Builder::on_slow_poll`] hook, in a form the builder can derive
+/// `Debug` and `Clone` through.
+#[derive(Clone)]
+struct SlowPollSink(SlowPollHook);
+
+impl fmt::Debug for SlowPollSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SlowPollSink(..)")
+    }
 }
 
 impl Builder {
@@ -164,6 +180,80 @@ impl Builder {
         self
     }
 
+    /// Bounds the memory the loop's io_uring driver holds for file
+    /// operations whose futures were dropped before the kernel completed
+    /// them (the default is 64 MiB). Such buffers cannot be freed until the
+    /// kernel is done with them; while they hold `bytes`, a new file
+    /// operation waits (its task suspended) until completions free some.
+    /// They may then exceed `bytes` by at most what operations still owned
+    /// by their futures held when the limit was reached. Each orphaned
+    /// operation counts its buffers plus 256 bytes of bookkeeping.
+    /// [`Runtime::io_stats`] shows the current amount. The epoll driver
+    /// holds no such buffers (its file operations run on threads).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = brigade::Runtime::builder().orphaned_io_limit(1 << 20).build().unwrap();
+    /// rt.block_on(async {
+    ///     for _ in 0..1000 {
+    ///         // Started, then dropped at once while the kernel reads.
+    ///         let _ = brigade::timeout(Duration::ZERO, brigade::fs::read("Cargo.toml")).await;
+    ///     }
+    /// });
+    /// assert!(rt.io_stats().orphaned_bytes < 2 << 20);
+    /// ```
+    pub fn orphaned_io_limit(mut self, bytes: usize) -> Builder {
+        self.orphaned_io_limit = Some(bytes);
+        self
+    }
+
+    /// Reports a poll that keeps the loop busy longer than `threshold`
+    /// (asyncio's `slow_callback_duration`): one warning naming the task
+    /// (its [`spawn_named`](crate::spawn_named) name, else its id) and the
+    /// time, to standard error or to [`on_slow_poll`](Self::on_slow_poll).
+    /// `None` turns reports off. The default is 100 ms in debug builds and
+    /// off in release builds, as asyncio reports slow callbacks only in
+    /// debug mode. Polls are timed on the real clock, virtual clock or not.
+    /// See [`SlowPoll`](crate::event_loop::SlowPoll).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = brigade::Runtime::builder()
+    ///     .slow_callback_duration(Some(Duration::from_millis(50)))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     // Would print a warning naming the main future, after 60 ms.
+    ///     // std::thread::sleep(Duration::from_millis(60));
+    /// });
+    /// ```
+    pub fn slow_callback_duration(mut self, threshold: Option<Duration>) -> Builder {
+        self.slow_callback_duration = Some(threshold);
+        self
+    }
+
+    /// Sends reports of slow polls (see
+    /// [`slow_callback_duration`](Self::slow_callback_duration)) to `hook`
+    /// instead of standard error. It runs on the loop's thread, right after
+    /// the slow poll; a panic in it is caught and ignored.
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::builder()
+    ///     .on_slow_poll(|slow| eprintln!("{} took {:?}", slow.task, slow.duration))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn on_slow_poll(
+        mut self,
+        hook: impl Fn(&crate::event_loop::SlowPoll) + Send + Sync + 'static,
+    ) -> Builder {
+        self.on_slow_poll = Some(SlowPollSink(Arc::new(hook)));
+        self
+    }
+
     /// Builds the runtime on the current thread.
     ///
     /// # Errors
@@ -176,6 +266,12 @@ impl Builder {
             self.seed,
             self.trace,
             self.driver,
+            self.orphaned_io_limit
+                .unwrap_or(crate::io::orphans::DEFAULT_LIMIT),
+            SlowPolls::new(
+                self.slow_callback_duration,
+                self.on_slow_poll.map(|sink| sink.0),
+            ),
         )?;
         Ok(Runtime {
             core: Rc::new(core),
@@ -240,7 +336,11 @@ impl Runtime {
         shared.main_woken.store(true, Ordering::Release);
         loop {
             if shared.main_woken.swap(false, Ordering::AcqRel) {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                let polled = core.slow.watch(
+                    || "the main future".to_string(),
+                    || future.as_mut().poll(&mut cx),
+                );
+                if let Poll::Ready(output) = polled {
                     return Ok(output);
                 }
             }

@@ -31,6 +31,7 @@ use crate::io::unpark::Unparker;
 
 use super::context;
 use super::join::JoinHandle;
+use super::slow::SlowPolls;
 use super::task::{CANCELLED, COMPLETE, TaskId, TaskRef};
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -166,6 +167,8 @@ pub(crate) struct Core {
     pub(crate) driver: Rc<Driver>,
     /// Turns since the driver was last polled.
     turns: Cell<u32>,
+    /// Reports polls that keep the loop busy too long.
+    pub(crate) slow: SlowPolls,
 }
 
 impl Core {
@@ -174,10 +177,12 @@ impl Core {
         seed: Option<u64>,
         trace: Option<Arc<Trace>>,
         driver: Option<DriverKind>,
+        orphan_limit: usize,
+        slow: SlowPolls,
     ) -> std::io::Result<Core> {
         let unparker = Arc::new(Unparker::new()?);
         let shared = Arc::new(Shared::new(unparker.clone()));
-        let driver = Driver::new(driver, unparker, shared.clone())?;
+        let driver = Driver::new(driver, orphan_limit, unparker, shared.clone())?;
         Ok(Core {
             shared,
             queue: RefCell::new(VecDeque::with_capacity(1024)),
@@ -191,6 +196,7 @@ impl Core {
             trace,
             driver,
             turns: Cell::new(0),
+            slow,
         })
     }
 
@@ -299,8 +305,11 @@ impl Core {
             true
         } else {
             self.current_task.set(Some(task.header().id));
-            // SAFETY: owner thread; not complete (checked above).
-            let done = unsafe { task.poll() };
+            let done = self.slow.watch(
+                || Self::task_label(&task).into_owned(),
+                // SAFETY: owner thread; not complete (checked above).
+                || unsafe { task.poll() },
+            );
             self.current_task.set(None);
             done
         };

@@ -88,6 +88,8 @@ pub(crate) async fn open_and_read_direct(
         return Ok(None);
     }
     let path = c_path(path).map_err(|e| ("open", e))?;
+    // A chain is submitted whole: it waits for room among the orphans here.
+    crate::io::op::room(&driver).await;
     let slot = driver
         .with_uring(|ring| {
             if ring.direct_available() {

@@ -74,6 +74,12 @@ pub struct IoStats {
     /// [`fs::read`](crate::fs::read) opens them; see `io/direct.rs`),
     /// including ones whose close is still in flight.
     pub direct_files: usize,
+    /// Bytes held for io_uring operations whose futures were dropped
+    /// before the kernel completed them (buffers, plus a little
+    /// bookkeeping each), freed as the completions arrive. New operations
+    /// wait while this is at the loop's limit; see
+    /// [`Builder::orphaned_io_limit`](crate::event_loop::Builder::orphaned_io_limit).
+    pub orphaned_bytes: usize,
 }
 
 /// The driver of one loop, shared (by `Rc`) with the loop's I/O objects.
@@ -95,6 +101,7 @@ impl Driver {
     /// Without a request, io_uring is tried first and epoll is the fallback.
     pub(crate) fn new(
         requested: Option<DriverKind>,
+        orphan_limit: usize,
         unparker: Arc<Unparker>,
         shared: Arc<Shared>,
     ) -> io::Result<Rc<Driver>> {
@@ -105,13 +112,13 @@ impl Driver {
         let epoll = EpollBackend::new(&unparker)?;
         let ring = match requested {
             Some(DriverKind::Epoll) => None,
-            Some(DriverKind::Uring) => Some(UringBackend::new().map_err(|e| {
+            Some(DriverKind::Uring) => Some(UringBackend::new(orphan_limit).map_err(|e| {
                 io::Error::new(
                     e.kind(),
                     format!("cannot start io_uring (BRIGADE_DRIVER=uring): {e}"),
                 )
             })?),
-            None => UringBackend::new().ok(),
+            None => UringBackend::new(orphan_limit).ok(),
         };
         if let Some(ring) = &ring {
             epoll.watch_ring(ring.raw_fd())?;
@@ -254,14 +261,15 @@ impl Driver {
 
     /// What the driver holds right now.
     pub(crate) fn stats(&self) -> IoStats {
-        let (in_flight, direct_files) = self.ring.as_ref().map_or((0, 0), |r| {
+        let (in_flight, direct_files, orphaned_bytes) = self.ring.as_ref().map_or((0, 0, 0), |r| {
             let ring = r.borrow();
-            (ring.in_flight(), ring.direct_files())
+            (ring.in_flight(), ring.direct_files(), ring.orphaned_bytes())
         });
         IoStats {
             registered: self.registry.borrow().len(),
             in_flight,
             direct_files,
+            orphaned_bytes,
         }
     }
 

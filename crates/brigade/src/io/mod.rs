@@ -58,6 +58,14 @@
 //! still write). Thus cancelling never lets the kernel write into freed
 //! memory, and never leaks in the normal course.
 //!
+//! Such orphaned buffers are bounded per loop: while they hold
+//! [`Builder::orphaned_io_limit`](crate::event_loop::Builder::orphaned_io_limit)
+//! bytes (64 MiB by default), or 256 operations are orphaned, a new file
+//! operation waits until completions free some, so a loop that starts
+//! reads and drops them faster than the kernel answers cannot pile up
+//! memory (or, through orphaned opens, descriptors) without limit.
+//! [`IoStats::orphaned_bytes`] shows the amount.
+//!
 //! Socket reads and writes are not ring operations: they are non-blocking
 //! system calls into the caller's buffer, made when epoll reports the
 //! socket ready, so `AsyncRead`'s borrowed `&mut [u8]` is safe to use.
@@ -67,6 +75,7 @@ pub(crate) mod driver;
 mod epoll;
 mod ext;
 pub(crate) mod op;
+pub(crate) mod orphans;
 pub(crate) mod registry;
 pub(crate) mod source;
 pub(crate) mod unpark;

@@ -9,6 +9,11 @@
 //! `T` moves into the driver's slot for the operation and stays there until
 //! the completion, and the driver asks the kernel to cancel. This is the
 //! ownership rule of tokio-uring and glommio; see [`crate::io`].
+//!
+//! Such orphaned buffers are bounded (see `io/orphans.rs`): while they
+//! hold the loop's limit, a new `Op` is built but not submitted, and its
+//! first poll waits for room. Dropped before that, it never reached the
+//! kernel and frees its data at once.
 
 use std::any::Any;
 use std::future::Future;
@@ -30,17 +35,39 @@ use crate::event_loop::blocking::Inhibit;
 /// # Safety
 /// Moving a value of the type must not move any memory an entry built from
 /// it refers to.
-pub(crate) unsafe trait StableBuf: 'static {}
+pub(crate) unsafe trait StableBuf: 'static {
+    /// The heap memory the value holds, in bytes: what the driver keeps
+    /// alive if the operation is orphaned (see `io/orphans.rs`).
+    fn held_bytes(&self) -> usize {
+        0
+    }
+}
 
 // SAFETY: a Vec's elements live on the heap; moving the Vec moves only its
 // pointer, length and capacity.
-unsafe impl StableBuf for Vec<u8> {}
+unsafe impl StableBuf for Vec<u8> {
+    fn held_bytes(&self) -> usize {
+        self.capacity()
+    }
+}
 // SAFETY: a CString's bytes live on the heap.
-unsafe impl StableBuf for std::ffi::CString {}
+unsafe impl StableBuf for std::ffi::CString {
+    fn held_bytes(&self) -> usize {
+        self.as_bytes_with_nul().len()
+    }
+}
 // SAFETY: a Box's contents live on the heap.
-unsafe impl<T: 'static> StableBuf for Box<T> {}
+unsafe impl<T: 'static> StableBuf for Box<T> {
+    fn held_bytes(&self) -> usize {
+        std::mem::size_of::<T>()
+    }
+}
 // SAFETY: a tuple of stable values is stable: each keeps its own heap memory.
-unsafe impl<A: StableBuf, B: StableBuf> StableBuf for (A, B) {}
+unsafe impl<A: StableBuf, B: StableBuf> StableBuf for (A, B) {
+    fn held_bytes(&self) -> usize {
+        self.0.held_bytes() + self.1.held_bytes()
+    }
+}
 // SAFETY: no memory at all.
 unsafe impl StableBuf for () {}
 // SAFETY: a slot number; the kernel reads no memory of it.
@@ -49,9 +76,17 @@ unsafe impl StableBuf for DirectFile {}
 /// An operation in flight; resolves to the kernel's result and the data.
 pub(crate) struct Op<T: StableBuf> {
     driver: Rc<Driver>,
-    key: usize,
+    stage: Stage,
     data: Option<T>,
     cancel_on_drop: bool,
+}
+
+/// Whether an operation has reached the driver.
+enum Stage {
+    /// Built, and waiting for room among the orphans before submission.
+    Queued(squeue::Entry, Outcome),
+    /// Submitted under this key.
+    Submitted(usize),
 }
 
 impl<T: StableBuf> Op<T> {
@@ -82,16 +117,33 @@ impl<T: StableBuf> Op<T> {
         build: impl FnOnce(&mut T) -> squeue::Entry,
     ) -> Op<T> {
         let entry = build(&mut data);
-        let inhibit = Inhibit::new(driver.shared.clone());
-        let key = driver
-            .with_uring(|ring| ring.submit_op(entry, Some(inhibit), outcome))
-            .expect("Op::submit is only called on an io_uring driver");
-        Op {
+        let mut op = Op {
             driver,
-            key,
+            stage: Stage::Queued(entry, outcome),
             data: Some(data),
             cancel_on_drop: true,
+        };
+        // Submitted now, unless orphans hold the limit: then the first
+        // poll waits for room.
+        let room = op.driver.with_uring(|ring| ring.has_room());
+        if room.expect("Op::submit is only called on an io_uring driver") {
+            op.start();
         }
+        op
+    }
+
+    /// Hands a queued operation to the driver (it is then in flight).
+    fn start(&mut self) {
+        let placeholder = Stage::Submitted(usize::MAX);
+        let Stage::Queued(entry, outcome) = std::mem::replace(&mut self.stage, placeholder) else {
+            return;
+        };
+        let inhibit = Inhibit::new(self.driver.shared.clone());
+        let key = self
+            .driver
+            .with_uring(|ring| ring.submit_op(entry, Some(inhibit), outcome))
+            .expect("Op::submit is only called on an io_uring driver");
+        self.stage = Stage::Submitted(key);
     }
 
     /// Submits the entries `build` makes from `data`'s memory as one chain
@@ -117,13 +169,13 @@ impl<T: StableBuf> Op<T> {
             .expect("Op::submit_chain is only called on an io_uring driver");
         let heads = heads.map(|key| Op {
             driver: driver.clone(),
-            key,
+            stage: Stage::Submitted(key),
             data: Some(()),
             cancel_on_drop: true,
         });
         let last = Op {
             driver,
-            key: last,
+            stage: Stage::Submitted(last),
             data: Some(data),
             cancel_on_drop: false,
         };
@@ -145,7 +197,19 @@ impl<T: StableBuf> Future for Op<T> {
     type Output = (io::Result<u32>, T);
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let key = self.key;
+        if matches!(self.stage, Stage::Queued(..)) {
+            let room = self
+                .driver
+                .with_uring(|ring| ring.wait_for_room(cx.waker()))
+                .unwrap_or(true);
+            if !room {
+                return Poll::Pending;
+            }
+            self.start();
+        }
+        let Stage::Submitted(key) = self.stage else {
+            unreachable!("started above");
+        };
         let done = self
             .driver
             .with_uring(|ring| ring.poll_op(key, cx.waker()))
@@ -168,11 +232,35 @@ impl<T: StableBuf> Future for Op<T> {
 impl<T: StableBuf> Drop for Op<T> {
     fn drop(&mut self) {
         if let Some(data) = self.data.take() {
-            let key = self.key;
+            if matches!(self.stage, Stage::Queued(..)) {
+                if self.cancel_on_drop {
+                    // It never reached the kernel: nothing refers to `data`.
+                    return;
+                }
+                // A write that must not be lost still happens.
+                self.start();
+            }
+            let Stage::Submitted(key) = self.stage else {
+                return;
+            };
+            let held = data.held_bytes();
             let data: Box<dyn Any> = Box::new(data);
             let cancel = self.cancel_on_drop;
             self.driver
-                .with_uring(|ring| ring.abandon_op(key, data, cancel));
+                .with_uring(|ring| ring.abandon_op(key, data, held, cancel));
         }
     }
+}
+
+/// Waits until orphaned operations leave room for new ones (see
+/// `io/orphans.rs`): for operations submitted otherwise than by
+/// [`Op::submit`], such as chains.
+pub(crate) async fn room(driver: &Driver) {
+    std::future::poll_fn(|cx| {
+        let room = driver
+            .with_uring(|ring| ring.wait_for_room(cx.waker()))
+            .unwrap_or(true);
+        if room { Poll::Ready(()) } else { Poll::Pending }
+    })
+    .await
 }

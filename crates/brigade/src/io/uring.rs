@@ -44,6 +44,7 @@ use std::time::Duration;
 use io_uring::{IoUring, opcode, squeue, types};
 
 use super::direct::{DirectFile, DirectTable};
+use super::orphans::Orphans;
 use crate::event_loop::blocking::Inhibit;
 use crate::slab::Slab;
 
@@ -84,6 +85,9 @@ pub(crate) enum Outcome {
 struct OpSlot {
     state: OpState,
     outcome: Outcome,
+    /// What the operation weighs among the orphans once its future
+    /// dropped it (0: not counted, as the driver's own closes).
+    weight: usize,
     /// Holds a virtual clock still while the kernel works.
     _inhibit: Option<Inhibit>,
 }
@@ -107,11 +111,15 @@ pub(crate) struct UringBackend {
     /// Entries that did not fit in a full submission queue.
     backlog: VecDeque<Chain>,
     direct: DirectTable,
+    /// The bound on buffers held for operations whose futures are gone.
+    orphans: Orphans,
     _counted: super::direct::RingCount,
 }
 
 impl UringBackend {
-    pub(crate) fn new() -> io::Result<UringBackend> {
+    /// A ring whose orphaned operations may hold up to `orphan_limit`
+    /// bytes before new operations wait (see `io/orphans.rs`).
+    pub(crate) fn new(orphan_limit: usize) -> io::Result<UringBackend> {
         // No COOP_TASKRUN: completions of operations punted to the kernel's
         // workers must interrupt the loop's epoll_wait, which deferred task
         // work would not do.
@@ -149,6 +157,7 @@ impl UringBackend {
             ops: Slab::new(),
             backlog: VecDeque::new(),
             direct: DirectTable::new(),
+            orphans: Orphans::new(orphan_limit),
             _counted: super::direct::RingCount::new(),
         })
     }
@@ -233,10 +242,28 @@ impl UringBackend {
         let key = self.ops.insert(OpSlot {
             state: OpState::Waiting(None),
             outcome,
+            weight: 0,
             _inhibit: inhibit,
         });
         self.push(entry.user_data(OP | key as u64));
         key
+    }
+
+    /// Whether a new operation may start now: orphaned operations hold less
+    /// than the limit. If not, `waker` is woken once they do.
+    pub(crate) fn wait_for_room(&mut self, waker: &Waker) -> bool {
+        self.orphans.wait_for_room(waker)
+    }
+
+    /// Whether a new operation may start now (see
+    /// [`wait_for_room`](Self::wait_for_room)).
+    pub(crate) fn has_room(&self) -> bool {
+        self.orphans.has_room()
+    }
+
+    /// What orphaned operations hold now, in bytes (with their bookkeeping).
+    pub(crate) fn orphaned_bytes(&self) -> usize {
+        self.orphans.bytes()
     }
 
     /// Submits operations as one chain: each entry's flags (`IO_LINK`: the
@@ -256,6 +283,7 @@ impl UringBackend {
             let key = self.ops.insert(OpSlot {
                 state: OpState::Waiting(None),
                 outcome,
+                weight: 0,
                 _inhibit: inhibit,
             });
             (key, entry.user_data(OP | key as u64))
@@ -293,9 +321,10 @@ impl UringBackend {
     }
 
     /// The future of operation `key` was dropped. A completed operation is
-    /// freed; an operation in flight keeps `data` (its buffers) in the
-    /// driver until its completion, and is asked to cancel.
-    pub(crate) fn abandon_op(&mut self, key: usize, data: Box<dyn Any>, cancel: bool) {
+    /// freed; an operation in flight keeps `data` (its buffers, `held`
+    /// bytes) in the driver until its completion, counted among the
+    /// orphans, and is asked to cancel.
+    pub(crate) fn abandon_op(&mut self, key: usize, data: Box<dyn Any>, held: usize, cancel: bool) {
         let Some(slot) = self.ops.get_mut(key) else {
             return;
         };
@@ -307,6 +336,7 @@ impl UringBackend {
             }
             _ => {
                 slot.state = OpState::Abandoned(data);
+                slot.weight = self.orphans.adopt(held);
                 if !cancel {
                     return;
                 }
@@ -418,7 +448,12 @@ impl UringBackend {
                         // The buffers go only now that the kernel is done
                         // (a direct file among them queues its close).
                         OpState::Abandoned(_) => {
+                            let weight = slot.weight;
                             drop(self.ops.remove(key));
+                            // (The driver's own closes were never counted.)
+                            if weight > 0 {
+                                self.orphans.release(weight, wake);
+                            }
                             release(&self.direct, outcome, result);
                         }
                         OpState::Done(_) => {}

@@ -55,7 +55,20 @@
 //! # Errors
 //! [`Process::join`] tells apart a panic in the child (with its message), a
 //! non-zero exit, death by a signal, and a broken channel; see
-//! [`ProcessError`].
+//! [`ProcessError`]. A child that exits inside the function
+//! (`std::process::exit`, with any code, 0 included) is
+//! [`ProcessError::Exited`], from a `Process` and a pool alike.
+//!
+//! # Limits
+//! One message between a parent and its child, either way, is at most
+//! `max_message_size` bytes ([`Process::max_message_size`],
+//! [`PoolBuilder::max_message_size`]; 256 MiB by default, see
+//! [`frame::DEFAULT_MAX_MESSAGE`]). Arguments above it are
+//! [`StartError::TooLarge`] before any child sees them; a result above it
+//! is [`ProcessError::ResultTooLarge`], said by the child instead of sent.
+//! Whatever size a child announces is checked against the limit before
+//! anything is allocated, and a large message's memory file must store
+//! every byte it announces (a sparse file is refused unread).
 //!
 //! # Async waiting
 //! [`Connection::recv_async`], [`Connection::send_async`],
