@@ -12,10 +12,11 @@
 //!   random from [`ProcessPool::pids`], at any moment: while idle, while
 //!   starting, while running a task, while replying.
 //!
-//! Every task first counts itself in a [`SharedArray`] (one slot per
-//! item), so the parent sees how often each item really ran, not just what
-//! came back: a value with a count other than one, or any count above one,
-//! is a lost or duplicated item.
+//! Every task first records that it runs, by appending its item number to
+//! a log file (an `O_APPEND` write of eight bytes, which the kernel does
+//! whole), so the parent sees how often each item really ran, not just
+//! what came back: a value whose item ran other than once, or any item
+//! that ran twice, is a lost or duplicated item.
 //!
 //! The scale comes from `BRIGADE_SOAK` (see `scripts/soak.sh`): unset, the
 //! test makes 1,000 scheduled kills, a size CI runs in seconds; `n` makes
@@ -23,11 +24,12 @@
 //! script collects.
 
 use std::collections::BTreeSet;
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use brigade::process::{Exit, ProcessError, ProcessPool, SharedArray, StartMethod};
+use brigade::process::{Exit, ProcessError, ProcessPool, StartMethod};
 
 /// The soak multiplier: 0 for the CI size.
 fn soak() -> u64 {
@@ -61,10 +63,12 @@ impl Rng {
     }
 }
 
-/// The task: counts its run, kills its own worker if told to, and returns
-/// a value the parent can check.
-fn work((item, die, runs): (u64, bool, SharedArray<u32>)) -> (u64, u64) {
-    runs.write()[item as usize] += 1;
+/// The task: records its run, kills its own worker if told to, and
+/// returns a value the parent can check.
+fn work((item, die, log): (u64, bool, String)) -> (u64, u64) {
+    let mut file = std::fs::OpenOptions::new().append(true).open(log).unwrap();
+    file.write_all(&item.to_le_bytes()).unwrap();
+    drop(file);
     if die {
         // SAFETY: signals this very process (the worker), nothing else.
         unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
@@ -133,7 +137,11 @@ fn map_under_kills(method: StartMethod, scheduled: u64, seed: u64) -> Tally {
             chosen += 1;
         }
     }
-    let runs = SharedArray::<u32>::new(items as usize).unwrap();
+    let log = std::env::temp_dir().join(format!(
+        "brigade-kills-{}-{method:?}-{seed:x}",
+        std::process::id()
+    ));
+    std::fs::write(&log, b"").unwrap();
     let pool = Arc::new(
         ProcessPool::builder()
             .processes(4)
@@ -171,8 +179,8 @@ fn map_under_kills(method: StartMethod, scheduled: u64, seed: u64) -> Tally {
         })
     };
 
-    let args: Vec<(u64, bool, SharedArray<u32>)> = (0..items)
-        .map(|i| (i, die[i as usize], runs.clone()))
+    let args: Vec<(u64, bool, String)> = (0..items)
+        .map(|i| (i, die[i as usize], log.to_string_lossy().into_owned()))
         .collect();
     let results: Vec<Result<(u64, u64), ProcessError>> = {
         let pool = pool.clone();
@@ -190,7 +198,13 @@ fn map_under_kills(method: StartMethod, scheduled: u64, seed: u64) -> Tally {
     killer.join().unwrap();
     let killed_pids = killed_pids.lock().unwrap().clone();
 
-    let runs = runs.to_vec();
+    let mut runs = vec![0u32; items as usize];
+    let record = std::fs::read(&log).unwrap();
+    std::fs::remove_file(&log).unwrap();
+    assert_eq!(record.len() % 8, 0, "a torn record");
+    for chunk in record.chunks(8) {
+        runs[u64::from_le_bytes(chunk.try_into().unwrap()) as usize] += 1;
+    }
     let mut tally = Tally {
         items,
         scheduled_kills: scheduled,
