@@ -8,7 +8,7 @@
 #     worker kills plus random ones, for each start method;
 #   - process_frame_random: 1,000,000 x BRIGADE_SOAK mutated frames, with a
 #     seed of its own per round;
-#   - the fault and hygiene tests at their CI size (process_faults,
+#   - the fault, hygiene and network-fault tests at their CI size (process_faults,
 #     process_wire, process_pool, process_hygiene, process_hygiene_scale,
 #     io_faults, io_faults_limits, io_subprocess), the I/O ones under the
 #     epoll and the io_uring driver in turn.
@@ -102,6 +102,9 @@ sum() {
 }
 kill_lines=$(cat "$logs"/kills-*.log | grep '^kills:')
 decoder_lines=$(cat "$logs"/decoder-*.log | grep '^decoder:')
+hygiene_lines=$(cat "$logs"/process_hygiene_scale-*.log | grep '^hygiene:')
+slowloris_lines=$(cat "$logs"/io_faults-*.log | grep '^slowloris:')
+emfile_lines=$(cat "$logs"/io_faults_limits-*.log | grep '^emfile:')
 
 fuzz_runs=0
 fuzz_crashes=0
@@ -143,6 +146,9 @@ echo "items duplicated:           $(echo "$kill_lines" | sum duplicated)"
 echo "kill-test runs failed:      $kill_failures"
 echo "decoder inputs:             $(echo "$decoder_lines" | sum inputs) ($(echo "$decoder_lines" | sum decode_calls) decode calls, $(echo "$decoder_lines" | sum read_frame_calls) read_frame calls)"
 echo "decoder runs failed:        $decoder_failures (a panic, a wrong error or a wrong value)"
+echo "hygiene runs passed:        $(echo "$hygiene_lines" | grep -c . ) ($(echo "$hygiene_lines" | sum processes) processes, $(echo "$hygiene_lines" | sum pool_tasks) pool tasks, $(echo "$hygiene_lines" | sum subprocesses) subprocesses; leaked descriptors, zombies and extra threads: 0 in each passed run)"
+echo "slowloris runs passed:      $(echo "$slowloris_lines" | grep -c . ) ($(echo "$slowloris_lines" | sum slow_connections_held) slow connections held while a fast client was served)"
+echo "EMFILE runs passed:         $(echo "$emfile_lines" | grep -c . ) ($(echo "$emfile_lines" | sum connections_held_at_the_limit) connections held at the limit, then served again)"
 echo "fuzz executions:            $fuzz_runs ($fuzz_note)"
 echo "fuzz crashes:               $fuzz_crashes"
 [ "$failures" -eq 0 ] && [ "$hangs" -eq 0 ]
