@@ -166,10 +166,9 @@ fn map_under_kills(method: StartMethod, scheduled: u64, seed: u64) -> Tally {
                 let pids = pool.pids();
                 if !pids.is_empty() {
                     let pid = pids[(rng.next() % pids.len() as u64) as usize];
-                    // Listed before the signal: a task failed by this kill
-                    // must find its pid here.
-                    killed_pids.lock().unwrap().insert(pid);
+                    // Read only after the map: a pid is listed once signalled.
                     if kill_our_child(pid) {
+                        killed_pids.lock().unwrap().insert(pid);
                         random_kills.fetch_add(1, Ordering::Relaxed);
                     }
                 }
