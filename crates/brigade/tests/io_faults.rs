@@ -1,10 +1,13 @@
 //! Faults and bad input on sockets: resets, half-closed peers, a peer that
-//! never reads. Each is a clear `io::Error` or an orderly wait, never a
+//! never reads, slowloris clients that hold connections open with requests
+//! they never finish. Each is a clear `io::Error` or an orderly wait, never a
 //! panic, a busy loop or a leaked descriptor.
 
 use std::io::ErrorKind;
 use std::net::Shutdown;
 use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use brigade::io::{AsyncReadExt, AsyncWriteExt};
@@ -181,5 +184,83 @@ fn data_and_end_of_stream_arriving_together_are_both_read() {
             assert_eq!(&buf[..n], b"last words");
             assert_eq!(conn.read(&mut buf).await.unwrap(), 0);
         }
+    });
+}
+
+/// Reads one line (up to `\n`) from `conn` a byte at a time, as a naive
+/// server would; `None` if the peer goes away first.
+async fn read_line(conn: &TcpStream) -> Option<Vec<u8>> {
+    let mut line = Vec::new();
+    let mut byte = [0; 1];
+    loop {
+        match conn.read(&mut byte).await {
+            Ok(1) if byte[0] == b'\n' => return Some(line),
+            Ok(1) => line.push(byte[0]),
+            _ => return None,
+        }
+    }
+}
+
+#[test]
+fn slowloris_clients_do_not_starve_the_others() {
+    // Fifty clients open connections and trickle a request a byte at a
+    // time without ever finishing it, holding their connections, until a
+    // fast client has been served: only then do they finish. A server that
+    // served connections one at a time, or stalled on a half-read request,
+    // would never answer the fast client (the watchdog would fire), and
+    // the slow clients would never be told to finish.
+    const SLOW: usize = 50;
+    brigade::run(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = spawn(async move {
+            for _ in 0..SLOW + 1 {
+                let (mut conn, _) = listener.accept().await.unwrap();
+                spawn(async move {
+                    if let Some(line) = read_line(&conn).await {
+                        conn.write_all(&line).await.unwrap();
+                        conn.write_all(b"\n").await.unwrap();
+                    }
+                });
+            }
+        });
+        let fast_done = Arc::new(AtomicBool::new(false));
+        let trickling = Arc::new(AtomicUsize::new(0));
+        let mut slow = Vec::new();
+        for i in 0..SLOW {
+            let (fast_done, trickling) = (fast_done.clone(), trickling.clone());
+            slow.push(spawn(async move {
+                let mut conn = TcpStream::connect(addr).await.unwrap();
+                conn.write_all(b"s").await.unwrap();
+                trickling.fetch_add(1, Ordering::SeqCst);
+                // Trickle until the fast client has its answer.
+                while !fast_done.load(Ordering::SeqCst) {
+                    brigade::time::sleep(Duration::from_millis(2)).await;
+                    conn.write_all(b"s").await.unwrap();
+                }
+                conn.write_all(format!("{i}\n").as_bytes()).await.unwrap();
+                let mut reply = Vec::new();
+                conn.read_to_end(&mut reply).await.unwrap();
+                assert!(reply.starts_with(b"ss") && reply.ends_with(format!("{i}\n").as_bytes()));
+            }));
+        }
+        // Every slow client holds its connection, its request begun.
+        while trickling.load(Ordering::SeqCst) < SLOW {
+            brigade::time::sleep(Duration::from_millis(1)).await;
+        }
+        let mut fast = TcpStream::connect(addr).await.unwrap();
+        fast.write_all(b"fast\n").await.unwrap();
+        let reply = brigade::timeout(Duration::from_secs(60), read_line(&fast))
+            .await
+            .expect("the fast client was starved by slow ones");
+        assert_eq!(reply.as_deref(), Some(&b"fast"[..]));
+        let held = slow.iter().filter(|t| !t.is_finished()).count();
+        assert_eq!(held, SLOW, "a slow client finished before it was told to");
+        fast_done.store(true, Ordering::SeqCst);
+        for t in slow {
+            t.await.unwrap();
+        }
+        server.await.unwrap();
+        println!("slowloris: slow_connections_held={held} fast_clients_served=1");
     });
 }

@@ -218,3 +218,20 @@ fn exit_inside_the_function_is_the_same_error_alone_and_in_a_pool() {
     }
     assert_eq!(pool.apply(one, ()).unwrap(), 1);
 }
+
+#[test]
+fn a_lone_process_that_sends_a_sparse_file_is_a_channel_error() {
+    let mut p = Process::new(send_sparse_file, (128 << 20,));
+    p.start().unwrap();
+    let pid = p.pid().unwrap();
+    match within("join after a sparse file", move || p.join()) {
+        Err(ProcessError::Channel {
+            pid: named,
+            source: FrameError::Malformed(why),
+        }) => {
+            assert_eq!(named, pid);
+            assert!(why.contains("sparse"), "{why}");
+        }
+        other => panic!("expected a refused file, got {other:?}"),
+    }
+}
