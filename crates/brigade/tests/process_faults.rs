@@ -235,3 +235,19 @@ fn a_lone_process_that_sends_a_sparse_file_is_a_channel_error() {
         other => panic!("expected a refused file, got {other:?}"),
     }
 }
+
+#[test]
+fn an_empty_packet_before_the_reply_of_an_ended_process_is_a_channel_error() {
+    // The child sends an empty packet, then its reply, then ends: by the
+    // time the parent reads, the peer has closed, but a reply is still
+    // queued, so the empty packet is garbage, not the end of the channel.
+    for _ in 0..20 {
+        let mut p = Process::new(empty_packet, ());
+        p.start().unwrap();
+        let pid = p.pid().unwrap();
+        match within("join after an empty packet", move || p.join()) {
+            Err(ProcessError::Channel { pid: named, .. }) => assert_eq!(named, pid),
+            other => panic!("expected a channel error, got {other:?}"),
+        }
+    }
+}

@@ -218,11 +218,13 @@ impl Socket {
         };
         if received.len == 0 && received.fds.is_empty() {
             // Sequenced packets may be empty: 0 bytes is the end only if
-            // the peer has closed. An empty packet from a live peer is
+            // the peer has closed and nothing more is queued. An empty
+            // packet from a live peer, or one followed by more packets, is
             // garbage like any other short packet, never a closed channel
             // (which would make a parent wait for a child that is not
-            // ending).
-            if sys_socket::peer_closed(self.fd.as_fd()) {
+            // ending, or drop the messages queued behind it).
+            let fd = self.fd.as_fd();
+            if sys_socket::peer_closed(fd) && sys_socket::queued_bytes(fd) == 0 {
                 return Err(RecvError::Closed);
             }
             return Err(FrameError::Truncated {

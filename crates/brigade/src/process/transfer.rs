@@ -36,6 +36,23 @@ use crate::sys::{process as sys_process, socket as sys_socket};
 thread_local! {
     static OUTGOING: RefCell<Option<Vec<OwnedFd>>> = const { RefCell::new(None) };
     static INCOMING: RefCell<Option<Vec<Option<OwnedFd>>>> = const { RefCell::new(None) };
+    /// Why the last `attach` or `detach` failed. postcard's error for a
+    /// `Serialize` impl's own failure carries no message ("Serde
+    /// Serialization Error"), so the reason (say, `EMFILE` from the
+    /// duplicate) is kept here and put back into the error `encode` or
+    /// `decode` returns.
+    static FAILURE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Records why a descriptor could not travel, and hands the reason on.
+fn failed(why: String) -> String {
+    FAILURE.with(|f| *f.borrow_mut() = Some(why.clone()));
+    why
+}
+
+/// The reason recorded by `failed` since the last call, if any.
+fn take_failure() -> Option<String> {
+    FAILURE.with(|f| f.borrow_mut().take())
 }
 
 /// Makes this thread's descriptor tables now (registering their
@@ -62,7 +79,11 @@ impl Encoded {
 /// Encodes `value`, collecting the descriptors of the values inside it.
 pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Encoded, FrameError> {
     let previous = OUTGOING.with(|o| o.borrow_mut().replace(Vec::new()));
-    let bytes = frame::to_payload(value);
+    take_failure();
+    let bytes = frame::to_payload(value).map_err(|e| match take_failure() {
+        Some(why) => FrameError::Encode(why),
+        None => e,
+    });
     let fds = OUTGOING.with(|o| std::mem::replace(&mut *o.borrow_mut(), previous));
     let fds = fds.unwrap_or_default();
     if fds.len() > sys_socket::MAX_FDS {
@@ -81,7 +102,11 @@ pub(crate) fn decode<T: DeserializeOwned>(
 ) -> Result<T, FrameError> {
     let fds = fds.into_iter().map(Some).collect();
     let previous = INCOMING.with(|i| i.borrow_mut().replace(fds));
-    let value = frame::from_payload(bytes);
+    take_failure();
+    let value = frame::from_payload(bytes).map_err(|e| match take_failure() {
+        Some(why) => FrameError::Malformed(why),
+        None => e,
+    });
     INCOMING.with(|i| *i.borrow_mut() = previous);
     value
 }
@@ -97,8 +122,8 @@ pub(crate) fn attach(fd: BorrowedFd<'_>) -> Result<u32, String> {
                         or a Pipe/Queue message)"
                 .to_string());
         };
-        let dup =
-            sys_process::dup(fd).map_err(|e| format!("cannot duplicate a descriptor: {e}"))?;
+        let dup = sys_process::dup(fd)
+            .map_err(|e| failed(format!("cannot duplicate a descriptor: {e}")))?;
         list.push(dup);
         Ok((list.len() - 1) as u32)
     })
@@ -113,6 +138,6 @@ pub(crate) fn detach(index: u32) -> Result<OwnedFd, String> {
             .ok_or("a descriptor-carrying value arrived outside of brigade's channels")?;
         list.get_mut(index as usize)
             .and_then(Option::take)
-            .ok_or_else(|| format!("descriptor #{index} is missing from the message"))
+            .ok_or_else(|| failed(format!("descriptor #{index} is missing from the message")))
     })
 }

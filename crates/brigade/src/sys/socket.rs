@@ -287,6 +287,17 @@ pub(crate) fn peer_closed(fd: BorrowedFd<'_>) -> bool {
     rc > 0 && pfd.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
 }
 
+/// Bytes waiting in a sequenced-packet socket's receive queue, all packets
+/// together (`FIONREAD`; Linux sums every queued packet for
+/// `SOCK_SEQPACKET`). An error counts as nothing queued.
+pub(crate) fn queued_bytes(fd: BorrowedFd<'_>) -> usize {
+    let mut queued: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int to the pointer, which points to a
+    // live c_int; the descriptor is valid for the call.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONREAD, &mut queued) };
+    if rc == 0 { queued.max(0) as usize } else { 0 }
+}
+
 /// Shuts a socket down both ways: its peer sees the end of the stream.
 pub(crate) fn shutdown(fd: BorrowedFd<'_>) {
     // SAFETY: shutdown on a valid descriptor changes only the socket state.
