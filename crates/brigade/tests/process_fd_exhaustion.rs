@@ -22,21 +22,21 @@ fn a_task_that_cannot_duplicate_its_descriptor_says_too_many_open_files() {
         rlim_max: 0,
     };
     // SAFETY: getrlimit writes one rlimit to a live one.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
-        0
-    );
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(got, 0);
     let low = libc::rlimit {
         rlim_cur: open_descriptors() + 50,
         rlim_max: limit.rlim_max,
     };
     // SAFETY: setrlimit reads one valid rlimit; only the soft limit drops.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &low) }, 0);
+    let lowered = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &low) };
+    assert_eq!(lowered, 0);
     // Each queued task holds a duplicate of the array's descriptor until it
     // runs, so a hundred of them run the process out.
     let results: Vec<_> = pool.imap(first, vec![array; 100]).collect();
     // SAFETY: as above; the original soft limit is restored.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+    let restored = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+    assert_eq!(restored, 0);
     let failures: Vec<String> = results
         .iter()
         .filter_map(|r| r.as_ref().err().map(|e| e.to_string()))
