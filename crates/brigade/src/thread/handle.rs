@@ -30,11 +30,12 @@
 //! be joined in three ways: blocking ([`join`](Thread::join)), with a time
 //! limit ([`join_timeout`](Thread::join_timeout)), or by awaiting it on an
 //! event loop ([`join_async`](Thread::join_async), or `.await` on the
-//! thread), which suspends only the awaiting task. Once the cell is full,
-//! every join also joins the OS thread, so a join returns only when the
-//! thread has really ended, as `std`'s does: only the C library's teardown
-//! of the thread is left by then, so this last wait is short, even on a
-//! loop. A thread dropped unjoined is detached.
+//! thread), which suspends only the awaiting task. Every join returns only
+//! when the OS thread has really ended, as `std`'s does: a blocking join
+//! simply joins it (the cell is full by then); a join with a time limit or
+//! an awaited one waits on the cell, then joins the OS thread, of which
+//! only the C library's teardown is left, so this last wait is short, even
+//! on a loop. A thread dropped unjoined is detached.
 //!
 //! The OS thread is named after the brigade thread; the kernel keeps 15
 //! bytes of it, cut on a character boundary.
@@ -333,12 +334,12 @@ impl<R> Thread<R> {
     /// Blocks the calling thread: on an event loop, await
     /// [`join_async`](Self::join_async) instead.
     pub fn join(&mut self) -> Result<R, ThreadError> {
-        let running = self.take_running()?;
-        let outcome = match running.outcome.try_take() {
-            Ok(outcome) => outcome,
-            Err(()) => running.outcome.take_timeout(Duration::MAX).unwrap_or(None),
-        };
-        let outcome = running.finish(outcome);
+        let Running { outcome, os } = self.take_running()?;
+        // One wait, not two: the OS thread ends only after its last
+        // thread-local destructor filled the cell, so once it is joined
+        // the outcome is there (or never will be).
+        let _ = os.join();
+        let outcome = outcome.try_take().unwrap_or(None);
         self.finish_join(outcome)
     }
 
