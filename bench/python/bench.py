@@ -7,7 +7,7 @@ Same contract as the Rust harness (bench/harness/src/main.rs): the line is
 {"workload":..,"runtime":..,"status":"ok","wall_s":..,"cpu_s":..,"check":..};
 status "failed" exits 1, "not_installed" (uvloop missing) exits 3,
 "unsupported" exits 4. Runtime families live in rt_asyncio.py,
-rt_threads.py and rt_processes.py; sizes and checks in workloads.py.
+rt_threads.py, rt_processes.py and rt_shared.py; sizes and checks in workloads.py.
 """
 
 import json
@@ -15,6 +15,7 @@ import sys
 
 import rt_asyncio
 import rt_processes
+import rt_shared
 import rt_threads
 import workloads as w
 
@@ -65,6 +66,10 @@ def _registry():
     pairs.append(("procpool", "ProcessPoolExecutor", lambda _: rt_processes.executor_map()))
     pairs.append(("procrtt", "mp-Pool-fork", lambda _: rt_processes.pool_apply("fork")))
     pairs.append(("procrtt", "ProcessPoolExecutor", lambda _: rt_processes.executor_submit()))
+    pairs.append(("mplock", "mp-fork", lambda _: rt_shared.lock_uncontended()))
+    pairs.append(("mplock2", "mp-fork", lambda _: rt_shared.lock_contended()))
+    pairs.append(("mpvalue", "mp-fork", lambda _: rt_shared.value_contended()))
+    pairs.append(("manager", "mp-fork", lambda _: rt_shared.manager_dict()))
     order = {name: i for i, name in enumerate(w.WORKLOADS)}
     pairs.sort(key=lambda p: order[p[0]])
     return pairs

@@ -40,11 +40,16 @@ PROCPOOL_ITEMS = 100_000
 PROCPOOL_WORKERS = 2
 PROCPOOL_CHUNK = -(-PROCPOOL_ITEMS // (4 * PROCPOOL_WORKERS))
 PROCRTT_TASKS = 10_000
+MPLOCK_ITERS = 1_000_000
+MP_CONTENDERS = 2
+MP_ITERS_EACH = 200_000
+MANAGER_OPS = 10_000
 
 WORKLOADS = [
     "spawn", "yield", "pingpong", "timers", "chess24", "chess100k",
     "echo10", "echo", "echo1000", "files", "files-tmpfs", "threads",
     "threads1", "poolmap", "procs", "procpool", "procrtt",
+    "broadcast", "rwlock", "joinset", "mplock", "mplock2", "mpvalue", "manager",
 ]
 
 MASK64 = (1 << 64) - 1
@@ -126,6 +131,12 @@ def expected(workload):
         return sum(i * i for i in range(PROCPOOL_ITEMS))
     if workload == "procrtt":
         return sum(i * i for i in range(PROCRTT_TASKS))
+    if workload == "mplock":
+        return MPLOCK_ITERS
+    if workload in ("mplock2", "mpvalue"):
+        return MP_CONTENDERS * MP_ITERS_EACH
+    if workload == "manager":
+        return MANAGER_OPS
     raise KeyError(workload)
 
 

@@ -20,12 +20,17 @@ mod measure;
 mod registry;
 #[cfg(feature = "brigade")]
 mod rt_brigade;
+#[cfg(feature = "brigade")]
+mod rt_brigade_shared;
+#[cfg(feature = "brigade")]
+mod rt_brigade_sync;
 mod rt_procspawn;
 mod rt_rayon;
 mod rt_smol;
 mod rt_smol_clock;
 mod rt_std;
 mod rt_tokio;
+mod rt_tokio_sync;
 mod workloads;
 
 use std::process::ExitCode;

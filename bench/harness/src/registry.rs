@@ -49,6 +49,7 @@ impl Entry {
 pub fn all() -> Vec<Entry> {
     let mut entries = crate::brigade_entries();
     entries.extend(crate::rt_tokio::entries());
+    entries.extend(crate::rt_tokio_sync::entries());
     entries.extend(crate::rt_smol::entries());
     entries.extend(crate::rt_smol_clock::entries());
     entries.extend(crate::rt_std::entries());

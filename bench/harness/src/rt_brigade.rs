@@ -56,6 +56,13 @@ const IMPLEMENTED: &[(Workload, BenchFn)] = &[
     (Workload::Files, || files(Workload::Files)),
     (Workload::FilesTmpfs, || files(Workload::FilesTmpfs)),
     (Workload::Threads1, threads_one_at_a_time),
+    (Workload::Broadcast, crate::rt_brigade_sync::fan_out),
+    (Workload::RwLock, crate::rt_brigade_sync::read_heavy),
+    (Workload::JoinSet, crate::rt_brigade_sync::join_set),
+    (Workload::MpLock, crate::rt_brigade_shared::lock_uncontended),
+    (Workload::MpLock2, crate::rt_brigade_shared::lock_contended),
+    (Workload::MpValue, crate::rt_brigade_shared::value_contended),
+    (Workload::Manager, crate::rt_brigade_shared::manager_dict),
 ];
 
 /// Extra rows: processes started by the forkserver; the same I/O work on the

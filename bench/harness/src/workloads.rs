@@ -26,6 +26,13 @@
 //! | `procs`     | 200 child processes, child *i* returns i² to the parent              | Σ i² |
 //! | `procpool`  | process-pool map of `n ↦ n²` over 0..100,000, in order               | Σ n² |
 //! | `procrtt`   | 10,000 tasks `n ↦ n²` through a 2-process pool, one at a time        | Σ n² |
+//! | `broadcast` | 1 sender, 100 receivers, 100,000 messages over a broadcast channel of 128 slots; the sender yields after every 64 | Σ received values |
+//! | `rwlock`    | 100 tasks × 10,000 lock holds on one async RwLock, 1% writes, each hold spans one yield | writes·10⁶ + reads |
+//! | `joinset`   | spawn 1,000,000 tasks into a JoinSet, each returns its index; join_next them all | Σ index |
+//! | `mplock`    | 1,000,000 acquire + release of a cross-process lock, uncontended     | acquisitions |
+//! | `mplock2`   | 2 child processes × 200,000 acquire + release of one cross-process lock | acquisitions |
+//! | `mpvalue`   | 2 child processes × 200,000 increments of a shared value under its lock | the final value |
+//! | `manager`   | 10,000 times `d[k] = d.get(k) + 1` on a Manager's dict (2 round trips each) | the final value |
 //!
 //! Chess exhibition: one master plays B boards. Each board is a task that
 //! 30 times acquires the master (a FIFO-fair async mutex), sleeps 5 s (the
@@ -36,7 +43,7 @@
 use std::fmt;
 
 /// Every workload, in the order the runner reports them.
-pub const ALL: [Workload; 17] = [
+pub const ALL: [Workload; 24] = [
     Workload::Spawn,
     Workload::Yield,
     Workload::PingPong,
@@ -54,6 +61,13 @@ pub const ALL: [Workload; 17] = [
     Workload::Procs,
     Workload::ProcPool,
     Workload::ProcRtt,
+    Workload::Broadcast,
+    Workload::RwLock,
+    Workload::JoinSet,
+    Workload::MpLock,
+    Workload::MpLock2,
+    Workload::MpValue,
+    Workload::Manager,
 ];
 
 /// `spawn`: number of tasks.
@@ -107,6 +121,32 @@ pub const PROCPOOL_CHUNK: usize = (PROCPOOL_ITEMS as usize).div_ceil(4 * PROCPOO
 pub const PROCPOOL_WORKERS: usize = 2;
 /// `procrtt`: tasks, each submitted once the previous one's result is back.
 pub const PROCRTT_TASKS: u64 = 10_000;
+/// `broadcast`: receivers.
+pub const BROADCAST_RECEIVERS: u64 = 100;
+/// `broadcast`: messages sent (the values 0..messages).
+pub const BROADCAST_MESSAGES: u64 = 100_000;
+/// `broadcast`: the channel's capacity, in messages.
+pub const BROADCAST_CAPACITY: usize = 128;
+/// `broadcast`: messages sent between two yields of the sender. Half the
+/// capacity: once the sender yields, every receiver runs and drains what it
+/// missed before the sender's next turn, so no receiver lags (a lag would
+/// break the check value).
+pub const BROADCAST_BATCH: u64 = 64;
+/// `rwlock`: tasks.
+pub const RWLOCK_TASKS: u64 = 100;
+/// `rwlock`: lock holds per task; hold `i` of task `t` writes when
+/// `(i + t) % 100 == 0` (1%), reads otherwise.
+pub const RWLOCK_HOLDS: u64 = 10_000;
+/// `joinset`: tasks.
+pub const JOINSET_TASKS: u64 = 1_000_000;
+/// `mplock`: acquire + release pairs, in one process.
+pub const MPLOCK_ITERS: u64 = 1_000_000;
+/// `mplock2` and `mpvalue`: child processes contending.
+pub const MP_CONTENDERS: u64 = 2;
+/// `mplock2` and `mpvalue`: operations per child process.
+pub const MP_ITERS_EACH: u64 = 200_000;
+/// `manager`: read-modify-write operations on the dict, each a get and a set.
+pub const MANAGER_OPS: u64 = 10_000;
 
 /// One benchmark workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,6 +185,20 @@ pub enum Workload {
     ProcPool,
     /// One task at a time through a process pool (the round trip).
     ProcRtt,
+    /// Fan-out over a broadcast channel.
+    Broadcast,
+    /// A read-heavy async RwLock.
+    RwLock,
+    /// Spawn into a JoinSet and join in completion order.
+    JoinSet,
+    /// An uncontended cross-process lock.
+    MpLock,
+    /// A cross-process lock contended by two processes.
+    MpLock2,
+    /// A shared value incremented under its lock by two processes.
+    MpValue,
+    /// Round trips to a Manager's dict.
+    Manager,
 }
 
 impl Workload {
@@ -168,6 +222,13 @@ impl Workload {
             Workload::Procs => "procs",
             Workload::ProcPool => "procpool",
             Workload::ProcRtt => "procrtt",
+            Workload::Broadcast => "broadcast",
+            Workload::RwLock => "rwlock",
+            Workload::JoinSet => "joinset",
+            Workload::MpLock => "mplock",
+            Workload::MpLock2 => "mplock2",
+            Workload::MpValue => "mpvalue",
+            Workload::Manager => "manager",
         }
     }
 
@@ -200,6 +261,15 @@ impl Workload {
             Workload::Procs => sum_squares_below(PROCS),
             Workload::ProcPool => sum_squares_below(PROCPOOL_ITEMS),
             Workload::ProcRtt => sum_squares_below(PROCRTT_TASKS),
+            Workload::Broadcast => BROADCAST_RECEIVERS * sum_below(BROADCAST_MESSAGES),
+            Workload::RwLock => {
+                let writes = RWLOCK_TASKS * RWLOCK_HOLDS / 100;
+                writes * 1_000_000 + (RWLOCK_TASKS * RWLOCK_HOLDS - writes)
+            }
+            Workload::JoinSet => sum_below(JOINSET_TASKS),
+            Workload::MpLock => MPLOCK_ITERS,
+            Workload::MpLock2 | Workload::MpValue => MP_CONTENDERS * MP_ITERS_EACH,
+            Workload::Manager => MANAGER_OPS,
         }
     }
 }
@@ -360,6 +430,11 @@ pub fn poolmap_checksum(results: &[u64]) -> u64 {
         .iter()
         .zip(1u64..)
         .fold(0, |acc, (&r, i)| acc.wrapping_add(r.wrapping_mul(i)))
+}
+
+/// `rwlock`: whether hold `i` of task `t` is a write.
+pub fn rwlock_writes(task: u64, hold: u64) -> bool {
+    (hold + task) % 100 == 0
 }
 
 /// `procs` and `procpool`: the work done in a child process.
