@@ -1,0 +1,111 @@
+//! Every name a Python or tokio programmer reaches for, and brigade's.
+//!
+//! brigade is Python's `asyncio`, `threading`, `multiprocessing` and
+//! `concurrent.futures`, done in Rust, with tokio's synchronization types
+//! beside them. The tables below map each of those names to brigade's. Where
+//! brigade differs, the last column says how and why; an empty cell means
+//! the behaviour is the same as the counterpart's documented behaviour.
+//!
+//! Three differences run through every table, so they are said once here:
+//!
+//! - **Cancellation is dropping.** Python cancels a task by raising
+//!   `CancelledError` at its `await`; Rust cancels a future by dropping it,
+//!   which runs its destructors. So a task cannot catch its own
+//!   cancellation and carry on, and "uncancel" has no meaning. Work that
+//!   must outlive its awaiter is spawned (or [`shield`](crate::shield)ed).
+//! - **Errors are values.** Where Python raises (`TimeoutError`,
+//!   `ValueError`, `BrokenBarrierError`, ...), brigade returns a typed
+//!   `Result` whose error hands back whatever could not be delivered.
+//! - **A loop per thread.** As in asyncio, a loop runs its tasks on its own
+//!   thread, so tasks need not be `Send`; tokio's `LocalSet` and
+//!   `spawn_local` have no counterpart because every brigade loop is one.
+//!
+//! # asyncio
+//!
+//! | asyncio | brigade | difference |
+//! | --- | --- | --- |
+//! | `asyncio.run(main())` | [`run`](crate::run) | |
+//! | `asyncio.Runner` | [`Runtime`](crate::Runtime), [`Builder`](crate::event_loop::Builder) | options Python lacks: a virtual clock, a seed, the I/O driver |
+//! | `get_running_loop()` | [`Handle::current`](crate::Handle::current), [`Handle::try_current`](crate::Handle::try_current) | |
+//! | `create_task(coro, name=)` | [`spawn`](crate::spawn), [`spawn_named`](crate::spawn_named) | the task is awaited through its [`JoinHandle`](crate::JoinHandle) |
+//! | `Task.cancel()` | [`JoinHandle::abort`](crate::JoinHandle::abort), [`AbortHandle`](crate::event_loop::AbortHandle) | cancellation is dropping (above) |
+//! | `Task.done()`, `get_name()`, `result()` | [`JoinHandle::is_finished`](crate::JoinHandle::is_finished), [`name`](crate::JoinHandle::name), `.await` | a failure is a [`JoinError`](crate::JoinError): cancelled, or a panic with its message |
+//! | `current_task()`, `all_tasks()` | [`current_task`](crate::event_loop::current_task), [`all_tasks`](crate::event_loop::all_tasks) | snapshots ([`TaskInfo`](crate::event_loop::TaskInfo)) rather than live task objects |
+//! | `gather(*aws)` | [`gather`](crate::gather) (one type), [`join!`](crate::join) (any types) | `return_exceptions=True` is the default: each output is the future's own `Result` |
+//! | `gather` that fails fast | [`try_gather`](crate::try_gather), [`try_join!`](crate::try_join) | the other futures are dropped (cancelled) at the first error, as a `TaskGroup` would |
+//! | `wait(aws, timeout, return_when)` | [`wait`](crate::event_loop::wait), [`ReturnWhen`](crate::event_loop::ReturnWhen) | waits on tasks, so the pending ones keep running, as in Python |
+//! | `as_completed(aws, timeout=)` | [`as_completed`](crate::event_loop::as_completed) | |
+//! | `shield(aw)` | [`shield`](crate::shield) | |
+//! | `wait_for(aw, timeout)` | [`timeout`](crate::timeout), [`wait_for`](crate::event_loop::wait_for) | `Err(Elapsed)` instead of `TimeoutError`; the inner future is dropped |
+//! | `timeout(delay)`, `timeout_at(when)`, `Timeout.reschedule()` | [`timeout`](crate::timeout), [`timeout_at`](crate::time::timeout_at), [`Timeout`](crate::time::Timeout) | |
+//! | `sleep(delay)`, `sleep(0)` | [`sleep`](crate::sleep), [`yield_now`](crate::yield_now) | `sleep(Duration::ZERO)` also yields once |
+//! | `TaskGroup` | [`task_group`](crate::task_group), [`TaskGroup`](crate::TaskGroup) | every failure is kept in a [`GroupError`](crate::event_loop::GroupError) (Python's `ExceptionGroup`) |
+//! | `to_thread(func)` | [`to_thread`](crate::to_thread) | |
+//! | `run_coroutine_threadsafe(coro, loop)` | [`Handle::spawn`](crate::Handle::spawn) | its [`RemoteHandle`](crate::event_loop::RemoteHandle) is a future and can also be waited for by a thread |
+//! | `loop.call_soon_threadsafe(f)` | [`Handle::call_soon`](crate::Handle::call_soon) | |
+//! | `loop.call_later(delay, f)`, `call_at(when, f)` | [`Handle::call_later`](crate::Handle::call_later), [`Handle::call_at`](crate::Handle::call_at) | |
+//! | `loop.run_in_executor(pool, f)` | [`ThreadPool::submit`](crate::thread::ThreadPool::submit) and `.await` the [`Job`](crate::thread::Job) | |
+//! | `loop.slow_callback_duration` | [`Builder::slow_callback_duration`](crate::event_loop::Builder::slow_callback_duration) | |
+//! | `Lock` | [`sync::Mutex`](crate::sync::Mutex) (alias [`sync::Lock`](crate::sync::Lock)) | the lock owns the data it guards, as Rust's locks do |
+//! | `Event`, `Condition`, `Semaphore`, `BoundedSemaphore`, `Barrier` | [`sync::Event`](crate::sync::Event), [`Condition`](crate::sync::Condition), [`Semaphore`](crate::sync::Semaphore), [`BoundedSemaphore`](crate::sync::BoundedSemaphore), [`Barrier`](crate::sync::Barrier) | |
+//! | `Queue`, `PriorityQueue`, `LifoQueue` | [`sync::Queue`](crate::sync::Queue), [`PriorityQueue`](crate::sync::PriorityQueue), [`LifoQueue`](crate::sync::LifoQueue) | |
+//! | `Future` (set once, awaited) | [`sync::oneshot`](crate::sync::oneshot) | the setting and the awaiting ends are two values |
+//! | `open_connection`, `start_server` | [`net::TcpStream::connect`](crate::net::TcpStream::connect), [`net::TcpListener`](crate::net::TcpListener) | streams and listeners rather than reader/writer pairs and callbacks |
+//! | `create_subprocess_exec` | [`subprocess::Command`](crate::subprocess::Command) | |
+//! | `loop.add_signal_handler` | [`signal::signal`](crate::signal::signal) | a stream of deliveries rather than a callback |
+//! | `CancelledError`, `TimeoutError` | [`JoinError::Cancelled`](crate::JoinError::Cancelled), [`time::Elapsed`](crate::time::Elapsed) | values, not exceptions |
+//!
+//! # tokio
+//!
+//! | tokio | brigade | difference |
+//! | --- | --- | --- |
+//! | `runtime::Builder::new_current_thread()` | [`Runtime::builder`](crate::Runtime::builder) | one loop per thread; several loops for several cores ([`run_on_threads`](crate::event_loop::run_on_threads)) |
+//! | `time::pause()` | [`Builder::virtual_clock`](crate::event_loop::Builder::virtual_clock) | |
+//! | `task::spawn`, `spawn_blocking` | [`spawn`](crate::spawn), [`to_thread`](crate::to_thread) | tasks need not be `Send` |
+//! | `task::JoinSet` | [`JoinSet`](crate::JoinSet) | |
+//! | `task::yield_now` | [`yield_now`](crate::yield_now) | |
+//! | `join!`, `try_join!` | [`join!`](crate::join), [`try_join!`](crate::try_join) | |
+//! | `select!` | [`select`](crate::event_loop::select) (two futures), [`race`](crate::event_loop::race) (many) | functions rather than a macro |
+//! | `time::sleep`, `timeout`, `interval` | [`sleep`](crate::sleep), [`timeout`](crate::timeout), [`interval`](crate::time::interval) | |
+//! | `sync::Mutex`, `RwLock`, `Semaphore`, `Notify`, `Barrier` | [`sync::Mutex`](crate::sync::Mutex), [`RwLock`](crate::sync::RwLock), [`Semaphore`](crate::sync::Semaphore), [`Notify`](crate::sync::Notify), [`Barrier`](crate::sync::Barrier) | |
+//! | `sync::mpsc`, `oneshot`, `watch`, `broadcast` | [`sync::mpsc`](crate::sync::mpsc), [`oneshot`](crate::sync::oneshot), [`watch`](crate::sync::watch), [`broadcast`](crate::sync::broadcast) | |
+//! | `blocking_recv`, `blocking_lock` | [`mpsc::Receiver::recv_blocking`](crate::sync::mpsc::Receiver::recv_blocking), [`Mutex::blocking_lock`](crate::sync::Mutex::blocking_lock) | both panic on a loop's own thread, as tokio's do |
+//! | `io::AsyncReadExt`, `AsyncWriteExt` | [`io::AsyncReadExt`](crate::io::AsyncReadExt), [`io::AsyncWriteExt`](crate::io::AsyncWriteExt) | built on the `futures-io` traits |
+//! | `net`, `fs`, `process`, `signal` | [`net`](crate::net), [`fs`](crate::fs), [`subprocess`](crate::subprocess), [`signal`](crate::signal) | file I/O on io_uring where the kernel has it |
+//!
+//! # threading
+//!
+//! | threading | brigade | difference |
+//! | --- | --- | --- |
+//! | `Thread(target, args)`, `start`, `join` | [`thread::Thread`](crate::thread::Thread) | `join` returns the target's result, or its panic as a [`ThreadError`](crate::thread::ThreadError) |
+//! | `current_thread`, `main_thread`, `enumerate`, `active_count`, `get_ident`, `get_native_id` | [`thread::current_thread`](crate::thread::current_thread), [`main_thread`](crate::thread::main_thread), [`enumerate`](crate::thread::enumerate), [`active_count`](crate::thread::active_count), [`get_ident`](crate::thread::get_ident), [`get_native_id`](crate::thread::get_native_id) | threads brigade did not start keep their OS name |
+//! | `Lock`, `RLock` | [`thread::Lock`](crate::thread::Lock), [`thread::RLock`](crate::thread::RLock) | own their data; can detect deadlocks |
+//! | `Condition`, `Barrier`, `Event` | [`thread::Condition`](crate::thread::Condition), [`thread::Barrier`](crate::thread::Barrier), [`thread::Event`](crate::thread::Event) | |
+//! | `Semaphore`, `BoundedSemaphore`, `Timer` | [`thread::Semaphore`](crate::thread::Semaphore), [`thread::BoundedSemaphore`](crate::thread::BoundedSemaphore), [`thread::Timer`](crate::thread::Timer) | |
+//! | `excepthook` | [`thread::set_excepthook`](crate::thread::set_excepthook) | receives the panic instead of an exception |
+//! | `local()` | `std::thread_local!` | the standard library's |
+//!
+//! # concurrent.futures
+//!
+//! | concurrent.futures | brigade | difference |
+//! | --- | --- | --- |
+//! | `ThreadPoolExecutor` | [`thread::ThreadPool`](crate::thread::ThreadPool) | |
+//! | `ProcessPoolExecutor` | [`process::ProcessPool`](crate::process::ProcessPool) | |
+//! | `Future` (of a pool) | [`thread::Job`](crate::thread::Job), [`process::PoolTask`](crate::process::PoolTask) | both can also be awaited on a loop |
+//! | `wait(fs, timeout, return_when)` | [`thread::wait`](crate::thread::wait) | |
+//! | `as_completed(fs)` | [`thread::as_completed`](crate::thread::as_completed) | |
+//! | `Executor.map(fn, *its, timeout=)` | [`ThreadPool::map`](crate::thread::ThreadPool::map) | |
+//!
+//! # multiprocessing
+//!
+//! | multiprocessing | brigade | difference |
+//! | --- | --- | --- |
+//! | `Process(target, args)` | [`process::Process`](crate::process::Process) | the target is a Rust fn item, its arguments and result serde types |
+//! | `current_process`, `parent_process`, `active_children` | [`process::current_process`](crate::process::current_process), [`parent_process`](crate::process::parent_process), [`active_children`](crate::process::active_children) | |
+//! | `Pool`: `map`, `starmap`, `imap`, `imap_unordered`, `apply`, `apply_async` | [`process::ProcessPool`](crate::process::ProcessPool) | a worker that dies fails its task only; the pool replaces it |
+//! | `Pipe`, `Queue`, `JoinableQueue` | [`process::pipe`](crate::process::pipe), [`process::Queue`](crate::process::Queue), [`process::JoinableQueue`](crate::process::JoinableQueue) | typed messages |
+//! | `Value`, `Array` | [`process::Value`](crate::process::Value), [`process::SharedArray`](crate::process::SharedArray) | plain-data types only ([`Pod`](crate::process::Pod)) |
+//! | `Lock`, `RLock`, `Semaphore`, `Event`, `Condition`, `Barrier` | [`process::Lock`](crate::process::Lock) and its siblings | a process that dies holding a lock is reported to the next acquirer, where Python deadlocks |
+//! | `Manager()` | [`process::Manager`](crate::process::Manager) | typed proxies; a dead manager is an error in every client |
+//! | `set_start_method` | [`process::StartMethod`](crate::process::StartMethod) | `spawn` (the default) or `forkserver`; `fork` is unsound in a threaded Rust program |
+//! | `cpu_count()` | `std::thread::available_parallelism` | the standard library's |
