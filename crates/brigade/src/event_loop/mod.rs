@@ -50,6 +50,7 @@ pub(crate) mod context;
 pub mod entry;
 mod gather;
 mod join;
+mod join_set;
 mod runtime;
 pub(crate) mod scheduler;
 mod slow;
@@ -61,6 +62,7 @@ pub(crate) use blocking::{Inhibit, hold_clock};
 pub use blocking::{MAX_BLOCKING_THREADS, ToThread, to_thread};
 pub use gather::{AsCompleted, Either, as_completed, gather, race, select, try_gather};
 pub use join::{AbortHandle, JoinError, JoinHandle, Panic};
+pub use join_set::JoinSet;
 pub use runtime::{
     Builder, Handle, LoopClosed, RemoteHandle, Runtime, RuntimeError, run, run_on_threads, spawn,
     spawn_named,
