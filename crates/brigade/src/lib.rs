@@ -74,4 +74,5 @@ pub use brigade_macros::{main, test};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::event_loop::entry::{Config, run_main, run_test};
+    pub use crate::event_loop::join_macro::MaybeDone;
 }

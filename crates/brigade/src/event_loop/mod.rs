@@ -50,6 +50,8 @@ pub(crate) mod context;
 pub mod entry;
 mod gather;
 mod join;
+#[doc(hidden)]
+pub mod join_macro;
 mod join_set;
 mod runtime;
 pub(crate) mod scheduler;
