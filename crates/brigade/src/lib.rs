@@ -60,11 +60,11 @@ pub mod thread;
 pub mod time;
 pub mod trace;
 
-pub use event_loop::JoinSet;
 pub use event_loop::{
     Handle, JoinError, JoinHandle, Runtime, TaskGroup, gather, race, run, spawn, spawn_named,
     task_group, to_thread, try_gather, yield_now,
 };
+pub use event_loop::{JoinSet, ReturnWhen, shield, wait};
 pub use time::{sleep, timeout};
 
 #[cfg(feature = "macros")]

@@ -141,6 +141,10 @@ pub struct JoinHandle<T> {
     _marker: PhantomData<(T, Rc<()>)>,
 }
 
+// The handle never holds a `T` (the output lives in the task), so moving it
+// is fine whatever `T` is; `&mut handle` is then a future for every `T`.
+impl<T> Unpin for JoinHandle<T> {}
+
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: TaskRef) -> JoinHandle<T> {
         JoinHandle {

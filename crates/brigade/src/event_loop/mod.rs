@@ -55,23 +55,30 @@ pub mod join_macro;
 mod join_set;
 mod runtime;
 pub(crate) mod scheduler;
+mod shield;
 mod slow;
 pub(crate) mod task;
 mod task_group;
+mod wait;
 mod yield_now;
 
 pub(crate) use blocking::{Inhibit, hold_clock};
 pub use blocking::{MAX_BLOCKING_THREADS, ToThread, to_thread};
-pub use gather::{AsCompleted, Either, as_completed, gather, race, select, try_gather};
+pub use gather::{
+    AsCompleted, AsCompletedTimeout, Either, TimedOut, as_completed, gather, race, select,
+    try_gather,
+};
 pub use join::{AbortHandle, JoinError, JoinHandle, Panic};
 pub use join_set::JoinSet;
 pub use runtime::{
     Builder, Handle, LoopClosed, RemoteHandle, Runtime, RuntimeError, run, run_on_threads, spawn,
     spawn_named,
 };
+pub use shield::{Shield, shield};
 pub use slow::SlowPoll;
 pub use task::TaskId;
 pub use task_group::{Failure, GroupError, GroupTask, TaskGroup, task_group};
+pub use wait::{Finished, ReturnWhen, try_wait, wait};
 pub use yield_now::yield_now;
 
 /// `asyncio.wait_for`: the same as [`crate::time::timeout`].
