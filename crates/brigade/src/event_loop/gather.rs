@@ -373,16 +373,66 @@ pub struct TimedOut<F> {
 
 impl<F> TimedOut<F> {
     /// The futures that had not finished, in the order given.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let tasks = [1u64, 9].map(|s| brigade::spawn(async move {
+    ///         brigade::sleep(Duration::from_secs(s)).await;
+    ///         s
+    ///     }));
+    ///     let mut done = brigade::event_loop::as_completed(tasks).timeout(Duration::from_secs(5));
+    ///     done.next().await;
+    ///     let timed_out = done.next().await.unwrap().unwrap_err();
+    ///     assert_eq!(timed_out.remaining().len(), 1);
+    ///     assert!(!timed_out.remaining()[0].is_finished());
+    /// });
+    /// ```
     pub fn remaining(&self) -> &[Pin<Box<F>>] {
         &self.remaining
     }
 
     /// Hands back the unfinished futures, in the order given.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let tasks = [1u64, 9].map(|s| brigade::spawn(async move {
+    ///         brigade::sleep(Duration::from_secs(s)).await;
+    ///         s
+    ///     }));
+    ///     let mut done = brigade::event_loop::as_completed(tasks).timeout(Duration::from_secs(5));
+    ///     done.next().await;
+    ///     let timed_out = done.next().await.unwrap().unwrap_err();
+    ///     let rest = brigade::gather(timed_out.into_remaining()).await;
+    ///     assert_eq!(rest[0].as_ref().unwrap(), &9);
+    /// });
+    /// ```
     pub fn into_remaining(self) -> Vec<Pin<Box<F>>> {
         self.remaining
     }
 
     /// The timeout that passed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let tasks = [1u64, 9].map(|s| brigade::spawn(async move {
+    ///         brigade::sleep(Duration::from_secs(s)).await;
+    ///         s
+    ///     }));
+    ///     let mut done = brigade::event_loop::as_completed(tasks).timeout(Duration::from_secs(5));
+    ///     done.next().await;
+    ///     let timed_out = done.next().await.unwrap().unwrap_err();
+    ///     assert_eq!(timed_out.duration(), Duration::from_secs(5));
+    /// });
+    /// ```
     pub fn duration(&self) -> Duration {
         self.after
     }

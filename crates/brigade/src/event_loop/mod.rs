@@ -11,6 +11,14 @@
 //! - [`gather`], [`try_gather`], [`race`], [`select`], [`as_completed`] and
 //!   [`timeout`](crate::time::timeout) combine futures inside one task;
 //!   [`task_group`] scopes child tasks so that none outlives its group.
+//! - [`JoinSet`] holds spawned tasks and yields their results in the order
+//!   they finish (tokio's `JoinSet`); [`wait`] waits on tasks until the
+//!   first, the first failing or all have finished, handing back the ones
+//!   still running (`asyncio.wait`); [`shield`] runs work that the
+//!   cancellation of its waiter does not cancel (`asyncio.shield`).
+//! - [`join!`](crate::join) and [`try_join!`](crate::try_join) await a fixed
+//!   number of futures of different types inside one task, and
+//!   [`AsCompleted::timeout`] gives [`as_completed`] a deadline.
 //! - [`to_thread`] runs blocking code on a thread pool and awaits it.
 //! - A poll that keeps the loop busy past
 //!   [`Builder::slow_callback_duration`] (100 ms in debug builds) is

@@ -46,8 +46,17 @@ use super::task::TaskId;
 ///
 /// The work starts at once (at the loop's next turn), whether or not the
 /// shield is awaited, and runs to completion unless it is aborted itself
-/// ([`Shield::abort`]) or its loop shuts down. See the [module
-/// docs](self) for how this maps to Rust's cancellation by drop.
+/// ([`Shield::abort`]) or its loop shuts down.
+///
+/// asyncio cancels by throwing `CancelledError` into the awaiting
+/// coroutine, and `shield` stops it there. Rust cancels by *dropping* the
+/// awaiting future (a timeout, a `select`, an aborted task), which drops
+/// everything it owns. So the work is not owned by the [`Shield`]: it runs
+/// as a task of its own, and dropping the shield detaches that task. To
+/// get the result after a wait was cancelled, keep the `Shield` outside
+/// the cancelled part and await `&mut shield` inside it (as asyncio code
+/// keeps the task and awaits `shield(task)`), or hand its
+/// [`JoinHandle`](Shield::into_join_handle) to whoever outlives the wait.
 ///
 /// Differences from asyncio: the output is a `Result` with a
 /// [`JoinError`] (the work may panic or be aborted); and a
