@@ -119,6 +119,9 @@ impl<T, E, F: Future<Output = Result<T, E>>> MaybeDone<F> {
 /// does for its unbounded lists). Any number of futures works (up to the
 /// recursion limit, 128 by default).
 ///
+/// Difference from tokio: the members are always polled in the order given
+/// (tokio starts each poll at the next member in turn, unless `biased;`).
+///
 /// ```
 /// let rt = brigade::Runtime::new().unwrap();
 /// let (a, b, c) = rt.block_on(async {
