@@ -64,6 +64,7 @@ pub use event_loop::{
     Handle, JoinError, JoinHandle, Runtime, TaskGroup, gather, race, run, spawn, spawn_named,
     task_group, to_thread, try_gather, yield_now,
 };
+pub use event_loop::{JoinSet, ReturnWhen, shield, wait};
 pub use time::{sleep, timeout};
 
 #[cfg(feature = "macros")]
@@ -73,4 +74,5 @@ pub use brigade_macros::{main, test};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::event_loop::entry::{Config, run_main, run_test};
+    pub use crate::event_loop::join_macro::MaybeDone;
 }

@@ -92,6 +92,14 @@ impl<T> Slab<T> {
         }
     }
 
+    /// The values, in key order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.entries.iter().filter_map(|e| match e {
+            Entry::Occupied(v) => Some(v),
+            Entry::Vacant(_) => None,
+        })
+    }
+
     /// Removes and returns every value.
     pub(crate) fn drain(&mut self) -> Vec<T> {
         let entries = std::mem::take(&mut self.entries);

@@ -98,6 +98,22 @@ impl<F: Future> Concurrent<F> {
         self.members.len()
     }
 
+    /// Hands back the members that have not finished, with their indices,
+    /// in the order they were pushed. Their wakers may still fire later;
+    /// they then reach a list nobody reads, and wake nobody.
+    pub(crate) fn into_pending(self) -> Vec<(usize, Pin<Box<F>>)> {
+        let parent = {
+            let mut inner = self.ready.inner.lock().unwrap_or_else(|e| e.into_inner());
+            inner.parent.take()
+        };
+        drop(parent);
+        self.members
+            .into_iter()
+            .enumerate()
+            .filter_map(|(index, member)| member.map(|m| (index, m)))
+            .collect()
+    }
+
     /// Polls the members that were woken; returns the next one to finish.
     /// `Ready(None)` when no member is pending.
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(usize, F::Output)>> {

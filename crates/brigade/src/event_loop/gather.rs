@@ -4,9 +4,11 @@
 //! Unlike [`spawn`](super::spawn), these poll the futures in place: they
 //! need not be `'static`, and dropping the combinator cancels them all.
 
+use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use super::concurrent::Concurrent;
 
@@ -176,11 +178,61 @@ where
 }
 
 /// The stream returned by [`as_completed`].
+///
+/// ```
+/// brigade::run(async {
+///     let mut done: brigade::event_loop::AsCompleted<_> =
+///         brigade::event_loop::as_completed([async { 1 }]);
+///     assert_eq!(done.remaining(), 1);
+///     assert_eq!(done.next().await, Some(1));
+/// });
+/// ```
 pub struct AsCompleted<F: Future> {
     set: Concurrent<F>,
 }
 
 impl<F: Future> AsCompleted<F> {
+    /// Gives up after `duration` (`asyncio.as_completed(aws, timeout=)`):
+    /// outputs come as `Ok` until then; if some futures have not finished
+    /// when it passes, [`next`](AsCompletedTimeout::next) yields one
+    /// [`TimedOut`] that hands them back, then `None`.
+    ///
+    /// Unlike asyncio, which leaves its tasks running, the futures here run
+    /// inside the awaiting task: they do not advance while they sit in the
+    /// error, and dropping it cancels them. Pass [`JoinHandle`]s
+    /// (spawned tasks) to keep them running meanwhile.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::time::sleep;
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let tasks = [1u64, 5, 2].map(|s| brigade::spawn(async move {
+    ///         sleep(Duration::from_secs(s)).await;
+    ///         s
+    ///     }));
+    ///     let mut done = brigade::event_loop::as_completed(tasks).timeout(Duration::from_secs(3));
+    ///     assert_eq!(done.next().await.unwrap().unwrap().unwrap(), 1);
+    ///     assert_eq!(done.next().await.unwrap().unwrap().unwrap(), 2);
+    ///     let timed_out = done.next().await.unwrap().unwrap_err();
+    ///     assert!(done.next().await.is_none());
+    ///     // The slow task is handed back, still running.
+    ///     for task in timed_out.into_remaining() {
+    ///         assert_eq!(task.await.unwrap(), 5);
+    ///     }
+    /// });
+    /// ```
+    ///
+    /// [`JoinHandle`]: super::JoinHandle
+    pub fn timeout(self, duration: Duration) -> AsCompletedTimeout<F> {
+        AsCompletedTimeout {
+            set: Some(self.set),
+            deadline: crate::time::sleep(duration),
+            duration,
+        }
+    }
+
     /// The next output to finish, or `None` when all have.
     pub async fn next(&mut self) -> Option<F::Output> {
         poll_fn(|cx| self.set.poll_next(cx))
@@ -204,3 +256,207 @@ impl<F: Future> futures_core::Stream for AsCompleted<F> {
             .map(|o| o.map(|(_, output)| output))
     }
 }
+
+/// [`as_completed`] with a deadline; made by [`AsCompleted::timeout`].
+///
+/// ```
+/// use std::time::Duration;
+///
+/// brigade::run(async {
+///     let mut done = brigade::event_loop::as_completed([async { 'a' }])
+///         .timeout(Duration::from_secs(1));
+///     assert_eq!(done.next().await.unwrap().unwrap(), 'a');
+///     assert!(done.next().await.is_none());
+/// });
+/// ```
+pub struct AsCompletedTimeout<F: Future> {
+    /// `None` once the deadline has passed and the rest was handed back.
+    set: Option<Concurrent<F>>,
+    deadline: crate::time::Sleep,
+    duration: Duration,
+}
+
+impl<F: Future> AsCompletedTimeout<F> {
+    /// The next output to finish (`Ok`); once the deadline passes with
+    /// futures unfinished, a [`TimedOut`] holding them; then `None`.
+    ///
+    /// Cancel-safe: dropping the returned future loses no output.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::time::sleep;
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let slow = async { sleep(Duration::from_secs(10)).await; 10 };
+    ///     let mut done = brigade::event_loop::as_completed([slow]).timeout(Duration::from_secs(1));
+    ///     let timed_out = done.next().await.unwrap().unwrap_err();
+    ///     assert_eq!(timed_out.remaining().len(), 1);
+    ///     // The future is handed back unfinished; it can still be awaited.
+    ///     let mut rest = timed_out.into_remaining();
+    ///     assert_eq!(rest.pop().unwrap().await, 10);
+    /// });
+    /// ```
+    pub async fn next(&mut self) -> Option<Result<F::Output, TimedOut<F>>> {
+        poll_fn(|cx| self.poll_next_timeout(cx)).await
+    }
+
+    /// How many futures have not finished yet (0 once they were handed
+    /// back).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let done = brigade::event_loop::as_completed([1, 2].map(|n| async move { n }))
+    ///     .timeout(Duration::from_secs(1));
+    /// assert_eq!(done.remaining(), 2);
+    /// ```
+    pub fn remaining(&self) -> usize {
+        self.set.as_ref().map_or(0, |set| set.pending())
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn poll_next_timeout(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<F::Output, TimedOut<F>>>> {
+        let Some(set) = self.set.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match set.poll_next(cx) {
+            Poll::Ready(Some((_, output))) => return Poll::Ready(Some(Ok(output))),
+            Poll::Ready(None) => return Poll::Ready(None),
+            Poll::Pending => {}
+        }
+        if Pin::new(&mut self.deadline).poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let remaining = self
+            .set
+            .take()
+            .map(|set| set.into_pending().into_iter().map(|(_, f)| f).collect())
+            .unwrap_or_default();
+        Poll::Ready(Some(Err(TimedOut {
+            remaining,
+            after: self.duration,
+        })))
+    }
+}
+
+impl<F: Future> futures_core::Stream for AsCompletedTimeout<F> {
+    type Item = Result<F::Output, TimedOut<F>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_next_timeout(cx)
+    }
+}
+
+/// The deadline of [`AsCompleted::timeout`] passed before every future
+/// finished (asyncio's `TimeoutError`); holds the unfinished futures.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+/// rt.block_on(async {
+///     let never = std::future::pending::<()>();
+///     let mut done = brigade::event_loop::as_completed([never]).timeout(Duration::from_secs(2));
+///     let error: brigade::event_loop::TimedOut<_> = done.next().await.unwrap().unwrap_err();
+///     assert_eq!(error.to_string(), "as_completed timed out after 2s with 1 future unfinished");
+///     assert_eq!(error.duration(), Duration::from_secs(2));
+/// });
+/// ```
+pub struct TimedOut<F> {
+    remaining: Vec<Pin<Box<F>>>,
+    after: Duration,
+}
+
+impl<F> TimedOut<F> {
+    /// The futures that had not finished, in the order given.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let tasks = [1u64, 9].map(|s| brigade::spawn(async move {
+    ///         brigade::sleep(Duration::from_secs(s)).await;
+    ///         s
+    ///     }));
+    ///     let mut done = brigade::event_loop::as_completed(tasks).timeout(Duration::from_secs(5));
+    ///     done.next().await;
+    ///     let timed_out = done.next().await.unwrap().unwrap_err();
+    ///     assert_eq!(timed_out.remaining().len(), 1);
+    ///     assert!(!timed_out.remaining()[0].is_finished());
+    /// });
+    /// ```
+    pub fn remaining(&self) -> &[Pin<Box<F>>] {
+        &self.remaining
+    }
+
+    /// Hands back the unfinished futures, in the order given.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let tasks = [1u64, 9].map(|s| brigade::spawn(async move {
+    ///         brigade::sleep(Duration::from_secs(s)).await;
+    ///         s
+    ///     }));
+    ///     let mut done = brigade::event_loop::as_completed(tasks).timeout(Duration::from_secs(5));
+    ///     done.next().await;
+    ///     let timed_out = done.next().await.unwrap().unwrap_err();
+    ///     let rest = brigade::gather(timed_out.into_remaining()).await;
+    ///     assert_eq!(rest[0].as_ref().unwrap(), &9);
+    /// });
+    /// ```
+    pub fn into_remaining(self) -> Vec<Pin<Box<F>>> {
+        self.remaining
+    }
+
+    /// The timeout that passed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let tasks = [1u64, 9].map(|s| brigade::spawn(async move {
+    ///         brigade::sleep(Duration::from_secs(s)).await;
+    ///         s
+    ///     }));
+    ///     let mut done = brigade::event_loop::as_completed(tasks).timeout(Duration::from_secs(5));
+    ///     done.next().await;
+    ///     let timed_out = done.next().await.unwrap().unwrap_err();
+    ///     assert_eq!(timed_out.duration(), Duration::from_secs(5));
+    /// });
+    /// ```
+    pub fn duration(&self) -> Duration {
+        self.after
+    }
+}
+
+impl<F> fmt::Display for TimedOut<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.remaining.len();
+        write!(
+            f,
+            "as_completed timed out after {:?} with {n} future{} unfinished",
+            self.after,
+            if n == 1 { "" } else { "s" }
+        )
+    }
+}
+
+impl<F> fmt::Debug for TimedOut<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimedOut")
+            .field("remaining", &self.remaining.len())
+            .field("after", &self.after)
+            .finish()
+    }
+}
+
+impl<F> std::error::Error for TimedOut<F> {}

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Mutex;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use super::context;
 use super::task::{CANCELLED, COMPLETE, TaskId, TaskRef, panic_message};
@@ -141,6 +141,10 @@ pub struct JoinHandle<T> {
     _marker: PhantomData<(T, Rc<()>)>,
 }
 
+// The handle never holds a `T` (the output lives in the task), so moving it
+// is fine whatever `T` is; `&mut handle` is then a future for every `T`.
+impl<T> Unpin for JoinHandle<T> {}
+
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: TaskRef) -> JoinHandle<T> {
         JoinHandle {
@@ -169,6 +173,29 @@ impl<T> JoinHandle<T> {
     /// The name given with [`spawn_named`](super::spawn_named), if any.
     pub fn name(&self) -> Option<&str> {
         self.task.header().name.as_deref().map(|name| &**name)
+    }
+
+    /// The output of a finished task, without a `Context`: `None` while the
+    /// task runs (or if the output was already taken).
+    pub(crate) fn take_finished(&mut self) -> Option<Result<T, JoinError>> {
+        if self.task.state() & COMPLETE == 0 {
+            return None;
+        }
+        let mut out: Option<Result<T, JoinError>> = None;
+        // SAFETY: the handle lives on the owner thread (it is not `Send`),
+        // the task is complete, and `T` is its output type.
+        unsafe { self.task.take_output(&mut out as *mut _ as *mut ()) };
+        out
+    }
+
+    /// Installs the waker that the task's completion wakes, as a poll of the
+    /// handle would, without polling it. The caller keeps the handle on the
+    /// task's own loop thread (it is not `Send`, and `JoinSet` never lets it
+    /// leave), which is the only thread that touches the slot.
+    pub(crate) fn set_join_waker(&self, waker: Waker) {
+        // SAFETY: owner thread only (the handle is not `Send`); no reference
+        // into the slot is alive across this write.
+        unsafe { *self.task.header().join_waker.get() = Some(waker) };
     }
 
     /// A handle that can cancel the task without awaiting it.

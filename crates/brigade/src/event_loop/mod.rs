@@ -11,6 +11,14 @@
 //! - [`gather`], [`try_gather`], [`race`], [`select`], [`as_completed`] and
 //!   [`timeout`](crate::time::timeout) combine futures inside one task;
 //!   [`task_group`] scopes child tasks so that none outlives its group.
+//! - [`JoinSet`] holds spawned tasks and yields their results in the order
+//!   they finish (tokio's `JoinSet`); [`wait`] waits on tasks until the
+//!   first, the first failing or all have finished, handing back the ones
+//!   still running (`asyncio.wait`); [`shield`] runs work that the
+//!   cancellation of its waiter does not cancel (`asyncio.shield`).
+//! - [`join!`](crate::join) and [`try_join!`](crate::try_join) await a fixed
+//!   number of futures of different types inside one task, and
+//!   [`AsCompleted::timeout`] gives [`as_completed`] a deadline.
 //! - [`to_thread`] runs blocking code on a thread pool and awaits it.
 //! - A poll that keeps the loop busy past
 //!   [`Builder::slow_callback_duration`] (100 ms in debug builds) is
@@ -50,24 +58,35 @@ pub(crate) mod context;
 pub mod entry;
 mod gather;
 mod join;
+#[doc(hidden)]
+pub mod join_macro;
+mod join_set;
 mod runtime;
 pub(crate) mod scheduler;
+mod shield;
 mod slow;
 pub(crate) mod task;
 mod task_group;
+mod wait;
 mod yield_now;
 
 pub(crate) use blocking::{Inhibit, hold_clock};
 pub use blocking::{MAX_BLOCKING_THREADS, ToThread, to_thread};
-pub use gather::{AsCompleted, Either, as_completed, gather, race, select, try_gather};
+pub use gather::{
+    AsCompleted, AsCompletedTimeout, Either, TimedOut, as_completed, gather, race, select,
+    try_gather,
+};
 pub use join::{AbortHandle, JoinError, JoinHandle, Panic};
+pub use join_set::JoinSet;
 pub use runtime::{
     Builder, Handle, LoopClosed, RemoteHandle, Runtime, RuntimeError, run, run_on_threads, spawn,
     spawn_named,
 };
+pub use shield::{Shield, shield};
 pub use slow::SlowPoll;
 pub use task::TaskId;
 pub use task_group::{Failure, GroupError, GroupTask, TaskGroup, task_group};
+pub use wait::{Finished, ReturnWhen, try_wait, wait};
 pub use yield_now::yield_now;
 
 /// `asyncio.wait_for`: the same as [`crate::time::timeout`].
