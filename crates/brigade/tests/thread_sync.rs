@@ -51,6 +51,64 @@ fn event_wait_timeout_sees_a_set_from_another_thread() {
     setter.join().unwrap();
 }
 
+/// Waits until the kernel reports thread `tid` asleep. Called after the
+/// thread said it is about to block on a primitive that nothing else holds,
+/// so asleep means blocked in that primitive (CPython's lock_tests sleep
+/// for this instead: `wait_threads_blocked`).
+fn wait_until_asleep(tid: u64) {
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap();
+        // "tid (comm) S ...": the name may hold spaces and parentheses.
+        let (_, after_name) = stat.rsplit_once(')').unwrap();
+        if after_name.trim_start().starts_with('S') {
+            return;
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// Starts `n` threads that each run `wait` on `event`, one at a time, each
+/// asleep in it before the next starts.
+fn blocked_waiters<R: Send + 'static>(
+    event: &Arc<Event>,
+    n: usize,
+    wait: fn(&Event) -> R,
+) -> Vec<Thread<R>> {
+    (0..n)
+        .map(|_| {
+            let about_to_wait = Arc::new(AtomicBool::new(false));
+            let mut t = Thread::from_fn({
+                let (event, about_to_wait) = (event.clone(), about_to_wait.clone());
+                move || {
+                    about_to_wait.store(true, Ordering::SeqCst);
+                    wait(&event)
+                }
+            });
+            t.start().unwrap();
+            while !about_to_wait.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            wait_until_asleep(t.native_id().unwrap());
+            t
+        })
+        .collect()
+}
+
+#[test]
+fn event_set_then_clear_at_once_still_releases_every_waiter() {
+    // CPython's EventTests.test_set_and_clear (gh-57711): a set releases
+    // every thread waiting then, even if the flag is cleared before they
+    // run. The limit only bounds the test if the wake-up is lost.
+    let event = Arc::new(Event::new());
+    let mut waiters = blocked_waiters(&event, 3, |e| e.wait_timeout(Duration::from_secs(10)));
+    event.set();
+    event.clear();
+    for w in &mut waiters {
+        assert!(w.join().unwrap(), "a waiter missed the set");
+    }
+    assert!(!event.is_set());
+}
+
 #[test]
 fn semaphore_blocks_when_empty_and_release_wakes() {
     let sem = Arc::new(Semaphore::new(1));
