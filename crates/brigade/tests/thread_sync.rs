@@ -110,6 +110,17 @@ fn event_set_then_clear_at_once_still_releases_every_waiter() {
 }
 
 #[test]
+fn event_set_then_clear_releases_untimed_waiters_too() {
+    let event = Arc::new(Event::new());
+    let mut waiters = blocked_waiters(&event, 2, Event::wait);
+    event.set();
+    event.clear();
+    waiters.iter_mut().for_each(|w| w.join().unwrap());
+    // A later wait is not released by that old set.
+    assert!(!event.wait_timeout(Duration::ZERO));
+}
+
+#[test]
 fn semaphore_blocks_when_empty_and_release_wakes() {
     let sem = Arc::new(Semaphore::new(1));
     let held = sem.acquire();
