@@ -156,3 +156,59 @@ fn a_lock_is_released_when_its_holder_panics() {
     assert_eq!(*lock.lock().unwrap(), 1);
     assert!(lock.name().starts_with("lock #"));
 }
+
+#[test]
+fn a_timed_relock_of_a_held_lock_is_reported_not_waited_out() {
+    thread::detect_deadlocks(true);
+    let lock = Lock::named("larder", ());
+    let _held = lock.lock().unwrap();
+    let err = lock
+        .lock_timeout(std::time::Duration::from_secs(3600))
+        .unwrap_err();
+    assert_eq!(err.locks(), ["larder"]);
+    let rlock = RLock::named("shelf", ());
+    let _mine = rlock.lock().unwrap();
+    assert!(
+        rlock
+            .lock_timeout(std::time::Duration::ZERO)
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[test]
+fn a_timed_wait_that_ran_out_leaves_no_stale_edge() {
+    // B waits for A's lock with a timeout and gives up; A then waits for
+    // B's lock. If B still counted as waiting, A would see a false cycle.
+    thread::detect_deadlocks(true);
+    let a_lock = Arc::new(Lock::named("stale-a", ()));
+    let b_lock = Arc::new(Lock::named("stale-b", ()));
+    let a_holds = Arc::new(Barrier::new(2));
+    let b_gave_up = Arc::new(Barrier::new(2));
+    let a_done = Arc::new(Barrier::new(2));
+    let mut b = thread::spawn({
+        let (a_lock, b_lock) = (a_lock.clone(), b_lock.clone());
+        let (a_holds, b_gave_up, a_done) = (a_holds.clone(), b_gave_up.clone(), a_done.clone());
+        move || {
+            let _mine = b_lock.lock().unwrap();
+            a_holds.wait();
+            let timed_out = a_lock
+                .lock_timeout(std::time::Duration::from_millis(1))
+                .unwrap()
+                .is_none();
+            b_gave_up.wait();
+            a_done.wait();
+            timed_out
+        }
+    })
+    .unwrap();
+    let _mine = a_lock.lock().unwrap();
+    a_holds.wait();
+    b_gave_up.wait();
+    let outcome = b_lock
+        .lock_timeout(std::time::Duration::from_millis(1))
+        .map(|g| g.is_some());
+    a_done.wait();
+    assert_eq!(outcome.unwrap(), false, "B still holds its lock");
+    assert!(b.join().unwrap());
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use brigade::thread::{self, BoundedSemaphore, Event, Semaphore, Thread, Timer};
+use brigade::thread::{self, BoundedSemaphore, Event, Lock, RLock, Semaphore, Thread, Timer};
 
 const FOREVER: Duration = Duration::from_secs(3600);
 
@@ -256,4 +256,115 @@ fn std_locks_are_re_exported() {
     let rw = thread::RwLock::new(1);
     assert_eq!(*rw.read().unwrap(), 1);
     let _cv = thread::Condvar::new();
+}
+
+/// Starts `f` on a thread and returns once it is asleep in whatever it
+/// blocks on first after starting (nothing else may hold what it needs).
+fn blocked<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Thread<R> {
+    let about_to_wait = Arc::new(AtomicBool::new(false));
+    let mut t = Thread::from_fn({
+        let about_to_wait = about_to_wait.clone();
+        move || {
+            about_to_wait.store(true, Ordering::SeqCst);
+            f()
+        }
+    });
+    t.start().unwrap();
+    while !about_to_wait.load(Ordering::SeqCst) {
+        std::thread::yield_now();
+    }
+    wait_until_asleep(t.native_id().unwrap());
+    t
+}
+
+#[test]
+fn lock_timeout_runs_out_while_another_thread_holds_the_lock() {
+    // CPython's LockTests.test_timeout, without its timing checks.
+    let lock = Arc::new(Lock::new(1));
+    let held = lock.lock().unwrap();
+    let mut other = thread::spawn({
+        let lock = lock.clone();
+        move || {
+            let zero = lock.lock_timeout(Duration::ZERO).unwrap().is_none();
+            let short = lock
+                .lock_timeout(Duration::from_millis(1))
+                .unwrap()
+                .is_none();
+            (zero, short)
+        }
+    })
+    .unwrap();
+    assert_eq!(other.join().unwrap(), (true, true));
+    assert!(lock.locked());
+    drop(held);
+    assert_eq!(*lock.lock_timeout(Duration::ZERO).unwrap().unwrap(), 1);
+}
+
+#[test]
+fn a_timed_lock_waiter_is_woken_by_the_release() {
+    let lock = Arc::new(Lock::new(0));
+    let mut held = lock.lock().unwrap();
+    let mut waiters: Vec<_> = (0..2)
+        .map(|_| {
+            let lock = lock.clone();
+            blocked(move || {
+                let mut guard = lock.lock_timeout(FOREVER).unwrap().unwrap();
+                *guard += 1;
+            })
+        })
+        .collect();
+    *held += 10;
+    drop(held);
+    waiters.iter_mut().for_each(|w| w.join().unwrap());
+    assert_eq!(*lock.lock().unwrap(), 12);
+    assert!(!lock.locked());
+}
+
+#[test]
+fn timed_and_untimed_waiters_share_a_lock_without_losing_a_wake_up() {
+    let lock = Arc::new(Lock::new(0u64));
+    let mut threads: Vec<_> = (0..4)
+        .map(|i| {
+            let lock = lock.clone();
+            thread::spawn(move || {
+                for _ in 0..300 {
+                    let mut guard = if i % 2 == 0 {
+                        lock.lock().unwrap()
+                    } else {
+                        lock.lock_timeout(FOREVER).unwrap().unwrap()
+                    };
+                    *guard += 1;
+                }
+            })
+            .unwrap()
+        })
+        .collect();
+    threads.iter_mut().for_each(|t| t.join().unwrap());
+    assert_eq!(*lock.lock().unwrap(), 1200);
+}
+
+#[test]
+fn rlock_timeout_re_enters_at_once_and_times_out_for_others() {
+    let lock = Arc::new(RLock::new(()));
+    let outer = lock.lock().unwrap();
+    let inner = lock.lock_timeout(Duration::ZERO).unwrap();
+    assert!(inner.is_some());
+    let mut other = thread::spawn({
+        let lock = lock.clone();
+        move || {
+            lock.lock_timeout(Duration::from_millis(1))
+                .unwrap()
+                .is_none()
+        }
+    })
+    .unwrap();
+    assert!(other.join().unwrap());
+    let waiter = blocked({
+        let lock = lock.clone();
+        move || lock.lock_timeout(FOREVER).unwrap().is_some()
+    });
+    drop(inner);
+    drop(outer);
+    assert!(waiter.into_result().unwrap());
+    assert!(!lock.locked());
 }
