@@ -99,6 +99,7 @@
 
 mod batch;
 mod completion;
+mod condition;
 mod deadlock;
 mod error;
 mod event;
@@ -113,6 +114,7 @@ mod semaphore;
 mod target;
 mod timer;
 
+pub use condition::Condition;
 pub use deadlock::{DeadlockError, deadlock_detection_enabled, detect_deadlocks};
 pub use error::ThreadError;
 pub use event::Event;
