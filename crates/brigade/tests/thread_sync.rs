@@ -239,18 +239,18 @@ fn timer_threads_follow_thread_rules() {
 }
 
 #[test]
-fn std_locks_are_re_exported() {
+fn std_locks_are_re_exported_and_the_barrier_is_brigades() {
     let counter = Arc::new(thread::Mutex::new(0));
     let barrier = Arc::new(thread::Barrier::new(2));
     let mut t = Thread::from_fn({
         let (counter, barrier) = (counter.clone(), barrier.clone());
         move || {
             *counter.lock().unwrap() += 1;
-            barrier.wait();
+            barrier.wait().unwrap();
         }
     });
     t.start().unwrap();
-    barrier.wait();
+    barrier.wait().unwrap();
     t.join().unwrap();
     assert_eq!(*counter.lock().unwrap(), 1);
     let rw = thread::RwLock::new(1);

@@ -97,6 +97,7 @@
 //! assert_eq!(alarm.join().unwrap(), Some(()));
 //! ```
 
+mod barrier;
 mod batch;
 mod completion;
 mod condition;
@@ -114,6 +115,7 @@ mod semaphore;
 mod target;
 mod timer;
 
+pub use barrier::{Barrier, BrokenBarrierError};
 pub use condition::Condition;
 pub use deadlock::{DeadlockError, deadlock_detection_enabled, detect_deadlocks};
 pub use error::ThreadError;
@@ -128,6 +130,6 @@ pub use registry::{
     wait_for_non_daemon, wait_for_non_daemon_timeout,
 };
 pub use semaphore::{BoundedSemaphore, Permit, ReleaseError, Semaphore};
-pub use std::sync::{Barrier, Condvar, Mutex, RwLock};
+pub use std::sync::{Condvar, Mutex, RwLock};
 pub use target::Target;
 pub use timer::Timer;
