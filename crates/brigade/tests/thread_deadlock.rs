@@ -212,3 +212,28 @@ fn a_timed_wait_that_ran_out_leaves_no_stale_edge() {
     assert_eq!(outcome.unwrap(), false, "B still holds its lock");
     assert!(b.join().unwrap());
 }
+
+#[test]
+fn foreign_threads_appear_under_their_os_names_in_a_report() {
+    thread::detect_deadlocks(true);
+    let a = Arc::new(Lock::named("std-lock-a", ()));
+    let b = Arc::new(Lock::named("std-lock-b", ()));
+    let both_hold = Arc::new(Barrier::new(2));
+    let cook = |name: &str, first: Arc<Lock>, second: Arc<Lock>, both_hold: Arc<Barrier>| {
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                let _held = first.lock().unwrap();
+                both_hold.wait();
+                second.lock().map(drop)
+            })
+            .unwrap()
+    };
+    let one = cook("std-cook-a", a.clone(), b.clone(), both_hold.clone());
+    let two = cook("std-cook-b", b, a, both_hold);
+    let outcomes = [one.join().unwrap(), two.join().unwrap()];
+    let err = outcomes.iter().find_map(|o| o.as_ref().err()).unwrap();
+    let mut threads = err.threads();
+    threads.sort();
+    assert_eq!(threads, ["std-cook-a", "std-cook-b"]);
+}
