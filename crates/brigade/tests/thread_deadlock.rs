@@ -209,7 +209,7 @@ fn a_timed_wait_that_ran_out_leaves_no_stale_edge() {
         .lock_timeout(std::time::Duration::from_millis(1))
         .map(|g| g.is_some());
     a_done.wait();
-    assert_eq!(outcome.unwrap(), false, "B still holds its lock");
+    assert!(!outcome.unwrap(), "B still holds its lock");
     assert!(b.join().unwrap());
 }
 

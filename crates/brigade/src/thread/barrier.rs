@@ -38,15 +38,6 @@
 //! phase to *broken*; `reset` with threads inside sets it *resetting*, which
 //! fails them, and the last to leave sets it filling again.
 //!
-//! # Differences from Python
-//! - `Barrier::new(0)` acts as `new(1)`, as `std`'s does (Python raises
-//!   `ValueError`).
-//! - The action runs without the barrier's mutex held, so it may call
-//!   [`n_waiting`](Barrier::n_waiting) or [`abort`](Barrier::abort); an
-//!   `abort` or `reset` made meanwhile fails the round.
-//! - The error says why the barrier broke for the calling thread: its own
-//!   timeout, its action's panic (handed back), or anything else.
-//!
 //! **Breaking change**: `brigade::thread::Barrier` used to re-export
 //! [`std::sync::Barrier`], whose `wait` returns a `BarrierWaitResult`;
 //! this one returns `Result<usize, BrokenBarrierError>` (the leader is the
@@ -61,8 +52,27 @@ use crate::loom::sync::{Condvar, Mutex, MutexGuard};
 
 type Action = Box<dyn Fn() + Send + Sync>;
 
-/// A meeting point for `parties` threads, Python's `threading.Barrier`;
-/// see the [module docs](self).
+/// A meeting point for `parties` threads, Python's `threading.Barrier`.
+///
+/// Each of `parties` threads calls [`wait`](Self::wait); when the last
+/// arrives, all are released with their arrival indices and the barrier
+/// fills again for the next round. It can break (a timeout, a panicking
+/// action, [`abort`](Self::abort), [`reset`](Self::reset)): every waiter
+/// then gets a [`BrokenBarrierError`] rather than waiting forever.
+///
+/// **Breaking change**: `brigade::thread::Barrier` used to re-export
+/// [`std::sync::Barrier`]; this one's `wait` returns
+/// `Result<usize, BrokenBarrierError>` (the leader is the last to arrive,
+/// index `parties - 1`).
+///
+/// # Differences from Python
+/// - `Barrier::new(0)` acts as `new(1)`, as `std`'s does (Python raises
+///   `ValueError`).
+/// - The action runs without the barrier's mutex held, so it may call
+///   [`n_waiting`](Barrier::n_waiting) or [`abort`](Barrier::abort); an
+///   `abort` or `reset` made meanwhile fails the round.
+/// - The error says why the barrier broke for the calling thread: its own
+///   timeout, its action's panic (handed back), or anything else.
 ///
 /// ```
 /// use brigade::thread::Barrier;

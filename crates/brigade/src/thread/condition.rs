@@ -38,18 +38,6 @@
 //! assert_eq!(cook.into_result().unwrap(), "soup");
 //! ```
 //!
-//! # Differences from Python
-//! - `wait` takes the lock's guard and hands it back, so it cannot be
-//!   called without holding the lock (Python raises `RuntimeError`).
-//! - `notify` does not need the lock (Python raises `RuntimeError` if it
-//!   is not held); holding it while changing the data is still what makes
-//!   the waiters' checks sound.
-//! - It works with [`Lock`](super::Lock), not `RLock` (Python's default
-//!   lock): a condition's data is changed under the lock, and an `RLock`
-//!   lends its data by shared reference only.
-//! - Taking the lock again after a wait is not checked for deadlocks: the
-//!   wait has no way to report one and still hand back the guard.
-//!
 //! [`Condvar`]: std::sync::Condvar
 
 use std::collections::VecDeque;
@@ -60,7 +48,25 @@ use super::lock::LockGuard;
 use crate::loom::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// A queue of threads waiting for a change to a [`Lock`](super::Lock)'s
-/// data, Python's `threading.Condition`; see the [module docs](self).
+/// data, Python's `threading.Condition`.
+///
+/// As in CPython, waiters wake in the order they started waiting (FIFO),
+/// and [`notify`](Self::notify) wakes only threads already waiting then;
+/// `std`'s [`Condvar`](std::sync::Condvar) promises neither. A waiter
+/// whose time runs out leaves the queue, so a `notify` is never spent on
+/// it.
+///
+/// # Differences from Python
+/// - `wait` takes the lock's guard and hands it back, so it cannot be
+///   called without holding the lock (Python raises `RuntimeError`).
+/// - `notify` does not need the lock (Python raises `RuntimeError` if it
+///   is not held); holding it while changing the data is still what makes
+///   the waiters' checks sound.
+/// - It works with [`Lock`](super::Lock), not `RLock` (Python's default
+///   lock): a condition's data is changed under the lock, and an `RLock`
+///   lends its data by shared reference only.
+/// - Taking the lock again after a wait is not checked for deadlocks: the
+///   wait has no way to report one and still hand back the guard.
 ///
 /// ```
 /// use brigade::thread::{Condition, Lock};

@@ -26,20 +26,6 @@
 //! thread::take_excepthook();
 //! # drop(previous);
 //! ```
-//!
-//! # Differences from Python
-//! - The default is no hook. The standard library's panic hook has
-//!   already printed the panic (`thread 'fryer' panicked at ...`), which is
-//!   what Python's default `excepthook` prints; a program that wants only
-//!   its own report silences that with [`std::panic::set_hook`].
-//! - The hook receives the panic, not an exception type, value and
-//!   traceback: [`ExceptHookArgs::message`] and [`ExceptHookArgs::panic`].
-//! - Only threads made by [`Thread`](super::Thread) (and
-//!   [`Timer`](super::Timer)) call it. A [`ThreadPool`](super::ThreadPool)
-//!   job's panic goes to its [`Job`](super::Job), as an exception of
-//!   Python's `ThreadPoolExecutor` goes to its future.
-//! - A panic inside the hook is caught and dropped, after `std`'s panic
-//!   hook printed it (Python hands it to `sys.excepthook`).
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -138,7 +124,23 @@ impl fmt::Debug for ExceptHookArgs<'_> {
 
 /// Installs `hook`, called with every panic that escapes a brigade
 /// thread's target from now on, for the whole process (Python's
-/// `threading.excepthook = hook`). Returns the hook it replaces.
+/// `threading.excepthook = hook`). Returns the hook it replaces. It runs
+/// on the panicking thread, after the panic was caught and before the
+/// thread counts as finished; the thread's join still gets the panic.
+///
+/// # Differences from Python
+/// - The default is no hook. The standard library's panic hook has
+///   already printed the panic (`thread 'fryer' panicked at ...`), which is
+///   what Python's default `excepthook` prints; a program that wants only
+///   its own report silences that with [`std::panic::set_hook`].
+/// - The hook receives the panic, not an exception type, value and
+///   traceback: [`ExceptHookArgs::message`] and [`ExceptHookArgs::panic`].
+/// - Only threads made by [`Thread`](super::Thread) (and
+///   [`Timer`](super::Timer)) call it. A [`ThreadPool`](super::ThreadPool)
+///   job's panic goes to its [`Job`](super::Job), as an exception of
+///   Python's `ThreadPoolExecutor` goes to its future.
+/// - A panic inside the hook is caught and dropped, after `std`'s panic
+///   hook printed it (Python hands it to `sys.excepthook`).
 ///
 /// ```
 /// use brigade::thread;

@@ -68,11 +68,22 @@
 //! instead, whose primitives suspend only the task. Python draws the same
 //! line between `threading.Event` and `asyncio.Event`.
 //!
-//! The standard library's [`Mutex`], [`Condvar`], [`Barrier`] and
-//! [`RwLock`] are re-exported as they are. Brigade adds what Python has and
-//! `std` lacks: [`Event`], [`Semaphore`] and [`BoundedSemaphore`],
-//! [`Timer`], and the locks [`Lock`] and [`RLock`], which can detect
-//! deadlocks (see [`detect_deadlocks`]).
+//! The standard library's [`Mutex`], [`Condvar`] and [`RwLock`] are
+//! re-exported as they are. Brigade adds what Python has and `std` lacks:
+//!
+//! | brigade | Python |
+//! | --- | --- |
+//! | [`Lock`], [`RLock`] (with [`lock_timeout`](Lock::lock_timeout); deadlocks detected, see [`detect_deadlocks`]) | `Lock`, `RLock` |
+//! | [`Condition`] (with a [`Lock`]; FIFO wake-ups) | `Condition` |
+//! | [`Event`] | `Event` |
+//! | [`Semaphore`], [`BoundedSemaphore`] | `Semaphore`, `BoundedSemaphore` |
+//! | [`Barrier`] (breakable: [`BrokenBarrierError`]) | `Barrier` |
+//! | [`Timer`] | `Timer` |
+//! | [`set_excepthook`], [`take_excepthook`] ([`ExceptHookArgs`]) | `excepthook` |
+//!
+//! **Breaking change**: [`Barrier`] used to be a re-export of
+//! [`std::sync::Barrier`]; it is now Python's, whose `wait` returns the
+//! arrival index or a [`BrokenBarrierError`].
 //!
 //! ```
 //! use std::sync::Arc;
