@@ -35,7 +35,16 @@ use std::sync::{Arc, Mutex};
 use super::registry::ThreadRef;
 use crate::event_loop::Panic;
 
-/// A hook installed with [`set_excepthook`].
+/// A hook installed with [`set_excepthook`], as [`take_excepthook`]
+/// hands it back.
+///
+/// ```
+/// use brigade::thread::{self, ExceptHook};
+///
+/// thread::set_excepthook(|args| eprintln!("{}", args.message()));
+/// let hook: Option<ExceptHook> = thread::take_excepthook();
+/// assert!(hook.is_some());
+/// ```
 pub type ExceptHook = Arc<dyn Fn(&ExceptHookArgs<'_>) + Send + Sync>;
 
 static HOOK: Mutex<Option<ExceptHook>> = Mutex::new(None);
