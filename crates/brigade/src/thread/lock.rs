@@ -121,13 +121,18 @@ impl<T: ?Sized> Lock<T> {
     /// `False`. Without detection, it times out as in Python.
     ///
     /// ```
+    /// use std::sync::Arc;
     /// use std::time::Duration;
-    /// use brigade::thread::Lock;
+    /// use brigade::thread::{self, Lock};
     ///
-    /// let oven = Lock::new(180);
+    /// let oven = Arc::new(Lock::new(180));
     /// let held = oven.lock().unwrap();
-    /// // Held by this thread: the wait runs out (detection is off).
-    /// assert!(oven.lock_timeout(Duration::from_millis(1)).unwrap().is_none());
+    /// let other = thread::spawn({
+    ///     let oven = oven.clone();
+    ///     move || oven.lock_timeout(Duration::from_millis(1)).unwrap().is_none()
+    /// })
+    /// .unwrap();
+    /// assert!(other.into_result().unwrap()); // held here: it timed out
     /// drop(held);
     /// let guard = oven.lock_timeout(Duration::from_secs(1)).unwrap().unwrap();
     /// assert_eq!(*guard, 180);
