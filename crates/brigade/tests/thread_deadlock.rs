@@ -156,3 +156,84 @@ fn a_lock_is_released_when_its_holder_panics() {
     assert_eq!(*lock.lock().unwrap(), 1);
     assert!(lock.name().starts_with("lock #"));
 }
+
+#[test]
+fn a_timed_relock_of_a_held_lock_is_reported_not_waited_out() {
+    thread::detect_deadlocks(true);
+    let lock = Lock::named("larder", ());
+    let _held = lock.lock().unwrap();
+    let err = lock
+        .lock_timeout(std::time::Duration::from_secs(3600))
+        .unwrap_err();
+    assert_eq!(err.locks(), ["larder"]);
+    let rlock = RLock::named("shelf", ());
+    let _mine = rlock.lock().unwrap();
+    assert!(
+        rlock
+            .lock_timeout(std::time::Duration::ZERO)
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[test]
+fn a_timed_wait_that_ran_out_leaves_no_stale_edge() {
+    // B waits for A's lock with a timeout and gives up; A then waits for
+    // B's lock. If B still counted as waiting, A would see a false cycle.
+    thread::detect_deadlocks(true);
+    let a_lock = Arc::new(Lock::named("stale-a", ()));
+    let b_lock = Arc::new(Lock::named("stale-b", ()));
+    let a_holds = Arc::new(Barrier::new(2));
+    let b_gave_up = Arc::new(Barrier::new(2));
+    let a_done = Arc::new(Barrier::new(2));
+    let mut b = thread::spawn({
+        let (a_lock, b_lock) = (a_lock.clone(), b_lock.clone());
+        let (a_holds, b_gave_up, a_done) = (a_holds.clone(), b_gave_up.clone(), a_done.clone());
+        move || {
+            let _mine = b_lock.lock().unwrap();
+            a_holds.wait();
+            let timed_out = a_lock
+                .lock_timeout(std::time::Duration::from_millis(1))
+                .unwrap()
+                .is_none();
+            b_gave_up.wait();
+            a_done.wait();
+            timed_out
+        }
+    })
+    .unwrap();
+    let _mine = a_lock.lock().unwrap();
+    a_holds.wait();
+    b_gave_up.wait();
+    let outcome = b_lock
+        .lock_timeout(std::time::Duration::from_millis(1))
+        .map(|g| g.is_some());
+    a_done.wait();
+    assert!(!outcome.unwrap(), "B still holds its lock");
+    assert!(b.join().unwrap());
+}
+
+#[test]
+fn foreign_threads_appear_under_their_os_names_in_a_report() {
+    thread::detect_deadlocks(true);
+    let a = Arc::new(Lock::named("std-lock-a", ()));
+    let b = Arc::new(Lock::named("std-lock-b", ()));
+    let both_hold = Arc::new(Barrier::new(2));
+    let cook = |name: &str, first: Arc<Lock>, second: Arc<Lock>, both_hold: Arc<Barrier>| {
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                let _held = first.lock().unwrap();
+                both_hold.wait();
+                second.lock().map(drop)
+            })
+            .unwrap()
+    };
+    let one = cook("std-cook-a", a.clone(), b.clone(), both_hold.clone());
+    let two = cook("std-cook-b", b, a, both_hold);
+    let outcomes = [one.join().unwrap(), two.join().unwrap()];
+    let err = outcomes.iter().find_map(|o| o.as_ref().err()).unwrap();
+    let mut threads = err.threads();
+    threads.sort();
+    assert_eq!(threads, ["std-cook-a", "std-cook-b"]);
+}

@@ -95,3 +95,28 @@ fn wait_for_non_daemon_returns_when_the_threads_are_done() {
     assert!(!probe.is_alive());
     t.join().unwrap();
 }
+
+#[test]
+fn a_foreign_thread_named_through_std_keeps_its_whole_name() {
+    let name = std::thread::Builder::new()
+        .name("a std worker with a long name".into())
+        .spawn(|| thread::current_thread().name().to_string())
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(name, "a std worker with a long name");
+}
+
+#[test]
+fn a_foreign_thread_named_only_by_the_kernel_shows_that_name() {
+    // As a C library's thread would be: no std name, a kernel name set with
+    // PR_SET_NAME (here through /proc).
+    let name = std::thread::spawn(|| {
+        std::fs::write("/proc/thread-self/comm", "c-worker").unwrap();
+        thread::current_thread().name().to_string()
+    })
+    .join()
+    .unwrap();
+    assert!(name.starts_with("Dummy-"), "{name}");
+    assert!(name.ends_with(" (c-worker)"), "{name}");
+}

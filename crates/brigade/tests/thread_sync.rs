@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use brigade::thread::{self, BoundedSemaphore, Event, Semaphore, Thread, Timer};
+use brigade::thread::{self, BoundedSemaphore, Event, Lock, RLock, Semaphore, Thread, Timer};
 
 const FOREVER: Duration = Duration::from_secs(3600);
 
@@ -49,6 +49,75 @@ fn event_wait_timeout_sees_a_set_from_another_thread() {
     setter.start().unwrap();
     assert!(event.wait_timeout(FOREVER));
     setter.join().unwrap();
+}
+
+/// Waits until the kernel reports thread `tid` asleep. Called after the
+/// thread said it is about to block on a primitive that nothing else holds,
+/// so asleep means blocked in that primitive (CPython's lock_tests sleep
+/// for this instead: `wait_threads_blocked`).
+fn wait_until_asleep(tid: u64) {
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap();
+        // "tid (comm) S ...": the name may hold spaces and parentheses.
+        let (_, after_name) = stat.rsplit_once(')').unwrap();
+        if after_name.trim_start().starts_with('S') {
+            return;
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// Starts `n` threads that each run `wait` on `event`, one at a time, each
+/// asleep in it before the next starts.
+fn blocked_waiters<R: Send + 'static>(
+    event: &Arc<Event>,
+    n: usize,
+    wait: fn(&Event) -> R,
+) -> Vec<Thread<R>> {
+    (0..n)
+        .map(|_| {
+            let about_to_wait = Arc::new(AtomicBool::new(false));
+            let mut t = Thread::from_fn({
+                let (event, about_to_wait) = (event.clone(), about_to_wait.clone());
+                move || {
+                    about_to_wait.store(true, Ordering::SeqCst);
+                    wait(&event)
+                }
+            });
+            t.start().unwrap();
+            while !about_to_wait.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            wait_until_asleep(t.native_id().unwrap());
+            t
+        })
+        .collect()
+}
+
+#[test]
+fn event_set_then_clear_at_once_still_releases_every_waiter() {
+    // CPython's EventTests.test_set_and_clear (gh-57711): a set releases
+    // every thread waiting then, even if the flag is cleared before they
+    // run. The limit only bounds the test if the wake-up is lost.
+    let event = Arc::new(Event::new());
+    let mut waiters = blocked_waiters(&event, 3, |e| e.wait_timeout(Duration::from_secs(10)));
+    event.set();
+    event.clear();
+    for w in &mut waiters {
+        assert!(w.join().unwrap(), "a waiter missed the set");
+    }
+    assert!(!event.is_set());
+}
+
+#[test]
+fn event_set_then_clear_releases_untimed_waiters_too() {
+    let event = Arc::new(Event::new());
+    let mut waiters = blocked_waiters(&event, 2, Event::wait);
+    event.set();
+    event.clear();
+    waiters.iter_mut().for_each(|w| w.join().unwrap());
+    // A later wait is not released by that old set.
+    assert!(!event.wait_timeout(Duration::ZERO));
 }
 
 #[test]
@@ -170,21 +239,132 @@ fn timer_threads_follow_thread_rules() {
 }
 
 #[test]
-fn std_locks_are_re_exported() {
+fn std_locks_are_re_exported_and_the_barrier_is_brigades() {
     let counter = Arc::new(thread::Mutex::new(0));
     let barrier = Arc::new(thread::Barrier::new(2));
     let mut t = Thread::from_fn({
         let (counter, barrier) = (counter.clone(), barrier.clone());
         move || {
             *counter.lock().unwrap() += 1;
-            barrier.wait();
+            barrier.wait().unwrap();
         }
     });
     t.start().unwrap();
-    barrier.wait();
+    barrier.wait().unwrap();
     t.join().unwrap();
     assert_eq!(*counter.lock().unwrap(), 1);
     let rw = thread::RwLock::new(1);
     assert_eq!(*rw.read().unwrap(), 1);
     let _cv = thread::Condvar::new();
+}
+
+/// Starts `f` on a thread and returns once it is asleep in whatever it
+/// blocks on first after starting (nothing else may hold what it needs).
+fn blocked<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Thread<R> {
+    let about_to_wait = Arc::new(AtomicBool::new(false));
+    let mut t = Thread::from_fn({
+        let about_to_wait = about_to_wait.clone();
+        move || {
+            about_to_wait.store(true, Ordering::SeqCst);
+            f()
+        }
+    });
+    t.start().unwrap();
+    while !about_to_wait.load(Ordering::SeqCst) {
+        std::thread::yield_now();
+    }
+    wait_until_asleep(t.native_id().unwrap());
+    t
+}
+
+#[test]
+fn lock_timeout_runs_out_while_another_thread_holds_the_lock() {
+    // CPython's LockTests.test_timeout, without its timing checks.
+    let lock = Arc::new(Lock::new(1));
+    let held = lock.lock().unwrap();
+    let mut other = thread::spawn({
+        let lock = lock.clone();
+        move || {
+            let zero = lock.lock_timeout(Duration::ZERO).unwrap().is_none();
+            let short = lock
+                .lock_timeout(Duration::from_millis(1))
+                .unwrap()
+                .is_none();
+            (zero, short)
+        }
+    })
+    .unwrap();
+    assert_eq!(other.join().unwrap(), (true, true));
+    assert!(lock.locked());
+    drop(held);
+    assert_eq!(*lock.lock_timeout(Duration::ZERO).unwrap().unwrap(), 1);
+}
+
+#[test]
+fn a_timed_lock_waiter_is_woken_by_the_release() {
+    let lock = Arc::new(Lock::new(0));
+    let mut held = lock.lock().unwrap();
+    let mut waiters: Vec<_> = (0..2)
+        .map(|_| {
+            let lock = lock.clone();
+            blocked(move || {
+                let mut guard = lock.lock_timeout(FOREVER).unwrap().unwrap();
+                *guard += 1;
+            })
+        })
+        .collect();
+    *held += 10;
+    drop(held);
+    waiters.iter_mut().for_each(|w| w.join().unwrap());
+    assert_eq!(*lock.lock().unwrap(), 12);
+    assert!(!lock.locked());
+}
+
+#[test]
+fn timed_and_untimed_waiters_share_a_lock_without_losing_a_wake_up() {
+    let lock = Arc::new(Lock::new(0u64));
+    let mut threads: Vec<_> = (0..4)
+        .map(|i| {
+            let lock = lock.clone();
+            thread::spawn(move || {
+                for _ in 0..300 {
+                    let mut guard = if i % 2 == 0 {
+                        lock.lock().unwrap()
+                    } else {
+                        lock.lock_timeout(FOREVER).unwrap().unwrap()
+                    };
+                    *guard += 1;
+                }
+            })
+            .unwrap()
+        })
+        .collect();
+    threads.iter_mut().for_each(|t| t.join().unwrap());
+    assert_eq!(*lock.lock().unwrap(), 1200);
+}
+
+#[test]
+fn rlock_timeout_re_enters_at_once_and_times_out_for_others() {
+    let lock = Arc::new(RLock::new(()));
+    let outer = lock.lock().unwrap();
+    let inner = lock.lock_timeout(Duration::ZERO).unwrap();
+    assert!(inner.is_some());
+    let mut other = thread::spawn({
+        let lock = lock.clone();
+        move || {
+            lock.lock_timeout(Duration::from_millis(1))
+                .unwrap()
+                .is_none()
+        }
+    })
+    .unwrap();
+    assert!(other.join().unwrap());
+    let waiter = blocked({
+        let lock = lock.clone();
+        move || lock.lock_timeout(FOREVER).unwrap().is_some()
+    });
+    drop(inner);
+    drop(outer);
+    assert!(waiter.into_result().unwrap());
+    assert!(!lock.locked());
 }

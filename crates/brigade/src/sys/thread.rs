@@ -58,8 +58,14 @@ pub(crate) fn set_name(name: &str) -> std::io::Result<()> {
     }
 }
 
+/// The process's name: its main thread's kernel name, which every thread
+/// it starts inherits until renamed.
+pub(crate) fn process_name() -> std::io::Result<String> {
+    let comm = std::fs::read_to_string("/proc/self/comm")?;
+    Ok(comm.trim_end_matches('\n').to_string())
+}
+
 /// The calling thread's kernel name.
-#[cfg(test)]
 pub(crate) fn get_name() -> std::io::Result<String> {
     let mut buf = [0u8; NAME_MAX + 1];
     // SAFETY: PR_GET_NAME writes at most 16 bytes, NUL included, into the
@@ -107,6 +113,21 @@ mod tests {
         })
         .join()
         .unwrap();
+    }
+
+    #[test]
+    fn a_new_thread_inherits_the_process_name() {
+        let process = process_name().unwrap();
+        assert!(!process.is_empty());
+        let seen = std::thread::spawn(|| {
+            // The harness's thread may have a name of its own: start from
+            // one that has the process's.
+            set_name(&process_name().unwrap()).unwrap();
+            std::thread::spawn(get_name).join().unwrap().unwrap()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(seen, process);
     }
 
     #[test]

@@ -19,6 +19,10 @@
 //! last one to arrive sees all of it. Owners are forgotten just before a
 //! lock is released, so a stale owner never causes a false report.
 //!
+//! A thread in a timed wait ([`Lock::lock_timeout`](super::Lock::lock_timeout))
+//! counts as waiting: a wait that would close a cycle fails at once, timed
+//! or not, since only a timeout could end it.
+//!
 //! ```
 //! use std::sync::{Arc, Barrier};
 //! use brigade::thread::{self, Lock, Thread};
@@ -160,6 +164,15 @@ pub(crate) fn before_wait(lock: LockId, name: &str) -> Result<(), DeadlockError>
     }
     graph.waiting.insert(me.raw_ident(), lock);
     Ok(())
+}
+
+/// After a timed wait ran out: the calling thread waits for no lock now.
+pub(crate) fn gave_up() {
+    if !deadlock_detection_enabled() {
+        return;
+    }
+    let me = registry::get_ident();
+    graph().waiting.remove(&me);
 }
 
 /// A lock known to the detector as held; forgets it when released.

@@ -299,6 +299,9 @@ impl<R> Thread<R> {
             fix_kernel_name(me.name());
             let traced = crate::trace::global().map(|trace| (trace, trace.now()));
             let outcome = catch_unwind(AssertUnwindSafe(target)).map_err(Panic::new);
+            if let Err(panic) = &outcome {
+                super::excepthook::report(&me, panic);
+            }
             if let Some((trace, start)) = traced {
                 let track = crate::trace::Track::Thread(me.ident().unwrap_or(0));
                 trace.span(

@@ -12,6 +12,15 @@
 //! Neither is poisoned by a panic: as in Python, a lock is simply released
 //! when its holder unwinds.
 //!
+//! Both can be waited for with a time limit, Python's
+//! `acquire(timeout=...)`: [`Lock::lock_timeout`] and
+//! [`RLock::lock_timeout`] return `Ok(None)` when the time runs out. `std`'s
+//! mutex has no timed wait, so a [`Lock`]'s timed waiters sleep on a
+//! condition variable of their own, and a release wakes one of them only
+//! when there are any (a counter read after a fence, the store-buffering
+//! pattern of Dekker's algorithm): an untimed `lock` and its release cost
+//! what `std`'s do.
+//!
 //! ```
 //! use brigade::thread::{Lock, RLock};
 //!
@@ -29,7 +38,9 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering, fence};
 use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
+use std::time::{Duration, Instant};
 
 use super::deadlock::{self, DeadlockError, LockId, Tracked};
 use super::registry;
@@ -39,6 +50,11 @@ use super::registry;
 pub struct Lock<T: ?Sized = ()> {
     id: LockId,
     name: Box<str>,
+    /// Threads in `lock_timeout`, which sleep on `opened` (under `gate`)
+    /// rather than in the mutex.
+    timed: AtomicUsize,
+    gate: Mutex<()>,
+    opened: Condvar,
     mutex: Mutex<T>,
 }
 
@@ -59,6 +75,9 @@ impl<T> Lock<T> {
         Lock {
             id,
             name: name.into_boxed_str(),
+            timed: AtomicUsize::new(0),
+            gate: Mutex::new(()),
+            opened: Condvar::new(),
             mutex: Mutex::new(value),
         }
     }
@@ -89,9 +108,95 @@ impl<T: ?Sized> Lock<T> {
     /// Takes the lock if it is free now (Python's
     /// `acquire(blocking=False)`).
     pub fn try_lock(&self) -> Option<LockGuard<'_, T>> {
+        self.try_inner().map(|inner| self.guard(inner))
+    }
+
+    /// Takes the lock, waiting at most `timeout` for it: `Ok(None)` if the
+    /// time ran out (Python's `acquire(timeout=...)` returning `False`). A
+    /// zero timeout only tries, as [`try_lock`](Self::try_lock) does.
+    ///
+    /// With deadlock detection on, a wait that would close a cycle fails at
+    /// once with [`DeadlockError`] instead of timing out, even though the
+    /// timeout would end it: Python would wait out the time and return
+    /// `False`. Without detection, it times out as in Python.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use brigade::thread::{self, Lock};
+    ///
+    /// let oven = Arc::new(Lock::new(180));
+    /// let held = oven.lock().unwrap();
+    /// let other = thread::spawn({
+    ///     let oven = oven.clone();
+    ///     move || oven.lock_timeout(Duration::from_millis(1)).unwrap().is_none()
+    /// })
+    /// .unwrap();
+    /// assert!(other.into_result().unwrap()); // held here: it timed out
+    /// drop(held);
+    /// let guard = oven.lock_timeout(Duration::from_secs(1)).unwrap().unwrap();
+    /// assert_eq!(*guard, 180);
+    /// ```
+    pub fn lock_timeout(
+        &self,
+        timeout: Duration,
+    ) -> Result<Option<LockGuard<'_, T>>, DeadlockError> {
+        if let Some(guard) = self.try_lock() {
+            return Ok(Some(guard));
+        }
+        if timeout.is_zero() {
+            return Ok(None);
+        }
+        let Some(deadline) = Instant::now().checked_add(timeout) else {
+            // Too far in the future to represent: wait without limit.
+            return self.lock().map(Some);
+        };
+        deadlock::before_wait(self.id, &self.name)?;
+        let mut gate = self.gate.lock().unwrap_or_else(|e| e.into_inner());
+        self.timed.fetch_add(1, Ordering::SeqCst);
+        let inner = loop {
+            // Pairs with the fence in `Opener::drop`: either this try sees
+            // the release, or the releaser sees the count and wakes us.
+            fence(Ordering::SeqCst);
+            if let Some(inner) = self.try_inner() {
+                break Some(inner);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                break None;
+            }
+            gate = self
+                .opened
+                .wait_timeout(gate, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        };
+        self.timed.fetch_sub(1, Ordering::SeqCst);
+        drop(gate);
+        match inner {
+            Some(inner) => Ok(Some(self.guard(inner))),
+            None => {
+                deadlock::gave_up();
+                Ok(None)
+            }
+        }
+    }
+
+    /// Takes the lock again after a [`Condition`](super::Condition) wait,
+    /// without a deadlock check: it has no way to report one and still
+    /// hand back the guard.
+    pub(crate) fn relock(&self) -> LockGuard<'_, T> {
+        let inner = match self.try_inner() {
+            Some(inner) => inner,
+            None => self.mutex.lock().unwrap_or_else(|e| e.into_inner()),
+        };
+        self.guard(inner)
+    }
+
+    fn try_inner(&self) -> Option<MutexGuard<'_, T>> {
         match self.mutex.try_lock() {
-            Ok(inner) => Some(self.guard(inner)),
-            Err(TryLockError::Poisoned(e)) => Some(self.guard(e.into_inner())),
+            Ok(inner) => Some(inner),
+            Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
             Err(TryLockError::WouldBlock) => None,
         }
     }
@@ -100,6 +205,7 @@ impl<T: ?Sized> Lock<T> {
         LockGuard {
             tracked: deadlock::acquired(self.id, &self.name),
             inner,
+            opener: Opener { lock: self },
         }
     }
 
@@ -133,7 +239,39 @@ impl<T: ?Sized> fmt::Debug for Lock<T> {
 #[must_use = "dropping the guard releases the lock at once"]
 pub struct LockGuard<'a, T: ?Sized> {
     tracked: Option<Tracked>,
+    // Fields drop in order: the mutex opens, then the opener wakes a timed
+    // waiter.
     inner: MutexGuard<'a, T>,
+    opener: Opener<'a, T>,
+}
+
+impl<'a, T: ?Sized> LockGuard<'a, T> {
+    /// Releases the lock and hands back the lock itself, for a
+    /// [`Condition`](super::Condition) to take it again later.
+    pub(crate) fn unlock(self) -> &'a Lock<T> {
+        let lock = self.opener.lock;
+        drop(self);
+        lock
+    }
+}
+
+/// Wakes a thread in [`Lock::lock_timeout`] once the mutex has opened.
+struct Opener<'a, T: ?Sized> {
+    lock: &'a Lock<T>,
+}
+
+impl<T: ?Sized> Drop for Opener<'_, T> {
+    fn drop(&mut self) {
+        let lock = self.lock;
+        // Pairs with the fence in `lock_timeout`, after the mutex opened.
+        fence(Ordering::SeqCst);
+        if lock.timed.load(Ordering::SeqCst) > 0 {
+            // Taking the gate waits until the timed waiter sleeps on
+            // `opened`, so this wake-up cannot pass it by.
+            let _gate = lock.gate.lock().unwrap_or_else(|e| e.into_inner());
+            lock.opened.notify_one();
+        }
+    }
 }
 
 impl<T: ?Sized> Deref for LockGuard<'_, T> {
@@ -231,22 +369,79 @@ impl<T: ?Sized> RLock<T> {
             return Ok(guard);
         }
         deadlock::before_wait(self.id, &self.name)?;
-        let me = registry::get_ident();
         let mut owner = self.owner();
         while owner.thread.is_some() {
             owner = self.free.wait(owner).unwrap_or_else(|e| e.into_inner());
         }
-        owner.thread = Some(me);
+        Ok(self.take_free(owner))
+    }
+
+    /// Takes or re-enters the lock, waiting at most `timeout` while another
+    /// thread holds it: `Ok(None)` if the time ran out (Python's
+    /// `acquire(timeout=...)`). Deadlocks are reported as by
+    /// [`Lock::lock_timeout`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use brigade::thread::{self, RLock};
+    ///
+    /// let book = Arc::new(RLock::new("recipes"));
+    /// let mine = book.lock().unwrap();
+    /// let again = book.lock_timeout(Duration::ZERO).unwrap(); // re-entered
+    /// assert!(again.is_some());
+    /// let other = thread::spawn({
+    ///     let book = book.clone();
+    ///     move || book.lock_timeout(Duration::from_millis(1)).unwrap().is_some()
+    /// })
+    /// .unwrap();
+    /// assert!(!other.into_result().unwrap()); // held here: it timed out
+    /// drop((mine, again));
+    /// ```
+    pub fn lock_timeout(
+        &self,
+        timeout: Duration,
+    ) -> Result<Option<RLockGuard<'_, T>>, DeadlockError> {
+        if let Some(guard) = self.try_lock() {
+            return Ok(Some(guard));
+        }
+        if timeout.is_zero() {
+            return Ok(None);
+        }
+        let Some(deadline) = Instant::now().checked_add(timeout) else {
+            return self.lock().map(Some);
+        };
+        deadlock::before_wait(self.id, &self.name)?;
+        let mut owner = self.owner();
+        while owner.thread.is_some() {
+            let now = Instant::now();
+            if now >= deadline {
+                drop(owner);
+                deadlock::gave_up();
+                return Ok(None);
+            }
+            owner = self
+                .free
+                .wait_timeout(owner, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        Ok(Some(self.take_free(owner)))
+    }
+
+    /// Makes the calling thread the owner of the free lock.
+    fn take_free<'a>(&'a self, mut owner: MutexGuard<'a, Owner>) -> RLockGuard<'a, T> {
+        owner.thread = Some(registry::get_ident());
         owner.depth = 1;
         drop(owner);
         // Recorded outside the state mutex, which is never held while the
         // detector's table is taken: the two locks have one order.
         let tracked = deadlock::acquired(self.id, &self.name);
         self.owner().tracked = tracked;
-        Ok(RLockGuard {
+        RLockGuard {
             lock: self,
             _owner_thread: PhantomData,
-        })
+        }
     }
 
     /// Takes or re-enters the lock if that needs no waiting.
@@ -262,17 +457,7 @@ impl<T: ?Sized> RLock<T> {
                 })
             }
             Some(_) => None,
-            None => {
-                owner.thread = Some(me);
-                owner.depth = 1;
-                drop(owner);
-                let tracked = deadlock::acquired(self.id, &self.name);
-                self.owner().tracked = tracked;
-                Some(RLockGuard {
-                    lock: self,
-                    _owner_thread: PhantomData,
-                })
-            }
+            None => Some(self.take_free(owner)),
         }
     }
 

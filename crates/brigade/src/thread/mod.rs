@@ -68,11 +68,22 @@
 //! instead, whose primitives suspend only the task. Python draws the same
 //! line between `threading.Event` and `asyncio.Event`.
 //!
-//! The standard library's [`Mutex`], [`Condvar`], [`Barrier`] and
-//! [`RwLock`] are re-exported as they are. Brigade adds what Python has and
-//! `std` lacks: [`Event`], [`Semaphore`] and [`BoundedSemaphore`],
-//! [`Timer`], and the locks [`Lock`] and [`RLock`], which can detect
-//! deadlocks (see [`detect_deadlocks`]).
+//! The standard library's [`Mutex`], [`Condvar`] and [`RwLock`] are
+//! re-exported as they are. Brigade adds what Python has and `std` lacks:
+//!
+//! | brigade | Python |
+//! | --- | --- |
+//! | [`Lock`], [`RLock`] (with [`lock_timeout`](Lock::lock_timeout); deadlocks detected, see [`detect_deadlocks`]) | `Lock`, `RLock` |
+//! | [`Condition`] (with a [`Lock`]; FIFO wake-ups) | `Condition` |
+//! | [`Event`] | `Event` |
+//! | [`Semaphore`], [`BoundedSemaphore`] | `Semaphore`, `BoundedSemaphore` |
+//! | [`Barrier`] (breakable: [`BrokenBarrierError`]) | `Barrier` |
+//! | [`Timer`] | `Timer` |
+//! | [`set_excepthook`], [`take_excepthook`] ([`ExceptHookArgs`]) | `excepthook` |
+//!
+//! **Breaking change**: [`Barrier`] used to be a re-export of
+//! [`std::sync::Barrier`]; it is now Python's, whose `wait` returns the
+//! arrival index or a [`BrokenBarrierError`].
 //!
 //! ```
 //! use std::sync::Arc;
@@ -97,11 +108,14 @@
 //! assert_eq!(alarm.join().unwrap(), Some(()));
 //! ```
 
+mod barrier;
 mod batch;
 mod completion;
+mod condition;
 mod deadlock;
 mod error;
 mod event;
+mod excepthook;
 mod exit;
 mod handle;
 mod job;
@@ -113,9 +127,12 @@ mod semaphore;
 mod target;
 mod timer;
 
+pub use barrier::{Barrier, BrokenBarrierError};
+pub use condition::Condition;
 pub use deadlock::{DeadlockError, deadlock_detection_enabled, detect_deadlocks};
 pub use error::ThreadError;
 pub use event::Event;
+pub use excepthook::{ExceptHook, ExceptHookArgs, set_excepthook, take_excepthook};
 pub use handle::{Builder, JoinAsync, Thread, ThreadJoin, spawn};
 pub use job::{AsCompleted, Job, JobError, ResultTimeoutError, as_completed};
 pub use lock::{Lock, LockGuard, RLock, RLockGuard};
@@ -126,6 +143,6 @@ pub use registry::{
     wait_for_non_daemon, wait_for_non_daemon_timeout,
 };
 pub use semaphore::{BoundedSemaphore, Permit, ReleaseError, Semaphore};
-pub use std::sync::{Barrier, Condvar, Mutex, RwLock};
+pub use std::sync::{Condvar, Mutex, RwLock};
 pub use target::Target;
 pub use timer::Timer;

@@ -6,9 +6,14 @@
 //! Every thread gets a [`ThreadRef`]: brigade threads when they are made,
 //! the main thread on first use (it is called `MainThread`), and any other
 //! thread (one started by `std::thread::spawn`, a test harness, another
-//! library) on its first call to [`current_thread`], as a "dummy" named
-//! `Dummy-N` that stays in [`enumerate`] until its thread ends, as Python's
-//! `_DummyThread` does.
+//! library) on its first call to [`current_thread`], as a "dummy" that
+//! stays in [`enumerate`] until its thread ends, as Python's `_DummyThread`
+//! does.
+//!
+//! A dummy keeps the name the operating system knows it by, so that every
+//! report (a deadlock's included) names it as `ps`, `top` and debuggers
+//! do; it is `Dummy-N`, as in Python, only when there is nothing better
+//! (the rules are at [`current_thread`]).
 //!
 //! The registry is one process-wide map behind a mutex, touched twice per
 //! brigade thread (start and finish); queries copy it out.
@@ -103,8 +108,8 @@ impl ThreadRef {
     }
 
     /// The thread's name: `Thread-N (target)` unless one was given,
-    /// `MainThread` for the main thread, `Dummy-N` for threads started
-    /// outside brigade.
+    /// `MainThread` for the main thread, and for a thread started outside
+    /// brigade its OS name, or `Dummy-N` (see [`current_thread`]).
     pub fn name(&self) -> &str {
         &self.0.name
     }
@@ -327,22 +332,60 @@ fn main_ref() -> &'static ThreadRef {
 }
 
 fn dummy_ref() -> ThreadRef {
-    static DUMMIES: AtomicU64 = AtomicU64::new(1);
-    let n = DUMMIES.fetch_add(1, Ordering::Relaxed);
     // The thread keeps the ident an earlier get_ident() gave it.
     let ident = match IDENT.with(Cell::get) {
         0 => next_ident(),
         known => known,
     };
-    let me = ThreadRef::with_ident(ident, format!("Dummy-{n}"), Kind::Dummy, true);
+    let me = ThreadRef::with_ident(ident, foreign_name(), Kind::Dummy, true);
     registry().insert(&me);
     me
+}
+
+/// The name of a thread brigade did not start; see [`current_thread`].
+fn foreign_name() -> String {
+    // std's handle may be gone while thread-locals are destroyed (so may
+    // ours: then skip it).
+    if CURRENT.try_with(|_| ()).is_ok() {
+        if let Some(name) = std::thread::current().name() {
+            return name.to_string();
+        }
+    }
+    static DUMMIES: AtomicU64 = AtomicU64::new(1);
+    let n = DUMMIES.fetch_add(1, Ordering::Relaxed);
+    match (sys::thread::get_name(), sys::thread::process_name()) {
+        (Ok(own), Ok(process)) if !own.is_empty() && own != process => {
+            format!("Dummy-{n} ({own})")
+        }
+        _ => format!("Dummy-{n}"),
+    }
 }
 
 /// The calling thread's [`ThreadRef`], like `threading.current_thread()`.
 ///
 /// On a thread that brigade did not start, the first call registers it as
-/// a daemon named `Dummy-N`.
+/// a daemon "dummy", named after its OS name. Python calls every dummy
+/// `Dummy-N`; brigade does so only when it has nothing better:
+///
+/// - a thread named through `std` ([`std::thread::Builder::name`]) keeps
+///   that name whole;
+/// - otherwise, if the kernel's name of the thread differs from the
+///   process's, it is `Dummy-N (kernel name)`: the kernel copies a
+///   creating thread's name into each new one, so that name may be its
+///   creator's, and `Dummy-N` keeps the two apart;
+/// - otherwise it is `Dummy-N`.
+///
+/// ```
+/// use brigade::thread;
+///
+/// let name = std::thread::Builder::new()
+///     .name("std-worker".into())
+///     .spawn(|| thread::current_thread().name().to_string())
+///     .unwrap()
+///     .join()
+///     .unwrap();
+/// assert_eq!(name, "std-worker");
+/// ```
 pub fn current_thread() -> ThreadRef {
     let known = CURRENT.with(|current| current.borrow().as_ref().map(|slot| slot.0.clone()));
     if let Some(me) = known {
