@@ -158,12 +158,12 @@ fn condition_killed_holder_is_owner_died_then_usable() {
     });
 }
 
-/// Waits on the condition, then holds its lock until killed.
-fn wait_then_hold(c: Condition, waiting: Event, held: Event) {
-    let mut g = c.acquire().unwrap();
-    waiting.set();
-    g.wait().unwrap();
+/// Notifies the condition's waiters, then holds its lock until killed.
+fn notify_then_hold(c: Condition, held: Event) {
+    let g = c.acquire().unwrap();
+    g.notify_all();
     held.set();
+    std::mem::forget(g);
     forever();
 }
 
@@ -176,23 +176,20 @@ fn condition_waiter_re_acquiring_after_a_dead_holder_is_told() {
     }
     within(|| {
         let c = Condition::new().unwrap();
-        // The first child waits and, once notified, holds the lock forever.
         let waiting = Event::new().unwrap();
-        let held = Event::new().unwrap();
-        let mut holder = Process::new(wait_then_hold, (c.clone(), waiting.clone(), held.clone()));
-        holder.start().unwrap();
-        waiting.wait();
-        // The second waits too.
-        let waiting2 = Event::new().unwrap();
-        let mut reporter = Process::new(wait_and_report, (c.clone(), waiting2.clone()));
+        let mut reporter = Process::new(wait_and_report, (c.clone(), waiting.clone()));
         reporter.start().unwrap();
-        waiting2.wait();
-        // Both are inside `wait` once we get the lock; wake both.
-        c.acquire().unwrap().notify_all();
-        held.wait();
-        // The first now holds the lock; the second waits to re-acquire it.
-        holder.kill().unwrap();
-        let _ = holder.join();
+        waiting.wait();
+        // The reporter set `waiting` holding the lock and releases it only
+        // inside `wait`: once we have had the lock, it waits.
+        drop(c.acquire().unwrap());
+        // Notified by a process that then keeps the lock, the reporter
+        // cannot re-acquire it until that process dies.
+        let held = Event::new().unwrap();
+        kill_while_holding(
+            Process::new(notify_then_hold, (c.clone(), held.clone())),
+            &held,
+        );
         assert!(reporter.join().unwrap(), "the waiter re-acquired with OwnerDied");
         assert!(c.acquire().is_ok());
     });
