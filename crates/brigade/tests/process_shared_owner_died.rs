@@ -190,7 +190,10 @@ fn condition_waiter_re_acquiring_after_a_dead_holder_is_told() {
             Process::new(notify_then_hold, (c.clone(), held.clone())),
             &held,
         );
-        assert!(reporter.join().unwrap(), "the waiter re-acquired with OwnerDied");
+        assert!(
+            reporter.join().unwrap(),
+            "the waiter re-acquired with OwnerDied"
+        );
         assert!(c.acquire().is_ok());
     });
 }

@@ -12,37 +12,9 @@
 //! releases the waiters of the first.
 //!
 //! ```
-//! use brigade::process::{Barrier, Process};
-//!
-//! fn meet(b: Barrier) -> u32 {
-//!     b.wait().unwrap()
-//! }
-//!
-//! let b = Barrier::new(3).unwrap();
-//! let mut p1 = Process::new(meet, (b.clone(),));
-//! let mut p2 = Process::new(meet, (b.clone(),));
-//! p1.start().unwrap();
-//! p2.start().unwrap();
-//! let mut indices = vec![b.wait().unwrap(), p1.join().unwrap(), p2.join().unwrap()];
-//! indices.sort();
-//! assert_eq!(indices, [0, 1, 2]);
+//! let b = brigade::process::Barrier::new(1).unwrap();
+//! assert_eq!(b.wait().unwrap(), 0);
 //! ```
-//!
-//! # Differences from Python
-//! - No `action` callable: a child cannot run a function of another
-//!   process's choosing through shared memory. Run it in the process that
-//!   gets index 0.
-//! - A process killed while it holds the barrier's internal lock (a few
-//!   instructions of each call) breaks the barrier: everyone waiting, and
-//!   every later caller until [`reset`](Barrier::reset), gets
-//!   [`BrokenBarrierError`], instead of hanging as in Python. A process
-//!   killed while *waiting* has arrived and still counts; one killed
-//!   before arriving is waited for, as in Python (bound it with
-//!   [`wait_timeout`](Barrier::wait_timeout)).
-//! - A waiter that sleeps through 32 later generations before it runs
-//!   again may read the wrong outcome; that needs 32 × `parties` arrivals
-//!   by other processes while it sleeps, which a barrier used by exactly
-//!   `parties` processes cannot have.
 
 use std::fmt;
 use std::io;
@@ -121,7 +93,41 @@ impl Drop for Held<'_> {
     }
 }
 
-/// A barrier shared between processes; see the [module](self) docs.
+/// A barrier shared between processes (Python's
+/// `multiprocessing.Barrier`).
+///
+/// ```
+/// use brigade::process::{Barrier, Process};
+///
+/// fn meet(b: Barrier) -> u32 {
+///     b.wait().unwrap()
+/// }
+///
+/// let b = Barrier::new(3).unwrap();
+/// let mut p1 = Process::new(meet, (b.clone(),));
+/// let mut p2 = Process::new(meet, (b.clone(),));
+/// p1.start().unwrap();
+/// p2.start().unwrap();
+/// let mut indices = vec![b.wait().unwrap(), p1.join().unwrap(), p2.join().unwrap()];
+/// indices.sort();
+/// assert_eq!(indices, [0, 1, 2]);
+/// ```
+///
+/// # Differences from Python
+/// - No `action` callable: a child cannot run a function of another
+///   process's choosing through shared memory. Run it in the process that
+///   gets index 0.
+/// - A process killed while it holds the barrier's internal lock (a few
+///   instructions of each call) breaks the barrier: everyone waiting, and
+///   every later caller until [`reset`](Barrier::reset), gets
+///   [`BrokenBarrierError`], instead of hanging as in Python. A process
+///   killed while *waiting* has arrived and still counts; one killed
+///   before arriving is waited for, as in Python (bound it with
+///   [`wait_timeout`](Barrier::wait_timeout)).
+/// - A waiter that sleeps through 32 later generations before it runs
+///   again may read the wrong outcome; that needs 32 × `parties` arrivals
+///   by other processes while it sleeps, which a barrier used by exactly
+///   `parties` processes cannot have.
 pub struct Barrier {
     region: Region<BarrierState>,
 }

@@ -18,35 +18,10 @@
 //! re-acquires it on its way out of [`wait`](ConditionGuard::wait).
 //!
 //! ```
-//! use brigade::process::{Condition, Process, Value};
-//!
-//! fn produce(cond: Condition, ready: Value<u32>) {
-//!     let g = cond.acquire().unwrap();
-//!     ready.set(1).unwrap();
-//!     g.notify_all();
-//! }
-//!
-//! let cond = Condition::new().unwrap();
-//! let ready = Value::new(0u32).unwrap();
-//! let mut g = cond.acquire().unwrap();
-//! let mut p = Process::new(produce, (cond.clone(), ready.clone()));
-//! p.start().unwrap();
-//! g.wait_for(|| ready.get().unwrap() == 1).unwrap();
-//! drop(g);
-//! p.join().unwrap();
+//! let c = brigade::process::Condition::new().unwrap();
+//! let mut g = c.acquire().unwrap();
+//! assert!(!g.wait_timeout(std::time::Duration::from_millis(1)).unwrap());
 //! ```
-//!
-//! # Differences from Python
-//! - The lock is the condition's own, non-recursive (Python's default is
-//!   an `RLock`, and any lock may be passed in).
-//! - `wait`, `notify` and `notify_all` are methods of the guard, so they
-//!   cannot be called without the lock (Python raises `RuntimeError`).
-//! - Which waiters a notification wakes is unspecified, and a waiter that
-//!   starts waiting just after a notification may take it in place of an
-//!   earlier one (the count is what is kept). A waiter killed while it
-//!   waits stays counted; a notification meant for it later wakes another
-//!   waiter once without cause, so loop on the predicate
-//!   ([`wait_for`](ConditionGuard::wait_for)).
 
 use std::fmt;
 use std::io;
@@ -92,8 +67,42 @@ impl ConditionState {
     }
 }
 
-/// A condition variable with its lock, shared between processes; see the
-/// [module](self) docs.
+/// A condition variable with its lock, shared between processes (Python's
+/// `multiprocessing.Condition`). The lock is robust, as a
+/// [`Lock`](super::Lock) is: a holder's death is [`LockError::OwnerDied`]
+/// for the next acquirer, a waiter re-acquiring included. `notify_n(n)`
+/// lets at most `n` waiters return.
+///
+/// ```
+/// use brigade::process::{Condition, Process, Value};
+///
+/// fn produce(cond: Condition, ready: Value<u32>) {
+///     let g = cond.acquire().unwrap();
+///     ready.set(1).unwrap();
+///     g.notify_all();
+/// }
+///
+/// let cond = Condition::new().unwrap();
+/// let ready = Value::new(0u32).unwrap();
+/// let mut g = cond.acquire().unwrap();
+/// let mut p = Process::new(produce, (cond.clone(), ready.clone()));
+/// p.start().unwrap();
+/// g.wait_for(|| ready.get().unwrap() == 1).unwrap();
+/// drop(g);
+/// p.join().unwrap();
+/// ```
+///
+/// # Differences from Python
+/// - The lock is the condition's own, non-recursive (Python's default is
+///   an `RLock`, and any lock may be passed in).
+/// - `wait`, `notify` and `notify_all` are methods of the guard, so they
+///   cannot be called without the lock (Python raises `RuntimeError`).
+/// - Which waiters a notification wakes is unspecified, and a waiter that
+///   starts waiting just after a notification may take it in place of an
+///   earlier one (the count is what is kept). A waiter killed while it
+///   waits stays counted; a notification meant for it later wakes another
+///   waiter once without cause, so loop on the predicate
+///   ([`wait_for`](ConditionGuard::wait_for)).
 pub struct Condition {
     region: Region<ConditionState>,
 }

@@ -9,18 +9,9 @@
 //! `Condition`, whose lock a killed process can leave held).
 //!
 //! ```
-//! use brigade::process::{Event, Process};
-//!
-//! fn announce(ready: Event) {
-//!     ready.set();
-//! }
-//!
-//! let ready = Event::new().unwrap();
-//! let mut p = Process::new(announce, (ready.clone(),));
-//! p.start().unwrap();
-//! ready.wait();
-//! assert!(ready.is_set());
-//! p.join().unwrap();
+//! let e = brigade::process::Event::new().unwrap();
+//! e.set();
+//! e.wait();
 //! ```
 
 use std::io;
@@ -41,7 +32,23 @@ pub(crate) struct EventState {
 // SAFETY: two atomics: any bit pattern is a state, nothing points anywhere.
 unsafe impl SharedState for EventState {}
 
-/// A flag shared between processes; see the [module](self) docs.
+/// A flag shared between processes (Python's `multiprocessing.Event`).
+/// Lock-free: a process that dies in any call leaves nothing held.
+///
+/// ```
+/// use brigade::process::{Event, Process};
+///
+/// fn announce(ready: Event) {
+///     ready.set();
+/// }
+///
+/// let ready = Event::new().unwrap();
+/// let mut p = Process::new(announce, (ready.clone(),));
+/// p.start().unwrap();
+/// ready.wait();
+/// assert!(ready.is_set());
+/// p.join().unwrap();
+/// ```
 pub struct Event {
     region: Region<EventState>,
 }

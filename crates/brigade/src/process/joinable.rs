@@ -13,33 +13,12 @@
 //! [`join_timeout`](JoinableQueue::join_timeout)).
 //!
 //! ```
-//! use brigade::process::{JoinableQueue, Process};
-//!
-//! fn consume(q: JoinableQueue<u32>) {
-//!     while let Ok(n) = q.get() {
-//!         let _ = n * 2; // the work
-//!         q.task_done().unwrap();
-//!         if n == 2 {
-//!             break;
-//!         }
-//!     }
-//! }
-//!
-//! let q = JoinableQueue::new().unwrap();
-//! let mut p = Process::new(consume, (q.clone(),));
-//! p.start().unwrap();
-//! for n in 0..3 {
-//!     q.put(&n).unwrap();
-//! }
-//! q.join(); // every item got its task_done
-//! p.join().unwrap();
+//! let q = brigade::process::JoinableQueue::new().unwrap();
+//! q.put(&1u8).unwrap();
+//! q.get().unwrap();
+//! q.task_done().unwrap();
+//! q.join();
 //! ```
-//!
-//! # Differences from Python
-//! - At most `u32::MAX` tasks may be unfinished at once; a `put` beyond
-//!   that is refused with [`SendError::Full`].
-//! - A `put` that fails gives its count back: only items that went into
-//!   the queue wait for a `task_done`.
 
 use std::fmt;
 use std::io;
@@ -84,9 +63,38 @@ impl TaskCount {
     }
 }
 
-/// A [`Queue`] with a count of unfinished tasks; see the [module](self)
-/// docs. Clone it to share it among threads, pass it to a child to share
-/// it there.
+/// A [`Queue`] with a count of unfinished tasks (Python's
+/// `multiprocessing.JoinableQueue`). Clone it to share it among
+/// threads, pass it to a child to share it there.
+///
+/// ```
+/// use brigade::process::{JoinableQueue, Process};
+///
+/// fn consume(q: JoinableQueue<u32>) {
+///     while let Ok(n) = q.get() {
+///         let _ = n * 2; // the work
+///         q.task_done().unwrap();
+///         if n == 2 {
+///             break;
+///         }
+///     }
+/// }
+///
+/// let q = JoinableQueue::new().unwrap();
+/// let mut p = Process::new(consume, (q.clone(),));
+/// p.start().unwrap();
+/// for n in 0..3 {
+///     q.put(&n).unwrap();
+/// }
+/// q.join(); // every item got its task_done
+/// p.join().unwrap();
+/// ```
+///
+/// # Differences from Python
+/// - At most `u32::MAX` tasks may be unfinished at once; a `put` beyond
+///   that is refused with [`SendError::Full`].
+/// - A `put` that fails gives its count back: only items that went into
+///   the queue wait for a `task_done`.
 pub struct JoinableQueue<T> {
     queue: Queue<T>,
     tasks: Region<TaskCount>,

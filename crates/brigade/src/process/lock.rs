@@ -15,41 +15,14 @@
 //! [`LockError::OwnerDied`]; Python's locks stay held for ever instead.
 //!
 //! ```
-//! use brigade::process::{Lock, Process, Value};
-//!
-//! fn add(lock: Lock, total: Value<u64>, n: u64) {
-//!     for _ in 0..n {
-//!         let _g = lock.acquire().unwrap();
-//!         total.set(total.get().unwrap() + 1).unwrap();
-//!     }
-//! }
-//!
-//! let lock = Lock::new().unwrap();
-//! let total = Value::new(0u64).unwrap();
-//! let mut a = Process::new(add, (lock.clone(), total.clone(), 100));
-//! let mut b = Process::new(add, (lock.clone(), total.clone(), 100));
-//! a.start().unwrap();
-//! b.start().unwrap();
-//! a.join().unwrap();
-//! b.join().unwrap();
-//! assert_eq!(total.get().unwrap(), 200);
+//! let l = brigade::process::Lock::new().unwrap();
+//! drop(l.acquire().unwrap());
 //! ```
-//!
-//! # Differences from Python
-//! - A guard releases the lock when dropped; there is no bare `release`,
-//!   and a guard cannot move to another thread (the holder is a thread,
-//!   as for a POSIX mutex). Python lets any process release a `Lock`; use
-//!   a [`Semaphore`](super::Semaphore) of one for that.
-//! - Acquiring a `Lock` the calling thread holds is
-//!   [`LockError::WouldDeadlock`] (Python: a deadlock).
-//! - A timeout is measured on the realtime clock (the C library's
-//!   `pthread_mutex_timedlock`): setting the system clock moves it.
 
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
 use std::time::Duration;
-
 
 use super::lock_error::{LockError, Wait, acquire};
 use super::region::{Region, SharedState};
@@ -67,8 +40,47 @@ pub(crate) struct LockState {
 // change goes through the C library's atomic operations.
 unsafe impl SharedState for LockState {}
 
-/// A lock shared between processes; see the [module](self) docs. Clone it
-/// to share it among threads, pass it to a child to share it there.
+/// A lock shared between processes (Python's `multiprocessing.Lock`).
+/// Clone it to share it among threads; pass it to a child (as a
+/// [`Process`](super::Process) argument, a pool initializer argument, or
+/// in a [`Queue`](super::Queue) message) to share it there.
+///
+/// It is robust: when a holder dies (a process killed by `SIGKILL`, a
+/// thread that ends holding it), the next acquirer gets the lock with
+/// [`LockError::OwnerDied`], where Python's lock stays held for ever.
+/// Uncontended, acquire and release are one atomic operation each, with no
+/// system call.
+///
+/// ```
+/// use brigade::process::{Lock, Process, Value};
+///
+/// fn add(lock: Lock, total: Value<u64>, n: u64) {
+///     for _ in 0..n {
+///         let _g = lock.acquire().unwrap();
+///         total.set(total.get().unwrap() + 1).unwrap();
+///     }
+/// }
+///
+/// let lock = Lock::new().unwrap();
+/// let total = Value::new(0u64).unwrap();
+/// let mut a = Process::new(add, (lock.clone(), total.clone(), 100));
+/// let mut b = Process::new(add, (lock.clone(), total.clone(), 100));
+/// a.start().unwrap();
+/// b.start().unwrap();
+/// a.join().unwrap();
+/// b.join().unwrap();
+/// assert_eq!(total.get().unwrap(), 200);
+/// ```
+///
+/// # Differences from Python
+/// - A guard releases the lock when dropped; there is no bare `release`,
+///   and a guard cannot move to another thread (the holder is a thread,
+///   as for a POSIX mutex). Python lets any process release a `Lock`; use
+///   a [`Semaphore`](super::Semaphore) of one for that.
+/// - Acquiring a `Lock` the calling thread holds is
+///   [`LockError::WouldDeadlock`] (Python: a deadlock).
+/// - A timeout is measured on the realtime clock (the C library's
+///   `pthread_mutex_timedlock`): setting the system clock moves it.
 pub struct Lock {
     region: Region<LockState>,
 }

@@ -28,7 +28,8 @@ use std::time::Duration;
 use crate::sys::robust::{Locked, RobustMutex};
 
 /// Why acquiring a cross-process lock did not simply succeed; `G` is the
-/// guard the caller would have had. See the [module](self) docs.
+/// guard the caller would have had; see the module docs of
+/// [`Lock`](super::Lock) for what a robust lock is.
 ///
 /// ```
 /// use std::time::Duration;

@@ -9,41 +9,16 @@
 //! count as it puts it to sleep, so no wake-up is lost).
 //!
 //! ```
-//! use brigade::process::{Process, Semaphore};
-//!
-//! fn signal(s: Semaphore) {
-//!     s.release();
-//! }
-//!
-//! // A semaphore of zero as a signal from a child.
-//! let s = Semaphore::new(0).unwrap();
-//! let mut p = Process::new(signal, (s.clone(),));
-//! p.start().unwrap();
-//! s.acquire().forget();
-//! p.join().unwrap();
+//! let s = brigade::process::Semaphore::new(1).unwrap();
+//! let p = s.acquire();
+//! assert!(s.try_acquire().is_none());
+//! drop(p);
 //! ```
-//!
-//! # A dead holder
-//! A permit has no owner: any process may [`release`](Semaphore::release)
-//! one, whoever took it (that is what makes a semaphore a signal). So a
-//! process that dies while it holds a permit does **not** give it back:
-//! the count stays one lower, as with Python's and POSIX semaphores. There
-//! is no "owner died" for a semaphore; a program that must survive a dead
-//! holder guards each slot with a [`Lock`](super::Lock) instead (whose death
-//! is reported), or waits with [`acquire_timeout`](Semaphore::acquire_timeout).
-//!
-//! # Differences from Python
-//! - [`acquire`](Semaphore::acquire) returns a [`Permit`] that gives the
-//!   permit back when dropped; [`Permit::forget`] keeps it taken (Python's
-//!   bare `acquire()`).
-//! - The count is at most `u32::MAX`; a release beyond it is refused like a
-//!   bounded one.
 
 use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
-
 
 use super::region::{Region, SharedState};
 use crate::sys::futex;
@@ -132,7 +107,40 @@ fn new_region(permits: u32, bound: u32) -> io::Result<Region<SemaphoreState>> {
     })
 }
 
-/// A semaphore shared between processes; see the [module](self) docs.
+/// A semaphore shared between processes (Python's
+/// `multiprocessing.Semaphore`): taking a permit is one atomic operation,
+/// returning one too (plus a wake-up only if someone sleeps).
+///
+/// ```
+/// use brigade::process::{Process, Semaphore};
+///
+/// fn signal(s: Semaphore) {
+///     s.release();
+/// }
+///
+/// // A semaphore of zero as a signal from a child.
+/// let s = Semaphore::new(0).unwrap();
+/// let mut p = Process::new(signal, (s.clone(),));
+/// p.start().unwrap();
+/// s.acquire().forget();
+/// p.join().unwrap();
+/// ```
+///
+/// # A dead holder
+/// A permit has no owner: any process may [`release`](Semaphore::release)
+/// one, whoever took it (that is what makes a semaphore a signal). So a
+/// process that dies while it holds a permit does **not** give it back:
+/// the count stays one lower, as with Python's and POSIX semaphores. There
+/// is no "owner died" for a semaphore; a program that must survive a dead
+/// holder guards each slot with a [`Lock`](super::Lock) instead (whose death
+/// is reported), or waits with [`acquire_timeout`](Semaphore::acquire_timeout).
+///
+/// # Differences from Python
+/// - [`acquire`](Semaphore::acquire) returns a [`Permit`] that gives the
+///   permit back when dropped; [`Permit::forget`] keeps it taken (Python's
+///   bare `acquire()`).
+/// - The count is at most `u32::MAX`; a release beyond it is refused like a
+///   bounded one.
 pub struct Semaphore {
     region: Region<SemaphoreState>,
 }
@@ -161,7 +169,9 @@ impl Semaphore {
     /// ```
     pub fn acquire(&self) -> Permit<'_> {
         self.region.state().take(None);
-        Permit { state: self.state() }
+        Permit {
+            state: self.state(),
+        }
     }
 
     /// Takes a permit, waiting at most `timeout` (`None` if none came).
@@ -172,9 +182,9 @@ impl Semaphore {
     /// assert!(s.acquire_timeout(Duration::from_millis(5)).is_none());
     /// ```
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<Permit<'_>> {
-        self.state()
-            .take(Some(timeout))
-            .then(|| Permit { state: self.state() })
+        self.state().take(Some(timeout)).then(|| Permit {
+            state: self.state(),
+        })
     }
 
     /// Takes a permit if one is free.
@@ -186,9 +196,9 @@ impl Semaphore {
     /// # drop(p);
     /// ```
     pub fn try_acquire(&self) -> Option<Permit<'_>> {
-        self.state()
-            .try_take()
-            .then(|| Permit { state: self.state() })
+        self.state().try_take().then(|| Permit {
+            state: self.state(),
+        })
     }
 
     /// Adds a permit (whoever took one; Python's `release`). At `u32::MAX`
@@ -255,7 +265,9 @@ impl BoundedSemaphore {
     /// ```
     pub fn acquire(&self) -> Permit<'_> {
         self.state().take(None);
-        Permit { state: self.state() }
+        Permit {
+            state: self.state(),
+        }
     }
 
     /// Takes a permit, waiting at most `timeout`.
@@ -266,9 +278,9 @@ impl BoundedSemaphore {
     /// assert!(s.acquire_timeout(Duration::from_millis(5)).is_some());
     /// ```
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<Permit<'_>> {
-        self.state()
-            .take(Some(timeout))
-            .then(|| Permit { state: self.state() })
+        self.state().take(Some(timeout)).then(|| Permit {
+            state: self.state(),
+        })
     }
 
     /// Takes a permit if one is free.
@@ -278,9 +290,9 @@ impl BoundedSemaphore {
     /// assert!(s.try_acquire().is_none());
     /// ```
     pub fn try_acquire(&self) -> Option<Permit<'_>> {
-        self.state()
-            .try_take()
-            .then(|| Permit { state: self.state() })
+        self.state().try_take().then(|| Permit {
+            state: self.state(),
+        })
     }
 
     /// Adds a permit, unless that would exceed the initial count.

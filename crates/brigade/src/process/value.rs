@@ -10,33 +10,10 @@
 //! [`LockError::OwnerDied`], carrying the guard.
 //!
 //! ```
-//! use brigade::process::{Process, Value};
-//!
-//! fn count(v: Value<u64>, n: u64) {
-//!     for _ in 0..n {
-//!         let mut g = v.lock().unwrap();
-//!         *g += 1;
-//!     }
-//! }
-//!
-//! let v = Value::new(0u64).unwrap();
-//! let mut a = Process::new(count, (v.clone(), 500));
-//! let mut b = Process::new(count, (v.clone(), 500));
-//! a.start().unwrap();
-//! b.start().unwrap();
-//! a.join().unwrap();
-//! b.join().unwrap();
-//! assert_eq!(v.get().unwrap(), 1000);
+//! let v = brigade::process::Value::new(1u32).unwrap();
+//! *v.lock().unwrap() += 1;
+//! assert_eq!(v.get().unwrap(), 2);
 //! ```
-//!
-//! # Differences from Python
-//! - The type is a Rust type ([`Pod`]), not a ctypes code (`'i'`, `'d'`).
-//! - There is no `lock=False` variant: the uncontended lock costs one
-//!   atomic operation each way. For a lock-free counter, share an atomic
-//!   through a [`SharedArray`](super::SharedArray) instead.
-//! - `v.value += 1` in Python is two separate locked steps (a lost update
-//!   waiting to happen); here [`lock`](Value::lock) makes the natural form
-//!   the correct one, and [`update`](Value::update) does it in one call.
 
 use std::cell::UnsafeCell;
 use std::fmt;
@@ -65,8 +42,40 @@ unsafe impl<T: Pod> SharedState for ValueState<T> {}
 // SAFETY: as above: access to the cell is serialized by the mutex.
 unsafe impl<T: Pod> Sync for ValueState<T> {}
 
-/// A `T` in memory shared between processes, with its own lock; see the
-/// [module](self) docs.
+/// A `T` in memory shared between processes, with its own lock (Python's
+/// `multiprocessing.Value`). Clone it to share it among threads; pass it to
+/// a child to share it there. The lock is robust, as a [`Lock`](super::Lock)
+/// is: a holder's death is [`LockError::OwnerDied`] for the next one, with
+/// the guard (and whatever the dead holder wrote).
+///
+/// ```
+/// use brigade::process::{Process, Value};
+///
+/// fn count(v: Value<u64>, n: u64) {
+///     for _ in 0..n {
+///         let mut g = v.lock().unwrap();
+///         *g += 1;
+///     }
+/// }
+///
+/// let v = Value::new(0u64).unwrap();
+/// let mut a = Process::new(count, (v.clone(), 500));
+/// let mut b = Process::new(count, (v.clone(), 500));
+/// a.start().unwrap();
+/// b.start().unwrap();
+/// a.join().unwrap();
+/// b.join().unwrap();
+/// assert_eq!(v.get().unwrap(), 1000);
+/// ```
+///
+/// # Differences from Python
+/// - The type is a Rust type ([`Pod`]), not a ctypes code (`'i'`, `'d'`).
+/// - There is no `lock=False` variant: the uncontended lock costs one
+///   atomic operation each way. For a lock-free counter, share an atomic
+///   through a [`SharedArray`](super::SharedArray) instead.
+/// - `v.value += 1` in Python is two separate locked steps (a lost update
+///   waiting to happen); here [`lock`](Value::lock) makes the natural form
+///   the correct one, and [`update`](Value::update) does it in one call.
 pub struct Value<T: Pod> {
     region: Region<ValueState<T>>,
 }
