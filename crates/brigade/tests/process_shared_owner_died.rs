@@ -265,3 +265,18 @@ fn barrier_waiter_killed_while_waiting_still_counts() {
         assert!(!b.broken());
     });
 }
+
+#[test]
+fn forkserver_child_killed_holding_a_lock_is_owner_died() {
+    within(|| {
+        let l = Lock::new().unwrap();
+        let held = Event::new().unwrap();
+        // A child forked by the fork server: its robust list is the one
+        // the C library registered again in the fork.
+        let p = Process::new(hold_lock, (l.clone(), held.clone()))
+            .start_method(brigade::process::StartMethod::Forkserver);
+        kill_while_holding(p, &held);
+        assert!(l.acquire().unwrap_err().is_owner_died());
+        assert!(l.acquire().is_ok());
+    });
+}

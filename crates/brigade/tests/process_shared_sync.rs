@@ -329,3 +329,34 @@ fn joinable_queue_join_timeout_without_task_done() {
         assert!(q.join_timeout(Duration::from_millis(5)));
     });
 }
+
+/// A `put_async` cancelled while it waits for room (its one await point)
+/// has put nothing and counted nothing: `join` does not wait for it.
+#[test]
+fn joinable_queue_cancelled_put_async_counts_nothing() {
+    within(|| {
+        let q = JoinableQueue::new().unwrap();
+        let mut put = 0u32;
+        while q.put_timeout(&put, Duration::ZERO).is_ok() {
+            put += 1;
+        }
+        assert_eq!(q.unfinished(), put, "a refused put gave its count back");
+        let rt = brigade::Runtime::builder()
+            .virtual_clock(true)
+            .build()
+            .unwrap();
+        let q2 = q.clone();
+        let waited = rt.block_on(async move {
+            brigade::timeout(Duration::from_secs(1), q2.put_async(&u32::MAX)).await
+        });
+        assert!(waited.is_err(), "the full queue made put_async wait");
+        assert_eq!(q.unfinished(), put);
+        // Drain and finish everything: join returns, and nothing extra came.
+        for i in 0..put {
+            assert_eq!(q.get().unwrap(), i);
+            q.task_done().unwrap();
+        }
+        assert!(q.try_get().is_err());
+        q.join();
+    });
+}
