@@ -280,3 +280,34 @@ fn forkserver_child_killed_holding_a_lock_is_owner_died() {
         assert!(l.acquire().is_ok());
     });
 }
+
+/// A guard forgotten (safe code may `mem::forget` anything) leaves its
+/// mutex on the thread's robust list, where the C library and the kernel
+/// follow its links. Dropping the lock's last handle must then not unmap
+/// that memory: locking and releasing other locks, and the thread's exit,
+/// still walk through it.
+#[test]
+fn a_forgotten_guard_survives_dropping_its_lock() {
+    within(|| {
+        std::thread::spawn(|| {
+            let others: Vec<Lock> = (0..4).map(|_| Lock::new().unwrap()).collect();
+            let held: Vec<_> = others.iter().map(|l| l.acquire().unwrap()).collect();
+            let l = Lock::new().unwrap();
+            std::mem::forget(l.acquire().unwrap());
+            drop(l);
+            // Releasing the locks taken before it unlinks them from the list
+            // next to the forgotten one: a write into its memory.
+            drop(held);
+            for l in &others {
+                drop(l.acquire().unwrap());
+            }
+            // New mappings must not land where it is (and be written).
+            let fresh: Vec<Lock> = (0..16).map(|_| Lock::new().unwrap()).collect();
+            for l in &fresh {
+                drop(l.acquire().unwrap());
+            }
+        })
+        .join()
+        .unwrap();
+    });
+}

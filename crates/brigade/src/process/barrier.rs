@@ -42,7 +42,11 @@ pub(crate) struct BarrierState {
 // SAFETY: a pthread mutex (plain bytes changed by the C library's atomic
 // operations) and atomics: any bit pattern is a state, nothing points
 // anywhere.
-unsafe impl SharedState for BarrierState {}
+unsafe impl SharedState for BarrierState {
+    fn held_in_this_process(&self) -> bool {
+        self.mutex.held_in_this_process()
+    }
+}
 
 impl BarrierState {
     /// Takes the lock; a dead holder (or a failing lock) breaks the barrier.

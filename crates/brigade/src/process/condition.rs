@@ -48,7 +48,11 @@ pub(crate) struct ConditionState {
 // SAFETY: a pthread mutex (plain bytes changed by the C library's atomic
 // operations) and atomics: any bit pattern is a state, nothing points
 // anywhere.
-unsafe impl SharedState for ConditionState {}
+unsafe impl SharedState for ConditionState {
+    fn held_in_this_process(&self) -> bool {
+        self.mutex.held_in_this_process()
+    }
+}
 
 impl ConditionState {
     /// Takes one notification, if there is one.

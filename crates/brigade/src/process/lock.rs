@@ -38,7 +38,11 @@ pub(crate) struct LockState {
 // process relies on in *our* address space, the robust list entry being
 // rewritten by each holder), zero is glibc's unlocked default, and every
 // change goes through the C library's atomic operations.
-unsafe impl SharedState for LockState {}
+unsafe impl SharedState for LockState {
+    fn held_in_this_process(&self) -> bool {
+        self.mutex.held_in_this_process()
+    }
+}
 
 /// A lock shared between processes (Python's `multiprocessing.Lock`).
 /// Clone it to share it among threads; pass it to a child (as a

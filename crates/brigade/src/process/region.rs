@@ -46,7 +46,14 @@ use crate::sys::memory as sys_memory;
 /// Every bit pattern (all zeroes included) is a valid value, it holds no
 /// pointers, and all its mutation goes through interior mutability that is
 /// sound across threads (atomics, robust mutexes, data under such a mutex).
-pub(crate) unsafe trait SharedState: Sync + Send + 'static {}
+pub(crate) unsafe trait SharedState: Sync + Send + 'static {
+    /// Whether a thread of this process holds a robust mutex inside: then
+    /// the memory must stay mapped even once the last handle is gone (a
+    /// guard was forgotten), since that thread's robust list links to it.
+    fn held_in_this_process(&self) -> bool {
+        false
+    }
+}
 
 /// One `S` in shared memory; clones and copies in other processes share it.
 pub(crate) struct Region<S: SharedState> {
@@ -58,6 +65,8 @@ struct Mapping {
     fd: OwnedFd,
     ptr: *mut u8,
     bytes: usize,
+    /// `S::held_in_this_process` on this mapping's state.
+    held: fn(*const u8) -> bool,
 }
 
 // SAFETY: the mapping is shared memory whose contents are only reached
@@ -68,8 +77,15 @@ unsafe impl Sync for Mapping {}
 
 impl Drop for Mapping {
     fn drop(&mut self) {
-        // SAFETY: ptr/bytes come from mmap_shared, and every `&S` borrows a
-        // Region that holds this Arc, so none outlives the mapping.
+        if (self.held)(self.ptr) {
+            // A forgotten guard: a thread of ours holds a mutex in here and
+            // its robust list links to it. Keep the page mapped for good
+            // (the price of `mem::forget` on a guard is one page).
+            return;
+        }
+        // SAFETY: ptr/bytes come from mmap_shared, every `&S` borrows a
+        // Region that holds this Arc, so none outlives the mapping, and no
+        // thread's robust list links into it (checked above).
         unsafe { sys_memory::munmap(self.ptr, self.bytes) };
     }
 }
@@ -94,7 +110,12 @@ impl<S: SharedState> Region<S> {
         }
         let ptr = sys_memory::mmap_shared(fd.as_fd(), bytes)?;
         Ok(Region {
-            map: Arc::new(Mapping { fd, ptr, bytes }),
+            map: Arc::new(Mapping {
+                fd,
+                ptr,
+                bytes,
+                held: held_in_this_process::<S>,
+            }),
             _state: PhantomData,
         })
     }
@@ -107,6 +128,13 @@ impl<S: SharedState> Region<S> {
         // reference is sound for as long as the mapping, which `self` keeps.
         unsafe { &*self.map.ptr.cast::<S>() }
     }
+}
+
+fn held_in_this_process<S: SharedState>(ptr: *const u8) -> bool {
+    // SAFETY: `ptr` is the start of a live mapping of at least
+    // size_of::<S>() bytes holding an S (any bit pattern is one); the
+    // Mapping that calls this still maps it.
+    unsafe { &*ptr.cast::<S>() }.held_in_this_process()
 }
 
 impl<S: SharedState> Clone for Region<S> {

@@ -38,7 +38,11 @@ struct ValueState<T> {
 // SAFETY: the mutex is plain bytes changed only by the C library's atomic
 // operations; the value is Pod (every bit pattern valid, no pointers) and
 // is read or written only under the mutex.
-unsafe impl<T: Pod> SharedState for ValueState<T> {}
+unsafe impl<T: Pod> SharedState for ValueState<T> {
+    fn held_in_this_process(&self) -> bool {
+        self.mutex.held_in_this_process()
+    }
+}
 // SAFETY: as above: access to the cell is serialized by the mutex.
 unsafe impl<T: Pod> Sync for ValueState<T> {}
 

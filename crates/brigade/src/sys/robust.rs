@@ -28,6 +28,7 @@
 use std::cell::UnsafeCell;
 use std::io;
 use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 /// How a lock attempt ended.
@@ -144,6 +145,27 @@ impl RobustMutex {
             libc::EBUSY | libc::ETIMEDOUT => Ok(Locked::Busy),
             e => Err(io::Error::from_raw_os_error(e)),
         }
+    }
+
+    /// Whether a thread of this process holds the mutex: its futex word
+    /// names one of our threads.
+    ///
+    /// The word is the robust-futex ABI's (the owner's thread id in the low
+    /// 30 bits), and glibc keeps it first in `pthread_mutex_t` (`__lock`).
+    /// A mutex held here sits on the holder's robust list, whose links the
+    /// C library and the kernel follow, so its memory must stay mapped.
+    pub(crate) fn held_in_this_process(&self) -> bool {
+        // SAFETY: the first four bytes of the (8-aligned) pthread_mutex_t
+        // are its futex word, which the C library only changes atomically;
+        // reading it through an AtomicU32 is an atomic read of that word.
+        let word = unsafe { &*self.0.get().cast::<AtomicU32>() };
+        let tid = word.load(Ordering::Relaxed) & libc::FUTEX_TID_MASK;
+        if tid == 0 {
+            return false;
+        }
+        // SAFETY: getpid cannot fail; tgkill with signal 0 sends nothing,
+        // it only says whether `tid` is a thread of process `pid`.
+        unsafe { libc::tgkill(libc::getpid(), tid as libc::pid_t, 0) == 0 }
     }
 
     /// Unlocks.
