@@ -360,3 +360,25 @@ fn joinable_queue_cancelled_put_async_counts_nothing() {
         q.join();
     });
 }
+
+#[test]
+fn timeouts_too_long_to_represent_mean_no_timeout() {
+    within(|| {
+        let e = Event::new().unwrap();
+        e.set();
+        assert!(e.wait_timeout(Duration::MAX));
+        let s = Semaphore::new(1).unwrap();
+        assert!(s.acquire_timeout(Duration::MAX).is_some());
+        let l = Lock::new().unwrap();
+        assert!(l.acquire_timeout(Duration::MAX).is_ok());
+        let v = Value::new(1u8).unwrap();
+        assert_eq!(*v.lock_timeout(Duration::MAX).unwrap(), 1);
+        let b = Barrier::new(1).unwrap();
+        assert_eq!(b.wait_timeout(Duration::MAX).unwrap(), 0);
+        let q = JoinableQueue::<u8>::new().unwrap();
+        assert!(q.join_timeout(Duration::MAX));
+        let c = Condition::new().unwrap();
+        let mut g = c.acquire_timeout(Duration::MAX).unwrap();
+        assert!(g.wait_for_timeout(|| true, Duration::MAX).unwrap());
+    });
+}

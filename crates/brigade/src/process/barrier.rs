@@ -180,7 +180,7 @@ impl Barrier {
     /// assert!(b.broken());
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> Result<u32, BrokenBarrierError> {
-        self.wait_until(Some(Instant::now() + timeout))
+        self.wait_until(Instant::now().checked_add(timeout))
     }
 
     fn wait_until(&self, deadline: Option<Instant>) -> Result<u32, BrokenBarrierError> {

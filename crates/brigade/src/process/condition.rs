@@ -222,7 +222,7 @@ impl ConditionGuard<'_> {
     /// assert!(!g.wait_timeout(Duration::from_millis(5)).unwrap());
     /// ```
     pub fn wait_timeout(&mut self, timeout: Duration) -> Result<bool, LockError<bool>> {
-        self.wait_until(Some(Instant::now() + timeout))
+        self.wait_until(Instant::now().checked_add(timeout))
     }
 
     /// Waits until `predicate` holds, checking it under the lock before
@@ -254,15 +254,15 @@ impl ConditionGuard<'_> {
         mut predicate: impl FnMut() -> bool,
         timeout: Duration,
     ) -> Result<bool, LockError<bool>> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now().checked_add(timeout);
         loop {
             if predicate() {
                 return Ok(true);
             }
-            if Instant::now() >= deadline {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Ok(false);
             }
-            if let Err(e) = self.wait_until(Some(deadline)) {
+            if let Err(e) = self.wait_until(deadline) {
                 return Err(e.map(|_| predicate()));
             }
         }

@@ -266,7 +266,7 @@ impl<T> JoinableQueue<T> {
     /// assert!(!q.join_timeout(Duration::from_millis(5)));
     /// ```
     pub fn join_timeout(&self, timeout: Duration) -> bool {
-        self.join_until(Some(Instant::now() + timeout))
+        self.join_until(Instant::now().checked_add(timeout))
     }
 
     fn join_until(&self, deadline: Option<Instant>) -> bool {

@@ -56,7 +56,8 @@ impl SemaphoreState {
         if self.try_take() {
             return true;
         }
-        let deadline = timeout.map(|t| Instant::now() + t);
+        // A timeout too far to represent is no timeout.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         loop {
             self.sleepers.fetch_add(1, Ordering::SeqCst);
             // Sleep only while the count is zero: a release between the
