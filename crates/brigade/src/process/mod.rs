@@ -35,6 +35,12 @@
 //!   (`send`/`recv`, `put`/`get`, with timeouts) or awaited on the event
 //!   loop (`send_async`/`recv_async`, `put_async`/`get_async`);
 //!   [`SharedArray`]: bulk data in shared memory.
+//! - [`Value`]: one value in shared memory with its own lock; [`Lock`],
+//!   [`RLock`], [`Semaphore`], [`BoundedSemaphore`], [`Event`],
+//!   [`Condition`] and [`Barrier`]: synchronization across processes, on
+//!   futexes in shared memory. The locks are robust: a holder's death is
+//!   [`LockError::OwnerDied`] for the next acquirer, never a hang.
+//!   [`JoinableQueue`]: a [`Queue`] with `task_done` and `join`.
 //! - [`StartMethod`]: `Spawn` (exec a fresh copy, the default) or
 //!   `Forkserver` (fork a single-threaded server, faster); see
 //!   [`forkserver`].
@@ -122,33 +128,50 @@
 //!
 //! [`child`]: self#what-a-program-needs
 
+mod barrier;
 mod child;
+mod condition;
 mod driver;
 mod error;
+mod event;
 pub mod forkserver;
 pub mod frame;
 mod function;
 mod handle;
+mod joinable;
+mod lock;
+mod lock_error;
 mod pipe;
 mod pool;
 mod queue;
 mod readiness;
+mod region;
+mod semaphore;
 mod shared;
 mod socket;
 mod spawn;
 mod task;
 mod transfer;
+mod value;
 
+pub use barrier::{Barrier, BrokenBarrierError};
 pub use child::{CHILD_ENV, is_child};
+pub use condition::{Condition, ConditionGuard};
 pub use error::{Exit, ProcessError, StartError, signal_name};
+pub use event::Event;
 pub use function::Callable;
 pub use handle::Process;
+pub use joinable::{JoinableQueue, TaskDoneError};
+pub use lock::{Lock, LockGuard, RLock, RLockGuard};
+pub use lock_error::LockError;
 pub use pipe::{Connection, RecvError, SendError, pipe};
 pub use pool::{PoolBuilder, ProcessPool};
 pub use queue::Queue;
+pub use semaphore::{BoundedSemaphore, Permit, ReleaseError, Semaphore};
 pub use shared::{Pod, ReadGuard, SharedArray, WriteGuard};
 pub use spawn::StartMethod;
 pub use task::{Imap, PoolTask};
+pub use value::{Value, ValueGuard};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -8,6 +8,8 @@
 
 pub(crate) mod epoll;
 pub(crate) mod fd;
+/// Shared futex words: sleep on a value, wake sleepers in any process.
+pub(crate) mod futex;
 pub(crate) mod memory;
 /// Network sockets for the event loop (TCP, UDP, Unix).
 pub(crate) mod net;
@@ -15,6 +17,8 @@ pub(crate) mod net;
 pub(crate) mod pidfd;
 /// Child processes of `brigade::process`: spawn, fork server, wait.
 pub(crate) mod process;
+/// Robust process-shared mutexes (the C library's, with `EOWNERDEAD`).
+pub(crate) mod robust;
 pub(crate) mod signal;
 /// Socketpairs carrying `brigade::process` messages and descriptors.
 pub(crate) mod socket;
