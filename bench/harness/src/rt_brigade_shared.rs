@@ -62,7 +62,7 @@ fn bump(value: Value<u64>, n: u64, start: Barrier) -> u64 {
 /// reading and the sum of their results. (A child's function must be a fn
 /// item, so the caller names it.)
 fn run_children(child: impl Fn(Barrier) -> Process<u64>) -> (crate::measure::Timing, u64) {
-    let start = Barrier::new(w::MP_CONTENDERS as usize + 1).expect("start barrier");
+    let start = Barrier::new(w::MP_CONTENDERS as u32 + 1).expect("start barrier");
     let mut children: Vec<_> = (0..w::MP_CONTENDERS)
         .map(|_| {
             let mut p = child(start.clone());
