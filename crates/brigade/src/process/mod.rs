@@ -39,6 +39,9 @@
 //!   `Forkserver` (fork a single-threaded server, faster); see
 //!   [`forkserver`].
 //! - [`frame`]: the wire format, and how it refuses bad bytes.
+//! - [`Manager`]: a server process holding shared objects, used through
+//!   typed proxies from many processes at once: [`DictProxy`],
+//!   [`ListProxy`], [`NamespaceProxy`] (errors: [`ManagerError`]).
 //!
 //! # What a program needs
 //! Nothing. A child is a fresh copy of the running executable, and brigade
@@ -129,6 +132,15 @@ pub mod forkserver;
 pub mod frame;
 mod function;
 mod handle;
+mod manager;
+mod manager_dict;
+mod manager_error;
+mod manager_link;
+mod manager_list;
+mod manager_namespace;
+mod manager_server;
+mod manager_store;
+mod manager_wire;
 mod pipe;
 mod pool;
 mod queue;
@@ -143,6 +155,11 @@ pub use child::{CHILD_ENV, is_child};
 pub use error::{Exit, ProcessError, StartError, signal_name};
 pub use function::Callable;
 pub use handle::Process;
+pub use manager::Manager;
+pub use manager_dict::DictProxy;
+pub use manager_error::ManagerError;
+pub use manager_list::ListProxy;
+pub use manager_namespace::NamespaceProxy;
 pub use pipe::{Connection, RecvError, SendError, pipe};
 pub use pool::{PoolBuilder, ProcessPool};
 pub use queue::Queue;
