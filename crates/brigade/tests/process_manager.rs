@@ -299,3 +299,63 @@ fn a_value_that_cannot_be_encoded_is_an_error_and_changes_nothing() {
     assert!(matches!(d.insert(1, a), Err(ManagerError::Encode(_))));
     assert!(d.is_empty().unwrap());
 }
+
+fn increment(d: DictProxy<String, u64>, times: u32) {
+    for _ in 0..times {
+        d.update_with("n".to_string(), |n: Option<u64>| n.unwrap_or(0) + 1)
+            .unwrap();
+    }
+}
+
+#[test]
+fn update_with_loses_no_increment_across_processes() {
+    within(|| {
+        let manager = Manager::start().unwrap();
+        let d = manager.dict::<String, u64>().unwrap();
+        let mut workers: Vec<_> = (0..4)
+            .map(|_| Process::new(increment, (d.clone(), 100)))
+            .collect();
+        for w in &mut workers {
+            w.start().unwrap();
+        }
+        increment(d.clone(), 100);
+        for w in &mut workers {
+            w.join().unwrap();
+        }
+        assert_eq!(d.get("n".to_string()).unwrap(), Some(500));
+    });
+}
+
+#[test]
+fn update_with_refuses_captures_and_survives_panics() {
+    let manager = Manager::start().unwrap();
+    let d = manager.dict::<u8, u32>().unwrap();
+    d.insert(1, 7).unwrap();
+    let step = 2;
+    assert!(matches!(
+        d.update_with(1, move |n: Option<u32>| n.unwrap_or(0) + step),
+        Err(ManagerError::Function(_))
+    ));
+    let failed = d.update_with(1, |n: Option<u32>| -> u32 {
+        if n == Some(7) {
+            panic!("seven is refused")
+        }
+        0
+    });
+    match failed {
+        Err(ManagerError::Panicked(message)) => assert!(message.contains("seven"), "{message}"),
+        other => panic!("expected a panic, got {other:?}"),
+    }
+    // Unchanged, and the server serves on.
+    assert_eq!(d.get(1).unwrap(), Some(7));
+    assert_eq!(
+        d.update_with(1, |n: Option<u32>| n.unwrap_or(0) * 3)
+            .unwrap(),
+        21
+    );
+    assert_eq!(
+        d.update_with(2, |n: Option<u32>| n.unwrap_or(5)).unwrap(),
+        5
+    );
+    assert_eq!(d.items().unwrap(), [(1, 21), (2, 5)]);
+}

@@ -40,8 +40,10 @@
 //! # Atomicity and failures
 //! - One method is one atomic step on the server. A sequence of them is
 //!   not: `get` then `insert` from two processes can lose an update, as in
-//!   Python. Guard read-modify-write with a cross-process lock, or give
-//!   each process its own keys.
+//!   Python. For a read-modify-write of one entry,
+//!   [`DictProxy::update_with`] runs a function on the server, atomically;
+//!   otherwise guard the sequence with a cross-process lock, or give each
+//!   process its own keys.
 //! - A client that dies, even in the middle of sending a large value,
 //!   never leaves a half-applied change: a request is one sequenced packet
 //!   (a large one rides in a sealed memory file written beforehand), which
@@ -67,7 +69,9 @@
 //! file system or in the abstract socket namespace. Anyone who holds it is
 //! trusted with the objects, as a process is trusted with a pipe it
 //! inherited. The server never runs code a client sends: it stores bytes
-//! and compares them.
+//! and compares them, and the one function a client can name
+//! ([`DictProxy::update_with`]) is a function of the server's own
+//! executable, checked as a child process checks its function.
 //!
 //! # Differences from Python
 //! - No address and `authkey`: an unrelated process cannot `connect()` to
@@ -134,7 +138,7 @@ impl Manager {
     /// assert!(manager.pid().is_some());
     /// ```
     pub fn start() -> Result<Manager, ManagerError> {
-        let (outbox, inbox) = Socket::pair().map_err(|e| StartError::Io(e))?;
+        let (outbox, inbox) = Socket::pair().map_err(StartError::Io)?;
         // The argument is encoded (its descriptor duplicated) here, and the
         // duplicate is sent and closed by `start`: afterwards only the
         // server holds the receiving end, so its death closes the way in.

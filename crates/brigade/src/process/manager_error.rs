@@ -23,7 +23,7 @@ use super::manager_wire::Refusal;
 ///
 /// let mut manager = Manager::start().unwrap();
 /// let d = manager.dict::<u32, String>().unwrap();
-/// manager.shutdown().unwrap();
+/// manager.shutdown();
 /// assert!(matches!(d.get(&1), Err(ManagerError::ManagerDied)));
 /// ```
 #[derive(Debug)]
@@ -58,6 +58,15 @@ pub enum ManagerError {
         /// The list's length at the time.
         len: usize,
     },
+    /// The function given to
+    /// [`DictProxy::update_with`](super::DictProxy::update_with) panicked
+    /// in the server, with this message; the entry is unchanged.
+    Panicked(String),
+    /// The function given to
+    /// [`DictProxy::update_with`](super::DictProxy::update_with) cannot
+    /// run in the server: it captures state
+    /// ([`StartError::Captures`]), or lives outside the executable.
+    Function(StartError),
     /// The server refused the request as malformed (a bug or a stranger
     /// on the connection; nothing was changed).
     Refused(String),
@@ -75,6 +84,7 @@ impl ManagerError {
                 index: index as usize,
                 len: len as usize,
             },
+            Refusal::Panicked(message) => ManagerError::Panicked(message),
             Refusal::Malformed(why) => ManagerError::Refused(why),
         }
     }
@@ -97,6 +107,12 @@ impl fmt::Display for ManagerError {
                 f,
                 "list index {index} is out of range (the list has {len} elements)"
             ),
+            ManagerError::Panicked(message) => {
+                write!(f, "the update function panicked in the manager: {message}")
+            }
+            ManagerError::Function(e) => {
+                write!(f, "the update function cannot run in the manager: {e}")
+            }
             ManagerError::Refused(why) => write!(f, "the manager refused the request: {why}"),
             ManagerError::Io(e) => write!(f, "cannot reach the manager: {e}"),
         }
@@ -106,7 +122,7 @@ impl fmt::Display for ManagerError {
 impl std::error::Error for ManagerError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            ManagerError::Start(e) => Some(e),
+            ManagerError::Start(e) | ManagerError::Function(e) => Some(e),
             ManagerError::Encode(e) | ManagerError::Decode(e) => Some(e),
             ManagerError::Io(e) => Some(e),
             _ => None,

@@ -47,7 +47,7 @@ use super::manager_wire::{Answer, Blob, Op};
 /// ```
 pub struct ListProxy<T> {
     remote: Remote,
-    _element: PhantomData<fn(T) -> T>,
+    _element: PhantomData<fn() -> T>,
 }
 
 impl<T> ListProxy<T>

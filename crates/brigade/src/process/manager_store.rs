@@ -20,7 +20,10 @@
 //! ```
 
 use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use super::child::panic_message;
+use super::function::FnRef;
 use super::manager_wire::{Answer, Blob, Kind, Op, Refusal, tag};
 
 /// A map that remembers insertion order (see the module docs).
@@ -150,6 +153,7 @@ fn dict(map: &mut OrderedMap, op: Op) -> Answer {
             }
             Answer::Done
         }
+        Op::UpdateWith(key, function) => update_with(map, key, function),
         other => wrong_kind("dict", &other),
     }
 }
@@ -194,6 +198,35 @@ fn list(list: &mut Vec<Blob>, op: Op) -> Answer {
             None => out_of_range(i, list.len()),
         },
         other => wrong_kind("list", &other),
+    }
+}
+
+/// Runs `function` on the current value of `key` (encoded as the
+/// `(Option<V>,)` argument tuple its trampoline decodes: postcard writes an
+/// `Option` as a 0 or a 1 and the value) and stores what it returns. The
+/// map is changed only if the function returned.
+fn update_with(map: &mut OrderedMap, key: Blob, function: FnRef) -> Answer {
+    let mut args = Vec::new();
+    match map.get(&key) {
+        None => args.push(0),
+        Some(value) => {
+            args.reserve(1 + value.0.len());
+            args.push(1);
+            args.extend_from_slice(&value.0);
+        }
+    }
+    let returned = catch_unwind(AssertUnwindSafe(|| function.call(&args, Vec::new())));
+    match returned {
+        Ok(Ok(encoded)) if encoded.fds.is_empty() => {
+            let new = Blob(encoded.bytes);
+            map.insert(key, new.clone());
+            Answer::Value(Some(new))
+        }
+        Ok(Ok(_)) => Answer::Refused(Refusal::Malformed(
+            "the function returned a value that holds descriptors".into(),
+        )),
+        Ok(Err(why)) => Answer::Refused(Refusal::Malformed(why)),
+        Err(payload) => Answer::Refused(Refusal::Panicked(panic_message(&*payload))),
     }
 }
 

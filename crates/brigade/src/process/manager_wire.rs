@@ -20,6 +20,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
+use super::function::FnRef;
+
 /// One encoded key or value, opaque to the server.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Blob(pub(crate) Vec<u8>);
@@ -105,6 +107,10 @@ pub(crate) enum Op {
     Values,
     Items,
     Update(Vec<(Blob, Blob)>),
+    /// Sets the key to what the named function (a function of this very
+    /// executable, see [`function`](super::function)) returns for its
+    /// current value.
+    UpdateWith(Blob, FnRef),
     // A list.
     Push(Blob),
     Index(u64),
@@ -147,6 +153,8 @@ pub(crate) enum Refusal {
     TypeMismatch { stored: String },
     /// A list index past the end.
     IndexOutOfRange { index: u64, len: u64 },
+    /// The function of an `UpdateWith` panicked, with this message.
+    Panicked(String),
     /// The request makes no sense (an unknown object, an operation of
     /// another kind of object, bytes that are no request).
     Malformed(String),
