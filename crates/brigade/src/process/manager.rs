@@ -2,92 +2,20 @@
 //! namespaces) which many processes use at once through typed proxies, as
 //! Python's `multiprocessing.Manager()` (a `SyncManager`).
 //!
-//! # The idea
-//! [`Manager::start`] starts a child process (a brigade [`Process`]
-//! running the server function) that owns every shared object. A proxy
-//! ([`DictProxy`], [`ListProxy`], [`NamespaceProxy`]) holds no data: each
-//! of its methods is one request to the server and one answer back, over a
-//! private unix socket, encoded with postcard in brigade's
-//! [frames](super::frame). The server applies each request whole, under
-//! the object's lock, so every method is atomic. Proxies are `Clone` and
-//! serde-serializable: pass one to a child ([`Process::new`], a pool's
-//! arguments, a [`Queue`](super::Queue) message) and the child gets its own
-//! connection to the same server.
+//! The server process owns every object; a proxy holds none of the data,
+//! and each of its methods is one request and one answer over a private
+//! unix socket. The whole story (atomicity, failures, types, the trust
+//! model, the differences from Python) is on [`Manager`], where the API
+//! documentation shows it.
 //!
 //! ```
-//! use brigade::process::{DictProxy, Manager, Process};
-//!
-//! fn record(scores: DictProxy<String, u32>, name: String, score: u32) {
-//!     scores.insert(name, score).unwrap();
-//! }
+//! use brigade::process::Manager;
 //!
 //! let manager = Manager::start().unwrap();
-//! let scores = manager.dict::<String, u32>().unwrap();
-//! let mut children: Vec<_> = [("ada", 3), ("grace", 5)]
-//!     .into_iter()
-//!     .map(|(name, score)| Process::new(record, (scores.clone(), name.to_string(), score)))
-//!     .collect();
-//! for child in &mut children {
-//!     child.start().unwrap();
-//! }
-//! for child in &mut children {
-//!     child.join().unwrap();
-//! }
-//! assert_eq!(scores.len().unwrap(), 2);
-//! assert_eq!(scores.get("grace".to_string()).unwrap(), Some(5));
+//! let d = manager.dict::<u32, u32>().unwrap();
+//! d.insert(1, 2).unwrap();
+//! assert_eq!(d.get(1).unwrap(), Some(2));
 //! ```
-//!
-//! # Atomicity and failures
-//! - One method is one atomic step on the server. A sequence of them is
-//!   not: `get` then `insert` from two processes can lose an update, as in
-//!   Python. For a read-modify-write of one entry,
-//!   [`DictProxy::update_with`] runs a function on the server, atomically;
-//!   otherwise guard the sequence with a cross-process lock, or give each
-//!   process its own keys.
-//! - A client that dies, even in the middle of sending a large value,
-//!   never leaves a half-applied change: a request is one sequenced packet
-//!   (a large one rides in a sealed memory file written beforehand), which
-//!   the server receives whole or not at all. The server goes on serving
-//!   everyone else.
-//! - A dead server (shut down, killed, or gone with the process that
-//!   started it) is [`ManagerError::ManagerDied`] from every proxy, at
-//!   once: the closed socket says so, nobody waits for a timeout.
-//!
-//! # Types
-//! A proxy is typed (`DictProxy<K, V>`); the server keeps each value as the
-//! bytes the proxy encoded, and checks every request against the type
-//! names the object was made for. Two proxies of one object with
-//! different types get [`ManagerError::TypeMismatch`], never a value
-//! decoded as the wrong type, and never a panic. Dict keys are compared by
-//! their encoding (equal bytes, same key): for integers, strings and
-//! tuples or enums of them that is `==`.
-//!
-//! # Trust model
-//! Only processes that were handed a proxy (or the [`Manager`]) can reach
-//! the server: the way in is a socket descriptor that travels with the
-//! proxy, like a [`Queue`](super::Queue)'s, and no name is created in the
-//! file system or in the abstract socket namespace. Anyone who holds it is
-//! trusted with the objects, as a process is trusted with a pipe it
-//! inherited. The server never runs code a client sends: it stores bytes
-//! and compares them, and the one function a client can name
-//! ([`DictProxy::update_with`]) is a function of the server's own
-//! executable, checked as a child process checks its function.
-//!
-//! # Differences from Python
-//! - No address and `authkey`: an unrelated process cannot `connect()` to
-//!   a running manager; the descriptor is the capability.
-//! - The server dies with the process that started it (it is a daemon
-//!   child), so a killed program leaves no server behind; Python's may
-//!   outlive a killed parent.
-//! - Objects live until the manager shuts down; Python frees an object
-//!   when its last proxy is gone (a reference count kept by the server).
-//! - No registering of arbitrary classes (`BaseManager.register`): the
-//!   server holds dicts, lists and namespaces of serde values. Values that
-//!   hold descriptors (a `Connection`, a `Queue`) cannot be stored.
-//! - Methods return `Result`s where Python raises (`KeyError` is
-//!   `Ok(None)` from `get`, `IndexError` is
-//!   [`ManagerError::IndexOutOfRange`]), and list indices are `usize`
-//!   (no negative indices).
 
 use std::io;
 use std::sync::Arc;
@@ -107,19 +35,99 @@ use super::manager_server::{self, Inbox};
 use super::manager_wire::{Answer, Kind, Op, Request};
 use super::socket::Socket;
 
-/// A server process holding shared objects; see the [module](self) docs.
+/// A server process holding shared objects (dicts, lists, namespaces)
+/// that many processes use at once through typed proxies, as Python's
+/// `multiprocessing.Manager()`.
 ///
-/// Dropping it (or [`shutdown`](Self::shutdown)) ends the server: every
-/// proxy then returns [`ManagerError::ManagerDied`].
+/// # The idea
+/// [`Manager::start`] starts a child process (a brigade [`Process`]
+/// running the server function) that owns every shared object. A proxy
+/// ([`DictProxy`], [`ListProxy`], [`NamespaceProxy`]) holds no data: each
+/// of its methods is one request to the server and one answer back, over a
+/// private unix socket, encoded with postcard in brigade's
+/// [frames](super::frame). The server applies each request whole, under
+/// the object's lock, so every method is atomic. Proxies are `Clone` and
+/// serde-serializable: pass one to a child ([`Process::new`], a pool's
+/// arguments, a [`Queue`](super::Queue) message) and the child gets its own
+/// connection to the same server.
 ///
 /// ```
-/// use brigade::process::Manager;
+/// use brigade::process::{DictProxy, Manager, Process};
+///
+/// fn record(scores: DictProxy<String, u32>, name: String, score: u32) {
+///     scores.insert(name, score).unwrap();
+/// }
 ///
 /// let manager = Manager::start().unwrap();
-/// let d = manager.dict::<u32, u32>().unwrap();
-/// d.insert(1, 2).unwrap();
-/// assert_eq!(d.get(1).unwrap(), Some(2));
+/// let scores = manager.dict::<String, u32>().unwrap();
+/// let mut children: Vec<_> = [("ada", 3), ("grace", 5)]
+///     .into_iter()
+///     .map(|(name, score)| Process::new(record, (scores.clone(), name.to_string(), score)))
+///     .collect();
+/// for child in &mut children {
+///     child.start().unwrap();
+/// }
+/// for child in &mut children {
+///     child.join().unwrap();
+/// }
+/// assert_eq!(scores.len().unwrap(), 2);
+/// assert_eq!(scores.get("grace".to_string()).unwrap(), Some(5));
 /// ```
+///
+/// # Atomicity and failures
+/// - One method is one atomic step on the server. A sequence of them is
+///   not: `get` then `insert` from two processes can lose an update, as in
+///   Python. For a read-modify-write of one entry,
+///   [`DictProxy::update_with`] runs a function on the server, atomically;
+///   otherwise guard the sequence with a cross-process lock, or give each
+///   process its own keys.
+/// - A client that dies, even in the middle of sending a large value,
+///   never leaves a half-applied change: a request is one sequenced packet
+///   (a large one rides in a sealed memory file written beforehand), which
+///   the server receives whole or not at all. The server goes on serving
+///   everyone else.
+/// - A dead server (shut down, killed, or gone with the process that
+///   started it) is [`ManagerError::ManagerDied`] from every proxy, at
+///   once: the closed socket says so, nobody waits for a timeout.
+///
+/// # Types
+/// A proxy is typed (`DictProxy<K, V>`); the server keeps each value as the
+/// bytes the proxy encoded, and checks every request against the type
+/// names the object was made for. Two proxies of one object with
+/// different types get [`ManagerError::TypeMismatch`], never a value
+/// decoded as the wrong type, and never a panic. Dict keys are compared by
+/// their encoding (equal bytes, same key): for integers, strings and
+/// tuples or enums of them that is `==`.
+///
+/// # Trust model
+/// Only processes that were handed a proxy (or the [`Manager`]) can reach
+/// the server: the way in is a socket descriptor that travels with the
+/// proxy, like a [`Queue`](super::Queue)'s, and no name is created in the
+/// file system or in the abstract socket namespace. Anyone who holds it is
+/// trusted with the objects, as a process is trusted with a pipe it
+/// inherited. The server never runs code a client sends: it stores bytes
+/// and compares them, and the one function a client can name
+/// ([`DictProxy::update_with`]) is a function of the server's own
+/// executable, checked as a child process checks its function.
+///
+/// # Differences from Python
+/// - No address and `authkey`: an unrelated process cannot `connect()` to
+///   a running manager; the descriptor is the capability.
+/// - The server dies with the process that started it (it is a daemon
+///   child), so a killed program leaves no server behind; Python's may
+///   outlive a killed parent.
+/// - Objects live until the manager shuts down; Python frees an object
+///   when its last proxy is gone (a reference count kept by the server).
+/// - No registering of arbitrary classes (`BaseManager.register`): the
+///   server holds dicts, lists and namespaces of serde values. Values that
+///   hold descriptors (a `Connection`, a `Queue`) cannot be stored.
+/// - Methods return `Result`s where Python raises (`KeyError` is
+///   `Ok(None)` from `get`, `IndexError` is
+///   [`ManagerError::IndexOutOfRange`]), and list indices are `usize`
+///   (no negative indices).
+///
+/// Dropping the `Manager` (or [`shutdown`](Self::shutdown)) ends the
+/// server: every proxy then returns [`ManagerError::ManagerDied`].
 pub struct Manager {
     process: Process<()>,
     link: Arc<Link>,

@@ -28,9 +28,14 @@ use super::manager_error::ManagerError;
 use super::manager_link::{Remote, blob, unexpected, value};
 use super::manager_wire::{Answer, Blob, Op};
 
-/// A shared dict from `K` to `V`; see the [module](self) docs. Clone it
+/// A shared dict from `K` to `V`; see [`Manager`](super::Manager). Clone it
 /// for another thread, or pass it to a child process: each process makes
 /// its own connection to the server.
+///
+/// Every method is one round trip and one atomic step on the server.
+/// Entries keep their insertion order, as in Python. Keys are compared by
+/// their encoding (equal bytes, same key), which for integers, strings and
+/// tuples or enums of them is `==`.
 ///
 /// ```
 /// use brigade::process::{DictProxy, Manager, Process};

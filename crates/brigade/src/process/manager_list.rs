@@ -27,9 +27,14 @@ use super::manager_error::ManagerError;
 use super::manager_link::{Remote, blob, unexpected, value};
 use super::manager_wire::{Answer, Blob, Op};
 
-/// A shared list of `T`; see the [module](self) docs. Clone it for
+/// A shared list of `T`; see [`Manager`](super::Manager). Clone it for
 /// another thread, or pass it to a child process: each process makes its
 /// own connection to the server.
+///
+/// Every method is one round trip and one atomic step on the server.
+/// Indices are `usize`, as in a `Vec` (no negative indices from the end);
+/// past the end they are [`ManagerError::IndexOutOfRange`] (Python's
+/// `IndexError`).
 ///
 /// ```
 /// use brigade::process::{ListProxy, Manager, Process};

@@ -26,8 +26,12 @@ use super::manager_error::ManagerError;
 use super::manager_link::{Remote, blob, unexpected, value};
 use super::manager_wire::{Answer, Op, tag};
 
-/// Shared named attributes; see the [module](self) docs. Clone it for
+/// Shared named attributes; see [`Manager`](super::Manager). Clone it for
 /// another thread, or pass it to a child process.
+///
+/// Each attribute is a named value of its own type:
+/// [`set`](Self::set) records the type, and [`get`](Self::get) with
+/// another type is [`ManagerError::TypeMismatch`], never a misread value.
 ///
 /// ```
 /// use brigade::process::{Manager, NamespaceProxy, Process};

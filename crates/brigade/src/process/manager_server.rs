@@ -139,9 +139,22 @@ fn serve_connection(connection: &Socket, objects: &Objects) {
             Err(RecvError::Frame(e)) => Answer::Refused(Refusal::Malformed(e.to_string())),
             Err(RecvError::Timeout) => continue,
         };
-        let Ok(bytes) = frame::to_payload(&answer) else {
+        let Ok(mut bytes) = frame::to_payload(&answer) else {
             return;
         };
+        if bytes.len() > frame::MAX_PAYLOAD {
+            // Said instead of sent (say, the keys of a huge dict): the
+            // client gets a reason, not a closed connection.
+            let refusal = Answer::Refused(Refusal::Malformed(format!(
+                "the answer takes {} bytes, more than the limit of {} on one message",
+                bytes.len(),
+                frame::MAX_PAYLOAD
+            )));
+            match frame::to_payload(&refusal) {
+                Ok(b) => bytes = b,
+                Err(_) => return,
+            }
+        }
         if connection.send(&bytes, &[]).is_err() {
             return;
         }
