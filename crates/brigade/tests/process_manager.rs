@@ -359,3 +359,22 @@ fn update_with_refuses_captures_and_survives_panics() {
     );
     assert_eq!(d.items().unwrap(), [(1, 21), (2, 5)]);
 }
+
+fn record_square(d: DictProxy<u32, u32>, n: u32) -> u32 {
+    d.insert(n, n * n).unwrap();
+    n
+}
+
+#[test]
+fn pool_tasks_that_carry_a_proxy_all_land() {
+    within(|| {
+        let manager = Manager::start().unwrap();
+        let d = manager.dict::<u32, u32>().unwrap();
+        let pool = brigade::process::ProcessPool::new(2).unwrap();
+        let items: Vec<_> = (0..200).map(|n| (d.clone(), n)).collect();
+        let done = pool.starmap(record_square, items).unwrap();
+        assert_eq!(done, (0..200).collect::<Vec<_>>());
+        assert_eq!(d.len().unwrap(), 200);
+        assert_eq!(d.get(199).unwrap(), Some(199 * 199));
+    });
+}

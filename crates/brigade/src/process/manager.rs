@@ -159,7 +159,7 @@ impl Manager {
         process.start()?;
         let manager = Manager {
             process,
-            link: Arc::new(Link::new(outbox)),
+            link: Link::shared(outbox),
         };
         let ping = Request {
             object: 0,

@@ -13,8 +13,11 @@
 //! abstract socket namespace: only a process that was handed the connector
 //! can reach the server.
 //!
-//! Each operation is one request packet and one answer packet on an idle
-//! connection of this process. A thread that finds none idle makes
+//! One process has one link per server, however many proxies of that
+//! server reach it (they are matched by the identity of the connector
+//! socket), so a pool task that carries a proxy reuses the worker's
+//! connections. Each operation is one request packet and one answer packet
+//! on an idle connection of this process. A thread that finds none idle makes
 //! another, so threads of one process do not wait for each other; a
 //! connection goes back to the idle list only after a whole answer, so a
 //! failed operation can never leave an answer behind for the next one.
@@ -27,7 +30,7 @@
 use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use serde::de::{self, DeserializeOwned, Deserializer};
 use serde::ser::{self, SerializeTuple, Serializer};
@@ -38,6 +41,7 @@ use super::manager_error::ManagerError;
 use super::manager_wire::{Answer, Blob, Op, Request, tag};
 use super::socket::{RecvError, Socket};
 use super::transfer;
+use crate::sys::socket as sys_socket;
 
 /// This process's way to one server.
 pub(crate) struct Link {
@@ -123,11 +127,44 @@ impl Serialize for Link {
     }
 }
 
-impl<'de> Deserialize<'de> for Link {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Link, D::Error> {
+/// A link as it arrives in a process: the one this process already has to
+/// the same server, if any, so that every proxy of one manager in one
+/// process shares its connections (a pool task that carries a proxy does
+/// not cost the server a new connection and thread).
+struct Arrived(Arc<Link>);
+
+impl<'de> Deserialize<'de> for Arrived {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Arrived, D::Error> {
         let index = u32::deserialize(d)?;
         let fd = transfer::detach(index).map_err(de::Error::custom)?;
-        Ok(Link::new(Socket::from_fd(fd)))
+        Ok(Arrived(Link::shared(Socket::from_fd(fd))))
+    }
+}
+
+/// This process's links, by the identity of their connector socket. An
+/// entry whose link is alive names that very socket (its identity cannot be
+/// reused while it is open); dead entries are pruned as links are added.
+static LINKS: Mutex<Vec<((u64, u64), Weak<Link>)>> = Mutex::new(Vec::new());
+
+impl Link {
+    /// The live link of this process to the server `connector` leads to,
+    /// or a new one. (The duplicate `connector` closes if it is not needed.)
+    pub(crate) fn shared(connector: Socket) -> Arc<Link> {
+        let Ok(id) = sys_socket::identity(connector.as_fd()) else {
+            return Arc::new(Link::new(connector));
+        };
+        let mut links = LINKS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(link) = links
+            .iter()
+            .filter(|(known, _)| *known == id)
+            .find_map(|(_, link)| link.upgrade())
+        {
+            return link;
+        }
+        links.retain(|(_, link)| link.strong_count() > 0);
+        let link = Arc::new(Link::new(connector));
+        links.push((id, Arc::downgrade(&link)));
+        link
     }
 }
 
@@ -183,8 +220,8 @@ impl Remote {
         d: D,
         types: &'static str,
     ) -> Result<Remote, D::Error> {
-        let (link, object) = <(Link, u32)>::deserialize(d)?;
-        Ok(Remote::new(Arc::new(link), object, types))
+        let (Arrived(link), object) = <(Arrived, u32)>::deserialize(d)?;
+        Ok(Remote::new(link, object, types))
     }
 }
 
@@ -227,4 +264,47 @@ pub(crate) fn unexpected(answer: &Answer) -> ManagerError {
     ManagerError::Decode(FrameError::Malformed(format!(
         "an unexpected answer from the manager: {answer:?}"
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxies_arriving_in_one_process_share_its_link() {
+        let (outbox, _inbox) = Socket::pair().unwrap();
+        let original = Link::shared(outbox);
+        let remote = Remote::new(original.clone(), 3, "u8");
+        let mut arrived = Vec::new();
+        for _ in 0..3 {
+            let wire = transfer::encode(&RemoteWire(&remote)).unwrap();
+            let back: Arrived2 = transfer::decode(&wire.bytes, wire.fds).unwrap();
+            arrived.push(back.0);
+        }
+        // Each arrived with a duplicate descriptor of the same connector:
+        // all of them use the link this process already has.
+        for r in &arrived {
+            assert!(Arc::ptr_eq(&r.link, &original));
+            assert_eq!(r.object, 3);
+        }
+        // Another server's connector gets a link of its own.
+        let (other, _inbox) = Socket::pair().unwrap();
+        assert!(!Arc::ptr_eq(&Link::shared(other), &original));
+    }
+
+    struct RemoteWire<'a>(&'a Remote);
+
+    impl Serialize for RemoteWire<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            self.0.serialize(s)
+        }
+    }
+
+    struct Arrived2(Remote);
+
+    impl<'de> Deserialize<'de> for Arrived2 {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Remote::deserialize(d, "u8").map(Arrived2)
+        }
+    }
 }
