@@ -144,7 +144,10 @@ impl<'de> Deserialize<'de> for Arrived {
 /// This process's links, by the identity of their connector socket. An
 /// entry whose link is alive names that very socket (its identity cannot be
 /// reused while it is open); dead entries are pruned as links are added.
-static LINKS: Mutex<Vec<((u64, u64), Weak<Link>)>> = Mutex::new(Vec::new());
+static LINKS: Mutex<Vec<(SocketId, Weak<Link>)>> = Mutex::new(Vec::new());
+
+/// A socket's device and inode numbers.
+type SocketId = (u64, u64);
 
 impl Link {
     /// The live link of this process to the server `connector` leads to,
