@@ -48,8 +48,13 @@ use super::socket::Socket;
 /// [frames](super::frame). The server applies each request whole, under
 /// the object's lock, so every method is atomic. Proxies are `Clone` and
 /// serde-serializable: pass one to a child ([`Process::new`], a pool's
-/// arguments, a [`Queue`](super::Queue) message) and the child gets its own
-/// connection to the same server.
+/// arguments, a [`Queue`](super::Queue) message) and the child makes its
+/// own connections to the same server (one set per process, shared by all
+/// its proxies of that manager; a thread that finds every connection busy
+/// opens another, so threads do not wait for each other). A proxy carries
+/// a descriptor, and one message carries at most 64: a pool chunk of more
+/// than 64 tasks that each carry a proxy is refused with a typed encode
+/// error (pass the proxy in the pool's initializer instead).
 ///
 /// ```
 /// use brigade::process::{DictProxy, Manager, Process};
@@ -88,7 +93,9 @@ use super::socket::Socket;
 ///   everyone else.
 /// - A dead server (shut down, killed, or gone with the process that
 ///   started it) is [`ManagerError::ManagerDied`] from every proxy, at
-///   once: the closed socket says so, nobody waits for a timeout.
+///   once: the closed socket says so, nobody waits for a timeout. (A
+///   server that is alive but busy, say with a slow
+///   [`update_with`](DictProxy::update_with) function, is waited for.)
 ///
 /// # Types
 /// A proxy is typed (`DictProxy<K, V>`); the server keeps each value as the
