@@ -29,6 +29,7 @@ use serde::ser::{self, Serializer};
 use serde::{Deserialize, Serialize};
 
 use super::frame::{self, FrameError};
+use super::manager_link::receive_soon;
 use super::manager_store::Object;
 use super::manager_wire::{Answer, Op, Refusal, Request};
 use super::socket::{RecvError, Socket};
@@ -126,7 +127,7 @@ pub(crate) fn serve(connector: Socket) {
 /// Answers one connection's requests, one at a time, until it closes.
 fn serve_connection(connection: &Socket, objects: &Objects) {
     loop {
-        let answer = match connection.recv(None) {
+        let answer = match receive_soon(connection) {
             Ok(message) if !message.fds.is_empty() => Answer::Refused(Refusal::Malformed(
                 "a request carries no descriptors".into(),
             )),
