@@ -45,6 +45,9 @@
 //!   `Forkserver` (fork a single-threaded server, faster); see
 //!   [`forkserver`].
 //! - [`frame`]: the wire format, and how it refuses bad bytes.
+//! - [`Manager`]: a server process holding shared objects, used through
+//!   typed proxies from many processes at once: [`DictProxy`],
+//!   [`ListProxy`], [`NamespaceProxy`] (errors: [`ManagerError`]).
 //!
 //! # What a program needs
 //! Nothing. A child is a fresh copy of the running executable, and brigade
@@ -141,6 +144,15 @@ mod handle;
 mod joinable;
 mod lock;
 mod lock_error;
+mod manager;
+mod manager_dict;
+mod manager_error;
+mod manager_link;
+mod manager_list;
+mod manager_namespace;
+mod manager_server;
+mod manager_store;
+mod manager_wire;
 mod pipe;
 mod pool;
 mod queue;
@@ -164,6 +176,11 @@ pub use handle::Process;
 pub use joinable::{JoinableQueue, TaskDoneError};
 pub use lock::{Lock, LockGuard, RLock, RLockGuard};
 pub use lock_error::LockError;
+pub use manager::Manager;
+pub use manager_dict::DictProxy;
+pub use manager_error::ManagerError;
+pub use manager_list::ListProxy;
+pub use manager_namespace::NamespaceProxy;
 pub use pipe::{Connection, RecvError, SendError, pipe};
 pub use pool::{PoolBuilder, ProcessPool};
 pub use queue::Queue;

@@ -322,3 +322,15 @@ pub(crate) fn is_seqpacket(fd: RawFd) -> bool {
     };
     rc == 0 && kind == libc::SOCK_SEQPACKET
 }
+
+/// The identity of the socket behind `fd` (device and inode numbers):
+/// equal for every descriptor of one socket, in any process, and unique
+/// among the sockets that exist.
+pub(crate) fn identity(fd: BorrowedFd<'_>) -> io::Result<(u64, u64)> {
+    // SAFETY: a zeroed stat structure is a valid value for fstat to fill.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: the descriptor is valid for the call (borrowed) and `st` is a
+    // live, writable stat structure.
+    cvt(unsafe { libc::fstat(fd.as_raw_fd(), &mut st) })?;
+    Ok((st.st_dev, st.st_ino))
+}

@@ -1,0 +1,338 @@
+//! How a proxy reaches its [`Manager`](super::Manager)'s server: a
+//! [`Link`] (the way in, and this process's connections) and a [`Remote`]
+//! (one shared object seen through a link).
+//!
+//! The way in is a *connector*: a private `SOCK_SEQPACKET` socketpair whose
+//! receiving end only the server holds, and whose sending end every proxy
+//! carries (it travels to a child as a descriptor, as a
+//! [`Queue`](super::Queue)'s does). To connect, a process makes a fresh
+//! socketpair, sends one end through the connector (one packet, whole, so
+//! many processes may connect at once) and keeps the other: that pair is
+//! its own connection, which no other process shares, so answers never go
+//! to the wrong reader. Nothing is named in the file system or in the
+//! abstract socket namespace: only a process that was handed the connector
+//! can reach the server.
+//!
+//! One process has one link per server, however many proxies of that
+//! server reach it (they are matched by the identity of the connector
+//! socket), so a pool task that carries a proxy reuses the worker's
+//! connections. Each operation is one request packet and one answer packet
+//! on an idle connection of this process. A thread that finds none idle makes
+//! another, so threads of one process do not wait for each other; a
+//! connection goes back to the idle list only after a whole answer, so a
+//! failed operation can never leave an answer behind for the next one.
+//!
+//! ```
+//! // Internal: the proxies use it.
+//! # let _ = brigade::process::Manager::start;
+//! ```
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use serde::de::{self, DeserializeOwned, Deserializer};
+use serde::ser::{self, SerializeTuple, Serializer};
+use serde::{Deserialize, Serialize};
+
+use super::frame::{self, FrameError};
+use super::manager_error::ManagerError;
+use super::manager_wire::{Answer, Blob, Op, Request, tag};
+use super::socket::{Message, RecvError, Socket};
+use super::transfer;
+use crate::sys::socket as sys_socket;
+
+/// This process's way to one server.
+pub(crate) struct Link {
+    /// The connector's sending end.
+    connector: Socket,
+    /// Connections not in use right now.
+    idle: Mutex<Vec<Socket>>,
+}
+
+impl Link {
+    pub(crate) fn new(connector: Socket) -> Link {
+        Link {
+            connector,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Sends one request and waits for its answer.
+    pub(crate) fn call(&self, request: &Request) -> Result<Answer, ManagerError> {
+        let payload = frame::to_payload(request).map_err(ManagerError::Encode)?;
+        if payload.len() > frame::MAX_PAYLOAD {
+            return Err(ManagerError::Encode(FrameError::TooLarge {
+                len: payload.len(),
+                max: frame::MAX_PAYLOAD,
+            }));
+        }
+        let connection = self.checkout()?;
+        connection.send(&payload, &[]).map_err(unreachable)?;
+        let message = match receive_soon(&connection) {
+            Ok(message) => message,
+            Err(RecvError::Closed) => return Err(ManagerError::ManagerDied),
+            Err(RecvError::Frame(FrameError::Io(e))) => return Err(unreachable(e)),
+            Err(RecvError::Frame(e)) => return Err(ManagerError::Decode(e)),
+            Err(RecvError::Timeout) => {
+                return Err(ManagerError::Io(io::ErrorKind::TimedOut.into()));
+            }
+        };
+        let answer = frame::from_payload(&message.payload).map_err(ManagerError::Decode)?;
+        // A whole answer came: the connection is in step again.
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(connection);
+        Ok(answer)
+    }
+
+    /// An idle connection, or a new one.
+    fn checkout(&self) -> Result<Socket, ManagerError> {
+        if let Some(c) = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            return Ok(c);
+        }
+        let (ours, theirs) = Socket::pair().map_err(ManagerError::Io)?;
+        self.send_connection(theirs)?;
+        Ok(ours)
+    }
+
+    /// Hands the server its end of a new connection.
+    pub(crate) fn send_connection(&self, theirs: Socket) -> Result<(), ManagerError> {
+        self.connector
+            .send(&[], &[theirs.as_fd().as_raw_fd()])
+            .map_err(unreachable)
+        // `theirs` closes here: the server holds its own copy now (or the
+        // server is gone, and the copy in flight closes with its socket, so
+        // our end sees the end of the stream).
+    }
+}
+
+/// How long a waiting side polls before it sleeps (see [`receive_soon`]).
+const SPIN: Duration = Duration::from_micros(30);
+
+/// Receives one message, polling for up to [`SPIN`] before sleeping in
+/// the kernel. An answer (or a client's next request) usually comes within
+/// a few microseconds, and catching it awake saves a sleep and a wake-up
+/// (on a virtual machine, an idle processor's halt and the interrupt that
+/// ends it), which are most of a round trip's cost. Between polls the
+/// thread yields, so that on a busy processor the other side (or anyone
+/// else) runs instead of waiting for the poller; a longer wait sleeps as
+/// usual, so an idle side costs nothing.
+pub(crate) fn receive_soon(socket: &Socket) -> Result<Message, RecvError> {
+    let start = Instant::now();
+    loop {
+        if let Some(received) = socket.recv_ready(frame::MAX_PAYLOAD) {
+            return received;
+        }
+        if start.elapsed() >= SPIN {
+            return socket.recv(None);
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// The error of a failed send or receive: a closed peer is a dead server.
+fn unreachable(e: io::Error) -> ManagerError {
+    match e.kind() {
+        io::ErrorKind::BrokenPipe
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionRefused
+        | io::ErrorKind::NotConnected => ManagerError::ManagerDied,
+        _ => ManagerError::Io(e),
+    }
+}
+
+impl Serialize for Link {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let index = transfer::attach(self.connector.as_fd()).map_err(ser::Error::custom)?;
+        s.serialize_newtype_struct("Link", &index)
+    }
+}
+
+/// A link as it arrives in a process: the one this process already has to
+/// the same server, if any, so that every proxy of one manager in one
+/// process shares its connections (a pool task that carries a proxy does
+/// not cost the server a new connection and thread).
+struct Arrived(Arc<Link>);
+
+impl<'de> Deserialize<'de> for Arrived {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Arrived, D::Error> {
+        let index = u32::deserialize(d)?;
+        let fd = transfer::detach(index).map_err(de::Error::custom)?;
+        Ok(Arrived(Link::shared(Socket::from_fd(fd))))
+    }
+}
+
+/// This process's links, by the identity of their connector socket. An
+/// entry whose link is alive names that very socket (its identity cannot be
+/// reused while it is open); dead entries are pruned as links are added.
+static LINKS: Mutex<Vec<(SocketId, Weak<Link>)>> = Mutex::new(Vec::new());
+
+/// A socket's device and inode numbers.
+type SocketId = (u64, u64);
+
+impl Link {
+    /// The live link of this process to the server `connector` leads to,
+    /// or a new one. (The duplicate `connector` closes if it is not needed.)
+    pub(crate) fn shared(connector: Socket) -> Arc<Link> {
+        let Ok(id) = sys_socket::identity(connector.as_fd()) else {
+            return Arc::new(Link::new(connector));
+        };
+        let mut links = LINKS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(link) = links
+            .iter()
+            .filter(|(known, _)| *known == id)
+            .find_map(|(_, link)| link.upgrade())
+        {
+            return link;
+        }
+        links.retain(|(_, link)| link.strong_count() > 0);
+        let link = Arc::new(Link::new(connector));
+        links.push((id, Arc::downgrade(&link)));
+        link
+    }
+}
+
+/// One shared object, for values of the types named `types`.
+pub(crate) struct Remote {
+    link: Arc<Link>,
+    object: u32,
+    tag: u32,
+    types: &'static str,
+}
+
+impl Remote {
+    pub(crate) fn new(link: Arc<Link>, object: u32, types: &'static str) -> Remote {
+        Remote {
+            link,
+            object,
+            tag: tag(types),
+            types,
+        }
+    }
+
+    /// Applies `op` to the object; a refusal is the proxy's error.
+    pub(crate) fn call(&self, op: Op) -> Result<Answer, ManagerError> {
+        self.call_as(op, self.types)
+    }
+
+    /// Like [`call`](Self::call), naming `requested` as the proxy's types
+    /// in a type mismatch (a namespace's attributes are typed one by one).
+    pub(crate) fn call_as(&self, op: Op, requested: &'static str) -> Result<Answer, ManagerError> {
+        let request = Request {
+            object: self.object,
+            tag: self.tag,
+            op,
+        };
+        match self.link.call(&request)? {
+            Answer::Refused(why) => Err(ManagerError::refused(why, requested)),
+            answer => Ok(answer),
+        }
+    }
+
+    /// Sends a proxy over the same way in, as a tuple of the link and the
+    /// object's number (the types are the receiving proxy's own).
+    pub(crate) fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut t = s.serialize_tuple(2)?;
+        t.serialize_element(&*self.link)?;
+        t.serialize_element(&self.object)?;
+        t.end()
+    }
+
+    /// The other side of [`serialize`](Self::serialize): a link of this
+    /// process's own, which makes its own connections.
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+        types: &'static str,
+    ) -> Result<Remote, D::Error> {
+        let (Arrived(link), object) = <(Arrived, u32)>::deserialize(d)?;
+        Ok(Remote::new(link, object, types))
+    }
+}
+
+impl Clone for Remote {
+    fn clone(&self) -> Remote {
+        Remote {
+            link: self.link.clone(),
+            object: self.object,
+            tag: self.tag,
+            types: self.types,
+        }
+    }
+}
+
+impl fmt::Debug for Remote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Remote")
+            .field("object", &self.object)
+            .field("types", &self.types)
+            .finish()
+    }
+}
+
+/// Encodes a key or value for the server. A value that holds a descriptor
+/// is refused: the server keeps bytes, not descriptors.
+pub(crate) fn blob<T: Serialize + ?Sized>(value: &T) -> Result<Blob, ManagerError> {
+    frame::to_payload(value)
+        .map(Blob)
+        .map_err(ManagerError::Encode)
+}
+
+/// Decodes a key or value the server sent back.
+pub(crate) fn value<T: DeserializeOwned>(blob: &Blob) -> Result<T, ManagerError> {
+    frame::from_payload(&blob.0).map_err(ManagerError::Decode)
+}
+
+/// The error for an answer of the wrong shape (a server of another build
+/// would be the only cause).
+pub(crate) fn unexpected(answer: &Answer) -> ManagerError {
+    ManagerError::Decode(FrameError::Malformed(format!(
+        "an unexpected answer from the manager: {answer:?}"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxies_arriving_in_one_process_share_its_link() {
+        let (outbox, _inbox) = Socket::pair().unwrap();
+        let original = Link::shared(outbox);
+        let remote = Remote::new(original.clone(), 3, "u8");
+        let mut arrived = Vec::new();
+        for _ in 0..3 {
+            let wire = transfer::encode(&RemoteWire(&remote)).unwrap();
+            let back: Arrived2 = transfer::decode(&wire.bytes, wire.fds).unwrap();
+            arrived.push(back.0);
+        }
+        // Each arrived with a duplicate descriptor of the same connector:
+        // all of them use the link this process already has.
+        for r in &arrived {
+            assert!(Arc::ptr_eq(&r.link, &original));
+            assert_eq!(r.object, 3);
+        }
+        // Another server's connector gets a link of its own.
+        let (other, _inbox) = Socket::pair().unwrap();
+        assert!(!Arc::ptr_eq(&Link::shared(other), &original));
+    }
+
+    struct RemoteWire<'a>(&'a Remote);
+
+    impl Serialize for RemoteWire<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            self.0.serialize(s)
+        }
+    }
+
+    struct Arrived2(Remote);
+
+    impl<'de> Deserialize<'de> for Arrived2 {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Remote::deserialize(d, "u8").map(Arrived2)
+        }
+    }
+}

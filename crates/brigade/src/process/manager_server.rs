@@ -1,0 +1,250 @@
+//! The [`Manager`](super::Manager)'s server: the function its child
+//! process runs.
+//!
+//! The main thread waits on the connector (see
+//! [`manager_link`](super::manager_link)) and starts one thread per
+//! connection that arrives. A connection's thread receives one request at
+//! a time, applies it under its object's lock, and sends the answer. So
+//! many clients are served at once, each operation is atomic, and
+//! operations on different objects do not wait for each other.
+//!
+//! A request is applied only once it has arrived whole: it is one
+//! sequenced packet, which the kernel delivers whole or not at all, and a
+//! large one travels in a sealed memory file written before the packet is
+//! sent. A client killed in the middle of sending therefore sends nothing;
+//! bytes that are no request (a stranger, a bug) are answered with a
+//! refusal that changes nothing, and the connection goes on. A client that
+//! goes away ends only its own thread.
+//!
+//! ```
+//! // Internal: Manager::start runs it in a child process.
+//! # let _ = brigade::process::Manager::start;
+//! ```
+
+use std::os::fd::AsFd;
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::de::{self, Deserializer};
+use serde::ser::{self, Serializer};
+use serde::{Deserialize, Serialize};
+
+use super::frame::{self, FrameError};
+use super::manager_link::receive_soon;
+use super::manager_store::Object;
+use super::manager_wire::{Answer, Op, Refusal, Request};
+use super::socket::{RecvError, Socket};
+use super::transfer;
+
+/// The connector's receiving end, as it travels to the server process.
+pub(crate) struct Inbox(pub(crate) Socket);
+
+impl Serialize for Inbox {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let index = transfer::attach(self.0.as_fd()).map_err(ser::Error::custom)?;
+        s.serialize_newtype_struct("Inbox", &index)
+    }
+}
+
+impl<'de> Deserialize<'de> for Inbox {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Inbox, D::Error> {
+        let index = u32::deserialize(d)?;
+        let fd = transfer::detach(index).map_err(de::Error::custom)?;
+        Ok(Inbox(Socket::from_fd(fd)))
+    }
+}
+
+/// The server process's function: serves until every sending end of the
+/// connector is closed (in practice, until the manager kills it).
+pub(crate) fn run(inbox: Inbox) {
+    serve(inbox.0);
+}
+
+/// Every object of one server, by number.
+#[derive(Default)]
+struct Objects {
+    table: RwLock<Vec<Arc<Mutex<Object>>>>,
+}
+
+impl Objects {
+    fn apply(&self, request: Request) -> Answer {
+        match request.op {
+            Op::Ping => Answer::Done,
+            Op::Create { kind, types } => {
+                let mut table = self.table.write().unwrap_or_else(|e| e.into_inner());
+                let Ok(id) = u32::try_from(table.len()) else {
+                    return Answer::Refused(Refusal::Malformed(
+                        "the manager holds too many objects".into(),
+                    ));
+                };
+                table.push(Arc::new(Mutex::new(Object::new(kind, types))));
+                Answer::Created(id)
+            }
+            op => {
+                let object = self
+                    .table
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(request.object as usize)
+                    .cloned();
+                match object {
+                    Some(object) => object
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .apply(request.tag, op),
+                    None => Answer::Refused(Refusal::Malformed(format!(
+                        "the manager has no object #{}",
+                        request.object
+                    ))),
+                }
+            }
+        }
+    }
+}
+
+/// Serves on `connector`: one thread per connection.
+pub(crate) fn serve(connector: Socket) {
+    let objects = Arc::new(Objects::default());
+    loop {
+        let connections = match connector.recv(None) {
+            Ok(message) => message.fds,
+            Err(RecvError::Closed) => return,
+            // A bad packet on the connector: nothing to answer; wait for
+            // the next.
+            Err(RecvError::Frame(FrameError::Io(_))) => return,
+            Err(RecvError::Frame(_) | RecvError::Timeout) => continue,
+        };
+        for fd in connections {
+            let objects = objects.clone();
+            // A connection that cannot get a thread is dropped: its client
+            // sees the end instead of waiting.
+            let _ = std::thread::Builder::new()
+                .name("brigade-manager".into())
+                .spawn(move || serve_connection(&Socket::from_fd(fd), &objects));
+        }
+    }
+}
+
+/// Answers one connection's requests, one at a time, until it closes.
+fn serve_connection(connection: &Socket, objects: &Objects) {
+    loop {
+        let answer = match receive_soon(connection) {
+            Ok(message) if !message.fds.is_empty() => Answer::Refused(Refusal::Malformed(
+                "a request carries no descriptors".into(),
+            )),
+            Ok(message) => match frame::from_payload::<Request>(&message.payload) {
+                Ok(request) => objects.apply(request),
+                Err(e) => Answer::Refused(Refusal::Malformed(e.to_string())),
+            },
+            Err(RecvError::Closed | RecvError::Frame(FrameError::Io(_))) => return,
+            // The packet was taken whole: the connection is still in step.
+            Err(RecvError::Frame(e)) => Answer::Refused(Refusal::Malformed(e.to_string())),
+            Err(RecvError::Timeout) => continue,
+        };
+        let Ok(mut bytes) = frame::to_payload(&answer) else {
+            return;
+        };
+        if bytes.len() > frame::MAX_PAYLOAD {
+            // Said instead of sent (say, the keys of a huge dict): the
+            // client gets a reason, not a closed connection.
+            let refusal = Answer::Refused(Refusal::Malformed(format!(
+                "the answer takes {} bytes, more than the limit of {} on one message",
+                bytes.len(),
+                frame::MAX_PAYLOAD
+            )));
+            match frame::to_payload(&refusal) {
+                Ok(b) => bytes = b,
+                Err(_) => return,
+            }
+        }
+        if connection.send(&bytes, &[]).is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process::frame::{HEADER_LEN, Kind as FrameKind};
+    use crate::process::manager_link::{Link, Remote, blob, value};
+    use crate::process::manager_wire::{Kind, tag};
+
+    fn call(connection: &Socket, request: &Request) -> Answer {
+        connection
+            .send(&frame::to_payload(request).unwrap(), &[])
+            .unwrap();
+        frame::from_payload(&connection.recv(None).unwrap().payload).unwrap()
+    }
+
+    #[test]
+    fn half_a_frame_or_garbage_changes_nothing_and_the_server_goes_on() {
+        let (outbox, inbox) = Socket::pair().unwrap();
+        let server = std::thread::spawn(move || serve(inbox));
+        let link = Arc::new(Link::new(outbox));
+        let types = "(u32, u32)";
+        let Answer::Created(id) = link
+            .call(&Request {
+                object: 0,
+                tag: 0,
+                op: Op::Create {
+                    kind: Kind::Dict,
+                    types: types.into(),
+                },
+            })
+            .unwrap()
+        else {
+            panic!("not created");
+        };
+        let dict = Remote::new(link.clone(), id, types);
+        dict.call(Op::Insert(blob(&1u32).unwrap(), blob(&10u32).unwrap()))
+            .unwrap();
+
+        // A raw connection of our own, through the same connector.
+        let (raw, theirs) = Socket::pair().unwrap();
+        let request = Request {
+            object: id,
+            tag: tag(types),
+            op: Op::Insert(blob(&2u32).unwrap(), blob(&20u32).unwrap()),
+        };
+        let whole = frame::to_payload(&request).unwrap();
+        let mut framed = frame::header(FrameKind::Inline, whole.len())
+            .unwrap()
+            .to_vec();
+        framed.extend_from_slice(&whole);
+        link_send_connection(&link, theirs);
+        // The first half of the frame, as a client killed mid-write would
+        // leave it if packets could be split: refused, nothing applied.
+        raw.send_raw(&framed[..HEADER_LEN + whole.len() / 2])
+            .unwrap();
+        let answer: Answer = frame::from_payload(&raw.recv(None).unwrap().payload).unwrap();
+        assert!(matches!(answer, Answer::Refused(Refusal::Malformed(_))));
+        // Plain garbage, then a request whose payload is cut short.
+        raw.send_raw(b"garbage").unwrap();
+        let answer: Answer = frame::from_payload(&raw.recv(None).unwrap().payload).unwrap();
+        assert!(matches!(answer, Answer::Refused(_)));
+        raw.send(&whole[..whole.len() - 1], &[]).unwrap();
+        let answer: Answer = frame::from_payload(&raw.recv(None).unwrap().payload).unwrap();
+        assert!(matches!(answer, Answer::Refused(Refusal::Malformed(_))));
+        // The raw client goes away; the dict is as it was, and served.
+        drop(raw);
+        let answer = dict.call(Op::Get(blob(&2u32).unwrap())).unwrap();
+        assert!(matches!(answer, Answer::Value(None)));
+        let Answer::Value(Some(ten)) = dict.call(Op::Get(blob(&1u32).unwrap())).unwrap() else {
+            panic!("lost the entry");
+        };
+        assert_eq!(value::<u32>(&ten).unwrap(), 10);
+        // A well-formed request on another connection still works.
+        let (good, theirs) = Socket::pair().unwrap();
+        link_send_connection(&link, theirs);
+        assert!(matches!(call(&good, &request), Answer::Value(None)));
+        assert!(matches!(dict.call(Op::Len).unwrap(), Answer::Len(2)));
+        // Every sending end closed: the server ends.
+        drop((dict, link, good));
+        server.join().unwrap();
+    }
+
+    /// Hands the server one end of a connection made by hand.
+    fn link_send_connection(link: &Link, theirs: Socket) {
+        link.send_connection(theirs).unwrap();
+    }
+}
