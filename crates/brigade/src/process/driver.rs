@@ -241,7 +241,7 @@ fn call(
     if child.socket.send_packet(packet, false).is_err() {
         return Err(Failure::NotTaken);
     }
-    let deadline = timeout.map(|t| Instant::now() + t);
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     let started = child
         .socket
         .recv_max(left(deadline), max)

@@ -94,7 +94,8 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
 
     /// Puts `value`, waiting at most `timeout` for room.
     pub fn put_timeout(&self, value: &T, timeout: Duration) -> Result<(), SendError<()>> {
-        self.put_until(value, Some(Instant::now() + timeout))
+        // A timeout too long to represent is no timeout.
+        self.put_until(value, Instant::now().checked_add(timeout))
     }
 
     fn put_until(&self, value: &T, deadline: Option<Instant>) -> Result<(), SendError<()>> {

@@ -167,7 +167,7 @@ impl Socket {
             // Wait in the kernel: one system call per message.
             return self.recv_now(max, false);
         }
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         loop {
             // Try first: the message is often already there.
             match self.recv_now(max, true) {
