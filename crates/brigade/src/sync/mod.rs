@@ -11,6 +11,7 @@
 //! | --- | --- | --- |
 //! | [`Mutex`] | `Lock` | exclusive access to data, FIFO-fair |
 //! | [`Semaphore`] | `Semaphore` | at most `n` at once; `acquire_many` for weights |
+//! | [`BoundedSemaphore`] | `BoundedSemaphore` | a semaphore whose extra `release` is an error |
 //! | [`Event`] | `Event` | a flag to wait for |
 //! | [`Notify`] | — | wake one or all waiters, no data |
 //! | [`Condition`] | `Condition` | wait for state behind a [`Mutex`] to change |
@@ -46,6 +47,7 @@
 //! ```
 
 mod barrier;
+mod bounded_semaphore;
 mod condition;
 mod event;
 pub mod mpsc;
@@ -58,6 +60,7 @@ mod semaphore;
 mod waiters;
 
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
+pub use bounded_semaphore::{BoundedSemaphore, ReleaseError};
 pub use condition::Condition;
 pub use event::{Event, EventWait};
 pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};

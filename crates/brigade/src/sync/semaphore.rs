@@ -250,6 +250,22 @@ impl Semaphore {
     fn release(&self, n: usize) {
         self.add_permits(n);
     }
+
+    /// Adds `n` permits unless the free ones would then pass `bound`; the
+    /// check and the addition are one step under the lock. Returns whether
+    /// the permits were added.
+    pub(super) fn add_permits_within(&self, n: usize, bound: usize) -> bool {
+        let wake = {
+            let mut state = self.state();
+            if state.permits.saturating_add(n) > bound {
+                return false;
+            }
+            state.permits += n;
+            Self::dispatch(&mut state)
+        };
+        wake.wake_all();
+        true
+    }
 }
 
 /// The future returned by [`Semaphore::acquire`] and

@@ -51,6 +51,7 @@ use futures_core::Stream;
 use self::chan::Chan;
 pub use self::error::{SendError, TryRecvError, TrySendError};
 use super::park::block_on;
+use crate::event_loop::context::assert_not_on_loop;
 use crate::loom::sync::Arc;
 
 /// A bounded channel holding at most `capacity` messages in flight
@@ -100,11 +101,27 @@ impl<T> Sender<T> {
 
     /// Sends from a plain thread, sleeping while the channel is full. Never
     /// call this on an event loop's thread: await [`send`](Self::send).
+    ///
+    /// # Panics
+    /// If the channel is full and this thread runs an event loop: sleeping
+    /// would block every task of the loop, the receiver's perhaps too. (A
+    /// send that fits right away never sleeps, so it is allowed anywhere.)
+    ///
+    /// ```
+    /// let (tx, mut rx) = brigade::sync::mpsc::channel(1);
+    /// let t = std::thread::spawn(move || tx.send_blocking("hi"));
+    /// assert_eq!(rx.recv_blocking(), Some("hi"));
+    /// t.join().unwrap().unwrap();
+    /// ```
+    #[track_caller]
     pub fn send_blocking(&self, message: T) -> Result<(), SendError<T>> {
         match self.chan.try_send(message) {
             Ok(()) => Ok(()),
             Err(TrySendError::Closed(message)) => Err(SendError(message)),
-            Err(TrySendError::Full(message)) => block_on(self.send(message)),
+            Err(TrySendError::Full(message)) => {
+                assert_not_on_loop("mpsc::Sender::send_blocking", "send(message).await");
+                block_on(self.send(message))
+            }
         }
     }
 
@@ -163,11 +180,27 @@ impl<T> Receiver<T> {
 
     /// Receives from a plain thread, sleeping while the channel is empty.
     /// Never call this on an event loop's thread: await [`recv`](Self::recv).
+    ///
+    /// # Panics
+    /// If the channel is empty and this thread runs an event loop: sleeping
+    /// would block every task of the loop, and the senders on it could never
+    /// send (a message already there is taken without sleeping, anywhere).
+    ///
+    /// ```
+    /// let (tx, mut rx) = brigade::sync::mpsc::unbounded();
+    /// std::thread::spawn(move || tx.send_blocking(7).unwrap());
+    /// assert_eq!(rx.recv_blocking(), Some(7));
+    /// assert_eq!(rx.recv_blocking(), None); // the sender is gone
+    /// ```
+    #[track_caller]
     pub fn recv_blocking(&mut self) -> Option<T> {
         match self.chan.try_recv() {
             Ok(message) => Some(message),
             Err(TryRecvError::Closed) => None,
-            Err(TryRecvError::Empty) => block_on(self.recv()),
+            Err(TryRecvError::Empty) => {
+                assert_not_on_loop("mpsc::Receiver::recv_blocking", "recv().await");
+                block_on(self.recv())
+            }
         }
     }
 
