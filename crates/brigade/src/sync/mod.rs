@@ -15,7 +15,7 @@
 //! | [`Event`] | `Event` | a flag to wait for |
 //! | [`Notify`] | — | wake one or all waiters, no data |
 //! | [`Condition`] | `Condition` | wait for state behind a [`Mutex`] to change |
-//! | [`Barrier`] | `Barrier` | `n` tasks meet, then all go on |
+//! | [`Barrier`] | `Barrier` | `n` tasks meet, then all go on; `abort` / `reset` |
 //! | [`Queue`] | `Queue` | producers and consumers, `task_done` / `join`, `close` |
 //! | [`mpsc`] | — | fast channels, across tasks, loops and threads |
 //! | [`oneshot`] | `Future` | exactly one value, once |
@@ -59,7 +59,7 @@ mod queue;
 mod semaphore;
 mod waiters;
 
-pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult, BrokenBarrierError};
 pub use bounded_semaphore::{BoundedSemaphore, ReleaseError};
 pub use condition::Condition;
 pub use event::{Event, EventWait};
