@@ -40,6 +40,9 @@
 
 mod chan;
 mod error;
+mod permit;
+mod timeout;
+mod weak;
 
 use std::fmt;
 use std::future::Future;
@@ -49,7 +52,9 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 
 use self::chan::Chan;
-pub use self::error::{SendError, TryRecvError, TrySendError};
+pub use self::error::{RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
+pub use self::permit::{OwnedPermit, Permit, Reserve};
+pub use self::weak::WeakSender;
 use super::park::block_on;
 use crate::event_loop::context::assert_not_on_loop;
 use crate::loom::sync::Arc;
@@ -130,9 +135,55 @@ impl<T> Sender<T> {
         self.chan.is_closed()
     }
 
-    /// The bound, or `None` for an unbounded channel.
+    /// Slots free right now: the bound minus the messages buffered and the
+    /// slots reserved by [`Permit`]s (tokio's `capacity()`); `None` for an
+    /// unbounded channel.
+    ///
+    /// ```
+    /// let (tx, _rx) = brigade::sync::mpsc::channel::<u8>(3);
+    /// tx.try_send(1).unwrap();
+    /// let _permit = tx.try_reserve().unwrap();
+    /// assert_eq!(tx.capacity(), Some(1));
+    /// assert_eq!(tx.max_capacity(), Some(3));
+    /// ```
     pub fn capacity(&self) -> Option<usize> {
+        self.chan.free_slots()
+    }
+
+    /// The bound the channel was made with (tokio's `max_capacity()`);
+    /// `None` for an unbounded channel.
+    ///
+    /// ```
+    /// let (tx, _rx) = brigade::sync::mpsc::unbounded::<u8>();
+    /// assert_eq!(tx.max_capacity(), None);
+    /// ```
+    pub fn max_capacity(&self) -> Option<usize> {
         self.chan.capacity()
+    }
+
+    /// Waits until the receiver closes or is dropped, so that a producer
+    /// can stop work nobody will receive (tokio's `Sender::closed`).
+    ///
+    /// Cancel-safe: dropping the future changes nothing.
+    ///
+    /// ```
+    /// use brigade::sync::mpsc;
+    ///
+    /// brigade::run(async {
+    ///     let (tx, mut rx) = mpsc::channel::<u32>(1);
+    ///     brigade::spawn(async move {
+    ///         brigade::yield_now().await;
+    ///         rx.close();
+    ///     });
+    ///     tx.closed().await;
+    ///     assert!(tx.is_closed());
+    /// });
+    /// ```
+    pub fn closed(&self) -> Closed<'_, T> {
+        Closed {
+            chan: &self.chan,
+            key: None,
+        }
     }
 
     /// Whether both senders feed the same channel.
@@ -221,9 +272,82 @@ impl<T> Receiver<T> {
         self.len() == 0
     }
 
-    /// The bound, or `None` for an unbounded channel.
+    /// Slots free right now (tokio's `capacity()`); see
+    /// [`Sender::capacity`]. `None` for an unbounded channel.
+    ///
+    /// ```
+    /// let (tx, mut rx) = brigade::sync::mpsc::channel::<u8>(2);
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(rx.capacity(), Some(1));
+    /// rx.try_recv().unwrap();
+    /// assert_eq!(rx.capacity(), Some(2));
+    /// ```
     pub fn capacity(&self) -> Option<usize> {
+        self.chan.free_slots()
+    }
+
+    /// The bound the channel was made with (tokio's `max_capacity()`);
+    /// `None` for an unbounded channel.
+    ///
+    /// ```
+    /// let (_tx, rx) = brigade::sync::mpsc::channel::<u8>(2);
+    /// assert_eq!(rx.max_capacity(), Some(2));
+    /// ```
+    pub fn max_capacity(&self) -> Option<usize> {
         self.chan.capacity()
+    }
+
+    /// Receives up to `limit` messages into `buffer` (appending), waiting
+    /// while there is none, and returns how many (tokio's `recv_many`).
+    /// `0` means the channel is closed and drained, or `limit` is `0`.
+    ///
+    /// Cancel-safe: messages leave the channel only in the poll that
+    /// returns them.
+    ///
+    /// ```
+    /// use brigade::sync::mpsc;
+    ///
+    /// brigade::run(async {
+    ///     let (tx, mut rx) = mpsc::unbounded();
+    ///     for i in 0..5 {
+    ///         tx.try_send(i).unwrap();
+    ///     }
+    ///     drop(tx);
+    ///     let mut batch = Vec::new();
+    ///     assert_eq!(rx.recv_many(&mut batch, 3).await, 3);
+    ///     assert_eq!(rx.recv_many(&mut batch, 3).await, 2);
+    ///     assert_eq!(batch, [0, 1, 2, 3, 4]);
+    ///     assert_eq!(rx.recv_many(&mut batch, 3).await, 0);
+    /// });
+    /// ```
+    pub fn recv_many<'a>(&'a mut self, buffer: &'a mut Vec<T>, limit: usize) -> RecvMany<'a, T> {
+        RecvMany {
+            rx: self,
+            buffer,
+            limit,
+        }
+    }
+
+    /// Polls for up to `limit` messages; the building block of
+    /// [`recv_many`](Self::recv_many).
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let (tx, mut rx) = brigade::sync::mpsc::channel(4);
+    /// tx.try_send('a').unwrap();
+    /// let mut got = Vec::new();
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert_eq!(rx.poll_recv_many(&mut cx, &mut got, 8), Poll::Ready(1));
+    /// assert!(rx.poll_recv_many(&mut cx, &mut got, 8).is_pending());
+    /// ```
+    pub fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        self.chan.poll_recv_many(cx, buffer, limit)
     }
 }
 
@@ -266,6 +390,61 @@ impl<T> Drop for SendFuture<'_, T> {
         if let Some(key) = self.key.take() {
             self.chan.cancel_send(key);
         }
+    }
+}
+
+/// The future returned by [`Receiver::recv_many`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct RecvMany<'a, T> {
+    rx: &'a mut Receiver<T>,
+    buffer: &'a mut Vec<T>,
+    limit: usize,
+}
+
+impl<T> Future for RecvMany<'_, T> {
+    type Output = usize;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+        let this = &mut *self;
+        this.rx.chan.poll_recv_many(cx, this.buffer, this.limit)
+    }
+}
+
+impl<T> fmt::Debug for RecvMany<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvMany")
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The future returned by [`Sender::closed`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Closed<'a, T> {
+    chan: &'a Chan<T>,
+    key: Option<usize>,
+}
+
+impl<T> Future for Closed<'_, T> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        this.chan.poll_closed(&mut this.key, cx)
+    }
+}
+
+impl<T> Drop for Closed<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.chan.cancel_closed(key);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Closed<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Closed").finish_non_exhaustive()
     }
 }
 
