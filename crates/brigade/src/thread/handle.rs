@@ -340,6 +340,12 @@ impl<R> Thread<R> {
     #[track_caller]
     pub fn join(&mut self) -> Result<R, ThreadError> {
         crate::event_loop::context::assert_not_on_loop("Thread::join", "thread.join_async().await");
+        self.join_blocking()
+    }
+
+    /// [`join`](Self::join) without the event-loop check: a pool dropped
+    /// on a loop still waits for its workers (they only finish their jobs).
+    pub(crate) fn join_blocking(&mut self) -> Result<R, ThreadError> {
         let Running { outcome, os } = self.take_running()?;
         // One wait, not two: the OS thread ends only after its last
         // thread-local destructor filled the cell, so once it is joined
