@@ -54,7 +54,11 @@ fn mpsc_send_blocking_on_a_full_channel_panics_on_a_loop() {
     let (tx, rx) = mpsc::channel::<u8>(1);
     tx.try_send(1).unwrap();
     let message = panic_on_loop(move || tx.send_blocking(2));
-    assert_names(&message, "mpsc::Sender::send_blocking", "send(message).await");
+    assert_names(
+        &message,
+        "mpsc::Sender::send_blocking",
+        "send(message).await",
+    );
     drop(rx);
 }
 
@@ -75,7 +79,11 @@ fn mpsc_blocking_calls_work_from_plain_threads() {
 fn oneshot_recv_blocking_panics_on_a_loop_until_the_value_is_there() {
     let (tx, rx) = oneshot::channel::<u8>();
     let message = panic_on_loop(move || rx.recv_blocking());
-    assert_names(&message, "oneshot::Receiver::recv_blocking", "receiver.await");
+    assert_names(
+        &message,
+        "oneshot::Receiver::recv_blocking",
+        "receiver.await",
+    );
     drop(tx);
     let (tx, rx) = oneshot::channel::<u8>();
     tx.send(3).unwrap();
@@ -98,7 +106,10 @@ fn mutex_blocking_lock_panics_on_a_loop_even_when_free() {
         move || drop(mutex.blocking_lock_owned())
     });
     assert_names(&message, "Mutex::blocking_lock_owned", "lock_owned().await");
-    assert!(!mutex.is_locked(), "a refused blocking_lock left the lock taken");
+    assert!(
+        !mutex.is_locked(),
+        "a refused blocking_lock left the lock taken"
+    );
 }
 
 #[test]

@@ -7,8 +7,10 @@
 //! held (by guards, by waiters they were handed to, or forgotten with
 //! [`SemaphorePermit::forget`]) always add up to the bound, so a release is
 //! legal exactly when somebody holds a permit: the check is "would the free
-//! permits pass the bound?", made under the semaphore's lock. Guards never
-//! fail to release, since each stands for a held permit.
+//! permits pass the bound?", made under the semaphore's lock. A guard never
+//! fails to release; if a release by hand already gave its permit back, the
+//! guard's is dropped rather than raise the count past the bound (as
+//! [`thread::BoundedSemaphore`](crate::thread::BoundedSemaphore) does).
 //!
 //! ```
 //! use brigade::sync::BoundedSemaphore;
@@ -34,6 +36,12 @@ use super::semaphore::{Acquire, Semaphore, SemaphorePermit, TryAcquireError};
 ///
 /// Waiting, fairness and cancellation are those of [`Semaphore`]. Unlike
 /// it, a bounded semaphore has no `add_permits` (that would move the bound).
+///
+/// Difference from asyncio: a release hands its permit straight to the
+/// first waiter, so that permit counts as held from then on, and a second
+/// release before the waiter runs is accepted (it pairs with the permit the
+/// waiter now holds). asyncio wakes the waiter without handing it the
+/// permit, so there the second release raises `ValueError`.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -61,7 +69,7 @@ impl BoundedSemaphore {
     /// ```
     pub fn new(permits: usize) -> BoundedSemaphore {
         BoundedSemaphore {
-            sem: Semaphore::new(permits),
+            sem: Semaphore::with_bound(permits, Some(permits)),
             bound: permits,
         }
     }

@@ -115,12 +115,15 @@ impl<T> State<T> {
     }
 
     /// Takes the next message, then serves the room it freed. For a
-    /// rendezvous (or a buffer whose room is all reserved), a parked
-    /// sender at the head hands its message over directly.
+    /// rendezvous whose slot nobody reserved, a parked sender at the head
+    /// hands its message over directly.
     fn take(&mut self, wake: &mut WakeList) -> Option<T> {
         if let Some(message) = self.buffer.pop_front() {
             self.dispatch(wake);
             return Some(message);
+        }
+        if self.capacity != Some(0) || self.reserved > 0 {
+            return None;
         }
         let key = self.senders.front()?;
         if !matches!(self.senders.value(key), Waiter::Send(_)) {
