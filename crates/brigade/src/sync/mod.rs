@@ -17,6 +17,8 @@
 //! | [`Condition`] | `Condition` | wait for state behind a [`Mutex`] to change |
 //! | [`Barrier`] | `Barrier` | `n` tasks meet, then all go on; `abort` / `reset` |
 //! | [`Queue`] | `Queue` | producers and consumers, `task_done` / `join`, `close` |
+//! | [`PriorityQueue`] | `PriorityQueue` | a [`Queue`] that gives the smallest item first |
+//! | [`LifoQueue`] | `LifoQueue` | a [`Queue`] that gives the newest item first |
 //! | [`mpsc`] | — | fast channels, across tasks, loops and threads |
 //! | [`oneshot`] | `Future` | exactly one value, once |
 //!
@@ -66,7 +68,8 @@ pub use event::{Event, EventWait};
 pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
 pub use queue::{
-    Get, Join, Put, PutError, Queue, QueueClosed, TaskDoneError, TryGetError, TryPutError,
+    Get, Join, LifoQueue, PriorityQueue, Put, PutError, Queue, QueueClosed, TaskDoneError,
+    TryGetError, TryPutError,
 };
 pub use semaphore::{
     Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
