@@ -12,10 +12,20 @@
 //! which must not be called on an event loop's thread). The receiver sees
 //! `None` once every sender is gone and the buffer is drained.
 //!
+//! Beyond send and receive, as in tokio: [`Sender::reserve`] a slot first
+//! and fill it later with a [`Permit`] (`permit.rs`); take a batch with
+//! [`Receiver::recv_many`]; bound a wait with [`Sender::send_timeout`] and
+//! [`Receiver::recv_timeout`] (`timeout.rs`); wait for the receiver to go
+//! with [`Sender::closed`]; keep a [`WeakSender`] that does not hold the
+//! channel open (`weak.rs`).
+//!
 //! The buffer is a ring reserved up front for bounded channels, guarded by
-//! one mutex: see `chan.rs` for the wake-up protocol. Waiting senders are
-//! served in FIFO order, and cancelling a `send` or a `recv` never loses nor
-//! duplicates a message.
+//! one mutex: see `chan.rs` for the wake-up protocol. Waiting senders (and
+//! reservations) are served in FIFO order, and cancelling a `send`, a
+//! `reserve` or a `recv` never loses nor duplicates a message or a slot.
+//!
+//! The blocking calls panic on an event loop's thread when they would
+//! sleep, instead of freezing the loop (see their "Panics" sections).
 //!
 //! ```
 //! use brigade::sync::mpsc;
@@ -530,6 +540,35 @@ mod loom_tests {
             let (tx, mut rx) = channel(0);
             let sender = thread::spawn(move || tx.send_blocking(7).unwrap());
             assert_eq!(rx.recv_blocking(), Some(7));
+            sender.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn a_dropped_permit_hands_its_slot_to_a_blocked_sender() {
+        loom::model(|| {
+            let (tx, mut rx) = channel(1);
+            let reserver = tx.clone();
+            let sender = thread::spawn(move || tx.send_blocking(1).unwrap());
+            // Either the permit takes the slot first and hands it on when
+            // dropped, or the sender got it and the reservation fails.
+            if let Ok(permit) = reserver.try_reserve() {
+                drop(permit);
+            }
+            assert_eq!(rx.recv_blocking(), Some(1));
+            sender.join().unwrap();
+            assert_eq!(reserver.capacity(), Some(1));
+        });
+    }
+
+    #[test]
+    fn a_permit_sent_from_another_thread_wakes_the_receiver() {
+        loom::model(|| {
+            let (tx, mut rx) = channel(1);
+            let permit = tx.try_reserve_owned().unwrap();
+            let sender = thread::spawn(move || drop(permit.send(5)));
+            assert_eq!(rx.recv_blocking(), Some(5));
+            assert_eq!(rx.recv_blocking(), None);
             sender.join().unwrap();
         });
     }
