@@ -404,6 +404,16 @@ impl<T> Drop for SendFuture<'_, T> {
 }
 
 /// The future returned by [`Receiver::recv_many`].
+///
+/// ```
+/// brigade::run(async {
+///     let (tx, mut rx) = brigade::sync::mpsc::channel(4);
+///     tx.send(1).await.unwrap();
+///     let mut got = Vec::new();
+///     let batch: brigade::sync::mpsc::RecvMany<'_, i32> = rx.recv_many(&mut got, 4);
+///     assert_eq!(batch.await, 1);
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct RecvMany<'a, T> {
     rx: &'a mut Receiver<T>,
@@ -429,6 +439,15 @@ impl<T> fmt::Debug for RecvMany<'_, T> {
 }
 
 /// The future returned by [`Sender::closed`].
+///
+/// ```
+/// brigade::run(async {
+///     let (tx, rx) = brigade::sync::mpsc::channel::<u8>(1);
+///     let closed: brigade::sync::mpsc::Closed<'_, u8> = tx.closed();
+///     drop(rx);
+///     closed.await;
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Closed<'a, T> {
     chan: &'a Chan<T>,

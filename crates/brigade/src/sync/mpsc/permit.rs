@@ -226,6 +226,15 @@ impl<T> fmt::Debug for OwnedPermit<T> {
 }
 
 /// The future returned by [`Sender::reserve`].
+///
+/// ```
+/// brigade::run(async {
+///     let (tx, mut rx) = brigade::sync::mpsc::channel(1);
+///     let reserve: brigade::sync::mpsc::Reserve<'_, &str> = tx.reserve();
+///     reserve.await.unwrap().send("in the slot");
+///     assert_eq!(rx.recv().await, Some("in the slot"));
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Reserve<'a, T> {
     chan: &'a Chan<T>,
