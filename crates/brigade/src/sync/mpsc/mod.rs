@@ -265,9 +265,11 @@ impl<T> Receiver<T> {
         }
     }
 
-    /// Closes the channel: sends fail from now on (waiting senders get
-    /// their message back), and the messages already buffered can still be
-    /// received.
+    /// Closes the channel: sends and reservations fail from now on
+    /// (waiting senders get their message back), and the messages already
+    /// buffered can still be received. [`Permit`]s granted before the close
+    /// may still send, so `recv` ends only once they are used or dropped
+    /// (as in tokio).
     pub fn close(&mut self) {
         self.chan.close();
     }
