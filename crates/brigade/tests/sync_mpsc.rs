@@ -321,3 +321,377 @@ fn a_rendezvous_between_plain_threads() {
     t.join().unwrap();
     assert_eq!(got, (0..1_000).collect::<Vec<_>>());
 }
+
+// ---- reserve / Permit ----
+
+#[brigade::test(virtual)]
+async fn a_permit_holds_its_slot_until_it_sends_or_drops() {
+    let (tx, mut rx) = mpsc::channel(1);
+    let permit = tx.reserve().await.unwrap();
+    assert_eq!(tx.capacity(), Some(0));
+    assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
+    assert!(matches!(tx.try_reserve(), Err(TrySendError::Full(()))));
+    drop(permit);
+    assert_eq!(tx.capacity(), Some(1));
+    tx.try_reserve().unwrap().send(2);
+    assert_eq!(rx.recv().await, Some(2));
+}
+
+#[brigade::test(virtual)]
+async fn reservations_and_sends_wait_in_one_fifo() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.send(0).await.unwrap();
+    let reserver = brigade::spawn({
+        let tx = tx.clone();
+        async move {
+            let permit = tx.reserve().await.unwrap();
+            sleep(Duration::from_millis(5)).await; // a slow producer
+            permit.send(1);
+        }
+    });
+    settle().await;
+    let sender = brigade::spawn({
+        let tx = tx.clone();
+        async move { tx.send(2).await.unwrap() }
+    });
+    settle().await;
+    drop(tx);
+    let mut got = Vec::new();
+    while let Some(v) = within(rx.recv()).await {
+        got.push(v);
+    }
+    // The reservation came first, so its message does too.
+    assert_eq!(got, [0, 1, 2]);
+    reserver.await.unwrap();
+    sender.await.unwrap();
+}
+
+#[brigade::test(virtual)]
+async fn a_dropped_reserve_gives_back_the_slot_it_was_handed() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.send(0).await.unwrap();
+    let reserver = brigade::spawn({
+        let tx = tx.clone();
+        async move { tx.reserve().await.map(|p| p.send(99)) }
+    });
+    settle().await;
+    let sender = brigade::spawn({
+        let tx = tx.clone();
+        async move { tx.send(1).await }
+    });
+    settle().await;
+    // The receive hands the freed slot to the reserver, which is cancelled
+    // before it runs: the slot must go on to the sender.
+    assert_eq!(rx.try_recv(), Ok(0));
+    reserver.abort();
+    assert!(reserver.await.is_err());
+    within(sender).await.unwrap().unwrap();
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(tx.capacity(), Some(1));
+}
+
+#[brigade::test(virtual)]
+async fn a_reserve_cancelled_while_parked_leaves_the_queue() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.send(0).await.unwrap();
+    assert!(
+        timeout(Duration::from_millis(5), tx.reserve())
+            .await
+            .is_err()
+    );
+    assert_eq!(rx.recv().await, Some(0));
+    // Nobody waits any more, so the slot is free at once.
+    tx.try_reserve().unwrap().send(1);
+    assert_eq!(rx.recv().await, Some(1));
+}
+
+#[brigade::test(virtual)]
+async fn reserve_fails_once_the_receiver_closes_even_while_parked() {
+    let (tx, mut rx) = mpsc::channel::<u8>(1);
+    tx.send(0).await.unwrap();
+    let parked = brigade::spawn({
+        let tx = tx.clone();
+        async move { tx.reserve().await.map(drop) }
+    });
+    settle().await;
+    rx.close();
+    assert_eq!(within(parked).await.unwrap(), Err(SendError(())));
+    assert!(tx.reserve().await.is_err());
+    assert!(matches!(tx.try_reserve(), Err(TrySendError::Closed(()))));
+}
+
+#[brigade::test(virtual)]
+async fn a_permit_granted_before_close_still_delivers_and_recv_waits_for_it() {
+    let (tx, mut rx) = mpsc::channel(2);
+    let permit = tx.try_reserve().unwrap();
+    let unused = tx.try_reserve().unwrap();
+    rx.close();
+    let receiver = brigade::spawn(async move {
+        let mut got = Vec::new();
+        while let Some(v) = rx.recv().await {
+            got.push(v);
+        }
+        got
+    });
+    settle().await;
+    assert!(
+        !receiver.is_finished(),
+        "recv ended with permits outstanding"
+    );
+    permit.send(7);
+    settle().await;
+    assert!(!receiver.is_finished());
+    drop(unused);
+    assert_eq!(within(receiver).await.unwrap(), [7]);
+}
+
+#[brigade::test(virtual)]
+async fn a_permit_of_a_dropped_receiver_drops_its_message() {
+    let (tx, rx) = mpsc::channel(1);
+    let permit = tx.try_reserve().unwrap();
+    drop(rx);
+    let value = std::sync::Arc::new(());
+    permit.send(value.clone());
+    assert_eq!(
+        std::sync::Arc::strong_count(&value),
+        1,
+        "the message leaked"
+    );
+}
+
+#[brigade::test(virtual)]
+async fn owned_permits_move_into_tasks_and_hand_the_sender_back() {
+    let (tx, mut rx) = mpsc::channel(1);
+    let permit = tx.reserve_owned().await.unwrap();
+    let tx = brigade::spawn(async move { permit.send("moved") })
+        .await
+        .unwrap();
+    assert_eq!(rx.recv().await, Some("moved"));
+    let tx = tx.try_reserve_owned().unwrap().release();
+    assert_eq!(tx.capacity(), Some(1));
+    drop(tx.try_reserve_owned().unwrap()); // dropping frees the slot too
+    drop(rx);
+}
+
+#[brigade::test(virtual)]
+async fn a_rendezvous_reservation_waits_for_the_receiver() {
+    let (tx, mut rx) = mpsc::channel(0);
+    assert!(tx.try_reserve().is_err());
+    let producer = brigade::spawn(async move {
+        tx.reserve().await.unwrap().send(5);
+    });
+    assert_eq!(within(rx.recv()).await, Some(5));
+    producer.await.unwrap();
+}
+
+// ---- recv_many ----
+
+#[brigade::test(virtual)]
+async fn recv_many_takes_up_to_the_limit_and_pulls_parked_senders_in() {
+    let (tx, mut rx) = mpsc::channel(2);
+    let producer = brigade::spawn(async move {
+        for i in 0..5 {
+            tx.send(i).await.unwrap();
+        }
+    });
+    settle().await;
+    let mut batch = Vec::new();
+    assert_eq!(rx.recv_many(&mut batch, 0).await, 0);
+    // Two buffered, and each take moves the next parked message in.
+    assert_eq!(within(rx.recv_many(&mut batch, 10)).await, 3);
+    assert_eq!(batch, [0, 1, 2]);
+    producer.await.unwrap();
+    assert_eq!(rx.recv_many(&mut batch, 10).await, 2);
+    assert_eq!(rx.recv_many(&mut batch, 10).await, 0);
+    assert_eq!(batch, [0, 1, 2, 3, 4]);
+}
+
+#[brigade::test(virtual)]
+async fn recv_many_waits_for_the_first_message_and_is_cancel_safe() {
+    let (tx, mut rx) = mpsc::unbounded();
+    let mut batch = Vec::new();
+    assert!(
+        timeout(Duration::from_millis(5), rx.recv_many(&mut batch, 4))
+            .await
+            .is_err()
+    );
+    assert!(batch.is_empty());
+    brigade::spawn(async move {
+        sleep(Duration::from_millis(5)).await;
+        tx.try_send(1).unwrap();
+        tx.try_send(2).unwrap();
+    });
+    assert_eq!(within(rx.recv_many(&mut batch, 4)).await, 2);
+    assert_eq!(batch, [1, 2]);
+}
+
+// ---- timeouts ----
+
+#[brigade::test(virtual)]
+async fn send_timeout_hands_the_message_back_when_time_runs_out() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.send_timeout(1, Duration::from_secs(1)).await.unwrap();
+    let start = brigade::time::Instant::now();
+    let err = tx
+        .send_timeout(2, Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    assert_eq!(err, mpsc::SendTimeoutError::Timeout(2));
+    assert_eq!(start.elapsed(), Duration::from_secs(1));
+    // The timed-out message did not sneak in.
+    assert_eq!(drain(&mut rx), [1]);
+    drop(rx);
+    let closed = tx.send_timeout(3, Duration::from_secs(1)).await;
+    assert_eq!(closed, Err(mpsc::SendTimeoutError::Closed(3)));
+}
+
+#[brigade::test(virtual)]
+async fn send_timeout_succeeds_when_room_comes_in_time() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.send(1).await.unwrap();
+    let consumer = brigade::spawn(async move {
+        sleep(Duration::from_millis(500)).await;
+        let first = rx.recv().await;
+        (first, rx.recv().await)
+    });
+    tx.send_timeout(2, Duration::from_secs(1)).await.unwrap();
+    drop(tx);
+    assert_eq!(within(consumer).await.unwrap(), (Some(1), Some(2)));
+}
+
+#[brigade::test(virtual)]
+async fn a_dropped_send_timeout_neither_sends_nor_leaks() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.send(std::sync::Arc::new(0)).await.unwrap();
+    let value = std::sync::Arc::new(1);
+    assert!(
+        timeout(
+            Duration::from_millis(5),
+            tx.send_timeout(value.clone(), Duration::from_secs(1))
+        )
+        .await
+        .is_err()
+    );
+    assert_eq!(std::sync::Arc::strong_count(&value), 1);
+    assert_eq!(rx.recv().await.map(|v| *v), Some(0));
+    assert!(rx.try_recv().is_err());
+}
+
+#[brigade::test(virtual)]
+async fn recv_timeout_reports_timeout_then_closed() {
+    let (tx, mut rx) = mpsc::channel::<u8>(1);
+    let start = brigade::time::Instant::now();
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(2)).await,
+        Err(mpsc::RecvTimeoutError::Timeout)
+    );
+    assert_eq!(start.elapsed(), Duration::from_secs(2));
+    brigade::spawn({
+        let tx = tx.clone();
+        async move {
+            sleep(Duration::from_secs(1)).await;
+            tx.send(4).await.unwrap();
+        }
+    });
+    assert_eq!(rx.recv_timeout(Duration::from_secs(2)).await, Ok(4));
+    drop(tx);
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(2)).await,
+        Err(mpsc::RecvTimeoutError::Closed)
+    );
+}
+
+// ---- capacity, closed, WeakSender ----
+
+#[brigade::test(virtual)]
+async fn capacity_counts_free_slots_and_max_capacity_the_bound() {
+    let (tx, mut rx) = mpsc::channel(3);
+    assert_eq!((tx.capacity(), tx.max_capacity()), (Some(3), Some(3)));
+    tx.send(1).await.unwrap();
+    let permit = tx.reserve().await.unwrap();
+    assert_eq!(tx.capacity(), Some(1));
+    assert_eq!(rx.capacity(), Some(1));
+    drop(permit);
+    rx.recv().await.unwrap();
+    assert_eq!(rx.capacity(), Some(3));
+    assert_eq!(rx.max_capacity(), Some(3));
+    let (utx, _urx) = mpsc::unbounded::<u8>();
+    assert_eq!((utx.capacity(), utx.max_capacity()), (None, None));
+}
+
+#[brigade::test(virtual)]
+async fn closed_resolves_when_the_receiver_closes_or_drops() {
+    let (tx, mut rx) = mpsc::channel::<u8>(1);
+    assert!(
+        timeout(Duration::from_millis(5), tx.closed())
+            .await
+            .is_err()
+    );
+    let waiters: Vec<_> = (0..2)
+        .map(|_| {
+            let tx = tx.clone();
+            brigade::spawn(async move { tx.closed().await })
+        })
+        .collect();
+    settle().await;
+    rx.close();
+    for w in waiters {
+        within(w).await.unwrap();
+    }
+    tx.closed().await; // already closed: at once
+    let (tx, rx) = mpsc::channel::<u8>(1);
+    let waiter = brigade::spawn(async move { tx.closed().await });
+    settle().await;
+    drop(rx);
+    within(waiter).await.unwrap();
+}
+
+#[brigade::test(virtual)]
+async fn a_weak_sender_does_not_keep_the_channel_open() {
+    let (tx, mut rx) = mpsc::channel(2);
+    let weak = tx.downgrade();
+    let strong = weak.upgrade().unwrap();
+    assert_eq!(weak.strong_count(), 2);
+    strong.send(1).await.unwrap();
+    drop((tx, strong));
+    assert_eq!(weak.strong_count(), 0);
+    assert!(weak.upgrade().is_none());
+    assert_eq!(within(rx.recv()).await, Some(1));
+    assert_eq!(within(rx.recv()).await, None);
+    assert!(weak.clone().upgrade().is_none(), "upgraded after the end");
+}
+
+// ---- oneshot: Sender::closed ----
+
+#[brigade::test(virtual)]
+async fn oneshot_closed_resolves_when_the_receiver_drops() {
+    use brigade::sync::oneshot;
+    let (mut tx, rx) = oneshot::channel::<u8>();
+    assert!(!tx.is_closed());
+    assert!(
+        timeout(Duration::from_millis(5), tx.closed())
+            .await
+            .is_err()
+    );
+    // A cancelled `closed` left nothing behind: a new one still wakes.
+    let dropper = brigade::spawn(async move {
+        sleep(Duration::from_millis(5)).await;
+        drop(rx);
+    });
+    within(tx.closed()).await;
+    assert!(tx.is_closed());
+    assert_eq!(tx.send(1), Err(1));
+    dropper.await.unwrap();
+}
+
+#[test]
+fn oneshot_closed_wakes_a_task_when_a_thread_drops_the_receiver() {
+    use brigade::sync::oneshot;
+    let (mut tx, rx) = oneshot::channel::<u8>();
+    brigade::run(async move {
+        let dropper = std::thread::spawn(move || drop(rx));
+        tx.closed().await;
+        assert!(tx.is_closed());
+        dropper.join().unwrap();
+    });
+}

@@ -26,6 +26,12 @@ fn primitives_are_send_and_sync() {
     assert_send_sync::<brigade::sync::Queue<String>>();
     assert_send_sync::<brigade::sync::mpsc::Sender<String>>();
     assert_send_sync::<brigade::sync::mpsc::Receiver<String>>();
+    assert_send_sync::<brigade::sync::BoundedSemaphore>();
+    assert_send_sync::<brigade::sync::PriorityQueue<String>>();
+    assert_send_sync::<brigade::sync::LifoQueue<String>>();
+    assert_send_sync::<brigade::sync::mpsc::WeakSender<String>>();
+    assert_send_sync::<brigade::sync::mpsc::Permit<'static, String>>();
+    assert_send_sync::<brigade::sync::mpsc::OwnedPermit<String>>();
 }
 
 #[brigade::test(virtual)]

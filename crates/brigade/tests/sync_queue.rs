@@ -352,3 +352,118 @@ fn producers_and_consumers_on_different_loops_share_a_queue() {
     got.sort();
     assert_eq!(got, (0..3 * PER_PRODUCER).collect::<Vec<_>>());
 }
+
+// ---- PriorityQueue and LifoQueue ----
+
+use brigade::sync::{LifoQueue, PriorityQueue};
+
+#[brigade::test(virtual)]
+async fn a_priority_queue_gives_the_smallest_first_and_a_lifo_queue_the_newest() {
+    let prio = PriorityQueue::unbounded();
+    let lifo = LifoQueue::unbounded();
+    for n in [4, 1, 3, 1, 5, 9, 2, 6] {
+        prio.put(n).await.unwrap();
+        lifo.put(n).await.unwrap();
+    }
+    let mut from_prio = Vec::new();
+    while let Ok(n) = prio.try_get() {
+        from_prio.push(n);
+    }
+    assert_eq!(from_prio, [1, 1, 2, 3, 4, 5, 6, 9]);
+    let mut from_lifo = Vec::new();
+    while let Ok(n) = lifo.try_get() {
+        from_lifo.push(n);
+    }
+    assert_eq!(from_lifo, [6, 2, 9, 5, 1, 3, 1, 4]);
+}
+
+#[brigade::test(virtual)]
+async fn a_full_priority_queue_takes_waiting_putters_in_as_room_frees() {
+    let queue = Arc::new(PriorityQueue::bounded(2));
+    queue.put(5).await.unwrap();
+    queue.put(7).await.unwrap();
+    let putters: Vec<_> = [1, 9]
+        .into_iter()
+        .map(|n| {
+            let queue = queue.clone();
+            brigade::spawn(async move { queue.put(n).await.unwrap() })
+        })
+        .collect();
+    settle().await;
+    assert!(queue.is_full());
+    // Taking 5 lets the first putter's 1 in, which then comes out first.
+    assert_eq!(queue.get().await, Ok(5));
+    assert_eq!(queue.get().await, Ok(1));
+    assert_eq!(queue.get().await, Ok(7));
+    assert_eq!(queue.get().await, Ok(9));
+    for p in putters {
+        within(p).await.unwrap();
+    }
+    assert_eq!(queue.unfinished_tasks(), 4);
+}
+
+#[brigade::test(virtual)]
+async fn a_cancelled_priority_get_puts_its_item_back_in_order() {
+    let queue = Arc::new(PriorityQueue::unbounded());
+    let getter = brigade::spawn({
+        let queue = queue.clone();
+        async move { queue.get().await }
+    });
+    settle().await;
+    queue.put(3).await.unwrap(); // handed to the waiting getter...
+    getter.abort(); // ...which is cancelled before it runs
+    assert!(getter.await.is_err());
+    queue.put(1).await.unwrap();
+    queue.put(2).await.unwrap();
+    assert_eq!(drain_ordered(&queue), [1, 2, 3]);
+}
+
+fn drain_ordered<T: Ord>(queue: &PriorityQueue<T>) -> Vec<T> {
+    std::iter::from_fn(|| queue.try_get().ok()).collect()
+}
+
+#[brigade::test(virtual)]
+async fn a_cancelled_lifo_get_puts_its_item_back_on_top() {
+    let queue = Arc::new(LifoQueue::unbounded());
+    let getter = brigade::spawn({
+        let queue = queue.clone();
+        async move { queue.get().await }
+    });
+    settle().await;
+    queue.put(1).await.unwrap();
+    getter.abort();
+    assert!(getter.await.is_err());
+    assert_eq!(queue.try_get(), Ok(1));
+    assert!(queue.try_get().is_err());
+}
+
+#[brigade::test(virtual)]
+async fn lifo_and_priority_queues_share_join_close_and_put_cancellation() {
+    let queue = Arc::new(LifoQueue::bounded(1));
+    queue.put(1).await.unwrap();
+    // A put cancelled while it waits for room never lands.
+    assert!(
+        timeout(Duration::from_millis(5), queue.put(2))
+            .await
+            .is_err()
+    );
+    let joiner = brigade::spawn({
+        let queue = queue.clone();
+        async move { queue.join().await }
+    });
+    settle().await;
+    assert!(!joiner.is_finished());
+    assert_eq!(queue.get().await, Ok(1));
+    queue.task_done().unwrap();
+    within(joiner).await.unwrap();
+    assert_eq!(queue.try_get(), Err(TryGetError::Empty));
+
+    let prio = PriorityQueue::bounded(4);
+    prio.put(2).await.unwrap();
+    prio.put(1).await.unwrap();
+    prio.close();
+    assert_eq!(prio.put(0).await, Err(PutError(0)));
+    assert_eq!(prio.close_immediately(), [1, 2]);
+    assert_eq!(prio.get().await, Err(QueueClosed));
+    assert_eq!(prio.unfinished_tasks(), 0);
+}

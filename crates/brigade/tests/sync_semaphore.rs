@@ -219,3 +219,62 @@ async fn owned_permits_bound_how_many_spawned_tasks_run_at_once() {
     assert_eq!(*running.borrow(), (0, 2));
     assert_eq!(sem.available_permits(), 2);
 }
+
+// ---- BoundedSemaphore ----
+
+#[brigade::test(virtual)]
+async fn a_bounded_semaphore_refuses_a_release_past_its_bound() {
+    use brigade::sync::BoundedSemaphore;
+    let sem = BoundedSemaphore::new(2);
+    assert_eq!(sem.release().unwrap_err().bound(), 2);
+    assert_eq!(sem.available_permits(), 2);
+    sem.acquire().await.unwrap().forget();
+    sem.acquire().await.unwrap().forget();
+    assert!(sem.locked());
+    assert!(sem.release_many(3).is_err(), "three released, two held");
+    assert_eq!(sem.available_permits(), 0);
+    sem.release().unwrap();
+    sem.release().unwrap();
+    assert!(sem.release().is_err());
+    assert_eq!(sem.available_permits(), 2);
+}
+
+#[brigade::test(virtual)]
+async fn a_bounded_release_wakes_a_waiter_and_guards_never_pass_the_bound() {
+    use brigade::sync::BoundedSemaphore;
+    let sem = std::sync::Arc::new(BoundedSemaphore::new(1));
+    sem.acquire().await.unwrap().forget();
+    let waiter = brigade::spawn({
+        let sem = sem.clone();
+        async move { sem.acquire().await.map(|p| p.num_permits()) }
+    });
+    settle().await;
+    // The permit goes straight to the waiter, which holds it from then on:
+    // a second release pairs with that permit...
+    sem.release().unwrap();
+    assert_eq!(sem.available_permits(), 0);
+    sem.release().unwrap();
+    assert!(sem.release().is_err());
+    // ...and the waiter's guard, released by hand already, is dropped
+    // rather than pass the bound.
+    assert_eq!(within(waiter).await.unwrap(), Ok(1));
+    assert_eq!(sem.available_permits(), 1);
+    assert!(sem.release().is_err());
+}
+
+#[brigade::test(virtual)]
+async fn a_bounded_acquire_cancelled_after_the_hand_off_gives_the_permit_back() {
+    use brigade::sync::BoundedSemaphore;
+    let sem = std::sync::Arc::new(BoundedSemaphore::new(1));
+    sem.acquire().await.unwrap().forget();
+    let waiter = brigade::spawn({
+        let sem = sem.clone();
+        async move { sem.acquire().await.map(drop) }
+    });
+    settle().await;
+    sem.release().unwrap(); // handed to the waiter...
+    waiter.abort(); // ...which is cancelled before it runs
+    let _ = waiter.await;
+    assert_eq!(sem.available_permits(), 1);
+    assert!(sem.release().is_err(), "the returned permit counted twice");
+}

@@ -70,3 +70,23 @@ impl Drop for Enter {
         drop(leaving);
     }
 }
+
+/// Whether this thread is running a brigade event loop right now.
+pub(crate) fn on_loop() -> bool {
+    with(|core| core.is_some())
+}
+
+/// Panics if this thread runs an event loop: `call` would put the thread to
+/// sleep, and with it every task of the loop (for good, if what it waits for
+/// needs the loop). `instead` names the async form to use. Blocking calls
+/// check this before they sleep, so that the mistake is a clear panic at the
+/// call site rather than a silent deadlock.
+#[track_caller]
+pub(crate) fn assert_not_on_loop(call: &str, instead: &str) {
+    if on_loop() {
+        panic!(
+            "brigade: `{call}` called on an event loop's thread would block every task \
+             of the loop (and deadlock if what it waits for needs the loop); use `{instead}`"
+        );
+    }
+}

@@ -522,7 +522,13 @@ pub struct RemoteHandle<T> {
 impl<T> RemoteHandle<T> {
     /// Blocks the current thread until the task finishes. Never call this on
     /// an event loop's thread (it would stop that loop): await instead.
+    ///
+    /// # Panics
+    /// On an event loop's thread, where it would block every task of the
+    /// loop: await the handle there.
+    #[track_caller]
     pub fn join(self) -> Result<T, JoinError> {
+        super::context::assert_not_on_loop("RemoteHandle::join", "handle.await");
         let id = self.id;
         self.rx
             .recv_blocking()

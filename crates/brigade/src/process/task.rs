@@ -39,7 +39,13 @@ impl<R> PoolTask<R> {
 
     /// Blocks until the task finishes. Do not call it from a task on an
     /// event loop: await the `PoolTask` instead.
+    ///
+    /// # Panics
+    /// On an event loop's thread, where it would block every task of the
+    /// loop: await the `PoolTask` there.
+    #[track_caller]
     pub fn wait(self) -> Result<R, ProcessError> {
+        crate::event_loop::context::assert_not_on_loop("PoolTask::wait", "task.await");
         self.rx
             .recv_blocking()
             .unwrap_or(Err(ProcessError::PoolClosed))

@@ -11,11 +11,14 @@
 //! | --- | --- | --- |
 //! | [`Mutex`] | `Lock` | exclusive access to data, FIFO-fair |
 //! | [`Semaphore`] | `Semaphore` | at most `n` at once; `acquire_many` for weights |
+//! | [`BoundedSemaphore`] | `BoundedSemaphore` | a semaphore whose extra `release` is an error |
 //! | [`Event`] | `Event` | a flag to wait for |
 //! | [`Notify`] | — | wake one or all waiters, no data |
 //! | [`Condition`] | `Condition` | wait for state behind a [`Mutex`] to change |
-//! | [`Barrier`] | `Barrier` | `n` tasks meet, then all go on |
+//! | [`Barrier`] | `Barrier` | `n` tasks meet, then all go on; `abort` / `reset` |
 //! | [`Queue`] | `Queue` | producers and consumers, `task_done` / `join`, `close` |
+//! | [`PriorityQueue`] | `PriorityQueue` | a [`Queue`] that gives the smallest item first |
+//! | [`LifoQueue`] | `LifoQueue` | a [`Queue`] that gives the newest item first |
 //! | [`mpsc`] | — | fast channels, across tasks, loops and threads |
 //! | [`oneshot`] | `Future` | exactly one value, once |
 //!
@@ -46,6 +49,7 @@
 //! ```
 
 mod barrier;
+mod bounded_semaphore;
 mod condition;
 mod event;
 pub mod mpsc;
@@ -57,13 +61,15 @@ mod queue;
 mod semaphore;
 mod waiters;
 
-pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult, BrokenBarrierError};
+pub use bounded_semaphore::{BoundedSemaphore, ReleaseError};
 pub use condition::Condition;
 pub use event::{Event, EventWait};
 pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
 pub use queue::{
-    Get, Join, Put, PutError, Queue, QueueClosed, TaskDoneError, TryGetError, TryPutError,
+    Get, Join, LifoQueue, PriorityQueue, Put, PutError, Queue, QueueClosed, TaskDoneError,
+    TryGetError, TryPutError,
 };
 pub use semaphore::{
     Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,

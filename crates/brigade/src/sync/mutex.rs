@@ -41,7 +41,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use super::park::block_on;
 use super::waiters::WaitList;
+use crate::event_loop::context::assert_not_on_loop;
 use crate::loom::sync::Mutex as StateLock;
 
 /// An async mutex (`asyncio.Lock`, holding its data).
@@ -128,6 +130,58 @@ impl<T: ?Sized> Mutex<T> {
     /// clone of the `Arc`, so it can move into a spawned task.
     pub async fn lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
         let guard = self.lock().await;
+        // The owned guard takes over the lock that `guard` holds.
+        std::mem::forget(guard);
+        OwnedMutexGuard { mutex: self }
+    }
+
+    /// Takes the lock from a plain thread, sleeping until it is free
+    /// (tokio's `blocking_lock`). The thread queues in the same FIFO as the
+    /// tasks do, so it is served in turn, not before nor after them.
+    ///
+    /// # Panics
+    /// On an event loop's thread, even if the lock is free (as tokio does):
+    /// sleeping there would block every task of the loop, the holder's
+    /// perhaps too. Await [`lock`](Self::lock) there.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use brigade::sync::Mutex;
+    ///
+    /// let count = Arc::new(Mutex::new(0));
+    /// let worker = std::thread::spawn({
+    ///     let count = count.clone();
+    ///     move || *count.blocking_lock() += 1
+    /// });
+    /// worker.join().unwrap();
+    /// brigade::run(async move { assert_eq!(*count.lock().await, 1) });
+    /// ```
+    #[track_caller]
+    pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
+        assert_not_on_loop("Mutex::blocking_lock", "lock().await");
+        block_on(self.lock())
+    }
+
+    /// Like [`blocking_lock`](Self::blocking_lock), for a mutex in an
+    /// `Arc`: the guard owns a clone of the `Arc` (tokio's
+    /// `blocking_lock_owned`).
+    ///
+    /// # Panics
+    /// On an event loop's thread, as [`blocking_lock`](Self::blocking_lock).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use brigade::sync::Mutex;
+    ///
+    /// let names = Arc::new(Mutex::new(Vec::new()));
+    /// let mut guard = names.clone().blocking_lock_owned();
+    /// std::thread::spawn(move || guard.push("ada")).join().unwrap();
+    /// assert_eq!(*names.blocking_lock(), ["ada"]);
+    /// ```
+    #[track_caller]
+    pub fn blocking_lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        assert_not_on_loop("Mutex::blocking_lock_owned", "lock_owned().await");
+        let guard = block_on(self.lock());
         // The owned guard takes over the lock that `guard` holds.
         std::mem::forget(guard);
         OwnedMutexGuard { mutex: self }

@@ -16,6 +16,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use crate::event_loop::context::assert_not_on_loop;
 use crate::loom::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// Creates a sender and a receiver for one value.
@@ -24,6 +25,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         state: Mutex::new(State {
             value: None,
             waker: None,
+            tx_waker: None,
             sender: true,
             receiver: true,
         }),
@@ -45,6 +47,8 @@ struct Inner<T> {
 struct State<T> {
     value: Option<T>,
     waker: Option<Waker>,
+    /// Set while the sender waits in [`Sender::closed`].
+    tx_waker: Option<Waker>,
     sender: bool,
     receiver: bool,
 }
@@ -88,11 +92,69 @@ impl<T> Sender<T> {
         Ok(())
     }
 
-    /// Whether the receiver is gone, so that sending would fail.
+    /// Whether the receiver is gone, so that sending would fail (tokio's
+    /// `is_closed`).
+    ///
+    /// ```
+    /// let (tx, rx) = brigade::sync::oneshot::channel::<u8>();
+    /// assert!(!tx.is_closed());
+    /// drop(rx);
+    /// assert!(tx.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.inner
             .as_ref()
             .is_none_or(|inner| !inner.lock().receiver)
+    }
+
+    /// Waits until the receiver is dropped, so that a producer can stop
+    /// computing a value nobody will read (tokio's `Sender::closed`).
+    ///
+    /// Cancel-safe: dropping the future changes nothing. brigade's oneshot
+    /// receiver has no `close()`, so only dropping it closes the channel.
+    ///
+    /// ```
+    /// use brigade::sync::oneshot;
+    ///
+    /// brigade::run(async {
+    ///     let (mut tx, rx) = oneshot::channel::<u32>();
+    ///     brigade::spawn(async move {
+    ///         brigade::yield_now().await;
+    ///         drop(rx); // the consumer lost interest
+    ///     });
+    ///     tx.closed().await;
+    ///     assert_eq!(tx.send(1), Err(1));
+    /// });
+    /// ```
+    pub async fn closed(&mut self) {
+        std::future::poll_fn(|cx| self.poll_closed(cx)).await
+    }
+
+    /// Polls for the receiver to be gone; the building block of
+    /// [`closed`](Self::closed) (tokio's `poll_closed`).
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let (mut tx, rx) = brigade::sync::oneshot::channel::<u8>();
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(tx.poll_closed(&mut cx).is_pending());
+    /// drop(rx);
+    /// assert!(tx.poll_closed(&mut cx).is_ready());
+    /// ```
+    pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(inner) = self.inner.as_ref() else {
+            return Poll::Ready(());
+        };
+        let mut state = inner.lock();
+        if !state.receiver {
+            return Poll::Ready(());
+        }
+        match &state.tx_waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => state.tx_waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 }
 
@@ -125,7 +187,21 @@ impl<T> Receiver<T> {
 
     /// Blocks the thread until the value arrives. Do not call this from a
     /// task on an event loop: it would stop the whole loop; `.await` instead.
+    ///
+    /// # Panics
+    /// If the value has not arrived and this thread runs an event loop (a
+    /// value already there is taken without sleeping, anywhere).
+    ///
+    /// ```
+    /// let (tx, rx) = brigade::sync::oneshot::channel();
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.recv_blocking(), Ok(1));
+    /// ```
+    #[track_caller]
     pub fn recv_blocking(self) -> Result<T, RecvError> {
+        if !self.is_ready() {
+            assert_not_on_loop("oneshot::Receiver::recv_blocking", "receiver.await");
+        }
         let mut state = self.inner.lock();
         loop {
             if let Some(value) = state.value.take() {
@@ -202,8 +278,12 @@ impl<T> Drop for Receiver<T> {
         state.receiver = false;
         let value = state.value.take();
         let waker = state.waker.take();
+        let tx_waker = state.tx_waker.take();
         drop(state);
         drop((value, waker));
+        if let Some(w) = tx_waker {
+            w.wake();
+        }
     }
 }
 

@@ -60,6 +60,9 @@ pub struct Semaphore {
 struct State {
     /// Free permits (those not handed to anybody).
     permits: usize,
+    /// A [`BoundedSemaphore`](super::BoundedSemaphore)'s bound: releases
+    /// never raise `permits` above it.
+    bound: Option<usize>,
     closed: bool,
     waiters: WaitList<Waiter>,
 }
@@ -118,9 +121,16 @@ impl std::error::Error for TryAcquireError {}
 impl Semaphore {
     /// A semaphore with `permits` free permits.
     pub fn new(permits: usize) -> Semaphore {
+        Semaphore::with_bound(permits, None)
+    }
+
+    /// A semaphore whose free permits never pass `bound` (see
+    /// `bounded_semaphore.rs`).
+    pub(super) fn with_bound(permits: usize, bound: Option<usize>) -> Semaphore {
         Semaphore {
             state: Mutex::new(State {
                 permits,
+                bound,
                 closed: false,
                 waiters: WaitList::new(),
             }),
@@ -200,6 +210,11 @@ impl Semaphore {
         let wake = {
             let mut state = self.state();
             state.permits = state.permits.saturating_add(n);
+            if let Some(bound) = state.bound {
+                // A guard of a bounded semaphore released by hand while
+                // it was out has nowhere to go (as in `thread::BoundedSemaphore`).
+                state.permits = state.permits.min(bound);
+            }
             Self::dispatch(&mut state)
         };
         wake.wake_all();
@@ -249,6 +264,22 @@ impl Semaphore {
 
     fn release(&self, n: usize) {
         self.add_permits(n);
+    }
+
+    /// Adds `n` permits unless the free ones would then pass `bound`; the
+    /// check and the addition are one step under the lock. Returns whether
+    /// the permits were added.
+    pub(super) fn add_permits_within(&self, n: usize, bound: usize) -> bool {
+        let wake = {
+            let mut state = self.state();
+            if state.permits.saturating_add(n) > bound {
+                return false;
+            }
+            state.permits += n;
+            Self::dispatch(&mut state)
+        };
+        wake.wake_all();
+        true
     }
 }
 
@@ -319,6 +350,9 @@ impl Drop for Acquire<'_> {
                 // Served but never used: give the permits back.
                 Outcome::Granted => {
                     state.permits = state.permits.saturating_add(waiter.wanted);
+                    if let Some(bound) = state.bound {
+                        state.permits = state.permits.min(bound);
+                    }
                     Semaphore::dispatch(&mut state)
                 }
                 // A head that gave up may have been holding the others back.

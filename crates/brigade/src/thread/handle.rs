@@ -336,7 +336,19 @@ impl<R> Thread<R> {
     ///
     /// Blocks the calling thread: on an event loop, await
     /// [`join_async`](Self::join_async) instead.
+    ///
+    /// # Panics
+    /// On an event loop's thread, where it would block every task of the
+    /// loop: await [`join_async`](Self::join_async) there.
+    #[track_caller]
     pub fn join(&mut self) -> Result<R, ThreadError> {
+        crate::event_loop::context::assert_not_on_loop("Thread::join", "thread.join_async().await");
+        self.join_blocking()
+    }
+
+    /// [`join`](Self::join) without the event-loop check: a pool dropped
+    /// on a loop still waits for its workers (they only finish their jobs).
+    pub(crate) fn join_blocking(&mut self) -> Result<R, ThreadError> {
         let Running { outcome, os } = self.take_running()?;
         // One wait, not two: the OS thread ends only after its last
         // thread-local destructor filled the cell, so once it is joined
@@ -368,7 +380,13 @@ impl<R> Thread<R> {
 
     /// Joins, consuming the handle: a shorthand for `join` when the handle
     /// is not needed afterwards.
+    ///
+    /// # Panics
+    /// On an event loop's thread, as [`join`](Self::join) does: await the
+    /// thread there.
+    #[track_caller]
     pub fn into_result(mut self) -> Result<R, ThreadError> {
+        crate::event_loop::context::assert_not_on_loop("Thread::into_result", "thread.await");
         self.join()
     }
 

@@ -218,7 +218,13 @@ pub struct Job<T> {
 impl<T> Job<T> {
     /// Blocks until the job finishes and returns its value. Never call this
     /// from a task on an event loop: `.await` the job instead.
+    ///
+    /// # Panics
+    /// On an event loop's thread, where it would block every task of the
+    /// loop: await the job instead.
+    #[track_caller]
     pub fn result(self) -> Result<T, JobError> {
+        crate::event_loop::context::assert_not_on_loop("Job::result", "job.await");
         let mut slot = self.state.lock();
         loop {
             if let Some(outcome) = take_finished(&mut slot) {

@@ -45,7 +45,9 @@
 //! ```
 //!
 //! A thread's result can also be awaited on an event loop, which keeps
-//! running meanwhile, and a pool spreads a map over the cores:
+//! running meanwhile (the blocking waits, [`Thread::join`] and
+//! [`Job::result`], panic on a loop's thread rather than freeze it), and a
+//! pool spreads a map over the cores:
 //!
 //! ```
 //! use brigade::thread::{self, ThreadPool};

@@ -413,7 +413,7 @@ impl ThreadPool {
             for mut worker in workers {
                 if worker.ident() != Some(me) {
                     // A worker never panics: its jobs catch their panics.
-                    let _ = worker.join();
+                    let _ = worker.join_blocking();
                 }
             }
         }

@@ -18,6 +18,14 @@
 //! Capacity 0 is a rendezvous: a sender parks until the receiver takes its
 //! message straight from the waiter list, or, if the receiver is already
 //! waiting, drops it into the empty buffer and wakes it.
+//!
+//! A *reservation* (tokio's `Permit`) counts as an occupied slot without a
+//! message yet: `reserved` is added to the buffer's length wherever room is
+//! checked. Reservers park in the same FIFO as senders, so neither can
+//! overtake the other, and whoever frees room (a receive, a permit dropped
+//! unused, a rendezvous receiver starting to wait) serves the head of that
+//! FIFO through [`State::dispatch`]. A reservation handed to a waiter that is
+//! cancelled before it runs goes back the same way.
 
 use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker};
@@ -33,26 +41,43 @@ pub(super) struct Chan<T> {
     senders: AtomicUsize,
 }
 
+/// A parked sender or reserver.
+pub(super) enum Waiter<T> {
+    /// A send waiting for room, with its message.
+    Send(T),
+    /// A reserve waiting for a slot.
+    Reserve,
+    /// Served: the message went into the buffer, or the slot was reserved.
+    /// A waiter unlinked while still `Send` or `Reserve` was refused by a
+    /// close.
+    Done,
+}
+
 struct State<T> {
     buffer: VecDeque<T>,
     capacity: Option<usize>,
+    /// Slots promised to permits that have not sent yet.
+    reserved: usize,
     /// Set while the receiver waits for a message.
     rx_waker: Option<Waker>,
     /// The receiver closed the channel or is gone: sends fail.
     rx_closed: bool,
+    /// The receiver is gone: a permit's message has nowhere to go.
+    rx_gone: bool,
     /// Every sender is gone: once the buffer is drained, `recv` ends.
     tx_closed: bool,
-    /// `Some(message)` while a sender waits; `None` once it was taken. A
-    /// served sender still holding its message was refused by a close.
-    senders: WaitList<Option<T>>,
+    /// Senders and reservers waiting for room, FIFO.
+    senders: WaitList<Waiter<T>>,
+    /// Tasks in `Sender::closed`, woken when the receiver closes.
+    closed_waiters: WaitList<()>,
 }
 
 impl<T> State<T> {
     fn has_space(&self) -> bool {
         match self.capacity {
             None => true,
-            Some(0) => self.buffer.is_empty() && self.rx_waker.is_some(),
-            Some(cap) => self.buffer.len() < cap,
+            Some(0) => self.buffer.is_empty() && self.reserved == 0 && self.rx_waker.is_some(),
+            Some(cap) => self.buffer.len() + self.reserved < cap,
         }
     }
 
@@ -64,6 +89,65 @@ impl<T> State<T> {
         self.buffer.push_back(message);
         Ok(self.rx_waker.take())
     }
+
+    /// Serves parked senders and reservers from the head while there is
+    /// room: a message moves into the buffer, a reservation takes a slot.
+    fn dispatch(&mut self, wake: &mut WakeList) {
+        while self.has_space() {
+            let Some(key) = self.senders.pop_front() else {
+                break;
+            };
+            match std::mem::replace(self.senders.value_mut(key), Waiter::Done) {
+                Waiter::Send(message) => {
+                    self.buffer.push_back(message);
+                    wake.push(self.rx_waker.take());
+                }
+                Waiter::Reserve => self.reserved += 1,
+                Waiter::Done => {}
+            }
+            wake.push(self.senders.take_waker(key));
+        }
+    }
+
+    /// Whether `recv` has nothing more to wait for.
+    fn finished(&self) -> bool {
+        (self.tx_closed || self.rx_closed) && self.reserved == 0
+    }
+
+    /// Takes the next message, then serves the room it freed. For a
+    /// rendezvous whose slot nobody reserved, a parked sender at the head
+    /// hands its message over directly.
+    fn take(&mut self, wake: &mut WakeList) -> Option<T> {
+        if let Some(message) = self.buffer.pop_front() {
+            self.dispatch(wake);
+            return Some(message);
+        }
+        if self.capacity != Some(0) || self.reserved > 0 {
+            return None;
+        }
+        let key = self.senders.front()?;
+        if !matches!(self.senders.value(key), Waiter::Send(_)) {
+            return None;
+        }
+        self.senders.unlink(key);
+        let Waiter::Send(message) = std::mem::replace(self.senders.value_mut(key), Waiter::Done)
+        else {
+            unreachable!("checked above");
+        };
+        wake.push(self.senders.take_waker(key));
+        Some(message)
+    }
+
+    fn close(&mut self, wake: &mut WakeList) {
+        self.rx_closed = true;
+        self.rx_waker = None;
+        while let Some(key) = self.senders.pop_front() {
+            wake.push(self.senders.take_waker(key));
+        }
+        while let Some(key) = self.closed_waiters.pop_front() {
+            wake.push(self.closed_waiters.take_waker(key));
+        }
+    }
 }
 
 impl<T> Chan<T> {
@@ -74,10 +158,13 @@ impl<T> Chan<T> {
             state: Mutex::new(State {
                 buffer: VecDeque::with_capacity(reserve),
                 capacity,
+                reserved: 0,
                 rx_waker: None,
                 rx_closed: false,
+                rx_gone: false,
                 tx_closed: false,
                 senders: WaitList::new(),
+                closed_waiters: WaitList::new(),
             }),
             senders: AtomicUsize::new(1),
         }
@@ -93,6 +180,13 @@ impl<T> Chan<T> {
         self.state().capacity
     }
 
+    /// Slots neither holding a message nor reserved (`None`: unbounded).
+    pub(super) fn free_slots(&self) -> Option<usize> {
+        let state = self.state();
+        let cap = state.capacity?;
+        Some(cap.saturating_sub(state.buffer.len() + state.reserved))
+    }
+
     pub(super) fn len(&self) -> usize {
         self.state().buffer.len()
     }
@@ -101,6 +195,28 @@ impl<T> Chan<T> {
 
     pub(super) fn add_sender(&self) {
         self.senders.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one more sender unless every sender is already gone (the
+    /// upgrade of a weak sender).
+    pub(super) fn try_add_sender(&self) -> bool {
+        let mut n = self.senders.load(Ordering::Relaxed);
+        loop {
+            if n == 0 {
+                return false;
+            }
+            match self
+                .senders
+                .compare_exchange_weak(n, n + 1, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(actual) => n = actual,
+            }
+        }
+    }
+
+    pub(super) fn sender_count(&self) -> usize {
+        self.senders.load(Ordering::Relaxed)
     }
 
     pub(super) fn drop_sender(&self) {
@@ -152,8 +268,8 @@ impl<T> Chan<T> {
             }
             *key = None;
             return Poll::Ready(match state.senders.remove(k) {
-                None => Ok(()),
-                Some(refused) => Err(SendError(refused)),
+                Waiter::Send(refused) => Err(SendError(refused)),
+                Waiter::Reserve | Waiter::Done => Ok(()),
             });
         }
         let msg = message.take().expect("Send polled after completion");
@@ -170,97 +286,227 @@ impl<T> Chan<T> {
             }
             Err(msg) => {
                 // No receiver to wake: a waiting receiver means an empty
-                // buffer, which always has room (see `has_space`). It will
-                // find this message when it next takes one.
-                *key = Some(state.senders.push_back(Some(msg), cx.waker()));
+                // buffer, which has room unless it is all reserved, and
+                // then a permit's send will wake it.
+                *key = Some(state.senders.push_back(Waiter::Send(msg), cx.waker()));
                 Poll::Pending
             }
+        }
+    }
+
+    /// Takes a parked send's message back out of the channel: `None` if it
+    /// was already accepted (the send happened).
+    pub(super) fn withdraw_send(&self, key: usize) -> Option<T> {
+        match self.state().senders.remove(key) {
+            Waiter::Send(message) => Some(message),
+            Waiter::Reserve | Waiter::Done => None,
         }
     }
 
     /// A send future dropped while parked: its message, if still there,
     /// is dropped with it (after unlocking); the send did not happen.
     pub(super) fn cancel_send(&self, key: usize) {
-        let unsent = self.state().senders.remove(key);
+        let unsent = self.withdraw_send(key);
         drop(unsent);
     }
 
-    // ---- the receiver ----
+    // ---- reservations ----
 
-    /// Takes the next message and, if a sender is parked, moves its message
-    /// into the freed slot (or, for a rendezvous, takes it directly). One
-    /// message frees one slot, so at most one sender needs waking.
-    fn take(state: &mut State<T>) -> Option<(T, Option<Waker>)> {
-        if let Some(message) = state.buffer.pop_front() {
-            let mut waker = None;
-            // (A rendezvous buffer holds a message only for a receiver that
-            // was waiting; parked senders stay parked until taken directly.)
-            let room = state.buffer.len() < state.capacity.unwrap_or(usize::MAX);
-            if let Some(key) = state.senders.front().filter(|_| room) {
-                state.senders.unlink(key);
-                if let Some(next) = state.senders.value_mut(key).take() {
-                    state.buffer.push_back(next);
-                }
-                waker = state.senders.take_waker(key);
-            }
-            return Some((message, waker));
+    /// Reserves a slot if one is free and nobody waits before us.
+    pub(super) fn try_reserve(&self) -> Result<(), TrySendError<()>> {
+        let mut state = self.state();
+        if state.rx_closed {
+            return Err(TrySendError::Closed(()));
         }
-        let key = state.senders.pop_front()?;
-        let message = state.senders.value_mut(key).take()?;
-        Some((message, state.senders.take_waker(key)))
+        if !state.senders.is_empty() || !state.has_space() {
+            return Err(TrySendError::Full(()));
+        }
+        state.reserved += 1;
+        Ok(())
     }
 
-    pub(super) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+    /// One poll of a reserve; `key` is the parked reserver's node.
+    pub(super) fn poll_reserve(
+        &self,
+        key: &mut Option<usize>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), SendError<()>>> {
         let mut state = self.state();
-        if let Some((message, waker)) = Self::take(&mut state) {
-            drop(state);
-            if let Some(w) = waker {
-                w.wake();
+        if let Some(k) = *key {
+            if state.senders.is_linked(k) {
+                state.senders.register(k, cx.waker());
+                return Poll::Pending;
             }
-            return Poll::Ready(Some(message));
+            *key = None;
+            return Poll::Ready(match state.senders.remove(k) {
+                Waiter::Done => Ok(()),
+                Waiter::Send(_) | Waiter::Reserve => Err(SendError(())),
+            });
         }
-        if state.tx_closed || state.rx_closed {
-            return Poll::Ready(None);
+        if state.rx_closed {
+            return Poll::Ready(Err(SendError(())));
         }
-        match &state.rx_waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => state.rx_waker = Some(cx.waker().clone()),
+        if state.senders.is_empty() && state.has_space() {
+            state.reserved += 1;
+            return Poll::Ready(Ok(()));
         }
+        *key = Some(state.senders.push_back(Waiter::Reserve, cx.waker()));
         Poll::Pending
     }
 
-    pub(super) fn try_recv(&self) -> Result<T, TryRecvError> {
-        let (message, waker) = {
-            let mut state = self.state();
-            match Self::take(&mut state) {
-                Some(taken) => taken,
-                None if state.tx_closed || state.rx_closed => return Err(TryRecvError::Closed),
-                None => return Err(TryRecvError::Empty),
-            }
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-        Ok(message)
-    }
-
-    /// Refuses further sends; parked senders get their message back.
-    /// Buffered messages stay for the receiver.
-    pub(super) fn close(&self) {
+    /// A reserve future dropped while parked: a slot handed to it goes to
+    /// the next waiter.
+    pub(super) fn cancel_reserve(&self, key: usize) {
         let mut wake = WakeList::new();
         {
             let mut state = self.state();
-            Self::close_locked(&mut state, &mut wake);
+            if let Waiter::Done = state.senders.remove(key) {
+                state.reserved -= 1;
+                state.dispatch(&mut wake);
+            }
         }
         wake.wake_all();
     }
 
-    fn close_locked(state: &mut State<T>, wake: &mut WakeList) {
-        state.rx_closed = true;
-        state.rx_waker = None;
-        while let Some(key) = state.senders.pop_front() {
-            wake.push(state.senders.take_waker(key));
+    /// A permit's message fills its slot. If the receiver is gone the
+    /// message is returned, to be dropped after unlocking.
+    pub(super) fn send_reserved(&self, message: T) -> Option<T> {
+        let waker = {
+            let mut state = self.state();
+            state.reserved -= 1;
+            if state.rx_gone {
+                return Some(message);
+            }
+            state.buffer.push_back(message);
+            state.rx_waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
         }
+        None
+    }
+
+    /// A permit dropped unused: its slot goes to the next waiter, and a
+    /// closed channel's receiver may now be done.
+    pub(super) fn release_reserved(&self) {
+        let mut wake = WakeList::new();
+        {
+            let mut state = self.state();
+            state.reserved -= 1;
+            state.dispatch(&mut wake);
+            if state.finished() {
+                wake.push(state.rx_waker.take());
+            }
+        }
+        wake.wake_all();
+    }
+
+    /// One poll of `Sender::closed`; `key` is the waiting node.
+    pub(super) fn poll_closed(&self, key: &mut Option<usize>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.state();
+        if let Some(k) = *key {
+            if state.closed_waiters.is_linked(k) {
+                state.closed_waiters.register(k, cx.waker());
+                return Poll::Pending;
+            }
+            state.closed_waiters.remove(k);
+            *key = None;
+            return Poll::Ready(());
+        }
+        if state.rx_closed {
+            return Poll::Ready(());
+        }
+        *key = Some(state.closed_waiters.push_back((), cx.waker()));
+        Poll::Pending
+    }
+
+    pub(super) fn cancel_closed(&self, key: usize) {
+        self.state().closed_waiters.remove(key);
+    }
+
+    // ---- the receiver ----
+
+    pub(super) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut slot = None;
+        match self.poll_take(cx, 1, |message| slot = Some(message)) {
+            Poll::Ready(_) => Poll::Ready(slot),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Takes up to `limit` messages into `out`, waiting while there is
+    /// none; `0` once the channel is closed and drained.
+    pub(super) fn poll_recv_many(
+        &self,
+        cx: &mut Context<'_>,
+        out: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        self.poll_take(cx, limit, |message| out.push(message))
+    }
+
+    /// Hands up to `limit` messages to `deliver` (under the lock: it must
+    /// only store them), waiting while there is none. Ready with how many,
+    /// `0` once the channel is closed and drained (or `limit` is 0).
+    fn poll_take(
+        &self,
+        cx: &mut Context<'_>,
+        limit: usize,
+        mut deliver: impl FnMut(T),
+    ) -> Poll<usize> {
+        if limit == 0 {
+            return Poll::Ready(0);
+        }
+        let mut wake = WakeList::new();
+        let mut state = self.state();
+        let mut got = 0;
+        while got < limit {
+            let Some(message) = state.take(&mut wake) else {
+                break;
+            };
+            deliver(message);
+            got += 1;
+        }
+        if got == 0 && !state.finished() {
+            match &state.rx_waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => state.rx_waker = Some(cx.waker().clone()),
+            }
+            // A rendezvous has room now that the receiver waits: a parked
+            // reservation at the head may take it.
+            state.dispatch(&mut wake);
+        }
+        let done = got > 0 || state.finished();
+        drop(state);
+        wake.wake_all();
+        if done {
+            Poll::Ready(got)
+        } else {
+            Poll::Pending
+        }
+    }
+
+    pub(super) fn try_recv(&self) -> Result<T, TryRecvError> {
+        let mut wake = WakeList::new();
+        let result = {
+            let mut state = self.state();
+            match state.take(&mut wake) {
+                Some(message) => Ok(message),
+                None if state.finished() => Err(TryRecvError::Closed),
+                None => Err(TryRecvError::Empty),
+            }
+        };
+        wake.wake_all();
+        result
+    }
+
+    /// Refuses further sends and reservations; parked senders get their
+    /// message back. Buffered messages stay for the receiver, and permits
+    /// already granted may still send.
+    pub(super) fn close(&self) {
+        let mut wake = WakeList::new();
+        self.state().close(&mut wake);
+        wake.wake_all();
     }
 
     /// The receiver is gone: close, and drop the buffer after unlocking.
@@ -268,7 +514,8 @@ impl<T> Chan<T> {
         let mut wake = WakeList::new();
         let buffered = {
             let mut state = self.state();
-            Self::close_locked(&mut state, &mut wake);
+            state.close(&mut wake);
+            state.rx_gone = true;
             std::mem::take(&mut state.buffer)
         };
         wake.wake_all();

@@ -96,3 +96,97 @@ impl fmt::Display for TryRecvError {
 }
 
 impl std::error::Error for TryRecvError {}
+
+/// Why [`Sender::send_timeout`](super::Sender::send_timeout) did not send;
+/// the message is handed back (tokio's `SendTimeoutError`).
+///
+/// ```
+/// use std::time::Duration;
+/// use brigade::sync::mpsc::{self, SendTimeoutError};
+///
+/// brigade::Runtime::builder().virtual_clock(true).build().unwrap().block_on(async {
+///     let (tx, _rx) = mpsc::channel(1);
+///     tx.try_send(1).unwrap();
+///     let err = tx.send_timeout(2, Duration::from_secs(1)).await.unwrap_err();
+///     assert_eq!(err, SendTimeoutError::Timeout(2));
+///     assert_eq!(err.into_inner(), 2);
+/// });
+/// ```
+#[derive(PartialEq, Eq)]
+pub enum SendTimeoutError<T> {
+    /// The channel stayed full for the whole time.
+    Timeout(T),
+    /// The receiver closed or dropped.
+    Closed(T),
+}
+
+impl<T> SendTimeoutError<T> {
+    /// The message that was not sent.
+    ///
+    /// ```
+    /// use brigade::sync::mpsc::SendTimeoutError;
+    /// assert_eq!(SendTimeoutError::Closed("m").into_inner(), "m");
+    /// ```
+    pub fn into_inner(self) -> T {
+        match self {
+            SendTimeoutError::Timeout(message) | SendTimeoutError::Closed(message) => message,
+        }
+    }
+}
+
+impl<T> fmt::Debug for SendTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendTimeoutError::Timeout(_) => f.write_str("Timeout(..)"),
+            SendTimeoutError::Closed(_) => f.write_str("Closed(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for SendTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendTimeoutError::Timeout(_) => {
+                f.write_str("timed out waiting for room in the channel")
+            }
+            SendTimeoutError::Closed(_) => f.write_str("the receiver is closed"),
+        }
+    }
+}
+
+impl<T> std::error::Error for SendTimeoutError<T> {}
+
+/// Why [`Receiver::recv_timeout`](super::Receiver::recv_timeout) returned
+/// no message.
+///
+/// ```
+/// use std::time::Duration;
+/// use brigade::sync::mpsc::{self, RecvTimeoutError};
+///
+/// brigade::Runtime::builder().virtual_clock(true).build().unwrap().block_on(async {
+///     let (tx, mut rx) = mpsc::channel::<u8>(1);
+///     let waited = rx.recv_timeout(Duration::from_secs(1)).await;
+///     assert_eq!(waited, Err(RecvTimeoutError::Timeout));
+///     drop(tx);
+///     assert_eq!(rx.recv_timeout(Duration::from_secs(1)).await, Err(RecvTimeoutError::Closed));
+/// });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecvTimeoutError {
+    /// No message came in time.
+    Timeout,
+    /// Every sender is gone (or the receiver closed) and the buffer is
+    /// drained.
+    Closed,
+}
+
+impl fmt::Display for RecvTimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecvTimeoutError::Timeout => f.write_str("timed out waiting for a message"),
+            RecvTimeoutError::Closed => f.write_str("the channel is closed and drained"),
+        }
+    }
+}
+
+impl std::error::Error for RecvTimeoutError {}

@@ -12,10 +12,20 @@
 //! which must not be called on an event loop's thread). The receiver sees
 //! `None` once every sender is gone and the buffer is drained.
 //!
+//! Beyond send and receive, as in tokio: [`Sender::reserve`] a slot first
+//! and fill it later with a [`Permit`] (`permit.rs`); take a batch with
+//! [`Receiver::recv_many`]; bound a wait with [`Sender::send_timeout`] and
+//! [`Receiver::recv_timeout`] (`timeout.rs`); wait for the receiver to go
+//! with [`Sender::closed`]; keep a [`WeakSender`] that does not hold the
+//! channel open (`weak.rs`).
+//!
 //! The buffer is a ring reserved up front for bounded channels, guarded by
-//! one mutex: see `chan.rs` for the wake-up protocol. Waiting senders are
-//! served in FIFO order, and cancelling a `send` or a `recv` never loses nor
-//! duplicates a message.
+//! one mutex: see `chan.rs` for the wake-up protocol. Waiting senders (and
+//! reservations) are served in FIFO order, and cancelling a `send`, a
+//! `reserve` or a `recv` never loses nor duplicates a message or a slot.
+//!
+//! The blocking calls panic on an event loop's thread when they would
+//! sleep, instead of freezing the loop (see their "Panics" sections).
 //!
 //! ```
 //! use brigade::sync::mpsc;
@@ -40,6 +50,9 @@
 
 mod chan;
 mod error;
+mod permit;
+mod timeout;
+mod weak;
 
 use std::fmt;
 use std::future::Future;
@@ -49,8 +62,11 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 
 use self::chan::Chan;
-pub use self::error::{SendError, TryRecvError, TrySendError};
+pub use self::error::{RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
+pub use self::permit::{OwnedPermit, Permit, Reserve};
+pub use self::weak::WeakSender;
 use super::park::block_on;
+use crate::event_loop::context::assert_not_on_loop;
 use crate::loom::sync::Arc;
 
 /// A bounded channel holding at most `capacity` messages in flight
@@ -100,11 +116,27 @@ impl<T> Sender<T> {
 
     /// Sends from a plain thread, sleeping while the channel is full. Never
     /// call this on an event loop's thread: await [`send`](Self::send).
+    ///
+    /// # Panics
+    /// If the channel is full and this thread runs an event loop: sleeping
+    /// would block every task of the loop, the receiver's perhaps too. (A
+    /// send that fits right away never sleeps, so it is allowed anywhere.)
+    ///
+    /// ```
+    /// let (tx, mut rx) = brigade::sync::mpsc::channel(1);
+    /// let t = std::thread::spawn(move || tx.send_blocking("hi"));
+    /// assert_eq!(rx.recv_blocking(), Some("hi"));
+    /// t.join().unwrap().unwrap();
+    /// ```
+    #[track_caller]
     pub fn send_blocking(&self, message: T) -> Result<(), SendError<T>> {
         match self.chan.try_send(message) {
             Ok(()) => Ok(()),
             Err(TrySendError::Closed(message)) => Err(SendError(message)),
-            Err(TrySendError::Full(message)) => block_on(self.send(message)),
+            Err(TrySendError::Full(message)) => {
+                assert_not_on_loop("mpsc::Sender::send_blocking", "send(message).await");
+                block_on(self.send(message))
+            }
         }
     }
 
@@ -113,9 +145,55 @@ impl<T> Sender<T> {
         self.chan.is_closed()
     }
 
-    /// The bound, or `None` for an unbounded channel.
+    /// Slots free right now: the bound minus the messages buffered and the
+    /// slots reserved by [`Permit`]s (tokio's `capacity()`); `None` for an
+    /// unbounded channel.
+    ///
+    /// ```
+    /// let (tx, _rx) = brigade::sync::mpsc::channel::<u8>(3);
+    /// tx.try_send(1).unwrap();
+    /// let _permit = tx.try_reserve().unwrap();
+    /// assert_eq!(tx.capacity(), Some(1));
+    /// assert_eq!(tx.max_capacity(), Some(3));
+    /// ```
     pub fn capacity(&self) -> Option<usize> {
+        self.chan.free_slots()
+    }
+
+    /// The bound the channel was made with (tokio's `max_capacity()`);
+    /// `None` for an unbounded channel.
+    ///
+    /// ```
+    /// let (tx, _rx) = brigade::sync::mpsc::unbounded::<u8>();
+    /// assert_eq!(tx.max_capacity(), None);
+    /// ```
+    pub fn max_capacity(&self) -> Option<usize> {
         self.chan.capacity()
+    }
+
+    /// Waits until the receiver closes or is dropped, so that a producer
+    /// can stop work nobody will receive (tokio's `Sender::closed`).
+    ///
+    /// Cancel-safe: dropping the future changes nothing.
+    ///
+    /// ```
+    /// use brigade::sync::mpsc;
+    ///
+    /// brigade::run(async {
+    ///     let (tx, mut rx) = mpsc::channel::<u32>(1);
+    ///     brigade::spawn(async move {
+    ///         brigade::yield_now().await;
+    ///         rx.close();
+    ///     });
+    ///     tx.closed().await;
+    ///     assert!(tx.is_closed());
+    /// });
+    /// ```
+    pub fn closed(&self) -> Closed<'_, T> {
+        Closed {
+            chan: &self.chan,
+            key: None,
+        }
     }
 
     /// Whether both senders feed the same channel.
@@ -163,17 +241,35 @@ impl<T> Receiver<T> {
 
     /// Receives from a plain thread, sleeping while the channel is empty.
     /// Never call this on an event loop's thread: await [`recv`](Self::recv).
+    ///
+    /// # Panics
+    /// If the channel is empty and this thread runs an event loop: sleeping
+    /// would block every task of the loop, and the senders on it could never
+    /// send (a message already there is taken without sleeping, anywhere).
+    ///
+    /// ```
+    /// let (tx, mut rx) = brigade::sync::mpsc::unbounded();
+    /// std::thread::spawn(move || tx.send_blocking(7).unwrap());
+    /// assert_eq!(rx.recv_blocking(), Some(7));
+    /// assert_eq!(rx.recv_blocking(), None); // the sender is gone
+    /// ```
+    #[track_caller]
     pub fn recv_blocking(&mut self) -> Option<T> {
         match self.chan.try_recv() {
             Ok(message) => Some(message),
             Err(TryRecvError::Closed) => None,
-            Err(TryRecvError::Empty) => block_on(self.recv()),
+            Err(TryRecvError::Empty) => {
+                assert_not_on_loop("mpsc::Receiver::recv_blocking", "recv().await");
+                block_on(self.recv())
+            }
         }
     }
 
-    /// Closes the channel: sends fail from now on (waiting senders get
-    /// their message back), and the messages already buffered can still be
-    /// received.
+    /// Closes the channel: sends and reservations fail from now on
+    /// (waiting senders get their message back), and the messages already
+    /// buffered can still be received. [`Permit`]s granted before the close
+    /// may still send, so `recv` ends only once they are used or dropped
+    /// (as in tokio).
     pub fn close(&mut self) {
         self.chan.close();
     }
@@ -188,9 +284,82 @@ impl<T> Receiver<T> {
         self.len() == 0
     }
 
-    /// The bound, or `None` for an unbounded channel.
+    /// Slots free right now (tokio's `capacity()`); see
+    /// [`Sender::capacity`]. `None` for an unbounded channel.
+    ///
+    /// ```
+    /// let (tx, mut rx) = brigade::sync::mpsc::channel::<u8>(2);
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(rx.capacity(), Some(1));
+    /// rx.try_recv().unwrap();
+    /// assert_eq!(rx.capacity(), Some(2));
+    /// ```
     pub fn capacity(&self) -> Option<usize> {
+        self.chan.free_slots()
+    }
+
+    /// The bound the channel was made with (tokio's `max_capacity()`);
+    /// `None` for an unbounded channel.
+    ///
+    /// ```
+    /// let (_tx, rx) = brigade::sync::mpsc::channel::<u8>(2);
+    /// assert_eq!(rx.max_capacity(), Some(2));
+    /// ```
+    pub fn max_capacity(&self) -> Option<usize> {
         self.chan.capacity()
+    }
+
+    /// Receives up to `limit` messages into `buffer` (appending), waiting
+    /// while there is none, and returns how many (tokio's `recv_many`).
+    /// `0` means the channel is closed and drained, or `limit` is `0`.
+    ///
+    /// Cancel-safe: messages leave the channel only in the poll that
+    /// returns them.
+    ///
+    /// ```
+    /// use brigade::sync::mpsc;
+    ///
+    /// brigade::run(async {
+    ///     let (tx, mut rx) = mpsc::unbounded();
+    ///     for i in 0..5 {
+    ///         tx.try_send(i).unwrap();
+    ///     }
+    ///     drop(tx);
+    ///     let mut batch = Vec::new();
+    ///     assert_eq!(rx.recv_many(&mut batch, 3).await, 3);
+    ///     assert_eq!(rx.recv_many(&mut batch, 3).await, 2);
+    ///     assert_eq!(batch, [0, 1, 2, 3, 4]);
+    ///     assert_eq!(rx.recv_many(&mut batch, 3).await, 0);
+    /// });
+    /// ```
+    pub fn recv_many<'a>(&'a mut self, buffer: &'a mut Vec<T>, limit: usize) -> RecvMany<'a, T> {
+        RecvMany {
+            rx: self,
+            buffer,
+            limit,
+        }
+    }
+
+    /// Polls for up to `limit` messages; the building block of
+    /// [`recv_many`](Self::recv_many).
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let (tx, mut rx) = brigade::sync::mpsc::channel(4);
+    /// tx.try_send('a').unwrap();
+    /// let mut got = Vec::new();
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert_eq!(rx.poll_recv_many(&mut cx, &mut got, 8), Poll::Ready(1));
+    /// assert!(rx.poll_recv_many(&mut cx, &mut got, 8).is_pending());
+    /// ```
+    pub fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        self.chan.poll_recv_many(cx, buffer, limit)
     }
 }
 
@@ -233,6 +402,80 @@ impl<T> Drop for SendFuture<'_, T> {
         if let Some(key) = self.key.take() {
             self.chan.cancel_send(key);
         }
+    }
+}
+
+/// The future returned by [`Receiver::recv_many`].
+///
+/// ```
+/// brigade::run(async {
+///     let (tx, mut rx) = brigade::sync::mpsc::channel(4);
+///     tx.send(1).await.unwrap();
+///     let mut got = Vec::new();
+///     let batch: brigade::sync::mpsc::RecvMany<'_, i32> = rx.recv_many(&mut got, 4);
+///     assert_eq!(batch.await, 1);
+/// });
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct RecvMany<'a, T> {
+    rx: &'a mut Receiver<T>,
+    buffer: &'a mut Vec<T>,
+    limit: usize,
+}
+
+impl<T> Future for RecvMany<'_, T> {
+    type Output = usize;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+        let this = &mut *self;
+        this.rx.chan.poll_recv_many(cx, this.buffer, this.limit)
+    }
+}
+
+impl<T> fmt::Debug for RecvMany<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvMany")
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The future returned by [`Sender::closed`].
+///
+/// ```
+/// brigade::run(async {
+///     let (tx, rx) = brigade::sync::mpsc::channel::<u8>(1);
+///     let closed: brigade::sync::mpsc::Closed<'_, u8> = tx.closed();
+///     drop(rx);
+///     closed.await;
+/// });
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct Closed<'a, T> {
+    chan: &'a Chan<T>,
+    key: Option<usize>,
+}
+
+impl<T> Future for Closed<'_, T> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        this.chan.poll_closed(&mut this.key, cx)
+    }
+}
+
+impl<T> Drop for Closed<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.chan.cancel_closed(key);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Closed<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Closed").finish_non_exhaustive()
     }
 }
 
@@ -318,6 +561,35 @@ mod loom_tests {
             let (tx, mut rx) = channel(0);
             let sender = thread::spawn(move || tx.send_blocking(7).unwrap());
             assert_eq!(rx.recv_blocking(), Some(7));
+            sender.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn a_dropped_permit_hands_its_slot_to_a_blocked_sender() {
+        loom::model(|| {
+            let (tx, mut rx) = channel(1);
+            let reserver = tx.clone();
+            let sender = thread::spawn(move || tx.send_blocking(1).unwrap());
+            // Either the permit takes the slot first and hands it on when
+            // dropped, or the sender got it and the reservation fails.
+            if let Ok(permit) = reserver.try_reserve() {
+                drop(permit);
+            }
+            assert_eq!(rx.recv_blocking(), Some(1));
+            sender.join().unwrap();
+            assert_eq!(reserver.capacity(), Some(1));
+        });
+    }
+
+    #[test]
+    fn a_permit_sent_from_another_thread_wakes_the_receiver() {
+        loom::model(|| {
+            let (tx, mut rx) = channel(1);
+            let permit = tx.try_reserve_owned().unwrap();
+            let sender = thread::spawn(move || drop(permit.send(5)));
+            assert_eq!(rx.recv_blocking(), Some(5));
+            assert_eq!(rx.recv_blocking(), None);
             sender.join().unwrap();
         });
     }

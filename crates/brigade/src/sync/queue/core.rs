@@ -1,16 +1,9 @@
-//! [`Queue`]: a FIFO queue between tasks, with back-pressure, task
-//! accounting and shutdown (`asyncio.Queue`).
-//!
-//! - [`Queue::bounded`] holds at most `n` items: `put` waits for space.
-//!   `bounded(0)` is a rendezvous: each `put` waits for a `get` to take the
-//!   item. [`Queue::unbounded`] never makes `put` wait.
-//! - Every accepted item counts as an unfinished task until a consumer calls
-//!   [`task_done`](Queue::task_done); [`join`](Queue::join) waits until that
-//!   count is back to zero.
-//! - [`close`](Queue::close) is Python 3.13's `Queue.shutdown()`: putters
-//!   fail and get their item back, getters drain what is left and then fail.
-//!   [`close_immediately`](Queue::close_immediately) also empties the queue,
-//!   handing the items back and marking them done.
+//! The machinery the three queues share: the waiter lists, the hand-off
+//! between putters and getters, the unfinished-task count and close. Only
+//! the storage differs between the flavours ([`Items`]): a ring for
+//! [`Queue`](super::Queue), a stack for [`LifoQueue`](super::LifoQueue), a
+//! binary heap for [`PriorityQueue`](super::PriorityQueue). The futures
+//! ([`Put`], [`Get`], [`Join`]) are the same for all three.
 //!
 //! # Hand-off and cancellation
 //! Waiting putters and getters queue FIFO on waiter lists (`waiters.rs`),
@@ -21,58 +14,45 @@
 //! buffer, a getter's node) and cancelling either side cannot lose or
 //! duplicate it: a dropped `put` that was not served still owns its item
 //! (and drops it with the future: the put did not happen); a dropped `get`
-//! that was handed an item passes it to the next getter, or back to the
-//! front of the buffer. (That return may leave the buffer one item over its
-//! capacity for a moment; nothing is ever dropped to make room.)
+//! that was handed an item passes it to the next getter, or back into the
+//! buffer, where it is next out again. (That return may leave the buffer one
+//! item over its capacity for a moment; nothing is ever dropped to make
+//! room.)
 //!
 //! ```
-//! use std::sync::Arc;
-//! use brigade::sync::Queue;
+//! use brigade::sync::{LifoQueue, PriorityQueue, Queue};
 //!
 //! brigade::run(async {
-//!     let queue = Arc::new(Queue::bounded(2));
-//!     let worker = brigade::spawn({
-//!         let queue = queue.clone();
-//!         async move {
-//!             let mut sum = 0;
-//!             while let Ok(n) = queue.get().await {
-//!                 sum += n;
-//!                 queue.task_done().unwrap();
-//!             }
-//!             sum
-//!         }
-//!     });
-//!     for n in 1..=10 {
-//!         queue.put(n).await.unwrap(); // waits while two items are queued
+//!     let (fifo, lifo, prio) = (Queue::unbounded(), LifoQueue::unbounded(), PriorityQueue::unbounded());
+//!     for n in [2, 3, 1] {
+//!         fifo.put(n).await.unwrap();
+//!         lifo.put(n).await.unwrap();
+//!         prio.put(n).await.unwrap();
 //!     }
-//!     queue.join().await; // every item was processed
-//!     queue.close();
-//!     assert_eq!(worker.await.unwrap(), 55);
+//!     assert_eq!(fifo.get().await, Ok(2)); // oldest
+//!     assert_eq!(lifo.get().await, Ok(1)); // newest
+//!     assert_eq!(prio.get().await, Ok(1)); // smallest
 //! });
 //! ```
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use super::waiters::{WaitList, WakeList};
+use super::error::{PutError, QueueClosed, TaskDoneError, TryGetError, TryPutError};
+use super::items::Items;
 use crate::loom::sync::{Mutex, MutexGuard};
+use crate::sync::waiters::{WaitList, WakeList};
 
-/// An async FIFO queue (`asyncio.Queue`), bounded or not, with
-/// [`task_done`](Self::task_done) / [`join`](Self::join) accounting and
-/// Python 3.13's shutdown as [`close`](Self::close).
-///
-/// Waiting putters and getters are served FIFO, and items move between
-/// them under one lock, so cancelling a `put` or a `get` never loses or
-/// duplicates an item.
-pub struct Queue<T> {
+/// A queue's shared state, whatever its storage; the public queues wrap
+/// one and delegate to it.
+pub(crate) struct Core<T> {
     state: Mutex<State<T>>,
 }
 
 struct State<T> {
-    items: VecDeque<T>,
+    items: Items<T>,
     capacity: Option<usize>,
     closed: bool,
     /// Accepted items not yet marked done.
@@ -99,16 +79,17 @@ impl<T> State<T> {
             return Ok(self.getters.take_waker(key));
         }
         if self.has_space() {
-            self.items.push_back(item);
+            self.items.push(item);
             self.unfinished += 1;
             return Ok(None);
         }
         Err(item)
     }
 
-    /// Takes the oldest item, refilling the buffer from waiting putters.
+    /// Takes the next item (by the storage's order), refilling the buffer
+    /// from waiting putters.
     fn take(&mut self, wake: &mut WakeList) -> Option<T> {
-        let item = self.items.pop_front().or_else(|| {
+        let item = self.items.pop().or_else(|| {
             // Rendezvous (or a buffer emptied by `close_immediately`): take
             // straight from the first putter.
             let key = self.putters.pop_front()?;
@@ -122,7 +103,7 @@ impl<T> State<T> {
                 break;
             };
             if let Some(next) = self.putters.value_mut(key).take() {
-                self.items.push_back(next);
+                self.items.push(next);
                 self.unfinished += 1;
             }
             wake.push(self.putters.take_waker(key));
@@ -137,24 +118,12 @@ impl<T> State<T> {
     }
 }
 
-impl<T> Queue<T> {
-    /// A queue that holds at most `capacity` items (`0`: rendezvous).
-    pub fn bounded(capacity: usize) -> Queue<T> {
-        Queue::with(Some(capacity))
-    }
-
-    /// A queue without a bound: `put` never waits.
-    pub fn unbounded() -> Queue<T> {
-        Queue::with(None)
-    }
-
-    fn with(capacity: Option<usize>) -> Queue<T> {
-        // Reserve up front so that a bounded queue never allocates per item
-        // (within reason: a huge bound should not reserve gigabytes).
-        let reserve = capacity.unwrap_or(0).min(1024);
-        Queue {
+impl<T> Core<T> {
+    /// A queue over `items` holding at most `capacity` of them.
+    pub(crate) fn new(items: Items<T>, capacity: Option<usize>) -> Core<T> {
+        Core {
             state: Mutex::new(State {
-                items: VecDeque::with_capacity(reserve),
+                items,
                 capacity,
                 closed: false,
                 unfinished: 0,
@@ -177,7 +146,7 @@ impl<T> Queue<T> {
     ///
     /// Cancel-safe: if the future is dropped, either the item was put
     /// (exactly once) or it was not and is dropped with the future.
-    pub fn put(&self, item: T) -> Put<'_, T> {
+    pub(crate) fn put(&self, item: T) -> Put<'_, T> {
         Put {
             queue: self,
             item: Some(item),
@@ -186,7 +155,7 @@ impl<T> Queue<T> {
     }
 
     /// Puts `item` if it fits right now.
-    pub fn try_put(&self, item: T) -> Result<(), TryPutError<T>> {
+    pub(crate) fn try_put(&self, item: T) -> Result<(), TryPutError<T>> {
         let waker = {
             let mut state = self.state();
             if state.closed {
@@ -205,7 +174,7 @@ impl<T> Queue<T> {
     /// [`QueueClosed`].
     ///
     /// Cancel-safe: a dropped `get` never takes an item with it.
-    pub fn get(&self) -> Get<'_, T> {
+    pub(crate) fn get(&self) -> Get<'_, T> {
         Get {
             queue: self,
             key: None,
@@ -213,7 +182,7 @@ impl<T> Queue<T> {
     }
 
     /// Takes the item at the front if there is one.
-    pub fn try_get(&self) -> Result<T, TryGetError> {
+    pub(crate) fn try_get(&self) -> Result<T, TryGetError> {
         let mut wake = WakeList::new();
         let result = {
             let mut state = self.state();
@@ -229,7 +198,7 @@ impl<T> Queue<T> {
 
     /// Marks one item taken by a consumer as processed. Errs if called more
     /// times than items were put.
-    pub fn task_done(&self) -> Result<(), TaskDoneError> {
+    pub(crate) fn task_done(&self) -> Result<(), TaskDoneError> {
         let mut wake = WakeList::new();
         {
             let mut state = self.state();
@@ -247,7 +216,7 @@ impl<T> Queue<T> {
 
     /// Waits until every item put so far was marked done with
     /// [`task_done`](Self::task_done).
-    pub fn join(&self) -> Join<'_, T> {
+    pub(crate) fn join(&self) -> Join<'_, T> {
         Join {
             queue: self,
             key: None,
@@ -257,7 +226,7 @@ impl<T> Queue<T> {
     /// Shuts the queue down (Python's `Queue.shutdown()`): waiting and
     /// later puts fail and hand their item back; gets drain the items left
     /// and then fail with [`QueueClosed`].
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         let mut wake = WakeList::new();
         Self::close_locked(&mut self.state(), &mut wake);
         wake.wake_all();
@@ -276,12 +245,12 @@ impl<T> Queue<T> {
     /// Closes the queue and takes every item out of it, marking each done
     /// (Python's `shutdown(immediate=True)`, except that the items are
     /// handed back rather than discarded).
-    pub fn close_immediately(&self) -> Vec<T> {
+    pub(crate) fn close_immediately(&self) -> Vec<T> {
         let mut wake = WakeList::new();
         let items = {
             let mut state = self.state();
             Self::close_locked(&mut state, &mut wake);
-            let items: Vec<T> = state.items.drain(..).collect();
+            let items: Vec<T> = std::iter::from_fn(|| state.items.pop()).collect();
             // `task_done` may run ahead of `get`: never count below zero.
             state.unfinished = state.unfinished.saturating_sub(items.len());
             if state.unfinished == 0 {
@@ -294,40 +263,41 @@ impl<T> Queue<T> {
     }
 
     /// Whether the queue was closed.
-    pub fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         self.state().closed
     }
 
     /// Items in the queue.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.state().items.len()
     }
 
     /// Whether the queue holds no item.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.state().items.is_empty()
     }
 
     /// Whether a `put` would wait now.
-    pub fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         !self.state().has_space()
     }
 
     /// The bound, or `None` for an unbounded queue.
-    pub fn capacity(&self) -> Option<usize> {
+    pub(crate) fn capacity(&self) -> Option<usize> {
         self.state().capacity
     }
 
     /// Items put and not yet marked done.
-    pub fn unfinished_tasks(&self) -> usize {
+    pub(crate) fn unfinished_tasks(&self) -> usize {
         self.state().unfinished
     }
 }
 
-impl<T> fmt::Debug for Queue<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl<T> Core<T> {
+    /// Writes the queue's state as `name { .. }`.
+    pub(crate) fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state();
-        f.debug_struct("Queue")
+        f.debug_struct(name)
             .field("len", &state.items.len())
             .field("capacity", &state.capacity)
             .field("unfinished", &state.unfinished)
@@ -336,10 +306,11 @@ impl<T> fmt::Debug for Queue<T> {
     }
 }
 
-/// The future returned by [`Queue::put`].
+/// The future returned by `put` ([`Queue::put`](super::Queue::put) and
+/// the other queues').
 #[must_use = "futures do nothing unless awaited"]
 pub struct Put<'a, T> {
-    queue: &'a Queue<T>,
+    queue: &'a Core<T>,
     item: Option<T>,
     key: Option<usize>,
 }
@@ -393,10 +364,11 @@ impl<T> Drop for Put<'_, T> {
     }
 }
 
-/// The future returned by [`Queue::get`].
+/// The future returned by `get` ([`Queue::get`](super::Queue::get) and
+/// the other queues').
 #[must_use = "futures do nothing unless awaited"]
 pub struct Get<'a, T> {
-    queue: &'a Queue<T>,
+    queue: &'a Core<T>,
     key: Option<usize>,
 }
 
@@ -440,7 +412,7 @@ impl<T> Drop for Get<'_, T> {
                         state.getters.take_waker(next)
                     }
                     None => {
-                        state.items.push_front(item);
+                        state.items.give_back(item);
                         None
                     }
                 },
@@ -453,10 +425,11 @@ impl<T> Drop for Get<'_, T> {
     }
 }
 
-/// The future returned by [`Queue::join`].
+/// The future returned by `join` ([`Queue::join`](super::Queue::join)
+/// and the other queues').
 #[must_use = "futures do nothing unless awaited"]
 pub struct Join<'a, T> {
-    queue: &'a Queue<T>,
+    queue: &'a Core<T>,
     key: Option<usize>,
 }
 
@@ -491,103 +464,3 @@ impl<T> Drop for Join<'_, T> {
         }
     }
 }
-
-/// The queue was closed before the item could be put; here it is back.
-#[derive(PartialEq, Eq)]
-pub struct PutError<T>(pub T);
-
-/// Why [`Queue::try_put`] did not put the item; the item is handed back.
-#[derive(PartialEq, Eq)]
-pub enum TryPutError<T> {
-    /// The queue is full.
-    Full(T),
-    /// The queue was closed.
-    Closed(T),
-}
-
-impl<T> TryPutError<T> {
-    /// The item that was not put.
-    pub fn into_inner(self) -> T {
-        match self {
-            TryPutError::Full(item) | TryPutError::Closed(item) => item,
-        }
-    }
-}
-
-/// The queue was closed and is empty: no item will ever come.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueueClosed;
-
-/// Why [`Queue::try_get`] returned no item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TryGetError {
-    /// No item right now.
-    Empty,
-    /// The queue was closed and is empty.
-    Closed,
-}
-
-/// [`Queue::task_done`] was called more times than items were put.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TaskDoneError;
-
-impl<T> fmt::Debug for PutError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PutError(..)")
-    }
-}
-
-impl<T> fmt::Display for PutError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the queue is closed")
-    }
-}
-
-impl<T> std::error::Error for PutError<T> {}
-
-impl<T> fmt::Debug for TryPutError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryPutError::Full(_) => f.write_str("Full(..)"),
-            TryPutError::Closed(_) => f.write_str("Closed(..)"),
-        }
-    }
-}
-
-impl<T> fmt::Display for TryPutError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryPutError::Full(_) => f.write_str("the queue is full"),
-            TryPutError::Closed(_) => f.write_str("the queue is closed"),
-        }
-    }
-}
-
-impl<T> std::error::Error for TryPutError<T> {}
-
-impl fmt::Display for QueueClosed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the queue is closed and empty")
-    }
-}
-
-impl std::error::Error for QueueClosed {}
-
-impl fmt::Display for TryGetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryGetError::Empty => f.write_str("the queue is empty"),
-            TryGetError::Closed => QueueClosed.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for TryGetError {}
-
-impl fmt::Display for TaskDoneError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("task_done() called more times than items were put")
-    }
-}
-
-impl std::error::Error for TaskDoneError {}
