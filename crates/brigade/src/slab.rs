@@ -92,6 +92,14 @@ impl<T> Slab<T> {
         }
     }
 
+    /// Every value, in key order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.entries.iter().filter_map(|e| match e {
+            Entry::Occupied(v) => Some(v),
+            Entry::Vacant(_) => None,
+        })
+    }
+
     /// Removes and returns every value.
     pub(crate) fn drain(&mut self) -> Vec<T> {
         let entries = std::mem::take(&mut self.entries);
@@ -124,6 +132,7 @@ mod tests {
         assert_eq!(slab.vacant_key(), b);
         assert_eq!(slab.insert('d'), b);
         assert_eq!(slab.len(), 3);
+        assert_eq!(slab.iter().copied().collect::<String>(), "adc");
         let mut all = slab.drain();
         all.sort();
         assert_eq!(all, vec!['a', 'c', 'd']);
