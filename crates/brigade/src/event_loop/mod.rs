@@ -56,6 +56,7 @@ mod slow;
 pub(crate) mod task;
 mod task_group;
 pub(crate) mod task_info;
+mod timer_handle;
 mod yield_now;
 
 pub(crate) use blocking::{Inhibit, hold_clock};
@@ -69,7 +70,9 @@ pub use runtime::{
 pub use slow::SlowPoll;
 pub use task::TaskId;
 pub use task_group::{Failure, GroupError, GroupTask, TaskGroup, task_group};
+pub use task_group::Origin;
 pub use task_info::{AllTasks, TaskInfo, TaskState, all_tasks, current_task};
+pub use timer_handle::TimerHandle;
 pub use yield_now::yield_now;
 
 /// `asyncio.wait_for`: the same as [`crate::time::timeout`].
