@@ -14,7 +14,8 @@
 //! As in asyncio, a timed callback is not a task: nobody awaits it, so
 //! [`Runtime::block_on`] returns as soon as its future is done, whatever
 //! callbacks are still pending (they fire during a later `block_on`, or
-//! are dropped, unrun, with the runtime).
+//! are dropped, unrun, once the runtime and the callback's last
+//! [`TimerHandle`] are gone).
 //!
 //! ```
 //! use std::sync::{Arc, Mutex};

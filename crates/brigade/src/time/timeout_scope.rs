@@ -36,7 +36,8 @@
 //!     })
 //!     .await;
 //!     assert!(chunks.is_err());
-//!     assert_eq!(start.elapsed(), Duration::from_secs(7));
+//!     // The last reschedule, at the fourth chunk, set 4 s + 2 s.
+//!     assert_eq!(start.elapsed(), Duration::from_secs(6));
 //! });
 //! ```
 
