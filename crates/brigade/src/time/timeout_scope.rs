@@ -350,6 +350,9 @@ impl<F: Future> Future for ScopedTimeout<F> {
         state.polling = false;
         if let Poll::Ready(value) = polled {
             state.ended = true;
+            let waker = state.waker.take();
+            drop(state);
+            drop(waker);
             return Poll::Ready(Ok(value));
         }
         let changed = std::mem::take(&mut state.changed).then_some(state.deadline);
