@@ -296,6 +296,11 @@ impl<T, E: 'static> Run<T, E> {
                     }
                     continue;
                 }
+                // The body cancelled the group during this poll (perhaps
+                // the first, with no waker stored yet): drop it now.
+                if group.inner.borrow().cancelling {
+                    continue;
+                }
             }
             match self.children.poll_next(cx) {
                 Poll::Ready(Some((_, (key, result, origin)))) => {
