@@ -121,10 +121,14 @@ fn another_thread_sets_and_cancels_timers() {
     let (l1, l2) = (log.clone(), log.clone());
     let (kept, cancelled) = std::thread::spawn(move || {
         let kept = handle
-            .call_later(secs(10), move || l1.lock().unwrap().push(("kept".into(), Duration::ZERO)))
+            .call_later(secs(10), move || {
+                l1.lock().unwrap().push(("kept".into(), Duration::ZERO))
+            })
             .unwrap();
         let cancelled = handle
-            .call_later(secs(5), move || l2.lock().unwrap().push(("no".into(), Duration::ZERO)))
+            .call_later(secs(5), move || {
+                l2.lock().unwrap().push(("no".into(), Duration::ZERO))
+            })
             .unwrap();
         // Not armed yet: the loop does not run.
         assert_eq!(kept.when(), None);

@@ -65,7 +65,10 @@ async fn the_body_failure_is_reported_as_coming_from_the_body() {
     .await;
     let error = result.unwrap_err();
     assert_eq!(error.origins(), [Origin::Body]);
-    assert_eq!(error.to_string(), "1 task(s) failed in the group: body gave up");
+    assert_eq!(
+        error.to_string(),
+        "1 task(s) failed in the group: body gave up"
+    );
 }
 
 #[brigade::test(virtual)]

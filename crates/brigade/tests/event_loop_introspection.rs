@@ -90,7 +90,10 @@ async fn all_tasks_shows_each_task_in_its_state_in_spawn_order() {
     ready.abort();
     fresh.abort();
     yield_now().await;
-    assert!(all_tasks().is_empty(), "finished and cancelled tasks are gone");
+    assert!(
+        all_tasks().is_empty(),
+        "finished and cancelled tasks are gone"
+    );
 }
 
 #[test]
@@ -115,7 +118,10 @@ fn the_runtime_lists_its_tasks_between_runs() {
     rt.block_on(a).unwrap();
     let left = rt.all_tasks();
     assert_eq!(left.len(), 1);
-    assert_eq!((left[0].id(), left[0].state()), (b.id(), TaskState::Waiting));
+    assert_eq!(
+        (left[0].id(), left[0].state()),
+        (b.id(), TaskState::Waiting)
+    );
 }
 
 #[test]

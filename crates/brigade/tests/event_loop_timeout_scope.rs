@@ -63,7 +63,9 @@ async fn a_shortened_deadline_expires_and_drops_the_body() {
 
 #[brigade::test(virtual)]
 async fn an_untouched_scope_reports_its_duration_and_a_finished_one_is_not_expired() {
-    let error = timeout_scope(secs(4), |_| sleep(secs(5))).await.unwrap_err();
+    let error = timeout_scope(secs(4), |_| sleep(secs(5)))
+        .await
+        .unwrap_err();
     assert_eq!(error.duration(), Some(secs(4)));
     let mut kept = None;
     let ok = timeout_scope(secs(4), |scope| {

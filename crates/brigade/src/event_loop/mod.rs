@@ -12,6 +12,12 @@
 //!   [`timeout`](crate::time::timeout) combine futures inside one task;
 //!   [`task_group`] scopes child tasks so that none outlives its group.
 //! - [`to_thread`] runs blocking code on a thread pool and awaits it.
+//! - [`current_task`] and [`all_tasks`] take [`TaskInfo`] snapshots of the
+//!   loop's tasks (`asyncio.current_task`, `asyncio.all_tasks`); other
+//!   threads ask through [`Handle::all_tasks`].
+//! - [`Handle::call_later`] and [`Handle::call_at`] run a callback on the
+//!   loop at a time, returning a [`TimerHandle`] (asyncio's
+//!   `loop.call_later`, `loop.call_at`).
 //! - A poll that keeps the loop busy past
 //!   [`Builder::slow_callback_duration`] (100 ms in debug builds) is
 //!   reported, naming the task: see [`SlowPoll`].
@@ -69,8 +75,8 @@ pub use runtime::{
 };
 pub use slow::SlowPoll;
 pub use task::TaskId;
-pub use task_group::{Failure, GroupError, GroupTask, TaskGroup, task_group};
 pub use task_group::Origin;
+pub use task_group::{Failure, GroupError, GroupTask, TaskGroup, task_group};
 pub use task_info::{AllTasks, TaskInfo, TaskState, all_tasks, current_task};
 pub use timer_handle::TimerHandle;
 pub use yield_now::yield_now;

@@ -85,7 +85,14 @@ impl fmt::Display for TaskState {
 }
 
 /// A snapshot of one live task: its id, name and state at the moment it
-/// was taken. See the [module docs](self).
+/// was taken, from [`current_task`], [`all_tasks`] or [`Handle::all_tasks`].
+///
+/// A snapshot is a copy: it does not change as the task moves on. It is
+/// taken on the loop's own thread, between two polls or (for the task
+/// asking) during its own poll, so a list of them is consistent: every
+/// live task appears once, in one state. The loop gets them by walking the
+/// registry of live tasks it keeps anyway (to cancel them at shutdown), so
+/// spawning pays nothing for introspection.
 ///
 /// ```
 /// use brigade::event_loop::all_tasks;

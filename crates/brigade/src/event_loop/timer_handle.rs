@@ -183,6 +183,18 @@ impl<F: FnOnce() + Send + 'static> Control for Timer<F> {
 /// (asyncio's `asyncio.TimerHandle`). Cheap to clone, `Send` and `Sync`:
 /// any thread may cancel. Dropping it does not cancel the call.
 ///
+/// A timed callback is a timer in the loop's timing wheel, like a sleep's,
+/// whose waker runs the callback instead of scheduling a task: it fires in
+/// deadline order among the sleeps, and the virtual clock jumps to it like
+/// to any other deadline. It runs on the loop's thread between two polls
+/// and must not block; one that panics is reported by the panic hook and
+/// the loop goes on (asyncio logs it).
+///
+/// As in asyncio, a callback is not a task: [`Runtime::block_on`] returns
+/// as soon as its future is done, whatever callbacks are still pending;
+/// they fire during a later `block_on`, or are dropped, unrun, once the
+/// runtime and the callback's last `TimerHandle` are gone.
+///
 /// ```
 /// use std::time::Duration;
 ///
@@ -283,8 +295,8 @@ impl Handle {
     /// clock (asyncio's `loop.call_later`). Works from any thread: on the
     /// loop's own thread the timer is set at once; from another thread, at
     /// the loop's next turn, and the delay counts from then. Callbacks due
-    /// at the same time run in the order they were set. See the
-    /// [module docs](self) for how callbacks relate to `block_on`.
+    /// at the same time run in the order they were set. See
+    /// [`TimerHandle`] for how callbacks run and relate to `block_on`.
     ///
     /// # Errors
     /// [`LoopClosed`], handing `f` back, if the loop has shut down.
@@ -360,7 +372,9 @@ impl Handle {
             if !scheduler::call_soon(&self.shared, Box::new(arm)) {
                 // The refused closure is gone, and with it its reference.
                 let f = timer.lock().callback.take();
-                return Err(LoopClosed(f.expect("a callback never armed is still there")));
+                return Err(LoopClosed(
+                    f.expect("a callback never armed is still there"),
+                ));
             }
         }
         Ok(TimerHandle { timer })

@@ -176,6 +176,13 @@ struct State {
 /// (asyncio's `asyncio.Timeout` context manager). Cheap to clone, and
 /// `Send`: a clone may move the deadline from another task or thread.
 ///
+/// A [`Timeout`](super::Timeout) owns the future it bounds, so that future
+/// cannot reach it; a scope turns this around: [`timeout_scope`] calls the
+/// body with this handle and bounds the future the body returns. The body
+/// reads the deadline, moves it (a download may take as long as it likes
+/// while bytes keep coming), and afterwards anyone holding a clone can ask
+/// whether it [`expired`](Self::expired).
+///
 /// ```
 /// use std::time::Duration;
 /// use brigade::time::{Instant, timeout_scope};
