@@ -61,7 +61,7 @@ pub(crate) mod scheduler;
 mod slow;
 pub(crate) mod task;
 mod task_group;
-pub(crate) mod task_info;
+mod task_info;
 mod timer_handle;
 mod yield_now;
 

@@ -190,7 +190,8 @@ impl fmt::Display for TaskInfo {
 
 /// The task being polled on this thread, as `asyncio.current_task()`.
 ///
-/// `None` outside of a task: outside of any loop, and in the future given
+/// `None` outside of a task: outside of any loop, in callbacks
+/// ([`Handle::call_soon`], [`Handle::call_later`]), and in the future given
 /// to [`run`](crate::run) or [`Runtime::block_on`], which brigade polls
 /// directly rather than as a task (asyncio wraps the main coroutine in a
 /// task; spawn it to see it here). Each call takes a new snapshot, whose
