@@ -160,11 +160,15 @@ async fn dropping_the_scope_at_each_await_cancels_the_body_and_its_timer() {
         let start = Instant::now();
         let dropped = Rc::new(Cell::new(false));
         let flag = DropFlag(dropped.clone());
-        let scoped = timeout_scope(secs(100), |scope| async move {
-            let _flag = flag;
-            sleep(secs(1)).await;
-            scope.reschedule(Some(Instant::now() + secs(50)));
-            sleep(secs(10)).await;
+        let mut kept = None;
+        let scoped = timeout_scope(secs(100), |scope| {
+            kept = Some(scope.clone());
+            async move {
+                let _flag = flag;
+                sleep(secs(1)).await;
+                scope.reschedule(Some(Instant::now() + secs(50)));
+                sleep(secs(10)).await;
+            }
         });
         if cut == 0 {
             drop(scoped);
@@ -173,6 +177,11 @@ async fn dropping_the_scope_at_each_await_cancels_the_body_and_its_timer() {
             assert!(outer.is_err());
         }
         assert!(dropped.get(), "cut {cut}: the body was dropped");
+        let scope = kept.unwrap();
+        assert!(!scope.expired(), "cancelled from outside, not expired");
+        let deadline = scope.deadline();
+        scope.reschedule(None); // ended: no effect, no wake-up of anyone
+        assert_eq!(scope.deadline(), deadline);
         assert_eq!(start.elapsed(), secs(cut * 5).saturating_sub(secs(4)));
     }
 }

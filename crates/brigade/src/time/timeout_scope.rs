@@ -235,8 +235,8 @@ impl TimeoutScope {
     /// Moves the deadline to `deadline`, or removes it with `None`
     /// (asyncio's `Timeout.reschedule()`). A deadline already passed
     /// expires the scope as soon as the body next waits. Once the scope
-    /// has returned (done or expired) this does nothing, where asyncio
-    /// raises `RuntimeError`.
+    /// has returned (done or expired) or was dropped, this does nothing,
+    /// where asyncio raises `RuntimeError`.
     ///
     /// ```
     /// use std::time::Duration;
@@ -319,6 +319,19 @@ pin_project_lite::pin_project! {
         // The armed timer; `None` while there is no deadline.
         sleep: Option<Sleep>,
         duration: Option<Duration>,
+    }
+
+    impl<F> PinnedDrop for ScopedTimeout<F> {
+        // Dropped before it returned (cancelled from outside): the scope
+        // has ended, and clones kept elsewhere no longer hold its waker.
+        fn drop(this: Pin<&mut Self>) {
+            let waker = {
+                let mut state = this.scope.lock();
+                state.ended = true;
+                state.waker.take()
+            };
+            drop(waker);
+        }
     }
 }
 
