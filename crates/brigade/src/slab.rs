@@ -132,6 +132,7 @@ mod tests {
         assert_eq!(slab.vacant_key(), b);
         assert_eq!(slab.insert('d'), b);
         assert_eq!(slab.len(), 3);
+        assert_eq!(slab.iter().copied().collect::<String>(), "adc");
         let mut all = slab.drain();
         all.sort();
         assert_eq!(all, vec!['a', 'c', 'd']);

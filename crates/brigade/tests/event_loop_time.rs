@@ -328,3 +328,115 @@ fn deadlines_beyond_the_horizon_never_come_and_never_spin() {
         assert_eq!(start.elapsed(), near - secs(3600));
     });
 }
+
+#[brigade::test(virtual)]
+async fn a_zero_sleep_yields_once_so_two_tasks_interleave() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let start = Instant::now();
+    let tasks: Vec<_> = ["a", "b"]
+        .into_iter()
+        .map(|name| {
+            let log = log.clone();
+            spawn(async move {
+                for i in 0..3 {
+                    log.borrow_mut().push(format!("{name}{i}"));
+                    sleep(Duration::ZERO).await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(*log.borrow(), ["a0", "b0", "a1", "b1", "a2", "b2"]);
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+#[brigade::test(virtual)]
+async fn a_zero_sleep_is_pending_exactly_once() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut zero = std::pin::pin!(sleep(Duration::ZERO));
+    assert!(zero.as_mut().poll(&mut cx).is_pending());
+    assert!(zero.as_mut().poll(&mut cx).is_ready());
+    // A positive sleep already due, and a zero timeout, do not yield.
+    let mut due = std::pin::pin!(sleep_until(Instant::now()));
+    assert_eq!(due.as_mut().poll(&mut cx), Poll::Ready(()));
+    let mut zero_timeout = std::pin::pin!(timeout(Duration::ZERO, std::future::pending::<()>()));
+    assert!(matches!(
+        zero_timeout.as_mut().poll(&mut cx),
+        Poll::Ready(Err(_))
+    ));
+}
+
+#[brigade::test(virtual)]
+async fn interval_reset_restarts_the_schedule_one_period_from_now() {
+    let start = Instant::now();
+    let mut ticker = interval(secs(10));
+    assert_eq!(ticker.tick().await - start, secs(0));
+    assert_eq!(ticker.tick().await - start, secs(10));
+    sleep(secs(3)).await;
+    ticker.reset();
+    assert_eq!(ticker.tick().await - start, secs(23));
+    assert_eq!(ticker.tick().await - start, secs(33));
+    ticker.reset_immediately();
+    assert_eq!(ticker.tick().await - start, secs(33));
+    assert_eq!(ticker.tick().await - start, secs(43));
+    ticker.reset_after(secs(1));
+    assert_eq!(ticker.tick().await - start, secs(44));
+    ticker.reset_at(start + secs(100));
+    assert_eq!(ticker.tick().await - start, secs(100));
+    assert_eq!(ticker.tick().await - start, secs(110));
+}
+
+#[brigade::test(virtual)]
+async fn interval_reset_while_a_tick_is_pending_moves_it() {
+    let start = Instant::now();
+    let mut ticker = interval(secs(10));
+    ticker.tick().await;
+    // Poll the next tick once (pending, timer set), then move it.
+    {
+        let pending = timeout(secs(4), ticker.tick()).await;
+        assert!(pending.is_err());
+    }
+    ticker.reset_after(secs(2));
+    assert_eq!(ticker.tick().await - start, secs(6));
+}
+
+#[brigade::test(virtual)]
+async fn a_timeout_can_be_read_moved_and_lifted() {
+    let start = Instant::now();
+    let mut t = std::pin::pin!(timeout(secs(5), sleep(secs(8))));
+    assert_eq!(t.deadline(), Some(start + secs(5)));
+    assert!(!t.expired());
+    // Lifted: no deadline at all.
+    t.as_mut().reschedule(None);
+    assert_eq!(t.deadline(), None);
+    assert!(t.as_mut().await.is_ok());
+    assert_eq!(start.elapsed(), secs(8));
+
+    // Moved earlier while it runs: expires at the new deadline.
+    let mut t = std::pin::pin!(timeout(secs(60), sleep(secs(60))));
+    let first = timeout(secs(1), t.as_mut()).await;
+    assert!(first.is_err(), "the outer timeout gave up first");
+    t.as_mut().reschedule(Some(start + secs(10)));
+    let error = t.as_mut().await.unwrap_err();
+    assert!(t.expired());
+    assert_eq!(start.elapsed(), secs(10));
+    assert_eq!(error.duration(), None, "rescheduled: no duration to report");
+    // Once expired, rescheduling does nothing.
+    t.as_mut().reschedule(None);
+    assert!(t.expired());
+    assert_eq!(t.deadline(), Some(start + secs(10)));
+}
+
+#[brigade::test(virtual)]
+async fn a_timeout_rescheduled_into_the_past_expires_at_its_next_poll() {
+    let start = Instant::now();
+    let mut t = std::pin::pin!(timeout(secs(60), sleep(secs(60))));
+    let _ = timeout(secs(1), t.as_mut()).await;
+    t.as_mut().reschedule(Some(start));
+    assert!(t.as_mut().await.is_err());
+    assert_eq!(start.elapsed(), secs(1));
+}

@@ -20,6 +20,12 @@
 //!   number of futures of different types inside one task, and
 //!   [`AsCompleted::timeout`] gives [`as_completed`] a deadline.
 //! - [`to_thread`] runs blocking code on a thread pool and awaits it.
+//! - [`current_task`] and [`all_tasks`] take [`TaskInfo`] snapshots of the
+//!   loop's tasks (`asyncio.current_task`, `asyncio.all_tasks`); other
+//!   threads ask through [`Handle::all_tasks`].
+//! - [`Handle::call_later`] and [`Handle::call_at`] run a callback on the
+//!   loop at a time, returning a [`TimerHandle`] (asyncio's
+//!   `loop.call_later`, `loop.call_at`).
 //! - A poll that keeps the loop busy past
 //!   [`Builder::slow_callback_duration`] (100 ms in debug builds) is
 //!   reported, naming the task: see [`SlowPoll`].
@@ -68,6 +74,8 @@ mod slow;
 pub(crate) mod task;
 mod task_group;
 mod wait;
+mod task_info;
+mod timer_handle;
 mod yield_now;
 
 pub(crate) use blocking::{Inhibit, hold_clock};
@@ -85,8 +93,11 @@ pub use runtime::{
 pub use shield::{Shield, shield};
 pub use slow::SlowPoll;
 pub use task::TaskId;
+pub use task_group::Origin;
 pub use task_group::{Failure, GroupError, GroupTask, TaskGroup, task_group};
 pub use wait::{Finished, ReturnWhen, try_wait, wait};
+pub use task_info::{AllTasks, TaskInfo, TaskState, all_tasks, current_task};
+pub use timer_handle::TimerHandle;
 pub use yield_now::yield_now;
 
 /// `asyncio.wait_for`: the same as [`crate::time::timeout`].

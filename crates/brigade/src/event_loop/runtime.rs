@@ -122,7 +122,7 @@ where
 ///
 /// Dropping a runtime cancels the tasks it still holds.
 pub struct Runtime {
-    core: Rc<Core>,
+    pub(super) core: Rc<Core>,
 }
 
 /// Configures a [`Runtime`].
@@ -430,7 +430,7 @@ impl Wake for MainWaker {
 /// it, as asyncio's `call_soon_threadsafe` and `run_coroutine_threadsafe` do.
 #[derive(Clone)]
 pub struct Handle {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
 }
 
 /// The loop behind a [`Handle`] has shut down; the work is handed back.

@@ -33,6 +33,7 @@ use super::context;
 use super::join::JoinHandle;
 use super::slow::SlowPolls;
 use super::task::{CANCELLED, COMPLETE, TaskId, TaskRef};
+use super::task_info::TaskInfo;
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::slab::Slab;
@@ -162,6 +163,8 @@ pub(crate) struct Core {
     shutting_down: Cell<bool>,
     /// The task being polled, if any.
     current_task: Cell<Option<TaskId>>,
+    /// Its slot in `tasks`, meaningful while `current_task` is set.
+    current_slot: Cell<u32>,
     pub(crate) trace: Option<Arc<Trace>>,
     /// The I/O driver the loop parks in; I/O objects hold it too.
     pub(crate) driver: Rc<Driver>,
@@ -193,6 +196,7 @@ impl Core {
             rng: Cell::new(seed.map_or(0, |s| s ^ 0x9E37_79B9_7F4A_7C15 | 1)),
             shutting_down: Cell::new(false),
             current_task: Cell::new(None),
+            current_slot: Cell::new(u32::MAX),
             trace,
             driver,
             turns: Cell::new(0),
@@ -274,6 +278,28 @@ impl Core {
         JoinHandle::new(handle)
     }
 
+    /// A snapshot of the task being polled, if any (`asyncio.current_task`).
+    pub(crate) fn current_task_info(&self) -> Option<TaskInfo> {
+        let id = self.current_task.get()?;
+        let tasks = self.tasks.borrow();
+        let task = tasks.get(self.current_slot.get() as usize)?;
+        (task.header().id == id).then(|| TaskInfo::of(task, true))
+    }
+
+    /// A snapshot of every live task, in spawn order (`asyncio.all_tasks`):
+    /// a walk over the registry, so spawning pays nothing for it.
+    pub(crate) fn all_tasks(&self) -> Vec<TaskInfo> {
+        let current = self.current_task.get();
+        let mut all: Vec<TaskInfo> = self
+            .tasks
+            .borrow()
+            .iter()
+            .map(|task| TaskInfo::of(task, Some(task.header().id) == current))
+            .collect();
+        all.sort_unstable_by_key(|info| info.id());
+        all
+    }
+
     /// Number of tasks spawned and not yet finished.
     pub(crate) fn live_tasks(&self) -> usize {
         self.tasks.borrow().len()
@@ -305,6 +331,7 @@ impl Core {
             true
         } else {
             self.current_task.set(Some(task.header().id));
+            self.current_slot.set(task.header().slot.get());
             let done = self.slow.watch(
                 || Self::task_label(&task).into_owned(),
                 // SAFETY: owner thread; not complete (checked above).

@@ -11,6 +11,12 @@
 //! closes the group to new children, so no child ever outlives its group.
 //! (Cancelled children's destructors run at the loop's next turn, right
 //! after the group's future is gone.)
+//!
+//! A child cancelled on its own ([`GroupTask::abort`]) is not a failure:
+//! it ends cancelled and the group goes on, as in asyncio. Children may be
+//! named ([`TaskGroup::spawn_named`]): the name shows in
+//! [`current_task`](super::current_task), in [`GroupError`]'s message and
+//! its [`origins`](GroupError::origins).
 
 use std::cell::RefCell;
 use std::fmt;
@@ -65,6 +71,7 @@ where
     let mut run = Run {
         children: Concurrent::new(),
         failed: Vec::new(),
+        origins: Vec::new(),
         body_output: None,
     };
     let mut body = Some(Box::pin(body(group.clone())));
@@ -74,13 +81,16 @@ where
         (true, Some(value)) => Ok(value),
         _ => Err(GroupError {
             failures: run.failed,
+            origins: run.origins,
         }),
     }
 }
 
-/// A child as the group sees it: its key among the abort handles, and how
-/// it ended.
-type Child<E> = Pin<Box<dyn Future<Output = (usize, Result<Result<(), E>, JoinError>)>>>;
+/// A child as the group sees it: its key among the abort handles, how it
+/// ended, and who it was if it failed.
+type Child<E> = Pin<Box<dyn Future<Output = ChildEnd<E>>>>;
+
+type ChildEnd<E> = (usize, Result<Result<(), E>, JoinError>, Option<Origin>);
 
 /// Spawns children into a running [`task_group`]. Cheap to clone.
 pub struct TaskGroup<E> {
@@ -136,7 +146,50 @@ impl<E: 'static> TaskGroup<E> {
     ///
     /// Spawning into a group that has finished or is cancelling does not run
     /// the child; its handle reports cancellation.
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let sum = brigade::task_group(|group| async move {
+    ///         let a = group.spawn(async { Ok::<_, ()>(1) });
+    ///         let b = group.spawn(async { Ok(2) });
+    ///         Ok(a.await.unwrap() + b.await.unwrap())
+    ///     })
+    ///     .await;
+    ///     assert_eq!(sum.unwrap(), 3);
+    /// });
+    /// ```
     pub fn spawn<T, F>(&self, future: F) -> GroupTask<T>
+    where
+        T: 'static,
+        F: Future<Output = Result<T, E>> + 'static,
+    {
+        self.spawn_child(None, future)
+    }
+
+    /// Like [`spawn`](Self::spawn), with a name (as
+    /// [`spawn_named`](crate::spawn_named)): it shows in
+    /// [`current_task`](super::current_task), [`GroupTask::name`], and in
+    /// the [`GroupError`] if the child fails. (asyncio's
+    /// `TaskGroup.create_task(coro, name=...)`.)
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// let result = rt.block_on(brigade::task_group(|group| async move {
+    ///     group.spawn_named("fetch-feed", async { Err::<(), _>("HTTP 503") });
+    ///     Ok(())
+    /// }));
+    /// let error = result.unwrap_err();
+    /// assert_eq!(error.to_string(), "1 task(s) failed in the group: fetch-feed: HTTP 503");
+    /// ```
+    pub fn spawn_named<T, F>(&self, name: impl Into<String>, future: F) -> GroupTask<T>
+    where
+        T: 'static,
+        F: Future<Output = Result<T, E>> + 'static,
+    {
+        self.spawn_child(Some(name.into()), future)
+    }
+
+    fn spawn_child<T, F>(&self, name: Option<String>, future: F) -> GroupTask<T>
     where
         T: 'static,
         F: Future<Output = Result<T, E>> + 'static,
@@ -147,6 +200,8 @@ impl<E: 'static> TaskGroup<E> {
             return GroupTask {
                 rx,
                 id: next_task_id(),
+                name,
+                abort: None,
             };
         }
         let child = async move {
@@ -154,21 +209,50 @@ impl<E: 'static> TaskGroup<E> {
             let _ = tx.send(value);
             Ok(())
         };
-        let task: JoinHandle<Result<(), E>> = inner.core.spawn(child, next_task_id(), None);
+        let task_name = name.as_deref().map(Box::from);
+        let task: JoinHandle<Result<(), E>> = inner.core.spawn(child, next_task_id(), task_name);
         let id = task.id();
+        let abort = task.abort_handle();
         let key = inner.aborts.insert(task.abort_handle());
-        inner.new.push(Box::pin(async move { (key, task.await) }));
+        inner.new.push(Box::pin(async move {
+            let mut task = pin!(task);
+            let result = task.as_mut().await;
+            // A failure names its child; success allocates nothing.
+            let origin = match &result {
+                Ok(Ok(())) | Err(JoinError::Cancelled(_)) => None,
+                _ => Some(Origin::Child {
+                    id: task.id(),
+                    name: task.name().map(String::from),
+                }),
+            };
+            (key, result, origin)
+        }));
         let waker = inner.waker.take();
         drop(inner);
         if let Some(waker) = waker {
             waker.wake();
         }
-        GroupTask { rx, id }
+        GroupTask {
+            rx,
+            id,
+            name,
+            abort: Some(abort),
+        }
     }
 
     /// Cancels the body and every child, as a failure would, but without
     /// reporting an error: `task_group` then returns the failures so far, or
     /// a [`GroupError`] with none if there were none.
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// let result = rt.block_on(brigade::task_group(|group| async move {
+    ///     group.spawn(std::future::pending::<Result<(), ()>>());
+    ///     group.cancel();
+    ///     std::future::pending::<Result<(), ()>>().await
+    /// }));
+    /// assert!(result.unwrap_err().failures().is_empty());
+    /// ```
     pub fn cancel(&self) {
         let waker = {
             let mut inner = self.inner.borrow_mut();
@@ -185,6 +269,7 @@ impl<E: 'static> TaskGroup<E> {
 struct Run<T, E> {
     children: Concurrent<Child<E>>,
     failed: Vec<Failure<E>>,
+    origins: Vec<Origin>,
     body_output: Option<T>,
 }
 
@@ -207,19 +292,29 @@ impl<T, E: 'static> Run<T, E> {
                     *body = None;
                     match output {
                         Ok(value) => self.body_output = Some(value),
-                        Err(e) => self.fail(group, Failure::Error(e)),
+                        Err(e) => self.fail(group, Failure::Error(e), Origin::Body),
                     }
+                    continue;
+                }
+                // The body cancelled the group during this poll (perhaps
+                // the first, with no waker stored yet): drop it now.
+                if group.inner.borrow().cancelling {
                     continue;
                 }
             }
             match self.children.poll_next(cx) {
-                Poll::Ready(Some((_, (key, result)))) => {
+                Poll::Ready(Some((_, (key, result, origin)))) => {
                     let finished = group.inner.borrow_mut().aborts.remove(key);
                     drop(finished);
+                    let origin = || origin.unwrap_or(Origin::Body);
                     match result {
+                        // A child cancelled on its own (`GroupTask::abort`)
+                        // or by the group: not a failure.
                         Ok(Ok(())) | Err(JoinError::Cancelled(_)) => {}
-                        Ok(Err(e)) => self.fail(group, Failure::Error(e)),
-                        Err(JoinError::Panicked(p)) => self.fail(group, Failure::Panic(p)),
+                        Ok(Err(e)) => self.fail(group, Failure::Error(e), origin()),
+                        Err(JoinError::Panicked(p)) => {
+                            self.fail(group, Failure::Panic(p), origin())
+                        }
                         Err(JoinError::WrongLoop(_)) => {
                             unreachable!("children run on the group's loop")
                         }
@@ -240,8 +335,9 @@ impl<T, E: 'static> Run<T, E> {
         }
     }
 
-    fn fail(&mut self, group: &TaskGroup<E>, failure: Failure<E>) {
+    fn fail(&mut self, group: &TaskGroup<E>, failure: Failure<E>, origin: Origin) {
         self.failed.push(failure);
+        self.origins.push(origin);
         group.cancel();
     }
 }
@@ -266,15 +362,80 @@ impl<E: 'static> Drop for CancelOnDrop<E> {
 ///
 /// It gives [`JoinError::Cancelled`] when the child produced no value: it
 /// failed (the group reports why), or the group cancelled it.
+///
+/// Unlike asyncio's tasks, dropping it neither cancels nor detaches the
+/// child: the child belongs to the group either way.
 pub struct GroupTask<T> {
     rx: oneshot::Receiver<T>,
     id: TaskId,
+    name: Option<String>,
+    /// `None` for a child the group refused to start.
+    abort: Option<AbortHandle>,
 }
 
 impl<T> GroupTask<T> {
     /// The child task's id.
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     brigade::task_group(|group| async move {
+    ///         let child = group.spawn(async { Ok::<_, ()>(brigade::event_loop::current_task()) });
+    ///         let id = child.id();
+    ///         assert_eq!(child.await.unwrap().unwrap().id(), id);
+    ///         Ok(())
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// });
+    /// ```
     pub fn id(&self) -> TaskId {
         self.id
+    }
+
+    /// The name given to [`TaskGroup::spawn_named`], if any.
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     brigade::task_group(|group| async move {
+    ///         let child = group.spawn_named("resize", async { Ok::<_, ()>(()) });
+    ///         assert_eq!(child.name(), Some("resize"));
+    ///         Ok(())
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// });
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Cancels this child alone, as `task.cancel()` on a task of an asyncio
+    /// `TaskGroup`: its future is dropped at the loop's next turn, awaiting
+    /// the `GroupTask` gives [`JoinError::Cancelled`], and the group goes on
+    /// (a cancelled child is not a failure). Aborting a finished child does
+    /// nothing.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::time::sleep;
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// let result = rt.block_on(brigade::task_group(|group| async move {
+    ///     let slow = group.spawn(async {
+    ///         sleep(Duration::from_secs(3600)).await;
+    ///         Ok::<_, String>("slow")
+    ///     });
+    ///     let fast = group.spawn(async { Ok("fast") });
+    ///     slow.abort();
+    ///     assert!(slow.await.unwrap_err().is_cancelled());
+    ///     Ok(fast.await.unwrap())
+    /// }));
+    /// assert_eq!(result.unwrap(), "fast");
+    /// ```
+    pub fn abort(&self) {
+        if let Some(abort) = &self.abort {
+            abort.abort();
+        }
     }
 }
 
@@ -297,12 +458,59 @@ pub enum Failure<E> {
     Panic(Panic),
 }
 
+/// Where a failure inside a [`task_group`] came from; see
+/// [`GroupError::origins`].
+///
+/// ```
+/// use brigade::event_loop::Origin;
+///
+/// let rt = brigade::Runtime::new().unwrap();
+/// let result = rt.block_on(brigade::task_group(|group| async move {
+///     group.spawn_named("parser", async { Err::<(), _>("bad input") });
+///     Ok(())
+/// }));
+/// match &result.unwrap_err().origins()[0] {
+///     Origin::Child { name, .. } => assert_eq!(name.as_deref(), Some("parser")),
+///     Origin::Body => unreachable!(),
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The group's body returned the error.
+    Body,
+    /// A child failed: its id and, if it was spawned with
+    /// [`TaskGroup::spawn_named`], its name.
+    Child {
+        /// The child's task id.
+        id: TaskId,
+        /// The child's name, if any.
+        name: Option<String>,
+    },
+}
+
 /// Everything that failed inside a [`task_group`], in the order it failed.
 pub struct GroupError<E> {
     failures: Vec<Failure<E>>,
+    /// Where each failure came from, index for index.
+    origins: Vec<Origin>,
 }
 
 impl<E> GroupError<E> {
+    /// Where each of the [`failures`](Self::failures) came from, index for
+    /// index: the body, or a child with its id and name. (asyncio keeps
+    /// this in each exception's traceback.)
+    ///
+    /// ```
+    /// use brigade::event_loop::Origin;
+    ///
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// let result = rt.block_on(brigade::task_group(|_group| async move { Err::<(), _>(7) }));
+    /// assert_eq!(result.unwrap_err().origins(), [Origin::Body]);
+    /// ```
+    pub fn origins(&self) -> &[Origin] {
+        &self.origins
+    }
+
     /// The failures, first one first. Empty if the group was cancelled
     /// through [`TaskGroup::cancel`] with nothing failing.
     pub fn failures(&self) -> &[Failure<E>] {
@@ -335,6 +543,12 @@ impl<E: fmt::Display> fmt::Display for GroupError<E> {
                 for (i, failure) in self.failures.iter().enumerate() {
                     if i > 0 {
                         f.write_str("; ")?;
+                    }
+                    if let Some(Origin::Child {
+                        name: Some(name), ..
+                    }) = self.origins.get(i)
+                    {
+                        write!(f, "{name}: ")?;
                     }
                     match failure {
                         Failure::Error(e) => write!(f, "{e}")?,

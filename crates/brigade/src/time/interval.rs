@@ -111,6 +111,90 @@ impl Interval {
     pub fn period(&self) -> Duration {
         self.period
     }
+
+    /// Restarts the schedule: the next tick comes one period from now, and
+    /// the following ones every period after it (tokio's `Interval::reset`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::time::{Instant, interval, sleep};
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     let mut ticker = interval(Duration::from_secs(10));
+    ///     ticker.tick().await; // at once
+    ///     sleep(Duration::from_secs(4)).await;
+    ///     ticker.reset();
+    ///     assert_eq!(ticker.tick().await - start, Duration::from_secs(14));
+    ///     assert_eq!(ticker.tick().await - start, Duration::from_secs(24));
+    /// });
+    /// ```
+    pub fn reset(&mut self) {
+        self.reset_after(self.period);
+    }
+
+    /// Restarts the schedule with a tick right away (tokio's
+    /// `Interval::reset_immediately`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::time::{Instant, interval};
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     let mut ticker = interval(Duration::from_secs(10));
+    ///     ticker.tick().await;
+    ///     ticker.reset_immediately();
+    ///     assert_eq!(ticker.tick().await, start);
+    ///     assert_eq!(ticker.tick().await - start, Duration::from_secs(10));
+    /// });
+    /// ```
+    pub fn reset_immediately(&mut self) {
+        self.reset_at(Instant::now());
+    }
+
+    /// Restarts the schedule with the next tick `after` from now (tokio's
+    /// `Interval::reset_after`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::time::{Instant, interval};
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     let mut ticker = interval(Duration::from_secs(10));
+    ///     ticker.reset_after(Duration::from_secs(3));
+    ///     assert_eq!(ticker.tick().await - start, Duration::from_secs(3));
+    ///     assert_eq!(ticker.tick().await - start, Duration::from_secs(13));
+    /// });
+    /// ```
+    pub fn reset_after(&mut self, after: Duration) {
+        self.reset_at(super::clock::saturating_after(Instant::now(), after));
+    }
+
+    /// Restarts the schedule with the next tick at `deadline` (tokio's
+    /// `Interval::reset_at`); a deadline in the past ticks at once, and the
+    /// [`MissedTicks`] behaviour then decides what follows.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::time::{Instant, interval};
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     let mut ticker = interval(Duration::from_secs(10));
+    ///     ticker.reset_at(start + Duration::from_secs(25));
+    ///     assert_eq!(ticker.tick().await - start, Duration::from_secs(25));
+    /// });
+    /// ```
+    pub fn reset_at(&mut self, deadline: Instant) {
+        self.next = deadline;
+        self.sleep.reset(deadline);
+    }
 }
 
 impl futures_core::Stream for Interval {

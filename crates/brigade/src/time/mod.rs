@@ -1,5 +1,6 @@
-//! Time on the event loop: [`sleep`], [`timeout`], [`interval`] and the
-//! loop's [`Instant`].
+//! Time on the event loop: [`sleep`], [`timeout`], [`timeout_scope`],
+//! [`interval`] and the loop's [`Instant`]. (The loop's own timed callbacks,
+//! `call_later` and `call_at`, are on [`Handle`](crate::Handle).)
 //!
 //! `asyncio.sleep(1)` suspends a coroutine and lets the others run; so does
 //! [`sleep`]. Timers live in a hierarchical timing wheel (see `wheel.rs`),
@@ -31,6 +32,7 @@ mod instant;
 mod interval;
 mod sleep;
 mod timeout;
+mod timeout_scope;
 pub(crate) mod wheel;
 
 pub use clock::HORIZON;
@@ -38,3 +40,4 @@ pub use instant::Instant;
 pub use interval::{Interval, MissedTicks, interval, interval_at};
 pub use sleep::{Sleep, sleep, sleep_until};
 pub use timeout::{Elapsed, Timeout, timeout, timeout_at};
+pub use timeout_scope::{ScopedTimeout, TimeoutScope, timeout_scope, timeout_scope_at};

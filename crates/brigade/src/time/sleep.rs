@@ -18,6 +18,14 @@ use crate::trace::Track;
 /// of a loop, and from the call otherwise. Timers have a resolution of one
 /// millisecond and never fire early.
 ///
+/// # `sleep(Duration::ZERO)`
+/// A zero sleep yields exactly once, as `await asyncio.sleep(0)` does: the
+/// task goes to the back of the run queue, every other ready task runs, and
+/// the sleep is ready at its next poll (it is the same as
+/// [`yield_now`](crate::yield_now)). A positive sleep whose deadline has
+/// already passed when it is polled (and [`sleep_until`] a past instant)
+/// is ready at once without yielding, as in tokio.
+///
 /// # Far deadlines
 /// A deadline at or beyond the loop clock's [`HORIZON`](super::HORIZON)
 /// (1000 years after the loop's clock started; `Duration::MAX` among them)
@@ -39,13 +47,9 @@ use crate::trace::Track;
 /// });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    let deadline = context::with(|core| core.map(|core| after(core.clock.now(), duration)));
-    Sleep {
-        deadline,
-        duration,
-        timer: None,
-        traced_since: None,
-    }
+    let mut sleep = Sleep::after(duration);
+    sleep.yield_first = duration.is_zero();
+    sleep
 }
 
 /// `now + duration`, saturating at a deadline that never comes, so that
@@ -55,12 +59,25 @@ fn after(now: Instant, duration: Duration) -> Instant {
 }
 
 /// Waits until `deadline` on the loop's clock.
+///
+/// ```
+/// use std::time::Duration;
+/// use brigade::time::{Instant, sleep_until};
+///
+/// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+/// rt.block_on(async {
+///     let deadline = Instant::now() + Duration::from_secs(3);
+///     sleep_until(deadline).await;
+///     assert_eq!(Instant::now(), deadline);
+/// });
+/// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline: Some(deadline),
         duration: Duration::ZERO,
         timer: None,
         traced_since: None,
+        yield_first: false,
     }
 }
 
@@ -76,9 +93,24 @@ pub struct Sleep {
     timer: Option<(u64, TimerKey)>,
     /// When the wait began, kept only while the loop is traced.
     traced_since: Option<Duration>,
+    /// A zero sleep that has not yielded yet (`asyncio.sleep(0)`).
+    yield_first: bool,
 }
 
 impl Sleep {
+    /// A sleep of `duration` that never yields just because it is zero: the
+    /// deadline timer of `timeout`, which must not cost its future a turn.
+    pub(crate) fn after(duration: Duration) -> Sleep {
+        let deadline = context::with(|core| core.map(|core| after(core.clock.now(), duration)));
+        Sleep {
+            deadline,
+            duration,
+            timer: None,
+            traced_since: None,
+            yield_first: false,
+        }
+    }
+
     /// The deadline, once known (it is fixed at the first poll for a sleep
     /// created outside of a loop).
     pub fn deadline(&self) -> Option<Instant> {
@@ -93,6 +125,7 @@ impl Sleep {
     /// Moves the deadline, keeping the sleep reusable (as for an interval).
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = Some(deadline);
+        self.yield_first = false;
         context::with(|core| match core {
             Some(core) => self.cancel(core),
             // Away from the loop the old entry cannot be removed; forget it
@@ -102,6 +135,10 @@ impl Sleep {
     }
 
     pub(crate) fn poll_at(&mut self, core: &Core, cx: &mut Context<'_>) -> Poll<()> {
+        if std::mem::take(&mut self.yield_first) {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         let now = core.clock.now();
         let deadline = *self.deadline.get_or_insert(after(now, self.duration));
         if now >= deadline {
