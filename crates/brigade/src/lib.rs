@@ -32,7 +32,9 @@
 //! - [`trace`]: a record of what ran when, as a Perfetto timeline;
 //! - [`io`], [`net`], [`fs`], [`subprocess`], [`signal`]: non-blocking I/O
 //!   on the loop's driver (io_uring or epoll);
-//! - `sys`: the one place where brigade talks to the operating system.
+//! - `sys`: the one place where brigade talks to the operating system;
+//! - [`names`]: every asyncio, threading, multiprocessing, concurrent.futures
+//!   and tokio name, and brigade's.
 
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -48,6 +50,7 @@ pub mod fs;
 pub mod hyper;
 pub mod io;
 mod loom;
+pub mod names;
 pub mod net;
 pub mod process;
 mod reaper;

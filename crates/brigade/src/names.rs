@@ -30,25 +30,28 @@
 //! | `create_task(coro, name=)` | [`spawn`](crate::spawn), [`spawn_named`](crate::spawn_named) | the task is awaited through its [`JoinHandle`](crate::JoinHandle) |
 //! | `Task.cancel()` | [`JoinHandle::abort`](crate::JoinHandle::abort), [`AbortHandle`](crate::event_loop::AbortHandle) | cancellation is dropping (above) |
 //! | `Task.done()`, `get_name()`, `result()` | [`JoinHandle::is_finished`](crate::JoinHandle::is_finished), [`name`](crate::JoinHandle::name), `.await` | a failure is a [`JoinError`](crate::JoinError): cancelled, or a panic with its message |
-//! | `current_task()`, `all_tasks()` | [`current_task`](crate::event_loop::current_task), [`all_tasks`](crate::event_loop::all_tasks) | snapshots ([`TaskInfo`](crate::event_loop::TaskInfo)) rather than live task objects |
+//! | `current_task()`, `all_tasks()`, `all_tasks(loop)` | [`current_task`](crate::event_loop::current_task), [`all_tasks`](crate::event_loop::all_tasks), [`Handle::all_tasks`](crate::Handle::all_tasks) | snapshots ([`TaskInfo`](crate::event_loop::TaskInfo)) rather than live task objects; the main future is not a task, so `current_task()` is `None` there |
 //! | `gather(*aws)` | [`gather`](crate::gather) (one type), [`join!`](crate::join) (any types) | `return_exceptions=True` is the default: each output is the future's own `Result` |
 //! | `gather` that fails fast | [`try_gather`](crate::try_gather), [`try_join!`](crate::try_join) | the other futures are dropped (cancelled) at the first error, as a `TaskGroup` would |
-//! | `wait(aws, timeout, return_when)` | [`wait`](crate::event_loop::wait), [`ReturnWhen`](crate::event_loop::ReturnWhen) | waits on tasks, so the pending ones keep running, as in Python |
-//! | `as_completed(aws, timeout=)` | [`as_completed`](crate::event_loop::as_completed) | |
-//! | `shield(aw)` | [`shield`](crate::shield) | |
+//! | `wait(aws, timeout, return_when)` | [`wait`](crate::event_loop::wait), [`try_wait`](crate::event_loop::try_wait), [`ReturnWhen`](crate::event_loop::ReturnWhen) | takes [`JoinHandle`](crate::JoinHandle)s, so the pending ones keep running, as in Python; `done` holds the results ([`Finished`](crate::event_loop::Finished)) rather than tasks |
+//! | `as_completed(aws, timeout=)` | [`as_completed`](crate::event_loop::as_completed), [`AsCompleted::timeout`](crate::event_loop::AsCompleted::timeout) | after the deadline, a [`TimedOut`](crate::event_loop::TimedOut) hands back the futures not yet done |
+//! | `shield(aw)` | [`shield`](crate::shield) | the work is a task of its own; dropping the [`Shield`](crate::event_loop::Shield) detaches it |
 //! | `wait_for(aw, timeout)` | [`timeout`](crate::timeout), [`wait_for`](crate::event_loop::wait_for) | `Err(Elapsed)` instead of `TimeoutError`; the inner future is dropped |
-//! | `timeout(delay)`, `timeout_at(when)`, `Timeout.reschedule()` | [`timeout`](crate::timeout), [`timeout_at`](crate::time::timeout_at), [`Timeout`](crate::time::Timeout) | |
+//! | `async with timeout(delay)`, `timeout_at(when)` | [`time::timeout_scope`](crate::time::timeout_scope), [`time::timeout_scope_at`](crate::time::timeout_scope_at) | the body receives its [`TimeoutScope`](crate::time::TimeoutScope) to read or move its own deadline |
+//! | `Timeout.when()`, `reschedule()`, `expired()` | [`Timeout::deadline`](crate::time::Timeout::deadline), [`reschedule`](crate::time::Timeout::reschedule), [`expired`](crate::time::Timeout::expired) | rescheduling an expired timeout does nothing, where asyncio raises |
 //! | `sleep(delay)`, `sleep(0)` | [`sleep`](crate::sleep), [`yield_now`](crate::yield_now) | `sleep(Duration::ZERO)` also yields once |
-//! | `TaskGroup` | [`task_group`](crate::task_group), [`TaskGroup`](crate::TaskGroup) | every failure is kept in a [`GroupError`](crate::event_loop::GroupError) (Python's `ExceptionGroup`) |
+//! | `TaskGroup`, `create_task(name=)` | [`task_group`](crate::task_group), [`TaskGroup::spawn_named`](crate::TaskGroup::spawn_named) | every failure is kept in a [`GroupError`](crate::event_loop::GroupError) (Python's `ExceptionGroup`), with its [`Origin`](crate::event_loop::Origin) |
+//! | cancelling one child of a `TaskGroup` | [`GroupTask::abort`](crate::event_loop::GroupTask::abort) | the child ends cancelled and the group goes on |
 //! | `to_thread(func)` | [`to_thread`](crate::to_thread) | |
 //! | `run_coroutine_threadsafe(coro, loop)` | [`Handle::spawn`](crate::Handle::spawn) | its [`RemoteHandle`](crate::event_loop::RemoteHandle) is a future and can also be waited for by a thread |
 //! | `loop.call_soon_threadsafe(f)` | [`Handle::call_soon`](crate::Handle::call_soon) | |
-//! | `loop.call_later(delay, f)`, `call_at(when, f)` | [`Handle::call_later`](crate::Handle::call_later), [`Handle::call_at`](crate::Handle::call_at) | |
+//! | `loop.call_later(delay, f)`, `call_at(when, f)`, `TimerHandle` | [`Handle::call_later`](crate::Handle::call_later), [`Handle::call_at`](crate::Handle::call_at), [`TimerHandle`](crate::event_loop::TimerHandle) | callable from any thread |
 //! | `loop.run_in_executor(pool, f)` | [`ThreadPool::submit`](crate::thread::ThreadPool::submit) and `.await` the [`Job`](crate::thread::Job) | |
 //! | `loop.slow_callback_duration` | [`Builder::slow_callback_duration`](crate::event_loop::Builder::slow_callback_duration) | |
 //! | `Lock` | [`sync::Mutex`](crate::sync::Mutex) (alias [`sync::Lock`](crate::sync::Lock)) | the lock owns the data it guards, as Rust's locks do |
-//! | `Event`, `Condition`, `Semaphore`, `BoundedSemaphore`, `Barrier` | [`sync::Event`](crate::sync::Event), [`Condition`](crate::sync::Condition), [`Semaphore`](crate::sync::Semaphore), [`BoundedSemaphore`](crate::sync::BoundedSemaphore), [`Barrier`](crate::sync::Barrier) | |
-//! | `Queue`, `PriorityQueue`, `LifoQueue` | [`sync::Queue`](crate::sync::Queue), [`PriorityQueue`](crate::sync::PriorityQueue), [`LifoQueue`](crate::sync::LifoQueue) | |
+//! | `Event`, `Condition`, `Semaphore`, `BoundedSemaphore` | [`sync::Event`](crate::sync::Event), [`Condition`](crate::sync::Condition), [`Semaphore`](crate::sync::Semaphore), [`BoundedSemaphore`](crate::sync::BoundedSemaphore) | a release beyond the bound is a [`ReleaseError`](crate::sync::ReleaseError), not `ValueError` |
+//! | `Barrier`: `wait`, `abort`, `reset`, `broken` | [`sync::Barrier`](crate::sync::Barrier) | `wait` returns the arrival index in a [`BarrierWaitResult`](crate::sync::BarrierWaitResult), or a [`BrokenBarrierError`](crate::sync::BrokenBarrierError) |
+//! | `Queue`, `PriorityQueue`, `LifoQueue` | [`sync::Queue`](crate::sync::Queue), [`PriorityQueue`](crate::sync::PriorityQueue), [`LifoQueue`](crate::sync::LifoQueue) | `maxsize=0` is written `unbounded()`; `bounded(0)` is a rendezvous |
 //! | `Future` (set once, awaited) | [`sync::oneshot`](crate::sync::oneshot) | the setting and the awaiting ends are two values |
 //! | `open_connection`, `start_server` | [`net::TcpStream::connect`](crate::net::TcpStream::connect), [`net::TcpListener`](crate::net::TcpListener) | streams and listeners rather than reader/writer pairs and callbacks |
 //! | `create_subprocess_exec` | [`subprocess::Command`](crate::subprocess::Command) | |
@@ -79,10 +82,12 @@
 //! | --- | --- | --- |
 //! | `Thread(target, args)`, `start`, `join` | [`thread::Thread`](crate::thread::Thread) | `join` returns the target's result, or its panic as a [`ThreadError`](crate::thread::ThreadError) |
 //! | `current_thread`, `main_thread`, `enumerate`, `active_count`, `get_ident`, `get_native_id` | [`thread::current_thread`](crate::thread::current_thread), [`main_thread`](crate::thread::main_thread), [`enumerate`](crate::thread::enumerate), [`active_count`](crate::thread::active_count), [`get_ident`](crate::thread::get_ident), [`get_native_id`](crate::thread::get_native_id) | threads brigade did not start keep their OS name |
-//! | `Lock`, `RLock` | [`thread::Lock`](crate::thread::Lock), [`thread::RLock`](crate::thread::RLock) | own their data; can detect deadlocks |
-//! | `Condition`, `Barrier`, `Event` | [`thread::Condition`](crate::thread::Condition), [`thread::Barrier`](crate::thread::Barrier), [`thread::Event`](crate::thread::Event) | |
+//! | `Lock`, `RLock`, `acquire(timeout=)` | [`thread::Lock`](crate::thread::Lock), [`thread::RLock`](crate::thread::RLock), [`Lock::lock_timeout`](crate::thread::Lock::lock_timeout) | own their data; can detect deadlocks |
+//! | `Condition` | [`thread::Condition`](crate::thread::Condition) | works with [`thread::Lock`](crate::thread::Lock); `notify` returns how many it woke |
+//! | `Barrier`, `BrokenBarrierError` | [`thread::Barrier`](crate::thread::Barrier), [`thread::BrokenBarrierError`](crate::thread::BrokenBarrierError) | the error says why the barrier broke, and hands back the action's panic |
+//! | `Event` | [`thread::Event`](crate::thread::Event) | |
 //! | `Semaphore`, `BoundedSemaphore`, `Timer` | [`thread::Semaphore`](crate::thread::Semaphore), [`thread::BoundedSemaphore`](crate::thread::BoundedSemaphore), [`thread::Timer`](crate::thread::Timer) | |
-//! | `excepthook` | [`thread::set_excepthook`](crate::thread::set_excepthook) | receives the panic instead of an exception |
+//! | `excepthook`, `ExceptHookArgs` | [`thread::set_excepthook`](crate::thread::set_excepthook), [`thread::ExceptHookArgs`](crate::thread::ExceptHookArgs) | receives the panic instead of an exception; std already prints it, so there is no default hook |
 //! | `local()` | `std::thread_local!` | the standard library's |
 //!
 //! # concurrent.futures
@@ -104,8 +109,9 @@
 //! | `current_process`, `parent_process`, `active_children` | [`process::current_process`](crate::process::current_process), [`parent_process`](crate::process::parent_process), [`active_children`](crate::process::active_children) | |
 //! | `Pool`: `map`, `starmap`, `imap`, `imap_unordered`, `apply`, `apply_async` | [`process::ProcessPool`](crate::process::ProcessPool) | a worker that dies fails its task only; the pool replaces it |
 //! | `Pipe`, `Queue`, `JoinableQueue` | [`process::pipe`](crate::process::pipe), [`process::Queue`](crate::process::Queue), [`process::JoinableQueue`](crate::process::JoinableQueue) | typed messages |
-//! | `Value`, `Array` | [`process::Value`](crate::process::Value), [`process::SharedArray`](crate::process::SharedArray) | plain-data types only ([`Pod`](crate::process::Pod)) |
-//! | `Lock`, `RLock`, `Semaphore`, `Event`, `Condition`, `Barrier` | [`process::Lock`](crate::process::Lock) and its siblings | a process that dies holding a lock is reported to the next acquirer, where Python deadlocks |
-//! | `Manager()` | [`process::Manager`](crate::process::Manager) | typed proxies; a dead manager is an error in every client |
+//! | `Value`, `Array` | [`process::Value`](crate::process::Value), [`process::SharedArray`](crate::process::SharedArray) | plain-data types only ([`Pod`](crate::process::Pod)); the lock is always there |
+//! | `Lock`, `RLock` | [`process::Lock`](crate::process::Lock), [`process::RLock`](crate::process::RLock) | a process that dies holding a lock is reported to the next acquirer as [`LockError::OwnerDied`](crate::process::LockError::OwnerDied), which hands over the lock; Python deadlocks |
+//! | `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier` | [`process::Semaphore`](crate::process::Semaphore), [`process::BoundedSemaphore`](crate::process::BoundedSemaphore), [`process::Event`](crate::process::Event), [`process::Condition`](crate::process::Condition), [`process::Barrier`](crate::process::Barrier) | a condition has its own lock; a barrier has no action |
+//! | `Manager()`: `dict()`, `list()`, `Namespace()` | [`process::Manager`](crate::process::Manager): [`DictProxy`](crate::process::DictProxy), [`ListProxy`](crate::process::ListProxy), [`NamespaceProxy`](crate::process::NamespaceProxy) | typed proxies; only processes handed a proxy can connect (no address or authkey); a dead manager is [`ManagerError::ManagerDied`](crate::process::ManagerError::ManagerDied) in every client |
 //! | `set_start_method` | [`process::StartMethod`](crate::process::StartMethod) | `spawn` (the default) or `forkserver`; `fork` is unsound in a threaded Rust program |
 //! | `cpu_count()` | `std::thread::available_parallelism` | the standard library's |
