@@ -11,6 +11,7 @@
 //! | --- | --- | --- |
 //! | [`Mutex`] | `Lock` | exclusive access to data, FIFO-fair |
 //! | [`Semaphore`] | `Semaphore` | at most `n` at once; `acquire_many` for weights |
+//! | [`RwLock`] | — (tokio `RwLock`) | many readers or one writer, FIFO-fair |
 //! | [`Event`] | `Event` | a flag to wait for |
 //! | [`Notify`] | — | wake one or all waiters, no data |
 //! | [`Condition`] | `Condition` | wait for state behind a [`Mutex`] to change |
@@ -18,6 +19,8 @@
 //! | [`Queue`] | `Queue` | producers and consumers, `task_done` / `join`, `close` |
 //! | [`mpsc`] | — | fast channels, across tasks, loops and threads |
 //! | [`oneshot`] | `Future` | exactly one value, once |
+//! | [`watch`] | — (tokio `watch`) | the latest value, to many observers |
+//! | [`broadcast`] | — (tokio `broadcast`) | every value to every receiver, bounded |
 //!
 //! Every waiting operation is a future that queues on a FIFO waiter
 //! list (`waiters.rs`) and removes itself when dropped. Whatever was handed to
@@ -46,6 +49,7 @@
 //! ```
 
 mod barrier;
+pub mod broadcast;
 mod condition;
 mod event;
 pub mod mpsc;
@@ -54,8 +58,11 @@ mod notify;
 pub mod oneshot;
 mod park;
 mod queue;
+mod rwlock;
+mod rwlock_guard;
 mod semaphore;
 mod waiters;
+pub mod watch;
 
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use condition::Condition;
@@ -64,6 +71,10 @@ pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
 pub use queue::{
     Get, Join, Put, PutError, Queue, QueueClosed, TaskDoneError, TryGetError, TryPutError,
+};
+pub use rwlock::{Read, RwLock, Write};
+pub use rwlock_guard::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLockReadGuard, RwLockWriteGuard,
 };
 pub use semaphore::{
     Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
