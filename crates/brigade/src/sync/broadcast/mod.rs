@@ -1,0 +1,576 @@
+//! [`broadcast`](self): every message to every receiver, through a bounded
+//! ring that never makes the sender wait (tokio's `sync::broadcast`; in
+//! Python, a pub-sub fan-out over one queue per subscriber).
+//!
+//! # The idea
+//! Messages go into a ring of `capacity` slots (rounded up to a power of
+//! two, as tokio does), numbered by an ever-growing position. Each receiver
+//! keeps the position it reads next, and each slot counts the receivers
+//! that have yet to read it; the last one moves the message out instead of
+//! cloning it and frees the slot. A send never waits: when the ring is
+//! full it overwrites the oldest message, and a receiver that had not read
+//! it yet learns on its next call that it [lagged](RecvError::Lagged), by
+//! how many messages, and goes on from the oldest one kept. This is the
+//! LMAX disruptor's single ring with a cursor per consumer, given tokio's
+//! "drop the oldest" policy instead of back-pressure.
+//!
+//! The ring, the cursors' counts and the waiting receivers sit behind one
+//! mutex, held for a few assignments and a clone. A send wakes every
+//! waiting receiver once, after releasing the lock, reusing one buffer of
+//! wakers: no allocation per message beyond the receivers' clones.
+//!
+//! ```
+//! use brigade::sync::broadcast;
+//!
+//! brigade::run(async {
+//!     let (tx, mut rx1) = broadcast::channel(16);
+//!     let mut rx2 = tx.subscribe();
+//!     let listeners = [
+//!         brigade::spawn(async move { rx1.recv().await.unwrap() }),
+//!         brigade::spawn(async move { rx2.recv().await.unwrap() }),
+//!     ];
+//!     assert_eq!(tx.send("hello").unwrap(), 2); // two receivers got it
+//!     for l in listeners {
+//!         assert_eq!(l.await.unwrap(), "hello");
+//!     }
+//! });
+//! ```
+
+mod error;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+pub use self::error::{CapacityError, RecvError, SendError, TryRecvError};
+use super::park::block_on;
+use super::waiters::WaitList;
+use crate::loom::sync::{Mutex, MutexGuard};
+
+/// Creates a broadcast channel that keeps the last `capacity` messages
+/// (rounded up to a power of two, as tokio does) for receivers that have
+/// not read them yet.
+///
+/// # Panics
+/// If `capacity` is zero or above `usize::MAX / 2`, as tokio's does; use
+/// [`try_channel`] to get an error instead.
+///
+/// ```
+/// let (tx, mut rx) = brigade::sync::broadcast::channel(4);
+/// tx.send(1).unwrap();
+/// assert_eq!(rx.try_recv(), Ok(1));
+/// ```
+pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    match try_channel(capacity) {
+        Ok(pair) => pair,
+        Err(e) => panic!("broadcast::channel: {e}"),
+    }
+}
+
+/// Like [`channel`], with an error instead of a panic for a capacity of
+/// zero or above `usize::MAX / 2` (tokio has no such function).
+///
+/// ```
+/// use brigade::sync::broadcast::{self, CapacityError};
+///
+/// assert!(broadcast::try_channel::<u8>(3).is_ok());
+/// assert_eq!(broadcast::try_channel::<u8>(0).err(), Some(CapacityError::Zero));
+/// ```
+pub fn try_channel<T: Clone>(capacity: usize) -> Result<(Sender<T>, Receiver<T>), CapacityError> {
+    if capacity == 0 {
+        return Err(CapacityError::Zero);
+    }
+    if capacity > usize::MAX >> 1 {
+        return Err(CapacityError::TooLarge(capacity));
+    }
+    let size = capacity.next_power_of_two();
+    let slots = (0..size)
+        .map(|_| Slot {
+            remaining: 0,
+            value: None,
+        })
+        .collect();
+    let shared = Arc::new(Shared {
+        ring: Mutex::new(Ring {
+            slots,
+            tail: 0,
+            receivers: 1,
+            senders: 1,
+            queued: 0,
+            waiters: WaitList::new(),
+            wake_buffer: Vec::new(),
+        }),
+        mask: size - 1,
+    });
+    let rx = Receiver {
+        shared: shared.clone(),
+        next: 0,
+    };
+    Ok((Sender { shared }, rx))
+}
+
+struct Shared<T> {
+    ring: Mutex<Ring<T>>,
+    /// `slots.len() - 1`: a position's slot is `pos & mask`.
+    mask: usize,
+}
+
+struct Ring<T> {
+    slots: Box<[Slot<T>]>,
+    /// The position the next message gets; those before it are in
+    /// `[tail - slots.len(), tail)` if still kept.
+    tail: u64,
+    receivers: usize,
+    senders: usize,
+    /// Slots that hold a message.
+    queued: usize,
+    /// Receivers waiting in `recv`; a send wakes them all.
+    waiters: WaitList<()>,
+    /// Kept between sends so that waking costs no allocation.
+    wake_buffer: Vec<Waker>,
+}
+
+struct Slot<T> {
+    /// Receivers that have yet to read this message.
+    remaining: usize,
+    value: Option<T>,
+}
+
+impl<T> Shared<T> {
+    fn ring(&self) -> MutexGuard<'_, Ring<T>> {
+        // Critical sections cannot panic halfway (a clone that panics
+        // leaves the cursor where it was): a poisoned lock is fine.
+        self.ring.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The oldest position a ring of `mask + 1` slots still keeps.
+fn oldest<T>(ring: &Ring<T>, mask: usize) -> u64 {
+    ring.tail.saturating_sub(mask as u64 + 1)
+}
+
+/// The sending half; clone it to send from several places. Sending never
+/// waits.
+///
+/// ```
+/// let (tx, mut rx) = brigade::sync::broadcast::channel(8);
+/// let tx2 = tx.clone();
+/// tx.send('a').unwrap();
+/// tx2.send('b').unwrap();
+/// assert_eq!((rx.try_recv(), rx.try_recv()), (Ok('a'), Ok('b')));
+/// ```
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// A receiving half: sees every message sent after it subscribed, unless
+/// it lags behind by more than the capacity.
+///
+/// Differences from tokio: none in behaviour; the blocking call is named
+/// `recv_blocking` (tokio: `blocking_recv`), as in brigade's other channels.
+///
+/// ```
+/// brigade::run(async {
+///     let (tx, mut rx) = brigade::sync::broadcast::channel(8);
+///     tx.send(1).unwrap();
+///     assert_eq!(rx.len(), 1);
+///     assert_eq!(rx.recv().await, Ok(1));
+///     assert!(rx.is_empty());
+/// });
+/// ```
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+    /// The position this receiver reads next.
+    next: u64,
+}
+
+impl<T> Sender<T> {
+    /// Sends `value` to every current receiver and returns how many there
+    /// are. Never waits: if the ring is full, the oldest message is
+    /// overwritten (receivers that had not read it will see
+    /// [`RecvError::Lagged`]). Fails, handing `value` back, when there is
+    /// no receiver; the value is then not stored.
+    ///
+    /// ```
+    /// let (tx, rx) = brigade::sync::broadcast::channel(2);
+    /// let _rx2 = rx.resubscribe();
+    /// assert_eq!(tx.send(1).unwrap(), 2);
+    /// ```
+    pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
+        let mut ring = self.shared.ring();
+        if ring.receivers == 0 {
+            return Err(SendError(value));
+        }
+        let receivers = ring.receivers;
+        let index = ring.tail as usize & self.shared.mask;
+        let slot = &mut ring.slots[index];
+        slot.remaining = receivers;
+        let overwritten = slot.value.replace(value);
+        if overwritten.is_none() {
+            ring.queued += 1;
+        }
+        ring.tail += 1;
+        if ring.waiters.is_empty() {
+            drop(ring);
+            drop(overwritten);
+            return Ok(receivers);
+        }
+        let mut wake = std::mem::take(&mut ring.wake_buffer);
+        while let Some(key) = ring.waiters.pop_front() {
+            wake.extend(ring.waiters.take_waker(key));
+        }
+        drop(ring);
+        // A message's destructor and the wakers run outside the lock.
+        drop(overwritten);
+        for waker in wake.drain(..) {
+            waker.wake();
+        }
+        self.shared.ring().wake_buffer = wake;
+        Ok(receivers)
+    }
+
+    /// A new receiver that will see the messages sent from now on.
+    ///
+    /// ```
+    /// let (tx, _rx) = brigade::sync::broadcast::channel(2);
+    /// tx.send(1).unwrap();
+    /// let mut late = tx.subscribe();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(late.try_recv(), Ok(2));
+    /// ```
+    pub fn subscribe(&self) -> Receiver<T> {
+        Receiver::subscribe_to(&self.shared)
+    }
+
+    /// How many receivers are alive.
+    ///
+    /// ```
+    /// let (tx, rx) = brigade::sync::broadcast::channel::<()>(2);
+    /// let rx2 = tx.subscribe();
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// ```
+    pub fn receiver_count(&self) -> usize {
+        self.shared.ring().receivers
+    }
+
+    /// How many messages are kept: sent, and not yet read by every
+    /// receiver that was subscribed then, nor overwritten.
+    ///
+    /// ```
+    /// let (tx, mut rx) = brigade::sync::broadcast::channel(4);
+    /// let mut rx2 = tx.subscribe();
+    /// tx.send(1).unwrap();
+    /// rx.try_recv().unwrap();
+    /// assert_eq!(tx.len(), 1); // rx2 has not read it
+    /// rx2.try_recv().unwrap();
+    /// assert!(tx.is_empty());
+    /// ```
+    pub fn len(&self) -> usize {
+        self.shared.ring().queued
+    }
+
+    /// Whether no message is kept; see [`len`](Self::len).
+    ///
+    /// ```
+    /// let (tx, _rx) = brigade::sync::broadcast::channel::<u8>(4);
+    /// assert!(tx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether both senders belong to the same channel.
+    ///
+    /// ```
+    /// let (tx, _rx) = brigade::sync::broadcast::channel::<u8>(4);
+    /// assert!(tx.same_channel(&tx.clone()));
+    /// ```
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Sender<T> {
+        self.shared.ring().senders += 1;
+        Sender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let mut ring = self.shared.ring();
+        ring.senders -= 1;
+        if ring.senders > 0 {
+            return;
+        }
+        // Closed: the waiting receivers drain what is left, then see it.
+        let mut wake = Vec::with_capacity(ring.waiters.len());
+        while let Some(key) = ring.waiters.pop_front() {
+            wake.extend(ring.waiters.take_waker(key));
+        }
+        drop(ring);
+        wake.into_iter().for_each(Waker::wake);
+    }
+}
+
+impl<T> Receiver<T> {
+    fn subscribe_to(shared: &Arc<Shared<T>>) -> Receiver<T> {
+        let mut ring = shared.ring();
+        ring.receivers += 1;
+        let next = ring.tail;
+        drop(ring);
+        Receiver {
+            shared: shared.clone(),
+            next,
+        }
+    }
+
+    /// A new receiver on the same channel that will see the messages sent
+    /// from now on (not those this one has yet to read).
+    ///
+    /// ```
+    /// let (tx, mut rx) = brigade::sync::broadcast::channel(4);
+    /// tx.send(1).unwrap();
+    /// let mut fresh = rx.resubscribe();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(fresh.try_recv(), Ok(2));
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn resubscribe(&self) -> Receiver<T> {
+        Receiver::subscribe_to(&self.shared)
+    }
+
+    /// How many messages were sent that this receiver has yet to read,
+    /// counting those it lagged past (as tokio: more than the capacity
+    /// means the next call reports [`RecvError::Lagged`]).
+    ///
+    /// ```
+    /// let (tx, rx) = brigade::sync::broadcast::channel(2);
+    /// for n in 0..3 {
+    ///     tx.send(n).unwrap();
+    /// }
+    /// assert_eq!(rx.len(), 3);
+    /// ```
+    pub fn len(&self) -> usize {
+        (self.shared.ring().tail - self.next) as usize
+    }
+
+    /// Whether this receiver has read every message sent so far.
+    ///
+    /// ```
+    /// let (_tx, rx) = brigade::sync::broadcast::channel::<u8>(2);
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether both receivers belong to the same channel.
+    ///
+    /// ```
+    /// let (_tx, rx) = brigade::sync::broadcast::channel::<u8>(2);
+    /// assert!(rx.same_channel(&rx.resubscribe()));
+    /// ```
+    pub fn same_channel(&self, other: &Receiver<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl<T: Clone> Receiver<T> {
+    /// Takes the next message if there is one, without waiting.
+    ///
+    /// ```
+    /// use brigade::sync::broadcast::{self, TryRecvError};
+    ///
+    /// let (tx, mut rx) = broadcast::channel(2);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.send(5).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(5));
+    /// ```
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        let mut ring = self.shared.ring();
+        take(&mut self.next, self.shared.mask, &mut ring)
+    }
+
+    /// Waits for the next message. Fails with [`RecvError::Lagged`] if
+    /// messages were overwritten before this receiver read them (the next
+    /// call goes on from the oldest one kept), and with
+    /// [`RecvError::Closed`] once every sender is gone and everything was
+    /// read.
+    ///
+    /// Cancel-safe: a message is only consumed when this returns it.
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let (tx, mut rx) = brigade::sync::broadcast::channel(2);
+    ///     brigade::spawn(async move { tx.send("hi").unwrap() });
+    ///     assert_eq!(rx.recv().await, Ok("hi"));
+    /// });
+    /// ```
+    pub async fn recv(&mut self) -> Result<T, RecvError> {
+        let Receiver { shared, next } = self;
+        Recv {
+            shared,
+            next,
+            key: None,
+        }
+        .await
+    }
+
+    /// Waits for the next message by blocking the calling thread, which
+    /// must not run an event loop (tokio: `blocking_recv`).
+    ///
+    /// ```
+    /// let (tx, mut rx) = brigade::sync::broadcast::channel(2);
+    /// let t = std::thread::spawn(move || tx.send(9).unwrap());
+    /// assert_eq!(rx.recv_blocking(), Ok(9));
+    /// t.join().unwrap();
+    /// ```
+    pub fn recv_blocking(&mut self) -> Result<T, RecvError> {
+        block_on(self.recv())
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let mut ring = self.shared.ring();
+        ring.receivers -= 1;
+        // Give up this receiver's share of the messages it has not read.
+        let from = self.next.max(oldest(&ring, self.shared.mask));
+        let mut freed = Vec::new();
+        for pos in from..ring.tail {
+            let slot = &mut ring.slots[pos as usize & self.shared.mask];
+            slot.remaining -= 1;
+            if slot.remaining == 0 {
+                freed.extend(slot.value.take());
+                ring.queued -= 1;
+            }
+        }
+        drop(ring);
+        drop(freed);
+    }
+}
+
+/// Reads the message at position `next` for a receiver, under the lock.
+fn take<T: Clone>(next: &mut u64, mask: usize, ring: &mut Ring<T>) -> Result<T, TryRecvError> {
+    if *next == ring.tail {
+        return Err(if ring.senders == 0 {
+            TryRecvError::Closed
+        } else {
+            TryRecvError::Empty
+        });
+    }
+    let oldest = oldest(ring, mask);
+    if *next < oldest {
+        let missed = oldest - *next;
+        *next = oldest;
+        return Err(TryRecvError::Lagged(missed));
+    }
+    let slot = &mut ring.slots[*next as usize & mask];
+    // Clone first: if it panics, nothing has moved.
+    let value = if slot.remaining == 1 {
+        slot.value.take()
+    } else {
+        slot.value.clone()
+    };
+    let Some(value) = value else {
+        unreachable!("a kept position holds its message until every reader took it")
+    };
+    slot.remaining -= 1;
+    if slot.remaining == 0 {
+        ring.queued -= 1;
+    }
+    *next += 1;
+    Ok(value)
+}
+
+/// The future inside [`Receiver::recv`]. It borrows the channel itself,
+/// which lives on the heap, rather than the receiver: its destructor then
+/// touches nothing that lives inside the future that awaits it.
+struct Recv<'a, T> {
+    shared: &'a Shared<T>,
+    next: &'a mut u64,
+    key: Option<usize>,
+}
+
+impl<T: Clone> Future for Recv<'_, T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        let this = &mut *self;
+        let mut ring = this.shared.ring();
+        if let Some(key) = this.key.take() {
+            ring.waiters.remove(key);
+        }
+        match take(this.next, this.shared.mask, &mut ring) {
+            Ok(value) => Poll::Ready(Ok(value)),
+            Err(TryRecvError::Lagged(n)) => Poll::Ready(Err(RecvError::Lagged(n))),
+            Err(TryRecvError::Closed) => Poll::Ready(Err(RecvError::Closed)),
+            Err(TryRecvError::Empty) => {
+                this.key = Some(ring.waiters.push_back((), cx.waker()));
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T> Drop for Recv<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.shared.ring().waiters.remove(key);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("broadcast::Sender").finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("broadcast::Receiver")
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+
+    #[test]
+    fn every_receiver_gets_each_message_once() {
+        loom::model(|| {
+            let (tx, mut rx1) = channel::<u32>(2);
+            let mut rx2 = tx.subscribe();
+            let t = loom::thread::spawn(move || {
+                let got = (rx2.recv_blocking(), rx2.recv_blocking());
+                assert_eq!(got, (Ok(1), Ok(2)));
+            });
+            tx.send(1).unwrap();
+            tx.send(2).unwrap();
+            drop(tx);
+            assert_eq!(rx1.recv_blocking(), Ok(1));
+            assert_eq!(rx1.recv_blocking(), Ok(2));
+            assert_eq!(rx1.recv_blocking(), Err(RecvError::Closed));
+            t.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn a_dropped_sender_wakes_a_waiting_receiver() {
+        loom::model(|| {
+            let (tx, mut rx) = channel::<u32>(1);
+            let t = loom::thread::spawn(move || drop(tx));
+            assert_eq!(rx.recv_blocking(), Err(RecvError::Closed));
+            t.join().unwrap();
+        });
+    }
+}
