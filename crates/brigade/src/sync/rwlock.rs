@@ -623,4 +623,41 @@ mod loom_tests {
             assert!(lock.try_write().is_ok(), "the lock leaked");
         });
     }
+
+    #[test]
+    fn a_reader_and_a_writer_queue_while_the_holder_leaves() {
+        loom::model(|| {
+            let lock = Arc::new(RwLock::new(0));
+            let held = lock.try_read().unwrap();
+            let writer = {
+                let lock = lock.clone();
+                thread::spawn(move || *block_on(lock.write()) += 1)
+            };
+            let reader = {
+                let lock = lock.clone();
+                thread::spawn(move || *block_on(lock.read()))
+            };
+            drop(held);
+            writer.join().unwrap();
+            assert!(reader.join().unwrap() <= 1);
+            assert_eq!(*lock.try_write().unwrap(), 1);
+        });
+    }
+
+    #[test]
+    fn downgrade_admits_a_waiting_reader() {
+        loom::model(|| {
+            let lock = Arc::new(RwLock::new(0));
+            let mut w = lock.try_write().unwrap();
+            let reader = {
+                let lock = lock.clone();
+                thread::spawn(move || *block_on(lock.read()))
+            };
+            *w = 1;
+            let r = w.downgrade();
+            assert_eq!(reader.join().unwrap(), 1);
+            drop(r);
+            assert!(lock.try_write().is_ok());
+        });
+    }
 }
