@@ -60,6 +60,7 @@ mod park;
 mod queue;
 mod rwlock;
 mod rwlock_guard;
+mod rwlock_wait;
 mod semaphore;
 mod waiters;
 pub mod watch;
@@ -72,10 +73,11 @@ pub use notify::{Notified, Notify};
 pub use queue::{
     Get, Join, Put, PutError, Queue, QueueClosed, TaskDoneError, TryGetError, TryPutError,
 };
-pub use rwlock::{Read, RwLock, Write};
+pub use rwlock::RwLock;
 pub use rwlock_guard::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLockReadGuard, RwLockWriteGuard,
 };
+pub use rwlock_wait::{Read, Write};
 pub use semaphore::{
     Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };

@@ -37,25 +37,24 @@
 
 use std::cell::UnsafeCell;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use super::TryLockError;
 use super::rwlock_guard::{
     OwnedHold, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLockReadGuard, RwLockWriteGuard,
 };
+use super::rwlock_wait::Waiting;
+use super::rwlock_wait::{Read, Write};
 use super::waiters::{WaitList, WakeList};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::{Mutex, MutexGuard};
 
 /// A writer holds the lock.
-const WRITER: usize = 1;
+pub(super) const WRITER: usize = 1;
 /// The waiter list is not empty: the fast path is closed.
 const QUEUED: usize = 2;
 /// One reader, in the count that fills the rest of the word.
-const READER: usize = 4;
+pub(super) const READER: usize = 4;
 /// The most readers the word can count.
 const MAX_READERS: usize = usize::MAX >> 3;
 
@@ -86,16 +85,16 @@ const MAX_READERS: usize = usize::MAX >> 3;
 /// ```
 pub struct RwLock<T: ?Sized> {
     /// `WRITER | QUEUED | readers * READER`; see the module docs.
-    word: AtomicUsize,
+    pub(super) word: AtomicUsize,
     max_readers: usize,
     waiters: Mutex<WaitList<Waiter>>,
     pub(super) data: UnsafeCell<T>,
 }
 
 /// A parked acquirer: what it wants and whether it was given it.
-struct Waiter {
-    write: bool,
-    granted: bool,
+pub(super) struct Waiter {
+    pub(super) write: bool,
+    pub(super) granted: bool,
 }
 
 // SAFETY: the lock hands `T` to guards on any thread, so it may move
@@ -147,7 +146,7 @@ impl<T> RwLock<T> {
 }
 
 impl<T: ?Sized> RwLock<T> {
-    fn waiters(&self) -> MutexGuard<'_, WaitList<Waiter>> {
+    pub(super) fn waiters(&self) -> MutexGuard<'_, WaitList<Waiter>> {
         // Critical sections cannot panic halfway: a poisoned lock is fine.
         self.waiters.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -282,7 +281,7 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// The fast path: one compare-and-swap while nobody queues.
-    fn try_fast(&self, write: bool) -> bool {
+    pub(super) fn try_fast(&self, write: bool) -> bool {
         let mut word = self.word.load(Ordering::Relaxed);
         loop {
             let Some(next) = self.acquired(word, write) else {
@@ -312,7 +311,7 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Under the waiter mutex: takes the lock, or sets the queue bit so
     /// that no release can slip by unseen. `true` if the lock was taken.
-    fn acquire_or_queue(&self, write: bool) -> bool {
+    pub(super) fn acquire_or_queue(&self, write: bool) -> bool {
         let mut word = self.word.load(Ordering::Relaxed);
         loop {
             let (next, taken) = match self.acquired(word, write) {
@@ -333,7 +332,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Under the waiter mutex: hands the lock to the head of the queue (a
     /// writer, or the run of readers before the next writer) as far as the
     /// word allows, and clears the queue bit once nobody waits.
-    fn hand_off(&self, list: &mut WaitList<Waiter>, wake: &mut WakeList) {
+    pub(super) fn hand_off(&self, list: &mut WaitList<Waiter>, wake: &mut WakeList) {
         // With the queue bit set, only releases change the word besides us.
         while let Some(key) = list.front() {
             let word = self.word.load(Ordering::Acquire);
@@ -410,120 +409,6 @@ impl<T: ?Sized> RwLock<T> {
     }
 }
 
-/// The shared machinery of [`Read`] and [`Write`].
-struct Waiting<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
-    write: bool,
-    key: Option<usize>,
-}
-
-impl<'a, T: ?Sized> Waiting<'a, T> {
-    fn new(lock: &'a RwLock<T>, write: bool) -> Waiting<'a, T> {
-        Waiting {
-            lock,
-            write,
-            key: None,
-        }
-    }
-
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let lock = self.lock;
-        if self.key.is_none() && lock.try_fast(self.write) {
-            return Poll::Ready(());
-        }
-        let mut list = lock.waiters();
-        match self.key {
-            None => {
-                if lock.acquire_or_queue(self.write) {
-                    return Poll::Ready(());
-                }
-                let waiter = Waiter {
-                    write: self.write,
-                    granted: false,
-                };
-                self.key = Some(list.push_back(waiter, cx.waker()));
-                Poll::Pending
-            }
-            Some(key) => {
-                if list.value(key).granted {
-                    list.remove(key);
-                    self.key = None;
-                    return Poll::Ready(());
-                }
-                list.register(key, cx.waker());
-                Poll::Pending
-            }
-        }
-    }
-}
-
-impl<T: ?Sized> Drop for Waiting<'_, T> {
-    fn drop(&mut self) {
-        let Some(key) = self.key.take() else { return };
-        let lock = self.lock;
-        let mut wake = WakeList::new();
-        {
-            let mut list = lock.waiters();
-            let waiter = list.remove(key);
-            if waiter.granted {
-                // Handed to us, never to be used: release it again.
-                let held = if waiter.write { WRITER } else { READER };
-                lock.word.fetch_sub(held, Ordering::Release);
-            }
-            // Our leaving may let the next waiters in (or empty the queue).
-            lock.hand_off(&mut list, &mut wake);
-        }
-        wake.wake_all();
-    }
-}
-
-/// The future returned by [`RwLock::read`].
-///
-/// ```
-/// brigade::run(async {
-///     let lock = brigade::sync::RwLock::new(1);
-///     let read: brigade::sync::Read<'_, i32> = lock.read();
-///     assert_eq!(*read.await, 1);
-/// });
-/// ```
-#[must_use = "futures do nothing unless awaited"]
-pub struct Read<'a, T: ?Sized> {
-    wait: Waiting<'a, T>,
-}
-
-impl<'a, T: ?Sized> Future for Read<'a, T> {
-    type Output = RwLockReadGuard<'a, T>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RwLockReadGuard<'a, T>> {
-        let lock = self.wait.lock;
-        self.wait.poll(cx).map(|()| RwLockReadGuard { lock })
-    }
-}
-
-/// The future returned by [`RwLock::write`].
-///
-/// ```
-/// brigade::run(async {
-///     let lock = brigade::sync::RwLock::new(1);
-///     let write: brigade::sync::Write<'_, i32> = lock.write();
-///     *write.await = 2;
-///     assert_eq!(lock.into_inner(), 2);
-/// });
-/// ```
-#[must_use = "futures do nothing unless awaited"]
-pub struct Write<'a, T: ?Sized> {
-    wait: Waiting<'a, T>,
-}
-
-impl<'a, T: ?Sized> Future for Write<'a, T> {
-    type Output = RwLockWriteGuard<'a, T>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RwLockWriteGuard<'a, T>> {
-        let lock = self.wait.lock;
-        self.wait.poll(cx).map(|()| RwLockWriteGuard { lock })
-    }
-}
-
 impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("RwLock");
@@ -532,22 +417,6 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
             Err(_) => d.field("data", &format_args!("<locked>")),
         };
         d.finish()
-    }
-}
-
-impl<T: ?Sized> fmt::Debug for Read<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Read")
-            .field("waiting", &self.wait.key.is_some())
-            .finish()
-    }
-}
-
-impl<T: ?Sized> fmt::Debug for Write<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Write")
-            .field("waiting", &self.wait.key.is_some())
-            .finish()
     }
 }
 
