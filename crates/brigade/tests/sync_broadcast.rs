@@ -78,10 +78,11 @@ fn capacity_rounds_up_to_a_power_of_two_as_tokio() {
     for n in 0..4 {
         tx.send(n).unwrap();
     }
-    assert_eq!(rx.try_recv(), Ok(0), "four slots, nothing lost yet");
+    assert_eq!(tx.len(), 4, "four slots, nothing lost yet");
     tx.send(4).unwrap();
     tx.send(5).unwrap();
-    assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(1)));
+    // Three slots would have lost three messages.
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(2)));
     assert_eq!(rx.try_recv(), Ok(2));
 }
 
@@ -287,4 +288,23 @@ fn a_sender_thread_feeds_receivers_on_other_loops_and_threads() {
         let total = h.join().unwrap();
         assert!(total > 0 && total <= (0..wanted).sum::<u64>() + wanted);
     }
+}
+
+#[test]
+fn messages_a_receiver_took_ahead_are_not_lost_to_later_overwrites() {
+    let (tx, mut rx) = broadcast::channel(4);
+    for n in 0..4 {
+        tx.send(n).unwrap();
+    }
+    // The first read takes all four at once ...
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert_eq!(tx.len(), 0, "taken ahead counts as read");
+    // ... so overwriting the ring does not take them from it.
+    for n in 4..8 {
+        tx.send(n).unwrap();
+    }
+    assert_eq!(rx.len(), 7);
+    let got: Vec<_> = (0..7).map(|_| rx.try_recv().unwrap()).collect();
+    assert_eq!(got, [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
 }
