@@ -339,4 +339,30 @@ mod loom_tests {
             t.join().unwrap();
         });
     }
+
+    #[test]
+    fn a_lagging_receiver_accounts_for_every_message() {
+        loom::model(|| {
+            let (tx, mut rx) = channel::<u32>(1);
+            let t = loom::thread::spawn(move || {
+                tx.send(1).unwrap();
+                tx.send(2).unwrap();
+            });
+            let mut accounted = 0;
+            let mut last = 0;
+            loop {
+                match rx.recv_blocking() {
+                    Ok(n) => {
+                        assert!(n > last, "out of order");
+                        last = n;
+                        accounted += 1;
+                    }
+                    Err(RecvError::Lagged(k)) => accounted += k,
+                    Err(RecvError::Closed) => break,
+                }
+            }
+            assert_eq!((accounted, last), (2, 2));
+            t.join().unwrap();
+        });
+    }
 }

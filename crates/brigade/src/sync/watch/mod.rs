@@ -475,4 +475,14 @@ mod loom_tests {
             t.join().unwrap();
         });
     }
+
+    #[test]
+    fn a_close_racing_a_wait_is_never_missed() {
+        loom::model(|| {
+            let (tx, mut rx) = channel(0);
+            let t = loom::thread::spawn(move || drop(tx));
+            assert_eq!(block_on(rx.changed()), Err(RecvError));
+            t.join().unwrap();
+        });
+    }
 }
