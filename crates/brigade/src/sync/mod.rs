@@ -12,6 +12,7 @@
 //! | [`Mutex`] | `Lock` | exclusive access to data, FIFO-fair |
 //! | [`Semaphore`] | `Semaphore` | at most `n` at once; `acquire_many` for weights |
 //! | [`BoundedSemaphore`] | `BoundedSemaphore` | a semaphore whose extra `release` is an error |
+//! | [`RwLock`] | — (tokio `RwLock`) | many readers or one writer, FIFO-fair |
 //! | [`Event`] | `Event` | a flag to wait for |
 //! | [`Notify`] | — | wake one or all waiters, no data |
 //! | [`Condition`] | `Condition` | wait for state behind a [`Mutex`] to change |
@@ -21,6 +22,8 @@
 //! | [`LifoQueue`] | `LifoQueue` | a [`Queue`] that gives the newest item first |
 //! | [`mpsc`] | — | fast channels, across tasks, loops and threads |
 //! | [`oneshot`] | `Future` | exactly one value, once |
+//! | [`watch`] | — (tokio `watch`) | the latest value, to many observers |
+//! | [`broadcast`] | — (tokio `broadcast`) | every value to every receiver, bounded |
 //!
 //! Every waiting operation is a future that queues on a FIFO waiter
 //! list (`waiters.rs`) and removes itself when dropped. Whatever was handed to
@@ -50,6 +53,7 @@
 
 mod barrier;
 mod bounded_semaphore;
+pub mod broadcast;
 mod condition;
 mod event;
 pub mod mpsc;
@@ -58,8 +62,12 @@ mod notify;
 pub mod oneshot;
 mod park;
 mod queue;
+mod rwlock;
+mod rwlock_guard;
+mod rwlock_wait;
 mod semaphore;
 mod waiters;
+pub mod watch;
 
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult, BrokenBarrierError};
 pub use bounded_semaphore::{BoundedSemaphore, ReleaseError};
@@ -71,6 +79,11 @@ pub use queue::{
     Get, Join, LifoQueue, PriorityQueue, Put, PutError, Queue, QueueClosed, TaskDoneError,
     TryGetError, TryPutError,
 };
+pub use rwlock::RwLock;
+pub use rwlock_guard::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLockReadGuard, RwLockWriteGuard,
+};
+pub use rwlock_wait::{Read, Write};
 pub use semaphore::{
     Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };

@@ -77,13 +77,14 @@ pub struct MutexGuard<'a, T: ?Sized> {
 // SAFETY: a guard is `&mut T` in disguise: shareable when `T` is `Sync`.
 unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
 
-/// [`Mutex::try_lock`] found the lock taken.
+/// [`Mutex::try_lock`] (or [`RwLock::try_read`](super::RwLock::try_read),
+/// [`RwLock::try_write`](super::RwLock::try_write)) found the lock taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TryLockError;
 
 impl fmt::Display for TryLockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the mutex is locked")
+        f.write_str("the lock is held")
     }
 }
 
