@@ -1,7 +1,10 @@
 //! Tasks: spawning, joining, panics, cancellation, shutdown, misuse.
 
 use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use brigade::event_loop::RuntimeError;
@@ -290,4 +293,69 @@ fn dropping_a_handle_detaches_the_task_which_still_runs() {
         }
     });
     assert!(done.get());
+}
+
+/// A future that remembers where it was when first polled, and whose
+/// destructor reports whether it is dropped at that same place. A pinned
+/// future must be dropped where it was pinned: a future that borrows from
+/// itself reads its own memory in its destructor. It wakes itself at once,
+/// so it is polled again, and then finishes if `finish` is set.
+struct PinProbe {
+    polled_at: Option<usize>,
+    finish: bool,
+    dropped_in_place: Rc<Cell<Option<bool>>>,
+}
+
+impl PinProbe {
+    fn new(finish: bool, dropped_in_place: &Rc<Cell<Option<bool>>>) -> PinProbe {
+        PinProbe {
+            polled_at: None,
+            finish,
+            dropped_in_place: dropped_in_place.clone(),
+        }
+    }
+}
+
+impl Future for PinProbe {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.polled_at.is_some() && this.finish {
+            return Poll::Ready(());
+        }
+        this.polled_at = Some(this as *const PinProbe as usize);
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl Drop for PinProbe {
+    fn drop(&mut self) {
+        if let Some(at) = self.polled_at {
+            let here = self as *const PinProbe as usize;
+            self.dropped_in_place.set(Some(at == here));
+        }
+    }
+}
+
+#[test]
+fn an_aborted_task_drops_its_future_where_it_was_pinned() {
+    let seen = Rc::new(Cell::new(None));
+    brigade::run(async {
+        let task = spawn(PinProbe::new(false, &seen));
+        yield_now().await; // the probe is polled, so pinned
+        task.abort();
+        assert!(task.await.unwrap_err().is_cancelled());
+    });
+    assert_eq!(seen.get(), Some(true));
+}
+
+#[test]
+fn a_finished_task_drops_its_future_where_it_was_pinned() {
+    let seen = Rc::new(Cell::new(None));
+    brigade::run(async {
+        spawn(PinProbe::new(true, &seen)).await.unwrap();
+    });
+    assert_eq!(seen.get(), Some(true));
 }

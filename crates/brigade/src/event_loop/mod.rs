@@ -73,9 +73,9 @@ mod shield;
 mod slow;
 pub(crate) mod task;
 mod task_group;
-mod wait;
 mod task_info;
 mod timer_handle;
+mod wait;
 mod yield_now;
 
 pub(crate) use blocking::{Inhibit, hold_clock};
@@ -95,9 +95,9 @@ pub use slow::SlowPoll;
 pub use task::TaskId;
 pub use task_group::Origin;
 pub use task_group::{Failure, GroupError, GroupTask, TaskGroup, task_group};
-pub use wait::{Finished, ReturnWhen, try_wait, wait};
 pub use task_info::{AllTasks, TaskInfo, TaskState, all_tasks, current_task};
 pub use timer_handle::TimerHandle;
+pub use wait::{Finished, ReturnWhen, try_wait, wait};
 pub use yield_now::yield_now;
 
 /// `asyncio.wait_for`: the same as [`crate::time::timeout`].

@@ -288,10 +288,11 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
         Ok(Poll::Ready(output)) => {
             // The finished future is dropped here; a panic in its destructor
             // is the task's panic, not the loop's.
-            let old = std::mem::replace(stage, Stage::Finished(Ok(output)));
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(old))) {
-                *stage = Stage::Finished(Err(JoinError::panicked(payload)));
-            }
+            let result = match drop_future(stage) {
+                Ok(()) => Ok(output),
+                Err(payload) => Err(JoinError::panicked(payload)),
+            };
+            *stage = Stage::Finished(result);
             true
         }
         Err(payload) => {
@@ -304,12 +305,36 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
 /// Replaces a running stage by a failed result, dropping the future; a panic
 /// in the future's destructor is reported instead of unwinding the loop.
 fn finish_with<F: Future>(stage: &mut Stage<F>, error: JoinError) {
-    let old = std::mem::replace(stage, Stage::Consumed);
-    let dropped = catch_unwind(AssertUnwindSafe(move || drop(old)));
+    let dropped = drop_future(stage);
     *stage = Stage::Finished(Err(match dropped {
         Ok(()) => error,
         Err(payload) => JoinError::panicked(payload),
     }));
+}
+
+/// Drops the stage's future where it lies and leaves the stage `Consumed`;
+/// a panic in the future's destructor is returned instead of unwinding.
+///
+/// The future was pinned when it was polled, and `Pin` promises a pinned
+/// value that it is dropped before its memory is reused or moved. A future
+/// that borrows from itself (an `async` block holding a reference to its
+/// own local across an `.await`) relies on that in its destructor, so
+/// moving the stage out first (`mem::replace`) and dropping the moved copy
+/// would let that destructor read memory that no longer holds its fields.
+fn drop_future<F: Future>(stage: &mut Stage<F>) -> std::thread::Result<()> {
+    let place: *mut Stage<F> = stage;
+    let dropped = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `place` comes from a unique borrow, so it is valid and
+        // nothing else reads the stage meanwhile; the value is dropped where
+        // it lies, without being moved.
+        unsafe { std::ptr::drop_in_place(place) }
+    }));
+    // SAFETY: the old value counts as dropped whether its destructor
+    // returned or unwound (drop glue goes on dropping the remaining fields
+    // while unwinding), so writing over it without dropping it neither
+    // leaks nor drops anything twice.
+    unsafe { std::ptr::write(place, Stage::Consumed) };
+    dropped
 }
 
 unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
