@@ -291,20 +291,36 @@ fn a_sender_thread_feeds_receivers_on_other_loops_and_threads() {
 }
 
 #[test]
-fn messages_a_receiver_took_ahead_are_not_lost_to_later_overwrites() {
+fn a_message_is_queued_until_every_receiver_has_read_it() {
+    // tokio's `Sender::len`: a value stays queued until every receiver that
+    // was alive when it was sent has read it, or it was overwritten.
+    let (tx, mut rx1) = broadcast::channel(4);
+    let mut rx2 = tx.subscribe();
+    for n in 1..=3 {
+        tx.send(n).unwrap();
+    }
+    assert_eq!(tx.len(), 3);
+    assert_eq!(rx1.try_recv(), Ok(1));
+    assert_eq!(rx1.try_recv(), Ok(2));
+    assert_eq!(tx.len(), 3, "rx2 has read none of them");
+    assert_eq!(rx2.try_recv(), Ok(1));
+    assert_eq!(tx.len(), 2, "only 1 has been read by both");
+    assert_eq!(rx2.len(), 2);
+}
+
+#[test]
+fn a_receiver_that_has_read_part_of_the_ring_lags_when_the_rest_is_overwritten() {
     let (tx, mut rx) = broadcast::channel(4);
     for n in 0..4 {
         tx.send(n).unwrap();
     }
-    // The first read takes all four at once ...
     assert_eq!(rx.try_recv(), Ok(0));
-    assert_eq!(tx.len(), 0, "taken ahead counts as read");
-    // ... so overwriting the ring does not take them from it.
+    // Four more overwrite 1, 2 and 3, which this receiver had not read yet.
     for n in 4..8 {
         tx.send(n).unwrap();
     }
-    assert_eq!(rx.len(), 7);
-    let got: Vec<_> = (0..7).map(|_| rx.try_recv().unwrap()).collect();
-    assert_eq!(got, [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(3)));
+    let got: Vec<_> = (0..4).map(|_| rx.try_recv().unwrap()).collect();
+    assert_eq!(got, [4, 5, 6, 7]);
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
 }

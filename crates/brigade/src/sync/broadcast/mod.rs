@@ -15,12 +15,16 @@
 //! "drop the oldest" policy instead of back-pressure.
 //!
 //! The ring, the cursors' counts and the waiting receivers sit behind one
-//! mutex, held for a few assignments and a clone. A receiver that takes the
-//! lock takes every message already there (up to 32) into a small queue of
-//! its own, as the disruptor's batching consumers do, so that one lock
-//! serves many `recv` calls. A send wakes every waiting receiver once,
-//! after releasing the lock, reusing one buffer of wakers: no allocation
-//! per message beyond the receivers' clones.
+//! mutex, held for a few assignments and a clone. A send wakes every
+//! waiting receiver once, after releasing the lock, reusing one buffer of
+//! wakers: no allocation per message beyond the receivers' clones.
+//!
+//! A receiver takes one message per lock. Taking several at once (the
+//! disruptor's batching consumers) was measured faster still, but a
+//! message taken ahead counts as read before the receiver has seen it,
+//! which would make [`Sender::len`] and the moment of a lag differ from
+//! tokio's; this design is already ahead of tokio (BENCHMARKS.md,
+//! `broadcast`).
 //!
 //! ```
 //! use brigade::sync::broadcast;
@@ -42,7 +46,6 @@
 mod error;
 mod receiver;
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 use std::task::Waker;
@@ -110,7 +113,6 @@ pub fn try_channel<T: Clone>(capacity: usize) -> Result<(Sender<T>, Receiver<T>)
     let rx = Receiver {
         shared: shared.clone(),
         next: 0,
-        batch: VecDeque::new(),
     };
     Ok((Sender { shared }, rx))
 }

@@ -10,7 +10,6 @@
 //! assert_eq!(rx.try_recv(), Ok(2));
 //! ```
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -23,13 +22,7 @@ use crate::sync::park::block_on;
 /// A receiving half: sees every message sent after it subscribed, unless
 /// it lags behind by more than the capacity.
 ///
-/// Differences from tokio: a receiver that takes the channel's lock takes
-/// up to 32 messages that are already there at once, and hands them out
-/// one by one from its own queue. Those count as read by it: they no
-/// longer occupy the ring on its account, and can no longer be overwritten
-/// before it reads them, so it reports [`RecvError::Lagged`] later than a
-/// tokio receiver would, never sooner, and still in order and with exact
-/// counts. The blocking call is named `recv_blocking` (tokio:
+/// Difference from tokio: the blocking call is named `recv_blocking` (tokio:
 /// `blocking_recv`), as in brigade's other channels.
 ///
 /// ```
@@ -45,8 +38,6 @@ pub struct Receiver<T> {
     pub(super) shared: Arc<Shared<T>>,
     /// The position this receiver reads next in the ring.
     pub(super) next: u64,
-    /// Messages taken from the ring ahead of time, in order.
-    pub(super) batch: VecDeque<T>,
 }
 
 impl<T> Receiver<T> {
@@ -58,7 +49,6 @@ impl<T> Receiver<T> {
         Receiver {
             shared: shared.clone(),
             next,
-            batch: VecDeque::new(),
         }
     }
 
@@ -89,7 +79,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.len(), 3);
     /// ```
     pub fn len(&self) -> usize {
-        (self.shared.ring().tail - self.next) as usize + self.batch.len()
+        (self.shared.ring().tail - self.next) as usize
     }
 
     /// Whether this receiver has read every message sent so far.
@@ -125,11 +115,8 @@ impl<T: Clone> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(5));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        if let Some(value) = self.batch.pop_front() {
-            return Ok(value);
-        }
         let mut ring = self.shared.ring();
-        take(&mut self.next, self.shared.mask, &mut ring, &mut self.batch)
+        take(&mut self.next, self.shared.mask, &mut ring)
     }
 
     /// Waits for the next message. Fails with [`RecvError::Lagged`] if
@@ -148,18 +135,10 @@ impl<T: Clone> Receiver<T> {
     /// });
     /// ```
     pub async fn recv(&mut self) -> Result<T, RecvError> {
-        if let Some(value) = self.batch.pop_front() {
-            return Ok(value);
-        }
-        let Receiver {
-            shared,
-            next,
-            batch,
-        } = self;
+        let Receiver { shared, next } = self;
         Recv {
             shared,
             next,
-            batch,
             key: None,
         }
         .await
@@ -199,19 +178,9 @@ impl<T> Drop for Receiver<T> {
     }
 }
 
-/// The most messages a receiver takes from the ring under one lock.
-const BATCH: usize = 32;
-
-/// Under the lock: returns the message at position `next` for a receiver
-/// (or why there is none), and moves the messages after it that are
-/// already there, up to [`BATCH`] in all, into the receiver's `batch`.
-/// One lock then serves many `recv` calls.
-fn take<T: Clone>(
-    next: &mut u64,
-    mask: usize,
-    ring: &mut Ring<T>,
-    batch: &mut VecDeque<T>,
-) -> Result<T, TryRecvError> {
+/// Under the lock: returns the message at position `next` for a receiver,
+/// or why there is none.
+fn take<T: Clone>(next: &mut u64, mask: usize, ring: &mut Ring<T>) -> Result<T, TryRecvError> {
     if *next == ring.tail {
         return Err(if ring.senders == 0 {
             TryRecvError::Closed
@@ -225,12 +194,7 @@ fn take<T: Clone>(
         *next = oldest;
         return Err(TryRecvError::Lagged(missed));
     }
-    let first = take_kept(next, mask, ring);
-    let more = ((ring.tail - *next) as usize).min(BATCH - 1);
-    for _ in 0..more {
-        batch.push_back(take_kept(next, mask, ring));
-    }
-    Ok(first)
+    Ok(take_kept(next, mask, ring))
 }
 
 /// Reads the kept message at `next` and moves past it: moved out by its
@@ -260,7 +224,6 @@ fn take_kept<T: Clone>(next: &mut u64, mask: usize, ring: &mut Ring<T>) -> T {
 struct Recv<'a, T> {
     shared: &'a Shared<T>,
     next: &'a mut u64,
-    batch: &'a mut VecDeque<T>,
     key: Option<usize>,
 }
 
@@ -273,7 +236,7 @@ impl<T: Clone> Future for Recv<'_, T> {
         if let Some(key) = this.key.take() {
             ring.waiters.remove(key);
         }
-        match take(this.next, this.shared.mask, &mut ring, this.batch) {
+        match take(this.next, this.shared.mask, &mut ring) {
             Ok(value) => Poll::Ready(Ok(value)),
             Err(TryRecvError::Lagged(n)) => Poll::Ready(Err(RecvError::Lagged(n))),
             Err(TryRecvError::Closed) => Poll::Ready(Err(RecvError::Closed)),
