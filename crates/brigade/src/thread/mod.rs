@@ -110,8 +110,11 @@ mod map;
 mod pool;
 mod registry;
 mod semaphore;
+mod slot;
 mod target;
+mod timed_map;
 mod timer;
+mod wait;
 
 pub use deadlock::{DeadlockError, deadlock_detection_enabled, detect_deadlocks};
 pub use error::ThreadError;
@@ -126,6 +129,9 @@ pub use registry::{
     wait_for_non_daemon, wait_for_non_daemon_timeout,
 };
 pub use semaphore::{BoundedSemaphore, Permit, ReleaseError, Semaphore};
+pub use slot::ErrorRef;
 pub use std::sync::{Barrier, Condvar, Mutex, RwLock};
 pub use target::Target;
+pub use timed_map::{MapTimeout, MapTimeoutError};
 pub use timer::Timer;
+pub use wait::{ReturnWhen, Waitable, wait};
