@@ -123,6 +123,7 @@
 //! [`child`]: self#what-a-program-needs
 
 mod child;
+mod chunksize;
 mod driver;
 mod error;
 pub mod forkserver;
@@ -149,6 +150,8 @@ pub use queue::Queue;
 pub use shared::{Pod, ReadGuard, SharedArray, WriteGuard};
 pub use spawn::StartMethod;
 pub use task::{Imap, PoolTask};
+/// [`wait`](crate::thread::wait) works on pool tasks and thread-pool jobs alike.
+pub use crate::thread::{ErrorRef, ReturnWhen, Waitable, wait};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -110,11 +110,11 @@ mod map;
 mod pool;
 mod registry;
 mod semaphore;
-mod slot;
+pub(crate) mod slot;
 mod target;
 mod timed_map;
 mod timer;
-mod wait;
+pub(crate) mod wait;
 
 pub use deadlock::{DeadlockError, deadlock_detection_enabled, detect_deadlocks};
 pub use error::ThreadError;

@@ -53,7 +53,7 @@ pub enum ReturnWhen {
     AllCompleted,
 }
 
-mod sealed {
+pub(crate) mod sealed {
     /// How [`wait`](super::wait) sees a future: done or not, failed or
     /// not, and a way to be told when it finishes.
     pub trait View {
