@@ -283,10 +283,22 @@ fn unexpected(what: &str) -> FrameError {
     FrameError::Malformed(format!("the worker sent something other than {what}"))
 }
 
+/// A worker's name, as Python's (`SpawnPoolWorker-N`,
+/// `ForkServerPoolWorker-N`), numbered across the program's pools.
+fn worker_name(method: StartMethod) -> String {
+    static WORKERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+    let n = WORKERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    match method {
+        StartMethod::Spawn => format!("SpawnPoolWorker-{n}"),
+        StartMethod::Forkserver => format!("ForkServerPoolWorker-{n}"),
+    }
+}
+
 /// Starts a worker and runs the initializer in it.
 fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
     let start = |e| ProcessError::Start(StartError::Io(e));
-    let hello = Hello::new(true, true, config.max_message).map_err(start)?;
+    let mut hello = Hello::new(true, true, config.max_message).map_err(start)?;
+    hello.name = worker_name(config.method);
     // A pool needs its worker now: a fork that failed is the pool's error.
     let child = Arc::new(
         Child::start(config.method, &hello, None)

@@ -192,6 +192,12 @@ pub enum ProcessError {
     /// ([`PoolTask::cancel`](super::PoolTask::cancel); Python's
     /// `CancelledError`).
     Cancelled,
+    /// [`Process::close`](super::Process::close) was called while the
+    /// child still runs (Python's `ValueError`).
+    StillRunning,
+    /// The [`Process`](super::Process) was closed (Python's `ValueError:
+    /// process object is closed`).
+    Closed,
 }
 
 impl fmt::Display for ProcessError {
@@ -234,6 +240,10 @@ impl fmt::Display for ProcessError {
             ProcessError::Start(e) => write!(f, "cannot start the process: {e}"),
             ProcessError::PoolClosed => f.write_str("the process pool was terminated"),
             ProcessError::Cancelled => f.write_str("the pool task was cancelled before it ran"),
+            ProcessError::StillRunning => {
+                f.write_str("cannot close a process that is still running")
+            }
+            ProcessError::Closed => f.write_str("the process object is closed"),
         }
     }
 }
@@ -306,6 +316,8 @@ pub enum StartError {
     /// assert!(matches!(pool.imap_chunked(id, [1], 0), Err(StartError::ZeroChunksize)));
     /// ```
     ZeroChunksize,
+    /// `start` on a [`Process`](super::Process) that was closed.
+    Closed,
 }
 
 impl From<Unnameable> for StartError {
@@ -335,6 +347,7 @@ impl fmt::Display for StartError {
             StartError::AlreadyStarted => f.write_str("the process was already started"),
             StartError::NoWorkers => f.write_str("a process pool needs at least one worker"),
             StartError::ZeroChunksize => f.write_str("a chunk size must be at least 1"),
+            StartError::Closed => f.write_str("the process object is closed"),
             StartError::TooLarge { len, max } => write!(
                 f,
                 "the arguments take {len} bytes, more than the limit of {max} bytes \
