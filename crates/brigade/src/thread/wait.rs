@@ -125,13 +125,13 @@ impl<T> sealed::Sealed for Job<T> {
 
 impl<T> Waitable for Job<T> {}
 
-impl<J: Waitable> sealed::Sealed for &J {
+impl<J: Waitable + ?Sized> sealed::Sealed for &J {
     fn view(&self) -> &dyn sealed::View {
         (**self).view()
     }
 }
 
-impl<J: Waitable> Waitable for &J {}
+impl<J: Waitable + ?Sized> Waitable for &J {}
 
 /// The waiter's side: a count of finishes, and a condition to sleep on.
 struct Finishes {
