@@ -2,17 +2,15 @@
 //! `Process::close`. Children that must stay alive wait on a `Queue` the
 //! test releases, so nothing here depends on timing.
 
-use brigade::process::{
-    self, Process, ProcessError, ProcessPool, Queue, StartError, StartMethod,
-};
+use brigade::process::{self, Process, ProcessError, ProcessPool, Queue, StartError, StartMethod};
 
 type Me = (String, u32, bool);
 type Parent = Option<(String, u32, bool)>;
 
 fn who() -> (Me, Parent) {
     let me = process::current_process();
-    let parent = process::parent_process()
-        .map(|p| (p.name().to_owned(), p.pid().unwrap(), p.is_alive()));
+    let parent =
+        process::parent_process().map(|p| (p.name().to_owned(), p.pid().unwrap(), p.is_alive()));
     (
         (me.name().to_owned(), me.pid().unwrap(), me.is_daemon()),
         parent,

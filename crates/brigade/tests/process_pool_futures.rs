@@ -119,7 +119,11 @@ fn a_callback_runs_once_when_the_task_ends_and_at_once_after() {
     let ran_on = Arc::new(Mutex::new(None));
     let slot = ran_on.clone();
     task.add_done_callback(move |_| *slot.lock().unwrap() = Some(std::thread::current().id()));
-    assert_eq!(*ran_on.lock().unwrap(), Some(here), "ran at once, on the caller");
+    assert_eq!(
+        *ran_on.lock().unwrap(),
+        Some(here),
+        "ran at once, on the caller"
+    );
     assert_eq!(task.wait().unwrap(), 7);
     pool.join();
     assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -221,7 +225,10 @@ fn chunked_maps_keep_order_and_refuse_zero() {
     let pool = ProcessPool::new(2).unwrap();
     let expected: Vec<u64> = (0..10).map(|n| n * n).collect();
     for chunksize in [1, 3, 10, 50] {
-        assert_eq!(pool.map_chunked(square, 0..10, chunksize).unwrap(), expected);
+        assert_eq!(
+            pool.map_chunked(square, 0..10, chunksize).unwrap(),
+            expected
+        );
         let lazy: Vec<u64> = pool
             .imap_chunked(square, 0..10, chunksize)
             .unwrap()
@@ -258,9 +265,14 @@ fn a_task_of_a_terminated_pool_fails_once_with_its_callbacks() {
     let busy = g.submit(&pool);
     let errors = Arc::new(AtomicUsize::new(0));
     let seen = errors.clone();
-    let queued = pool.apply_async(square, (2,), |_| (), move |_| {
-        seen.fetch_add(1, Ordering::SeqCst);
-    });
+    let queued = pool.apply_async(
+        square,
+        (2,),
+        |_| (),
+        move |_| {
+            seen.fetch_add(1, Ordering::SeqCst);
+        },
+    );
     pool.terminate();
     assert!(matches!(queued.wait(), Err(ProcessError::PoolClosed)));
     assert!(busy.wait().is_err());

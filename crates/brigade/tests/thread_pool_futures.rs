@@ -41,7 +41,11 @@ fn a_callback_runs_once_on_the_worker_that_finishes_the_job() {
         let name = brigade::thread::current_thread().name().to_owned();
         tx.send((job.done(), job.error().is_none(), name)).unwrap();
     });
-    assert_eq!(calls.load(Ordering::SeqCst), 0, "ran before the job finished");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "ran before the job finished"
+    );
     release.send(()).unwrap();
     let (done, ok, name) = rx.recv().unwrap();
     assert!(done && ok);
@@ -104,8 +108,14 @@ fn error_reads_the_failure_without_taking_it() {
     let failing = pool.submit(|| -> u32 { panic!("flour spilt") }).unwrap();
     wait([&job, &failing], None, ReturnWhen::AllCompleted);
     assert!(job.error().is_none(), "no error after a value");
-    assert_eq!(failing.error().unwrap().panic_message(), Some("flour spilt"));
-    assert_eq!(failing.error().unwrap().panic_message(), Some("flour spilt"));
+    assert_eq!(
+        failing.error().unwrap().panic_message(),
+        Some("flour spilt")
+    );
+    assert_eq!(
+        failing.error().unwrap().panic_message(),
+        Some("flour spilt")
+    );
     let taken = failing.result().unwrap_err();
     assert_eq!(taken.panic_message(), Some("flour spilt"));
     assert_eq!(job.result().unwrap(), 1);
@@ -203,7 +213,9 @@ fn map_timeout_yields_in_order_with_failures_in_place() {
         )
         .collect();
     assert_eq!(results[0].as_ref().unwrap(), &10);
-    assert!(matches!(&results[1], Err(MapTimeoutError::Failed(e)) if e.panic_message() == Some("two")));
+    assert!(
+        matches!(&results[1], Err(MapTimeoutError::Failed(e)) if e.panic_message() == Some("two"))
+    );
     assert_eq!(results[2].as_ref().unwrap(), &30);
 }
 
@@ -224,11 +236,21 @@ fn map_timeout_times_out_on_a_blocked_item_and_cancels_the_rest() {
         [0, 1, 2],
         Duration::from_millis(1),
     );
-    assert!(matches!(results.next(), Some(Err(MapTimeoutError::Timeout))));
-    assert!(results.next().is_none(), "the iteration ends at the timeout");
+    assert!(matches!(
+        results.next(),
+        Some(Err(MapTimeoutError::Timeout))
+    ));
+    assert!(
+        results.next().is_none(),
+        "the iteration ends at the timeout"
+    );
     gate.wait();
     pool.shutdown(true, false);
-    assert_eq!(runs.load(Ordering::SeqCst), 1, "the queued items were cancelled");
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        1,
+        "the queued items were cancelled"
+    );
 }
 
 #[test]

@@ -143,8 +143,7 @@ impl<R: DeserializeOwned> Process<R> {
             None => return Err(StartError::AlreadyStarted),
             Some(call) => call?,
         };
-        let mut hello =
-            Hello::new(self.daemon, false, self.max_message).map_err(StartError::Io)?;
+        let mut hello = Hello::new(self.daemon, false, self.max_message).map_err(StartError::Io)?;
         hello.name = self.name.clone();
         let mut call = frame::to_payload(&Call { function }).map_err(StartError::Encode)?;
         call.extend_from_slice(&args.bytes);

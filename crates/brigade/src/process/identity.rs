@@ -146,9 +146,7 @@ impl ProcessRef {
         match &self.whom {
             Whom::Current => true,
             Whom::Parent => self.pid == Some(crate::sys::process::parent_pid()),
-            Whom::Child(child) => child
-                .upgrade()
-                .is_some_and(|c| c.try_status().is_none()),
+            Whom::Child(child) => child.upgrade().is_some_and(|c| c.try_status().is_none()),
         }
     }
 }

@@ -141,6 +141,8 @@ mod spawn;
 mod task;
 mod transfer;
 
+// `wait` works on pool tasks and thread-pool jobs alike.
+pub use crate::thread::{ErrorRef, ReturnWhen, Waitable, wait};
 pub use child::{CHILD_ENV, is_child};
 pub use error::{Exit, ProcessError, StartError, signal_name};
 pub use function::Callable;
@@ -152,8 +154,6 @@ pub use queue::Queue;
 pub use shared::{Pod, ReadGuard, SharedArray, WriteGuard};
 pub use spawn::StartMethod;
 pub use task::{Imap, PoolTask};
-/// [`wait`](crate::thread::wait) works on pool tasks and thread-pool jobs alike.
-pub use crate::thread::{ErrorRef, ReturnWhen, Waitable, wait};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -288,7 +288,12 @@ impl ProcessPool {
         self.submit_with(f, args, Some(before))
     }
 
-    fn submit_with<F, Args, R>(&self, f: F, args: Args, before: Option<BeforeDone<R>>) -> PoolTask<R>
+    fn submit_with<F, Args, R>(
+        &self,
+        f: F,
+        args: Args,
+        before: Option<BeforeDone<R>>,
+    ) -> PoolTask<R>
     where
         F: Callable<Args, Output = R>,
         Args: Serialize + DeserializeOwned,

@@ -73,11 +73,14 @@ impl<T, E: Failure> Status<T, E> {
     }
 }
 
+/// A callback that is handed the finished future.
+pub(crate) type SeesFuture<T, E> = Box<dyn FnOnce(&Arc<State<T, E>>) + Send>;
+
 /// A callback waiting for the outcome: one that sees the future, or a
 /// plain notification (which, being no closure over `T`, needs no
 /// `T: 'static`).
 pub(crate) enum Callback<T, E> {
-    Future(Box<dyn FnOnce(&Arc<State<T, E>>) + Send>),
+    Future(SeesFuture<T, E>),
     Notify(Box<dyn FnOnce() + Send>),
 }
 
