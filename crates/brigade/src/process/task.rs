@@ -73,7 +73,7 @@ impl<R> Completer<R> {
                 eprintln!("brigade: a pool task's callback panicked");
             }
         }
-        state.finish(outcome);
+        State::finish(&state, outcome);
     }
 }
 
@@ -226,7 +226,7 @@ impl<R> PoolTask<R> {
     /// busy.wait().unwrap();
     /// ```
     pub fn cancel(&self) -> bool {
-        self.state.cancel()
+        State::cancel(&self.state)
     }
 
     /// The task's error, if it finished with one, without taking it
@@ -278,11 +278,14 @@ impl<R> PoolTask<R> {
     where
         F: FnOnce(&PoolTask<R>) + Send + 'static,
     {
-        self.state.on_done(Callback::Future(Box::new(move |state| {
-            f(&PoolTask {
-                state: state.clone(),
-            })
-        })));
+        State::on_done(
+            &self.state,
+            Callback::Future(Box::new(move |state| {
+                f(&PoolTask {
+                    state: state.clone(),
+                })
+            })),
+        );
     }
 }
 

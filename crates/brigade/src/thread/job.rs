@@ -130,14 +130,14 @@ impl<T> Runner<T> {
         }
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
             .map_err(|payload| JobError::Panicked(Panic::new(payload)));
-        state.finish(outcome);
+        State::finish(&state, outcome);
     }
 }
 
 impl<T> Drop for Runner<T> {
     fn drop(&mut self) {
         if let Some(state) = self.state.take() {
-            state.finish(Err(JobError::Cancelled));
+            State::finish(&state, Err(JobError::Cancelled));
         }
     }
 }
@@ -232,7 +232,7 @@ impl<T> Job<T> {
     /// busy.result().unwrap();
     /// ```
     pub fn cancel(&self) -> bool {
-        self.state.cancel()
+        State::cancel(&self.state)
     }
 
     /// Whether the job was cancelled.
@@ -326,11 +326,14 @@ impl<T> Job<T> {
     where
         F: FnOnce(&Job<T>) + Send + 'static,
     {
-        self.state.on_done(Callback::Future(Box::new(move |state| {
-            f(&Job {
-                state: state.clone(),
-            })
-        })));
+        State::on_done(
+            &self.state,
+            Callback::Future(Box::new(move |state| {
+                f(&Job {
+                    state: state.clone(),
+                })
+            })),
+        );
     }
 }
 
@@ -412,8 +415,7 @@ pub fn as_completed<T>(jobs: impl IntoIterator<Item = Job<T>>) -> AsCompleted<T>
     let jobs: Vec<Option<Job<T>>> = jobs.into_iter().map(Some).collect();
     for (index, job) in jobs.iter().enumerate() {
         let Some(job) = job else { continue };
-        job.state
-            .on_done(Callback::Notify(report(&completions, index)));
+        State::on_done(&job.state, Callback::Notify(report(&completions, index)));
     }
     AsCompleted {
         left: jobs.len(),

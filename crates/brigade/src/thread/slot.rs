@@ -128,14 +128,14 @@ impl<T, E: Failure> State<T, E> {
 
     /// Stores the outcome unless the future already has one; wakes everyone
     /// waiting for it and runs the callbacks.
-    pub(crate) fn finish(self: &Arc<Self>, outcome: Result<T, E>) {
-        self.finish_locked(self.lock(), outcome);
+    pub(crate) fn finish(this: &Arc<Self>, outcome: Result<T, E>) {
+        State::finish_locked(this, this.lock(), outcome);
     }
 
     /// [`finish`](Self::finish) with the slot already locked, so that a
     /// check and the finish are one step.
     pub(crate) fn finish_locked(
-        self: &Arc<Self>,
+        this: &Arc<Self>,
         mut slot: MutexGuard<'_, Slot<T, E>>,
         outcome: Result<T, E>,
     ) {
@@ -146,21 +146,21 @@ impl<T, E: Failure> State<T, E> {
         let waker = slot.waker.take();
         let callbacks = std::mem::take(&mut slot.callbacks);
         drop(slot);
-        self.finished.notify_all();
+        this.finished.notify_all();
         if let Some(waker) = waker {
             waker.wake();
         }
         for (_, callback) in callbacks {
-            run_callback(self, callback);
+            run_callback(this, callback);
         }
     }
 
     /// Cancels a pending future; true if it is cancelled now.
-    pub(crate) fn cancel(self: &Arc<Self>) -> bool {
-        let slot = self.lock();
+    pub(crate) fn cancel(this: &Arc<Self>) -> bool {
+        let slot = this.lock();
         match slot.status {
             Status::Pending => {
-                self.finish_locked(slot, Err(E::cancelled()));
+                State::finish_locked(this, slot, Err(E::cancelled()));
                 true
             }
             ref status => status.is_cancelled(),
@@ -169,11 +169,11 @@ impl<T, E: Failure> State<T, E> {
 
     /// Runs `callback` when the future finishes, or now if it has; returns
     /// the callback's id while it waits, for [`remove_callback`](Self::remove_callback).
-    pub(crate) fn on_done(self: &Arc<Self>, callback: Callback<T, E>) -> Option<u64> {
-        let mut slot = self.lock();
+    pub(crate) fn on_done(this: &Arc<Self>, callback: Callback<T, E>) -> Option<u64> {
+        let mut slot = this.lock();
         if slot.status.is_done() {
             drop(slot);
-            run_callback(self, callback);
+            run_callback(this, callback);
             return None;
         }
         let id = slot.next_callback;
@@ -265,5 +265,67 @@ impl<T, E: fmt::Debug> fmt::Debug for ErrorRef<'_, T, E> {
 impl<T, E: fmt::Display> fmt::Display for ErrorRef<'_, T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         (**self).fmt(f)
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+
+    impl Failure for () {
+        fn cancelled() {}
+        fn is_cancellation(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn a_callback_added_while_the_future_finishes_runs_once() {
+        loom::model(|| {
+            let state = State::<u32, ()>::new();
+            let calls = Arc::new(AtomicUsize::new(0));
+            let finisher = {
+                let state = state.clone();
+                loom::thread::spawn(move || State::finish(&state, Ok(1)))
+            };
+            let seen = calls.clone();
+            State::on_done(
+                &state,
+                Callback::Notify(Box::new(move || {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                })),
+            );
+            finisher.join().unwrap();
+            assert_eq!(calls.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    #[test]
+    fn cancel_and_finish_race_to_one_outcome_and_one_callback_run() {
+        loom::model(|| {
+            let state = State::<u32, ()>::new();
+            let calls = Arc::new(AtomicUsize::new(0));
+            let seen = calls.clone();
+            State::on_done(
+                &state,
+                Callback::Notify(Box::new(move || {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                })),
+            );
+            let runner = {
+                let state = state.clone();
+                loom::thread::spawn(move || {
+                    if state.start() {
+                        State::finish(&state, Ok(1));
+                    }
+                })
+            };
+            let cancelled = State::cancel(&state);
+            runner.join().unwrap();
+            let outcome = take_finished(&mut state.lock());
+            assert_eq!(cancelled, matches!(outcome, Some(Err(()))));
+            assert_eq!(calls.load(Ordering::SeqCst), 1);
+        });
     }
 }

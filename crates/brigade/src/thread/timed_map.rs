@@ -29,6 +29,16 @@ use super::job::{self, Job, JobError, ResultTimeoutError};
 use super::pool::ThreadPool;
 
 /// Why an item of [`ThreadPool::map_timeout`] has no value.
+///
+/// ```
+/// use std::time::Duration;
+/// use brigade::thread::{MapTimeoutError, ThreadPool};
+///
+/// let pool = ThreadPool::builder().workers(1).build().unwrap();
+/// let mut results = pool.map_timeout(|x: u8| if x == 0 { panic!("zero") } else { x }, [0, 1], Duration::from_secs(60));
+/// assert!(matches!(results.next(), Some(Err(MapTimeoutError::Failed(_)))));
+/// assert_eq!(results.next().unwrap().unwrap(), 1);
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum MapTimeoutError {
@@ -126,7 +136,17 @@ impl ThreadPool {
 }
 
 /// The iterator of [`ThreadPool::map_timeout`]; blocks, at most until the
-/// deadline, while the next result is not ready.
+/// deadline, while the next result is not ready. Dropping it cancels the
+/// jobs not yet started.
+///
+/// ```
+/// use std::time::Duration;
+/// use brigade::thread::{MapTimeout, ThreadPool};
+///
+/// let pool = ThreadPool::new().unwrap();
+/// let results: MapTimeout<u32> = pool.map_timeout(|x: u32| x + 1, [1, 2], Duration::from_secs(60));
+/// assert_eq!(results.map(Result::unwrap).collect::<Vec<_>>(), [2, 3]);
+/// ```
 pub struct MapTimeout<R> {
     jobs: VecDeque<Job<R>>,
     /// `None`: so far away that it cannot be represented.

@@ -79,7 +79,7 @@ impl<T, E: Failure> sealed::View for Arc<State<T, E>> {
     }
 
     fn watch(&self, notify: Box<dyn FnOnce() + Send>) -> Option<u64> {
-        self.on_done(Callback::Notify(notify))
+        State::on_done(self, Callback::Notify(notify))
     }
 
     fn unwatch(&self, id: u64) {
