@@ -31,6 +31,13 @@
 //! - [`ProcessPool`]: `map`, `starmap`, `imap`, `imap_unordered`, `submit`
 //!   (a [`PoolTask`] to await or wait for), initializer, recycling, time
 //!   limits, and crash isolation.
+//! - A [`PoolTask`] is a `concurrent.futures.Future` (`cancel`, `done`,
+//!   `running`, `error`, `add_done_callback`), and [`wait`] takes tasks
+//!   and thread-pool jobs alike; [`ProcessPool::apply_async`] has
+//!   Python's `callback` and `error_callback`; `map_chunked`,
+//!   `imap_chunked` and friends take a `chunksize`.
+//! - [`current_process`], [`parent_process`], [`active_children`]: who
+//!   is running; [`Process::close`] releases a finished child.
 //! - [`pipe`] and [`Queue`]: typed messages between processes, blocking
 //!   (`send`/`recv`, `put`/`get`, with timeouts) or awaited on the event
 //!   loop (`send_async`/`recv_async`, `put_async`/`get_async`);

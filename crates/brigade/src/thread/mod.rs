@@ -24,6 +24,13 @@
 //!   parallel (in chunks, as fast as rayon), [`as_completed`] and
 //!   [`map_unordered`](ThreadPool::map_unordered) yield results as they
 //!   finish.
+//! - A [`Job`] is a `concurrent.futures.Future`: `cancel`, `done`,
+//!   `running`, [`error`](Job::error) (Python's `exception()`) and
+//!   [`add_done_callback`](Job::add_done_callback); [`wait`] with a
+//!   [`ReturnWhen`] (`FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`)
+//!   waits for jobs and process-pool tasks alike, and
+//!   [`map_timeout`](ThreadPool::map_timeout) is `executor.map(...,
+//!   timeout=)`.
 //!
 //! ```
 //! use brigade::thread::{self, Thread};
