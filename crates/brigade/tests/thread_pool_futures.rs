@@ -7,7 +7,9 @@ use std::sync::mpsc;
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
 
-use brigade::thread::{Job, MapTimeoutError, ReturnWhen, ThreadPool, Waitable, wait};
+use brigade::thread::{
+    Job, MapChunkedError, MapTimeoutError, ReturnWhen, ThreadPool, Waitable, wait,
+};
 
 fn pool(workers: usize) -> ThreadPool {
     ThreadPool::builder()
@@ -224,11 +226,14 @@ fn map_timeout_times_out_on_a_blocked_item_and_cancels_the_rest() {
     let pool = pool(1);
     let gate = Arc::new(Barrier::new(2));
     let runs = Arc::new(AtomicUsize::new(0));
+    let (started_tx, started) = mpsc::channel();
+    let started_tx = Mutex::new(started_tx);
     let (held, counted) = (gate.clone(), runs.clone());
     let mut results = pool.map_timeout(
         move |x: u32| {
             counted.fetch_add(1, Ordering::SeqCst);
             if x == 0 {
+                started_tx.lock().unwrap().send(()).unwrap();
                 held.wait();
             }
             x
@@ -236,6 +241,8 @@ fn map_timeout_times_out_on_a_blocked_item_and_cancels_the_rest() {
         [0, 1, 2],
         Duration::from_millis(1),
     );
+    // The first item is running (and blocked) before the iterator asks.
+    started.recv().unwrap();
     assert!(matches!(
         results.next(),
         Some(Err(MapTimeoutError::Timeout))
@@ -257,24 +264,28 @@ fn map_timeout_times_out_on_a_blocked_item_and_cancels_the_rest() {
 fn map_timeout_dropped_early_cancels_what_has_not_started() {
     let pool = pool(1);
     let (release, gate) = mpsc::channel::<()>();
-    let gate = Arc::new(Mutex::new(gate));
+    let (started_tx, started) = mpsc::channel();
+    let gate = Mutex::new((gate, started_tx));
     let runs = Arc::new(AtomicUsize::new(0));
     let counted = runs.clone();
     let results = pool.map_timeout(
         move |x: u32| {
             counted.fetch_add(1, Ordering::SeqCst);
             if x == 0 {
-                let _ = gate.lock().unwrap().recv();
+                let gate = gate.lock().unwrap();
+                gate.1.send(()).unwrap();
+                let _ = gate.0.recv();
             }
             x
         },
         [0, 1, 2],
         Duration::from_secs(3600),
     );
+    started.recv().unwrap();
     drop(results);
     release.send(()).unwrap();
     pool.shutdown(true, false);
-    assert!(runs.load(Ordering::SeqCst) <= 1);
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "only the running item ran");
 }
 
 #[test]
@@ -286,4 +297,29 @@ fn map_timeout_after_shutdown_runs_on_the_caller() {
         .map(Result::unwrap)
         .collect();
     assert_eq!(out, [2, 3]);
+}
+
+#[test]
+fn map_chunked_keeps_order_for_every_chunk_size_and_refuses_zero() {
+    let pool = pool(2);
+    let expected: Vec<u64> = (0..50).map(|x| x * 3).collect();
+    for chunksize in [1, 7, 50, 1000] {
+        let out = pool.map_chunked(|x: u64| x * 3, 0..50, chunksize).unwrap();
+        assert_eq!(out, expected, "chunksize {chunksize}");
+    }
+    assert!(matches!(
+        pool.map_chunked(|x: u8| x, [1], 0),
+        Err(MapChunkedError::ZeroChunksize)
+    ));
+    let failed = pool.map_chunked(|x: u32| if x == 5 { panic!("five") } else { x }, 0..9, 2);
+    assert!(matches!(failed, Err(MapChunkedError::Panicked(e)) if e.index() == 5));
+}
+
+#[test]
+fn map_chunked_with_one_chunk_runs_every_item_on_one_thread() {
+    let pool = pool(2);
+    let threads = pool
+        .map_chunked(|_: u32| std::thread::current().id(), 0..64, 64)
+        .unwrap();
+    assert!(threads.iter().all(|t| *t == threads[0]));
 }

@@ -30,7 +30,8 @@
 //!   [`ReturnWhen`] (`FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`)
 //!   waits for jobs and process-pool tasks alike, and
 //!   [`map_timeout`](ThreadPool::map_timeout) is `executor.map(...,
-//!   timeout=)`.
+//!   timeout=)`; [`map_chunked`](ThreadPool::map_chunked) takes a
+//!   `chunksize`.
 //!
 //! ```
 //! use brigade::thread::{self, Thread};
@@ -105,6 +106,7 @@
 //! ```
 
 mod batch;
+mod chunksize;
 mod completion;
 mod deadlock;
 mod error;
@@ -123,6 +125,7 @@ mod timed_map;
 mod timer;
 pub(crate) mod wait;
 
+pub use chunksize::MapChunkedError;
 pub use deadlock::{DeadlockError, deadlock_detection_enabled, detect_deadlocks};
 pub use error::ThreadError;
 pub use event::Event;

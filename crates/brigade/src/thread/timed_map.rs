@@ -88,20 +88,29 @@ impl ThreadPool {
     /// `'static`: the jobs may outlive the call.
     ///
     /// ```
-    /// use std::sync::{Arc, Barrier};
+    /// use std::sync::{Arc, Barrier, Mutex, mpsc};
     /// use std::time::Duration;
     /// use brigade::thread::{MapTimeoutError, ThreadPool};
     ///
     /// let pool = ThreadPool::builder().workers(1).build().unwrap();
     /// let gate = Arc::new(Barrier::new(2));
     /// let held = gate.clone();
+    /// let (tx, started) = mpsc::channel();
+    /// let tx = Mutex::new(tx);
     /// let mut results = pool.map_timeout(
-    ///     move |x: u32| if x == 0 { held.wait(); x } else { x },
+    ///     move |x: u32| {
+    ///         if x == 0 {
+    ///             tx.lock().unwrap().send(()).unwrap();
+    ///             held.wait(); // blocks until the end of this example
+    ///         }
+    ///         x
+    ///     },
     ///     [0, 1],
     ///     Duration::from_millis(1),
     /// );
+    /// started.recv().unwrap(); // the first call runs, and blocks
     /// assert!(matches!(results.next(), Some(Err(MapTimeoutError::Timeout))));
-    /// assert!(results.next().is_none());
+    /// assert!(results.next().is_none()); // the second was cancelled
     /// gate.wait(); // let the first call end
     /// ```
     pub fn map_timeout<T, R, F>(
