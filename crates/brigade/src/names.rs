@@ -95,19 +95,23 @@
 //! | concurrent.futures | brigade | difference |
 //! | --- | --- | --- |
 //! | `ThreadPoolExecutor` | [`thread::ThreadPool`](crate::thread::ThreadPool) | |
-//! | `ProcessPoolExecutor` | [`process::ProcessPool`](crate::process::ProcessPool) | |
+//! | `ProcessPoolExecutor` | [`process::ProcessPool`](crate::process::ProcessPool) | `ProcessPool::new(0)` is [`StartError::NoWorkers`](crate::process::StartError::NoWorkers) (Python's `ValueError`) |
 //! | `Future` (of a pool) | [`thread::Job`](crate::thread::Job), [`process::PoolTask`](crate::process::PoolTask) | both can also be awaited on a loop |
-//! | `wait(fs, timeout, return_when)` | [`thread::wait`](crate::thread::wait) | |
+//! | `Future.add_done_callback`, `exception()`, `cancel()` | [`Job::add_done_callback`](crate::thread::Job::add_done_callback), [`Job::error`](crate::thread::Job::error), [`PoolTask::cancel`](crate::process::PoolTask::cancel) | the callback gets the future by reference; `error()` never blocks |
+//! | `wait(fs, timeout, return_when)` | [`thread::wait`](crate::thread::wait) (also [`process::wait`](crate::process::wait)), [`ReturnWhen`](crate::ReturnWhen) | lists in input order rather than sets; thread jobs and process tasks can be mixed |
 //! | `as_completed(fs)` | [`thread::as_completed`](crate::thread::as_completed) | |
-//! | `Executor.map(fn, *its, timeout=)` | [`ThreadPool::map`](crate::thread::ThreadPool::map) | |
-//!
+//! | `Executor.map(fn, *its, timeout=)` | [`ThreadPool::map`](crate::thread::ThreadPool::map), [`ThreadPool::map_timeout`](crate::thread::ThreadPool::map_timeout) | a failed item yields its error and the iteration goes on |
+//! | `map(..., chunksize=)` | [`ThreadPool::map_chunked`](crate::thread::ThreadPool::map_chunked), [`ProcessPool::map_chunked`](crate::process::ProcessPool::map_chunked) | honoured by the thread pool too (`ThreadPoolExecutor` ignores it) |
+
 //! # multiprocessing
 //!
 //! | multiprocessing | brigade | difference |
 //! | --- | --- | --- |
 //! | `Process(target, args)` | [`process::Process`](crate::process::Process) | the target is a Rust fn item, its arguments and result serde types |
-//! | `current_process`, `parent_process`, `active_children` | [`process::current_process`](crate::process::current_process), [`parent_process`](crate::process::parent_process), [`active_children`](crate::process::active_children) | |
-//! | `Pool`: `map`, `starmap`, `imap`, `imap_unordered`, `apply`, `apply_async` | [`process::ProcessPool`](crate::process::ProcessPool) | a worker that dies fails its task only; the pool replaces it |
+//! | `current_process`, `parent_process`, `active_children` | [`process::current_process`](crate::process::current_process), [`parent_process`](crate::process::parent_process), [`active_children`](crate::process::active_children) | each a [`ProcessRef`](crate::process::ProcessRef) snapshot |
+//! | `Pool`: `map`, `starmap`, `imap`, `imap_unordered`, `apply` | [`process::ProcessPool`](crate::process::ProcessPool) | a worker that dies fails its task only; the pool replaces it |
+//! | `Pool.apply_async(f, args, callback, error_callback)`, `chunksize=` | [`ProcessPool::apply_async`](crate::process::ProcessPool::apply_async), [`ProcessPool::imap_chunked`](crate::process::ProcessPool::imap_chunked) and the other `_chunked` maps | callbacks get the value or the error by reference |
+//! | `Process.close()` | [`Process::close`](crate::process::Process::close) | a closed process answers `None`/`false` instead of raising |
 //! | `Pipe`, `Queue`, `JoinableQueue` | [`process::pipe`](crate::process::pipe), [`process::Queue`](crate::process::Queue), [`process::JoinableQueue`](crate::process::JoinableQueue) | typed messages |
 //! | `Value`, `Array` | [`process::Value`](crate::process::Value), [`process::SharedArray`](crate::process::SharedArray) | plain-data types only ([`Pod`](crate::process::Pod)); the lock is always there |
 //! | `Lock`, `RLock` | [`process::Lock`](crate::process::Lock), [`process::RLock`](crate::process::RLock) | a process that dies holding a lock is reported to the next acquirer as [`LockError::OwnerDied`](crate::process::LockError::OwnerDied), which hands over the lock; Python deadlocks |

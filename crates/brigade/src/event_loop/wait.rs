@@ -38,14 +38,20 @@ use super::concurrent::Concurrent;
 use super::join::{JoinError, JoinHandle};
 use super::task::TaskId;
 
-/// When [`wait`] returns (asyncio's `return_when`).
+/// When [`wait`] returns (asyncio's and concurrent.futures' `return_when`);
+/// the same enum serves [`thread::wait`](crate::thread::wait) over pool jobs.
+///
+/// ```
+/// use brigade::ReturnWhen;
+/// assert_ne!(ReturnWhen::FirstCompleted, ReturnWhen::AllCompleted);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ReturnWhen {
     /// As soon as any task finishes (`FIRST_COMPLETED`).
     FirstCompleted,
     /// As soon as any task fails, or when all have finished
     /// (`FIRST_EXCEPTION`). What counts as failing depends on the function:
-    /// see [`wait`] and [`try_wait`].
+    /// see [`wait`], [`try_wait`] and [`thread::wait`](crate::thread::wait).
     FirstException,
     /// When every task has finished (`ALL_COMPLETED`).
     AllCompleted,

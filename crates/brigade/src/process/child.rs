@@ -87,6 +87,11 @@ pub(crate) struct Hello {
     /// The limit on one message, either way (see
     /// [`DEFAULT_MAX_MESSAGE`](frame::DEFAULT_MAX_MESSAGE)).
     pub(crate) max_message: usize,
+    /// The child's name, for its `current_process()`.
+    pub(crate) name: String,
+    /// The parent's pid and name, for the child's `parent_process()`.
+    pub(crate) parent_pid: u32,
+    pub(crate) parent_name: String,
 }
 
 impl Hello {
@@ -110,6 +115,9 @@ impl Hello {
             daemon,
             worker,
             max_message: max_message.min(frame::MAX_PAYLOAD),
+            name: String::new(),
+            parent_pid: std::process::id(),
+            parent_name: super::identity::current_process().name().to_owned(),
         })
     }
 
@@ -256,6 +264,12 @@ pub(crate) fn serve(channel: OwnedFd, identity: Identity) -> ! {
             refuse(&socket, why);
         }
     }
+    super::identity::set_child_identity(
+        hello.name.clone(),
+        hello.daemon,
+        hello.parent_pid,
+        hello.parent_name.clone(),
+    );
     if hello.daemon {
         watch_parent(&socket);
     }

@@ -35,11 +35,16 @@ use crate::sys::process::Status;
 /// Where a task's outcome goes: the pool's caller decodes it to its type.
 pub(crate) type Deliver = Box<dyn FnOnce(Result<(u32, Message), ProcessError>) + Send>;
 
+/// Asked when a driver takes a task: false if the task was cancelled
+/// meanwhile and must not run (it was answered when it was cancelled).
+pub(crate) type Claim = Box<dyn FnOnce() -> bool + Send>;
+
 /// One queued task.
 pub(crate) struct Job {
     pub(crate) function: FnRef,
     pub(crate) args: Encoded,
     pub(crate) deliver: Deliver,
+    pub(crate) claim: Option<Claim>,
 }
 
 /// What the pool and its drivers share.
@@ -108,7 +113,10 @@ struct Worker {
 /// The driver thread of worker slot `index`.
 pub(crate) fn drive(shared: &Shared, index: usize) {
     let mut worker: Option<Worker> = None;
-    while let Some(job) = shared.next_job() {
+    while let Some(mut job) = shared.next_job() {
+        if job.claim.take().is_some_and(|claim| !claim()) {
+            continue;
+        }
         let (result, keep) = run_job(shared, index, &mut worker, &job);
         (job.deliver)(result);
         if !keep {
@@ -275,10 +283,22 @@ fn unexpected(what: &str) -> FrameError {
     FrameError::Malformed(format!("the worker sent something other than {what}"))
 }
 
+/// A worker's name, as Python's (`SpawnPoolWorker-N`,
+/// `ForkServerPoolWorker-N`), numbered across the program's pools.
+fn worker_name(method: StartMethod) -> String {
+    static WORKERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+    let n = WORKERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    match method {
+        StartMethod::Spawn => format!("SpawnPoolWorker-{n}"),
+        StartMethod::Forkserver => format!("ForkServerPoolWorker-{n}"),
+    }
+}
+
 /// Starts a worker and runs the initializer in it.
 fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
     let start = |e| ProcessError::Start(StartError::Io(e));
-    let hello = Hello::new(true, true, config.max_message).map_err(start)?;
+    let mut hello = Hello::new(true, true, config.max_message).map_err(start)?;
+    hello.name = worker_name(config.method);
     // A pool needs its worker now: a fork that failed is the pool's error.
     let child = Arc::new(
         Child::start(config.method, &hello, None)

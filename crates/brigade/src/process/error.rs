@@ -188,6 +188,16 @@ pub enum ProcessError {
     /// The pool was terminated before the task ran, or it cannot start
     /// workers.
     PoolClosed,
+    /// The pool task was cancelled before a worker took it
+    /// ([`PoolTask::cancel`](super::PoolTask::cancel); Python's
+    /// `CancelledError`).
+    Cancelled,
+    /// [`Process::close`](super::Process::close) was called while the
+    /// child still runs (Python's `ValueError`).
+    StillRunning,
+    /// The [`Process`](super::Process) was closed (Python's `ValueError:
+    /// process object is closed`).
+    Closed,
 }
 
 impl fmt::Display for ProcessError {
@@ -229,6 +239,11 @@ impl fmt::Display for ProcessError {
             ProcessError::AlreadyJoined => f.write_str("the process was already joined"),
             ProcessError::Start(e) => write!(f, "cannot start the process: {e}"),
             ProcessError::PoolClosed => f.write_str("the process pool was terminated"),
+            ProcessError::Cancelled => f.write_str("the pool task was cancelled before it ran"),
+            ProcessError::StillRunning => {
+                f.write_str("cannot close a process that is still running")
+            }
+            ProcessError::Closed => f.write_str("the process object is closed"),
         }
     }
 }
@@ -282,6 +297,27 @@ pub enum StartError {
         /// The limit.
         max: usize,
     },
+    /// A pool of zero workers was asked for (`ProcessPool::new(0)`; Python's
+    /// `ValueError: Number of processes must be at least 1`), as a thread
+    /// pool refuses with [`PoolError::NoWorkers`](crate::thread::PoolError::NoWorkers).
+    ///
+    /// ```
+    /// use brigade::process::{ProcessPool, StartError};
+    /// assert!(matches!(ProcessPool::new(0), Err(StartError::NoWorkers)));
+    /// ```
+    NoWorkers,
+    /// A chunk size of zero was asked for (Python's `ValueError: Chunksize
+    /// must be 1+`): a chunk holds at least one item.
+    ///
+    /// ```
+    /// use brigade::process::{ProcessPool, StartError};
+    /// fn id(n: u8) -> u8 { n }
+    /// let pool = ProcessPool::new(1).unwrap();
+    /// assert!(matches!(pool.imap_chunked(id, [1], 0), Err(StartError::ZeroChunksize)));
+    /// ```
+    ZeroChunksize,
+    /// `start` on a [`Process`](super::Process) that was closed.
+    Closed,
 }
 
 impl From<Unnameable> for StartError {
@@ -309,6 +345,9 @@ impl fmt::Display for StartError {
             StartError::Encode(e) => write!(f, "cannot encode the arguments: {e}"),
             StartError::Io(e) => write!(f, "cannot start the child process: {e}"),
             StartError::AlreadyStarted => f.write_str("the process was already started"),
+            StartError::NoWorkers => f.write_str("a process pool needs at least one worker"),
+            StartError::ZeroChunksize => f.write_str("a chunk size must be at least 1"),
+            StartError::Closed => f.write_str("the process object is closed"),
             StartError::TooLarge { len, max } => write!(
                 f,
                 "the arguments take {len} bytes, more than the limit of {max} bytes \

@@ -18,6 +18,7 @@
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -40,8 +41,10 @@ pub struct Process<R> {
     method: StartMethod,
     call: Option<Result<(FnRef, Encoded), StartError>>,
     max_message: usize,
-    child: Option<Child>,
+    child: Option<Arc<Child>>,
     joined: bool,
+    /// [`close`](Self::close) released the child.
+    closed: bool,
     /// When the child started, on the process-wide trace, if one is set.
     traced_start: Option<Duration>,
     _result: PhantomData<fn() -> R>,
@@ -73,6 +76,7 @@ impl<R: DeserializeOwned> Process<R> {
             max_message: frame::DEFAULT_MAX_MESSAGE,
             child: None,
             joined: false,
+            closed: false,
             traced_start: None,
             _result: PhantomData,
         }
@@ -132,11 +136,15 @@ impl<R: DeserializeOwned> Process<R> {
     /// server's answer; a fork the server could not make is then a
     /// [`ProcessError::Start`] from `join` (and `pid` is `None`).
     pub fn start(&mut self) -> Result<(), StartError> {
+        if self.closed {
+            return Err(StartError::Closed);
+        }
         let (function, args) = match self.call.take() {
             None => return Err(StartError::AlreadyStarted),
             Some(call) => call?,
         };
-        let hello = Hello::new(self.daemon, false, self.max_message).map_err(StartError::Io)?;
+        let mut hello = Hello::new(self.daemon, false, self.max_message).map_err(StartError::Io)?;
+        hello.name = self.name.clone();
         let mut call = frame::to_payload(&Call { function }).map_err(StartError::Encode)?;
         call.extend_from_slice(&args.bytes);
         // Checked before a child exists: nothing to undo.
@@ -149,13 +157,15 @@ impl<R: DeserializeOwned> Process<R> {
         let child = Child::start(self.method, &hello, Some((&call, &args.raw_fds())))
             .map_err(StartError::Io)?;
         self.traced_start = crate::trace::global().map(|trace| trace.now());
+        let child = Arc::new(child);
+        super::identity::register_child(&self.name, self.daemon, Arc::downgrade(&child));
         self.child = Some(child);
         Ok(())
     }
 
     /// The child's process id, once started.
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().and_then(Child::pid)
+        self.child.as_deref().and_then(Child::pid)
     }
 
     /// The process's name.
@@ -171,7 +181,7 @@ impl<R: DeserializeOwned> Process<R> {
     /// Whether the child has started and not yet ended.
     pub fn is_alive(&self) -> bool {
         self.child
-            .as_ref()
+            .as_deref()
             .is_some_and(|c| c.try_status().is_none())
     }
 
@@ -210,7 +220,7 @@ impl<R: DeserializeOwned> Process<R> {
     /// ```
     pub fn exit_status(&self) -> Option<Exit> {
         self.child
-            .as_ref()
+            .as_deref()
             .and_then(Child::try_status)
             .map(Exit::from)
     }
@@ -227,6 +237,9 @@ impl<R: DeserializeOwned> Process<R> {
     }
 
     fn join_until(&mut self, deadline: Option<Instant>) -> Result<R, ProcessError> {
+        if self.closed {
+            return Err(ProcessError::Closed);
+        }
         if self.joined {
             return Err(ProcessError::AlreadyJoined);
         }
@@ -289,12 +302,54 @@ impl<R: DeserializeOwned> Process<R> {
     /// Something that kills the child when dropped, unless disarmed.
     pub(crate) fn killer(&self) -> Killer {
         Killer {
-            pidfd: self.child.as_ref().and_then(Child::pidfd_dup),
+            pidfd: self.child.as_deref().and_then(Child::pidfd_dup),
         }
     }
 
+    /// Releases the child's resources (its channel and pidfd; Python's
+    /// `Process.close()`, 3.7+). Fails with [`ProcessError::StillRunning`]
+    /// while the child runs, leaving the process as it was. Once closed,
+    /// `start` fails with [`StartError::Closed`] and `join`, `terminate`
+    /// and `kill` with [`ProcessError::Closed`] (Python raises
+    /// `ValueError`); closing again is harmless. A result the child sent
+    /// and nobody joined is dropped.
+    ///
+    /// Difference from Python: the methods that cannot fail
+    /// ([`pid`](Self::pid), [`is_alive`](Self::is_alive),
+    /// [`exitcode`](Self::exitcode)) answer `None` or `false` on a closed
+    /// process instead of raising.
+    ///
+    /// ```
+    /// use brigade::process::{Process, ProcessError, Queue};
+    ///
+    /// fn wait_for(q: Queue<()>) { q.get().unwrap() }
+    ///
+    /// let q = Queue::new().unwrap();
+    /// let mut p = Process::new(wait_for, (q.clone(),));
+    /// p.start().unwrap();
+    /// assert!(matches!(p.close(), Err(ProcessError::StillRunning)));
+    /// q.put(&()).unwrap();
+    /// p.join().unwrap();
+    /// p.close().unwrap();
+    /// assert!(matches!(p.join(), Err(ProcessError::Closed)));
+    /// ```
+    pub fn close(&mut self) -> Result<(), ProcessError> {
+        if self.is_alive() {
+            return Err(ProcessError::StillRunning);
+        }
+        self.closed = true;
+        self.call = None;
+        // The child has ended: dropping its handle reaps it if `join` has
+        // not, and closes the channel and the pidfd.
+        self.child = None;
+        Ok(())
+    }
+
     fn signal(&self, signal: i32) -> Result<(), ProcessError> {
-        let child = self.child.as_ref().ok_or(ProcessError::NotStarted)?;
+        if self.closed {
+            return Err(ProcessError::Closed);
+        }
+        let child = self.child.as_deref().ok_or(ProcessError::NotStarted)?;
         child.signal(signal).map_err(|e| ProcessError::Channel {
             pid: child.pid().unwrap_or(0),
             source: FrameError::Io(e),
@@ -381,7 +436,7 @@ impl<R> fmt::Debug for Process<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Process")
             .field("name", &self.name)
-            .field("pid", &self.child.as_ref().map(Child::pid))
+            .field("pid", &self.child.as_deref().map(Child::pid))
             .field("daemon", &self.daemon)
             .finish_non_exhaustive()
     }

@@ -31,6 +31,13 @@
 //! - [`ProcessPool`]: `map`, `starmap`, `imap`, `imap_unordered`, `submit`
 //!   (a [`PoolTask`] to await or wait for), initializer, recycling, time
 //!   limits, and crash isolation.
+//! - A [`PoolTask`] is a `concurrent.futures.Future` (`cancel`, `done`,
+//!   `running`, `error`, `add_done_callback`), and [`wait`] takes tasks
+//!   and thread-pool jobs alike; [`ProcessPool::apply_async`] has
+//!   Python's `callback` and `error_callback`; `map_chunked`,
+//!   `imap_chunked` and friends take a `chunksize`.
+//! - [`current_process`], [`parent_process`], [`active_children`]: who
+//!   is running; [`Process::close`] releases a finished child.
 //! - [`pipe`] and [`Queue`]: typed messages between processes, blocking
 //!   (`send`/`recv`, `put`/`get`, with timeouts) or awaited on the event
 //!   loop (`send_async`/`recv_async`, `put_async`/`get_async`);
@@ -133,6 +140,7 @@
 
 mod barrier;
 mod child;
+mod chunksize;
 mod condition;
 mod driver;
 mod error;
@@ -141,6 +149,7 @@ pub mod forkserver;
 pub mod frame;
 mod function;
 mod handle;
+mod identity;
 mod joinable;
 mod lock;
 mod lock_error;
@@ -167,12 +176,15 @@ mod transfer;
 mod value;
 
 pub use barrier::{Barrier, BrokenBarrierError};
+// `wait` works on pool tasks and thread-pool jobs alike.
+pub use crate::thread::{ErrorRef, ReturnWhen, Waitable, wait};
 pub use child::{CHILD_ENV, is_child};
 pub use condition::{Condition, ConditionGuard};
 pub use error::{Exit, ProcessError, StartError, signal_name};
 pub use event::Event;
 pub use function::Callable;
 pub use handle::Process;
+pub use identity::{ProcessRef, active_children, current_process, parent_process};
 pub use joinable::{JoinableQueue, TaskDoneError};
 pub use lock::{Lock, LockGuard, RLock, RLockGuard};
 pub use lock_error::LockError;

@@ -46,8 +46,7 @@ use super::error::{ProcessError, StartError};
 use super::function::{Callable, FnRef};
 use super::handle::{decode_reply, prepare};
 use super::spawn::{Child, StartMethod};
-use super::task::{Imap, PoolTask};
-use crate::sync::oneshot;
+use super::task::{BeforeDone, Completer, Imap, PoolTask, pool_task};
 
 /// A pool of worker processes fed from one task queue (Python's `Pool` and
 /// `ProcessPoolExecutor`).
@@ -91,10 +90,10 @@ pub struct PoolBuilder {
 }
 
 impl PoolBuilder {
-    /// The number of workers (at least one; the default is the number of
-    /// CPUs).
+    /// The number of workers (the default is the number of CPUs). Zero
+    /// makes [`build`](Self::build) fail with [`StartError::NoWorkers`].
     pub fn processes(mut self, n: usize) -> PoolBuilder {
-        self.processes = n.max(1);
+        self.processes = n;
         self
     }
 
@@ -168,6 +167,9 @@ impl PoolBuilder {
         if let Some(e) = self.error {
             return Err(e);
         }
+        if self.processes == 0 {
+            return Err(StartError::NoWorkers);
+        }
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
@@ -196,7 +198,8 @@ impl PoolBuilder {
 }
 
 impl ProcessPool {
-    /// A pool of `processes` workers with the default settings.
+    /// A pool of `processes` workers with the default settings; zero
+    /// workers is [`StartError::NoWorkers`].
     pub fn new(processes: usize) -> Result<ProcessPool, StartError> {
         ProcessPool::builder().processes(processes).build()
     }
@@ -230,22 +233,89 @@ impl ProcessPool {
         Args: Serialize + DeserializeOwned,
         R: Serialize + DeserializeOwned + Send + 'static,
     {
+        self.submit_with(f, args, None)
+    }
+
+    /// `f(args..)` in a worker, with callbacks (Python's
+    /// `pool.apply_async(f, args, callback=.., error_callback=..)`):
+    /// `callback` gets the result, `error_callback` the error, on the
+    /// pool's thread that received it and before the returned
+    /// [`PoolTask`] is done, so either has run once `wait` returns. Keep
+    /// them short: they hold up that thread, as Python's hold up its result
+    /// handler.
+    ///
+    /// Differences from Python: the callbacks see the value by reference
+    /// (the task still hands it to whoever waits for it); a task cancelled
+    /// before it ran (Python's `AsyncResult` cannot be) calls neither.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use brigade::process::ProcessPool;
+    ///
+    /// fn halve(n: u32) -> u32 {
+    ///     assert!(n % 2 == 0, "odd");
+    ///     n / 2
+    /// }
+    ///
+    /// let pool = ProcessPool::new(1).unwrap();
+    /// let (tx, rx) = mpsc::channel();
+    /// let (etx, erx) = mpsc::channel();
+    /// let even = pool.apply_async(halve, (8,), move |v| tx.send(*v).unwrap(), |_| ());
+    /// let odd = pool.apply_async(halve, (3,), |_| (), move |e| etx.send(e.to_string()).unwrap());
+    /// assert_eq!(even.wait().unwrap(), 4);
+    /// assert!(odd.wait().is_err());
+    /// assert_eq!(rx.recv().unwrap(), 4);
+    /// assert!(erx.recv().unwrap().contains("odd"));
+    /// ```
+    pub fn apply_async<F, Args, R, C, E>(
+        &self,
+        f: F,
+        args: Args,
+        callback: C,
+        error_callback: E,
+    ) -> PoolTask<R>
+    where
+        F: Callable<Args, Output = R>,
+        Args: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned + Send + 'static,
+        C: FnOnce(&R) + Send + 'static,
+        E: FnOnce(&ProcessError) + Send + 'static,
+    {
+        let before: BeforeDone<R> = Box::new(move |outcome| match outcome {
+            Ok(value) => callback(value),
+            Err(e) => error_callback(e),
+        });
+        self.submit_with(f, args, Some(before))
+    }
+
+    fn submit_with<F, Args, R>(
+        &self,
+        f: F,
+        args: Args,
+        before: Option<BeforeDone<R>>,
+    ) -> PoolTask<R>
+    where
+        F: Callable<Args, Output = R>,
+        Args: Serialize + DeserializeOwned,
+        R: Serialize + DeserializeOwned + Send + 'static,
+    {
         // The function is named by its type (zero-sized): the value carries
         // nothing to send.
         let _ = f;
-        let (tx, rx) = oneshot::channel();
+        let (task, completer, state) = pool_task(before);
         let deliver: Deliver = Box::new(move |r| {
-            let _ = tx.send(r.and_then(|(pid, m)| decode_reply::<R>(pid, m)));
+            completer.complete(r.and_then(|(pid, m)| decode_reply::<R>(pid, m)));
         });
         match prepare(FnRef::single::<F, Args>(), &args) {
             Ok((function, args)) => self.enqueue(Job {
                 function,
                 args,
                 deliver,
+                claim: Some(Box::new(move || Completer::claim(&state))),
             }),
             Err(e) => deliver(Err(ProcessError::Start(e))),
         }
-        PoolTask::new(rx)
+        task
     }
 
     /// `f(args..)` in a worker, waiting for the result (Python's `apply`).
@@ -306,7 +376,7 @@ impl ProcessPool {
         self.imap_chunks(f, items.into_iter().map(|a| (a,)).collect(), 1, false)
     }
 
-    fn imap_chunks<F, Args, R>(
+    pub(crate) fn imap_chunks<F, Args, R>(
         &self,
         f: F,
         items: Vec<Args>,
@@ -340,6 +410,7 @@ impl ProcessPool {
                     function,
                     args,
                     deliver,
+                    claim: None,
                 }),
                 Err(e) => deliver(Err(ProcessError::Start(e))),
             }

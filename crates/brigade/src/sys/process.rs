@@ -353,6 +353,13 @@ unsafe extern "C" fn first_object_span(
     1
 }
 
+/// The pid of this process's parent now (`getppid`): the parent that
+/// started it while that lives, another process (init or a subreaper)
+/// once it has died.
+pub(crate) fn parent_pid() -> u32 {
+    std::os::unix::process::parent_id()
+}
+
 /// Exits at once, without running `atexit` handlers or destructors.
 pub(crate) fn exit_now(code: i32) -> ! {
     // SAFETY: _exit never returns and touches no Rust state.

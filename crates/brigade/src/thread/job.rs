@@ -30,11 +30,12 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use super::slot::{Callback, ErrorRef, Failure, State, Status, take_finished};
 use crate::event_loop::Panic;
-use crate::loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+use crate::loom::sync::{Arc, Condvar, Mutex};
 
 /// Why a [`Job`] has no value.
 #[derive(Debug)]
@@ -102,61 +103,20 @@ impl<T> fmt::Display for ResultTimeoutError<T> {
 
 impl<T> std::error::Error for ResultTimeoutError<T> {}
 
-enum Status<T> {
-    Pending,
-    Running,
-    Finished(Result<T, JobError>),
-    Taken,
-}
-
-struct Slot<T> {
-    status: Status<T>,
-    waker: Option<Waker>,
-    /// Where to report the finish, for [`as_completed`].
-    report: Option<(Arc<Completions>, usize)>,
-}
-
-pub(crate) struct State<T> {
-    slot: Mutex<Slot<T>>,
-    finished: Condvar,
-}
-
-impl<T> State<T> {
-    fn lock(&self) -> MutexGuard<'_, Slot<T>> {
-        // Each critical section moves one value in or out of the slot.
-        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+impl Failure for JobError {
+    fn cancelled() -> JobError {
+        JobError::Cancelled
     }
 
-    /// Stores the outcome unless the job already has one; wakes everyone
-    /// waiting for it.
-    fn finish(&self, outcome: Result<T, JobError>) {
-        self.finish_locked(self.lock(), outcome);
-    }
-
-    /// [`finish`](Self::finish) with the slot already locked, so that a
-    /// check and the finish are one step.
-    fn finish_locked(&self, mut slot: MutexGuard<'_, Slot<T>>, outcome: Result<T, JobError>) {
-        if matches!(slot.status, Status::Finished(_) | Status::Taken) {
-            return;
-        }
-        slot.status = Status::Finished(outcome);
-        let waker = slot.waker.take();
-        let report = slot.report.take();
-        drop(slot);
-        self.finished.notify_all();
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-        if let Some((completions, index)) = report {
-            completions.push(index);
-        }
+    fn is_cancellation(&self) -> bool {
+        self.is_cancelled()
     }
 }
 
 /// The worker's end of a job: runs it once, or cancels it when dropped
 /// unrun (the pool shut down with `cancel_pending`).
 pub(crate) struct Runner<T> {
-    state: Option<Arc<State<T>>>,
+    state: Option<Arc<State<T, JobError>>>,
 }
 
 impl<T> Runner<T> {
@@ -165,37 +125,26 @@ impl<T> Runner<T> {
         let Some(state) = self.state.take() else {
             return;
         };
-        {
-            let mut slot = state.lock();
-            if !matches!(slot.status, Status::Pending) {
-                return; // cancelled
-            }
-            slot.status = Status::Running;
+        if !state.start() {
+            return; // cancelled
         }
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
             .map_err(|payload| JobError::Panicked(Panic::new(payload)));
-        state.finish(outcome);
+        State::finish(&state, outcome);
     }
 }
 
 impl<T> Drop for Runner<T> {
     fn drop(&mut self) {
         if let Some(state) = self.state.take() {
-            state.finish(Err(JobError::Cancelled));
+            State::finish(&state, Err(JobError::Cancelled));
         }
     }
 }
 
 /// Makes a pending job: the caller's [`Job`] and the worker's [`Runner`].
 pub(crate) fn job<T>() -> (Job<T>, Runner<T>) {
-    let state = Arc::new(State {
-        slot: Mutex::new(Slot {
-            status: Status::Pending,
-            waker: None,
-            report: None,
-        }),
-        finished: Condvar::new(),
-    });
+    let state = State::new();
     (
         Job {
             state: state.clone(),
@@ -212,7 +161,7 @@ pub(crate) fn job<T>() -> (Job<T>, Runner<T>) {
 /// value is dropped. Call [`cancel`](Self::cancel) to stop a job that has
 /// not started.
 pub struct Job<T> {
-    state: Arc<State<T>>,
+    pub(crate) state: Arc<State<T, JobError>>,
 }
 
 impl<T> Job<T> {
@@ -273,47 +222,124 @@ impl<T> Job<T> {
 
     /// Cancels the job if it has not started, and returns whether it is
     /// cancelled now. A running or finished job cannot be cancelled.
+    /// Cancelling runs the job's done-callbacks, on this thread.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use brigade::thread::ThreadPool;
+    ///
+    /// let pool = ThreadPool::builder().workers(1).build().unwrap();
+    /// let (release, gate) = mpsc::channel::<()>();
+    /// let busy = pool.submit(move || gate.recv().unwrap()).unwrap();
+    /// let queued = pool.submit(|| 1).unwrap();
+    /// assert!(queued.cancel());
+    /// assert!(queued.cancelled() && queued.done());
+    /// release.send(()).unwrap();
+    /// busy.result().unwrap();
+    /// ```
     pub fn cancel(&self) -> bool {
-        let slot = self.state.lock();
-        match slot.status {
-            Status::Pending => {
-                self.state.finish_locked(slot, Err(JobError::Cancelled));
-                true
-            }
-            Status::Finished(Err(JobError::Cancelled)) => true,
-            _ => false,
-        }
+        State::cancel(&self.state)
     }
 
     /// Whether the job was cancelled.
+    ///
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::new().unwrap();
+    /// let job = pool.submit(|| 1).unwrap();
+    /// assert!(!job.cancelled() || job.done());
+    /// ```
     pub fn cancelled(&self) -> bool {
-        matches!(
-            self.state.lock().status,
-            Status::Finished(Err(JobError::Cancelled))
-        )
+        self.state.lock().status.is_cancelled()
     }
 
     /// Whether a worker is running the job now.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// let pool = brigade::thread::ThreadPool::new().unwrap();
+    /// let (started, running) = mpsc::channel();
+    /// let (release, gate) = mpsc::channel::<()>();
+    /// let job = pool.submit(move || { started.send(()).unwrap(); gate.recv().unwrap() }).unwrap();
+    /// running.recv().unwrap();
+    /// assert!(job.running());
+    /// release.send(()).unwrap();
+    /// ```
     pub fn running(&self) -> bool {
         matches!(self.state.lock().status, Status::Running)
     }
 
     /// Whether the job has finished: with a value, a panic, or cancelled.
+    ///
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::new().unwrap();
+    /// let job = pool.submit(|| 1).unwrap();
+    /// pool.shutdown(true, false);
+    /// assert!(job.done());
+    /// ```
     pub fn done(&self) -> bool {
-        matches!(
-            self.state.lock().status,
-            Status::Finished(_) | Status::Taken
-        )
+        self.state.lock().status.is_done()
     }
-}
 
-fn take_finished<T>(slot: &mut Slot<T>) -> Option<Result<T, JobError>> {
-    match std::mem::replace(&mut slot.status, Status::Taken) {
-        Status::Finished(outcome) => Some(outcome),
-        other => {
-            slot.status = other;
-            None
-        }
+    /// The job's error, if it finished with one, without taking it
+    /// (Python's `Future.exception()` once the future is done): `None`
+    /// while the job is pending or running, and when it returned a value.
+    /// To wait for the end first, use [`wait`](super::wait) or a
+    /// done-callback.
+    ///
+    /// Unlike Python, this does not block: Python's `exception(timeout)`
+    /// waits for the future, which here is `wait` followed by `error`. The
+    /// reference keeps the job locked: drop it before calling another
+    /// method of the same job.
+    ///
+    /// ```
+    /// use brigade::thread::{ReturnWhen, ThreadPool, wait};
+    ///
+    /// let pool = ThreadPool::builder().workers(1).build().unwrap();
+    /// let job = pool.submit(|| -> u8 { panic!("burnt") }).unwrap();
+    /// let (done, _) = wait([&job], None, ReturnWhen::AllCompleted);
+    /// assert_eq!(done.len(), 1);
+    /// assert_eq!(job.error().unwrap().panic_message(), Some("burnt"));
+    /// ```
+    pub fn error(&self) -> Option<ErrorRef<'_, T, JobError>> {
+        self.state.error()
+    }
+
+    /// Runs `f` with this job once it finishes (with a value, a panic, or
+    /// cancelled), as Python's `Future.add_done_callback(fn)`: on the
+    /// thread that finishes it (the worker, or the thread that cancels
+    /// it), or at once on this thread if the job is already done. Each
+    /// callback runs exactly once, in the order they were added.
+    ///
+    /// The callback sees the job by reference, so it can ask about it
+    /// ([`done`](Self::done), [`cancelled`](Self::cancelled),
+    /// [`error`](Self::error)) but not take its value, which stays for
+    /// whoever holds the `Job`. A callback that panics is reported on
+    /// standard error and ignored, as Python logs and ignores an exception
+    /// raised by one.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use brigade::thread::ThreadPool;
+    ///
+    /// let pool = ThreadPool::builder().workers(1).build().unwrap();
+    /// let (tx, rx) = mpsc::channel();
+    /// let job = pool.submit(|| 2 + 2).unwrap();
+    /// job.add_done_callback(move |job| tx.send(job.error().is_none()).unwrap());
+    /// assert!(rx.recv().unwrap()); // it succeeded
+    /// assert_eq!(job.result().unwrap(), 4);
+    /// ```
+    pub fn add_done_callback<F>(&self, f: F)
+    where
+        F: FnOnce(&Job<T>) + Send + 'static,
+    {
+        State::on_done(
+            &self.state,
+            Callback::Future(Box::new(move |state| {
+                f(&Job {
+                    state: state.clone(),
+                })
+            })),
+        );
     }
 }
 
@@ -340,7 +366,7 @@ impl<T> Future for Job<T> {
 
 impl<T> fmt::Debug for Job<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = match self.state.lock().status {
+        let state = match &self.state.lock().status {
             Status::Pending => "pending",
             Status::Running => "running",
             Status::Finished(Ok(_)) | Status::Taken => "finished",
@@ -377,6 +403,13 @@ impl Completions {
     }
 }
 
+/// A notification that job `index` finished. (Not a closure inside the
+/// generic `as_completed`, which would capture `T` and need `T: 'static`.)
+fn report(completions: &Arc<Completions>, index: usize) -> Box<dyn FnOnce() + Send> {
+    let completions = completions.clone();
+    Box::new(move || completions.push(index))
+}
+
 /// Yields the jobs' results as the jobs finish, each with the job's
 /// position in `jobs`, like `concurrent.futures.as_completed`. Blocks while
 /// waiting; jobs that already finished come first.
@@ -388,13 +421,7 @@ pub fn as_completed<T>(jobs: impl IntoIterator<Item = Job<T>>) -> AsCompleted<T>
     let jobs: Vec<Option<Job<T>>> = jobs.into_iter().map(Some).collect();
     for (index, job) in jobs.iter().enumerate() {
         let Some(job) = job else { continue };
-        let mut slot = job.state.lock();
-        if matches!(slot.status, Status::Finished(_) | Status::Taken) {
-            drop(slot);
-            completions.push(index);
-        } else {
-            slot.report = Some((completions.clone(), index));
-        }
+        State::on_done(&job.state, Callback::Notify(report(&completions, index)));
     }
     AsCompleted {
         left: jobs.len(),

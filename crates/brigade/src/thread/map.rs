@@ -266,6 +266,22 @@ impl ThreadPool {
         R: Send,
         F: Fn(T) -> R + Sync,
     {
+        self.map_chunks(f, items, None)
+    }
+
+    /// [`map`](Self::map) with chunks of `chunk_len` items, or the pool's
+    /// own choice.
+    pub(super) fn map_chunks<T, R, F>(
+        &self,
+        f: F,
+        items: impl IntoIterator<Item = T>,
+        chunk_len: Option<usize>,
+    ) -> Result<Vec<R>, MapError>
+    where
+        T: Send,
+        R: Send,
+        F: Fn(T) -> R + Sync,
+    {
         // A Vec passed in is reused as it is (collect's in-place path).
         let mut items: Vec<T> = items.into_iter().collect();
         let source = Owned {
@@ -276,7 +292,7 @@ impl ThreadPool {
         // each exactly once; the vector keeps only its buffer, freed when
         // it drops after the map.
         unsafe { items.set_len(0) };
-        self.map_source(&source, &f)
+        self.map_source(&source, &f, chunk_len)
     }
 
     /// Like [`map`](Self::map) over a slice, lending `f` each item by
@@ -287,7 +303,7 @@ impl ThreadPool {
         R: Send,
         F: Fn(&T) -> R + Sync,
     {
-        self.map_source(&Borrowed(items), &f)
+        self.map_source(&Borrowed(items), &f, None)
     }
 
     /// Like [`map`](Self::map) over the numbers of `range`, made on the fly
@@ -304,10 +320,15 @@ impl ThreadPool {
         R: Send,
         F: Fn(u64) -> R + Sync,
     {
-        self.map_source(&Numbers(range), &f)
+        self.map_source(&Numbers(range), &f, None)
     }
 
-    fn map_source<S, R, F>(&self, source: &S, f: &F) -> Result<Vec<R>, MapError>
+    fn map_source<S, R, F>(
+        &self,
+        source: &S,
+        f: &F,
+        chunk_len: Option<usize>,
+    ) -> Result<Vec<R>, MapError>
     where
         S: Source,
         R: Send,
@@ -329,8 +350,10 @@ impl ThreadPool {
         // are cores: more threads than cores would leave a preempted
         // thread's chunk for last, costing a scheduler time slice.
         let helpers = self.workers().min(cores().saturating_sub(1));
-        let chunks = n.min((helpers + 1) * CHUNKS_PER_THREAD);
-        let chunk_len = n.div_ceil(chunks);
+        let chunk_len = match chunk_len {
+            Some(len) => len.clamp(1, n),
+            None => n.div_ceil(n.min((helpers + 1) * CHUNKS_PER_THREAD)),
+        };
         let chunks = n.div_ceil(chunk_len);
         let dst = Output(out.as_mut_ptr());
         let finished: Vec<AtomicBool> = (0..chunks).map(|_| AtomicBool::new(false)).collect();

@@ -24,6 +24,14 @@
 //!   parallel (in chunks, as fast as rayon), [`as_completed`] and
 //!   [`map_unordered`](ThreadPool::map_unordered) yield results as they
 //!   finish.
+//! - A [`Job`] is a `concurrent.futures.Future`: `cancel`, `done`,
+//!   `running`, [`error`](Job::error) (Python's `exception()`) and
+//!   [`add_done_callback`](Job::add_done_callback); [`wait`] with a
+//!   [`ReturnWhen`] (`FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`)
+//!   waits for jobs and process-pool tasks alike, and
+//!   [`map_timeout`](ThreadPool::map_timeout) is `executor.map(...,
+//!   timeout=)`; [`map_chunked`](ThreadPool::map_chunked) takes a
+//!   `chunksize`.
 //!
 //! ```
 //! use brigade::thread::{self, Thread};
@@ -112,6 +120,7 @@
 
 mod barrier;
 mod batch;
+mod chunksize;
 mod completion;
 mod condition;
 mod deadlock;
@@ -126,10 +135,14 @@ mod map;
 mod pool;
 mod registry;
 mod semaphore;
+pub(crate) mod slot;
 mod target;
+mod timed_map;
 mod timer;
+pub(crate) mod wait;
 
 pub use barrier::{Barrier, BrokenBarrierError};
+pub use chunksize::MapChunkedError;
 pub use condition::Condition;
 pub use deadlock::{DeadlockError, deadlock_detection_enabled, detect_deadlocks};
 pub use error::ThreadError;
@@ -145,6 +158,9 @@ pub use registry::{
     wait_for_non_daemon, wait_for_non_daemon_timeout,
 };
 pub use semaphore::{BoundedSemaphore, Permit, ReleaseError, Semaphore};
+pub use slot::ErrorRef;
 pub use std::sync::{Condvar, Mutex, RwLock};
 pub use target::Target;
+pub use timed_map::{MapTimeout, MapTimeoutError};
 pub use timer::Timer;
+pub use wait::{ReturnWhen, Waitable, wait};
