@@ -121,6 +121,8 @@ impl Pool {
 /// On a virtual clock, time does not jump while such a job runs: the loop
 /// waits for it as it would for any real work.
 ///
+/// # Examples
+///
 /// ```
 /// brigade::run(async {
 ///     let sum = brigade::to_thread(|| (1..=100u64).sum::<u64>()).await.unwrap();

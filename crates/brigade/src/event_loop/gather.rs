@@ -16,6 +16,8 @@ use super::concurrent::Concurrent;
 /// given, once every one has finished (`asyncio.gather`). Use
 /// [`try_gather`] to stop at the first error.
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// use brigade::time::{Instant, sleep};
@@ -55,6 +57,8 @@ where
 /// Runs all `futures` concurrently; returns their values in order, or the
 /// first error, in which case the others are dropped (cancelled) at once.
 ///
+/// # Examples
+///
 /// ```
 /// brigade::run(async {
 ///     let check = |n: i32| async move { if n > 0 { Ok(n) } else { Err(format!("{n} is not positive")) } };
@@ -85,6 +89,8 @@ where
 /// index and output and drops (cancels) the rest (`asyncio.wait` with
 /// `FIRST_COMPLETED`, then cancelling the others). Returns `None` for no
 /// futures.
+///
+/// # Examples
 ///
 /// ```
 /// use std::time::Duration;
@@ -122,6 +128,8 @@ pub enum Either<A, B> {
 /// drops (cancels) the other. If both are ready at the same poll, the first
 /// wins. For many futures of one type, use [`race`].
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// use brigade::event_loop::{Either, select};
@@ -147,6 +155,8 @@ pub async fn select<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Ou
 }
 
 /// Outputs of `futures` in the order they finish (`asyncio.as_completed`).
+///
+/// # Examples
 ///
 /// ```
 /// use std::time::Duration;
@@ -179,6 +189,8 @@ where
 
 /// The stream returned by [`as_completed`].
 ///
+/// # Examples
+///
 /// ```
 /// brigade::run(async {
 ///     let mut done: brigade::event_loop::AsCompleted<_> =
@@ -201,6 +213,8 @@ impl<F: Future> AsCompleted<F> {
     /// inside the awaiting task: they do not advance while they sit in the
     /// error, and dropping it cancels them. Pass [`JoinHandle`]s
     /// (spawned tasks) to keep them running meanwhile.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
@@ -259,6 +273,8 @@ impl<F: Future> futures_core::Stream for AsCompleted<F> {
 
 /// [`as_completed`] with a deadline; made by [`AsCompleted::timeout`].
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 ///
@@ -282,6 +298,8 @@ impl<F: Future> AsCompletedTimeout<F> {
     ///
     /// Cancel-safe: dropping the returned future loses no output.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
     /// use brigade::time::sleep;
@@ -303,6 +321,8 @@ impl<F: Future> AsCompletedTimeout<F> {
 
     /// How many futures have not finished yet (0 once they were handed
     /// back).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
@@ -354,6 +374,8 @@ impl<F: Future> futures_core::Stream for AsCompletedTimeout<F> {
 /// The deadline of [`AsCompleted::timeout`] passed before every future
 /// finished (asyncio's `TimeoutError`); holds the unfinished futures.
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 ///
@@ -373,6 +395,8 @@ pub struct TimedOut<F> {
 
 impl<F> TimedOut<F> {
     /// The futures that had not finished, in the order given.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
@@ -396,6 +420,8 @@ impl<F> TimedOut<F> {
 
     /// Hands back the unfinished futures, in the order given.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
     ///
@@ -417,6 +443,8 @@ impl<F> TimedOut<F> {
     }
 
     /// The timeout that passed.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;

@@ -125,6 +125,8 @@ impl fmt::Debug for Panic {
 /// [`JoinError`] if the task panicked or was cancelled. Dropping the handle
 /// detaches the task, which keeps running; [`abort`](Self::abort) cancels it.
 ///
+/// # Examples
+///
 /// ```
 /// brigade::run(async {
 ///     let task = brigade::spawn(async { 6 * 7 });

@@ -122,6 +122,8 @@ impl<T, E, F: Future<Output = Result<T, E>>> MaybeDone<F> {
 /// Difference from tokio: the members are always polled in the order given
 /// (tokio starts each poll at the next member in turn, unless `biased;`).
 ///
+/// # Examples
+///
 /// ```
 /// let rt = brigade::Runtime::new().unwrap();
 /// let (a, b, c) = rt.block_on(async {
@@ -140,6 +142,8 @@ macro_rules! join {
 /// error type: `Ok` with the tuple of values once all succeeded, or the
 /// first `Err` as soon as a member returns it, after dropping (cancelling)
 /// the other members (tokio's `try_join!`).
+///
+/// # Examples
 ///
 /// ```
 /// use std::time::Duration;

@@ -67,6 +67,8 @@ use crate::slab::Slab;
 /// [`JoinHandle::abort`], each member's future is dropped the next time the
 /// loop turns.
 ///
+/// # Examples
+///
 /// ```
 /// use brigade::JoinSet;
 ///
@@ -107,6 +109,8 @@ impl Ready {
 impl<T> JoinSet<T> {
     /// An empty set.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let set: brigade::JoinSet<u8> = brigade::JoinSet::new();
     /// assert!(set.is_empty());
@@ -124,6 +128,8 @@ impl<T> JoinSet<T> {
     /// How many members the set holds: running, or finished and not joined
     /// yet.
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     let mut set = brigade::JoinSet::new();
@@ -138,6 +144,8 @@ impl<T> JoinSet<T> {
     }
 
     /// Whether the set holds no member.
+    ///
+    /// # Examples
     ///
     /// ```
     /// brigade::run(async {
@@ -160,6 +168,8 @@ impl<T> JoinSet<T> {
     /// # Panics
     /// Outside of a running event loop, as [`spawn`](super::spawn) does.
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     let mut set = brigade::JoinSet::new();
@@ -178,6 +188,8 @@ impl<T> JoinSet<T> {
 
     /// Like [`spawn`](Self::spawn), with a name that shows in traces and in
     /// [`JoinHandle::name`].
+    ///
+    /// # Examples
     ///
     /// ```
     /// brigade::run(async {
@@ -214,6 +226,8 @@ impl<T> JoinSet<T> {
     /// Cancel-safe: if the returned future is dropped before it is ready, no
     /// result is lost; the next call returns it.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
     /// use brigade::time::sleep;
@@ -234,6 +248,8 @@ impl<T> JoinSet<T> {
 
     /// Like [`join_next`](Self::join_next), with the finished task's id.
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     let mut set = brigade::JoinSet::new();
@@ -252,6 +268,8 @@ impl<T> JoinSet<T> {
     /// futures: `Ready(None)` when the set is empty, `Pending` (with `cx`
     /// registered) while every member runs.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::future::poll_fn;
     ///
@@ -268,6 +286,8 @@ impl<T> JoinSet<T> {
     }
 
     /// The polling form of [`join_next_with_id`](Self::join_next_with_id).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::future::poll_fn;
@@ -299,6 +319,8 @@ impl<T> JoinSet<T> {
     /// The result of a member that has already finished, without waiting;
     /// `None` if every member still runs (or the set is empty).
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     let mut set = brigade::JoinSet::new();
@@ -314,6 +336,8 @@ impl<T> JoinSet<T> {
     }
 
     /// Like [`try_join_next`](Self::try_join_next), with the task's id.
+    ///
+    /// # Examples
     ///
     /// ```
     /// brigade::run(async {
@@ -347,6 +371,8 @@ impl<T> JoinSet<T> {
     /// return its [`JoinError`] at once, after aborting the others (a panic
     /// can be re-raised with [`Panic::resume`](super::Panic::resume)).
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     let mut set = brigade::JoinSet::new();
@@ -371,6 +397,8 @@ impl<T> JoinSet<T> {
     /// that had already finished) still come out of
     /// [`join_next`](Self::join_next).
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     let mut set = brigade::JoinSet::new();
@@ -393,6 +421,8 @@ impl<T> JoinSet<T> {
     /// Aborts every member and waits until all have stopped, dropping their
     /// results. The set is empty afterwards and can be reused.
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     let mut set = brigade::JoinSet::new();
@@ -409,6 +439,8 @@ impl<T> JoinSet<T> {
     /// Removes every member without cancelling it: the tasks run on, and
     /// their results are dropped when they finish (as when a
     /// [`JoinHandle`] is dropped).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::{cell::Cell, rc::Rc};
@@ -462,6 +494,8 @@ impl<T: 'static, F: Future<Output = T> + 'static> Extend<F> for JoinSet<T> {
 
 impl<T: 'static, F: Future<Output = T> + 'static> FromIterator<F> for JoinSet<T> {
     /// Spawns every future into a new set.
+    ///
+    /// # Examples
     ///
     /// ```
     /// brigade::run(async {

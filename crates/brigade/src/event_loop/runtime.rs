@@ -27,6 +27,8 @@ use crate::trace::Trace;
 /// If called from inside a running event loop (await the future instead,
 /// or [`spawn`] it), or if `future` panics.
 ///
+/// # Examples
+///
 /// ```
 /// let answer = brigade::run(async { 40 + 2 });
 /// assert_eq!(answer, 42);
@@ -46,6 +48,8 @@ pub fn run<F: Future>(future: F) -> F::Output {
 /// `make` may borrow from the caller: the threads are scoped and all are
 /// joined before this returns. A panic in a loop is re-raised here once
 /// every loop has ended.
+///
+/// # Examples
 ///
 /// ```
 /// let sums = brigade::event_loop::run_on_threads(2, |i| async move {
@@ -113,14 +117,16 @@ where
 ///
 /// A runtime belongs to the thread that built it (it is not `Send`). To use
 /// several cores, run one loop per thread ([`run_on_threads`] does it) and
-/// pass work between them with [`Handle`]s and channels:
+/// pass work between them with [`Handle`]s and channels.
+///
+/// Dropping a runtime cancels the tasks it still holds.
+///
+/// # Examples
 ///
 /// ```
 /// let results = brigade::event_loop::run_on_threads(2, |i| async move { i * 10 });
 /// assert_eq!(results, [0, 10]);
 /// ```
-///
-/// Dropping a runtime cancels the tasks it still holds.
 pub struct Runtime {
     pub(super) core: Rc<Core>,
 }
@@ -191,6 +197,8 @@ impl Builder {
     /// [`Runtime::io_stats`] shows the current amount. The epoll driver
     /// holds no such buffers (its file operations run on threads).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
     ///
@@ -217,6 +225,8 @@ impl Builder {
     /// debug mode. Polls are timed on the real clock, virtual clock or not.
     /// See [`SlowPoll`](crate::event_loop::SlowPoll).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
     ///
@@ -238,6 +248,8 @@ impl Builder {
     /// [`slow_callback_duration`](Self::slow_callback_duration)) to `hook`
     /// instead of standard error. It runs on the loop's thread, right after
     /// the slow poll; a panic in it is caught and ignored.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let rt = brigade::Runtime::builder()

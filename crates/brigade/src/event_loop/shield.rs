@@ -66,6 +66,8 @@ use super::task::TaskId;
 /// # Panics
 /// Outside of a running event loop, as [`spawn`](super::spawn) does.
 ///
+/// # Examples
+///
 /// ```
 /// use std::{cell::Cell, rc::Rc, time::Duration};
 /// use brigade::event_loop::shield;
@@ -105,6 +107,8 @@ where
 /// through a reference lets a cancelled wait leave the shield, and the
 /// result, with its owner.
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// use brigade::event_loop::{Either, select, shield};
@@ -127,6 +131,8 @@ pub struct Shield<T> {
 impl<T> Shield<T> {
     /// The shielded task's handle, to await or keep elsewhere.
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     let handle: brigade::JoinHandle<u8> =
@@ -141,6 +147,8 @@ impl<T> Shield<T> {
     /// Cancels the shielded work itself (the shield guards against the
     /// cancellation of its waiters only).
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     let work = brigade::event_loop::shield(std::future::pending::<()>());
@@ -153,6 +161,8 @@ impl<T> Shield<T> {
     }
 
     /// A handle that cancels the shielded work without awaiting it.
+    ///
+    /// # Examples
     ///
     /// ```
     /// brigade::run(async {
@@ -167,6 +177,8 @@ impl<T> Shield<T> {
 
     /// Whether the work has finished.
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     let work = brigade::event_loop::shield(async {});
@@ -180,6 +192,8 @@ impl<T> Shield<T> {
     }
 
     /// The shielded task's id.
+    ///
+    /// # Examples
     ///
     /// ```
     /// brigade::run(async {

@@ -46,6 +46,8 @@ use std::time::{Duration, Instant};
 /// as a hook set with [`Builder::on_slow_poll`](super::Builder::on_slow_poll)
 /// receives it; its `Display` is the warning printed without a hook.
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// use brigade::event_loop::SlowPoll;

@@ -35,6 +35,8 @@ use crate::sync::oneshot;
 /// Runs `body` with a fresh [`TaskGroup`] and waits for all the children it
 /// spawns. Returns the body's value, or every failure if anything failed.
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// use brigade::time::sleep;
@@ -147,6 +149,8 @@ impl<E: 'static> TaskGroup<E> {
     /// Spawning into a group that has finished or is cancelling does not run
     /// the child; its handle reports cancellation.
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     let sum = brigade::task_group(|group| async move {
@@ -171,6 +175,8 @@ impl<E: 'static> TaskGroup<E> {
     /// [`current_task`](super::current_task), [`GroupTask::name`], and in
     /// the [`GroupError`] if the child fails. (asyncio's
     /// `TaskGroup.create_task(coro, name=...)`.)
+    ///
+    /// # Examples
     ///
     /// ```
     /// let rt = brigade::Runtime::new().unwrap();
@@ -243,6 +249,8 @@ impl<E: 'static> TaskGroup<E> {
     /// Cancels the body and every child, as a failure would, but without
     /// reporting an error: `task_group` then returns the failures so far, or
     /// a [`GroupError`] with none if there were none.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let rt = brigade::Runtime::new().unwrap();
@@ -376,6 +384,8 @@ pub struct GroupTask<T> {
 impl<T> GroupTask<T> {
     /// The child task's id.
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     brigade::task_group(|group| async move {
@@ -393,6 +403,8 @@ impl<T> GroupTask<T> {
     }
 
     /// The name given to [`TaskGroup::spawn_named`], if any.
+    ///
+    /// # Examples
     ///
     /// ```
     /// brigade::run(async {
@@ -414,6 +426,8 @@ impl<T> GroupTask<T> {
     /// the `GroupTask` gives [`JoinError::Cancelled`], and the group goes on
     /// (a cancelled child is not a failure). Aborting a finished child does
     /// nothing.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
@@ -461,6 +475,8 @@ pub enum Failure<E> {
 /// Where a failure inside a [`task_group`] came from; see
 /// [`GroupError::origins`].
 ///
+/// # Examples
+///
 /// ```
 /// use brigade::event_loop::Origin;
 ///
@@ -499,6 +515,8 @@ impl<E> GroupError<E> {
     /// Where each of the [`failures`](Self::failures) came from, index for
     /// index: the body, or a child with its id and name. (asyncio keeps
     /// this in each exception's traceback.)
+    ///
+    /// # Examples
     ///
     /// ```
     /// use brigade::event_loop::Origin;

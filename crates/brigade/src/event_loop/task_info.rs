@@ -50,6 +50,8 @@ use crate::sync::oneshot;
 /// loop forgets it as it finishes (`asyncio.all_tasks` lists only tasks not
 /// yet done, too).
 ///
+/// # Examples
+///
 /// ```
 /// use brigade::event_loop::{TaskState, current_task};
 ///
@@ -94,6 +96,8 @@ impl fmt::Display for TaskState {
 /// registry of live tasks it keeps anyway (to cancel them at shutdown), so
 /// spawning pays nothing for introspection.
 ///
+/// # Examples
+///
 /// ```
 /// use brigade::event_loop::all_tasks;
 ///
@@ -134,6 +138,8 @@ impl TaskInfo {
 
     /// The task's id, as [`JoinHandle::id`](crate::JoinHandle::id) gives it.
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     let task = brigade::spawn(async { brigade::event_loop::current_task().unwrap().id() });
@@ -148,6 +154,8 @@ impl TaskInfo {
     /// The name given to [`spawn_named`](crate::spawn_named) (or to
     /// [`TaskGroup::spawn_named`](crate::TaskGroup::spawn_named)), if any.
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     let task = brigade::spawn_named("fetch", async {
@@ -161,6 +169,8 @@ impl TaskInfo {
     }
 
     /// What the task was doing when the snapshot was taken.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use brigade::event_loop::{TaskState, all_tasks};
@@ -197,6 +207,8 @@ impl fmt::Display for TaskInfo {
 /// task; spawn it to see it here). Each call takes a new snapshot, whose
 /// state is [`TaskState::Running`].
 ///
+/// # Examples
+///
 /// ```
 /// use brigade::event_loop::current_task;
 ///
@@ -224,6 +236,8 @@ pub fn current_task() -> Option<TaskInfo> {
 /// Outside of a running event loop (as `asyncio.all_tasks` raises without
 /// a running loop); other threads use [`Handle::all_tasks`].
 ///
+/// # Examples
+///
 /// ```
 /// use brigade::event_loop::all_tasks;
 ///
@@ -243,6 +257,8 @@ pub fn all_tasks() -> Vec<TaskInfo> {
 impl Runtime {
     /// A snapshot of the loop's live tasks, as [`all_tasks`] gives it from
     /// inside: here from the thread that owns the runtime, between runs.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let rt = brigade::Runtime::new().unwrap();
@@ -266,6 +282,8 @@ impl Handle {
     /// between two polls (so no task is [`TaskState::Running`] in it). A
     /// loop that has shut down, or shuts down before answering, gives
     /// [`LoopClosed`].
+    ///
+    /// # Examples
     ///
     /// ```
     /// let rt = brigade::Runtime::new().unwrap();
@@ -305,6 +323,8 @@ impl Handle {
 /// The answer of [`Handle::all_tasks`]: a future, or [`wait`](Self::wait)
 /// for it from a thread that runs no loop.
 ///
+/// # Examples
+///
 /// ```
 /// brigade::run(async {
 ///     let handle = brigade::Handle::current();
@@ -326,6 +346,8 @@ impl AllTasks {
     /// Blocks the current thread until the loop answers. Never call this on
     /// a loop's thread for another loop (it would stop the calling loop,
     /// and two loops asking each other would wait for ever): await instead.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let rt = brigade::Runtime::new().unwrap();

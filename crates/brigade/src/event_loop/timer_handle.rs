@@ -195,6 +195,8 @@ impl<F: FnOnce() + Send + 'static> Control for Timer<F> {
 /// they fire during a later `block_on`, or are dropped, unrun, once the
 /// runtime and the callback's last `TimerHandle` are gone.
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 ///
@@ -214,6 +216,8 @@ impl TimerHandle {
     /// Cancels the call: the callback will not run, and is dropped at once
     /// (its captures with it). Cancelling a call that already ran, or was
     /// cancelled, does nothing (asyncio's `TimerHandle.cancel()`).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::sync::Arc;
@@ -236,6 +240,8 @@ impl TimerHandle {
     /// Whether [`cancel`](Self::cancel) was called, as
     /// `TimerHandle.cancelled()` (true even if it came after the call ran).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
     ///
@@ -253,6 +259,8 @@ impl TimerHandle {
     /// another thread counts its delay from the loop's next turn, on the
     /// loop's own clock (which, virtual, only the loop can read); and
     /// `None` for a call cancelled before it was armed.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
@@ -301,6 +309,8 @@ impl Handle {
     /// # Errors
     /// [`LoopClosed`], handing `f` back, if the loop has shut down.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
     ///
@@ -328,6 +338,8 @@ impl Handle {
     ///
     /// # Errors
     /// [`LoopClosed`], handing `f` back, if the loop has shut down.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
@@ -385,6 +397,8 @@ impl Runtime {
     /// [`Handle::call_later`] on this runtime's loop, from the thread that
     /// owns it (the timer is set at once, whether the loop runs or not).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
     ///
@@ -405,6 +419,8 @@ impl Runtime {
 
     /// [`Handle::call_at`] on this runtime's loop, from the thread that
     /// owns it.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;

@@ -41,6 +41,8 @@ use super::task::TaskId;
 /// When [`wait`] returns (asyncio's and concurrent.futures' `return_when`);
 /// the same enum serves [`thread::wait`](crate::thread::wait) over pool jobs.
 ///
+/// # Examples
+///
 /// ```
 /// use brigade::ReturnWhen;
 /// assert_ne!(ReturnWhen::FirstCompleted, ReturnWhen::AllCompleted);
@@ -58,6 +60,8 @@ pub enum ReturnWhen {
 }
 
 /// A task that [`wait`] saw finish, with its result.
+///
+/// # Examples
 ///
 /// ```
 /// use brigade::event_loop::{ReturnWhen, wait};
@@ -97,6 +101,8 @@ pub struct Finished<T> {
 /// is dropped before it returns, its handles are dropped, which detaches the
 /// tasks: they keep running, but their results are lost.
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// use brigade::event_loop::{ReturnWhen, wait};
@@ -134,6 +140,8 @@ where
 /// [`wait`] for tasks that return a `Result`: with
 /// [`ReturnWhen::FirstException`], a task that returned `Err` counts as
 /// failing too, as does one that panicked (but not a cancelled one).
+///
+/// # Examples
 ///
 /// ```
 /// use std::time::Duration;

@@ -7,6 +7,8 @@ use std::task::{Context, Poll};
 /// Suspends the current task once, putting it at the back of the run queue
 /// so that every other ready task runs first.
 ///
+/// # Examples
+///
 /// ```
 /// brigade::run(async {
 ///     for _ in 0..3 {

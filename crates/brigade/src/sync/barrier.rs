@@ -56,6 +56,8 @@ use crate::loom::sync::{Mutex, MutexGuard};
 /// while the last one's are still waking up start the next generation at
 /// once); and `Barrier::new(0)` makes a barrier of one instead of raising.
 ///
+/// # Examples
+///
 /// ```
 /// use brigade::sync::{Barrier, BrokenBarrierError};
 ///
@@ -92,6 +94,8 @@ enum Outcome {
 
 /// What [`Barrier::wait`] returns.
 ///
+/// # Examples
+///
 /// ```
 /// brigade::run(async {
 ///     let r = brigade::sync::Barrier::new(1).wait().await.unwrap();
@@ -110,6 +114,8 @@ impl BarrierWaitResult {
     /// Whether this task was the one that tripped the barrier (one per
     /// generation; its [`index`](Self::index) is `parties - 1`).
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     assert!(brigade::sync::Barrier::new(1).wait().await.unwrap().is_leader());
@@ -124,6 +130,8 @@ impl BarrierWaitResult {
     /// to one task per generation; a task that gave up its place before the
     /// barrier tripped does not count.
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     assert_eq!(brigade::sync::Barrier::new(1).wait().await.unwrap().index(), 0);
@@ -135,6 +143,8 @@ impl BarrierWaitResult {
 
     /// Which round of the barrier this was, counting from 0 (an abort or
     /// reset that fails waiting tasks ends their round too).
+    ///
+    /// # Examples
     ///
     /// ```
     /// brigade::run(async {
@@ -150,6 +160,8 @@ impl BarrierWaitResult {
 
 /// The barrier was aborted, or reset while this task waited
 /// (asyncio's `BrokenBarrierError`).
+///
+/// # Examples
 ///
 /// ```
 /// let barrier = brigade::sync::Barrier::new(2);
@@ -173,6 +185,8 @@ impl std::error::Error for BrokenBarrierError {}
 impl Barrier {
     /// A barrier that trips when `n` tasks wait; `0` counts as `1`.
     ///
+    /// # Examples
+    ///
     /// ```
     /// assert_eq!(brigade::sync::Barrier::new(0).parties(), 1);
     /// ```
@@ -194,6 +208,8 @@ impl Barrier {
 
     /// How many tasks each generation waits for.
     ///
+    /// # Examples
+    ///
     /// ```
     /// assert_eq!(brigade::sync::Barrier::new(3).parties(), 3);
     /// ```
@@ -202,6 +218,8 @@ impl Barrier {
     }
 
     /// How many tasks wait in the current generation.
+    ///
+    /// # Examples
     ///
     /// ```
     /// assert_eq!(brigade::sync::Barrier::new(3).n_waiting(), 0);
@@ -212,6 +230,8 @@ impl Barrier {
 
     /// Whether the barrier is broken ([`abort`](Self::abort) was called and
     /// [`reset`](Self::reset) was not since).
+    ///
+    /// # Examples
     ///
     /// ```
     /// let barrier = brigade::sync::Barrier::new(2);
@@ -230,6 +250,8 @@ impl Barrier {
     ///
     /// Cancel-safe: a wait dropped before the barrier trips gives its place
     /// back.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::sync::Arc;
@@ -259,6 +281,8 @@ impl Barrier {
     /// [`wait`](Self::wait) fail with [`BrokenBarrierError`], until
     /// [`reset`](Self::reset) (asyncio's `abort()`, a coroutine there).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::sync::Arc;
     /// use brigade::sync::{Barrier, BrokenBarrierError};
@@ -282,6 +306,8 @@ impl Barrier {
     /// [`BrokenBarrierError`], and a broken barrier is mended, so later
     /// waits start a new generation (asyncio's `reset()`, a coroutine
     /// there).
+    ///
+    /// # Examples
     ///
     /// ```
     /// brigade::run(async {

@@ -43,6 +43,8 @@ use super::semaphore::{Acquire, Semaphore, SemaphorePermit, TryAcquireError};
 /// waiter now holds). asyncio wakes the waiter without handing it the
 /// permit, so there the second release raises `ValueError`.
 ///
+/// # Examples
+///
 /// ```
 /// use std::sync::Arc;
 /// use brigade::sync::BoundedSemaphore;
@@ -63,6 +65,8 @@ pub struct BoundedSemaphore {
 impl BoundedSemaphore {
     /// A semaphore with `permits` free permits, which is also its bound.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let sem = brigade::sync::BoundedSemaphore::new(3);
     /// assert_eq!(sem.bound(), 3);
@@ -76,6 +80,8 @@ impl BoundedSemaphore {
 
     /// The bound: how many permits there are in all.
     ///
+    /// # Examples
+    ///
     /// ```
     /// assert_eq!(brigade::sync::BoundedSemaphore::new(2).bound(), 2);
     /// ```
@@ -84,6 +90,8 @@ impl BoundedSemaphore {
     }
 
     /// Waits for one permit; see [`Semaphore::acquire`].
+    ///
+    /// # Examples
     ///
     /// ```
     /// brigade::run(async {
@@ -98,6 +106,8 @@ impl BoundedSemaphore {
 
     /// Waits for `n` permits at once; see [`Semaphore::acquire_many`].
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     let sem = brigade::sync::BoundedSemaphore::new(3);
@@ -111,6 +121,8 @@ impl BoundedSemaphore {
 
     /// Takes one permit if one is free and nobody waits before us.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let sem = brigade::sync::BoundedSemaphore::new(1);
     /// let held = sem.try_acquire().unwrap();
@@ -122,6 +134,8 @@ impl BoundedSemaphore {
     }
 
     /// Takes `n` permits if they are free and nobody waits before us.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let sem = brigade::sync::BoundedSemaphore::new(2);
@@ -136,6 +150,8 @@ impl BoundedSemaphore {
     /// the waiter it satisfies. Fails, changing nothing, if every permit is
     /// already free (Python's `ValueError`).
     ///
+    /// # Examples
+    ///
     /// ```
     /// let sem = brigade::sync::BoundedSemaphore::new(1);
     /// assert_eq!(sem.release().unwrap_err().bound(), 1);
@@ -146,6 +162,8 @@ impl BoundedSemaphore {
 
     /// Gives back `n` forgotten permits at once; fails, changing nothing,
     /// if fewer than `n` are held.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let sem = brigade::sync::BoundedSemaphore::new(3);
@@ -164,6 +182,8 @@ impl BoundedSemaphore {
 
     /// Permits free right now.
     ///
+    /// # Examples
+    ///
     /// ```
     /// assert_eq!(brigade::sync::BoundedSemaphore::new(4).available_permits(), 4);
     /// ```
@@ -173,6 +193,8 @@ impl BoundedSemaphore {
 
     /// Whether an [`acquire`](Self::acquire) would wait now (asyncio's
     /// `locked()`).
+    ///
+    /// # Examples
     ///
     /// ```
     /// let sem = brigade::sync::BoundedSemaphore::new(1);
@@ -187,6 +209,8 @@ impl BoundedSemaphore {
 
     /// Closes the semaphore; see [`Semaphore::close`].
     ///
+    /// # Examples
+    ///
     /// ```
     /// let sem = brigade::sync::BoundedSemaphore::new(1);
     /// sem.close();
@@ -197,6 +221,8 @@ impl BoundedSemaphore {
     }
 
     /// Whether [`close`](Self::close) was called.
+    ///
+    /// # Examples
     ///
     /// ```
     /// assert!(!brigade::sync::BoundedSemaphore::new(1).is_closed());
@@ -219,6 +245,8 @@ impl fmt::Debug for BoundedSemaphore {
 /// to give back (Python's `ValueError: BoundedSemaphore released too many
 /// times`).
 ///
+/// # Examples
+///
 /// ```
 /// let sem = brigade::sync::BoundedSemaphore::new(2);
 /// let err = sem.release().unwrap_err();
@@ -232,6 +260,8 @@ pub struct ReleaseError {
 
 impl ReleaseError {
     /// The semaphore's bound.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let sem = brigade::sync::BoundedSemaphore::new(5);

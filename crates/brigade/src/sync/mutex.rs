@@ -145,6 +145,8 @@ impl<T: ?Sized> Mutex<T> {
     /// sleeping there would block every task of the loop, the holder's
     /// perhaps too. Await [`lock`](Self::lock) there.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::sync::Arc;
     /// use brigade::sync::Mutex;
@@ -169,6 +171,8 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// # Panics
     /// On an event loop's thread, as [`blocking_lock`](Self::blocking_lock).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::sync::Arc;

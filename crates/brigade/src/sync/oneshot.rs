@@ -95,6 +95,8 @@ impl<T> Sender<T> {
     /// Whether the receiver is gone, so that sending would fail (tokio's
     /// `is_closed`).
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, rx) = brigade::sync::oneshot::channel::<u8>();
     /// assert!(!tx.is_closed());
@@ -112,6 +114,8 @@ impl<T> Sender<T> {
     ///
     /// Cancel-safe: dropping the future changes nothing. brigade's oneshot
     /// receiver has no `close()`, so only dropping it closes the channel.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use brigade::sync::oneshot;
@@ -132,6 +136,8 @@ impl<T> Sender<T> {
 
     /// Polls for the receiver to be gone; the building block of
     /// [`closed`](Self::closed) (tokio's `poll_closed`).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::task::{Context, Poll, Waker};
@@ -191,6 +197,8 @@ impl<T> Receiver<T> {
     /// # Panics
     /// If the value has not arrived and this thread runs an event loop (a
     /// value already there is taken without sleeping, anywhere).
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (tx, rx) = brigade::sync::oneshot::channel();

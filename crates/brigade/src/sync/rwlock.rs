@@ -69,6 +69,8 @@ const MAX_READERS: usize = usize::MAX >> 3;
 /// [`with_max_readers`](Self::with_max_readers) clamps its argument into
 /// range instead of panicking.
 ///
+/// # Examples
+///
 /// ```
 /// use brigade::sync::RwLock;
 ///
@@ -107,6 +109,8 @@ unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 impl<T> RwLock<T> {
     /// A new, unlocked lock holding `value`.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let lock = brigade::sync::RwLock::new(vec![1]);
     /// assert_eq!(*lock.try_read().unwrap(), [1]);
@@ -118,6 +122,8 @@ impl<T> RwLock<T> {
     /// A lock that lets at most `max_readers` readers in at once; more
     /// wait. tokio panics on a maximum out of range; brigade clamps it to
     /// `1..=usize::MAX >> 3`.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use brigade::sync::RwLock;
@@ -136,6 +142,8 @@ impl<T> RwLock<T> {
     }
 
     /// Consumes the lock and returns the data.
+    ///
+    /// # Examples
     ///
     /// ```
     /// assert_eq!(brigade::sync::RwLock::new(3).into_inner(), 3);
@@ -157,6 +165,8 @@ impl<T: ?Sized> RwLock<T> {
     /// Cancel-safe: dropping the future gives up its place, and a lock
     /// handed to it meanwhile is released again.
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     let lock = brigade::sync::RwLock::new("shared");
@@ -174,6 +184,8 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// Cancel-safe, as [`read`](Self::read).
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     let lock = brigade::sync::RwLock::new(0);
@@ -189,6 +201,8 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Like [`read`](Self::read), for a lock in an `Arc`: the guard owns a
     /// clone of the `Arc`, so it can move into a spawned task.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::sync::Arc;
@@ -214,6 +228,8 @@ impl<T: ?Sized> RwLock<T> {
     /// Like [`write`](Self::write), with an owned guard; see
     /// [`read_owned`](Self::read_owned).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::sync::Arc;
     ///
@@ -237,6 +253,8 @@ impl<T: ?Sized> RwLock<T> {
     /// Takes shared access if that is possible right now without jumping
     /// the queue.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let lock = brigade::sync::RwLock::new(1);
     /// let w = lock.try_write().unwrap();
@@ -254,6 +272,8 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Takes exclusive access if nobody holds the lock or waits for it.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let lock = brigade::sync::RwLock::new(1);
     /// let r = lock.try_read().unwrap();
@@ -270,6 +290,8 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Direct access to the data: `&mut self` proves nobody holds the lock.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let mut lock = brigade::sync::RwLock::new(1);

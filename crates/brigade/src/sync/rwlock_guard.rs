@@ -25,6 +25,8 @@ use super::RwLock;
 
 /// Shared access to the data of an [`RwLock`]; released when dropped.
 ///
+/// # Examples
+///
 /// ```
 /// brigade::run(async {
 ///     let lock = brigade::sync::RwLock::new(vec![1, 2]);
@@ -55,6 +57,8 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
 
 /// Exclusive access to the data of an [`RwLock`]; released when dropped.
 ///
+/// # Examples
+///
 /// ```
 /// brigade::run(async {
 ///     let lock = brigade::sync::RwLock::new(vec![1]);
@@ -71,6 +75,8 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Turns exclusive access into shared access without letting a writer
     /// in between; readers that queue at the head come in too (tokio's
     /// `downgrade`).
+    ///
+    /// # Examples
     ///
     /// ```
     /// brigade::run(async {
@@ -114,6 +120,8 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
 /// A read guard that owns an `Arc` of its [`RwLock`]; see
 /// [`RwLock::read_owned`].
 ///
+/// # Examples
+///
 /// ```
 /// use std::sync::Arc;
 ///
@@ -139,6 +147,8 @@ impl<T: ?Sized> Deref for OwnedRwLockReadGuard<T> {
 
 /// A write guard that owns an `Arc` of its [`RwLock`]; see
 /// [`RwLock::write_owned`].
+///
+/// # Examples
 ///
 /// ```
 /// use std::sync::Arc;
@@ -176,6 +186,8 @@ impl<T: ?Sized> Drop for OwnedHold<T> {
 impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     /// Turns exclusive access into shared access; see
     /// [`RwLockWriteGuard::downgrade`].
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::sync::Arc;

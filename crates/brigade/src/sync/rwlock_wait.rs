@@ -102,6 +102,8 @@ impl<T: ?Sized> Drop for Waiting<'_, T> {
 
 /// The future returned by [`RwLock::read`].
 ///
+/// # Examples
+///
 /// ```
 /// brigade::run(async {
 ///     let lock = brigade::sync::RwLock::new(1);
@@ -124,6 +126,8 @@ impl<'a, T: ?Sized> Future for Read<'a, T> {
 }
 
 /// The future returned by [`RwLock::write`].
+///
+/// # Examples
 ///
 /// ```
 /// brigade::run(async {

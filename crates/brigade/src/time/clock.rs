@@ -83,6 +83,8 @@ impl Clock {
 /// days). A deadline at or beyond it never comes: a sleep until then never
 /// ends, and sets no timer; see [`sleep`](super::sleep).
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// use brigade::time::{HORIZON, sleep, timeout};

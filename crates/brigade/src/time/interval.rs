@@ -27,6 +27,8 @@ pub enum MissedTicks {
 /// # Panics
 /// If `period` is zero.
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// use brigade::time::{Instant, interval};
@@ -115,6 +117,8 @@ impl Interval {
     /// Restarts the schedule: the next tick comes one period from now, and
     /// the following ones every period after it (tokio's `Interval::reset`).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
     /// use brigade::time::{Instant, interval, sleep};
@@ -137,6 +141,8 @@ impl Interval {
     /// Restarts the schedule with a tick right away (tokio's
     /// `Interval::reset_immediately`).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
     /// use brigade::time::{Instant, interval};
@@ -158,6 +164,8 @@ impl Interval {
     /// Restarts the schedule with the next tick `after` from now (tokio's
     /// `Interval::reset_after`).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
     /// use brigade::time::{Instant, interval};
@@ -178,6 +186,8 @@ impl Interval {
     /// Restarts the schedule with the next tick at `deadline` (tokio's
     /// `Interval::reset_at`); a deadline in the past ticks at once, and the
     /// [`MissedTicks`] behaviour then decides what follows.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;

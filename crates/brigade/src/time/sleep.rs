@@ -40,6 +40,8 @@ use crate::trace::Track;
 /// # Panics
 /// When polled outside of a brigade event loop.
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// brigade::run(async {
@@ -59,6 +61,8 @@ fn after(now: Instant, duration: Duration) -> Instant {
 }
 
 /// Waits until `deadline` on the loop's clock.
+///
+/// # Examples
 ///
 /// ```
 /// use std::time::Duration;

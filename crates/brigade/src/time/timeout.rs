@@ -15,6 +15,8 @@ use super::{Instant, Sleep, sleep_until};
 /// checked, so a future that is ready exactly at the deadline returns its
 /// value.
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// use brigade::time::{sleep, timeout};
@@ -37,6 +39,8 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 }
 
 /// Runs `future` until `deadline` at the latest; see [`timeout`].
+///
+/// # Examples
 ///
 /// ```
 /// use std::time::Duration;
@@ -85,6 +89,8 @@ pin_project_lite::pin_project! {
 impl<F> Timeout<F> {
     /// The inner future.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
     ///
@@ -98,6 +104,8 @@ impl<F> Timeout<F> {
     /// The deadline (asyncio's `Timeout.when()`): `None` when there is none
     /// (after [`reschedule(None)`](Self::reschedule)), and for a
     /// [`timeout`] created outside of a loop until its first poll fixes it.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
@@ -119,6 +127,8 @@ impl<F> Timeout<F> {
 
     /// Whether the deadline passed first: the timeout returned [`Elapsed`]
     /// (asyncio's `Timeout.expired()`).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::future::Future;
@@ -144,6 +154,8 @@ impl<F> Timeout<F> {
     /// next: the caller polls it again, as after tokio's `Sleep::reset`.
     /// Does nothing once the timeout has expired (asyncio raises there).
     /// After a reschedule, [`Elapsed::duration`] is `None`.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::pin::pin;
@@ -222,6 +234,8 @@ impl Elapsed {
 
     /// The duration the future was given, when set with [`timeout`] (or
     /// [`timeout_scope`](super::timeout_scope)) and never rescheduled.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;

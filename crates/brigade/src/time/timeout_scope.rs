@@ -61,6 +61,8 @@ use crate::loom::sync::{Mutex, MutexGuard};
 /// As with [`timeout`](super::timeout), the future wins at the boundary,
 /// and a scope made outside of a loop counts from its first poll.
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// use brigade::time::{sleep, timeout_scope};
@@ -94,6 +96,8 @@ where
 /// Like [`timeout_scope`], with an absolute deadline, or none at all
 /// (`asyncio.timeout_at(when)`, where `when` may be `None` too): pass an
 /// [`Instant`] or an `Option<Instant>`.
+///
+/// # Examples
 ///
 /// ```
 /// use std::time::Duration;
@@ -183,6 +187,8 @@ struct State {
 /// while bytes keep coming), and afterwards anyone holding a clone can ask
 /// whether it [`expired`](Self::expired).
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// use brigade::time::{Instant, timeout_scope};
@@ -211,6 +217,8 @@ impl TimeoutScope {
     /// The deadline, or `None` if the scope has none (asyncio's
     /// `Timeout.when()`).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
     /// use brigade::time::{Instant, timeout_scope};
@@ -237,6 +245,8 @@ impl TimeoutScope {
     /// expires the scope as soon as the body next waits. Once the scope
     /// has returned (done or expired) or was dropped, this does nothing,
     /// where asyncio raises `RuntimeError`.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
@@ -276,6 +286,8 @@ impl TimeoutScope {
 
     /// Whether the deadline passed before the body finished: the scope gave
     /// [`Elapsed`] (asyncio's `Timeout.expired()`).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
@@ -337,6 +349,8 @@ pin_project_lite::pin_project! {
 
 impl<F> ScopedTimeout<F> {
     /// The scope's handle, as the body received it.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;

@@ -17,6 +17,8 @@ use std::fmt;
 /// [`Sender::send`](super::Sender::send) found no receiver; here is the
 /// message back (it was not stored).
 ///
+/// # Examples
+///
 /// ```
 /// let (tx, rx) = brigade::sync::broadcast::channel(4);
 /// drop(rx);
@@ -27,6 +29,8 @@ pub struct SendError<T>(pub T);
 
 impl<T> SendError<T> {
     /// The message that was not sent.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let err = brigade::sync::broadcast::SendError(3);
@@ -52,6 +56,8 @@ impl<T> fmt::Display for SendError<T> {
 impl<T> std::error::Error for SendError<T> {}
 
 /// Why [`Receiver::recv`](super::Receiver::recv) returned no message.
+///
+/// # Examples
 ///
 /// ```
 /// use brigade::sync::broadcast::{self, RecvError};
@@ -89,6 +95,8 @@ impl std::error::Error for RecvError {}
 /// Why [`Receiver::try_recv`](super::Receiver::try_recv) returned no
 /// message.
 ///
+/// # Examples
+///
 /// ```
 /// use brigade::sync::broadcast::{self, TryRecvError};
 ///
@@ -122,6 +130,8 @@ impl std::error::Error for TryRecvError {}
 
 /// [`try_channel`](super::try_channel) was asked for an impossible
 /// capacity.
+///
+/// # Examples
 ///
 /// ```
 /// use brigade::sync::broadcast::{self, CapacityError};

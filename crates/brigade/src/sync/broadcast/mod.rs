@@ -63,6 +63,8 @@ use crate::loom::sync::{Mutex, MutexGuard};
 /// If `capacity` is zero or above `usize::MAX / 2`, as tokio's does; use
 /// [`try_channel`] to get an error instead.
 ///
+/// # Examples
+///
 /// ```
 /// let (tx, mut rx) = brigade::sync::broadcast::channel(4);
 /// tx.send(1).unwrap();
@@ -77,6 +79,8 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 
 /// Like [`channel`], with an error instead of a panic for a capacity of
 /// zero or above `usize::MAX / 2` (tokio has no such function).
+///
+/// # Examples
 ///
 /// ```
 /// use brigade::sync::broadcast::{self, CapacityError};
@@ -160,6 +164,8 @@ fn oldest<T>(ring: &Ring<T>, mask: usize) -> u64 {
 /// The sending half; clone it to send from several places. Sending never
 /// waits.
 ///
+/// # Examples
+///
 /// ```
 /// let (tx, mut rx) = brigade::sync::broadcast::channel(8);
 /// let tx2 = tx.clone();
@@ -177,6 +183,8 @@ impl<T> Sender<T> {
     /// overwritten (receivers that had not read it will see
     /// [`RecvError::Lagged`]). Fails, handing `value` back, when there is
     /// no receiver; the value is then not stored.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (tx, rx) = brigade::sync::broadcast::channel(2);
@@ -218,6 +226,8 @@ impl<T> Sender<T> {
 
     /// A new receiver that will see the messages sent from now on.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, _rx) = brigade::sync::broadcast::channel(2);
     /// tx.send(1).unwrap();
@@ -231,6 +241,8 @@ impl<T> Sender<T> {
 
     /// How many receivers are alive.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, rx) = brigade::sync::broadcast::channel::<()>(2);
     /// let rx2 = tx.subscribe();
@@ -242,6 +254,8 @@ impl<T> Sender<T> {
 
     /// How many messages are kept: sent, and not yet read by every
     /// receiver that was subscribed then, nor overwritten.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (tx, mut rx) = brigade::sync::broadcast::channel(4);
@@ -258,6 +272,8 @@ impl<T> Sender<T> {
 
     /// Whether no message is kept; see [`len`](Self::len).
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, _rx) = brigade::sync::broadcast::channel::<u8>(4);
     /// assert!(tx.is_empty());
@@ -267,6 +283,8 @@ impl<T> Sender<T> {
     }
 
     /// Whether both senders belong to the same channel.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (tx, _rx) = brigade::sync::broadcast::channel::<u8>(4);

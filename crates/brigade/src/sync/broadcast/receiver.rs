@@ -25,6 +25,8 @@ use crate::sync::park::block_on;
 /// Difference from tokio: the blocking call is named `recv_blocking` (tokio:
 /// `blocking_recv`), as in brigade's other channels.
 ///
+/// # Examples
+///
 /// ```
 /// brigade::run(async {
 ///     let (tx, mut rx) = brigade::sync::broadcast::channel(8);
@@ -55,6 +57,8 @@ impl<T> Receiver<T> {
     /// A new receiver on the same channel that will see the messages sent
     /// from now on (not those this one has yet to read).
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, mut rx) = brigade::sync::broadcast::channel(4);
     /// tx.send(1).unwrap();
@@ -71,6 +75,8 @@ impl<T> Receiver<T> {
     /// counting those it lagged past (as tokio: more than the capacity
     /// means the next call reports [`RecvError::Lagged`]).
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, rx) = brigade::sync::broadcast::channel(2);
     /// for n in 0..3 {
@@ -84,6 +90,8 @@ impl<T> Receiver<T> {
 
     /// Whether this receiver has read every message sent so far.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (_tx, rx) = brigade::sync::broadcast::channel::<u8>(2);
     /// assert!(rx.is_empty());
@@ -93,6 +101,8 @@ impl<T> Receiver<T> {
     }
 
     /// Whether both receivers belong to the same channel.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (_tx, rx) = brigade::sync::broadcast::channel::<u8>(2);
@@ -105,6 +115,8 @@ impl<T> Receiver<T> {
 
 impl<T: Clone> Receiver<T> {
     /// Takes the next message if there is one, without waiting.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use brigade::sync::broadcast::{self, TryRecvError};
@@ -127,6 +139,8 @@ impl<T: Clone> Receiver<T> {
     ///
     /// Cancel-safe: a message is only consumed when this returns it.
     ///
+    /// # Examples
+    ///
     /// ```
     /// brigade::run(async {
     ///     let (tx, mut rx) = brigade::sync::broadcast::channel(2);
@@ -146,6 +160,8 @@ impl<T: Clone> Receiver<T> {
 
     /// Waits for the next message by blocking the calling thread, which
     /// must not run an event loop (tokio: `blocking_recv`).
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (tx, mut rx) = brigade::sync::broadcast::channel(2);

@@ -100,6 +100,8 @@ impl std::error::Error for TryRecvError {}
 /// Why [`Sender::send_timeout`](super::Sender::send_timeout) did not send;
 /// the message is handed back (tokio's `SendTimeoutError`).
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// use brigade::sync::mpsc::{self, SendTimeoutError};
@@ -122,6 +124,8 @@ pub enum SendTimeoutError<T> {
 
 impl<T> SendTimeoutError<T> {
     /// The message that was not sent.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use brigade::sync::mpsc::SendTimeoutError;
@@ -158,6 +162,8 @@ impl<T> std::error::Error for SendTimeoutError<T> {}
 
 /// Why [`Receiver::recv_timeout`](super::Receiver::recv_timeout) returned
 /// no message.
+///
+/// # Examples
 ///
 /// ```
 /// use std::time::Duration;

@@ -122,6 +122,8 @@ impl<T> Sender<T> {
     /// would block every task of the loop, the receiver's perhaps too. (A
     /// send that fits right away never sleeps, so it is allowed anywhere.)
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, mut rx) = brigade::sync::mpsc::channel(1);
     /// let t = std::thread::spawn(move || tx.send_blocking("hi"));
@@ -149,6 +151,8 @@ impl<T> Sender<T> {
     /// slots reserved by [`Permit`]s (tokio's `capacity()`); `None` for an
     /// unbounded channel.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, _rx) = brigade::sync::mpsc::channel::<u8>(3);
     /// tx.try_send(1).unwrap();
@@ -163,6 +167,8 @@ impl<T> Sender<T> {
     /// The bound the channel was made with (tokio's `max_capacity()`);
     /// `None` for an unbounded channel.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, _rx) = brigade::sync::mpsc::unbounded::<u8>();
     /// assert_eq!(tx.max_capacity(), None);
@@ -175,6 +181,8 @@ impl<T> Sender<T> {
     /// can stop work nobody will receive (tokio's `Sender::closed`).
     ///
     /// Cancel-safe: dropping the future changes nothing.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use brigade::sync::mpsc;
@@ -247,6 +255,8 @@ impl<T> Receiver<T> {
     /// would block every task of the loop, and the senders on it could never
     /// send (a message already there is taken without sleeping, anywhere).
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, mut rx) = brigade::sync::mpsc::unbounded();
     /// std::thread::spawn(move || tx.send_blocking(7).unwrap());
@@ -287,6 +297,8 @@ impl<T> Receiver<T> {
     /// Slots free right now (tokio's `capacity()`); see
     /// [`Sender::capacity`]. `None` for an unbounded channel.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, mut rx) = brigade::sync::mpsc::channel::<u8>(2);
     /// tx.try_send(1).unwrap();
@@ -300,6 +312,8 @@ impl<T> Receiver<T> {
 
     /// The bound the channel was made with (tokio's `max_capacity()`);
     /// `None` for an unbounded channel.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (_tx, rx) = brigade::sync::mpsc::channel::<u8>(2);
@@ -315,6 +329,8 @@ impl<T> Receiver<T> {
     ///
     /// Cancel-safe: messages leave the channel only in the poll that
     /// returns them.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use brigade::sync::mpsc;
@@ -342,6 +358,8 @@ impl<T> Receiver<T> {
 
     /// Polls for up to `limit` messages; the building block of
     /// [`recv_many`](Self::recv_many).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::task::{Context, Poll, Waker};
@@ -407,6 +425,8 @@ impl<T> Drop for SendFuture<'_, T> {
 
 /// The future returned by [`Receiver::recv_many`].
 ///
+/// # Examples
+///
 /// ```
 /// brigade::run(async {
 ///     let (tx, mut rx) = brigade::sync::mpsc::channel(4);
@@ -441,6 +461,8 @@ impl<T> fmt::Debug for RecvMany<'_, T> {
 }
 
 /// The future returned by [`Sender::closed`].
+///
+/// # Examples
 ///
 /// ```
 /// brigade::run(async {

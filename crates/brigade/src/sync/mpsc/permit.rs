@@ -37,6 +37,8 @@ impl<T> Sender<T> {
     /// Cancel-safe: a slot handed to a dropped future goes to the next
     /// waiter. An unbounded channel reserves at once.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use brigade::sync::mpsc;
     ///
@@ -58,6 +60,8 @@ impl<T> Sender<T> {
     /// Reserves a slot if one is free now and nobody waits before us
     /// (tokio's `try_reserve`).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use brigade::sync::mpsc::{self, TrySendError};
     ///
@@ -75,6 +79,8 @@ impl<T> Sender<T> {
     /// Like [`reserve`](Self::reserve), consuming the sender: the permit
     /// owns it and hands it back when used (tokio's `reserve_owned`). On
     /// failure the sender is dropped.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use brigade::sync::mpsc;
@@ -94,6 +100,8 @@ impl<T> Sender<T> {
     /// Like [`try_reserve`](Self::try_reserve), consuming the sender; on
     /// failure the error hands the sender back (tokio's
     /// `try_reserve_owned`).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use brigade::sync::mpsc::{self, TrySendError};
@@ -115,6 +123,8 @@ impl<T> Sender<T> {
 /// A reserved slot in a channel: [`send`](Self::send) fills it, dropping
 /// the permit frees it (tokio's `Permit`).
 ///
+/// # Examples
+///
 /// ```
 /// let (tx, mut rx) = brigade::sync::mpsc::channel(1);
 /// let permit = tx.try_reserve().unwrap();
@@ -131,6 +141,8 @@ impl<T> Permit<'_, T> {
     /// The message joins the buffer even if the receiver closed meanwhile
     /// (it can still drain it); only if the receiver is gone is the message
     /// dropped, as the buffered messages were (tokio does the same).
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (tx, mut rx) = brigade::sync::mpsc::channel(1);
@@ -167,6 +179,8 @@ impl<T> fmt::Debug for Permit<'_, T> {
 /// A reserved slot that owns its [`Sender`]; see [`Sender::reserve_owned`]
 /// (tokio's `OwnedPermit`).
 ///
+/// # Examples
+///
 /// ```
 /// let (tx, mut rx) = brigade::sync::mpsc::channel(1);
 /// let permit = tx.try_reserve_owned().unwrap();
@@ -184,6 +198,8 @@ impl<T> OwnedPermit<T> {
     /// Sends `message` into the reserved slot, as [`Permit::send`] does,
     /// and hands the sender back.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, mut rx) = brigade::sync::mpsc::channel(1);
     /// let tx = tx.try_reserve_owned().unwrap().send("a");
@@ -198,6 +214,8 @@ impl<T> OwnedPermit<T> {
 
     /// Frees the slot without sending and hands the sender back (tokio's
     /// `release`).
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (tx, _rx) = brigade::sync::mpsc::channel::<u8>(1);
@@ -226,6 +244,8 @@ impl<T> fmt::Debug for OwnedPermit<T> {
 }
 
 /// The future returned by [`Sender::reserve`].
+///
+/// # Examples
 ///
 /// ```
 /// brigade::run(async {

@@ -38,6 +38,8 @@ impl<T> Sender<T> {
     /// # Panics
     /// Outside of a brigade event loop (it needs the loop's timers).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
     /// use brigade::sync::mpsc::{self, SendTimeoutError};
@@ -86,6 +88,8 @@ impl<T> Receiver<T> {
     ///
     /// # Panics
     /// Outside of a brigade event loop (it needs the loop's timers).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;

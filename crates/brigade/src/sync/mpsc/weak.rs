@@ -29,6 +29,8 @@ use crate::loom::sync::Arc;
 /// A sender that does not keep the channel open; see the module docs.
 /// Clone it freely; [`upgrade`](Self::upgrade) it to send.
 ///
+/// # Examples
+///
 /// ```
 /// let (tx, _rx) = brigade::sync::mpsc::channel::<u8>(1);
 /// let weak = tx.downgrade();
@@ -41,6 +43,8 @@ pub struct WeakSender<T> {
 impl<T> Sender<T> {
     /// A [`WeakSender`] for this channel, which does not keep it open
     /// (tokio's `downgrade`).
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (tx, _rx) = brigade::sync::mpsc::channel::<u8>(1);
@@ -58,6 +62,8 @@ impl<T> WeakSender<T> {
     /// A counted [`Sender`] again, or `None` if every sender is already
     /// gone (the receiver has seen, or will see, the end).
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, _rx) = brigade::sync::mpsc::channel::<u8>(1);
     /// let weak = tx.downgrade();
@@ -72,6 +78,8 @@ impl<T> WeakSender<T> {
     }
 
     /// How many (counted) senders the channel has.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (tx, _rx) = brigade::sync::mpsc::channel::<u8>(1);

@@ -26,6 +26,8 @@ use super::items::Items;
 /// here [`Queue::bounded(0)`](Self::bounded) is a rendezvous and
 /// [`Queue::unbounded`] the unbounded queue.
 ///
+/// # Examples
+///
 /// ```
 /// use std::sync::Arc;
 /// use brigade::sync::Queue;

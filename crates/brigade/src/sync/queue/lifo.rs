@@ -24,6 +24,8 @@ use super::items::Items;
 /// Difference from asyncio: as for [`Queue`](super::Queue),
 /// `bounded(0)` is a rendezvous rather than unbounded.
 ///
+/// # Examples
+///
 /// ```
 /// use brigade::sync::LifoQueue;
 ///

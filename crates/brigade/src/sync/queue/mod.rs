@@ -67,6 +67,8 @@ macro_rules! queue_api {
             /// A queue that holds at most `capacity` items (`0`: every put
             /// waits for a get to take its item).
             ///
+            /// # Examples
+            ///
             /// ```
             #[doc = concat!("let queue = brigade::sync::", stringify!($queue), "::bounded(1);")]
             /// queue.try_put(1).unwrap();
@@ -79,6 +81,8 @@ macro_rules! queue_api {
             }
 
             /// A queue without a bound: `put` never waits.
+            ///
+            /// # Examples
             ///
             /// ```
             #[doc = concat!("let queue = brigade::sync::", stringify!($queue), "::unbounded();")]
@@ -99,6 +103,8 @@ macro_rules! queue_api {
             /// Cancel-safe: if the future is dropped, either the item was put
             /// (exactly once) or it was not and is dropped with the future.
             ///
+            /// # Examples
+            ///
             /// ```
             /// brigade::run(async {
             #[doc = concat!("    let queue = brigade::sync::", stringify!($queue), "::bounded(1);")]
@@ -111,6 +117,8 @@ macro_rules! queue_api {
             }
 
             /// Puts `item` in if it fits right now.
+            ///
+            /// # Examples
             ///
             /// ```
             #[doc = concat!("let queue = brigade::sync::", stringify!($queue), "::bounded(1);")]
@@ -127,6 +135,8 @@ macro_rules! queue_api {
             ///
             /// Cancel-safe: a dropped `get` never takes an item with it.
             ///
+            /// # Examples
+            ///
             /// ```
             /// brigade::run(async {
             #[doc = concat!("    let queue = brigade::sync::", stringify!($queue), "::unbounded();")]
@@ -142,6 +152,8 @@ macro_rules! queue_api {
 
             /// Takes the next item out if there is one.
             ///
+            /// # Examples
+            ///
             /// ```
             /// use brigade::sync::TryGetError;
             #[doc = concat!("let queue = brigade::sync::", stringify!($queue), "::unbounded();")]
@@ -156,6 +168,8 @@ macro_rules! queue_api {
             /// Marks one item taken by a consumer as processed. Errs if
             /// called more times than items were put.
             ///
+            /// # Examples
+            ///
             /// ```
             #[doc = concat!("let queue = brigade::sync::", stringify!($queue), "::unbounded();")]
             /// queue.try_put(1).unwrap();
@@ -169,6 +183,8 @@ macro_rules! queue_api {
 
             /// Waits until every item put so far was marked done with
             /// [`task_done`](Self::task_done).
+            ///
+            /// # Examples
             ///
             /// ```
             /// brigade::run(async {
@@ -187,6 +203,8 @@ macro_rules! queue_api {
             /// and later puts fail and hand their item back; gets drain the
             /// items left and then fail.
             ///
+            /// # Examples
+            ///
             /// ```
             #[doc = concat!("let queue = brigade::sync::", stringify!($queue), "::unbounded();")]
             /// queue.try_put(1).unwrap();
@@ -203,6 +221,8 @@ macro_rules! queue_api {
             /// `shutdown(immediate=True)`, except that the items are handed
             /// back rather than discarded).
             ///
+            /// # Examples
+            ///
             /// ```
             #[doc = concat!("let queue = brigade::sync::", stringify!($queue), "::unbounded();")]
             /// queue.try_put(1).unwrap();
@@ -215,6 +235,8 @@ macro_rules! queue_api {
 
             /// Whether the queue was closed.
             ///
+            /// # Examples
+            ///
             /// ```
             #[doc = concat!("let queue = brigade::sync::", stringify!($queue), "::<u8>::unbounded();")]
             /// queue.close();
@@ -225,6 +247,8 @@ macro_rules! queue_api {
             }
 
             /// Items in the queue (asyncio's `qsize()`).
+            ///
+            /// # Examples
             ///
             /// ```
             #[doc = concat!("let queue = brigade::sync::", stringify!($queue), "::unbounded();")]
@@ -237,6 +261,8 @@ macro_rules! queue_api {
 
             /// Whether the queue holds no item (asyncio's `empty()`).
             ///
+            /// # Examples
+            ///
             /// ```
             #[doc = concat!("let queue = brigade::sync::", stringify!($queue), "::<u8>::unbounded();")]
             /// assert!(queue.is_empty());
@@ -246,6 +272,8 @@ macro_rules! queue_api {
             }
 
             /// Whether a `put` would wait now (asyncio's `full()`).
+            ///
+            /// # Examples
             ///
             /// ```
             #[doc = concat!("let queue = brigade::sync::", stringify!($queue), "::bounded(1);")]
@@ -260,6 +288,8 @@ macro_rules! queue_api {
             /// The bound (asyncio's `maxsize`), or `None` for an unbounded
             /// queue.
             ///
+            /// # Examples
+            ///
             /// ```
             #[doc = concat!("let queue = brigade::sync::", stringify!($queue), "::<u8>::bounded(3);")]
             /// assert_eq!(queue.capacity(), Some(3));
@@ -269,6 +299,8 @@ macro_rules! queue_api {
             }
 
             /// Items put and not yet marked done.
+            ///
+            /// # Examples
             ///
             /// ```
             #[doc = concat!("let queue = brigade::sync::", stringify!($queue), "::unbounded();")]

@@ -36,6 +36,8 @@ use super::items::Items;
 /// rendezvous rather than unbounded (and a rendezvous hands each item over
 /// as it comes, so there is nothing to order).
 ///
+/// # Examples
+///
 /// ```
 /// use brigade::sync::PriorityQueue;
 ///

@@ -12,6 +12,8 @@ use std::fmt;
 
 /// [`Sender::send`](super::Sender::send) found no receiver; here is the value back.
 ///
+/// # Examples
+///
 /// ```
 /// let (tx, rx) = brigade::sync::watch::channel(0);
 /// drop(rx);
@@ -38,6 +40,8 @@ impl<T> std::error::Error for SendError<T> {}
 
 /// The sender is gone (and, for [`Receiver::changed`](super::Receiver::changed), every value was
 /// seen).
+///
+/// # Examples
 ///
 /// ```
 /// let (tx, rx) = brigade::sync::watch::channel(0);

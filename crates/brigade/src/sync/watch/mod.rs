@@ -60,6 +60,8 @@ const STEP: usize = 2;
 /// Creates a watch channel holding `init`; receivers start out having
 /// seen it.
 ///
+/// # Examples
+///
 /// ```
 /// let (tx, rx) = brigade::sync::watch::channel(0);
 /// assert_eq!(*rx.borrow(), 0);
@@ -133,6 +135,8 @@ impl<T> Shared<T> {
 /// 1.37); [`send`](Self::send) fails only when no receiver is left, as in
 /// tokio.
 ///
+/// # Examples
+///
 /// ```
 /// let (tx, rx) = brigade::sync::watch::channel(vec![1]);
 /// tx.send_modify(|v| v.push(2));
@@ -145,6 +149,8 @@ pub struct Sender<T> {
 /// A read lock on the value, from [`Sender::borrow`] or
 /// [`Receiver::borrow`]. Holding it keeps the sender from sending, so keep
 /// it short (and never hold it across an `.await`).
+///
+/// # Examples
 ///
 /// ```
 /// let (_tx, rx) = brigade::sync::watch::channel(String::from("hi"));
@@ -160,6 +166,8 @@ pub struct Ref<'a, T> {
 impl<T> Ref<'_, T> {
     /// Whether this value had not been seen by the receiver that borrowed
     /// it (always `false` from [`Sender::borrow`]).
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (tx, mut rx) = brigade::sync::watch::channel(1);
@@ -185,6 +193,8 @@ impl<T> Sender<T> {
     /// Replaces the value and notifies the receivers; fails, handing the
     /// value back, when every receiver is gone (the value is not stored).
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, rx) = brigade::sync::watch::channel(0);
     /// assert!(tx.send(1).is_ok());
@@ -201,6 +211,8 @@ impl<T> Sender<T> {
 
     /// Replaces the value even if no receiver is left (a later
     /// [`subscribe`](Self::subscribe) will see it) and returns the old one.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (tx, rx) = brigade::sync::watch::channel(1);
@@ -225,6 +237,8 @@ impl<T> Sender<T> {
     /// Changes the value in place and notifies the receivers, whether or
     /// not anybody is left to see it.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, rx) = brigade::sync::watch::channel(1);
     /// tx.send_modify(|n| *n += 1);
@@ -239,6 +253,8 @@ impl<T> Sender<T> {
 
     /// Changes the value in place, and notifies the receivers only if
     /// `modify` returns `true` (it says whether it changed anything).
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (tx, rx) = brigade::sync::watch::channel(1);
@@ -264,6 +280,8 @@ impl<T> Sender<T> {
 
     /// Reads the current value (without marking anything seen).
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, _rx) = brigade::sync::watch::channel('a');
     /// assert_eq!(*tx.borrow(), 'a');
@@ -276,6 +294,8 @@ impl<T> Sender<T> {
     }
 
     /// A new receiver that has seen the current value.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (tx, rx) = brigade::sync::watch::channel(1);
@@ -297,6 +317,8 @@ impl<T> Sender<T> {
 
     /// How many receivers are alive.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, rx) = brigade::sync::watch::channel(());
     /// let rx2 = rx.clone();
@@ -307,6 +329,8 @@ impl<T> Sender<T> {
     }
 
     /// Whether every receiver is gone.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (tx, rx) = brigade::sync::watch::channel(());
@@ -319,6 +343,8 @@ impl<T> Sender<T> {
     }
 
     /// Waits until every receiver is gone. Cancel-safe.
+    ///
+    /// # Examples
     ///
     /// ```
     /// brigade::run(async {

@@ -17,6 +17,8 @@ use crate::loom::sync::atomic::Ordering;
 /// A receiving half: reads the latest value and waits for it to change.
 /// Clones start out having seen what the original has seen.
 ///
+/// # Examples
+///
 /// ```
 /// brigade::run(async {
 ///     let (tx, mut rx) = brigade::sync::watch::channel(1);
@@ -36,6 +38,8 @@ impl<T> Receiver<T> {
     /// Reads the current value without marking it seen; the guard's
     /// [`has_changed`](Ref::has_changed) says whether it is news.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, rx) = brigade::sync::watch::channel(1);
     /// tx.send(2).unwrap();
@@ -53,6 +57,8 @@ impl<T> Receiver<T> {
 
     /// Reads the current value and marks it seen.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (tx, mut rx) = brigade::sync::watch::channel(1);
     /// tx.send(2).unwrap();
@@ -69,6 +75,8 @@ impl<T> Receiver<T> {
 
     /// Whether a value this receiver has not seen is there; an error once
     /// the sender is gone (even if the last value is unseen, as tokio).
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (tx, rx) = brigade::sync::watch::channel(1);
@@ -89,6 +97,8 @@ impl<T> Receiver<T> {
     /// Marks the current value unseen, so that [`changed`](Self::changed)
     /// returns at once.
     ///
+    /// # Examples
+    ///
     /// ```
     /// let (_tx, mut rx) = brigade::sync::watch::channel(1);
     /// rx.mark_changed();
@@ -99,6 +109,8 @@ impl<T> Receiver<T> {
     }
 
     /// Marks the current value seen, without reading it.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (tx, mut rx) = brigade::sync::watch::channel(1);
@@ -115,6 +127,8 @@ impl<T> Receiver<T> {
     /// gone and every value has been seen.
     ///
     /// Cancel-safe: nothing is consumed until it returns.
+    ///
+    /// # Examples
     ///
     /// ```
     /// brigade::run(async {
@@ -149,6 +163,8 @@ impl<T> Receiver<T> {
     /// Waits until the value satisfies `condition` (checking the current
     /// value first) and returns it, marked seen; fails if the sender goes
     /// away first.
+    ///
+    /// # Examples
     ///
     /// ```
     /// brigade::run(async {
@@ -198,6 +214,8 @@ impl<T> Receiver<T> {
     }
 
     /// Whether both receivers belong to the same channel.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let (_tx, rx) = brigade::sync::watch::channel(());
