@@ -53,6 +53,21 @@ use crate::loom::sync::{Mutex, MutexGuard};
 /// waits for more permits than are free, later requests wait behind it, so
 /// a large request is never starved. Permits handed to a waiter that is
 /// cancelled before it runs are given back.
+///
+/// # Examples
+///
+/// ```
+/// use brigade::sync::Semaphore;
+///
+/// brigade::run(async {
+///     let sem = Semaphore::new(2);
+///     let a = sem.acquire().await.unwrap();
+///     let _b = sem.acquire().await.unwrap();
+///     assert!(sem.try_acquire().is_err()); // both permits are out
+///     drop(a); // a permit goes back when its guard drops
+///     assert_eq!(sem.available_permits(), 1);
+/// });
+/// ```
 pub struct Semaphore {
     state: Mutex<State>,
 }
@@ -83,6 +98,18 @@ enum Outcome {
 }
 
 /// The semaphore was closed; no permit can be acquired any more.
+///
+/// # Examples
+///
+/// ```
+/// use brigade::sync::{AcquireError, Semaphore};
+///
+/// brigade::run(async {
+///     let sem = Semaphore::new(0);
+///     sem.close();
+///     assert_eq!(sem.acquire().await.unwrap_err(), AcquireError::Closed);
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AcquireError {
@@ -99,6 +126,18 @@ impl fmt::Display for AcquireError {
 impl std::error::Error for AcquireError {}
 
 /// Why [`Semaphore::try_acquire`] got no permit.
+///
+/// # Examples
+///
+/// ```
+/// use brigade::sync::{Semaphore, TryAcquireError};
+///
+/// let sem = Semaphore::new(1);
+/// let _held = sem.try_acquire().unwrap();
+/// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+/// sem.close();
+/// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::Closed);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryAcquireError {
     /// Not enough permits are free right now (or others wait before you).
@@ -120,6 +159,13 @@ impl std::error::Error for TryAcquireError {}
 
 impl Semaphore {
     /// A semaphore with `permits` free permits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = brigade::sync::Semaphore::new(3);
+    /// assert_eq!(sem.available_permits(), 3);
+    /// ```
     pub fn new(permits: usize) -> Semaphore {
         Semaphore::with_bound(permits, None)
     }
@@ -143,6 +189,28 @@ impl Semaphore {
     }
 
     /// Waits for one permit.
+    ///
+    /// The future resolves to an [`AcquireError`] if the semaphore is or gets
+    /// [closed](Self::close).
+    ///
+    /// # Cancel safety
+    ///
+    /// This method uses a queue to hand out permits in the order they were
+    /// asked for. Dropping the future gives up its place in the queue; a permit
+    /// already handed to it goes back to the semaphore (and on to the next
+    /// waiter), so nothing leaks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let sem = brigade::sync::Semaphore::new(1);
+    ///     let permit = sem.acquire().await.unwrap();
+    ///     assert_eq!(sem.available_permits(), 0);
+    ///     drop(permit);
+    ///     assert_eq!(sem.available_permits(), 1);
+    /// });
+    /// ```
     pub fn acquire(&self) -> Acquire<'_> {
         self.acquire_many(1)
     }
@@ -151,7 +219,24 @@ impl Semaphore {
     /// order: while this one waits at the head, newer ones wait behind it
     /// even if they would fit. Asking for zero permits succeeds at once.
     ///
-    /// Cancel-safe: permits handed to a dropped future are given back.
+    /// The future resolves to an [`AcquireError`] if the semaphore is or gets
+    /// [closed](Self::close).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`acquire`](Self::acquire): dropping the future gives up its place in
+    /// the queue, and permits already handed to it are given back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let sem = brigade::sync::Semaphore::new(5);
+    ///     let permit = sem.acquire_many(3).await.unwrap();
+    ///     assert_eq!(permit.num_permits(), 3);
+    ///     assert_eq!(sem.available_permits(), 2);
+    /// });
+    /// ```
     pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
         Acquire {
             sem: self,
@@ -162,12 +247,63 @@ impl Semaphore {
 
     /// Like [`acquire`](Self::acquire), for a semaphore in an `Arc`: the
     /// permit owns a clone of the `Arc`, so it can move into a spawned task.
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError::Closed`] if the semaphore is or gets
+    /// [closed](Self::close).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`acquire`](Self::acquire): dropping the future gives up its place in
+    /// the queue, and a permit already handed to it is given back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use brigade::sync::Semaphore;
+    ///
+    /// brigade::run(async {
+    ///     let sem = Arc::new(Semaphore::new(1));
+    ///     let permit = sem.clone().acquire_owned().await.unwrap();
+    ///     let task = brigade::spawn(async move {
+    ///         let _permit = permit; // released when the task ends
+    ///     });
+    ///     task.await.unwrap();
+    ///     assert_eq!(sem.available_permits(), 1);
+    /// });
+    /// ```
     pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
         self.acquire_many_owned(1).await
     }
 
     /// Like [`acquire_many`](Self::acquire_many), with an owned permit; see
     /// [`acquire_owned`](Self::acquire_owned).
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError::Closed`] if the semaphore is or gets
+    /// [closed](Self::close).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`acquire`](Self::acquire): dropping the future gives up its place in
+    /// the queue, and permits already handed to it are given back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use brigade::sync::Semaphore;
+    ///
+    /// brigade::run(async {
+    ///     let sem = Arc::new(Semaphore::new(4));
+    ///     let permit = sem.clone().acquire_many_owned(3).await.unwrap();
+    ///     assert_eq!(permit.num_permits(), 3);
+    ///     assert_eq!(sem.available_permits(), 1);
+    /// });
+    /// ```
     pub async fn acquire_many_owned(
         self: Arc<Self>,
         n: usize,
@@ -182,11 +318,41 @@ impl Semaphore {
     }
 
     /// Takes one permit if one is free and nobody waits before us.
+    ///
+    /// # Errors
+    ///
+    /// [`TryAcquireError::NoPermits`] if no permit is free or others are
+    /// waiting; [`TryAcquireError::Closed`] if the semaphore was closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = brigade::sync::Semaphore::new(1);
+    /// let permit = sem.try_acquire().unwrap();
+    /// assert!(sem.try_acquire().is_err());
+    /// drop(permit);
+    /// assert!(sem.try_acquire().is_ok());
+    /// ```
     pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         self.try_acquire_many(1)
     }
 
     /// Takes `n` permits if they are free and nobody waits before us.
+    ///
+    /// # Errors
+    ///
+    /// [`TryAcquireError::NoPermits`] if fewer than `n` permits are free or
+    /// others are waiting; [`TryAcquireError::Closed`] if the semaphore was
+    /// closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = brigade::sync::Semaphore::new(3);
+    /// assert!(sem.try_acquire_many(4).is_err());
+    /// let permit = sem.try_acquire_many(2).unwrap();
+    /// assert_eq!(permit.num_permits(), 2);
+    /// ```
     pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         let mut state = self.state();
         if state.closed {
@@ -203,6 +369,14 @@ impl Semaphore {
     }
 
     /// Adds `n` permits, waking the waiters they satisfy (in order).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = brigade::sync::Semaphore::new(0);
+    /// sem.add_permits(2);
+    /// assert_eq!(sem.available_permits(), 2);
+    /// ```
     pub fn add_permits(&self, n: usize) {
         if n == 0 {
             return;
@@ -221,6 +395,14 @@ impl Semaphore {
     }
 
     /// Permits free right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = brigade::sync::Semaphore::new(2);
+    /// let _permit = sem.try_acquire().unwrap();
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
     pub fn available_permits(&self) -> usize {
         self.state().permits
     }
@@ -228,6 +410,17 @@ impl Semaphore {
     /// Closes the semaphore: waiting and future acquires fail with
     /// [`AcquireError::Closed`]. Permits already held stay valid, and
     /// releasing them still counts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = brigade::sync::Semaphore::new(1);
+    /// let held = sem.try_acquire().unwrap();
+    /// sem.close();
+    /// assert!(sem.try_acquire().is_err());
+    /// drop(held); // still goes back
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
     pub fn close(&self) {
         let mut wake = WakeList::new();
         {
@@ -242,6 +435,15 @@ impl Semaphore {
     }
 
     /// Whether [`close`](Self::close) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = brigade::sync::Semaphore::new(1);
+    /// assert!(!sem.is_closed());
+    /// sem.close();
+    /// assert!(sem.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.state().closed
     }
@@ -285,6 +487,17 @@ impl Semaphore {
 
 /// The future returned by [`Semaphore::acquire`] and
 /// [`acquire_many`](Semaphore::acquire_many).
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let sem = brigade::sync::Semaphore::new(1);
+///     let acquire: brigade::sync::Acquire<'_> = sem.acquire();
+///     let permit = acquire.await.unwrap();
+///     assert_eq!(permit.num_permits(), 1);
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Acquire<'a> {
     sem: &'a Semaphore,
@@ -365,6 +578,17 @@ impl Drop for Acquire<'_> {
 }
 
 /// Permits held from a [`Semaphore`]; they go back when it drops.
+///
+/// # Examples
+///
+/// ```
+/// let sem = brigade::sync::Semaphore::new(1);
+/// {
+///     let _permit = sem.try_acquire().unwrap();
+///     assert_eq!(sem.available_permits(), 0);
+/// }
+/// assert_eq!(sem.available_permits(), 1);
+/// ```
 #[must_use = "the permits are released as soon as this is dropped"]
 pub struct SemaphorePermit<'a> {
     sem: &'a Semaphore,
@@ -373,11 +597,26 @@ pub struct SemaphorePermit<'a> {
 
 impl SemaphorePermit<'_> {
     /// How many permits this holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = brigade::sync::Semaphore::new(3);
+    /// assert_eq!(sem.try_acquire_many(2).unwrap().num_permits(), 2);
+    /// ```
     pub fn num_permits(&self) -> usize {
         self.permits
     }
 
     /// Keeps the permits out of the semaphore for good.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = brigade::sync::Semaphore::new(2);
+    /// sem.try_acquire().unwrap().forget();
+    /// assert_eq!(sem.available_permits(), 1); // it never comes back
+    /// ```
     pub fn forget(mut self) {
         self.permits = 0;
     }
@@ -393,6 +632,17 @@ impl Drop for SemaphorePermit<'_> {
 
 /// Permits that own an `Arc` of their [`Semaphore`]; see
 /// [`Semaphore::acquire_owned`].
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// let sem = Arc::new(brigade::sync::Semaphore::new(1));
+/// let permit = brigade::run(sem.clone().acquire_owned()).unwrap();
+/// std::thread::spawn(move || drop(permit)).join().unwrap();
+/// assert_eq!(sem.available_permits(), 1);
+/// ```
 #[must_use = "the permits are released as soon as this is dropped"]
 pub struct OwnedSemaphorePermit {
     sem: Arc<Semaphore>,
@@ -401,11 +651,31 @@ pub struct OwnedSemaphorePermit {
 
 impl OwnedSemaphorePermit {
     /// How many permits this holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(brigade::sync::Semaphore::new(3));
+    /// let permit = brigade::run(sem.clone().acquire_many_owned(2)).unwrap();
+    /// assert_eq!(permit.num_permits(), 2);
+    /// ```
     pub fn num_permits(&self) -> usize {
         self.permits
     }
 
     /// Keeps the permits out of the semaphore for good.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(brigade::sync::Semaphore::new(2));
+    /// brigade::run(sem.clone().acquire_owned()).unwrap().forget();
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
     pub fn forget(mut self) {
         self.permits = 0;
     }
