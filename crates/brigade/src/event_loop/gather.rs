@@ -296,7 +296,10 @@ impl<F: Future> AsCompletedTimeout<F> {
     /// The next output to finish (`Ok`); once the deadline passes with
     /// futures unfinished, a [`TimedOut`] holding them; then `None`.
     ///
-    /// Cancel-safe: dropping the returned future loses no output.
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: dropping the returned future loses no
+    /// output.
     ///
     /// # Examples
     ///

@@ -223,8 +223,10 @@ impl<T> JoinSet<T> {
     /// Waits for the next member to finish and returns its result, in the
     /// order the members finish; `None` once the set is empty.
     ///
-    /// Cancel-safe: if the returned future is dropped before it is ready, no
-    /// result is lost; the next call returns it.
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: if the returned future is dropped before it
+    /// is ready, no result is lost; the next call returns it.
     ///
     /// # Examples
     ///

@@ -248,8 +248,10 @@ impl Barrier {
     /// with [`BrokenBarrierError`] if the barrier is broken, or is aborted
     /// or reset while this task waits.
     ///
-    /// Cancel-safe: a wait dropped before the barrier trips gives its place
-    /// back.
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: a wait dropped before the barrier trips
+    /// gives its place back.
     ///
     /// # Examples
     ///

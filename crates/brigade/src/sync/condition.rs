@@ -49,6 +49,30 @@ use crate::loom::sync::Mutex as StateLock;
 /// [`Mutex`]: [`wait`](Self::wait) releases the lock, waits for a
 /// notification and retakes the lock. A notification handed to a waiter
 /// that is cancelled goes on to the next one.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use brigade::sync::{Condition, Mutex};
+///
+/// brigade::run(async {
+///     let state = Arc::new((Mutex::new(false), Condition::new()));
+///     let waiter = brigade::spawn({
+///         let state = state.clone();
+///         async move {
+///             let (lock, cond) = &*state;
+///             let ready = cond.wait_for(lock.lock().await, |ready| *ready).await;
+///             assert!(*ready);
+///         }
+///     });
+///     brigade::yield_now().await; // let the waiter start waiting
+///     let (lock, cond) = &*state;
+///     *lock.lock().await = true;
+///     cond.notify_all();
+///     waiter.await.unwrap();
+/// });
+/// ```
 pub struct Condition {
     /// `true` in a node once that waiter was notified.
     waiters: StateLock<WaitList<bool>>,
@@ -56,6 +80,13 @@ pub struct Condition {
 
 impl Condition {
     /// A condition with nobody waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = brigade::sync::Condition::new();
+    /// assert_eq!(cond.waiters_count(), 0);
+    /// ```
     pub fn new() -> Condition {
         Condition {
             waiters: StateLock::new(WaitList::new()),
@@ -70,6 +101,40 @@ impl Condition {
     /// [`notify_all`](Self::notify_all), then retakes the lock and returns
     /// the guard. Like any condition variable, check the state again after
     /// waking (or use [`wait_for`](Self::wait_for)).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future never leaves the lock held: the guard it holds (or
+    /// retakes) is dropped with it. A notification handed to it before it was
+    /// dropped goes on to the next waiter, unless the future had already moved
+    /// on to retaking the lock: then the notification was used and is not
+    /// passed on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use brigade::sync::{Condition, Mutex};
+    ///
+    /// brigade::run(async {
+    ///     let pair = Arc::new((Mutex::new(0), Condition::new()));
+    ///     let waiter = brigade::spawn({
+    ///         let pair = pair.clone();
+    ///         async move {
+    ///             let (lock, cond) = &*pair;
+    ///             let mut guard = lock.lock().await;
+    ///             while *guard == 0 {
+    ///                 guard = cond.wait(guard).await;
+    ///             }
+    ///             *guard
+    ///         }
+    ///     });
+    ///     brigade::yield_now().await;
+    ///     *pair.0.lock().await = 5;
+    ///     pair.1.notify(1);
+    ///     assert_eq!(waiter.await.unwrap(), 5);
+    /// });
+    /// ```
     pub async fn wait<'a, T: ?Sized>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         let mutex: &'a Mutex<T> = MutexGuard::mutex(&guard);
         let key = self.waiters().push_back(false, Waker::noop());
@@ -85,6 +150,34 @@ impl Condition {
     /// Waits until `predicate` holds for the guarded data, checking it
     /// first and then after every notification; returns with the lock held
     /// and the predicate true.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`wait`](Self::wait): dropping the future releases the lock, and a
+    /// notification it had not yet acted on goes on to the next waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use brigade::sync::{Condition, Mutex};
+    ///
+    /// brigade::run(async {
+    ///     let pair = Arc::new((Mutex::new(Vec::new()), Condition::new()));
+    ///     let consumer = brigade::spawn({
+    ///         let pair = pair.clone();
+    ///         async move {
+    ///             let (lock, cond) = &*pair;
+    ///             let mut items = cond.wait_for(lock.lock().await, |v| !v.is_empty()).await;
+    ///             items.pop()
+    ///         }
+    ///     });
+    ///     brigade::yield_now().await;
+    ///     pair.0.lock().await.push("job");
+    ///     pair.1.notify_all();
+    ///     assert_eq!(consumer.await.unwrap(), Some("job"));
+    /// });
+    /// ```
     pub async fn wait_for<'a, T: ?Sized, P>(
         &self,
         mut guard: MutexGuard<'a, T>,
@@ -101,6 +194,13 @@ impl Condition {
 
     /// Wakes up to `n` waiters, longest waiting first. Returns how many were
     /// woken. Nothing is stored when nobody waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = brigade::sync::Condition::new();
+    /// assert_eq!(cond.notify(1), 0); // nobody waits: nothing is stored
+    /// ```
     pub fn notify(&self, n: usize) -> usize {
         let (woken, wake) = Self::notify_locked(&mut self.waiters(), n);
         wake.wake_all();
@@ -108,6 +208,31 @@ impl Condition {
     }
 
     /// Wakes every waiter; returns how many.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use brigade::sync::{Condition, Mutex};
+    ///
+    /// brigade::run(async {
+    ///     let pair = Arc::new((Mutex::new(()), Condition::new()));
+    ///     let waiters: Vec<_> = (0..2)
+    ///         .map(|_| {
+    ///             let pair = pair.clone();
+    ///             brigade::spawn(async move {
+    ///                 let guard = pair.0.lock().await;
+    ///                 drop(pair.1.wait(guard).await);
+    ///             })
+    ///         })
+    ///         .collect();
+    ///     brigade::yield_now().await;
+    ///     assert_eq!(pair.1.notify_all(), 2);
+    ///     for w in waiters {
+    ///         w.await.unwrap();
+    ///     }
+    /// });
+    /// ```
     pub fn notify_all(&self) -> usize {
         self.notify(usize::MAX)
     }
@@ -127,6 +252,26 @@ impl Condition {
     }
 
     /// How many tasks wait right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use brigade::sync::{Condition, Mutex};
+    ///
+    /// brigade::run(async {
+    ///     let pair = Arc::new((Mutex::new(()), Condition::new()));
+    ///     let waiter = brigade::spawn({
+    ///         let pair = pair.clone();
+    ///         async move { drop(pair.1.wait(pair.0.lock().await).await) }
+    ///     });
+    ///     brigade::yield_now().await;
+    ///     assert_eq!(pair.1.waiters_count(), 1);
+    ///     pair.1.notify(1);
+    ///     waiter.await.unwrap();
+    ///     assert_eq!(pair.1.waiters_count(), 0);
+    /// });
+    /// ```
     pub fn waiters_count(&self) -> usize {
         self.waiters().len()
     }

@@ -35,6 +35,24 @@ use crate::loom::sync::{Mutex, MutexGuard};
 
 /// An async event flag (`asyncio.Event`): [`set`](Self::set) releases every
 /// waiter, [`clear`](Self::clear) makes later waits block again.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use brigade::sync::Event;
+///
+/// brigade::run(async {
+///     let ready = Arc::new(Event::new());
+///     let waiter = brigade::spawn({
+///         let ready = ready.clone();
+///         async move { ready.wait().await }
+///     });
+///     ready.set();
+///     waiter.await.unwrap();
+///     assert!(ready.is_set());
+/// });
+/// ```
 pub struct Event {
     state: Mutex<State>,
 }
@@ -46,6 +64,12 @@ struct State {
 
 impl Event {
     /// A new event, not set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!brigade::sync::Event::new().is_set());
+    /// ```
     pub fn new() -> Event {
         Event {
             state: Mutex::new(State {
@@ -60,6 +84,14 @@ impl Event {
     }
 
     /// Sets the flag and releases every waiting task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = brigade::sync::Event::new();
+    /// event.set();
+    /// assert!(event.is_set());
+    /// ```
     pub fn set(&self) {
         let mut wake = WakeList::new();
         {
@@ -74,16 +106,49 @@ impl Event {
 
     /// Lowers the flag: tasks that wait from now on block until the next
     /// [`set`](Self::set).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = brigade::sync::Event::new();
+    /// event.set();
+    /// event.clear();
+    /// assert!(!event.is_set());
+    /// ```
     pub fn clear(&self) {
         self.state().set = false;
     }
 
     /// Whether the flag is set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = brigade::sync::Event::new();
+    /// assert!(!event.is_set());
+    /// event.set();
+    /// assert!(event.is_set());
+    /// ```
     pub fn is_set(&self) -> bool {
         self.state().set
     }
 
-    /// Waits until the flag is set (at once if it is). Cancel-safe.
+    /// Waits until the flag is set (at once if it is).
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: waiting consumes nothing, and dropping the
+    /// future only removes it from the waiters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let event = brigade::sync::Event::new();
+    ///     event.set();
+    ///     event.wait().await; // already set: returns at once
+    /// });
+    /// ```
     pub fn wait(&self) -> EventWait<'_> {
         EventWait {
             event: self,
@@ -107,6 +172,17 @@ impl fmt::Debug for Event {
 }
 
 /// The future returned by [`Event::wait`].
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let event = brigade::sync::Event::new();
+///     let wait: brigade::sync::EventWait<'_> = event.wait();
+///     event.set();
+///     wait.await;
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct EventWait<'a> {

@@ -51,6 +51,27 @@ use crate::loom::sync::Mutex as StateLock;
 /// Waiting tasks are served FIFO: unlocking hands the lock straight to the
 /// first waiter, so newcomers cannot barge in, and a waiter cancelled after
 /// the hand-off passes the lock on.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use brigade::sync::Mutex;
+///
+/// brigade::run(async {
+///     let count = Arc::new(Mutex::new(0));
+///     let tasks: Vec<_> = (0..3)
+///         .map(|_| {
+///             let count = count.clone();
+///             brigade::spawn(async move { *count.lock().await += 1 })
+///         })
+///         .collect();
+///     for task in tasks {
+///         task.await.unwrap();
+///     }
+///     assert_eq!(*count.lock().await, 3);
+/// });
+/// ```
 pub struct Mutex<T: ?Sized> {
     state: StateLock<State>,
     data: UnsafeCell<T>,
@@ -69,6 +90,18 @@ unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
 /// Exclusive access to the data of a [`Mutex`]; unlocks when dropped.
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let m = brigade::sync::Mutex::new(vec![1]);
+///     let mut guard = m.lock().await;
+///     guard.push(2); // the guard derefs to the data
+///     drop(guard); // unlocks
+///     assert_eq!(*m.lock().await, [1, 2]);
+/// });
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct MutexGuard<'a, T: ?Sized> {
     mutex: &'a Mutex<T>,
@@ -79,6 +112,15 @@ unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
 
 /// [`Mutex::try_lock`] (or [`RwLock::try_read`](super::RwLock::try_read),
 /// [`RwLock::try_write`](super::RwLock::try_write)) found the lock taken.
+///
+/// # Examples
+///
+/// ```
+/// let m = brigade::sync::Mutex::new(());
+/// let _held = m.try_lock().unwrap();
+/// let err: brigade::sync::TryLockError = m.try_lock().unwrap_err();
+/// assert_eq!(err.to_string(), "the lock is held");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TryLockError;
 
@@ -92,6 +134,13 @@ impl std::error::Error for TryLockError {}
 
 impl<T> Mutex<T> {
     /// A new, unlocked mutex holding `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = brigade::sync::Mutex::new(5);
+    /// assert!(!m.is_locked());
+    /// ```
     pub fn new(value: T) -> Mutex<T> {
         Mutex {
             state: StateLock::new(State {
@@ -103,6 +152,13 @@ impl<T> Mutex<T> {
     }
 
     /// Consumes the mutex and returns the data.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = brigade::sync::Mutex::new(String::from("hi"));
+    /// assert_eq!(m.into_inner(), "hi");
+    /// ```
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }
@@ -118,8 +174,22 @@ impl<T: ?Sized> Mutex<T> {
     /// Waits until the lock is free, then takes it. Waiters are served in
     /// the order they started waiting.
     ///
-    /// Cancel-safe: dropping the future gives up the place in the queue,
-    /// and a lock handed to it meanwhile goes on to the next waiter.
+    /// # Cancel safety
+    ///
+    /// This method uses a queue to hand out the lock in the order it was asked
+    /// for. Dropping the future gives up its place in the queue; a lock handed
+    /// to it meanwhile goes on to the next waiter, so the mutex never stays
+    /// locked by nobody.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let m = brigade::sync::Mutex::new(1);
+    ///     *m.lock().await += 1;
+    ///     assert_eq!(*m.lock().await, 2);
+    /// });
+    /// ```
     pub fn lock(&self) -> Lock<'_, T> {
         Lock {
             mutex: self,
@@ -129,6 +199,24 @@ impl<T: ?Sized> Mutex<T> {
 
     /// Like [`lock`](Self::lock), for a mutex in an `Arc`: the guard owns a
     /// clone of the `Arc`, so it can move into a spawned task.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`lock`](Self::lock): dropping the future gives up its place in the
+    /// queue, and a lock handed to it goes on to the next waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// brigade::run(async {
+    ///     let m = Arc::new(brigade::sync::Mutex::new(0));
+    ///     let mut guard = m.clone().lock_owned().await;
+    ///     brigade::spawn(async move { *guard += 1 }).await.unwrap();
+    ///     assert_eq!(*m.lock().await, 1);
+    /// });
+    /// ```
     pub async fn lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
         let guard = self.lock().await;
         // The owned guard takes over the lock that `guard` holds.
@@ -193,6 +281,21 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// Takes the lock if it is free right now.
+    ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] if the lock is held (by a guard, or handed to a
+    /// waiter that has not run yet).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = brigade::sync::Mutex::new(0);
+    /// let guard = m.try_lock().unwrap();
+    /// assert!(m.try_lock().is_err());
+    /// drop(guard);
+    /// assert!(m.try_lock().is_ok());
+    /// ```
     pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
         let mut state = self.state();
         if state.locked {
@@ -203,11 +306,29 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// Whether some guard holds the lock right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = brigade::sync::Mutex::new(());
+    /// let guard = m.try_lock().unwrap();
+    /// assert!(m.is_locked());
+    /// drop(guard);
+    /// assert!(!m.is_locked());
+    /// ```
     pub fn is_locked(&self) -> bool {
         self.state().locked
     }
 
     /// Direct access to the data: `&mut self` proves nobody holds the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut m = brigade::sync::Mutex::new(1);
+    /// *m.get_mut() = 10;
+    /// assert_eq!(m.into_inner(), 10);
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
     }
@@ -239,6 +360,16 @@ impl<T: ?Sized> Mutex<T> {
 }
 
 /// The future returned by [`Mutex::lock`].
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let m = brigade::sync::Mutex::new('a');
+///     let lock: brigade::sync::Lock<'_, char> = m.lock();
+///     assert_eq!(*lock.await, 'a');
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Lock<'a, T: ?Sized> {
     mutex: &'a Mutex<T>,
@@ -293,6 +424,16 @@ impl<T: ?Sized> Drop for Lock<'_, T> {
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// The mutex this guard locks (so that a [`Condition`](super::Condition)
     /// can release and retake it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use brigade::sync::{Mutex, MutexGuard};
+    ///
+    /// let m = Mutex::new(0);
+    /// let guard = m.try_lock().unwrap();
+    /// assert!(std::ptr::eq(MutexGuard::mutex(&guard), &m));
+    /// ```
     pub fn mutex(guard: &Self) -> &'a Mutex<T> {
         guard.mutex
     }
@@ -323,6 +464,18 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
 
 /// A guard that owns an `Arc` of its [`Mutex`]; see
 /// [`Mutex::lock_owned`].
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use brigade::sync::{Mutex, OwnedMutexGuard};
+///
+/// let m = Arc::new(Mutex::new(0));
+/// let mut guard: OwnedMutexGuard<i32> = m.clone().blocking_lock_owned();
+/// std::thread::spawn(move || *guard = 7).join().unwrap();
+/// assert_eq!(*m.blocking_lock(), 7);
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct OwnedMutexGuard<T: ?Sized> {
     mutex: Arc<Mutex<T>>,
@@ -333,6 +486,17 @@ unsafe impl<T: ?Sized + Sync> Sync for OwnedMutexGuard<T> {}
 
 impl<T: ?Sized> OwnedMutexGuard<T> {
     /// The mutex this guard locks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use brigade::sync::{Mutex, OwnedMutexGuard};
+    ///
+    /// let m = Arc::new(Mutex::new(0));
+    /// let guard = m.clone().blocking_lock_owned();
+    /// assert!(Arc::ptr_eq(OwnedMutexGuard::mutex(&guard), &m));
+    /// ```
     pub fn mutex(guard: &Self) -> &Arc<Mutex<T>> {
         &guard.mutex
     }

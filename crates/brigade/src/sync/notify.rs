@@ -49,6 +49,23 @@ use crate::loom::sync::{Mutex, MutexGuard};
 /// current waiter and stores nothing. A [`Notified`] future catches
 /// broadcasts from its creation on, and passes a `notify_one` on if it is
 /// cancelled after receiving it.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use brigade::sync::Notify;
+///
+/// brigade::run(async {
+///     let notify = Arc::new(Notify::new());
+///     let waiter = brigade::spawn({
+///         let notify = notify.clone();
+///         async move { notify.notified().await }
+///     });
+///     notify.notify_one(); // wakes the waiter, or is stored for it
+///     waiter.await.unwrap();
+/// });
+/// ```
 pub struct Notify {
     state: Mutex<State>,
     /// Bumped by every `notify_waiters`, under the lock.
@@ -71,6 +88,16 @@ enum Outcome {
 
 impl Notify {
     /// A new `Notify` with no stored permit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let notify = brigade::sync::Notify::new();
+    ///     notify.notify_one();
+    ///     notify.notified().await; // takes the stored permit
+    /// });
+    /// ```
     pub fn new() -> Notify {
         Notify {
             state: Mutex::new(State {
@@ -87,6 +114,20 @@ impl Notify {
 
     /// Wakes the longest-waiting task, or stores a permit if none waits (at
     /// most one permit is stored).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let notify = brigade::sync::Notify::new();
+    ///     notify.notify_one();
+    ///     notify.notify_one(); // at most one permit is stored
+    ///     notify.notified().await;
+    ///     let second = brigade::timeout(std::time::Duration::from_millis(1), notify.notified());
+    ///     assert!(second.await.is_err());
+    /// });
+    /// ```
     pub fn notify_one(&self) {
         let waker = Self::notify_locked(&mut self.state());
         if let Some(w) = waker {
@@ -108,6 +149,19 @@ impl Notify {
     }
 
     /// Wakes every task waiting now; stores no permit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let notify = brigade::sync::Notify::new();
+    ///     let a = notify.notified();
+    ///     let b = notify.notified();
+    ///     notify.notify_waiters(); // caught by both, though not yet polled
+    ///     a.await;
+    ///     b.await;
+    /// });
+    /// ```
     pub fn notify_waiters(&self) {
         let mut wake = WakeList::new();
         {
@@ -122,12 +176,47 @@ impl Notify {
     }
 
     /// The same as [`notify_waiters`](Self::notify_waiters).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let notify = brigade::sync::Notify::new();
+    ///     let waiting = notify.notified();
+    ///     notify.notify_all();
+    ///     waiting.await;
+    /// });
+    /// ```
     pub fn notify_all(&self) {
         self.notify_waiters();
     }
 
     /// Waits for a notification. The future catches any `notify_waiters`
     /// made after its creation, even before it is first polled.
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: a `notify_one` handed to a future that is
+    /// then dropped goes on to the next waiter (or is stored again), so no
+    /// notification is lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use brigade::sync::Notify;
+    ///
+    /// brigade::run(async {
+    ///     let notify = Arc::new(Notify::new());
+    ///     let waiter = brigade::spawn({
+    ///         let notify = notify.clone();
+    ///         async move { notify.notified().await }
+    ///     });
+    ///     brigade::yield_now().await;
+    ///     notify.notify_waiters();
+    ///     waiter.await.unwrap();
+    /// });
+    /// ```
     pub fn notified(&self) -> Notified<'_> {
         Notified {
             notify: self,
@@ -154,6 +243,17 @@ impl fmt::Debug for Notify {
 }
 
 /// The future returned by [`Notify::notified`].
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let notify = brigade::sync::Notify::new();
+///     let notified: brigade::sync::Notified<'_> = notify.notified();
+///     notify.notify_one();
+///     notified.await;
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Notified<'a> {
     notify: &'a Notify,

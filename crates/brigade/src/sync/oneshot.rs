@@ -112,8 +112,11 @@ impl<T> Sender<T> {
     /// Waits until the receiver is dropped, so that a producer can stop
     /// computing a value nobody will read (tokio's `Sender::closed`).
     ///
-    /// Cancel-safe: dropping the future changes nothing. brigade's oneshot
-    /// receiver has no `close()`, so only dropping it closes the channel.
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: dropping the future changes nothing.
+    /// brigade's oneshot receiver has no `close()`, so only dropping it closes
+    /// the channel.
     ///
     /// # Examples
     ///

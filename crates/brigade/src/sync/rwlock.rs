@@ -162,8 +162,10 @@ impl<T: ?Sized> RwLock<T> {
     /// Waits for shared access. Behind a waiting writer, a reader waits
     /// even while other readers hold the lock (no writer starvation).
     ///
-    /// Cancel-safe: dropping the future gives up its place, and a lock
-    /// handed to it meanwhile is released again.
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: dropping the future gives up its place, and
+    /// a lock handed to it meanwhile is released again.
     ///
     /// # Examples
     ///
@@ -182,7 +184,9 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Waits for exclusive access, in FIFO order with the readers.
     ///
-    /// Cancel-safe, as [`read`](Self::read).
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe, as [`read`](Self::read).
     ///
     /// # Examples
     ///

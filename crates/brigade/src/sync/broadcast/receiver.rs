@@ -137,7 +137,10 @@ impl<T: Clone> Receiver<T> {
     /// [`RecvError::Closed`] once every sender is gone and everything was
     /// read.
     ///
-    /// Cancel-safe: a message is only consumed when this returns it.
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: a message is only consumed when this returns
+    /// it.
     ///
     /// # Examples
     ///

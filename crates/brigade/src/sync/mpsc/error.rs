@@ -13,11 +13,27 @@
 use std::fmt;
 
 /// The receiver closed or dropped; here is the message back.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = brigade::sync::mpsc::unbounded();
+/// drop(rx);
+/// let err: brigade::sync::mpsc::SendError<&str> = tx.send_blocking("lost?").unwrap_err();
+/// assert_eq!(err.0, "lost?"); // the message is handed back
+/// ```
 #[derive(PartialEq, Eq)]
 pub struct SendError<T>(pub T);
 
 impl<T> SendError<T> {
     /// The message that was not sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use brigade::sync::mpsc::SendError;
+    /// assert_eq!(SendError(5).into_inner(), 5);
+    /// ```
     pub fn into_inner(self) -> T {
         self.0
     }
@@ -25,6 +41,18 @@ impl<T> SendError<T> {
 
 /// Why [`Sender::try_send`](super::Sender::try_send) did not send; the
 /// message is handed back.
+///
+/// # Examples
+///
+/// ```
+/// use brigade::sync::mpsc::{self, TrySendError};
+///
+/// let (tx, _rx) = mpsc::channel(0); // a rendezvous: full until a receiver waits
+/// match tx.try_send("job") {
+///     Err(TrySendError::Full(job)) => assert_eq!(job, "job"),
+///     other => panic!("{other:?}"),
+/// }
+/// ```
 #[derive(PartialEq, Eq)]
 pub enum TrySendError<T> {
     /// The channel is full.
@@ -35,6 +63,14 @@ pub enum TrySendError<T> {
 
 impl<T> TrySendError<T> {
     /// The message that was not sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use brigade::sync::mpsc::TrySendError;
+    /// assert_eq!(TrySendError::Full(1).into_inner(), 1);
+    /// assert_eq!(TrySendError::Closed(2).into_inner(), 2);
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             TrySendError::Full(message) | TrySendError::Closed(message) => message,
@@ -43,6 +79,17 @@ impl<T> TrySendError<T> {
 }
 
 /// Why [`Receiver::try_recv`](super::Receiver::try_recv) returned nothing.
+///
+/// # Examples
+///
+/// ```
+/// use brigade::sync::mpsc::{self, TryRecvError};
+///
+/// let (tx, mut rx) = mpsc::channel::<u8>(1);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// drop(tx);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryRecvError {
     /// No message right now.

@@ -71,11 +71,32 @@ use crate::loom::sync::Arc;
 
 /// A bounded channel holding at most `capacity` messages in flight
 /// (`0`: every send waits for the receiver to take its message).
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let (tx, mut rx) = brigade::sync::mpsc::channel(1);
+///     tx.send("a").await.unwrap();
+///     assert!(tx.try_send("b").is_err()); // full
+///     assert_eq!(rx.recv().await, Some("a"));
+/// });
+/// ```
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     with_capacity(Some(capacity))
 }
 
 /// A channel without a bound: sending never waits.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, mut rx) = brigade::sync::mpsc::unbounded();
+/// for n in 0..100 {
+///     tx.try_send(n).unwrap(); // never full
+/// }
+/// assert_eq!(rx.len(), 100);
+/// ```
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
     with_capacity(None)
 }
@@ -86,11 +107,44 @@ fn with_capacity<T>(capacity: Option<usize>) -> (Sender<T>, Receiver<T>) {
 }
 
 /// The sending side; clone it for more producers.
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let (tx, mut rx) = brigade::sync::mpsc::channel(4);
+///     let tx2 = tx.clone();
+///     tx.send(1).await.unwrap();
+///     tx2.send(2).await.unwrap();
+///     drop((tx, tx2));
+///     assert_eq!(rx.recv().await, Some(1));
+///     assert_eq!(rx.recv().await, Some(2));
+///     assert_eq!(rx.recv().await, None); // every sender is gone
+/// });
+/// ```
 pub struct Sender<T> {
     chan: Arc<Chan<T>>,
 }
 
 /// The receiving side. Also a [`Stream`] of the messages.
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let (tx, mut rx) = brigade::sync::mpsc::unbounded();
+///     brigade::spawn(async move {
+///         for n in 0..3 {
+///             tx.send(n).await.unwrap();
+///         }
+///     });
+///     let mut got = Vec::new();
+///     while let Some(n) = rx.recv().await {
+///         got.push(n);
+///     }
+///     assert_eq!(got, [0, 1, 2]);
+/// });
+/// ```
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
 }
@@ -99,8 +153,25 @@ impl<T> Sender<T> {
     /// Sends `message`, waiting for room in a full bounded channel. Fails,
     /// handing the message back, if the receiver closed or dropped.
     ///
-    /// Cancel-safe: if the future is dropped, either the message was sent
-    /// (exactly once) or it was not and is dropped with the future.
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: if the future is dropped, either the message
+    /// was sent (exactly once) or it was not and is dropped with the future.
+    ///
+    /// The future resolves to a [`SendError`] holding the message if the
+    /// receiver closed or dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let (tx, mut rx) = brigade::sync::mpsc::channel(1);
+    ///     tx.send(1).await.unwrap();
+    ///     assert_eq!(rx.recv().await, Some(1));
+    ///     drop(rx);
+    ///     assert_eq!(tx.send(2).await.unwrap_err().into_inner(), 2);
+    /// });
+    /// ```
     pub fn send(&self, message: T) -> SendFuture<'_, T> {
         SendFuture {
             chan: &self.chan,
@@ -110,6 +181,24 @@ impl<T> Sender<T> {
     }
 
     /// Sends `message` if there is room right now.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] if a bounded channel has no free slot (or others
+    /// wait for one); [`TrySendError::Closed`] if the receiver closed or
+    /// dropped. Both hand the message back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use brigade::sync::mpsc::{self, TrySendError};
+    ///
+    /// let (tx, rx) = mpsc::channel(1);
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+    /// drop(rx);
+    /// assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
+    /// ```
     pub fn try_send(&self, message: T) -> Result<(), TrySendError<T>> {
         self.chan.try_send(message)
     }
@@ -130,6 +219,10 @@ impl<T> Sender<T> {
     /// assert_eq!(rx.recv_blocking(), Some("hi"));
     /// t.join().unwrap().unwrap();
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`], holding the message, if the receiver closed or dropped.
     #[track_caller]
     pub fn send_blocking(&self, message: T) -> Result<(), SendError<T>> {
         match self.chan.try_send(message) {
@@ -143,6 +236,15 @@ impl<T> Sender<T> {
     }
 
     /// Whether the receiver closed or dropped, so that sends fail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = brigade::sync::mpsc::channel::<u8>(1);
+    /// assert!(!tx.is_closed());
+    /// drop(rx);
+    /// assert!(tx.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.chan.is_closed()
     }
@@ -180,7 +282,9 @@ impl<T> Sender<T> {
     /// Waits until the receiver closes or is dropped, so that a producer
     /// can stop work nobody will receive (tokio's `Sender::closed`).
     ///
-    /// Cancel-safe: dropping the future changes nothing.
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: dropping the future changes nothing.
     ///
     /// # Examples
     ///
@@ -205,6 +309,15 @@ impl<T> Sender<T> {
     }
 
     /// Whether both senders feed the same channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, _rx) = brigade::sync::mpsc::unbounded::<u8>();
+    /// let (b, _rx2) = brigade::sync::mpsc::unbounded::<u8>();
+    /// assert!(a.same_channel(&a.clone()));
+    /// assert!(!a.same_channel(&b));
+    /// ```
     pub fn same_channel(&self, other: &Sender<T>) -> bool {
         Arc::ptr_eq(&self.chan, &other.chan)
     }
@@ -230,19 +343,63 @@ impl<T> Receiver<T> {
     /// sender is gone (or [`close`](Self::close) was called) and the
     /// buffer is drained.
     ///
-    /// Cancel-safe: messages stay in the channel until a `recv` returns
-    /// them.
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: messages stay in the channel until a `recv`
+    /// returns them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let (tx, mut rx) = brigade::sync::mpsc::channel(1);
+    ///     brigade::spawn(async move { tx.send("hi").await.unwrap() });
+    ///     assert_eq!(rx.recv().await, Some("hi"));
+    ///     assert_eq!(rx.recv().await, None);
+    /// });
+    /// ```
     pub fn recv(&mut self) -> Recv<'_, T> {
         Recv { rx: self }
     }
 
     /// Polls for the next message; the building block of [`recv`](Self::recv)
     /// and of the [`Stream`] impl.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    ///
+    /// brigade::run(async {
+    ///     let (tx, mut rx) = brigade::sync::mpsc::unbounded();
+    ///     tx.try_send(4).unwrap();
+    ///     assert_eq!(poll_fn(|cx| rx.poll_recv(cx)).await, Some(4));
+    /// });
+    /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         self.chan.poll_recv(cx)
     }
 
     /// Takes the next message if one is there.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] if no message is buffered right now;
+    /// [`TryRecvError::Closed`] if every sender is gone (or the receiver
+    /// closed) and the buffer is drained.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use brigade::sync::mpsc::{self, TryRecvError};
+    ///
+    /// let (tx, mut rx) = mpsc::unbounded();
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.try_send(1).unwrap();
+    /// drop(tx);
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         self.chan.try_recv()
     }
@@ -280,16 +437,44 @@ impl<T> Receiver<T> {
     /// buffered can still be received. [`Permit`]s granted before the close
     /// may still send, so `recv` ends only once they are used or dropped
     /// (as in tokio).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = brigade::sync::mpsc::unbounded();
+    /// tx.try_send(1).unwrap();
+    /// rx.close();
+    /// assert!(tx.try_send(2).is_err());
+    /// assert_eq!(rx.try_recv(), Ok(1)); // buffered messages remain
+    /// ```
     pub fn close(&mut self) {
         self.chan.close();
     }
 
     /// Messages buffered right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = brigade::sync::mpsc::unbounded();
+    /// tx.try_send(1).unwrap();
+    /// tx.try_send(2).unwrap();
+    /// assert_eq!(rx.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.chan.len()
     }
 
     /// Whether no message is buffered right now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = brigade::sync::mpsc::unbounded();
+    /// assert!(rx.is_empty());
+    /// tx.try_send(1).unwrap();
+    /// assert!(!rx.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -327,8 +512,10 @@ impl<T> Receiver<T> {
     /// while there is none, and returns how many (tokio's `recv_many`).
     /// `0` means the channel is closed and drained, or `limit` is `0`.
     ///
-    /// Cancel-safe: messages leave the channel only in the poll that
-    /// returns them.
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: messages leave the channel only in the poll
+    /// that returns them.
     ///
     /// # Examples
     ///
@@ -396,6 +583,17 @@ impl<T> Stream for Receiver<T> {
 }
 
 /// The future returned by [`Sender::send`].
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let (tx, mut rx) = brigade::sync::mpsc::channel(1);
+///     let send: brigade::sync::mpsc::SendFuture<'_, i32> = tx.send(1);
+///     send.await.unwrap();
+///     assert_eq!(rx.recv().await, Some(1));
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct SendFuture<'a, T> {
     chan: &'a Chan<T>,
@@ -502,6 +700,17 @@ impl<T> fmt::Debug for Closed<'_, T> {
 }
 
 /// The future returned by [`Receiver::recv`].
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let (tx, mut rx) = brigade::sync::mpsc::unbounded();
+///     tx.try_send('x').unwrap();
+///     let recv: brigade::sync::mpsc::Recv<'_, char> = rx.recv();
+///     assert_eq!(recv.await, Some('x'));
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Recv<'a, T> {
     rx: &'a mut Receiver<T>,

@@ -34,8 +34,10 @@ impl<T> Sender<T> {
     /// reservations and sends are served together, in FIFO order. Fails if
     /// the receiver closed or dropped.
     ///
-    /// Cancel-safe: a slot handed to a dropped future goes to the next
-    /// waiter. An unbounded channel reserves at once.
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: a slot handed to a dropped future goes to
+    /// the next waiter. An unbounded channel reserves at once.
     ///
     /// # Examples
     ///

@@ -32,11 +32,13 @@ impl<T> Sender<T> {
     /// `send_timeout`); on time-out or close the message is handed back.
     /// Time is the loop's clock, so a virtual clock skips the wait.
     ///
-    /// Cancel-safe as [`send`](Self::send): if the future is dropped, the
-    /// message was either sent once or dropped with it.
-    ///
     /// # Panics
     /// Outside of a brigade event loop (it needs the loop's timers).
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe, as [`send`](Self::send): if the future is
+    /// dropped, the message was either sent once or dropped with it.
     ///
     /// # Examples
     ///
@@ -84,10 +86,12 @@ impl<T> Receiver<T> {
     /// `recv` under [`timeout`](crate::time::timeout), with a typed error).
     /// Time is the loop's clock, so a virtual clock skips the wait.
     ///
-    /// Cancel-safe as [`recv`](Self::recv).
-    ///
     /// # Panics
     /// Outside of a brigade event loop (it needs the loop's timers).
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe, as [`recv`](Self::recv).
     ///
     /// # Examples
     ///

@@ -144,8 +144,10 @@ impl<T> Core<T> {
     /// Puts `item` at the back, waiting for room if the queue is full.
     /// Fails, handing the item back, if the queue is or gets closed.
     ///
-    /// Cancel-safe: if the future is dropped, either the item was put
-    /// (exactly once) or it was not and is dropped with the future.
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: if the future is dropped, either the item
+    /// was put (exactly once) or it was not and is dropped with the future.
     pub(crate) fn put(&self, item: T) -> Put<'_, T> {
         Put {
             queue: self,
@@ -173,7 +175,9 @@ impl<T> Core<T> {
     /// After [`close`](Self::close), returns the remaining items and then
     /// [`QueueClosed`].
     ///
-    /// Cancel-safe: a dropped `get` never takes an item with it.
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: a dropped `get` never takes an item with it.
     pub(crate) fn get(&self) -> Get<'_, T> {
         Get {
             queue: self,

@@ -100,8 +100,11 @@ macro_rules! queue_api {
             /// Puts `item` in, waiting for room if the queue is full. Fails,
             /// handing the item back, if the queue is or gets closed.
             ///
-            /// Cancel-safe: if the future is dropped, either the item was put
-            /// (exactly once) or it was not and is dropped with the future.
+            /// # Cancel safety
+            ///
+            /// This method is cancel safe: if the future is dropped, either the
+            /// item was put (exactly once) or it was not and is dropped with
+            /// the future.
             ///
             /// # Examples
             ///
@@ -133,7 +136,10 @@ macro_rules! queue_api {
             /// empty. After [`close`](Self::close), returns the remaining
             /// items and then [`QueueClosed`]($crate::sync::QueueClosed).
             ///
-            /// Cancel-safe: a dropped `get` never takes an item with it.
+            /// # Cancel safety
+            ///
+            /// This method is cancel safe: a dropped `get` never takes an item
+            /// with it.
             ///
             /// # Examples
             ///

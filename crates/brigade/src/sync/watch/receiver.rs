@@ -126,7 +126,9 @@ impl<T> Receiver<T> {
     /// Returns at once if there already is one; fails once the sender is
     /// gone and every value has been seen.
     ///
-    /// Cancel-safe: nothing is consumed until it returns.
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: nothing is consumed until it returns.
     ///
     /// # Examples
     ///
