@@ -355,6 +355,16 @@ impl fmt::Debug for Barrier {
 }
 
 /// The future returned by [`Barrier::wait`].
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let barrier = brigade::sync::Barrier::new(1);
+///     let wait: brigade::sync::BarrierWait<'_> = barrier.wait();
+///     assert!(wait.await.unwrap().is_leader());
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct BarrierWait<'a> {

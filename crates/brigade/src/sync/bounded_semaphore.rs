@@ -91,6 +91,11 @@ impl BoundedSemaphore {
 
     /// Waits for one permit; see [`Semaphore::acquire`].
     ///
+    /// # Cancel safety
+    ///
+    /// As [`Semaphore::acquire`]: dropping the future gives up its place in the
+    /// queue, and a permit already handed to it is given back.
+    ///
     /// # Examples
     ///
     /// ```
@@ -105,6 +110,11 @@ impl BoundedSemaphore {
     }
 
     /// Waits for `n` permits at once; see [`Semaphore::acquire_many`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Semaphore::acquire_many`]: dropping the future gives up its place
+    /// in the queue, and permits already handed to it are given back.
     ///
     /// # Examples
     ///
@@ -121,6 +131,11 @@ impl BoundedSemaphore {
 
     /// Takes one permit if one is free and nobody waits before us.
     ///
+    /// # Errors
+    ///
+    /// [`TryAcquireError::NoPermits`] if no permit is free or others wait;
+    /// [`TryAcquireError::Closed`] if the semaphore was closed.
+    ///
     /// # Examples
     ///
     /// ```
@@ -134,6 +149,11 @@ impl BoundedSemaphore {
     }
 
     /// Takes `n` permits if they are free and nobody waits before us.
+    ///
+    /// # Errors
+    ///
+    /// [`TryAcquireError::NoPermits`] if fewer than `n` permits are free or
+    /// others wait; [`TryAcquireError::Closed`] if the semaphore was closed.
     ///
     /// # Examples
     ///
@@ -150,6 +170,11 @@ impl BoundedSemaphore {
     /// the waiter it satisfies. Fails, changing nothing, if every permit is
     /// already free (Python's `ValueError`).
     ///
+    /// # Errors
+    ///
+    /// [`ReleaseError`] if no permit is held, so that releasing would raise the
+    /// free permits past the bound; nothing is released then.
+    ///
     /// # Examples
     ///
     /// ```
@@ -162,6 +187,11 @@ impl BoundedSemaphore {
 
     /// Gives back `n` forgotten permits at once; fails, changing nothing,
     /// if fewer than `n` are held.
+    ///
+    /// # Errors
+    ///
+    /// [`ReleaseError`] if fewer than `n` permits are held; nothing is released
+    /// then.
     ///
     /// # Examples
     ///

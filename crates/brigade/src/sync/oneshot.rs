@@ -20,6 +20,16 @@ use crate::event_loop::context::assert_not_on_loop;
 use crate::loom::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// Creates a sender and a receiver for one value.
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let (tx, rx) = brigade::sync::oneshot::channel();
+///     brigade::spawn(async move { tx.send("result").unwrap() });
+///     assert_eq!(rx.await, Ok("result"));
+/// });
+/// ```
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let inner = Arc::new(Inner {
         state: Mutex::new(State {
@@ -62,18 +72,60 @@ impl<T> Inner<T> {
 }
 
 /// Sends the value; see [`channel`].
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = brigade::sync::oneshot::channel::<u32>();
+/// drop(tx); // dropped without sending: the receiver learns of it
+/// assert!(rx.recv_blocking().is_err());
+/// ```
 pub struct Sender<T> {
     inner: Option<Arc<Inner<T>>>,
 }
 
 /// Receives the value; see [`channel`]. Await it, or call
 /// [`recv_blocking`](Receiver::recv_blocking).
+///
+/// # Cancel safety
+///
+/// Awaiting `&mut receiver` is cancel safe: the value stays in the channel
+/// until a poll returns it, so a dropped `(&mut rx).await` (in a
+/// [`select`](crate::event_loop::select), say) loses nothing and the
+/// receiver can be awaited again.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+/// rt.block_on(async {
+///     let (tx, mut rx) = brigade::sync::oneshot::channel();
+///     // Give up waiting for a while, keeping the receiver.
+///     assert!(brigade::timeout(Duration::from_secs(1), &mut rx).await.is_err());
+///     tx.send(3).unwrap();
+///     assert_eq!(rx.await, Ok(3));
+/// });
+/// ```
 pub struct Receiver<T> {
     inner: Arc<Inner<T>>,
 }
 
 impl<T> Sender<T> {
     /// Sends `value`. Hands it back if the receiver is gone.
+    ///
+    /// # Errors
+    ///
+    /// Hands `value` back as `Err(value)` if the receiver was dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = brigade::sync::oneshot::channel();
+    /// drop(rx);
+    /// assert_eq!(tx.send(5), Err(5));
+    /// ```
     pub fn send(mut self, value: T) -> Result<(), T> {
         let inner = self.inner.take().expect("a sender sends once");
         let waker = {
@@ -185,6 +237,23 @@ impl<T> Drop for Sender<T> {
 
 impl<T> Receiver<T> {
     /// Takes the value if it has arrived.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] if nothing was sent yet;
+    /// [`TryRecvError::Closed`] if the sender was dropped without sending (or
+    /// the value was already taken).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use brigade::sync::oneshot::{self, TryRecvError};
+    ///
+    /// let (tx, mut rx) = oneshot::channel();
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut state = self.inner.lock();
         match state.value.take() {
@@ -200,6 +269,10 @@ impl<T> Receiver<T> {
     /// # Panics
     /// If the value has not arrived and this thread runs an event loop (a
     /// value already there is taken without sleeping, anywhere).
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] if the sender was dropped without sending.
     ///
     /// # Examples
     ///
@@ -231,6 +304,29 @@ impl<T> Receiver<T> {
 
     /// Blocks for at most `timeout`; on time-out the receiver is handed back
     /// so that the caller may wait again.
+    ///
+    /// Time here is the thread's (`std::time::Instant`), not an event loop's:
+    /// this call blocks the thread, like [`recv_blocking`](Self::recv_blocking).
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`], holding the receiver, if nothing arrived
+    /// in time; [`RecvTimeoutError::Closed`] if the sender was dropped without
+    /// sending.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::sync::oneshot::{self, RecvTimeoutError};
+    ///
+    /// let (tx, rx) = oneshot::channel();
+    /// let Err(RecvTimeoutError::Timeout(rx)) = rx.recv_timeout(Duration::from_millis(1)) else {
+    ///     panic!("nothing was sent");
+    /// };
+    /// tx.send("late").unwrap();
+    /// assert_eq!(rx.recv_timeout(Duration::from_secs(1)).unwrap(), "late");
+    /// ```
     pub fn recv_timeout(self, timeout: Duration) -> Result<T, RecvTimeoutError<T>> {
         let deadline = std::time::Instant::now() + timeout;
         {
@@ -258,6 +354,15 @@ impl<T> Receiver<T> {
     }
 
     /// Whether the value has arrived (or the sender is gone).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = brigade::sync::oneshot::channel();
+    /// assert!(!rx.is_ready());
+    /// tx.send(()).unwrap();
+    /// assert!(rx.is_ready());
+    /// ```
     pub fn is_ready(&self) -> bool {
         let state = self.inner.lock();
         state.value.is_some() || !state.sender
@@ -311,6 +416,18 @@ impl<T> fmt::Debug for Receiver<T> {
 }
 
 /// The sender was dropped without sending.
+///
+/// # Examples
+///
+/// ```
+/// use brigade::sync::oneshot::{self, RecvError};
+///
+/// brigade::run(async {
+///     let (tx, rx) = oneshot::channel::<u8>();
+///     drop(tx);
+///     assert_eq!(rx.await, Err(RecvError));
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecvError;
 
@@ -323,6 +440,17 @@ impl fmt::Display for RecvError {
 impl std::error::Error for RecvError {}
 
 /// Why [`Receiver::try_recv`] returned no value.
+///
+/// # Examples
+///
+/// ```
+/// use brigade::sync::oneshot::{self, TryRecvError};
+///
+/// let (tx, mut rx) = oneshot::channel::<u8>();
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// drop(tx);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryRecvError {
     /// Nothing yet; the sender may still send.
@@ -343,6 +471,17 @@ impl fmt::Display for TryRecvError {
 impl std::error::Error for TryRecvError {}
 
 /// Why [`Receiver::recv_timeout`] returned no value.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use brigade::sync::oneshot::{self, RecvTimeoutError};
+///
+/// let (tx, rx) = oneshot::channel::<u8>();
+/// drop(tx);
+/// assert!(matches!(rx.recv_timeout(Duration::from_secs(1)), Err(RecvTimeoutError::Closed)));
+/// ```
 pub enum RecvTimeoutError<T> {
     /// The time ran out; here is the receiver back.
     Timeout(Receiver<T>),

@@ -206,6 +206,11 @@ impl<T: ?Sized> RwLock<T> {
     /// Like [`read`](Self::read), for a lock in an `Arc`: the guard owns a
     /// clone of the `Arc`, so it can move into a spawned task.
     ///
+    /// # Cancel safety
+    ///
+    /// As [`read`](Self::read): dropping the future gives up its place, and a
+    /// lock handed to it meanwhile is released again.
+    ///
     /// # Examples
     ///
     /// ```
@@ -232,6 +237,11 @@ impl<T: ?Sized> RwLock<T> {
     /// Like [`write`](Self::write), with an owned guard; see
     /// [`read_owned`](Self::read_owned).
     ///
+    /// # Cancel safety
+    ///
+    /// As [`write`](Self::write): dropping the future gives up its place, and a
+    /// lock handed to it meanwhile is released again.
+    ///
     /// # Examples
     ///
     /// ```
@@ -257,6 +267,11 @@ impl<T: ?Sized> RwLock<T> {
     /// Takes shared access if that is possible right now without jumping
     /// the queue.
     ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] if a writer holds the lock, anybody waits in the
+    /// queue, or the readers are at their maximum.
+    ///
     /// # Examples
     ///
     /// ```
@@ -275,6 +290,10 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Takes exclusive access if nobody holds the lock or waits for it.
+    ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] if anybody holds the lock or waits for it.
     ///
     /// # Examples
     ///

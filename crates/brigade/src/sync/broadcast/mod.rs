@@ -80,6 +80,11 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// Like [`channel`], with an error instead of a panic for a capacity of
 /// zero or above `usize::MAX / 2` (tokio has no such function).
 ///
+/// # Errors
+///
+/// [`CapacityError::Zero`] for a capacity of zero;
+/// [`CapacityError::TooLarge`] for one above `usize::MAX / 2`.
+///
 /// # Examples
 ///
 /// ```
@@ -183,6 +188,10 @@ impl<T> Sender<T> {
     /// overwritten (receivers that had not read it will see
     /// [`RecvError::Lagged`]). Fails, handing `value` back, when there is
     /// no receiver; the value is then not stored.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`], holding `value`, if no receiver exists right now.
     ///
     /// # Examples
     ///

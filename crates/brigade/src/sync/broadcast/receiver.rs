@@ -116,6 +116,14 @@ impl<T> Receiver<T> {
 impl<T: Clone> Receiver<T> {
     /// Takes the next message if there is one, without waiting.
     ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] if no unread message is there;
+    /// [`TryRecvError::Lagged`] with the number of messages skipped if this
+    /// receiver fell behind and the oldest were overwritten (the next call
+    /// returns the oldest one still held); [`TryRecvError::Closed`] once every
+    /// sender is gone and every message was read.
+    ///
     /// # Examples
     ///
     /// ```
@@ -142,6 +150,13 @@ impl<T: Clone> Receiver<T> {
     /// This method is cancel safe: a message is only consumed when this returns
     /// it.
     ///
+    /// # Errors
+    ///
+    /// [`RecvError::Lagged`] with the number of messages skipped if this
+    /// receiver fell behind (the next call returns the oldest one still held);
+    /// [`RecvError::Closed`] once every sender is gone and every message was
+    /// read.
+    ///
     /// # Examples
     ///
     /// ```
@@ -163,6 +178,10 @@ impl<T: Clone> Receiver<T> {
 
     /// Waits for the next message by blocking the calling thread, which
     /// must not run an event loop (tokio: `blocking_recv`).
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Self::recv): [`RecvError::Lagged`] or [`RecvError::Closed`].
     ///
     /// # Examples
     ///

@@ -211,6 +211,10 @@ impl<T> Sender<T> {
     /// would block every task of the loop, the receiver's perhaps too. (A
     /// send that fits right away never sleeps, so it is allowed anywhere.)
     ///
+    /// # Errors
+    ///
+    /// [`SendError`], holding the message, if the receiver closed or dropped.
+    ///
     /// # Examples
     ///
     /// ```
@@ -219,10 +223,6 @@ impl<T> Sender<T> {
     /// assert_eq!(rx.recv_blocking(), Some("hi"));
     /// t.join().unwrap().unwrap();
     /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`SendError`], holding the message, if the receiver closed or dropped.
     #[track_caller]
     pub fn send_blocking(&self, message: T) -> Result<(), SendError<T>> {
         match self.chan.try_send(message) {

@@ -62,6 +62,11 @@ impl<T> Sender<T> {
     /// Reserves a slot if one is free now and nobody waits before us
     /// (tokio's `try_reserve`).
     ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] if no slot is free or others wait for one;
+    /// [`TrySendError::Closed`] if the receiver closed or dropped.
+    ///
     /// # Examples
     ///
     /// ```
@@ -81,6 +86,15 @@ impl<T> Sender<T> {
     /// Like [`reserve`](Self::reserve), consuming the sender: the permit
     /// owns it and hands it back when used (tokio's `reserve_owned`). On
     /// failure the sender is dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] if the receiver closed or dropped; the sender is dropped.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`reserve`](Self::reserve): a slot handed to a dropped future goes to
+    /// the next waiter. The sender is dropped with the future.
     ///
     /// # Examples
     ///
@@ -102,6 +116,12 @@ impl<T> Sender<T> {
     /// Like [`try_reserve`](Self::try_reserve), consuming the sender; on
     /// failure the error hands the sender back (tokio's
     /// `try_reserve_owned`).
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] if no slot is free or others wait for one;
+    /// [`TrySendError::Closed`] if the receiver closed or dropped. Both hand
+    /// the sender back.
     ///
     /// # Examples
     ///

@@ -40,6 +40,12 @@ impl<T> Sender<T> {
     /// This method is cancel safe, as [`send`](Self::send): if the future is
     /// dropped, the message was either sent once or dropped with it.
     ///
+    /// # Errors
+    ///
+    /// [`SendTimeoutError::Timeout`] if no room came free in time;
+    /// [`SendTimeoutError::Closed`] if the receiver closed or dropped. Both hand
+    /// the message back.
+    ///
     /// # Examples
     ///
     /// ```
@@ -92,6 +98,12 @@ impl<T> Receiver<T> {
     /// # Cancel safety
     ///
     /// This method is cancel safe, as [`recv`](Self::recv).
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] if no message came in time;
+    /// [`RecvTimeoutError::Closed`] if every sender is gone and the buffer is
+    /// drained.
     ///
     /// # Examples
     ///

@@ -312,6 +312,17 @@ impl<T> Core<T> {
 
 /// The future returned by `put` ([`Queue::put`](super::Queue::put) and
 /// the other queues').
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let queue = brigade::sync::Queue::bounded(1);
+///     let put: brigade::sync::Put<'_, i32> = queue.put(1);
+///     put.await.unwrap();
+///     assert_eq!(queue.len(), 1);
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Put<'a, T> {
     queue: &'a Core<T>,
@@ -370,6 +381,17 @@ impl<T> Drop for Put<'_, T> {
 
 /// The future returned by `get` ([`Queue::get`](super::Queue::get) and
 /// the other queues').
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let queue = brigade::sync::LifoQueue::unbounded();
+///     queue.put(1).await.unwrap();
+///     let get: brigade::sync::Get<'_, i32> = queue.get();
+///     assert_eq!(get.await, Ok(1));
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Get<'a, T> {
     queue: &'a Core<T>,
@@ -431,6 +453,16 @@ impl<T> Drop for Get<'_, T> {
 
 /// The future returned by `join` ([`Queue::join`](super::Queue::join)
 /// and the other queues').
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let queue = brigade::sync::PriorityQueue::<u8>::unbounded();
+///     let join: brigade::sync::Join<'_, u8> = queue.join();
+///     join.await; // nothing was put: done at once
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Join<'a, T> {
     queue: &'a Core<T>,

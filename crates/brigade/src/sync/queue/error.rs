@@ -15,11 +15,32 @@
 use std::fmt;
 
 /// The queue was closed before the item could be put; here it is back.
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let queue = brigade::sync::Queue::unbounded();
+///     queue.close();
+///     let err: brigade::sync::PutError<&str> = queue.put("late").await.unwrap_err();
+///     assert_eq!(err.0, "late");
+/// });
+/// ```
 #[derive(PartialEq, Eq)]
 pub struct PutError<T>(pub T);
 
 /// Why `try_put` ([`Queue::try_put`](super::Queue::try_put) and the other
 /// queues') did not put the item; the item is handed back.
+///
+/// # Examples
+///
+/// ```
+/// use brigade::sync::{Queue, TryPutError};
+///
+/// let queue = Queue::bounded(1);
+/// queue.try_put(1).unwrap();
+/// assert_eq!(queue.try_put(2), Err(TryPutError::Full(2)));
+/// ```
 #[derive(PartialEq, Eq)]
 pub enum TryPutError<T> {
     /// The queue is full.
@@ -30,6 +51,13 @@ pub enum TryPutError<T> {
 
 impl<T> TryPutError<T> {
     /// The item that was not put.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use brigade::sync::TryPutError;
+    /// assert_eq!(TryPutError::Closed("x").into_inner(), "x");
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             TryPutError::Full(item) | TryPutError::Closed(item) => item,
@@ -38,11 +66,34 @@ impl<T> TryPutError<T> {
 }
 
 /// The queue was closed and is empty: no item will ever come.
+///
+/// # Examples
+///
+/// ```
+/// use brigade::sync::{Queue, QueueClosed};
+///
+/// brigade::run(async {
+///     let queue = Queue::<u8>::unbounded();
+///     queue.close();
+///     assert_eq!(queue.get().await, Err(QueueClosed));
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueueClosed;
 
 /// Why `try_get` ([`Queue::try_get`](super::Queue::try_get) and the other
 /// queues') returned no item.
+///
+/// # Examples
+///
+/// ```
+/// use brigade::sync::{Queue, TryGetError};
+///
+/// let queue = Queue::<u8>::unbounded();
+/// assert_eq!(queue.try_get(), Err(TryGetError::Empty));
+/// queue.close();
+/// assert_eq!(queue.try_get(), Err(TryGetError::Closed));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryGetError {
     /// No item right now.
@@ -53,6 +104,15 @@ pub enum TryGetError {
 
 /// `task_done` ([`Queue::task_done`](super::Queue::task_done) and the other
 /// queues') was called more times than items were put.
+///
+/// # Examples
+///
+/// ```
+/// use brigade::sync::{Queue, TaskDoneError};
+///
+/// let queue = Queue::<u8>::unbounded();
+/// assert_eq!(queue.task_done(), Err(TaskDoneError));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TaskDoneError;
 

@@ -121,6 +121,13 @@ macro_rules! queue_api {
 
             /// Puts `item` in if it fits right now.
             ///
+            /// # Errors
+            ///
+            /// [`TryPutError::Full`]($crate::sync::TryPutError::Full) if
+            /// the queue is full (a rendezvous queue: if no getter waits);
+            /// [`TryPutError::Closed`]($crate::sync::TryPutError::Closed)
+            /// if it was closed. Both hand the item back.
+            ///
             /// # Examples
             ///
             /// ```
@@ -158,6 +165,13 @@ macro_rules! queue_api {
 
             /// Takes the next item out if there is one.
             ///
+            /// # Errors
+            ///
+            /// [`TryGetError::Empty`]($crate::sync::TryGetError::Empty) if
+            /// no item is there right now;
+            /// [`TryGetError::Closed`]($crate::sync::TryGetError::Closed)
+            /// if the queue was closed and is empty.
+            ///
             /// # Examples
             ///
             /// ```
@@ -174,6 +188,11 @@ macro_rules! queue_api {
             /// Marks one item taken by a consumer as processed. Errs if
             /// called more times than items were put.
             ///
+            /// # Errors
+            ///
+            /// [`TaskDoneError`]($crate::sync::TaskDoneError) if no item
+            /// is unfinished (the count stays at zero).
+            ///
             /// # Examples
             ///
             /// ```
@@ -189,6 +208,10 @@ macro_rules! queue_api {
 
             /// Waits until every item put so far was marked done with
             /// [`task_done`](Self::task_done).
+            ///
+            /// # Cancel safety
+            ///
+            /// This method is cancel safe: waiting consumes nothing.
             ///
             /// # Examples
             ///

@@ -193,6 +193,11 @@ impl<T> Sender<T> {
     /// Replaces the value and notifies the receivers; fails, handing the
     /// value back, when every receiver is gone (the value is not stored).
     ///
+    /// # Errors
+    ///
+    /// [`SendError`], holding `value`, if every receiver is gone; the stored
+    /// value is then left as it was.
+    ///
     /// # Examples
     ///
     /// ```
@@ -342,7 +347,11 @@ impl<T> Sender<T> {
         self.receiver_count() == 0
     }
 
-    /// Waits until every receiver is gone. Cancel-safe.
+    /// Waits until every receiver is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: waiting consumes nothing.
     ///
     /// # Examples
     ///

@@ -76,6 +76,10 @@ impl<T> Receiver<T> {
     /// Whether a value this receiver has not seen is there; an error once
     /// the sender is gone (even if the last value is unseen, as tokio).
     ///
+    /// # Errors
+    ///
+    /// [`RecvError`] if the sender is gone (whether or not a value is unseen).
+    ///
     /// # Examples
     ///
     /// ```
@@ -130,6 +134,10 @@ impl<T> Receiver<T> {
     ///
     /// This method is cancel safe: nothing is consumed until it returns.
     ///
+    /// # Errors
+    ///
+    /// [`RecvError`] if the sender is gone and no unseen value is left.
+    ///
     /// # Examples
     ///
     /// ```
@@ -165,6 +173,16 @@ impl<T> Receiver<T> {
     /// Waits until the value satisfies `condition` (checking the current
     /// value first) and returns it, marked seen; fails if the sender goes
     /// away first.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] if the sender goes away before a value satisfies
+    /// `condition`.
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: dropping the future consumes nothing, though
+    /// values it looked at are marked seen.
     ///
     /// # Examples
     ///
