@@ -96,6 +96,15 @@ where
 ///
 /// # Panics
 /// Outside of a running event loop.
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let task = brigade::spawn(async { 6 * 7 });
+///     assert_eq!(task.await.unwrap(), 42);
+/// });
+/// ```
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
@@ -105,6 +114,20 @@ where
 
 /// Like [`spawn`], with a name that shows in traces and in
 /// [`JoinHandle::name`].
+///
+/// # Panics
+///
+/// Outside of a running event loop, as [`spawn`].
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let task = brigade::spawn_named("fetch", async { "page" });
+///     assert_eq!(task.name(), Some("fetch"));
+///     assert_eq!(task.await.unwrap(), "page");
+/// });
+/// ```
 pub fn spawn_named<F>(name: impl Into<String>, future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
@@ -132,6 +155,13 @@ pub struct Runtime {
 }
 
 /// Configures a [`Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// let rt = brigade::Runtime::builder().virtual_clock(true).seed(7).build().unwrap();
+/// assert!(rt.is_virtual());
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Builder {
     virtual_clock: bool,
@@ -157,6 +187,19 @@ impl fmt::Debug for SlowPollSink {
 impl Builder {
     /// Runs on a virtual clock: whenever every task waits, time jumps to the
     /// next timer's deadline instead of passing for real. See [`crate::time`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let start = brigade::time::Instant::now();
+    ///     brigade::sleep(Duration::from_secs(3600)).await; // returns at once
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(3600));
+    /// });
+    /// ```
     pub fn virtual_clock(mut self, on: bool) -> Builder {
         self.virtual_clock = on;
         self
@@ -166,6 +209,34 @@ impl Builder {
     /// tick are woken in an order shuffled by this seed. The same seed gives
     /// the same order on every run; without a seed the order is the order in
     /// which the timers were set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// // Two timers due at the same tick: the seed fixes their order.
+    /// let order = |seed| {
+    ///     let rt = brigade::Runtime::builder().virtual_clock(true).seed(seed).build().unwrap();
+    ///     rt.block_on(async {
+    ///         let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    ///         let tasks: Vec<_> = (0..4)
+    ///             .map(|i| {
+    ///                 let log = log.clone();
+    ///                 brigade::spawn(async move {
+    ///                     brigade::sleep(Duration::from_millis(5)).await;
+    ///                     log.borrow_mut().push(i);
+    ///                 })
+    ///             })
+    ///             .collect();
+    ///         for t in tasks {
+    ///             t.await.unwrap();
+    ///         }
+    ///         log.take()
+    ///     })
+    /// };
+    /// assert_eq!(order(1), order(1));
+    /// ```
     pub fn seed(mut self, seed: u64) -> Builder {
         self.seed = Some(seed);
         self
@@ -173,6 +244,15 @@ impl Builder {
 
     /// Records the loop's events (spawns, polls, timer waits) into `trace`;
     /// see [`crate::trace`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let trace = brigade::trace::Trace::new();
+    /// let rt = brigade::Runtime::builder().trace(&trace).build().unwrap();
+    /// rt.block_on(async { brigade::spawn(async {}).await.unwrap() });
+    /// assert!(!trace.events().is_empty());
+    /// ```
     pub fn trace(mut self, trace: &Arc<Trace>) -> Builder {
         self.trace = Some(trace.clone());
         self
@@ -181,6 +261,15 @@ impl Builder {
     /// Chooses the I/O driver, overriding `BRIGADE_DRIVER` and the default
     /// (io_uring when the kernel allows it, epoll otherwise); see
     /// [`crate::io`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use brigade::io::DriverKind;
+    ///
+    /// let rt = brigade::Runtime::builder().io_driver(DriverKind::Epoll).build().unwrap();
+    /// assert_eq!(rt.io_driver(), DriverKind::Epoll);
+    /// ```
     pub fn io_driver(mut self, kind: DriverKind) -> Builder {
         self.driver = Some(kind);
         self
@@ -272,6 +361,13 @@ impl Builder {
     /// When the I/O driver cannot be created: the forced driver is not
     /// available, `BRIGADE_DRIVER` holds an unknown name, or the process is
     /// out of file descriptors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::builder().build().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+    /// ```
     pub fn build(self) -> std::io::Result<Runtime> {
         let core = Core::new(
             Clock::new(self.virtual_clock),
@@ -292,6 +388,18 @@ impl Builder {
 }
 
 /// A misuse of [`Runtime::try_block_on`].
+///
+/// # Examples
+///
+/// ```
+/// use brigade::event_loop::RuntimeError;
+///
+/// let outer = brigade::Runtime::new().unwrap();
+/// let inner = brigade::Runtime::new().unwrap();
+/// outer.block_on(async {
+///     assert_eq!(inner.try_block_on(async { 1 }), Err(RuntimeError::Nested));
+/// });
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RuntimeError {
@@ -315,11 +423,29 @@ impl std::error::Error for RuntimeError {}
 
 impl Runtime {
     /// A runtime with the real clock.
+    ///
+    /// # Errors
+    ///
+    /// When the I/O driver cannot be created; see [`Builder::build`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// assert!(!rt.is_virtual());
+    /// ```
     pub fn new() -> std::io::Result<Runtime> {
         Builder::default().build()
     }
 
     /// Configures a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// assert!(rt.is_virtual());
+    /// ```
     pub fn builder() -> Builder {
         Builder::default()
     }
@@ -332,12 +458,39 @@ impl Runtime {
     /// # Panics
     /// If an event loop is already running on this thread, or if `future`
     /// panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// let n = rt.block_on(async {
+    ///     let task = brigade::spawn(async { 20 });
+    ///     task.await.unwrap() + 1
+    /// });
+    /// assert_eq!(n, 21);
+    /// ```
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.try_block_on(future).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Like [`block_on`](Self::block_on), but reports a nested call as an
     /// error instead of panicking.
+    ///
+    /// # Errors
+    ///
+    /// [`RuntimeError::Nested`] if an event loop already runs on this thread;
+    /// `future` is then dropped without being polled.
+    ///
+    /// # Panics
+    ///
+    /// If `future` panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// assert_eq!(rt.try_block_on(async { 5 }), Ok(5));
+    /// ```
     pub fn try_block_on<F: Future>(&self, future: F) -> Result<F::Output, RuntimeError> {
         let _enter = context::enter(self.core.clone(), false).ok_or(RuntimeError::Nested)?;
         let core = &self.core;
@@ -368,6 +521,15 @@ impl Runtime {
     }
 
     /// Spawns a task on this loop; it runs during `block_on`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// let task = rt.spawn(async { "spawned before the loop runs" });
+    /// let out = rt.block_on(task).unwrap();
+    /// assert_eq!(out, "spawned before the loop runs");
+    /// ```
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -376,6 +538,15 @@ impl Runtime {
     }
 
     /// A handle through which any thread can reach this loop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let remote = std::thread::spawn(move || handle.spawn(async { 3 })).join().unwrap();
+    /// assert_eq!(rt.block_on(remote).unwrap(), 3);
+    /// ```
     pub fn handle(&self) -> Handle {
         Handle {
             shared: self.core.shared.clone(),
@@ -383,22 +554,54 @@ impl Runtime {
     }
 
     /// Whether the loop runs on the virtual clock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!brigade::Runtime::new().unwrap().is_virtual());
+    /// ```
     pub fn is_virtual(&self) -> bool {
         self.core.clock.is_virtual()
     }
 
     /// The I/O driver this loop uses.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use brigade::io::DriverKind;
+    ///
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// assert!(matches!(rt.io_driver(), DriverKind::Epoll | DriverKind::Uring));
+    /// ```
     pub fn io_driver(&self) -> DriverKind {
         self.core.driver.kind()
     }
 
     /// What the loop's I/O driver holds: registered descriptors and
     /// io_uring operations in flight (for leak checks and monitoring).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// assert_eq!(rt.io_stats().in_flight, 0);
+    /// ```
     pub fn io_stats(&self) -> crate::io::IoStats {
         self.core.driver.stats()
     }
 
     /// How many tasks are alive (spawned and not finished).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// let task = rt.spawn(async {});
+    /// assert_eq!(rt.live_tasks(), 1);
+    /// rt.block_on(task).unwrap();
+    /// assert_eq!(rt.live_tasks(), 0);
+    /// ```
     pub fn live_tasks(&self) -> usize {
         self.core.live_tasks()
     }
@@ -440,12 +643,35 @@ impl Wake for MainWaker {
 
 /// A `Send + Sync` handle to an event loop: lets any thread submit work to
 /// it, as asyncio's `call_soon_threadsafe` and `run_coroutine_threadsafe` do.
+///
+/// # Examples
+///
+/// ```
+/// let rt = brigade::Runtime::new().unwrap();
+/// let handle: brigade::Handle = rt.handle();
+/// let worker = std::thread::spawn(move || {
+///     handle.call_soon(|| println!("on the loop's thread")).unwrap();
+///     handle.spawn(async { 2 + 2 })
+/// });
+/// let remote = worker.join().unwrap();
+/// assert_eq!(rt.block_on(remote).unwrap(), 4);
+/// ```
 #[derive(Clone)]
 pub struct Handle {
     pub(super) shared: Arc<Shared>,
 }
 
 /// The loop behind a [`Handle`] has shut down; the work is handed back.
+///
+/// # Examples
+///
+/// ```
+/// let rt = brigade::Runtime::new().unwrap();
+/// let handle = rt.handle();
+/// drop(rt);
+/// let err: brigade::event_loop::LoopClosed<()> = handle.call_soon(|| {}).unwrap_err();
+/// assert_eq!(err.0, ());
+/// ```
 pub struct LoopClosed<T>(pub T);
 
 impl<T> fmt::Debug for LoopClosed<T> {
@@ -467,6 +693,15 @@ impl Handle {
     ///
     /// # Panics
     /// Outside of a running event loop; see [`try_current`](Self::try_current).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let handle = brigade::Handle::current();
+    ///     std::thread::spawn(move || handle.call_soon(|| {}).unwrap()).join().unwrap();
+    /// });
+    /// ```
     pub fn current() -> Handle {
         Handle::try_current().unwrap_or_else(|| {
             panic!("Handle::current must be called from a task on a brigade event loop")
@@ -474,6 +709,13 @@ impl Handle {
     }
 
     /// The handle of the loop running on this thread, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(brigade::Handle::try_current().is_none());
+    /// brigade::run(async { assert!(brigade::Handle::try_current().is_some()) });
+    /// ```
     pub fn try_current() -> Option<Handle> {
         context::with(|core| {
             core.map(|core| Handle {
@@ -483,6 +725,25 @@ impl Handle {
     }
 
     /// Runs `f` on the loop's thread at its next turn.
+    ///
+    /// # Errors
+    ///
+    /// [`LoopClosed`] if the loop has shut down (its runtime was dropped); `f`
+    /// is dropped without running.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    ///
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// let ran = Arc::new(AtomicBool::new(false));
+    /// let flag = ran.clone();
+    /// rt.handle().call_soon(move || flag.store(true, Ordering::SeqCst)).unwrap();
+    /// rt.block_on(brigade::yield_now());
+    /// assert!(ran.load(Ordering::SeqCst));
+    /// ```
     pub fn call_soon<F: FnOnce() + Send + 'static>(&self, f: F) -> Result<(), LoopClosed<()>> {
         if scheduler::call_soon(&self.shared, Box::new(f)) {
             Ok(())
@@ -494,6 +755,15 @@ impl Handle {
     /// Spawns `future` on the loop from any thread. The returned
     /// [`RemoteHandle`] can be awaited on any loop or waited for from plain
     /// code. If the loop has shut down, the handle reports cancellation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let remote = handle.spawn(async { "from any thread" });
+    /// assert_eq!(rt.block_on(remote).unwrap(), "from any thread");
+    /// ```
     pub fn spawn<F>(&self, future: F) -> RemoteHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -526,6 +796,24 @@ impl fmt::Debug for Handle {
 
 /// The result of [`Handle::spawn`]: await it, or [`join`](Self::join) it
 /// from plain code.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// let (stop_tx, stop_rx) = brigade::sync::oneshot::channel::<()>();
+/// let server = std::thread::spawn(move || {
+///     brigade::run(async move {
+///         tx.send(brigade::Handle::current()).unwrap();
+///         let _ = stop_rx.await; // serve until told to stop
+///     })
+/// });
+/// let loop_handle = rx.recv().unwrap();
+/// let remote: brigade::event_loop::RemoteHandle<u32> = loop_handle.spawn(async { 9 });
+/// assert_eq!(remote.join().unwrap(), 9); // blocks this thread, not the loop
+/// stop_tx.send(()).unwrap();
+/// server.join().unwrap();
+/// ```
 pub struct RemoteHandle<T> {
     rx: oneshot::Receiver<Result<T, JoinError>>,
     id: TaskId,
@@ -538,6 +826,20 @@ impl<T> RemoteHandle<T> {
     /// # Panics
     /// On an event loop's thread, where it would block every task of the
     /// loop: await the handle there.
+    ///
+    /// # Errors
+    ///
+    /// [`JoinError::Panicked`] if the task panicked; [`JoinError::Cancelled`] if
+    /// it was cancelled, or its loop shut down before it finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// let remote = rt.handle().spawn(async { 1 });
+    /// drop(rt); // the loop shuts down before the task ever ran
+    /// assert!(remote.join().unwrap_err().is_cancelled());
+    /// ```
     #[track_caller]
     pub fn join(self) -> Result<T, JoinError> {
         super::context::assert_not_on_loop("RemoteHandle::join", "handle.await");
@@ -548,6 +850,15 @@ impl<T> RemoteHandle<T> {
     }
 
     /// The task's id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// let a = rt.handle().spawn(async {});
+    /// let b = rt.handle().spawn(async {});
+    /// assert_ne!(a.id(), b.id());
+    /// ```
     pub fn id(&self) -> TaskId {
         self.id
     }
