@@ -121,6 +121,12 @@ impl Pool {
 /// On a virtual clock, time does not jump while such a job runs: the loop
 /// waits for it as it would for any real work.
 ///
+/// # Cancel safety
+///
+/// Dropping the future does not stop `f`: a thread cannot be interrupted
+/// (as with `asyncio.to_thread`), so the job runs to its end and its result
+/// is dropped.
+///
 /// # Examples
 ///
 /// ```
@@ -153,6 +159,16 @@ where
 }
 
 /// The future returned by [`to_thread`].
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let job: brigade::event_loop::ToThread<String> =
+///         brigade::to_thread(|| std::fs::read_to_string("Cargo.toml").unwrap());
+///     assert!(job.await.unwrap().contains("[package]"));
+/// });
+/// ```
 #[must_use = "the job runs anyway; await the future to get its result"]
 pub struct ToThread<T> {
     rx: oneshot::Receiver<Result<T, JoinError>>,

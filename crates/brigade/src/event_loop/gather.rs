@@ -16,6 +16,11 @@ use super::concurrent::Concurrent;
 /// given, once every one has finished (`asyncio.gather`). Use
 /// [`try_gather`] to stop at the first error.
 ///
+/// # Cancel safety
+///
+/// Not cancel safe: dropping the future drops (cancels) every future it
+/// runs, and the outputs of those already finished are lost.
+///
 /// # Examples
 ///
 /// ```
@@ -57,6 +62,16 @@ where
 /// Runs all `futures` concurrently; returns their values in order, or the
 /// first error, in which case the others are dropped (cancelled) at once.
 ///
+/// # Errors
+///
+/// The first `Err` any future returns, by the time it finished (not by its
+/// place in `futures`); the other futures are dropped at once.
+///
+/// # Cancel safety
+///
+/// Not cancel safe: dropping the future drops (cancels) every future it
+/// runs, and the values of those already finished are lost.
+///
 /// # Examples
 ///
 /// ```
@@ -90,6 +105,11 @@ where
 /// `FIRST_COMPLETED`, then cancelling the others). Returns `None` for no
 /// futures.
 ///
+/// # Cancel safety
+///
+/// Dropping the future drops (cancels) every future it runs; as none has
+/// finished yet (the first to finish ends the race), no output is lost.
+///
 /// # Examples
 ///
 /// ```
@@ -116,6 +136,17 @@ where
 }
 
 /// The output of [`select`]: which of the two futures finished first.
+///
+/// # Examples
+///
+/// ```
+/// use brigade::event_loop::{Either, select};
+///
+/// brigade::run(async {
+///     let first = select(async { 1 }, std::future::pending::<&str>()).await;
+///     assert_eq!(first, Either::Left(1));
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Either<A, B> {
     /// The first future finished first.
@@ -127,6 +158,12 @@ pub enum Either<A, B> {
 /// Runs two futures of any types until one finishes; returns its output and
 /// drops (cancels) the other. If both are ready at the same poll, the first
 /// wins. For many futures of one type, use [`race`].
+///
+/// # Cancel safety
+///
+/// Dropping the future drops (cancels) both futures; as neither has finished
+/// yet, no output is lost. The loser is always dropped, finished or not: to
+/// keep it, pass `&mut` to a future you own (or a [`JoinHandle`](crate::JoinHandle)).
 ///
 /// # Examples
 ///
@@ -248,6 +285,26 @@ impl<F: Future> AsCompleted<F> {
     }
 
     /// The next output to finish, or `None` when all have.
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: an output leaves the set only in the poll
+    /// that returns it, so dropping the future loses nothing, and the futures
+    /// left keep their progress.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let mut done = brigade::event_loop::as_completed(['a', 'b'].map(|c| async move { c }));
+    ///     let mut got = Vec::new();
+    ///     while let Some(c) = done.next().await {
+    ///         got.push(c);
+    ///     }
+    ///     got.sort();
+    ///     assert_eq!(got, ['a', 'b']);
+    /// });
+    /// ```
     pub async fn next(&mut self) -> Option<F::Output> {
         poll_fn(|cx| self.set.poll_next(cx))
             .await
@@ -255,6 +312,17 @@ impl<F: Future> AsCompleted<F> {
     }
 
     /// How many futures have not finished yet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let mut done = brigade::event_loop::as_completed([1, 2].map(|n| async move { n }));
+    ///     assert_eq!(done.remaining(), 2);
+    ///     done.next().await;
+    ///     assert_eq!(done.remaining(), 1);
+    /// });
+    /// ```
     pub fn remaining(&self) -> usize {
         self.set.pending()
     }
@@ -300,6 +368,11 @@ impl<F: Future> AsCompletedTimeout<F> {
     ///
     /// This method is cancel safe: dropping the returned future loses no
     /// output.
+    ///
+    /// # Errors
+    ///
+    /// `Some(Err(`[`TimedOut`]`))`, once, if the deadline passes while futures
+    /// are unfinished; it hands them back.
     ///
     /// # Examples
     ///

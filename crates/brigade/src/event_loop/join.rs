@@ -13,6 +13,21 @@ use super::context;
 use super::task::{CANCELLED, COMPLETE, TaskId, TaskRef, panic_message};
 
 /// Why a task produced no value.
+///
+/// # Examples
+///
+/// ```
+/// use brigade::JoinError;
+///
+/// brigade::run(async {
+///     let task = brigade::spawn(std::future::pending::<()>());
+///     task.abort();
+///     match task.await {
+///         Err(JoinError::Cancelled(_)) => {}
+///         other => panic!("{other:?}"),
+///     }
+/// });
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum JoinError {
@@ -37,16 +52,45 @@ impl JoinError {
     }
 
     /// Whether the task was cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let task = brigade::spawn(std::future::pending::<()>());
+    ///     task.abort();
+    ///     assert!(task.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self, JoinError::Cancelled(_))
     }
 
     /// Whether the task panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let err = brigade::spawn(async { panic!("oops") }).await.unwrap_err();
+    ///     assert!(err.is_panic());
+    ///     assert!(!err.is_cancelled());
+    /// });
+    /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self, JoinError::Panicked(_))
     }
 
     /// The panic message, if the task panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let err = brigade::spawn(async { panic!("disk full") }).await.unwrap_err();
+    ///     assert_eq!(err.panic_message(), Some("disk full"));
+    /// });
+    /// ```
     pub fn panic_message(&self) -> Option<&str> {
         match self {
             JoinError::Panicked(p) => Some(p.message()),
@@ -77,6 +121,18 @@ impl std::error::Error for JoinError {}
 /// One pointer wide: every task's result slot has room for a
 /// `Result<T, JoinError>`, and panics are rare, so they live on the heap
 /// rather than widening every task.
+///
+/// # Examples
+///
+/// ```
+/// use brigade::JoinError;
+///
+/// brigade::run(async {
+///     let err = brigade::spawn(async { panic!("bad input") }).await.unwrap_err();
+///     let JoinError::Panicked(panic) = err else { unreachable!() };
+///     assert_eq!(panic.message(), "bad input");
+/// });
+/// ```
 pub struct Panic(Box<Caught>);
 
 struct Caught {
@@ -95,11 +151,38 @@ impl Panic {
     }
 
     /// The panic's message (`"<non-string panic payload>"` when it had none).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use brigade::JoinError;
+    ///
+    /// brigade::run(async {
+    ///     let err = brigade::spawn(async { std::panic::panic_any(17) }).await.unwrap_err();
+    ///     let JoinError::Panicked(panic) = err else { unreachable!() };
+    ///     assert_eq!(panic.message(), "<non-string panic payload>");
+    /// });
+    /// ```
     pub fn message(&self) -> &str {
         &self.0.message
     }
 
     /// Re-raises the panic on the current thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::panic::{AssertUnwindSafe, catch_unwind};
+    /// use brigade::JoinError;
+    ///
+    /// brigade::run(async {
+    ///     let err = brigade::spawn(async { panic!("boom") }).await.unwrap_err();
+    ///     let JoinError::Panicked(panic) = err else { unreachable!() };
+    ///     // Re-raise it in the awaiting code, as if the panic had happened here.
+    ///     let raised = catch_unwind(AssertUnwindSafe(|| panic.resume()));
+    ///     assert_eq!(raised.unwrap_err().downcast_ref::<&str>(), Some(&"boom"));
+    /// });
+    /// ```
     pub fn resume(self) -> ! {
         let Caught { message, payload } = *self.0;
         let payload = payload
@@ -124,6 +207,14 @@ impl fmt::Debug for Panic {
 /// It is itself a future: `handle.await` gives `Ok(value)`, or a
 /// [`JoinError`] if the task panicked or was cancelled. Dropping the handle
 /// detaches the task, which keeps running; [`abort`](Self::abort) cancels it.
+///
+/// # Cancel safety
+///
+/// Awaiting `&mut handle` is cancel safe: the output stays with the task
+/// until a poll returns it, so a dropped `(&mut handle).await` (a
+/// [`timeout`](crate::time::timeout) that ran out, say) loses nothing, and
+/// the handle can be awaited again. Dropping the handle itself detaches the
+/// task; it does not cancel it.
 ///
 /// # Examples
 ///
@@ -158,21 +249,61 @@ impl<T> JoinHandle<T> {
     /// Requests cancellation. The task's future is dropped (running its
     /// destructors) the next time its loop turns; awaiting the handle then
     /// gives [`JoinError::Cancelled`]. Aborting a finished task does nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let task = brigade::spawn(std::future::pending::<()>());
+    ///     task.abort();
+    ///     assert!(task.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
     pub fn abort(&self) {
         super::scheduler::schedule(self.task.clone_ref(), CANCELLED);
     }
 
     /// Whether the task has finished (with a value, a panic or cancellation).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let task = brigade::spawn(async {});
+    ///     assert!(!task.is_finished()); // it has not run yet
+    ///     brigade::yield_now().await;
+    ///     assert!(task.is_finished());
+    /// });
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.task.state() & COMPLETE != 0
     }
 
     /// The task's unique id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let a = brigade::spawn(async {});
+    ///     let b = brigade::spawn(async {});
+    ///     assert_ne!(a.id(), b.id());
+    /// });
+    /// ```
     pub fn id(&self) -> TaskId {
         self.task.header().id
     }
 
     /// The name given with [`spawn_named`](super::spawn_named), if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     assert_eq!(brigade::spawn_named("worker", async {}).name(), Some("worker"));
+    ///     assert_eq!(brigade::spawn(async {}).name(), None);
+    /// });
+    /// ```
     pub fn name(&self) -> Option<&str> {
         self.task.header().name.as_deref().map(|name| &**name)
     }
@@ -201,6 +332,17 @@ impl<T> JoinHandle<T> {
     }
 
     /// A handle that can cancel the task without awaiting it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let task = brigade::spawn(std::future::pending::<()>());
+    ///     let canceller = task.abort_handle();
+    ///     brigade::spawn(async move { canceller.abort() });
+    ///     assert!(task.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
     pub fn abort_handle(&self) -> AbortHandle {
         AbortHandle {
             task: self.task.clone_ref(),
@@ -210,6 +352,18 @@ impl<T> JoinHandle<T> {
 }
 
 /// Cancels a task without owning its output; see [`JoinHandle::abort_handle`].
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let task = brigade::spawn(std::future::pending::<()>());
+///     let abort: brigade::event_loop::AbortHandle = task.abort_handle();
+///     abort.abort();
+///     assert!(task.await.is_err());
+///     assert!(abort.is_finished());
+/// });
+/// ```
 pub struct AbortHandle {
     task: TaskRef,
     _marker: PhantomData<Rc<()>>,
@@ -217,11 +371,32 @@ pub struct AbortHandle {
 
 impl AbortHandle {
     /// Requests cancellation, as [`JoinHandle::abort`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let task = brigade::spawn(std::future::pending::<()>());
+    ///     task.abort_handle().abort();
+    ///     assert!(task.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
     pub fn abort(&self) {
         super::scheduler::schedule(self.task.clone_ref(), CANCELLED);
     }
 
     /// Whether the task has finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// brigade::run(async {
+    ///     let task = brigade::spawn(async {});
+    ///     let abort = task.abort_handle();
+    ///     task.await.unwrap();
+    ///     assert!(abort.is_finished());
+    /// });
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.task.state() & COMPLETE != 0
     }

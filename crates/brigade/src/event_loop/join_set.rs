@@ -228,6 +228,11 @@ impl<T> JoinSet<T> {
     /// This method is cancel safe: if the returned future is dropped before it
     /// is ready, no result is lost; the next call returns it.
     ///
+    /// # Errors
+    ///
+    /// `Some(Err(`[`JoinError`]`))` for a member that panicked or was
+    /// aborted; the set goes on with the others.
+    ///
     /// # Examples
     ///
     /// ```
@@ -250,6 +255,16 @@ impl<T> JoinSet<T> {
 
     /// Like [`join_next`](Self::join_next), with the finished task's id.
     ///
+    /// # Errors
+    ///
+    /// `Some(Err(`[`JoinError`]`))` for a member that panicked or was
+    /// aborted; the error carries the member's id.
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe, as [`join_next`](Self::join_next): no result
+    /// is lost; the next call returns it.
+    ///
     /// # Examples
     ///
     /// ```
@@ -270,6 +285,11 @@ impl<T> JoinSet<T> {
     /// futures: `Ready(None)` when the set is empty, `Pending` (with `cx`
     /// registered) while every member runs.
     ///
+    /// # Errors
+    ///
+    /// `Ready(Some(Err(`[`JoinError`]`)))` for a member that panicked or was
+    /// aborted.
+    ///
     /// # Examples
     ///
     /// ```
@@ -288,6 +308,11 @@ impl<T> JoinSet<T> {
     }
 
     /// The polling form of [`join_next_with_id`](Self::join_next_with_id).
+    ///
+    /// # Errors
+    ///
+    /// `Ready(Some(Err(`[`JoinError`]`)))` for a member that panicked or was
+    /// aborted.
     ///
     /// # Examples
     ///
@@ -321,6 +346,11 @@ impl<T> JoinSet<T> {
     /// The result of a member that has already finished, without waiting;
     /// `None` if every member still runs (or the set is empty).
     ///
+    /// # Errors
+    ///
+    /// `Some(Err(`[`JoinError`]`))` for a finished member that panicked or was
+    /// aborted.
+    ///
     /// # Examples
     ///
     /// ```
@@ -338,6 +368,11 @@ impl<T> JoinSet<T> {
     }
 
     /// Like [`try_join_next`](Self::try_join_next), with the task's id.
+    ///
+    /// # Errors
+    ///
+    /// `Some(Err(`[`JoinError`]`))` for a finished member that panicked or was
+    /// aborted.
     ///
     /// # Examples
     ///
@@ -372,6 +407,16 @@ impl<T> JoinSet<T> {
     /// Unlike tokio, which panics, the first member that fails makes this
     /// return its [`JoinError`] at once, after aborting the others (a panic
     /// can be re-raised with [`Panic::resume`](super::Panic::resume)).
+    ///
+    /// # Errors
+    ///
+    /// The [`JoinError`] of the first member to fail (panic or abort); the
+    /// other members are aborted then.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: the set is moved into the future, so dropping it aborts
+    /// every member still running, and the values already collected are lost.
     ///
     /// # Examples
     ///
@@ -422,6 +467,11 @@ impl<T> JoinSet<T> {
 
     /// Aborts every member and waits until all have stopped, dropping their
     /// results. The set is empty afterwards and can be reused.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future leaves the set holding the members not yet reaped;
+    /// they were all aborted already, and the set can be shut down again.
     ///
     /// # Examples
     ///

@@ -50,6 +50,17 @@ pub(crate) const CANCELLED: usize = 1 << 2;
 pub(crate) const REF_ONE: usize = 1 << 3;
 
 /// A task's unique, never reused number within the process.
+///
+/// # Examples
+///
+/// ```
+/// brigade::run(async {
+///     let task = brigade::spawn(async { brigade::event_loop::current_task().unwrap().id() });
+///     let id: brigade::event_loop::TaskId = task.id();
+///     assert_eq!(task.await.unwrap(), id);
+///     println!("ran task {id}");
+/// });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TaskId(pub(crate) u64);
 

@@ -35,6 +35,22 @@ use crate::sync::oneshot;
 /// Runs `body` with a fresh [`TaskGroup`] and waits for all the children it
 /// spawns. Returns the body's value, or every failure if anything failed.
 ///
+/// # Errors
+///
+/// A [`GroupError`] holding every failure, in order, if the body returned
+/// `Err`, a child returned `Err` or a child panicked; an empty one if the
+/// group was [cancelled](TaskGroup::cancel) with nothing failing.
+///
+/// # Panics
+///
+/// Outside of a running event loop.
+///
+/// # Cancel safety
+///
+/// Not cancel safe, on purpose: dropping the future cancels the body and
+/// every child (their destructors run at the loop's next turn), and their
+/// results are lost. The group closes, so no child outlives it.
+///
 /// # Examples
 ///
 /// ```
@@ -95,6 +111,18 @@ type Child<E> = Pin<Box<dyn Future<Output = ChildEnd<E>>>>;
 type ChildEnd<E> = (usize, Result<Result<(), E>, JoinError>, Option<Origin>);
 
 /// Spawns children into a running [`task_group`]. Cheap to clone.
+///
+/// # Examples
+///
+/// ```
+/// let rt = brigade::Runtime::new().unwrap();
+/// let total = rt.block_on(brigade::task_group(|group: brigade::TaskGroup<String>| async move {
+///     let a = group.spawn(async { Ok(2) });
+///     let b = group.clone().spawn(async { Ok(3) }); // clones spawn into the same group
+///     Ok(a.await.unwrap() + b.await.unwrap())
+/// }));
+/// assert_eq!(total.unwrap(), 5);
+/// ```
 pub struct TaskGroup<E> {
     inner: Rc<RefCell<Inner<E>>>,
 }
@@ -373,6 +401,17 @@ impl<E: 'static> Drop for CancelOnDrop<E> {
 ///
 /// Unlike asyncio's tasks, dropping it neither cancels nor detaches the
 /// child: the child belongs to the group either way.
+///
+/// # Examples
+///
+/// ```
+/// let rt = brigade::Runtime::new().unwrap();
+/// let out = rt.block_on(brigade::task_group(|group| async move {
+///     let child: brigade::event_loop::GroupTask<&str> = group.spawn(async { Ok::<_, ()>("done") });
+///     Ok(child.await.unwrap())
+/// }));
+/// assert_eq!(out.unwrap(), "done");
+/// ```
 pub struct GroupTask<T> {
     rx: oneshot::Receiver<T>,
     id: TaskId,
@@ -464,6 +503,26 @@ impl<T> Future for GroupTask<T> {
 }
 
 /// One failure inside a task group.
+///
+/// # Examples
+///
+/// ```
+/// use brigade::event_loop::Failure;
+///
+/// async fn crash() -> Result<(), String> {
+///     panic!("child crashed")
+/// }
+///
+/// let rt = brigade::Runtime::new().unwrap();
+/// let result = rt.block_on(brigade::task_group(|group| async move {
+///     group.spawn(crash());
+///     Ok(())
+/// }));
+/// match &result.unwrap_err().failures()[0] {
+///     Failure::Panic(panic) => assert_eq!(panic.message(), "child crashed"),
+///     Failure::Error(e) => unreachable!("{e}"),
+/// }
+/// ```
 #[derive(Debug)]
 pub enum Failure<E> {
     /// A child or the body returned this error.
@@ -505,6 +564,19 @@ pub enum Origin {
 }
 
 /// Everything that failed inside a [`task_group`], in the order it failed.
+///
+/// # Examples
+///
+/// ```
+/// let rt = brigade::Runtime::new().unwrap();
+/// let result = rt.block_on(brigade::task_group(|group| async move {
+///     group.spawn(async { Err::<(), _>("a failed") });
+///     Ok(())
+/// }));
+/// let error: brigade::event_loop::GroupError<&str> = result.unwrap_err();
+/// assert_eq!(error.errors(), [&"a failed"]);
+/// println!("{error}"); // names every failure
+/// ```
 pub struct GroupError<E> {
     failures: Vec<Failure<E>>,
     /// Where each failure came from, index for index.
@@ -531,11 +603,39 @@ impl<E> GroupError<E> {
 
     /// The failures, first one first. Empty if the group was cancelled
     /// through [`TaskGroup::cancel`] with nothing failing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// let result = rt.block_on(brigade::task_group(|group| async move {
+    ///     group.spawn(async { Err::<(), _>(1) });
+    ///     Ok(())
+    /// }));
+    /// assert_eq!(result.unwrap_err().failures().len(), 1);
+    /// ```
     pub fn failures(&self) -> &[Failure<E>] {
         &self.failures
     }
 
     /// The errors returned by children or the body (panics left out).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// async fn crash() -> Result<(), &'static str> {
+    ///     panic!("not an error value")
+    /// }
+    ///
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// let result = rt.block_on(brigade::task_group(|group| async move {
+    ///     group.spawn(crash());
+    ///     Ok(())
+    /// }));
+    /// let error = result.unwrap_err();
+    /// assert_eq!(error.failures().len(), 1);
+    /// assert!(error.errors().is_empty()); // a panic is a failure, not an `E`
+    /// ```
     pub fn errors(&self) -> Vec<&E> {
         self.failures
             .iter()
@@ -547,6 +647,17 @@ impl<E> GroupError<E> {
     }
 
     /// Takes the failures.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use brigade::event_loop::Failure;
+    ///
+    /// let rt = brigade::Runtime::new().unwrap();
+    /// let result = rt.block_on(brigade::task_group(|_group| async { Err::<(), _>(String::from("no")) }));
+    /// let failures = result.unwrap_err().into_failures();
+    /// assert!(matches!(&failures[..], [Failure::Error(e)] if e == "no"));
+    /// ```
     pub fn into_failures(self) -> Vec<Failure<E>> {
         self.failures
     }

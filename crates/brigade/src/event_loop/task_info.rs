@@ -347,6 +347,15 @@ impl AllTasks {
     /// a loop's thread for another loop (it would stop the calling loop,
     /// and two loops asking each other would wait for ever): await instead.
     ///
+    /// # Errors
+    ///
+    /// [`LoopClosed`] if the loop shut down before it answered.
+    ///
+    /// # Panics
+    ///
+    /// On an event loop's thread, if the answer has to be waited for (asking a
+    /// loop about itself is answered at once, anywhere).
+    ///
     /// # Examples
     ///
     /// ```

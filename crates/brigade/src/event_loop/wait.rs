@@ -97,9 +97,15 @@ pub struct Finished<T> {
 ///
 /// Differences from asyncio: finished tasks come back with their results
 /// ([`Finished`]) rather than as handles, and an empty input returns two
-/// empty lists instead of raising `ValueError`. If the `wait` future itself
-/// is dropped before it returns, its handles are dropped, which detaches the
-/// tasks: they keep running, but their results are lost.
+/// empty lists instead of raising `ValueError`.
+///
+/// # Cancel safety
+///
+/// Not cancel safe: if the future is dropped before it returns, its handles
+/// are dropped, which detaches the tasks. They keep running, but their
+/// results are lost. (Pass handles you can get back, such as
+/// [`AbortHandle`](crate::event_loop::AbortHandle)s kept aside, if you
+/// need to cancel them afterwards.)
 ///
 /// # Examples
 ///
@@ -140,6 +146,11 @@ where
 /// [`wait`] for tasks that return a `Result`: with
 /// [`ReturnWhen::FirstException`], a task that returned `Err` counts as
 /// failing too, as does one that panicked (but not a cancelled one).
+///
+/// # Cancel safety
+///
+/// Not cancel safe, as [`wait`]: dropping the future detaches the tasks,
+/// and their results are lost.
 ///
 /// # Examples
 ///

@@ -7,6 +7,11 @@ use std::task::{Context, Poll};
 /// Suspends the current task once, putting it at the back of the run queue
 /// so that every other ready task runs first.
 ///
+/// # Cancel safety
+///
+/// This method is cancel safe: it holds nothing, so dropping it loses
+/// nothing.
+///
 /// # Examples
 ///
 /// ```
