@@ -9,6 +9,24 @@ use super::{Instant, Sleep, sleep_until};
 
 /// What an [`Interval`] does when ticks were missed because the task was
 /// busy for longer than one period.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use brigade::time::{Instant, MissedTicks, interval};
+///
+/// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+/// rt.block_on(async {
+///     let start = Instant::now();
+///     let mut ticks = interval(Duration::from_secs(1));
+///     ticks.set_missed_ticks(MissedTicks::Skip);
+///     ticks.tick().await; // at 0 s
+///     brigade::sleep(Duration::from_millis(3500)).await; // busy: 1 s, 2 s and 3 s are missed
+///     ticks.tick().await; // late, at 3.5 s
+///     assert_eq!(ticks.tick().await - start, Duration::from_secs(4)); // back on schedule
+/// });
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MissedTicks {
     /// Fire the missed ticks back to back until caught up, keeping the
@@ -48,6 +66,25 @@ pub fn interval(period: Duration) -> Interval {
 }
 
 /// Like [`interval`], with the first tick at `start`.
+///
+/// # Panics
+///
+/// If `period` is zero.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use brigade::time::{Instant, interval_at};
+///
+/// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+/// rt.block_on(async {
+///     let start = Instant::now() + Duration::from_secs(10);
+///     let mut ticks = interval_at(start, Duration::from_secs(1));
+///     assert_eq!(ticks.tick().await, start); // the first tick waits for `start`
+///     assert_eq!(ticks.tick().await, start + Duration::from_secs(1));
+/// });
+/// ```
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(
         period > Duration::ZERO,
@@ -62,6 +99,23 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
 }
 
 /// Ticks at a fixed period; see [`interval`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+/// rt.block_on(async {
+///     let mut heartbeat: brigade::time::Interval = brigade::time::interval(Duration::from_secs(5));
+///     let mut beats = 0;
+///     while beats < 3 {
+///         heartbeat.tick().await;
+///         beats += 1;
+///     }
+///     assert_eq!(beats, 3);
+/// });
+/// ```
 #[derive(Debug)]
 pub struct Interval {
     next: Instant,
@@ -72,11 +126,47 @@ pub struct Interval {
 
 impl Interval {
     /// Waits for the next tick and returns its scheduled time.
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: a tick is consumed only by the poll that
+    /// returns it, so if the future is dropped (another branch of a
+    /// [`select`](crate::event_loop::select) won, say), no tick is lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::time::{Instant, interval};
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     let mut ticks = interval(Duration::from_millis(100));
+    ///     assert_eq!(ticks.tick().await, start); // the first tick is at once
+    ///     assert_eq!(ticks.tick().await, start + Duration::from_millis(100));
+    /// });
+    /// ```
     pub async fn tick(&mut self) -> Instant {
         poll_fn(|cx| self.poll_tick(cx)).await
     }
 
     /// Polls for the next tick.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::time::Duration;
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let mut ticks = brigade::time::interval(Duration::from_secs(1));
+    ///     let first = poll_fn(|cx| ticks.poll_tick(cx)).await;
+    ///     let second = poll_fn(|cx| ticks.poll_tick(cx)).await;
+    ///     assert_eq!(second - first, Duration::from_secs(1));
+    /// });
+    /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         if Pin::new(&mut self.sleep).poll(cx).is_pending() {
             return Poll::Pending;
@@ -105,11 +195,41 @@ impl Interval {
     }
 
     /// Sets what happens to missed ticks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::time::{Instant, MissedTicks, interval};
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let mut ticks = interval(Duration::from_secs(1));
+    ///     ticks.set_missed_ticks(MissedTicks::Delay);
+    ///     ticks.tick().await;
+    ///     brigade::sleep(Duration::from_millis(2500)).await; // two ticks late
+    ///     ticks.tick().await; // fires at once, at 2.5 s...
+    ///     let late = Instant::now();
+    ///     ticks.tick().await; // ...and starts a new schedule from there
+    ///     assert_eq!(late.elapsed(), Duration::from_secs(1));
+    /// });
+    /// ```
     pub fn set_missed_ticks(&mut self, behavior: MissedTicks) {
         self.missed = behavior;
     }
 
     /// The period.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// brigade::run(async {
+    ///     let ticks = brigade::time::interval(Duration::from_millis(20));
+    ///     assert_eq!(ticks.period(), Duration::from_millis(20));
+    /// });
+    /// ```
     pub fn period(&self) -> Duration {
         self.period
     }

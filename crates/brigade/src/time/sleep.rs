@@ -40,6 +40,11 @@ use crate::trace::Track;
 /// # Panics
 /// When polled outside of a brigade event loop.
 ///
+/// # Cancel safety
+///
+/// Dropping the future removes its timer from the loop's wheel; nothing
+/// else is held, so nothing is lost.
+///
 /// # Examples
 ///
 /// ```
@@ -61,6 +66,10 @@ fn after(now: Instant, duration: Duration) -> Instant {
 }
 
 /// Waits until `deadline` on the loop's clock.
+///
+/// # Cancel safety
+///
+/// As [`sleep`]: dropping the future removes its timer, and nothing is lost.
 ///
 /// # Examples
 ///
@@ -89,6 +98,19 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 ///
 /// It is `Send`: it holds only its deadline and a key into the loop's timing
 /// wheel, so futures that sleep can be handed to another loop.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+/// rt.block_on(async {
+///     let nap: brigade::time::Sleep = brigade::sleep(Duration::from_secs(1));
+///     assert!(!nap.is_elapsed());
+///     nap.await;
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "a Sleep does nothing unless awaited"]
 pub struct Sleep {
@@ -117,16 +139,59 @@ impl Sleep {
 
     /// The deadline, once known (it is fixed at the first poll for a sleep
     /// created outside of a loop).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::time::{Instant, sleep};
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let nap = sleep(Duration::from_secs(2));
+    ///     assert_eq!(nap.deadline(), Some(Instant::now() + Duration::from_secs(2)));
+    /// });
+    /// ```
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline
     }
 
     /// Whether the deadline has passed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::time::{Instant, sleep, sleep_until};
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let nap = sleep_until(Instant::now() + Duration::from_secs(1));
+    ///     sleep(Duration::from_secs(2)).await;
+    ///     assert!(nap.is_elapsed());
+    /// });
+    /// ```
     pub fn is_elapsed(&self) -> bool {
         self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
     /// Moves the deadline, keeping the sleep reusable (as for an interval).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::time::{Instant, sleep};
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     let mut nap = sleep(Duration::from_secs(60));
+    ///     nap.reset(start + Duration::from_secs(5)); // wake earlier
+    ///     nap.await;
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(5));
+    /// });
+    /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = Some(deadline);
         self.yield_first = false;

@@ -15,6 +15,14 @@ use super::{Instant, Sleep, sleep_until};
 /// checked, so a future that is ready exactly at the deadline returns its
 /// value.
 ///
+/// # Cancel safety
+///
+/// Dropping the timeout drops `future` with it, so the timeout is exactly
+/// as cancel safe as `future` is. When the deadline passes, `future` is
+/// dropped the same way: wrap only futures whose cancellation loses nothing
+/// (all of brigade's waits say so in their docs), or pass `&mut future` to
+/// keep it.
+///
 /// # Examples
 ///
 /// ```
@@ -39,6 +47,10 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 }
 
 /// Runs `future` until `deadline` at the latest; see [`timeout`].
+///
+/// # Cancel safety
+///
+/// As [`timeout`]: exactly as cancel safe as `future`.
 ///
 /// # Examples
 ///
@@ -72,6 +84,19 @@ pin_project_lite::pin_project! {
     /// These need the future itself, so they serve the code that polls it
     /// (`select!` loops, hand-written futures); for a body that moves its
     /// own deadline, use [`timeout_scope`](super::timeout_scope).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::time::{Timeout, sleep, timeout};
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let bounded: Timeout<_> = timeout(Duration::from_secs(1), sleep(Duration::from_secs(5)));
+    ///     assert!(bounded.await.is_err());
+    /// });
+    /// ```
     #[must_use = "a Timeout does nothing unless awaited"]
     pub struct Timeout<F> {
         #[pin]
@@ -216,6 +241,22 @@ impl<F: Future> Future for Timeout<F> {
 }
 
 /// The error of a [`timeout`] whose deadline passed first.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use brigade::time::{Elapsed, sleep, timeout};
+///
+/// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+/// rt.block_on(async {
+///     let err: Elapsed = timeout(Duration::from_secs(1), sleep(Duration::from_secs(2)))
+///         .await
+///         .unwrap_err();
+///     let io: std::io::Error = err.into(); // `?` in functions returning io::Result
+///     assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Elapsed {
     after: Option<Duration>,

@@ -61,6 +61,12 @@ use crate::loom::sync::{Mutex, MutexGuard};
 /// As with [`timeout`](super::timeout), the future wins at the boundary,
 /// and a scope made outside of a loop counts from its first poll.
 ///
+/// # Cancel safety
+///
+/// Dropping the future drops the body, so it is exactly as cancel safe as
+/// the body is; the scope ends, and clones of the [`TimeoutScope`] kept
+/// elsewhere can no longer move a deadline.
+///
 /// # Examples
 ///
 /// ```
@@ -96,6 +102,10 @@ where
 /// Like [`timeout_scope`], with an absolute deadline, or none at all
 /// (`asyncio.timeout_at(when)`, where `when` may be `None` too): pass an
 /// [`Instant`] or an `Option<Instant>`.
+///
+/// # Cancel safety
+///
+/// As [`timeout_scope`]: exactly as cancel safe as the body.
 ///
 /// # Examples
 ///
@@ -323,6 +333,21 @@ impl fmt::Debug for TimeoutScope {
 pin_project_lite::pin_project! {
     /// The future returned by [`timeout_scope`] and [`timeout_scope_at`]:
     /// the body's output, or [`Elapsed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::time::{ScopedTimeout, sleep, timeout_scope};
+    ///
+    /// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let scoped: ScopedTimeout<_> = timeout_scope(Duration::from_secs(1), |_scope| async {
+    ///         sleep(Duration::from_secs(3)).await;
+    ///     });
+    ///     assert!(scoped.await.is_err());
+    /// });
+    /// ```
     #[must_use = "a ScopedTimeout does nothing unless awaited"]
     pub struct ScopedTimeout<F> {
         #[pin]
