@@ -5,7 +5,7 @@
 //! does in Python. Use them through the `brigade` crate, which re-exports
 //! them:
 //!
-//! ```ignore
+//! ```
 //! #[brigade::main]
 //! async fn main() {
 //!     brigade::time::sleep(std::time::Duration::from_millis(1)).await;
@@ -27,6 +27,26 @@ use proc_macro::{Delimiter, Group, Span, TokenStream, TokenTree};
 /// When `main` returns, the program waits for the non-daemon brigade threads
 /// that are still running, as a Python program does, and abandons daemon
 /// threads.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// #[brigade::main(virtual, seed = 7)]
+/// async fn main() {
+///     let start = brigade::time::Instant::now();
+///     let task = brigade::spawn(async { 6 * 7 });
+///     brigade::sleep(Duration::from_secs(60)).await; // the virtual clock jumps
+///     assert_eq!(task.await.unwrap(), 42);
+///     assert_eq!(start.elapsed(), Duration::from_secs(60));
+/// }
+/// ```
+///
+/// # Panics
+///
+/// The generated `main` panics where `brigade::run` does: if the body
+/// panics, or if the runtime cannot be built.
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args, item, "main", "run_main")
@@ -36,6 +56,20 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// `#[brigade::test(virtual)]` runs the test on the virtual clock, so a test
 /// that sleeps for hours finishes at once and deterministically.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// #[brigade::test(virtual)]
+/// async fn a_day_passes_at_once() {
+///     let start = brigade::time::Instant::now();
+///     brigade::sleep(Duration::from_secs(24 * 3600)).await;
+///     assert_eq!(start.elapsed(), Duration::from_secs(24 * 3600));
+/// }
+/// # fn main() {}
+/// ```
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut out: TokenStream = "#[::core::prelude::v1::test]".parse().unwrap();
