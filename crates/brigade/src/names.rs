@@ -20,6 +20,23 @@
 //!   thread, so tasks need not be `Send`; tokio's `LocalSet` and
 //!   `spawn_local` have no counterpart because every brigade loop is one.
 //!
+//! # Examples
+//!
+//! A Python line and its brigade counterpart, read off the tables:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+//! rt.block_on(async {
+//!     // await asyncio.wait_for(asyncio.sleep(5), timeout=1)
+//!     let slow = brigade::sleep(Duration::from_secs(5));
+//!     let result = brigade::event_loop::wait_for(Duration::from_secs(1), slow).await;
+//!     // Python raises TimeoutError; brigade returns it as a value.
+//!     assert!(result.is_err());
+//! });
+//! ```
+//!
 //! # asyncio
 //!
 //! | asyncio | brigade | difference |

@@ -66,6 +66,14 @@ use super::task::TaskId;
 /// # Panics
 /// Outside of a running event loop, as [`spawn`](super::spawn) does.
 ///
+/// # Cancel safety
+///
+/// This is what `shield` is for: dropping the [`Shield`] (or a future that
+/// awaits it) loses neither the work nor its result while the shield
+/// itself is kept; the work runs on as its own task, and `&mut shield`
+/// can be awaited again. Dropping the `Shield` itself detaches the work,
+/// which still runs to completion; only its output is lost.
+///
 /// # Examples
 ///
 /// ```

@@ -283,6 +283,11 @@ impl Handle {
     /// loop that has shut down, or shuts down before answering, gives
     /// [`LoopClosed`].
     ///
+    /// # Cancel safety
+    ///
+    /// Dropping the [`AllTasks`] answer before it arrives loses nothing but the
+    /// answer: the loop still takes its snapshot, and the snapshot is dropped.
+    ///
     /// # Examples
     ///
     /// ```

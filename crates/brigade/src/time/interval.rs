@@ -133,6 +133,10 @@ impl Interval {
     /// returns it, so if the future is dropped (another branch of a
     /// [`select`](crate::event_loop::select) won, say), no tick is lost.
     ///
+    /// # Panics
+    ///
+    /// Outside of a brigade event loop (the ticks are the loop's timers).
+    ///
     /// # Examples
     ///
     /// ```

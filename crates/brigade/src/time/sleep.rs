@@ -71,6 +71,10 @@ fn after(now: Instant, duration: Duration) -> Instant {
 ///
 /// As [`sleep`]: dropping the future removes its timer, and nothing is lost.
 ///
+/// # Panics
+///
+/// When polled outside of a brigade event loop, as [`sleep`].
+///
 /// # Examples
 ///
 /// ```

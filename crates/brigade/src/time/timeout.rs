@@ -23,6 +23,11 @@ use super::{Instant, Sleep, sleep_until};
 /// (all of brigade's waits say so in their docs), or pass `&mut future` to
 /// keep it.
 ///
+/// # Panics
+///
+/// When polled outside of a brigade event loop while `future` is not ready
+/// (the deadline needs the loop's timers).
+///
 /// # Examples
 ///
 /// ```
@@ -51,6 +56,11 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// # Cancel safety
 ///
 /// As [`timeout`]: exactly as cancel safe as `future`.
+///
+/// # Panics
+///
+/// As [`timeout`]: when polled outside of a brigade event loop while
+/// `future` is not ready.
 ///
 /// # Examples
 ///

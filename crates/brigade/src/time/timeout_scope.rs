@@ -67,6 +67,11 @@ use crate::loom::sync::{Mutex, MutexGuard};
 /// the body is; the scope ends, and clones of the [`TimeoutScope`] kept
 /// elsewhere can no longer move a deadline.
 ///
+/// # Panics
+///
+/// When polled outside of a brigade event loop while a deadline is set
+/// and the body is not ready (the deadline needs the loop's timers).
+///
 /// # Examples
 ///
 /// ```
@@ -106,6 +111,10 @@ where
 /// # Cancel safety
 ///
 /// As [`timeout_scope`]: exactly as cancel safe as the body.
+///
+/// # Panics
+///
+/// As [`timeout_scope`].
 ///
 /// # Examples
 ///
