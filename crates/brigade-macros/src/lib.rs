@@ -28,6 +28,11 @@ use proc_macro::{Delimiter, Group, Span, TokenStream, TokenTree};
 /// that are still running, as a Python program does, and abandons daemon
 /// threads.
 ///
+/// # Panics
+///
+/// The generated `main` panics where `brigade::run` does: if the body
+/// panics, or if the runtime cannot be built.
+///
 /// # Examples
 ///
 /// ```
@@ -42,11 +47,6 @@ use proc_macro::{Delimiter, Group, Span, TokenStream, TokenTree};
 ///     assert_eq!(start.elapsed(), Duration::from_secs(60));
 /// }
 /// ```
-///
-/// # Panics
-///
-/// The generated `main` panics where `brigade::run` does: if the body
-/// panics, or if the runtime cannot be built.
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args, item, "main", "run_main")
