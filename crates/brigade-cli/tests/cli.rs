@@ -220,14 +220,6 @@ fn bad_input_is_one_line_and_exit_code_two() {
             "unknown option `--frobnicate`",
         ),
         (
-            &["exhibition", "--timeline", "/nonexistent-dir/t.svg"],
-            "cannot write the timeline to /nonexistent-dir/t.svg",
-        ),
-        (
-            &["exhibition", "--trace", "/nonexistent-dir/t.json"],
-            "cannot write the trace to /nonexistent-dir/t.json",
-        ),
-        (
             &["exhibition", "--model", "threads", "--clock", "virtual"],
             "real clock only",
         ),
