@@ -1,7 +1,9 @@
 //! The `brigade` command: the seed notebook's cells and the chess
 //! simultaneous exhibition, runnable. `brigade help` lists everything.
 
+mod activity;
 mod args;
+mod axis;
 mod demo;
 mod duration;
 mod exhibition;
