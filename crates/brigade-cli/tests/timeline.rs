@@ -225,3 +225,25 @@ fn the_default_timeline_shows_twelve_hours_against_one() {
     let ratio = (finishes[0] - left) / (finishes[1] - left);
     assert!((ratio - 43_200.0 / 3_655.0).abs() < 0.1, "{ratio}");
 }
+
+#[test]
+fn real_clock_runs_are_drawn_too() {
+    let svg = timeline(
+        "real",
+        &[
+            "--model",
+            "threads,processes",
+            "--boards",
+            "3",
+            "--moves",
+            "2",
+            "--speedup",
+            "5000",
+            "--no-progress",
+        ],
+    );
+    assert!(svg.contains("threads — finished at") && svg.contains("processes — finished at"));
+    // Two panels, and a third if one real-clock run took under half the
+    // other's simulated time.
+    assert!(every_board_accounted_for(&svg, 3, 2) >= 2);
+}
