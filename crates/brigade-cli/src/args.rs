@@ -66,7 +66,8 @@ EXHIBITION OPTIONS (defaults are the notebook's numbers; --flag=value works too)
                                                                 [default: 1000]
     --json                 print the results as JSON instead of a table (schema below)
     --trace FILE.json      write a Chrome/Perfetto trace of the run
-    --timeline FILE.svg    draw the exhibition as a Gantt chart (master and boards)
+    --timeline FILE.svg    draw the exhibition as a Gantt chart (Judit and the boards;
+                           past 40 boards, rows of consecutive boards as density bands)
     --no-progress          no progress bar during real-clock runs
 
 DURATIONS: 5s, 55s, 1m30s, 250ms, 2h, 1.5s (a bare number is seconds); units
