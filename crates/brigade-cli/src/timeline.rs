@@ -48,6 +48,8 @@ const MAX_BYTES: usize = 900_000;
 const RECT_BYTES: usize = 110;
 /// Widest pixel column a band is sampled in.
 const MAX_COLUMN: f64 = 16.0;
+/// Widest window, in pixels, a band column averages over.
+const MAX_WINDOW: f64 = 6.0;
 
 /// One panel to draw: a run on a time scale.
 struct Panel<'a> {
@@ -238,7 +240,8 @@ fn draw_panel(
     if panel.exact(params, share) {
         exact(svg, panel, &row_y);
     } else {
-        bands(svg, panel, &row_y, column);
+        let pair = (params.master_move + params.opponent_move).as_secs_f64();
+        bands(svg, panel, &row_y, column, pair);
     }
     let finish = panel.x(outcome.simulated.as_secs_f64());
     let _ = writeln!(
@@ -291,9 +294,15 @@ fn rect(svg: &mut String, x: f64, y: f64, w: f64, colour: [f64; 3]) {
 
 /// Each row sampled in columns `column` pixels wide; equal neighbours
 /// merge, and each colour is one path of horizontal strokes.
-fn bands(svg: &mut String, panel: &Panel, row_y: &dyn Fn(u64) -> f64, column: f64) {
+///
+/// A column averages over a window of at least two move pairs (up to
+/// [`MAX_WINDOW`] pixels): the games repeat with about that period, and
+/// sampled in narrower columns they would draw moiré stripes instead of
+/// an even tint.
+fn bands(svg: &mut String, panel: &Panel, row_y: &dyn Fn(u64) -> f64, column: f64, pair: f64) {
     let columns = (PLOT / column).ceil() as usize;
     let seconds = panel.span / PLOT * column;
+    let window = (2.0 * pair).clamp(seconds, seconds.max(MAX_WINDOW * panel.span / PLOT));
     let end = panel.outcome.simulated.as_secs_f64();
     let mut paths: BTreeMap<String, String> = BTreeMap::new();
     let rows = panel.activity.rows() as usize;
@@ -309,9 +318,10 @@ fn bands(svg: &mut String, panel: &Panel, row_y: &dyn Fn(u64) -> f64, column: f6
             }
         };
         for c in 0..columns {
-            let t0 = c as f64 * seconds;
-            let t1 = ((c + 1) as f64 * seconds).min(end.max(t0 + seconds * 1e-6));
-            let colour = if t0 >= end {
+            let middle = (c as f64 + 0.5) * seconds;
+            let t0 = (middle - window / 2.0).max(0.0);
+            let t1 = (middle + window / 2.0).min(end);
+            let colour = if c as f64 * seconds >= end || t1 <= t0 {
                 None
             } else if row == 0 {
                 let busy = panel.summary.judit(t0, t1);
