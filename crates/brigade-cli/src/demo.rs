@@ -2,14 +2,25 @@
 
 use std::time::Duration;
 
-/// The notebook's `func1`: read demo.txt, or say it is not there. The read
-/// runs on brigade's blocking pool, so the event loop is never blocked.
+/// The notebook's `func1`: read demo.txt, or say it is not there (the
+/// notebook catches `FileNotFoundError` only, so any other failure, such as
+/// a directory by that name or text that is not UTF-8, is named instead).
+/// The read runs on brigade's blocking pool, so the event loop is never
+/// blocked.
 async fn func1() -> Option<String> {
     let read = brigade::to_thread(|| std::fs::read_to_string("demo.txt")).await;
     match read {
         Ok(Ok(text)) => Some(text),
-        _ => {
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
             println!("File not found");
+            None
+        }
+        Ok(Err(e)) => {
+            println!("Cannot read demo.txt: {e}");
+            None
+        }
+        Err(e) => {
+            println!("Cannot read demo.txt: the reading thread failed: {e}");
             None
         }
     }

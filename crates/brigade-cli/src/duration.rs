@@ -4,12 +4,15 @@
 use std::time::Duration;
 
 /// Parses `5s`, `1m30s`, `250ms`, `2h`, `1.5s`; a bare number is seconds.
+/// Parses `5s`, `1m30s`, `250ms`, `2h`, `1.5s`; a bare number is seconds.
+/// Units come largest first, each at most once (`1h1h` and `30s1m` are
+/// refused as likely typos), and a total past `Duration::MAX` is an error.
 pub fn parse(text: &str) -> Result<Duration, String> {
     let bad = || {
         format!("invalid duration `{text}`: expected a positive amount like 5s, 1m30s, 250ms or 2h")
     };
     let text = text.trim();
-    if text.is_empty() || text.starts_with('-') {
+    if text.is_empty() || text.starts_with('-') || text.starts_with('+') {
         return Err(bad());
     }
     if let Ok(secs) = text.parse::<f64>() {
@@ -17,6 +20,15 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     }
     let mut total = Duration::ZERO;
     let mut rest = text;
+    // Units in the order they must come; each part must use a later one.
+    const UNITS: [(&str, f64); 5] = [
+        ("h", 3600.0),
+        ("m", 60.0),
+        ("min", 60.0),
+        ("s", 1.0),
+        ("ms", 0.001),
+    ];
+    let mut next_unit = 0;
     while !rest.is_empty() {
         let digits = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -29,15 +41,25 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ms" => 0.001,
-            "s" => 1.0,
-            "m" | "min" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
-        };
+        let unit = &rest[..unit_len];
+        let at = UNITS[next_unit..]
+            .iter()
+            .position(|(name, _)| *name == unit)
+            .map(|i| i + next_unit)
+            .ok_or_else(|| {
+                if UNITS.iter().any(|(name, _)| *name == unit) {
+                    format!(
+                        "invalid duration `{text}`: units go largest first, each once (like 1h30m)"
+                    )
+                } else {
+                    bad()
+                }
+            })?;
+        // `m` and `min` are one unit: neither may follow the other.
+        next_unit = if UNITS[at].0 == "m" { at + 2 } else { at + 1 };
         rest = &rest[unit_len..];
-        total += Duration::try_from_secs_f64(amount * scale).map_err(|_| bad())?;
+        let part = Duration::try_from_secs_f64(amount * UNITS[at].1).map_err(|_| bad())?;
+        total = total.checked_add(part).ok_or_else(bad)?;
     }
     Ok(total)
 }
@@ -80,10 +102,31 @@ mod tests {
 
     #[test]
     fn rejects_negative_empty_and_unknown_units() {
-        for bad in ["-5s", "", "5x", "s", "five", "5s-", "1e400"] {
+        for bad in [
+            "-5s",
+            "",
+            "5x",
+            "s",
+            "five",
+            "5s-",
+            "1e400",
+            "+5s",
+            "99999999999999999999h",
+            "18446744073709551615s18446744073709551615ms",
+        ] {
             let error = parse(bad).unwrap_err();
             assert!(error.contains("invalid duration"), "{bad}: {error}");
         }
+    }
+
+    #[test]
+    fn refuses_repeated_and_out_of_order_units() {
+        for bad in ["1h1h", "30s1m", "1m1min", "5ms5s", "1min1m"] {
+            let error = parse(bad).unwrap_err();
+            assert!(error.contains("largest first"), "{bad}: {error}");
+        }
+        assert_eq!(parse("1h2m3s4ms"), Ok(Duration::from_millis(3_723_004)));
+        assert_eq!(parse("2min30s"), Ok(Duration::from_secs(150)));
     }
 
     #[test]

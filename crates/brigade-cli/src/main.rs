@@ -1,7 +1,9 @@
 //! The `brigade` command: the seed notebook's cells and the chess
 //! simultaneous exhibition, runnable. `brigade help` lists everything.
 
+mod activity;
 mod args;
+mod axis;
 mod demo;
 mod duration;
 mod exhibition;
@@ -12,33 +14,60 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
 use args::{Command, DemoPart, ExhibitionArgs};
 use exhibition::{Clock, Model};
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let command = match args::parse(&args) {
-        Ok(command) => command,
-        Err(message) => return usage_error(&message),
-    };
-    let result = match command {
-        Command::Help => {
-            print!("{}", args::HELP);
-            Ok(())
+/// Why the command failed; each is one line on standard error.
+#[derive(Debug)]
+enum Failure {
+    /// The arguments are wrong: exit code 2, as for most Unix commands.
+    Usage(String),
+    /// The run itself failed (a file could not be written, a process could
+    /// not start): exit code 1.
+    Run(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Usage(message) | Failure::Run(message) => f.write_str(message),
         }
-        Command::Demo(parts) => demo(&parts),
-        Command::Exhibition(options) => exhibition(options),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => usage_error(&message),
     }
 }
 
-fn usage_error(message: &str) -> ExitCode {
-    eprintln!("brigade: error: {message}");
-    ExitCode::from(2)
+impl Failure {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            Failure::Usage(_) => ExitCode::from(2),
+            Failure::Run(_) => ExitCode::from(1),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let result = args::parse(std::env::args_os().skip(1))
+        .map_err(Failure::Usage)
+        .and_then(|command| match command {
+            Command::Help => {
+                print!("{}", args::HELP);
+                Ok(())
+            }
+            Command::Version => {
+                println!("brigade {}", env!("CARGO_PKG_VERSION"));
+                Ok(())
+            }
+            Command::Demo(parts) => demo(&parts).map_err(Failure::Run),
+            Command::Exhibition(options) => exhibition(options),
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("brigade: error: {failure}");
+            failure.exit_code()
+        }
+    }
 }
 
 fn demo(parts: &[DemoPart]) -> Result<(), String> {
@@ -68,25 +97,53 @@ fn check_writable(path: &Path, what: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot write {what} to {}: {e}", path.display()))
 }
 
-fn exhibition(options: ExhibitionArgs) -> Result<(), String> {
+/// The resolution of brigade's timers (its timing wheel ticks once a
+/// millisecond); an OS thread's sleep also overshoots by tens of
+/// microseconds. A real-clock move shorter than this lasts longer than asked.
+const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
+
+/// Warns, once, when a real-clock run asks for moves shorter than the
+/// timers can honour: its simulated times will come out long.
+fn warn_if_too_fast(options: &ExhibitionArgs) {
+    let params = &options.params;
+    let real = options
+        .models
+        .iter()
+        .any(|m| options.clock.unwrap_or(m.default_clock()) == Clock::Real);
+    let shortest = params.master_move.min(params.opponent_move);
+    let lasts = shortest.div_f64(params.speedup);
+    if real && lasts < TIMER_RESOLUTION {
+        eprintln!(
+            "brigade: warning: at --speedup {} a {:?} move lasts {:.3} ms for real, \
+             less than the timers' {} ms resolution: real-clock times will come out long",
+            params.speedup,
+            shortest,
+            lasts.as_secs_f64() * 1e3,
+            TIMER_RESOLUTION.as_millis()
+        );
+    }
+}
+
+fn exhibition(options: ExhibitionArgs) -> Result<(), Failure> {
     let params = &options.params;
     for model in &options.models {
         if options.clock == Some(Clock::Virtual)
             && matches!(model, Model::Threads | Model::Processes)
         {
-            return Err(format!(
+            return Err(Failure::Usage(format!(
                 "the {} model runs on the real clock only (OS threads and processes cannot follow a virtual clock); \
                  use --clock real",
                 model.name()
-            ));
+            )));
         }
     }
     if let Some(path) = &options.trace {
-        check_writable(path, "the trace")?;
+        check_writable(path, "the trace").map_err(Failure::Run)?;
     }
     if let Some(path) = &options.timeline {
-        check_writable(path, "the timeline")?;
+        check_writable(path, "the timeline").map_err(Failure::Run)?;
     }
+    warn_if_too_fast(&options);
     let trace = options.trace.as_ref().map(|_| brigade::trace::Trace::new());
     if let Some(trace) = &trace {
         // Threads and processes record their lifetimes into it too.
@@ -107,7 +164,8 @@ fn exhibition(options: ExhibitionArgs) -> Result<(), String> {
             options.timeline.is_some(),
             trace.as_ref(),
             &made,
-        )?;
+        )
+        .map_err(Failure::Run)?;
         outcomes.push(outcome);
     }
     if options.json {
@@ -116,11 +174,17 @@ fn exhibition(options: ExhibitionArgs) -> Result<(), String> {
         print!("{}", exhibition::table::render(params, &outcomes));
     }
     if let (Some(path), Some(trace)) = (&options.trace, &trace) {
-        trace.write_chrome_json(path).map_err(|e| e.to_string())?;
+        trace
+            .write_chrome_json(path)
+            .map_err(|e| Failure::Run(e.to_string()))?;
     }
     if let Some(path) = &options.timeline {
-        std::fs::write(path, timeline::render(params, &outcomes))
-            .map_err(|e| format!("cannot write the timeline to {}: {e}", path.display()))?;
+        std::fs::write(path, timeline::render(params, &outcomes)).map_err(|e| {
+            Failure::Run(format!(
+                "cannot write the timeline to {}: {e}",
+                path.display()
+            ))
+        })?;
     }
     Ok(())
 }

@@ -24,6 +24,8 @@ mod threads;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::activity::Activity;
+
 pub use sim::{Move, Sim, Who};
 
 /// The exhibition's numbers.
@@ -89,6 +91,8 @@ impl Model {
     /// opponent)` one game after another; `boards × moves × master` when
     /// Judit never waits (she is the bottleneck).
     pub fn estimate(self, p: &Params) -> Duration {
+        // The arguments' limits (at most 30,000,000 move pairs, within
+        // brigade's clock) keep this inside a u32 and a Duration.
         let pairs = (p.boards * p.moves) as u32;
         match self {
             Model::Sync => (p.master_move + p.opponent_move) * pairs,
@@ -106,8 +110,8 @@ pub struct Outcome {
     pub simulated: Duration,
     /// How long the run took for real.
     pub wall: Duration,
-    /// Every move, when the run was asked to keep them (for the timeline).
-    pub moves: Vec<Move>,
+    /// What the run did, when it was asked to keep it (for the timeline).
+    pub activity: Option<Activity>,
 }
 
 /// Runs `model`; `record` keeps every move for a timeline.
@@ -119,11 +123,13 @@ pub fn run(
     trace: Option<&Arc<brigade::trace::Trace>>,
     progress: &Arc<std::sync::atomic::AtomicU64>,
 ) -> Result<Outcome, String> {
+    let activity =
+        record.then(|| Activity::new(params.boards, params.moves, model.estimate(params)));
     let sim = Sim::new(
         model,
         clock,
         params.speedup,
-        record,
+        activity,
         trace.cloned(),
         progress.clone(),
     );
@@ -139,6 +145,6 @@ pub fn run(
         clock,
         simulated,
         wall: started.elapsed(),
-        moves: sim.take_moves(),
+        activity: sim.take_activity(),
     })
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use brigade::trace::{Trace, Track};
 
 use super::{Clock, Model};
+use crate::activity::Activity;
 
 /// Who made a move.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,7 +34,7 @@ pub struct Sim {
     clock: Clock,
     speedup: f64,
     origin: Arc<Mutex<Option<brigade::time::Instant>>>,
-    moves: Option<Arc<Mutex<Vec<Move>>>>,
+    activity: Option<Arc<Mutex<Option<Activity>>>>,
     trace: Option<Arc<Trace>>,
     progress: Arc<AtomicU64>,
 }
@@ -43,7 +44,7 @@ impl Sim {
         model: Model,
         clock: Clock,
         speedup: f64,
-        record: bool,
+        activity: Option<Activity>,
         trace: Option<Arc<Trace>>,
         progress: Arc<AtomicU64>,
     ) -> Sim {
@@ -52,7 +53,7 @@ impl Sim {
             clock,
             speedup,
             origin: Arc::new(Mutex::new(None)),
-            moves: record.then(|| Arc::new(Mutex::new(Vec::new()))),
+            activity: activity.map(|a| Arc::new(Mutex::new(Some(a)))),
             trace,
             progress,
         }
@@ -106,13 +107,15 @@ impl Sim {
     pub fn moved(&self, board: u64, who: Who, start: Duration) {
         let end = self.now();
         self.progress.fetch_add(1, Ordering::Relaxed);
-        if let Some(moves) = &self.moves {
-            moves.lock().unwrap().push(Move {
-                board,
-                who,
-                start,
-                end,
-            });
+        if let Some(activity) = &self.activity {
+            if let Some(activity) = &mut *activity.lock().unwrap() {
+                activity.add(Move {
+                    board,
+                    who,
+                    start,
+                    end,
+                });
+            }
         }
         if let Some(trace) = &self.trace {
             let (track, name): (Cow<'static, str>, Cow<'static, str>) = match who {
@@ -129,10 +132,10 @@ impl Sim {
         }
     }
 
-    pub fn take_moves(&self) -> Vec<Move> {
-        self.moves
+    /// What the run did, for the timeline, if it was asked to keep it.
+    pub fn take_activity(&self) -> Option<Activity> {
+        self.activity
             .as_ref()
-            .map(|m| std::mem::take(&mut *m.lock().unwrap()))
-            .unwrap_or_default()
+            .and_then(|a| a.lock().unwrap().take())
     }
 }

@@ -72,9 +72,14 @@ pub fn render(params: &Params, outcomes: &[Outcome]) -> String {
     out
 }
 
+/// The version of the `--json` output's schema (documented in `brigade
+/// help`): raised whenever a field changes meaning or goes away; new
+/// fields may appear without a raise.
+pub const SCHEMA_VERSION: u32 = 1;
+
 pub fn json(params: &Params, outcomes: &[Outcome]) -> String {
     let mut out = format!(
-        "{{\"params\":{{\"boards\":{},\"moves\":{},\"master_move_s\":{},\"opponent_move_s\":{}}},\"results\":[",
+        "{{\"schema_version\":{SCHEMA_VERSION},\"params\":{{\"boards\":{},\"moves\":{},\"master_move_s\":{},\"opponent_move_s\":{}}},\"results\":[",
         params.boards,
         params.moves,
         params.master_move.as_secs_f64(),
