@@ -46,6 +46,7 @@ pub struct ReadmeDoctests;
 
 pub mod event_loop;
 pub mod fs;
+pub mod guide;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 pub mod io;
