@@ -20,7 +20,9 @@ use hyper::{Request, Response};
 
 /// Answers every request with its own path, so that each reply can be
 /// matched to its request.
-async fn echo_path(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn echo_path(
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let body = format!("brigade says {}", req.uri().path());
     Ok(Response::new(Full::new(Bytes::from(body))))
 }
