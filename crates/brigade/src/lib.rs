@@ -35,6 +35,7 @@
 //! - `sys`: the one place where brigade talks to the operating system;
 //! - [`names`]: every asyncio, threading, multiprocessing, concurrent.futures
 //!   and tokio name, and brigade's.
+//! - [`guide`]: the guide, chapter by chapter, every example a doctest.
 
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -46,6 +47,7 @@ pub struct ReadmeDoctests;
 
 pub mod event_loop;
 pub mod fs;
+pub mod guide;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 pub mod io;
