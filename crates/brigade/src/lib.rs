@@ -38,9 +38,23 @@
 
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
+// On docs.rs (which passes `--cfg docsrs`, see Cargo.toml), every item behind
+// a feature carries a badge naming it. Nightly's `doc_cfg` does this on its
+// own now; the older `doc_auto_cfg` was folded into it.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-// The README's examples run as doctests, so the README cannot drift.
-#[doc = include_str!("../../../README.md")]
+// brigade is built on Linux system interfaces throughout (epoll, io_uring,
+// eventfd, pidfd, robust futexes, /proc), so on any other system this one
+// line says so, instead of a hundred errors from the `sys` layer.
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "brigade supports Linux only: it is built on epoll, io_uring, eventfd and other Linux \
+     system interfaces, and has no port to this target's operating system"
+);
+
+// The crate README's examples run as doctests, so the README cannot drift.
+// The file is inside the crate, so this holds in the published package too.
+#[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
