@@ -32,6 +32,11 @@
 //! });
 //! ```
 //!
+//! futures' `AsyncReadExt::split(self)` takes the stream by value, and a
+//! by-value method is found before a borrowing one, so with the trait in
+//! scope `stream.split()` is futures' split; brigade's borrowed halves are
+//! `TcpStream::split(&stream)` (or `UnixStream::split(&stream)`).
+//!
 //! **Differences from tokio.** tokio's `AsyncReadExt` and `AsyncWriteExt`
 //! have the same method names, on tokio's own `AsyncRead`/`AsyncWrite`
 //! traits, which brigade's types do not implement. One difference in

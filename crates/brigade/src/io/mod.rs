@@ -17,6 +17,13 @@
 //! method names on the same types would clash (E0034) whatever the traits
 //! were called.
 //!
+//! One name to know: futures' `AsyncReadExt::split(self)` takes its stream
+//! by value, and Rust tries a by-value method before a borrowing one, so
+//! with the trait in scope `stream.split()` is futures' split, not
+//! [`TcpStream::split(&self)`](crate::net::TcpStream::split). Write
+//! `TcpStream::split(&stream)` for brigade's borrowed halves, or use
+//! `into_split`, which no trait shadows.
+//!
 //! ```
 //! use brigade::io::AsyncReadExt;
 //! use futures_util::io::AsyncReadExt as _; // futures::io's: the same trait
