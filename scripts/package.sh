@@ -5,8 +5,11 @@
 # 1. The Rust examples in the repository's README.md are copies of those in
 #    crates/brigade/README.md, the crate's README: that one ships in the
 #    package and lib.rs runs it as doctests, so neither README can drift.
-# 2. `cargo package` packs brigade and brigade-macros, unverified: verifying
-#    would resolve brigade-macros on crates.io, where it is not published.
+# 2. `cargo package` packs brigade and brigade-macros together, so that the
+#    lockfile written into brigade's package can resolve brigade-macros
+#    from the other package (`cargo package -p brigade` alone fails until
+#    brigade-macros is on crates.io; publish it first). Unverified: cargo's
+#    own verification only builds, and step 3 builds and tests.
 # 3. Both .crate files are unpacked into a temporary directory, away from
 #    the workspace, and brigade is tested there, with brigade-macros taken
 #    from its unpacked package through a `[patch]` given on the command

@@ -35,6 +35,14 @@
 //! - `sys`: the one place where brigade talks to the operating system;
 //! - [`names`]: every asyncio, threading, multiprocessing, concurrent.futures
 //!   and tokio name, and brigade's.
+//!
+//! brigade runs on Linux only (it is built on epoll, io_uring, eventfd,
+//! pidfds and robust futexes; elsewhere the build stops with one error that
+//! says so), with Rust 1.85 or later. Cargo features: `macros` (on by
+//! default) for `#[brigade::main]` and `#[brigade::test]`; `hyper` for the
+//! `brigade::hyper` adapters, which run hyper 1.x on brigade;
+//! `deadlock-detection` to detect deadlocks of [`thread::Lock`] and
+//! [`thread::RLock`] from the start.
 
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
