@@ -37,8 +37,8 @@
 //!   and tokio name, and brigade's.
 //!
 //! brigade runs on Linux only (it is built on epoll, io_uring, eventfd,
-//! pidfds and robust futexes; elsewhere the build stops with one error that
-//! says so), with Rust 1.85 or later. Cargo features: `macros` (on by
+//! pidfds and robust futexes; elsewhere the build's first error says so),
+//! with Rust 1.85 or later. Cargo features: `macros` (on by
 //! default) for `#[brigade::main]` and `#[brigade::test]`; `hyper` for the
 //! `brigade::hyper` adapters, which run hyper 1.x on brigade;
 //! `deadlock-detection` to detect deadlocks of [`thread::Lock`] and
@@ -52,8 +52,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // brigade is built on Linux system interfaces throughout (epoll, io_uring,
-// eventfd, pidfd, robust futexes, /proc), so on any other system this one
-// line says so, instead of a hundred errors from the `sys` layer.
+// eventfd, pidfd, robust futexes, /proc), so on any other system the
+// build's first error says so in one line, before the errors of the `sys`
+// layer that follow it (checked with `--target x86_64-apple-darwin`).
 #[cfg(not(target_os = "linux"))]
 compile_error!(
     "brigade supports Linux only: it is built on epoll, io_uring, eventfd and other Linux \
