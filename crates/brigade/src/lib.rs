@@ -36,12 +36,35 @@
 //! - [`names`]: every asyncio, threading, multiprocessing, concurrent.futures
 //!   and tokio name, and brigade's.
 //! - [`guide`]: the guide, chapter by chapter, every example a doctest.
+//!
+//! brigade runs on Linux only (it is built on epoll, io_uring, eventfd,
+//! pidfds and robust futexes; elsewhere the build's first error says so),
+//! with Rust 1.85 or later. Cargo features: `macros` (on by
+//! default) for `#[brigade::main]` and `#[brigade::test]`; `hyper` for the
+//! `brigade::hyper` adapters, which run hyper 1.x on brigade;
+//! `deadlock-detection` to detect deadlocks of [`thread::Lock`] and
+//! [`thread::RLock`] from the start.
 
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
+// On docs.rs (which passes `--cfg docsrs`, see Cargo.toml), every item behind
+// a feature carries a badge naming it. Nightly's `doc_cfg` does this on its
+// own now; the older `doc_auto_cfg` was folded into it.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-// The README's examples run as doctests, so the README cannot drift.
-#[doc = include_str!("../../../README.md")]
+// brigade is built on Linux system interfaces throughout (epoll, io_uring,
+// eventfd, pidfd, robust futexes, /proc), so on any other system the
+// build's first error says so in one line, before the errors of the `sys`
+// layer that follow it (checked with `--target x86_64-apple-darwin`).
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "brigade supports Linux only: it is built on epoll, io_uring, eventfd and other Linux \
+     system interfaces, and has no port to this target's operating system"
+);
+
+// The crate README's examples run as doctests, so the README cannot drift.
+// The file is inside the crate, so this holds in the published package too.
+#[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 

@@ -90,7 +90,7 @@
 //! | `sync::Mutex`, `RwLock`, `Semaphore`, `Notify`, `Barrier` | [`sync::Mutex`](crate::sync::Mutex), [`RwLock`](crate::sync::RwLock), [`Semaphore`](crate::sync::Semaphore), [`Notify`](crate::sync::Notify), [`Barrier`](crate::sync::Barrier) | |
 //! | `sync::mpsc`, `oneshot`, `watch`, `broadcast` | [`sync::mpsc`](crate::sync::mpsc), [`oneshot`](crate::sync::oneshot), [`watch`](crate::sync::watch), [`broadcast`](crate::sync::broadcast) | |
 //! | `blocking_recv`, `blocking_lock` | [`mpsc::Receiver::recv_blocking`](crate::sync::mpsc::Receiver::recv_blocking), [`Mutex::blocking_lock`](crate::sync::Mutex::blocking_lock) | both panic on a loop's own thread, as tokio's do |
-//! | `io::AsyncReadExt`, `AsyncWriteExt` | [`io::AsyncReadExt`](crate::io::AsyncReadExt), [`io::AsyncWriteExt`](crate::io::AsyncWriteExt) | built on the `futures-io` traits |
+//! | `io::AsyncReadExt`, `AsyncWriteExt` | [`io::AsyncReadExt`](crate::io::AsyncReadExt), [`io::AsyncWriteExt`](crate::io::AsyncWriteExt) | the `futures` crate's own traits (for futures-io's `AsyncRead`/`AsyncWrite`), re-exported, so importing `futures::io`'s too is never ambiguous; tokio's `shutdown` is `close` |
 //! | `net`, `fs`, `process`, `signal` | [`net`](crate::net), [`fs`](crate::fs), [`subprocess`](crate::subprocess), [`signal`](crate::signal) | file I/O on io_uring where the kernel has it |
 //!
 //! # threading

@@ -134,8 +134,10 @@ fn split_halves_work_in_separate_tasks_and_reunite() {
         }
         let writer = writing.await.unwrap();
         let stream = reader.reunite(writer).unwrap();
-        // Borrowed halves on the reunited stream.
-        let (mut r, mut w) = stream.split();
+        // Borrowed halves on the reunited stream. With `AsyncReadExt` in
+        // scope, `stream.split()` would be that trait's `split(self)`,
+        // which takes the stream by value; the path names the inherent one.
+        let (mut r, mut w) = TcpStream::split(&stream);
         w.write_all(b"again").await.unwrap();
         let mut buf = [0; 5];
         r.read_exact(&mut buf).await.unwrap();

@@ -6,6 +6,36 @@
 //! readiness, files ([`crate::fs`]) run as io_uring operations or on the
 //! blocking pool, and the loop sleeps in the kernel until there is work.
 //!
+//! # Extension methods
+//! `read_exact`, `read_to_end`, `write_all` and the other `async` methods
+//! come from [`AsyncReadExt`], [`AsyncWriteExt`], [`AsyncBufReadExt`] and
+//! [`AsyncSeekExt`], which are the `futures` crate's own traits (from
+//! futures-util), re-exported. brigade's sockets, files and pipes
+//! implement the futures-io traits, so these methods work on them; and a
+//! program that also imports `futures::io::AsyncReadExt` has one trait in
+//! scope, not two, so no call is ambiguous. Two traits with the same
+//! method names on the same types would clash (E0034) whatever the traits
+//! were called.
+//!
+//! One name to know: futures' `AsyncReadExt::split(self)` takes its stream
+//! by value, and Rust tries a by-value method before a borrowing one, so
+//! with the trait in scope `stream.split()` is futures' split, not
+//! [`TcpStream::split(&self)`](crate::net::TcpStream::split). Write
+//! `TcpStream::split(&stream)` for brigade's borrowed halves, or use
+//! `into_split`, which no trait shadows.
+//!
+//! ```
+//! use brigade::io::AsyncReadExt;
+//! use futures_util::io::AsyncReadExt as _; // futures::io's: the same trait
+//!
+//! brigade::run(async {
+//!     let mut input: &[u8] = b"ok";
+//!     let mut word = [0; 2];
+//!     input.read_exact(&mut word).await.unwrap();
+//!     assert_eq!(&word, b"ok");
+//! });
+//! ```
+//!
 //! # Drivers
 //! Each loop owns one driver, chosen when it is built ([`DriverKind`]):
 //! - **io_uring** where the kernel allows it: file operations are native
@@ -82,6 +112,6 @@ pub(crate) mod unpark;
 pub(crate) mod uring;
 
 pub use driver::{DriverKind, IoStats};
-pub use ext::{AsyncReadExt, AsyncWriteExt};
+pub use ext::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 /// The ecosystem's I/O traits, which brigade's sockets and files implement.
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
