@@ -87,7 +87,11 @@ fn exhibition(options: ExhibitionArgs) -> Result<(), String> {
     if let Some(path) = &options.timeline {
         check_writable(path, "the timeline")?;
     }
-    let trace = options.trace.as_ref().map(|_| brigade::trace::Trace::new());
+    // The trace streams to its file as the run goes, in bounded memory.
+    let trace = match &options.trace {
+        Some(path) => Some(brigade::trace::Trace::to_file(path).map_err(|e| e.to_string())?),
+        None => None,
+    };
     if let Some(trace) = &trace {
         // Threads and processes record their lifetimes into it too.
         brigade::trace::set_global(trace);
@@ -115,8 +119,8 @@ fn exhibition(options: ExhibitionArgs) -> Result<(), String> {
     } else {
         print!("{}", exhibition::table::render(params, &outcomes));
     }
-    if let (Some(path), Some(trace)) = (&options.trace, &trace) {
-        trace.write_chrome_json(path).map_err(|e| e.to_string())?;
+    if let Some(trace) = &trace {
+        trace.finish().map_err(|e| e.to_string())?;
     }
     if let Some(path) = &options.timeline {
         std::fs::write(path, timeline::render(params, &outcomes))

@@ -113,7 +113,7 @@ impl<T: AsRawFd> Source<T> {
                             loop_id: core.shared.id,
                             task: task.0,
                         },
-                        None => Track::Loop(core.shared.id),
+                        None => Track::Main(core.shared.id),
                     };
                     let name = if dir == Direction::Write {
                         "wait to write"

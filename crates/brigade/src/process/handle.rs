@@ -270,6 +270,7 @@ impl<R: DeserializeOwned> Process<R> {
         self.joined = true;
         if let (Some(trace), Some(start)) = (crate::trace::global(), self.traced_start) {
             let track = crate::trace::Track::Process(pid);
+            trace.label(track.clone(), format!("{} (pid {pid})", self.name));
             trace.span(
                 track,
                 "process",

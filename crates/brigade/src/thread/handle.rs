@@ -304,6 +304,7 @@ impl<R> Thread<R> {
             }
             if let Some((trace, start)) = traced {
                 let track = crate::trace::Track::Thread(me.ident().unwrap_or(0));
+                trace.label(track.clone(), me.name().to_string());
                 trace.span(
                     track,
                     "thread",

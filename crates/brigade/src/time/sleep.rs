@@ -186,7 +186,7 @@ impl Sleep {
                 loop_id: core.shared.id,
                 task: task.0,
             },
-            None => Track::Loop(core.shared.id),
+            None => Track::Main(core.shared.id),
         };
         trace.span(
             track,
