@@ -211,7 +211,7 @@ impl Trace {
     /// let path = std::env::temp_dir().join(format!("brigade-doc-{}.json", std::process::id()));
     /// let trace = brigade::trace::Trace::to_file(&path).unwrap();
     /// let rt = brigade::Runtime::builder().virtual_clock(true).trace(&trace).build().unwrap();
-    /// rt.block_on(brigade::spawn_named("worker", async {})).unwrap();
+    /// rt.block_on(async { brigade::spawn_named("worker", async {}).await.unwrap() });
     /// trace.finish().unwrap();
     /// let json = std::fs::read_to_string(&path).unwrap();
     /// assert!(json.contains("\"worker\"") && json.ends_with("}\n"));
