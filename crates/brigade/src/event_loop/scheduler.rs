@@ -263,6 +263,7 @@ impl Core {
             drop((registry, queued));
             return JoinHandle::new(handle);
         }
+        crate::trace::emit::spawned(id.0, registry.header().name.as_deref().map(|n| &**n));
         if let Some(trace) = &self.trace {
             let track = Track::Task {
                 loop_id: self.shared.id,
@@ -341,6 +342,9 @@ impl Core {
         } else {
             self.current_task.set(Some(task.header().id));
             self.current_slot.set(task.header().slot.get());
+            let header = task.header();
+            let _polling =
+                crate::trace::emit::polling(header.id.0, header.name.as_deref().map(|n| &**n));
             let done = self.slow.watch(
                 || Self::task_label(&task).into_owned(),
                 // SAFETY: owner thread; not complete (checked above).
@@ -371,6 +375,8 @@ impl Core {
     }
 
     fn finish(&self, task: &TaskRef) {
+        let header = task.header();
+        crate::trace::emit::ended(header.id.0, header.name.as_deref().map(|n| &**n));
         if let Some(trace) = &self.trace {
             let label = format!("end {}", Self::task_label(task));
             trace.instant(

@@ -88,6 +88,9 @@ impl<T: AsRawFd> Source<T> {
     /// Waits until the descriptor is reported ready for `dir`.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<()> {
         let poll = self.driver.poll_ready(self.token, dir, cx);
+        if poll.is_pending() {
+            crate::trace::emit::waiting_for_io(dir == Direction::Write);
+        }
         if self.traced.is_some() {
             self.trace_wait(dir, poll.is_ready());
         }

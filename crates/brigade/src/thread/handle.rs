@@ -298,7 +298,10 @@ impl<R> Thread<R> {
             me.enter();
             fix_kernel_name(me.name());
             let traced = crate::trace::global().map(|trace| (trace, trace.now()));
-            let outcome = catch_unwind(AssertUnwindSafe(target)).map_err(Panic::new);
+            let outcome = {
+                let _living = crate::trace::emit::thread(me.name());
+                catch_unwind(AssertUnwindSafe(target)).map_err(Panic::new)
+            };
             if let Err(panic) = &outcome {
                 super::excepthook::report(&me, panic);
             }

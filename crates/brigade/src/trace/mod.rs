@@ -48,6 +48,18 @@
 //! events in memory instead, for tests and short runs that inspect them
 //! with [`Trace::events`].
 //!
+//! # With `tracing` (cargo feature `tracing`)
+//!
+//! brigade's task, I/O, thread and process events are also emitted as
+//! [`tracing`](https://docs.rs/tracing) spans and events, for whatever
+//! subscriber the program installed (the list is in `trace/emit.rs`:
+//! `spawn`, `poll`, `end` under target `brigade::task`, `sleep` under
+//! `brigade::timer`, `wait to read`/`wait to write` under `brigade::io`, a
+//! `thread` span under `brigade::thread`, `process ended` under
+//! `brigade::process`). The other way round, `TraceLayer` is a
+//! `tracing_subscriber` layer that records the program's own spans and
+//! events into a brigade trace, so that one timeline shows both.
+//!
 //! Tracing costs one branch per event while disabled.
 //!
 //! ```
@@ -65,7 +77,13 @@
 //! ```
 
 mod chrome;
+pub(crate) mod emit;
+#[cfg(feature = "tracing")]
+mod layer;
 mod stream;
+
+#[cfg(feature = "tracing")]
+pub use layer::TraceLayer;
 
 use std::borrow::Cow;
 use std::path::Path;
