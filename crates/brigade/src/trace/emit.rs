@@ -11,6 +11,12 @@
 //! | `brigade::thread` | span `thread` for a brigade thread's life (`thread.name`) | DEBUG |
 //! | `brigade::process` | event `process ended` at a child's join (`pid`, `process.name`) | DEBUG |
 //!
+//! tokio (built with `tokio_unstable`) gives each task one `runtime.spawn`
+//! span, created at spawn and entered at every poll; brigade emits a `poll`
+//! span per poll and `spawn`/`end` events instead, with the same `task.id`
+//! and `task.name` fields, so that a subscriber sees where a task's life
+//! begins and ends without keeping a span open for it.
+//!
 //! Without the feature every function here is empty and compiles away.
 //! With it, an event nobody listens to costs tracing's usual check of the
 //! callsite's cached interest.

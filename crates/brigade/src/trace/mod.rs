@@ -27,7 +27,8 @@
 //! **Durations on the virtual clock.** A virtual clock stands still while
 //! the loop runs and jumps only when every task waits, so a poll takes no
 //! virtual time at all: on a virtual loop a poll is a slice of zero
-//! duration at the instant it ran. (Giving it its real duration, as brigade
+//! duration at the instant it ran; viewers draw zero-length slices that
+//! share an instant side by side, never one inside another. (Giving it its real duration, as brigade
 //! once did, made polls that start at the same virtual instant overlap,
 //! and a viewer drew them nested, a thousand deep.) Waits on a virtual loop
 //! last exactly their virtual time. How long polls take in real time is
