@@ -11,3 +11,8 @@ for driver in epoll uring; do
     # shellcheck disable=SC2086
     BRIGADE_DRIVER=$driver cargo test -p brigade --features hyper $io_tests
 done
+# The trace's tests once more with the `tracing` feature (brigade's events as
+# tracing events, and the layer that records a program's spans into a trace).
+echo "== trace tests with --features tracing"
+cargo test -p brigade --features tracing --test trace_tracing --test trace_truth --test trace_events
+cargo test -p brigade --features tracing --doc trace

@@ -144,7 +144,13 @@ fn exhibition(options: ExhibitionArgs) -> Result<(), Failure> {
         check_writable(path, "the timeline").map_err(Failure::Run)?;
     }
     warn_if_too_fast(&options);
-    let trace = options.trace.as_ref().map(|_| brigade::trace::Trace::new());
+    // The trace streams to its file as the run goes, in bounded memory.
+    let trace = match &options.trace {
+        Some(path) => {
+            Some(brigade::trace::Trace::to_file(path).map_err(|e| Failure::Run(e.to_string()))?)
+        }
+        None => None,
+    };
     if let Some(trace) = &trace {
         // Threads and processes record their lifetimes into it too.
         brigade::trace::set_global(trace);
@@ -173,10 +179,8 @@ fn exhibition(options: ExhibitionArgs) -> Result<(), Failure> {
     } else {
         print!("{}", exhibition::table::render(params, &outcomes));
     }
-    if let (Some(path), Some(trace)) = (&options.trace, &trace) {
-        trace
-            .write_chrome_json(path)
-            .map_err(|e| Failure::Run(e.to_string()))?;
+    if let Some(trace) = &trace {
+        trace.finish().map_err(|e| Failure::Run(e.to_string()))?;
     }
     if let Some(path) = &options.timeline {
         std::fs::write(path, timeline::render(params, &outcomes)).map_err(|e| {

@@ -186,6 +186,10 @@ impl Core {
         let unparker = Arc::new(Unparker::new()?);
         let shared = Arc::new(Shared::new(unparker.clone()));
         let driver = Driver::new(driver, orphan_limit, unparker, shared.clone())?;
+        if let Some(trace) = &trace {
+            trace.label(Track::Loop(shared.id), "polls");
+            trace.label(Track::Main(shared.id), "main future (block_on)");
+        }
         Ok(Core {
             shared,
             queue: RefCell::new(VecDeque::with_capacity(1024)),
@@ -259,7 +263,13 @@ impl Core {
             drop((registry, queued));
             return JoinHandle::new(handle);
         }
+        crate::trace::emit::spawned(id.0, registry.header().name.as_deref().map(|n| &**n));
         if let Some(trace) = &self.trace {
+            let track = Track::Task {
+                loop_id: self.shared.id,
+                task: id.0,
+            };
+            trace.label(track, Self::task_label(&registry));
             let label = format!("spawn {}", Self::task_label(&registry));
             trace.instant(
                 Track::Loop(self.shared.id),
@@ -332,6 +342,9 @@ impl Core {
         } else {
             self.current_task.set(Some(task.header().id));
             self.current_slot.set(task.header().slot.get());
+            let header = task.header();
+            let _polling =
+                crate::trace::emit::polling(header.id.0, header.name.as_deref().map(|n| &**n));
             let done = self.slow.watch(
                 || Self::task_label(&task).into_owned(),
                 // SAFETY: owner thread; not complete (checked above).
@@ -341,13 +354,19 @@ impl Core {
             done
         };
         if let (Some(trace), Some((real, at))) = (&self.trace, started) {
-            let name = Self::task_label(&task);
+            // A virtual clock stands still while a task runs: the poll takes
+            // no virtual time (see the rule in `crate::trace`).
+            let took = if self.clock.is_virtual() {
+                Duration::ZERO
+            } else {
+                trace.now() - real
+            };
             trace.span(
                 Track::Loop(self.shared.id),
                 "poll",
-                name,
+                Self::task_label(&task),
                 at,
-                trace.now() - real,
+                took,
             );
         }
         if done {
@@ -356,6 +375,8 @@ impl Core {
     }
 
     fn finish(&self, task: &TaskRef) {
+        let header = task.header();
+        crate::trace::emit::ended(header.id.0, header.name.as_deref().map(|n| &**n));
         if let Some(trace) = &self.trace {
             let label = format!("end {}", Self::task_label(task));
             trace.instant(

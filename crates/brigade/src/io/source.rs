@@ -88,6 +88,9 @@ impl<T: AsRawFd> Source<T> {
     /// Waits until the descriptor is reported ready for `dir`.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<()> {
         let poll = self.driver.poll_ready(self.token, dir, cx);
+        if poll.is_pending() {
+            crate::trace::emit::waiting_for_io(dir == Direction::Write);
+        }
         if self.traced.is_some() {
             self.trace_wait(dir, poll.is_ready());
         }
@@ -113,7 +116,7 @@ impl<T: AsRawFd> Source<T> {
                             loop_id: core.shared.id,
                             task: task.0,
                         },
-                        None => Track::Loop(core.shared.id),
+                        None => Track::Main(core.shared.id),
                     };
                     let name = if dir == Direction::Write {
                         "wait to write"

@@ -268,8 +268,10 @@ impl<R: DeserializeOwned> Process<R> {
             }
         };
         self.joined = true;
+        crate::trace::emit::process_ended(pid, &self.name);
         if let (Some(trace), Some(start)) = (crate::trace::global(), self.traced_start) {
             let track = crate::trace::Track::Process(pid);
+            trace.label(track.clone(), format!("{} (pid {pid})", self.name));
             trace.span(
                 track,
                 "process",

@@ -298,12 +298,16 @@ impl<R> Thread<R> {
             me.enter();
             fix_kernel_name(me.name());
             let traced = crate::trace::global().map(|trace| (trace, trace.now()));
-            let outcome = catch_unwind(AssertUnwindSafe(target)).map_err(Panic::new);
+            let outcome = {
+                let _living = crate::trace::emit::thread(me.name());
+                catch_unwind(AssertUnwindSafe(target)).map_err(Panic::new)
+            };
             if let Err(panic) = &outcome {
                 super::excepthook::report(&me, panic);
             }
             if let Some((trace, start)) = traced {
                 let track = crate::trace::Track::Thread(me.ident().unwrap_or(0));
+                trace.label(track.clone(), me.name().to_string());
                 trace.span(
                     track,
                     "thread",

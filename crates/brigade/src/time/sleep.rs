@@ -237,6 +237,7 @@ impl Sleep {
                 };
                 let key = timers.insert(tick, cx.waker().clone());
                 self.timer = Some((core.shared.id, key));
+                crate::trace::emit::sleeping(deadline.saturating_duration_since(now));
                 if let Some(trace) = &core.trace {
                     self.traced_since.get_or_insert(core.trace_now(trace));
                 }
@@ -259,7 +260,7 @@ impl Sleep {
                 loop_id: core.shared.id,
                 task: task.0,
             },
-            None => Track::Loop(core.shared.id),
+            None => Track::Main(core.shared.id),
         };
         trace.span(
             track,
