@@ -41,8 +41,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use super::mutex::{Mutex, MutexGuard};
 use super::waiters::{WaitList, WakeList};
+use super::{Mutex, MutexGuard};
 use crate::loom::sync::Mutex as StateLock;
 
 /// A condition variable for tasks (`asyncio.Condition`), used with a

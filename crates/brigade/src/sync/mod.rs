@@ -58,6 +58,7 @@ mod condition;
 mod event;
 pub mod mpsc;
 mod mutex;
+mod mutex_guard;
 mod notify;
 pub mod oneshot;
 mod park;
@@ -73,7 +74,8 @@ pub use barrier::{Barrier, BarrierWait, BarrierWaitResult, BrokenBarrierError};
 pub use bounded_semaphore::{BoundedSemaphore, ReleaseError};
 pub use condition::Condition;
 pub use event::{Event, EventWait};
-pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use mutex::{Lock, Mutex, TryLockError};
+pub use mutex_guard::{MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
 pub use queue::{
     Get, Join, LifoQueue, PriorityQueue, Put, PutError, Queue, QueueClosed, TaskDoneError,
