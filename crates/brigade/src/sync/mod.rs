@@ -67,6 +67,8 @@ mod rwlock;
 mod rwlock_guard;
 mod rwlock_wait;
 mod semaphore;
+mod semaphore_error;
+mod semaphore_permit;
 mod waiters;
 pub mod watch;
 
@@ -86,6 +88,6 @@ pub use rwlock_guard::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLockReadGuard, RwLockWriteGuard,
 };
 pub use rwlock_wait::{Read, Write};
-pub use semaphore::{
-    Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
-};
+pub use semaphore::{Acquire, Semaphore};
+pub use semaphore_error::{AcquireError, TryAcquireError};
+pub use semaphore_permit::{OwnedSemaphorePermit, SemaphorePermit};
