@@ -67,6 +67,7 @@ mod join;
 #[doc(hidden)]
 pub mod join_macro;
 mod join_set;
+mod join_set_ready;
 mod runtime;
 pub(crate) mod scheduler;
 mod shield;
