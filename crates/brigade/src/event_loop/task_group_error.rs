@@ -52,7 +52,7 @@ pub enum Failure<E> {
     Panic(Panic),
 }
 
-/// Where a failure inside a [`task_group`] came from; see
+/// Where a failure inside a [`task_group`](super::task_group) came from; see
 /// [`GroupError::origins`].
 ///
 /// # Examples
@@ -75,7 +75,7 @@ pub enum Origin {
     /// The group's body returned the error.
     Body,
     /// A child failed: its id and, if it was spawned with
-    /// [`TaskGroup::spawn_named`], its name.
+    /// [`TaskGroup::spawn_named`](super::TaskGroup::spawn_named), its name.
     Child {
         /// The child's task id.
         id: TaskId,
@@ -84,7 +84,7 @@ pub enum Origin {
     },
 }
 
-/// Everything that failed inside a [`task_group`], in the order it failed.
+/// Everything that failed inside a [`task_group`](super::task_group), in the order it failed.
 ///
 /// # Examples
 ///
@@ -123,7 +123,7 @@ impl<E> GroupError<E> {
     }
 
     /// The failures, first one first. Empty if the group was cancelled
-    /// through [`TaskGroup::cancel`] with nothing failing.
+    /// through [`TaskGroup::cancel`](super::TaskGroup::cancel) with nothing failing.
     ///
     /// # Examples
     ///

@@ -29,7 +29,7 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AcquireError {
-    /// [`Semaphore::close`] was called.
+    /// [`Semaphore::close`](super::Semaphore::close) was called.
     Closed,
 }
 
@@ -41,7 +41,7 @@ impl fmt::Display for AcquireError {
 
 impl std::error::Error for AcquireError {}
 
-/// Why [`Semaphore::try_acquire`] got no permit.
+/// Why [`Semaphore::try_acquire`](super::Semaphore::try_acquire) got no permit.
 ///
 /// # Examples
 ///

@@ -9,7 +9,7 @@
 //! Both give a cloneable [`Sender`] (`sender.rs`) and one [`Receiver`]
 //! (`receiver.rs`). Each side works
 //! from a task (`send(v).await`, `recv().await`, or the receiver as a
-//! [`Stream`]) and from a plain thread (`send_blocking`, `recv_blocking`,
+//! [`Stream`](futures_core::Stream)) and from a plain thread (`send_blocking`, `recv_blocking`,
 //! which must not be called on an event loop's thread). The receiver sees
 //! `None` once every sender is gone and the buffer is drained.
 //!

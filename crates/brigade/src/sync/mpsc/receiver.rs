@@ -148,7 +148,7 @@ impl<T> Receiver<T> {
 
     /// Closes the channel: sends and reservations fail from now on
     /// (waiting senders get their message back), and the messages already
-    /// buffered can still be received. [`Permit`]s granted before the close
+    /// buffered can still be received. [`Permit`](super::Permit)s granted before the close
     /// may still send, so `recv` ends only once they are used or dropped
     /// (as in tokio).
     ///
@@ -194,7 +194,7 @@ impl<T> Receiver<T> {
     }
 
     /// Slots free right now (tokio's `capacity()`); see
-    /// [`Sender::capacity`]. `None` for an unbounded channel.
+    /// [`Sender::capacity`](super::Sender::capacity). `None` for an unbounded channel.
     ///
     /// # Examples
     ///

@@ -151,7 +151,7 @@ impl<T> Sender<T> {
     }
 
     /// Slots free right now: the bound minus the messages buffered and the
-    /// slots reserved by [`Permit`]s (tokio's `capacity()`); `None` for an
+    /// slots reserved by [`Permit`](super::Permit)s (tokio's `capacity()`); `None` for an
     /// unbounded channel.
     ///
     /// # Examples
