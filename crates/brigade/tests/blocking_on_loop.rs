@@ -6,7 +6,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use brigade::process::ProcessPool;
-use brigade::sync::{Mutex, mpsc, oneshot};
+use std::time::Duration;
+
+use brigade::sync::{Mutex, broadcast, mpsc, oneshot};
 use brigade::thread::ThreadPool;
 
 /// Runs `call` on a loop's thread and returns its panic message.
@@ -192,4 +194,69 @@ fn remote_handle_join_panics_on_a_loop_and_works_from_a_plain_thread() {
     let mut joiner = brigade::thread::spawn(move || remote.join()).unwrap();
     let joined = rt.block_on(async move { joiner.join_async().await.unwrap() });
     assert_eq!(joined.unwrap(), 2);
+}
+
+#[test]
+fn broadcast_recv_blocking_on_an_empty_channel_panics_on_a_loop() {
+    let (tx, mut rx) = broadcast::channel::<u8>(2);
+    let message = panic_on_loop(move || rx.recv_blocking());
+    assert_names(
+        &message,
+        "broadcast::Receiver::recv_blocking",
+        "recv().await",
+    );
+    drop(tx);
+}
+
+#[test]
+fn broadcast_recv_blocking_that_would_not_block_is_allowed_on_a_loop() {
+    let (tx, mut rx) = broadcast::channel::<u8>(2);
+    brigade::run(async move {
+        for n in 0..3 {
+            tx.send(n).unwrap(); // the third overwrites the first
+        }
+        assert_eq!(rx.recv_blocking(), Err(broadcast::RecvError::Lagged(1)));
+        assert_eq!(rx.recv_blocking(), Ok(1)); // a message: no sleep
+        assert_eq!(rx.recv_blocking(), Ok(2));
+        drop(tx);
+        assert_eq!(rx.recv_blocking(), Err(broadcast::RecvError::Closed));
+    });
+}
+
+#[test]
+fn broadcast_recv_blocking_from_a_thread_waits_for_a_send() {
+    let (tx, mut rx) = broadcast::channel::<u8>(2);
+    let sender = std::thread::spawn(move || tx.send(5).is_ok());
+    assert_eq!(rx.recv_blocking(), Ok(5));
+    assert!(sender.join().unwrap());
+    assert_eq!(rx.recv_blocking(), Err(broadcast::RecvError::Closed));
+}
+
+#[test]
+fn oneshot_recv_timeout_panics_on_a_loop_until_the_value_is_there() {
+    let (tx, rx) = oneshot::channel::<u8>();
+    let message = panic_on_loop(move || rx.recv_timeout(Duration::from_secs(1)));
+    assert_names(
+        &message,
+        "oneshot::Receiver::recv_timeout",
+        "brigade::time::timeout(duration, receiver).await",
+    );
+    drop(tx);
+    // A value already there, a gone sender, or a zero timeout never sleeps.
+    let (tx, rx) = oneshot::channel::<u8>();
+    tx.send(3).unwrap();
+    let got = brigade::run(async move { rx.recv_timeout(Duration::from_secs(1)).ok() });
+    assert_eq!(got, Some(3));
+    let (tx, rx) = oneshot::channel::<u8>();
+    drop(tx);
+    let closed = brigade::run(async move { rx.recv_timeout(Duration::from_secs(1)) });
+    assert!(matches!(closed, Err(oneshot::RecvTimeoutError::Closed)));
+    let (tx, rx) = oneshot::channel::<u8>();
+    let polled = brigade::run(async move { rx.recv_timeout(Duration::ZERO) });
+    let Err(oneshot::RecvTimeoutError::Timeout(rx)) = polled else {
+        panic!("nothing was sent, so a zero timeout times out");
+    };
+    // From a plain thread it waits for the value.
+    std::thread::spawn(move || tx.send(4).unwrap());
+    assert_eq!(rx.recv_timeout(Duration::from_secs(60)).ok(), Some(4));
 }

@@ -283,6 +283,100 @@ async fn a_condition_waiter_cancelled_while_retaking_the_lock_does_not_leak_it()
     assert!(!pair.0.is_locked());
 }
 
+/// Where a `Condition::wait` is cancelled, for the test below.
+#[derive(Clone, Copy, Debug)]
+enum WaitStage {
+    /// Still waiting: no notification has reached it.
+    Waiting,
+    /// Notified, but not yet polled since.
+    Notified,
+    /// Notified and queued for the lock, which somebody else holds.
+    QueuedForLock,
+    /// Notified, and the lock was handed to it before it ran.
+    HandedTheLock,
+}
+
+#[brigade::test(virtual)]
+async fn a_condition_wait_cancelled_at_every_await_point_loses_no_notification() {
+    use WaitStage::*;
+    for stage in [Waiting, Notified, QueuedForLock, HandedTheLock] {
+        let pair = Arc::new((Mutex::new(0u32), Condition::new()));
+        let spawn_waiter = || {
+            let pair = pair.clone();
+            brigade::spawn(async move {
+                let (lock, cond) = &*pair;
+                let mut n = cond.wait(lock.lock().await).await;
+                *n += 1;
+            })
+        };
+        let first = spawn_waiter();
+        settle().await;
+        let second = spawn_waiter();
+        settle().await;
+        assert_eq!(pair.1.waiters_count(), 2, "{stage:?}");
+        let guard = pair.0.lock().await;
+        match stage {
+            Waiting => {
+                first.abort();
+                assert!(first.await.unwrap_err().is_cancelled(), "{stage:?}");
+                assert_eq!(pair.1.waiters_count(), 1, "{stage:?}");
+                assert_eq!(pair.1.notify(1), 1, "{stage:?}");
+                drop(guard);
+            }
+            Notified => {
+                assert_eq!(pair.1.notify(1), 1, "{stage:?}");
+                first.abort();
+                assert!(first.await.unwrap_err().is_cancelled(), "{stage:?}");
+                drop(guard);
+            }
+            QueuedForLock => {
+                assert_eq!(pair.1.notify(1), 1, "{stage:?}");
+                settle().await; // the first waiter now queues for the lock
+                assert_eq!(pair.1.waiters_count(), 1, "{stage:?}");
+                first.abort();
+                assert!(first.await.unwrap_err().is_cancelled(), "{stage:?}");
+                drop(guard);
+            }
+            HandedTheLock => {
+                assert_eq!(pair.1.notify(1), 1, "{stage:?}");
+                settle().await;
+                drop(guard); // handed to the first waiter...
+                first.abort(); // ...which is cancelled before it runs
+                assert!(first.await.unwrap_err().is_cancelled(), "{stage:?}");
+            }
+        }
+        // The one notification reached the second waiter all the same.
+        within(second).await.unwrap();
+        assert_eq!(pair.1.waiters_count(), 0, "{stage:?}");
+        assert!(!pair.0.is_locked(), "{stage:?}");
+        assert_eq!(*pair.0.lock().await, 1, "{stage:?}");
+    }
+}
+
+#[brigade::test(virtual)]
+async fn a_condition_wait_that_retook_the_lock_passes_nothing_on() {
+    let pair = Arc::new((Mutex::new(()), Condition::new()));
+    let spawn_waiter = || {
+        let pair = pair.clone();
+        brigade::spawn(async move {
+            let (lock, cond) = &*pair;
+            drop(cond.wait(lock.lock().await).await);
+        })
+    };
+    let first = spawn_waiter();
+    settle().await;
+    let second = spawn_waiter();
+    settle().await;
+    assert_eq!(pair.1.notify(1), 1);
+    within(first).await.unwrap();
+    settle().await;
+    // The notification was used: the second waiter still waits.
+    assert!(!second.is_finished());
+    assert_eq!(pair.1.waiters_count(), 1);
+    assert_eq!(pair.1.notify(1), 1);
+    within(second).await.unwrap();
+}
+
 // ---- Barrier ----
 
 #[brigade::test(virtual)]

@@ -17,7 +17,8 @@
 //! an `Rc`), which is sound because a task's join-waker slot is only ever
 //! touched by the task's own loop thread (see the `event_loop::task` module
 //! docs): the loop takes and wakes it on completion, and the member's
-//! handle, which lives on that thread, clears it when dropped.
+//! handle, which lives on that thread, clears it when dropped. The ready
+//! list and the member wakers are in `join_set_ready.rs`.
 //!
 //! ```
 //! use std::time::Duration;
@@ -46,9 +47,10 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::rc::Rc;
-use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use std::task::{Context, Poll};
 
 use super::join::{AbortHandle, JoinError, JoinHandle};
+use super::join_set_ready::{Ready, member_waker};
 use super::task::TaskId;
 use crate::slab::Slab;
 
@@ -88,22 +90,6 @@ use crate::slab::Slab;
 pub struct JoinSet<T> {
     members: Slab<JoinHandle<T>>,
     ready: Rc<Ready>,
-}
-
-/// Indices of finished members, and who waits for one.
-struct Ready {
-    list: RefCell<VecDeque<usize>>,
-    waiter: RefCell<Option<Waker>>,
-}
-
-impl Ready {
-    fn push(&self, index: usize) {
-        self.list.borrow_mut().push_back(index);
-        let waiter = self.waiter.borrow_mut().take();
-        if let Some(waiter) = waiter {
-            waiter.wake();
-        }
-    }
 }
 
 impl<T> JoinSet<T> {
@@ -560,62 +546,4 @@ impl<T: 'static, F: Future<Output = T> + 'static> FromIterator<F> for JoinSet<T>
         set.extend(futures);
         set
     }
-}
-
-/// What a member waker points to: the member's index and the set's list.
-struct MemberNode {
-    index: usize,
-    ready: Rc<Ready>,
-}
-
-/// A waker that appends `index` to `ready` when woken.
-///
-/// It is not thread-safe (`Rc`), and is only ever stored in the join-waker
-/// slot of a member's task, which its own loop thread alone touches (module
-/// docs); it never reaches user code, which could send it elsewhere.
-fn member_waker(index: usize, ready: &Rc<Ready>) -> Waker {
-    let node = Box::new(MemberNode {
-        index,
-        ready: ready.clone(),
-    });
-    let raw = RawWaker::new(Box::into_raw(node) as *const (), &MEMBER_WAKER);
-    // SAFETY: the vtable's functions treat the data pointer as the owned
-    // `Box<MemberNode>` made here, and the waker never leaves the loop's
-    // thread (see above), so the `Rc` inside is never shared across threads.
-    unsafe { Waker::from_raw(raw) }
-}
-
-static MEMBER_WAKER: RawWakerVTable = RawWakerVTable::new(
-    member_waker_clone,
-    member_waker_wake,
-    member_waker_wake_by_ref,
-    member_waker_drop,
-);
-
-unsafe fn member_waker_clone(data: *const ()) -> RawWaker {
-    // SAFETY: `data` is the live `MemberNode` this waker owns.
-    let node = unsafe { &*(data as *const MemberNode) };
-    let clone = Box::new(MemberNode {
-        index: node.index,
-        ready: node.ready.clone(),
-    });
-    RawWaker::new(Box::into_raw(clone) as *const (), &MEMBER_WAKER)
-}
-
-unsafe fn member_waker_wake(data: *const ()) {
-    // SAFETY: waking by value consumes the waker, so we take back the box it
-    // owned; nothing uses `data` afterwards.
-    let node = unsafe { Box::from_raw(data as *mut MemberNode) };
-    node.ready.push(node.index);
-}
-
-unsafe fn member_waker_wake_by_ref(data: *const ()) {
-    // SAFETY: `data` is the live `MemberNode` this waker owns.
-    let node = unsafe { &*(data as *const MemberNode) };
-    node.ready.push(node.index);
-}
-
-unsafe fn member_waker_drop(data: *const ()) {
-    // SAFETY: dropping the waker releases the box it owned, once.
-    drop(unsafe { Box::from_raw(data as *mut MemberNode) });
 }

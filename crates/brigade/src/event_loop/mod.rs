@@ -67,12 +67,14 @@ mod join;
 #[doc(hidden)]
 pub mod join_macro;
 mod join_set;
+mod join_set_ready;
 mod runtime;
 pub(crate) mod scheduler;
 mod shield;
 mod slow;
 pub(crate) mod task;
 mod task_group;
+mod task_group_error;
 mod task_info;
 mod timer_handle;
 mod wait;
@@ -93,8 +95,8 @@ pub use runtime::{
 pub use shield::{Shield, shield};
 pub use slow::SlowPoll;
 pub use task::TaskId;
-pub use task_group::Origin;
-pub use task_group::{Failure, GroupError, GroupTask, TaskGroup, task_group};
+pub use task_group::{GroupTask, TaskGroup, task_group};
+pub use task_group_error::{Failure, GroupError, Origin};
 pub use task_info::{AllTasks, TaskInfo, TaskState, all_tasks, current_task};
 pub use timer_handle::TimerHandle;
 pub use wait::{Finished, ReturnWhen, try_wait, wait};

@@ -27,7 +27,7 @@
 
 use std::fmt;
 
-use super::semaphore::{Acquire, Semaphore, SemaphorePermit, TryAcquireError};
+use super::{Acquire, Semaphore, SemaphorePermit, TryAcquireError};
 
 /// An async semaphore whose free permits never exceed the number it was
 /// created with (`asyncio.BoundedSemaphore`): [`release`](Self::release)

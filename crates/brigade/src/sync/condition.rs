@@ -8,10 +8,13 @@
 //! one mutex per condition, as with a condvar.
 //!
 //! Cancellation: dropping a `wait` gives up the place in the queue. If the
-//! waiter had already been notified, the notification goes to the next
-//! waiter (as `asyncio.Condition` does since Python 3.13). Unlike asyncio,
-//! a cancelled wait cannot retake the lock first: the guard is gone, and
-//! the lock stays free.
+//! waiter had already been notified, whether it still waited for its turn
+//! or was already retaking the lock, the notification goes to the next
+//! waiter, as `asyncio.Condition.wait` does (its exception path calls
+//! `_notify(1)`). Two differences from asyncio: a wait cancelled before any
+//! notification reached it wakes nobody (asyncio's `_notify(1)` runs for
+//! it too, a spurious wake-up), and a cancelled wait cannot retake the lock
+//! first: the guard is gone, and the lock stays free.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -41,8 +44,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use super::mutex::{Mutex, MutexGuard};
 use super::waiters::{WaitList, WakeList};
+use super::{Mutex, MutexGuard};
 use crate::loom::sync::Mutex as StateLock;
 
 /// A condition variable for tasks (`asyncio.Condition`), used with a
@@ -106,9 +109,9 @@ impl Condition {
     ///
     /// Dropping the future never leaves the lock held: the guard it holds (or
     /// retakes) is dropped with it. A notification handed to it before it was
-    /// dropped goes on to the next waiter, unless the future had already moved
-    /// on to retaking the lock: then the notification was used and is not
-    /// passed on.
+    /// dropped goes on to the next waiter, also when the future had already
+    /// moved on to retaking the lock (as in asyncio, where a notified waiter
+    /// cancelled while it reacquires the lock calls `_notify(1)`).
     ///
     /// # Examples
     ///
@@ -144,7 +147,12 @@ impl Condition {
         };
         drop(guard);
         waiting.await;
-        mutex.lock().await
+        // Notified: if this future is dropped while it retakes the lock,
+        // the notification it consumed goes on to the next waiter.
+        let pass_on = PassOn { cond: Some(self) };
+        let guard = mutex.lock().await;
+        pass_on.disarm();
+        guard
     }
 
     /// Waits until `predicate` holds for the guarded data, checking it
@@ -328,5 +336,26 @@ impl Drop for CondWait<'_> {
             }
         };
         wake.wake_all();
+    }
+}
+
+/// A notification consumed by a `wait` that has not yet retaken the lock:
+/// dropped armed (the `wait` was cancelled), it notifies the next waiter.
+struct PassOn<'a> {
+    cond: Option<&'a Condition>,
+}
+
+impl PassOn<'_> {
+    /// The lock was retaken: the notification was used.
+    fn disarm(mut self) {
+        self.cond = None;
+    }
+}
+
+impl Drop for PassOn<'_> {
+    fn drop(&mut self) {
+        if let Some(cond) = self.cond {
+            cond.notify(1);
+        }
     }
 }

@@ -58,6 +58,7 @@ mod condition;
 mod event;
 pub mod mpsc;
 mod mutex;
+mod mutex_guard;
 mod notify;
 pub mod oneshot;
 mod park;
@@ -66,6 +67,8 @@ mod rwlock;
 mod rwlock_guard;
 mod rwlock_wait;
 mod semaphore;
+mod semaphore_error;
+mod semaphore_permit;
 mod waiters;
 pub mod watch;
 
@@ -73,7 +76,8 @@ pub use barrier::{Barrier, BarrierWait, BarrierWaitResult, BrokenBarrierError};
 pub use bounded_semaphore::{BoundedSemaphore, ReleaseError};
 pub use condition::Condition;
 pub use event::{Event, EventWait};
-pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use mutex::{Lock, Mutex, TryLockError};
+pub use mutex_guard::{MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
 pub use queue::{
     Get, Join, LifoQueue, PriorityQueue, Put, PutError, Queue, QueueClosed, TaskDoneError,
@@ -84,6 +88,6 @@ pub use rwlock_guard::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLockReadGuard, RwLockWriteGuard,
 };
 pub use rwlock_wait::{Read, Write};
-pub use semaphore::{
-    Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
-};
+pub use semaphore::{Acquire, Semaphore};
+pub use semaphore_error::{AcquireError, TryAcquireError};
+pub use semaphore_permit::{OwnedSemaphorePermit, SemaphorePermit};

@@ -8,7 +8,8 @@
 //! "direct hand-off" discipline of fair locks, as in tokio's semaphore or
 //! Java's fair `ReentrantLock`). A waiter that is cancelled after the lock
 //! was handed to it, but before it ran, passes the lock on from its
-//! destructor: a lock is never leaked by cancellation.
+//! destructor: a lock is never leaked by cancellation. The guards that
+//! hold the lock live in `mutex_guard.rs`.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -36,11 +37,11 @@
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
-use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use super::mutex_guard::{MutexGuard, OwnedMutexGuard};
 use super::park::block_on;
 use super::waiters::WaitList;
 use crate::event_loop::context::assert_not_on_loop;
@@ -74,7 +75,7 @@ use crate::loom::sync::Mutex as StateLock;
 /// ```
 pub struct Mutex<T: ?Sized> {
     state: StateLock<State>,
-    data: UnsafeCell<T>,
+    pub(super) data: UnsafeCell<T>,
 }
 
 struct State {
@@ -88,27 +89,6 @@ struct State {
 unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 // SAFETY: as above: `&Mutex<T>` only ever yields exclusive access to `T`.
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
-
-/// Exclusive access to the data of a [`Mutex`]; unlocks when dropped.
-///
-/// # Examples
-///
-/// ```
-/// brigade::run(async {
-///     let m = brigade::sync::Mutex::new(vec![1]);
-///     let mut guard = m.lock().await;
-///     guard.push(2); // the guard derefs to the data
-///     drop(guard); // unlocks
-///     assert_eq!(*m.lock().await, [1, 2]);
-/// });
-/// ```
-#[must_use = "the lock is released as soon as the guard is dropped"]
-pub struct MutexGuard<'a, T: ?Sized> {
-    mutex: &'a Mutex<T>,
-}
-
-// SAFETY: a guard is `&mut T` in disguise: shareable when `T` is `Sync`.
-unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
 
 /// [`Mutex::try_lock`] (or [`RwLock::try_read`](super::RwLock::try_read),
 /// [`RwLock::try_write`](super::RwLock::try_write)) found the lock taken.
@@ -334,7 +314,7 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// Releases the lock: to the first waiter if there is one.
-    fn unlock(&self) {
+    pub(super) fn unlock(&self) {
         let waker = {
             let mut state = self.state();
             Self::hand_off(&mut state)
@@ -418,127 +398,6 @@ impl<T: ?Sized> Drop for Lock<'_, T> {
         if let Some(w) = waker {
             w.wake();
         }
-    }
-}
-
-impl<'a, T: ?Sized> MutexGuard<'a, T> {
-    /// The mutex this guard locks (so that a [`Condition`](super::Condition)
-    /// can release and retake it).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use brigade::sync::{Mutex, MutexGuard};
-    ///
-    /// let m = Mutex::new(0);
-    /// let guard = m.try_lock().unwrap();
-    /// assert!(std::ptr::eq(MutexGuard::mutex(&guard), &m));
-    /// ```
-    pub fn mutex(guard: &Self) -> &'a Mutex<T> {
-        guard.mutex
-    }
-}
-
-impl<T: ?Sized> Deref for MutexGuard<'_, T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        // SAFETY: the guard holds the lock, so no other reference to the
-        // data exists until it drops.
-        unsafe { &*self.mutex.data.get() }
-    }
-}
-
-impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: as in `deref`, and `&mut self` makes this the only use.
-        unsafe { &mut *self.mutex.data.get() }
-    }
-}
-
-impl<T: ?Sized> Drop for MutexGuard<'_, T> {
-    fn drop(&mut self) {
-        self.mutex.unlock();
-    }
-}
-
-/// A guard that owns an `Arc` of its [`Mutex`]; see
-/// [`Mutex::lock_owned`].
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use brigade::sync::{Mutex, OwnedMutexGuard};
-///
-/// let m = Arc::new(Mutex::new(0));
-/// let mut guard: OwnedMutexGuard<i32> = m.clone().blocking_lock_owned();
-/// std::thread::spawn(move || *guard = 7).join().unwrap();
-/// assert_eq!(*m.blocking_lock(), 7);
-/// ```
-#[must_use = "the lock is released as soon as the guard is dropped"]
-pub struct OwnedMutexGuard<T: ?Sized> {
-    mutex: Arc<Mutex<T>>,
-}
-
-// SAFETY: as for `MutexGuard`: shared access to the guard is `&T`.
-unsafe impl<T: ?Sized + Sync> Sync for OwnedMutexGuard<T> {}
-
-impl<T: ?Sized> OwnedMutexGuard<T> {
-    /// The mutex this guard locks.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use brigade::sync::{Mutex, OwnedMutexGuard};
-    ///
-    /// let m = Arc::new(Mutex::new(0));
-    /// let guard = m.clone().blocking_lock_owned();
-    /// assert!(Arc::ptr_eq(OwnedMutexGuard::mutex(&guard), &m));
-    /// ```
-    pub fn mutex(guard: &Self) -> &Arc<Mutex<T>> {
-        &guard.mutex
-    }
-}
-
-impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        // SAFETY: the guard holds the lock (see `MutexGuard::deref`).
-        unsafe { &*self.mutex.data.get() }
-    }
-}
-
-impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: the guard holds the lock, and `&mut self` is unique.
-        unsafe { &mut *self.mutex.data.get() }
-    }
-}
-
-impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
-    fn drop(&mut self) {
-        self.mutex.unlock();
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&**self, f)
     }
 }
 

@@ -307,6 +307,14 @@ impl<T> Receiver<T> {
     ///
     /// Time here is the thread's (`std::time::Instant`), not an event loop's:
     /// this call blocks the thread, like [`recv_blocking`](Self::recv_blocking).
+    /// On a loop, await the receiver under [`timeout`](crate::time::timeout)
+    /// instead.
+    ///
+    /// # Panics
+    /// If the value has not arrived, `timeout` is not zero, and this thread
+    /// runs an event loop: sleeping would block every task of the loop, the
+    /// sender's perhaps too. (A value already there, or a zero `timeout`,
+    /// never sleeps, so it is allowed anywhere.)
     ///
     /// # Errors
     ///
@@ -327,7 +335,14 @@ impl<T> Receiver<T> {
     /// tx.send("late").unwrap();
     /// assert_eq!(rx.recv_timeout(Duration::from_secs(1)).unwrap(), "late");
     /// ```
+    #[track_caller]
     pub fn recv_timeout(self, timeout: Duration) -> Result<T, RecvTimeoutError<T>> {
+        if !self.is_ready() && !timeout.is_zero() {
+            assert_not_on_loop(
+                "oneshot::Receiver::recv_timeout",
+                "brigade::time::timeout(duration, receiver).await",
+            );
+        }
         let deadline = std::time::Instant::now() + timeout;
         {
             let mut state = self.inner.lock();

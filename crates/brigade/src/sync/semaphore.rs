@@ -10,6 +10,8 @@
 //! Permits travel by hand-off: a releaser moves them into the waiter's node
 //! before waking it. A waiter that is cancelled after being served returns
 //! what it was given from its destructor, so no permit is ever lost.
+//! The permits a holder keeps are in `semaphore_permit.rs`, the errors in
+//! `semaphore_error.rs`.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -44,6 +46,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use super::TryAcquireError;
+use super::semaphore_error::AcquireError;
+use super::semaphore_permit::{OwnedSemaphorePermit, SemaphorePermit};
 use super::waiters::{WaitList, WakeList};
 use crate::loom::sync::{Mutex, MutexGuard};
 
@@ -96,66 +101,6 @@ enum Outcome {
     /// The semaphore was closed while it waited.
     Closed,
 }
-
-/// The semaphore was closed; no permit can be acquired any more.
-///
-/// # Examples
-///
-/// ```
-/// use brigade::sync::{AcquireError, Semaphore};
-///
-/// brigade::run(async {
-///     let sem = Semaphore::new(0);
-///     sem.close();
-///     assert_eq!(sem.acquire().await.unwrap_err(), AcquireError::Closed);
-/// });
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AcquireError {
-    /// [`Semaphore::close`] was called.
-    Closed,
-}
-
-impl fmt::Display for AcquireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the semaphore is closed")
-    }
-}
-
-impl std::error::Error for AcquireError {}
-
-/// Why [`Semaphore::try_acquire`] got no permit.
-///
-/// # Examples
-///
-/// ```
-/// use brigade::sync::{Semaphore, TryAcquireError};
-///
-/// let sem = Semaphore::new(1);
-/// let _held = sem.try_acquire().unwrap();
-/// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
-/// sem.close();
-/// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::Closed);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TryAcquireError {
-    /// Not enough permits are free right now (or others wait before you).
-    NoPermits,
-    /// The semaphore was closed.
-    Closed,
-}
-
-impl fmt::Display for TryAcquireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryAcquireError::NoPermits => f.write_str("no permits available"),
-            TryAcquireError::Closed => f.write_str("the semaphore is closed"),
-        }
-    }
-}
-
-impl std::error::Error for TryAcquireError {}
 
 impl Semaphore {
     /// A semaphore with `permits` free permits.
@@ -464,7 +409,7 @@ impl Semaphore {
         wake
     }
 
-    fn release(&self, n: usize) {
+    pub(super) fn release(&self, n: usize) {
         self.add_permits(n);
     }
 
@@ -577,126 +522,6 @@ impl Drop for Acquire<'_> {
     }
 }
 
-/// Permits held from a [`Semaphore`]; they go back when it drops.
-///
-/// # Examples
-///
-/// ```
-/// let sem = brigade::sync::Semaphore::new(1);
-/// {
-///     let _permit = sem.try_acquire().unwrap();
-///     assert_eq!(sem.available_permits(), 0);
-/// }
-/// assert_eq!(sem.available_permits(), 1);
-/// ```
-#[must_use = "the permits are released as soon as this is dropped"]
-pub struct SemaphorePermit<'a> {
-    sem: &'a Semaphore,
-    permits: usize,
-}
-
-impl SemaphorePermit<'_> {
-    /// How many permits this holds.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let sem = brigade::sync::Semaphore::new(3);
-    /// assert_eq!(sem.try_acquire_many(2).unwrap().num_permits(), 2);
-    /// ```
-    pub fn num_permits(&self) -> usize {
-        self.permits
-    }
-
-    /// Keeps the permits out of the semaphore for good.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let sem = brigade::sync::Semaphore::new(2);
-    /// sem.try_acquire().unwrap().forget();
-    /// assert_eq!(sem.available_permits(), 1); // it never comes back
-    /// ```
-    pub fn forget(mut self) {
-        self.permits = 0;
-    }
-}
-
-impl Drop for SemaphorePermit<'_> {
-    fn drop(&mut self) {
-        if self.permits > 0 {
-            self.sem.release(self.permits);
-        }
-    }
-}
-
-/// Permits that own an `Arc` of their [`Semaphore`]; see
-/// [`Semaphore::acquire_owned`].
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-///
-/// let sem = Arc::new(brigade::sync::Semaphore::new(1));
-/// let permit = brigade::run(sem.clone().acquire_owned()).unwrap();
-/// std::thread::spawn(move || drop(permit)).join().unwrap();
-/// assert_eq!(sem.available_permits(), 1);
-/// ```
-#[must_use = "the permits are released as soon as this is dropped"]
-pub struct OwnedSemaphorePermit {
-    sem: Arc<Semaphore>,
-    permits: usize,
-}
-
-impl OwnedSemaphorePermit {
-    /// How many permits this holds.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    ///
-    /// let sem = Arc::new(brigade::sync::Semaphore::new(3));
-    /// let permit = brigade::run(sem.clone().acquire_many_owned(2)).unwrap();
-    /// assert_eq!(permit.num_permits(), 2);
-    /// ```
-    pub fn num_permits(&self) -> usize {
-        self.permits
-    }
-
-    /// Keeps the permits out of the semaphore for good.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    ///
-    /// let sem = Arc::new(brigade::sync::Semaphore::new(2));
-    /// brigade::run(sem.clone().acquire_owned()).unwrap().forget();
-    /// assert_eq!(sem.available_permits(), 1);
-    /// ```
-    pub fn forget(mut self) {
-        self.permits = 0;
-    }
-}
-
-impl Drop for OwnedSemaphorePermit {
-    fn drop(&mut self) {
-        if self.permits > 0 {
-            self.sem.release(self.permits);
-        }
-    }
-}
-
-impl fmt::Debug for OwnedSemaphorePermit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedSemaphorePermit")
-            .field("permits", &self.permits)
-            .finish()
-    }
-}
-
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state();
@@ -704,14 +529,6 @@ impl fmt::Debug for Semaphore {
             .field("permits", &state.permits)
             .field("waiters", &state.waiters.len())
             .field("closed", &state.closed)
-            .finish()
-    }
-}
-
-impl fmt::Debug for SemaphorePermit<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SemaphorePermit")
-            .field("permits", &self.permits)
             .finish()
     }
 }

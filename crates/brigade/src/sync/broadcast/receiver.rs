@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::{RecvError, Ring, Shared, TryRecvError, oldest};
+use crate::event_loop::context::assert_not_on_loop;
 use crate::sync::park::block_on;
 
 /// A receiving half: sees every message sent after it subscribed, unless
@@ -179,6 +180,13 @@ impl<T: Clone> Receiver<T> {
     /// Waits for the next message by blocking the calling thread, which
     /// must not run an event loop (tokio: `blocking_recv`).
     ///
+    /// # Panics
+    /// If no message is there yet and this thread runs an event loop:
+    /// sleeping would block every task of the loop, the senders on it too.
+    /// (A message already there, a lag or the end is returned without
+    /// sleeping, so it is allowed anywhere.) tokio panics on any runtime
+    /// thread, even when a message is ready.
+    ///
     /// # Errors
     ///
     /// As [`recv`](Self::recv): [`RecvError::Lagged`] or [`RecvError::Closed`].
@@ -191,8 +199,17 @@ impl<T: Clone> Receiver<T> {
     /// assert_eq!(rx.recv_blocking(), Ok(9));
     /// t.join().unwrap();
     /// ```
+    #[track_caller]
     pub fn recv_blocking(&mut self) -> Result<T, RecvError> {
-        block_on(self.recv())
+        match self.try_recv() {
+            Ok(message) => Ok(message),
+            Err(TryRecvError::Closed) => Err(RecvError::Closed),
+            Err(TryRecvError::Lagged(missed)) => Err(RecvError::Lagged(missed)),
+            Err(TryRecvError::Empty) => {
+                assert_not_on_loop("broadcast::Receiver::recv_blocking", "recv().await");
+                block_on(self.recv())
+            }
+        }
     }
 }
 
