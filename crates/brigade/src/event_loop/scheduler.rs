@@ -25,9 +25,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::io::{Deadline, DriverKind};
 use crate::io::driver::Driver;
 use crate::io::unpark::Unparker;
+use crate::io::{Deadline, DriverKind};
 
 use super::context;
 use super::join::JoinHandle;
