@@ -89,6 +89,16 @@ impl Sim {
         }
     }
 
+    /// Simulated time at `instant` (on the real clock; not before `start`).
+    pub fn at(&self, instant: std::time::Instant) -> Duration {
+        let origin = self.origin.lock().unwrap().expect("Sim::start was called");
+        let real = instant.saturating_duration_since(origin.into_std());
+        match self.clock {
+            Clock::Virtual => real,
+            Clock::Real => real.mul_f64(self.speedup),
+        }
+    }
+
     /// How long to really wait for `simulated` time to pass.
     pub fn scaled(&self, simulated: Duration) -> Duration {
         match self.clock {
