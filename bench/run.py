@@ -742,7 +742,7 @@ def targets_section(summaries):
             lines.append(f"| {cell(what)} | not measured | — |")
             continue
         stats, peer, row = found
-        what_ratio = "peak RSS" if key == "rss" else "wall"
+        what_ratio = "peak RSS" if key == "rss" else ("median lateness" if workload == LATENESS else "wall")
         measured = f"{fmt_stats(stats)} × {peer}'s {what_ratio}" + (f", for {row}" if row != BRIGADE else "")
         met = "no spread" if stats[2] is None else ("yes" if stats[2] <= limit else "not yet")
         lines.append(f"| {cell(what)} | {cell(measured)} | {met} |")
