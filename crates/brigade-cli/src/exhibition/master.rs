@@ -41,7 +41,9 @@ pub fn start(
                 if end > now {
                     std::thread::sleep(end - now);
                 }
-                sim.moved(board, Who::Master, start);
+                // Her move is logged as scheduled: the timeline shows her
+                // moves back to back, never overlapping.
+                sim.moved_until(board, Who::Master, start, sim.at(end));
                 let _ = done.send(());
             }
         })

@@ -114,7 +114,11 @@ impl Sim {
 
     /// Notes that `who` moved on `board` from `start` until now.
     pub fn moved(&self, board: u64, who: Who, start: Duration) {
-        let end = self.now();
+        self.moved_until(board, who, start, self.now());
+    }
+
+    /// Notes that `who` moved on `board` from `start` until `end`.
+    pub fn moved_until(&self, board: u64, who: Who, start: Duration, end: Duration) {
         self.progress.fetch_add(1, Ordering::Relaxed);
         if let Some(moves) = &self.moves {
             moves.lock().unwrap().push(Move {
