@@ -17,7 +17,8 @@
 //! until then rather than to the next millisecond. The price is two more
 //! levels, and so at most two more cascades in a timer's life (a timer
 //! cascades once per level it descends: a 1 s sleep starts at level 3);
-//! each cascade moves an entry in O(1), with no allocation.
+//! each cascade moves an entry in O(1), with no allocation, and all of a
+//! timer's cascades happen in the one [`Wheel::advance`] that fires it.
 //!
 //! Each level keeps a 64-bit occupancy mask, so finding the next slot is a
 //! rotate and a count of trailing zeros per level. Each slot also keeps the
