@@ -87,12 +87,18 @@ WORKLOADS = {
     "mplock2": "cross-process lock: 2 processes × 200,000 acquire + release, contending (start-up not measured)",
     "mpvalue": "shared value: 2 processes × 200,000 increments under its lock (start-up not measured)",
     "manager": "Manager dict: 10,000 × d[k] = d[k] + 1 from one client (2 round trips each)",
+    "lateness": "timer lateness: 10,000 sleeps of 0.1–5 ms (10 sleepers × 1,000 in turn), "
+                "median and p99 of (actual − requested)",
     "http": "HTTP/1.1 keep-alive \"Hello, World!\" from hyper 1.x on 127.0.0.1, "
             "loaded by wrk (1 thread, 64 connections, 5 s per run)",
 }
 
 # Workloads measured by their own driver rather than the harness.
 HTTP = "http"
+# The workload whose figure is not the wall time but how late sleeps wake:
+# its rows are compared on the median lateness (`lateness_p50_s`).
+LATENESS = "lateness"
+LATENESS_KEY = "lateness_p50_s"
 
 # Workloads whose runs spread widely on a small shared VM (kernel-bound:
 # page faults, the file system's journal, loopback TCP; single runs of one
@@ -346,7 +352,9 @@ def run_rows(rows, runs, timeout):
                 row.status, row.reason = "failed", run.get("reason", "failed")
                 log(f"  {row.runtime:<20} run {i + 1}/{runs}: FAILED: {row.reason}")
                 continue
-            log(f"  {row.runtime:<20} run {i + 1}/{runs}: {fmt_time(run['wall_s'])}")
+            late = (f", lateness p50 {fmt_time(run['lateness_p50_s'])} p99 {fmt_time(run['lateness_p99_s'])}"
+                    if run.get("lateness_p50_s") is not None else "")
+            log(f"  {row.runtime:<20} run {i + 1}/{runs}: {fmt_time(run['wall_s'])}{late}")
     for row in live:
         if row.status == "pending":
             row.status = "ok"
@@ -495,11 +503,24 @@ def fmt_stats(stats):
     return f"{fmt_ratio(median)} ({fmt_ratio(lo)}–{fmt_ratio(hi)})"
 
 
+def paired_differences(ours, peer, key):
+    """brigade's row − the peer's, round by round, as paired_stats pairs
+    them: [median, min, max], or None when no round has both."""
+    theirs = {r.get("round"): r[key] for r in peer.runs if r.get(key) is not None}
+    diffs = [r[key] - theirs[r.get("round")] for r in ours.runs
+             if r.get(key) is not None and r.get("round") in theirs]
+    if not diffs:
+        return None
+    return [statistics.median(diffs), min(diffs), max(diffs)]
+
+
 def summarize(workload, rows):
     """The ratios of one workload, kept as JSON in BENCHMARKS.md so that
     the Targets section can be rebuilt after a partial run: for each of
     brigade's rows, its [median, min, max] ratio to every other runtime,
-    for wall time and for peak RSS."""
+    for wall time (the median lateness for `lateness`, where "margin" also
+    keeps the differences, in seconds) and for peak RSS."""
+    key = LATENESS_KEY if workload == LATENESS else "wall_s"
     ok = [r for r in rows if r.status == "ok"]
     brigade = next((r for r in rows if r.runtime == BRIGADE), None)
     data = {"brigade": brigade.status if brigade else "absent",
@@ -507,10 +528,13 @@ def summarize(workload, rows):
             "ours": {}, "rss": {}}
     for mine in (r for r in ok if is_ours(r.runtime)):
         others = [r for r in ok if r is not mine]
-        data["ours"][mine.runtime] = {r.runtime: paired_stats(mine, r) for r in others}
+        data["ours"][mine.runtime] = {r.runtime: paired_stats(mine, r, key) for r in others}
         data["rss"][mine.runtime] = {r.runtime: paired_stats(mine, r, "maxrss_kib") for r in others}
+        if workload == LATENESS:
+            data.setdefault("margin", {})[mine.runtime] = {
+                r.runtime: paired_differences(mine, r, key) for r in others}
     if data["ours"]:
-        data["best"] = min((r for r in ok if is_ours(r.runtime)), key=lambda r: r.median("wall_s")).runtime
+        data["best"] = min((r for r in ok if is_ours(r.runtime)), key=lambda r: r.median(key)).runtime
     return data
 
 
@@ -552,6 +576,35 @@ def table(workload, rows, runs):
     if len(checks) > 1:
         lines += ["", f"**Warning:** runtimes disagree on the check value: {sorted(checks)}."]
     return "\n".join(lines) + "\n"
+
+
+def lateness_table(rows, runs):
+    """The `lateness` table: how late each runtime's sleeps woke."""
+    summary = summarize(LATENESS, rows)
+    lines = [
+        f"<!-- bench:workload:{LATENESS} {json.dumps(summary, sort_keys=True)} -->",
+        f"### `{LATENESS}`: {WORKLOADS[LATENESS]}",
+        "",
+        f"Median of {runs} run{'s' if runs != 1 else ''}, measured "
+        f"{datetime.date.today().isoformat()}. Each run makes the 10,000 sleeps "
+        "and reports the median (p50) and 99th percentile (p99) of their "
+        "lateness; the table gives the median of those over the runs. The "
+        "ratio compares the median lateness. `std-thread` is "
+        "`std::thread::sleep` on one OS thread per sleeper.",
+        "",
+        "| runtime | p50 lateness | p99 lateness | CPU | brigade ÷ peer, p50 (spread) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        if row.status == "ok":
+            p50 = fmt_time(row.median(LATENESS_KEY))
+            p99 = fmt_time(row.median("lateness_p99_s"))
+            cpu = fmt_time(row.median("cpu_s"))
+        else:
+            p50, p99, cpu = label(row), "", ""
+        lines.append(f"| {cell(row.runtime)} | {cell(p50)} | {cell(p99)} | {cell(cpu)} | "
+                     f"{cell(ratio_cell(summary, row))} |")
+    return summary, "\n".join(lines) + "\n"
 
 
 def standing(summary):
@@ -635,6 +688,15 @@ ISSUE_TARGETS = [
     ("Manager dict get + set round trip: 10× multiprocessing.Manager", "manager", ["mp-fork"], 0.1, "brigade"),
     ("HTTP under wrk: at least equal to hyper on tokio", HTTP, ["tokio-mt", "tokio-mt-1w"], 1.0,
      ("brigade", "brigade-2loops")),
+    ("timer lateness (median): ahead of tokio current_thread", LATENESS, ["tokio-ct"], 1.0, "brigade"),
+    ("timer lateness (median): ahead of smol", LATENESS, ["smol-local"], 1.0, "brigade"),
+]
+
+# Targets on a difference rather than a ratio: (what, workload, peer, the
+# largest brigade − peer difference that meets it, in seconds). Met only
+# when every round's difference is at or below it.
+MARGIN_TARGETS = [
+    ("timer lateness (median): at most std::thread::sleep's + 50 µs", LATENESS, "std-thread", 50e-6),
 ]
 
 
@@ -680,10 +742,18 @@ def targets_section(summaries):
             lines.append(f"| {cell(what)} | not measured | — |")
             continue
         stats, peer, row = found
-        what_ratio = "peak RSS" if key == "rss" else "wall"
+        what_ratio = "peak RSS" if key == "rss" else ("median lateness" if workload == LATENESS else "wall")
         measured = f"{fmt_stats(stats)} × {peer}'s {what_ratio}" + (f", for {row}" if row != BRIGADE else "")
         met = "no spread" if stats[2] is None else ("yes" if stats[2] <= limit else "not yet")
         lines.append(f"| {cell(what)} | {cell(measured)} | {met} |")
+    for what, workload, peer, limit in MARGIN_TARGETS:
+        margin = ((summaries.get(workload) or {}).get("margin") or {}).get(BRIGADE, {}).get(peer)
+        if not margin:
+            lines.append(f"| {cell(what)} | not measured | — |")
+            continue
+        median, lo, hi = (v * 1e6 for v in margin)
+        measured = f"{median:+.1f} µs ({lo:+.1f} – {hi:+.1f}) beside {peer}"
+        lines.append(f"| {cell(what)} | {cell(measured)} | {'yes' if hi <= limit * 1e6 else 'not yet'} |")
     return "\n".join(lines) + "\n"
 
 
@@ -891,8 +961,12 @@ def main(argv):
         log(f"[{workload}] {WORKLOADS[workload]}")
         runs = runs_for(workload, args.runs, args.quick)
         run_rows(workload_rows, runs, args.timeout)
-        text = table(workload, workload_rows, runs)
-        tables[workload] = (summarize(workload, workload_rows), text)
+        if workload == LATENESS:
+            tables[workload] = lateness_table(workload_rows, runs)
+            text = tables[workload][1]
+        else:
+            text = table(workload, workload_rows, runs)
+            tables[workload] = (summarize(workload, workload_rows), text)
         print(text.split("\n", 1)[1], flush=True)
     if (not args.only or HTTP in args.only) and not args.runtimes:
         log(f"[{HTTP}] {WORKLOADS[HTTP]}")

@@ -75,6 +75,11 @@ struct Report<'a> {
     expected: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
+    /// `lateness` only: median and p99 of (actual − requested) sleep.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lateness_p50_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lateness_p99_s: Option<f64>,
 }
 
 impl<'a> Report<'a> {
@@ -88,6 +93,8 @@ impl<'a> Report<'a> {
             check: None,
             expected: None,
             reason: None,
+            lateness_p50_s: None,
+            lateness_p99_s: None,
         }
     }
 
@@ -149,6 +156,10 @@ fn run(workload: Workload, entry: Entry) -> ExitCode {
             report.cpu_s = Some(measured.timing.cpu.as_secs_f64());
             report.check = Some(measured.value);
             report.expected = Some(expected);
+            if let Some(late) = measure::recorded_lateness() {
+                report.lateness_p50_s = Some(late.p50.as_secs_f64());
+                report.lateness_p99_s = Some(late.p99.as_secs_f64());
+            }
             if !ok {
                 report.reason = Some("check value differs from the expected one");
             }

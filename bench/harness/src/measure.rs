@@ -152,3 +152,54 @@ pub fn launch(command: &[String]) -> std::process::ExitCode {
         Err(_) => ExitCode::from(128 + (-exit).clamp(0, 127) as u8),
     }
 }
+
+/// The `lateness` workload's result, beside the usual timing: the median and
+/// 99th percentile of how late the sleeps woke.
+#[derive(Clone, Copy, Debug)]
+pub struct Lateness {
+    /// Median of (actual − requested).
+    pub p50: Duration,
+    /// 99th percentile (nearest rank) of (actual − requested).
+    pub p99: Duration,
+}
+
+static LATENESS: std::sync::Mutex<Option<Lateness>> = std::sync::Mutex::new(None);
+
+/// Records the latenesses of one run, which `main` reports with the run's
+/// JSON line.
+pub fn record_lateness(mut samples: Vec<Duration>) {
+    if samples.is_empty() {
+        return;
+    }
+    samples.sort_unstable();
+    let rank = |p: usize| samples[(samples.len() * p).div_ceil(100).saturating_sub(1)];
+    let result = Lateness {
+        p50: rank(50),
+        p99: rank(99),
+    };
+    *LATENESS.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+}
+
+/// The latenesses recorded by this run, if it was a `lateness` run.
+pub fn recorded_lateness() -> Option<Lateness> {
+    *LATENESS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One sleeper of `lateness`: makes its sleeps in turn with `sleep`, and
+/// returns the sum of the requested µs and each sleep's lateness.
+pub async fn lateness_sleeper<F, S>(delays: Vec<u64>, mut sleep: S) -> (u64, Vec<Duration>)
+where
+    S: FnMut(Duration) -> F,
+    F: Future<Output = ()>,
+{
+    let mut late = Vec::with_capacity(delays.len());
+    let mut sum = 0;
+    for us in delays {
+        let asked = Duration::from_micros(us);
+        let start = Instant::now();
+        sleep(asked).await;
+        late.push(start.elapsed().saturating_sub(asked));
+        sum += us;
+    }
+    (sum, late)
+}

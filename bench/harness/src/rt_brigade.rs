@@ -29,7 +29,7 @@ use brigade::io::{AsyncReadExt, AsyncWriteExt, DriverKind};
 use brigade::net::{ListenOptions, TcpListener, TcpStream};
 use brigade::sync::{Mutex, mpsc};
 
-use crate::measure::{Measured, Meter, timed};
+use crate::measure::{Measured, Meter, lateness_sleeper, record_lateness, timed};
 use crate::registry::{BenchFn, Entry, Impl};
 use crate::rt_std::TempFiles;
 use crate::workloads::{self as w, ALL, Workload};
@@ -63,6 +63,7 @@ const IMPLEMENTED: &[(Workload, BenchFn)] = &[
     (Workload::MpLock2, crate::rt_brigade_shared::lock_contended),
     (Workload::MpValue, crate::rt_brigade_shared::value_contended),
     (Workload::Manager, crate::rt_brigade_shared::manager_dict),
+    (Workload::Lateness, lateness),
 ];
 
 /// Extra rows: processes started by the forkserver; the same I/O work on the
@@ -196,6 +197,26 @@ fn timers() -> Measured {
         }
         sum
     }))
+}
+
+fn lateness() -> Measured {
+    let sleepers = w::lateness_delays_us();
+    let (measured, late) = event_loop().block_on(async move {
+        let meter = Meter::start();
+        let tasks: Vec<_> = sleepers
+            .into_iter()
+            .map(|delays| brigade::spawn(lateness_sleeper(delays, brigade::sleep)))
+            .collect();
+        let (mut sum, mut late) = (0, Vec::new());
+        for task in tasks {
+            let (s, l) = task.await.expect("sleeper panicked");
+            sum += s;
+            late.extend(l);
+        }
+        (meter.finish(sum), late)
+    });
+    record_lateness(late);
+    measured
 }
 
 fn chess24() -> Measured {

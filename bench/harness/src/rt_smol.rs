@@ -19,13 +19,14 @@ use async_executor::{Executor, LocalExecutor, Task};
 use async_io::{Async, Timer};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
-use crate::measure::{Measured, timed};
+use crate::measure::{Measured, Meter, lateness_sleeper, record_lateness, timed};
 use crate::registry::Entry;
 use crate::workloads::{self as w, Workload};
 
 /// The pairs implemented here.
 pub fn entries() -> Vec<Entry> {
     vec![
+        Entry::run(Workload::Lateness, "smol-local", lateness),
         Entry::run(Workload::Spawn, "smol-local", || {
             local(async |ex| spawn(ex).await)
         }),
@@ -186,6 +187,32 @@ async fn timers(ex: &impl Spawner, delays: Vec<u64>) -> u64 {
         sum += task.await;
     }
     sum
+}
+
+/// `lateness` on a `LocalExecutor`, as `local` runs the others.
+fn lateness() -> Measured {
+    let sleepers = w::lateness_delays_us();
+    let ex = LocalExecutor::new();
+    let (measured, late) = async_io::block_on(ex.run(async {
+        let meter = Meter::start();
+        let tasks: Vec<_> = sleepers
+            .into_iter()
+            .map(|delays| {
+                ex.spawn(lateness_sleeper(delays, |d| async move {
+                    Timer::after(d).await;
+                }))
+            })
+            .collect();
+        let (mut sum, mut late) = (0, Vec::new());
+        for task in tasks {
+            let (s, l) = task.await;
+            sum += s;
+            late.extend(l);
+        }
+        (meter.finish(sum), late)
+    }));
+    record_lateness(late);
+    measured
 }
 
 async fn echo(ex: &impl Spawner, workload: Workload) -> u64 {

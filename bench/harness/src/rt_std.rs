@@ -8,7 +8,9 @@
 //!   the other, on the calling thread;
 //! * `std-fs-mt` (`files*`): the same with one thread per core, each reading
 //!   a contiguous share of the files — the plain program any concurrent
-//!   reader has to beat.
+//!   reader has to beat;
+//! * `std-thread` (`lateness`): one thread per sleeper, each sleeping with
+//!   `std::thread::sleep` (`clock_nanosleep`), the floor for a blocking wait.
 //!
 //! Also home of [`TempFiles`], the untimed setup of `files` shared by all
 //! Rust runtimes.
@@ -18,13 +20,14 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
-use crate::measure::{Measured, Meter};
+use crate::measure::{Measured, Meter, lateness_sleeper, record_lateness};
 use crate::registry::Entry;
 use crate::workloads::{self as w, Workload};
 
 /// The pairs implemented here.
 pub fn entries() -> Vec<Entry> {
     vec![
+        Entry::run(Workload::Lateness, "std-thread", lateness),
         Entry::run(Workload::Threads, "std-thread", threads),
         Entry::run(Workload::Threads1, "std-thread", threads_one_at_a_time),
         Entry::run(Workload::Echo10, "std-thread", || echo(Workload::Echo10)),
@@ -112,6 +115,35 @@ fn echo_client(addr: SocketAddr, conn: usize, rounds: usize) -> u64 {
         bytes += back.len() as u64;
     }
     bytes
+}
+
+fn lateness() -> Measured {
+    let sleepers = w::lateness_delays_us();
+    let meter = Meter::start();
+    let results: Vec<(u64, Vec<std::time::Duration>)> = std::thread::scope(|scope| {
+        let threads: Vec<_> = sleepers
+            .into_iter()
+            .map(|delays| {
+                scope.spawn(move || {
+                    // The sleeper's future never waits on anything but
+                    // the blocking sleep: one poll runs it to the end.
+                    let sleeper = lateness_sleeper(delays, |d| {
+                        std::thread::sleep(d);
+                        std::future::ready(())
+                    });
+                    futures_lite::future::block_on(sleeper)
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().expect("sleeper panicked"))
+            .collect()
+    });
+    let sum = results.iter().map(|(s, _)| s).sum();
+    let measured = meter.finish(sum);
+    record_lateness(results.into_iter().flat_map(|(_, l)| l).collect());
+    measured
 }
 
 fn threads() -> Measured {

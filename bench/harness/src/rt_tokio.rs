@@ -19,7 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::{Builder, Runtime};
 use tokio::sync::{Mutex, mpsc};
 
-use crate::measure::{Measured, Meter, timed};
+use crate::measure::{Measured, Meter, lateness_sleeper, record_lateness, timed};
 use crate::registry::Entry;
 use crate::rt_std::TempFiles;
 use crate::workloads::{self as w, Workload};
@@ -35,6 +35,7 @@ pub fn entries() -> Vec<Entry> {
         Entry::run(Workload::PingPong, "tokio-mt", || mt(pingpong())),
         Entry::run(Workload::Timers, "tokio-ct", timers_ct),
         Entry::run(Workload::Timers, "tokio-mt", timers_mt),
+        Entry::run(Workload::Lateness, "tokio-ct", lateness),
         Entry::run(Workload::Chess24, "tokio-ct", || chess(Workload::Chess24)),
         Entry::run(Workload::Chess100k, "tokio-ct", || {
             chess(Workload::Chess100k)
@@ -163,6 +164,26 @@ fn timers_ct() -> Measured {
 fn timers_mt() -> Measured {
     let delays = w::timer_delays_ms();
     mt(timers(delays))
+}
+
+fn lateness() -> Measured {
+    let sleepers = w::lateness_delays_us();
+    let (measured, late) = current_thread().block_on(async move {
+        let meter = Meter::start();
+        let tasks: Vec<_> = sleepers
+            .into_iter()
+            .map(|delays| tokio::spawn(lateness_sleeper(delays, tokio::time::sleep)))
+            .collect();
+        let (mut sum, mut late) = (0, Vec::new());
+        for task in tasks {
+            let (s, l) = task.await.expect("sleeper panicked");
+            sum += s;
+            late.extend(l);
+        }
+        (meter.finish(sum), late)
+    });
+    record_lateness(late);
+    measured
 }
 
 fn chess(workload: Workload) -> Measured {

@@ -33,6 +33,13 @@
 //! | `mplock2`   | 2 child processes × 200,000 acquire + release of one cross-process lock | acquisitions |
 //! | `mpvalue`   | 2 child processes × 200,000 increments of a shared value under its lock | the final value |
 //! | `manager`   | 10,000 times `d[k] = d.get(k) + 1` on a Manager's dict (2 round trips each) | the final value |
+//! | `lateness`  | 10 concurrent sleepers × 1,000 sleeps each of `d_i` ∈ 100..=5,000 µs (seeded xorshift32), one after the other; each sleep's lateness (actual − requested) is recorded | Σ d_i (µs) |
+//!
+//! `lateness` is about precision, not speed: its wall time is the sleeps'
+//! own (about 2.6 s), and what it reports is the median and 99th percentile
+//! of the 10,000 latenesses (`lateness_p50_s`, `lateness_p99_s` in the JSON
+//! line). Ten sleepers rather than one keep a run under three seconds; two
+//! of them rarely share a deadline, so each sleep measures a timer's wake-up.
 //!
 //! Chess exhibition: one master plays B boards. Each board is a task that
 //! 30 times acquires the master (a FIFO-fair async mutex), sleeps 5 s (the
@@ -43,7 +50,7 @@
 use std::fmt;
 
 /// Every workload, in the order the runner reports them.
-pub const ALL: [Workload; 24] = [
+pub const ALL: [Workload; 25] = [
     Workload::Spawn,
     Workload::Yield,
     Workload::PingPong,
@@ -68,6 +75,7 @@ pub const ALL: [Workload; 24] = [
     Workload::MpLock2,
     Workload::MpValue,
     Workload::Manager,
+    Workload::Lateness,
 ];
 
 /// `spawn`: number of tasks.
@@ -147,6 +155,16 @@ pub const MP_CONTENDERS: u64 = 2;
 pub const MP_ITERS_EACH: u64 = 200_000;
 /// `manager`: read-modify-write operations on the dict, each a get and a set.
 pub const MANAGER_OPS: u64 = 10_000;
+/// `lateness`: sleepers, each sleeping its share of the sleeps in turn.
+pub const LATENESS_SLEEPERS: usize = 10;
+/// `lateness`: sleeps in all.
+pub const LATENESS_SLEEPS: usize = 10_000;
+/// `lateness`: shortest and longest sleep, in µs, inclusive.
+pub const LATENESS_MIN_US: u32 = 100;
+/// See [`LATENESS_MIN_US`].
+pub const LATENESS_MAX_US: u32 = 5_000;
+/// `lateness`: seed of the xorshift32 sequence.
+pub const LATENESS_SEED: u32 = 0x9E37_79B9;
 
 /// One benchmark workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,6 +217,8 @@ pub enum Workload {
     MpValue,
     /// Round trips to a Manager's dict.
     Manager,
+    /// How late sleeps of 0.1–5 ms wake.
+    Lateness,
 }
 
 impl Workload {
@@ -229,6 +249,7 @@ impl Workload {
             Workload::MpLock2 => "mplock2",
             Workload::MpValue => "mpvalue",
             Workload::Manager => "manager",
+            Workload::Lateness => "lateness",
         }
     }
 
@@ -270,6 +291,7 @@ impl Workload {
             Workload::MpLock => MPLOCK_ITERS,
             Workload::MpLock2 | Workload::MpValue => MP_CONTENDERS * MP_ITERS_EACH,
             Workload::Manager => MANAGER_OPS,
+            Workload::Lateness => lateness_delays_us().iter().flatten().sum(),
         }
     }
 }
@@ -317,6 +339,19 @@ pub fn timer_delays_ms() -> Vec<u64> {
     (0..TIMER_TASKS)
         .map(|_| u64::from(rng.next_u32() % (TIMER_MAX_MS + 1)))
         .collect()
+}
+
+/// `lateness`: the sleeps of each sleeper, in µs, in the order it makes
+/// them: sleep `i` of the sequence goes to sleeper `i % LATENESS_SLEEPERS`.
+pub fn lateness_delays_us() -> Vec<Vec<u64>> {
+    let mut rng = XorShift32::new(LATENESS_SEED);
+    let mut sleepers = vec![Vec::new(); LATENESS_SLEEPERS];
+    let span = LATENESS_MAX_US - LATENESS_MIN_US + 1;
+    for i in 0..LATENESS_SLEEPS {
+        let us = LATENESS_MIN_US + rng.next_u32() % span;
+        sleepers[i % LATENESS_SLEEPERS].push(u64::from(us));
+    }
+    sleepers
 }
 
 /// `chess*`: number of boards of a chess workload.

@@ -97,9 +97,11 @@ fn check_writable(path: &Path, what: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot write {what} to {}: {e}", path.display()))
 }
 
-/// The resolution of brigade's timers (its timing wheel ticks once a
-/// millisecond); an OS thread's sleep also overshoots by tens of
-/// microseconds. A real-clock move shorter than this lasts longer than asked.
+/// The shortest real-clock move the timers honour to within a few percent.
+/// brigade's timers tick every microsecond, but every wake-up (the loop's,
+/// and an OS thread's sleep) comes tens of microseconds late on a quiet
+/// machine, more on a busy one: below a millisecond that lateness is no
+/// longer small against the move, and the simulated times come out long.
 const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
 
 /// Warns, once, when a real-clock run asks for moves shorter than the
@@ -115,7 +117,7 @@ fn warn_if_too_fast(options: &ExhibitionArgs) {
     if real && lasts < TIMER_RESOLUTION {
         eprintln!(
             "brigade: warning: at --speedup {} a {:?} move lasts {:.3} ms for real, \
-             less than the timers' {} ms resolution: real-clock times will come out long",
+             less than the {} ms the timers honour closely: real-clock times will come out long",
             params.speedup,
             shortest,
             lasts.as_secs_f64() * 1e3,

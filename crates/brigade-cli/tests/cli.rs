@@ -435,5 +435,37 @@ fn a_trace_of_threads_and_processes_shows_their_lifetimes() {
     );
     assert_eq!(count("process"), 3, "one child process per board");
     assert_eq!(count("move"), 2 * 3 * 2 * 2);
+    // Judit keeps to a schedule: each of her moves lasts exactly 5 s and
+    // none begins before the previous one ends, however late her thread
+    // woke.
+    let judit: Vec<f64> = events
+        .iter()
+        .filter(|e| {
+            e["ph"] == "M"
+                && e["args"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.ends_with(": Judit"))
+        })
+        .map(|e| e["pid"].as_f64().unwrap() * 1e6 + e["tid"].as_f64().unwrap())
+        .collect();
+    assert_eq!(judit.len(), 2, "a Judit track per model");
+    for track in judit {
+        let mut moves: Vec<(f64, f64)> = events
+            .iter()
+            .filter(|e| {
+                e["cat"] == "move"
+                    && e["pid"].as_f64().unwrap() * 1e6 + e["tid"].as_f64().unwrap() == track
+            })
+            .map(|e| (e["ts"].as_f64().unwrap(), e["dur"].as_f64().unwrap()))
+            .collect();
+        moves.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert_eq!(moves.len(), 3 * 2);
+        for (ts, dur) in &moves {
+            assert!((dur - 5e6).abs() < 1.0, "a move of {dur} µs at {ts}");
+        }
+        for pair in moves.windows(2) {
+            assert!(pair[1].0 >= pair[0].0 + pair[0].1 - 1.0, "{pair:?} overlap");
+        }
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }

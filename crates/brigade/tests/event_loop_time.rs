@@ -49,11 +49,74 @@ async fn sleepers_wake_in_deadline_order_at_their_exact_time() {
 }
 
 #[brigade::test(virtual)]
-async fn sub_millisecond_sleeps_never_wake_early() {
+async fn sub_millisecond_sleeps_wake_at_their_exact_instant() {
     let start = Instant::now();
-    sleep(Duration::from_micros(1500)).await;
-    assert!(start.elapsed() >= Duration::from_micros(1500));
-    assert!(start.elapsed() <= Duration::from_millis(2));
+    sleep(Duration::from_micros(300)).await;
+    assert_eq!(start.elapsed(), Duration::from_micros(300));
+    sleep(Duration::from_micros(1200)).await;
+    assert_eq!(start.elapsed(), Duration::from_micros(1500));
+    // Below the microsecond tick, a deadline rounds up: never early.
+    sleep(Duration::from_nanos(300_001)).await;
+    assert_eq!(start.elapsed(), Duration::from_micros(1801));
+}
+
+/// Sleeps of `micros` each, started together; returns (label, wake time)
+/// in the order they woke.
+async fn wake_log(micros: &[u64], cancel: &[usize]) -> Vec<(u64, Duration)> {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let start = Instant::now();
+    let tasks: Vec<_> = micros
+        .iter()
+        .map(|&us| {
+            let log = log.clone();
+            spawn(async move {
+                sleep(Duration::from_micros(us)).await;
+                log.borrow_mut().push((us, start.elapsed()));
+            })
+        })
+        .collect();
+    // Let every task set its timer before some are cancelled.
+    brigade::yield_now().await;
+    for (i, task) in tasks.iter().enumerate() {
+        if cancel.contains(&i) {
+            task.abort();
+        }
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    log.take()
+}
+
+#[brigade::test(virtual)]
+async fn deadlines_within_one_millisecond_fire_in_order_each_at_its_instant() {
+    // All within the first millisecond and the next: one millisecond slot
+    // of a coarser wheel would wake them together, at 1 ms or 2 ms.
+    let micros = [999, 1, 500, 250, 1001, 750, 2, 1999, 1000];
+    let log = wake_log(&micros, &[]).await;
+    let mut sorted = micros.to_vec();
+    sorted.sort();
+    let order: Vec<u64> = log.iter().map(|(us, _)| *us).collect();
+    assert_eq!(order, sorted);
+    for (us, woke) in log {
+        assert_eq!(woke, Duration::from_micros(us));
+    }
+}
+
+#[brigade::test(virtual)]
+async fn cancelled_sub_millisecond_timers_leave_the_others_exact() {
+    // Cancel the earliest, one in the middle and one that shares its
+    // microsecond with a survivor.
+    let micros = [100, 200, 300, 300, 400, 900];
+    let log = wake_log(&micros, &[0, 2, 4]).await;
+    assert_eq!(
+        log,
+        [200, 300, 900].map(|us| (us, Duration::from_micros(us)))
+    );
+    // Nothing left behind: the next sleep wakes at its own deadline.
+    let start = Instant::now();
+    sleep(Duration::from_micros(7)).await;
+    assert_eq!(start.elapsed(), Duration::from_micros(7));
 }
 
 #[brigade::test(virtual)]

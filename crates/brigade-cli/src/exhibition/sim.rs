@@ -90,6 +90,16 @@ impl Sim {
         }
     }
 
+    /// Simulated time at `instant` (on the real clock; not before `start`).
+    pub fn at(&self, instant: std::time::Instant) -> Duration {
+        let origin = self.origin.lock().unwrap().expect("Sim::start was called");
+        let real = instant.saturating_duration_since(origin.into_std());
+        match self.clock {
+            Clock::Virtual => real,
+            Clock::Real => real.mul_f64(self.speedup),
+        }
+    }
+
     /// How long to really wait for `simulated` time to pass.
     pub fn scaled(&self, simulated: Duration) -> Duration {
         match self.clock {
@@ -105,7 +115,11 @@ impl Sim {
 
     /// Notes that `who` moved on `board` from `start` until now.
     pub fn moved(&self, board: u64, who: Who, start: Duration) {
-        let end = self.now();
+        self.moved_until(board, who, start, self.now());
+    }
+
+    /// Notes that `who` moved on `board` from `start` until `end`.
+    pub fn moved_until(&self, board: u64, who: Who, start: Duration, end: Duration) {
         self.progress.fetch_add(1, Ordering::Relaxed);
         if let Some(activity) = &self.activity {
             if let Some(activity) = &mut *activity.lock().unwrap() {

@@ -25,9 +25,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::io::DriverKind;
 use crate::io::driver::Driver;
 use crate::io::unpark::Unparker;
+use crate::io::{Deadline, DriverKind};
 
 use super::context;
 use super::join::JoinHandle;
@@ -459,24 +459,22 @@ impl Core {
                     }
                     // Pending I/O comes first; without any, asking the
                     // kernel would only cost a system call per time jump.
-                    if !(self.driver.has_io() && self.driver.park(Some(Duration::ZERO))) {
+                    if !(self.driver.has_io() && self.driver.park(Deadline::Now)) {
                         self.clock.advance_to(self.clock.instant_of_tick(tick));
                     }
                     return;
                 }
             }
-            self.driver.park(None);
+            self.driver.park(Deadline::Never);
             return;
         }
         match next {
             Some(tick) => {
                 let deadline = self.clock.instant_of_tick(tick);
-                let now = self.clock.now();
-                let wait = deadline.saturating_duration_since(now);
-                self.driver.park(Some(wait));
+                self.driver.park(Deadline::At(deadline.into_std()));
             }
             None => {
-                self.driver.park(None);
+                self.driver.park(Deadline::Never);
             }
         }
     }
@@ -488,7 +486,7 @@ impl Core {
         if turns >= IO_POLL_INTERVAL {
             self.turns.set(0);
             if self.driver.has_io() {
-                self.driver.park(Some(Duration::ZERO));
+                self.driver.park(Deadline::Now);
             }
         } else {
             self.turns.set(turns);

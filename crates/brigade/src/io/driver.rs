@@ -12,9 +12,8 @@ use std::os::fd::RawFd;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
-use super::epoll::EpollBackend;
+use super::epoll::{Deadline, EpollBackend};
 use super::registry::{Direction, Registry, Token};
 use super::unpark::Unparker;
 use super::uring::UringBackend;
@@ -142,25 +141,25 @@ impl Driver {
         self.kind
     }
 
-    /// Waits up to `timeout` (`None`: until something happens) for I/O or a
-    /// wake-up from another thread, and wakes the tasks whose I/O is ready.
-    /// Returns whether any event arrived.
-    pub(crate) fn park(&self, timeout: Option<Duration>) -> bool {
+    /// Waits until `deadline` for I/O or a wake-up from another thread, and
+    /// wakes the tasks whose I/O is ready. Returns whether any event arrived
+    /// (the deadline passing is not one).
+    pub(crate) fn park(&self, deadline: Deadline) -> bool {
         let mut wake = Vec::new();
         let events = {
             let mut epoll = self.epoll.borrow_mut();
             let mut registry = self.registry.borrow_mut();
             match &self.ring {
-                None => epoll.park(timeout, &mut registry, &self.unparker, &mut wake),
+                None => epoll.park(deadline, &mut registry, &self.unparker, &mut wake),
                 Some(ring) => {
                     let mut ring = ring.borrow_mut();
                     // Completions already waiting: look, don't sleep.
-                    let timeout = if ring.submit() {
-                        Some(Duration::ZERO)
+                    let deadline = if ring.submit() {
+                        Deadline::Now
                     } else {
-                        timeout
+                        deadline
                     };
-                    let sockets = epoll.park(timeout, &mut registry, &self.unparker, &mut wake);
+                    let sockets = epoll.park(deadline, &mut registry, &self.unparker, &mut wake);
                     let files = ring.reap(&mut wake);
                     sockets.map(|n| n + files)
                 }

@@ -8,15 +8,24 @@
 //! The io_uring driver uses this backend too: for sockets, and as the place
 //! where the loop sleeps, with the ring's descriptor in the set (see
 //! `uring.rs`).
+//!
+//! A sleep until a timer's deadline does not use `epoll_wait`'s timeout,
+//! which counts whole milliseconds: a timerfd in the set, armed for the
+//! deadline, ends the wait (see `sys/timerfd.rs` for why it is more precise
+//! than any timeout argument). It is re-armed only when the deadline
+//! changes, so a loop that parks again for the same timer makes no extra
+//! system call. Where no timerfd can be had, the millisecond timeout,
+//! rounded up, is the fallback.
 
 use std::io;
 use std::os::fd::RawFd;
 use std::task::Waker;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::registry::{READ, READ_CLOSED, Registry, Token, WRITE, WRITE_CLOSED};
 use super::unpark::Unparker;
 use crate::sys::epoll::{self, Epoll};
+use crate::sys::timerfd::TimerFd;
 
 /// The token of the loop's own eventfd; never a registry token, whose
 /// generation has its top bits clear.
@@ -24,19 +33,43 @@ const UNPARK: u64 = u64::MAX;
 /// The token of the io_uring driver's ring; its completions are reaped by
 /// the driver after every wait.
 const RING: u64 = u64::MAX - 1;
+/// The token of the timerfd that ends a sleep at a timer's deadline.
+const TIMER: u64 = u64::MAX - 2;
+
+/// How long a park may sleep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Deadline {
+    /// Not at all: look at what is ready and return.
+    Now,
+    /// Until this instant, at the latest.
+    At(Instant),
+    /// Until something happens.
+    Never,
+}
 
 pub(crate) struct EpollBackend {
     epoll: Epoll,
     events: Vec<epoll::Event>,
+    /// `None` where the kernel would not give one.
+    timer: Option<TimerFd>,
+    /// The deadline `timer` is armed for, if it has not passed yet.
+    armed: Option<Instant>,
 }
 
 impl EpollBackend {
     pub(crate) fn new(unparker: &Unparker) -> io::Result<EpollBackend> {
         let epoll = Epoll::new()?;
         epoll.add_level_readable(unparker.raw_fd(), UNPARK)?;
+        // Edge-triggered: each expiry is reported once, and the count it
+        // leaves need not be read (re-arming clears it).
+        let timer = TimerFd::new()
+            .ok()
+            .filter(|t| epoll.add(t.raw_fd(), TIMER).is_ok());
         Ok(EpollBackend {
             epoll,
             events: Vec::with_capacity(1024),
+            timer,
+            armed: None,
         })
     }
 
@@ -56,16 +89,48 @@ impl EpollBackend {
         let _ = self.epoll.delete(fd);
     }
 
-    /// Waits for readiness, records it in `registry` and collects wakers.
-    /// Returns how many events arrived.
+    /// The timeout to give `epoll_wait` for a sleep until `deadline`,
+    /// arming the timerfd where it takes the timeout's place.
+    fn timeout(&mut self, deadline: Deadline) -> Option<Duration> {
+        let at = match deadline {
+            Deadline::Now => return Some(Duration::ZERO),
+            Deadline::Never => return None,
+            Deadline::At(at) => at,
+        };
+        // Checked on every park, armed or not: an expired deadline must
+        // not wait for an expiry that was already reported.
+        let now = Instant::now();
+        if at <= now {
+            self.armed = None;
+            return Some(Duration::ZERO);
+        }
+        let wait = at - now;
+        match &self.timer {
+            Some(_) if self.armed == Some(at) => None,
+            Some(timer) => match timer.set(wait) {
+                Ok(()) => {
+                    self.armed = Some(at);
+                    None
+                }
+                Err(_) => Some(wait),
+            },
+            None => Some(wait),
+        }
+    }
+
+    /// Waits for readiness until `deadline`, records it in `registry` and
+    /// collects wakers. Returns how many events arrived (the timer's expiry
+    /// is not one).
     pub(crate) fn park(
         &mut self,
-        timeout: Option<Duration>,
+        deadline: Deadline,
         registry: &mut Registry,
         unparker: &Unparker,
         wake: &mut Vec<Waker>,
     ) -> io::Result<usize> {
+        let timeout = self.timeout(deadline);
         self.epoll.wait(&mut self.events, timeout)?;
+        let mut count = self.events.len();
         for event in &self.events {
             let (token, bits) = (event.u64, event.events);
             if token == UNPARK {
@@ -73,6 +138,11 @@ impl EpollBackend {
                 continue;
             }
             if token == RING {
+                continue;
+            }
+            if token == TIMER {
+                self.armed = None;
+                count -= 1;
                 continue;
             }
             let mut ready = 0;
@@ -90,6 +160,6 @@ impl EpollBackend {
             }
             registry.set_ready(Token::from_u64(token), ready, wake);
         }
-        Ok(self.events.len())
+        Ok(count)
     }
 }

@@ -61,7 +61,9 @@
 //! When no task is runnable, the loop sleeps in the driver (`epoll_wait`,
 //! after handing queued io_uring operations to the kernel) until I/O is
 //! ready, a file operation completes, the next timer is due, or another
-//! thread wakes it through the loop's eventfd. A busy loop still polls the
+//! thread wakes it through the loop's eventfd. The timer's deadline is kept
+//! by a timerfd in the epoll set, precise to the microsecond, not by
+//! `epoll_wait`'s timeout, which counts whole milliseconds. A busy loop still polls the
 //! driver without waiting every few turns, so I/O is never starved by tasks
 //! that keep each other runnable.
 //!
@@ -112,6 +114,7 @@ pub(crate) mod unpark;
 pub(crate) mod uring;
 
 pub use driver::{DriverKind, IoStats};
+pub(crate) use epoll::Deadline;
 pub use ext::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 /// The ecosystem's I/O traits, which brigade's sockets and files implement.
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};

@@ -23,6 +23,8 @@ pub(crate) mod signal;
 /// Socketpairs carrying `brigade::process` messages and descriptors.
 pub(crate) mod socket;
 pub(crate) mod thread;
+/// One-shot timers as descriptors: how a sleeping loop wakes on time.
+pub(crate) mod timerfd;
 
 use fd::{cvt, owned};
 

@@ -1,5 +1,10 @@
 //! The loop's clock: the real monotonic clock, or a virtual one that only
 //! moves when the loop has nothing else to do.
+//!
+//! The timer wheel counts time in ticks of one microsecond from the clock's
+//! start: fine enough that a deadline is honoured to the microsecond (a
+//! 300 µs sleep is not rounded to a millisecond, as tokio's are), and coarse
+//! enough that the [`HORIZON`] of 1000 years fits a `u64` with room to spare.
 
 use std::cell::Cell;
 use std::time::Duration;
@@ -47,24 +52,24 @@ impl Clock {
         if since >= HORIZON {
             return None;
         }
-        // Below the horizon, milliseconds fit a u64 with room to spare.
-        let ms = since.as_millis() as u64;
-        Some(if since > Duration::from_millis(ms) {
-            ms + 1
+        // Below the horizon (about 3.2e16 µs), microseconds fit a u64.
+        let us = since.as_micros() as u64;
+        Some(if since > Duration::from_micros(us) {
+            us + 1
         } else {
-            ms
+            us
         })
     }
 
     /// The last tick that has fully begun at `now`.
     pub(crate) fn now_tick(&self, now: Instant) -> u64 {
-        now.0.saturating_duration_since(self.epoch).as_millis() as u64
+        now.0.saturating_duration_since(self.epoch).as_micros() as u64
     }
 
     pub(crate) fn instant_of_tick(&self, tick: u64) -> Instant {
         Instant(
             self.epoch
-                .checked_add(Duration::from_millis(tick))
+                .checked_add(Duration::from_micros(tick))
                 .unwrap_or_else(|| far_future(self.epoch)),
         )
     }
@@ -121,18 +126,19 @@ mod tests {
         let clock = Clock::new(true);
         let base = clock.now();
         assert_eq!(clock.deadline_tick(base), Some(0));
+        assert_eq!(clock.deadline_tick(base + Duration::from_nanos(1)), Some(1));
         assert_eq!(
-            clock.deadline_tick(base + Duration::from_micros(1)),
-            Some(1)
+            clock.deadline_tick(base + Duration::from_micros(300)),
+            Some(300)
         );
         assert_eq!(
-            clock.deadline_tick(base + Duration::from_millis(5)),
-            Some(5)
+            clock.deadline_tick(base + Duration::from_nanos(300_001)),
+            Some(301)
         );
-        assert_eq!(clock.now_tick(base + Duration::from_micros(5_999)), 5);
+        assert_eq!(clock.now_tick(base + Duration::from_nanos(5_999)), 5);
         assert_eq!(
-            clock.instant_of_tick(5_000_000_000),
-            base + Duration::from_millis(5_000_000_000)
+            clock.instant_of_tick(5_000_000_000_000),
+            base + Duration::from_micros(5_000_000_000_000)
         );
     }
 
@@ -140,10 +146,10 @@ mod tests {
     fn deadlines_at_or_beyond_the_horizon_never_come() {
         let clock = Clock::new(true);
         let base = clock.now();
-        let last = HORIZON - Duration::from_millis(1);
+        let last = HORIZON - Duration::from_micros(1);
         assert_eq!(
             clock.deadline_tick(base + last),
-            Some(last.as_millis() as u64)
+            Some(last.as_micros() as u64)
         );
         assert_eq!(clock.deadline_tick(base + HORIZON), None);
         assert_eq!(

@@ -7,6 +7,16 @@
 //! where setting and cancelling one costs O(1), so a million pending timers
 //! cost a slab entry each.
 //!
+//! # Precision on the real clock
+//! Deadlines are kept to the microsecond. The wheel counts microseconds, so
+//! the next deadline it reports is the exact one (tokio's counts
+//! milliseconds, and a 300 µs sleep there lasts at least a millisecond), and
+//! the loop sleeps until it on a timerfd rather than with `epoll_wait`'s
+//! millisecond timeout. A timerfd has no timer slack, the 50 µs by which
+//! Linux may defer `nanosleep` (and so `std::thread::sleep`) to batch
+//! wake-ups: a timer wakes its task about as soon as the scheduler lets the
+//! loop's thread run. The `lateness` benchmark in `bench/` measures it.
+//!
 //! # The virtual clock
 //! A runtime built with [`Builder::virtual_clock`](crate::event_loop::Builder::virtual_clock)
 //! (or a `#[brigade::test(virtual)]` test) does not wait for time to pass:

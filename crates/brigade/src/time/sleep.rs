@@ -16,7 +16,9 @@ use crate::trace::Track;
 ///
 /// The time is counted from the first poll if the future is created outside
 /// of a loop, and from the call otherwise. Timers have a resolution of one
-/// millisecond and never fire early.
+/// microsecond and never fire early; on the real clock the loop sleeps
+/// until the exact deadline (see [`crate::time`]), where tokio rounds a
+/// sleep up to the next millisecond.
 ///
 /// # `sleep(Duration::ZERO)`
 /// A zero sleep yields exactly once, as `await asyncio.sleep(0)` does: the

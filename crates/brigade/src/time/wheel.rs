@@ -1,17 +1,32 @@
 //! A hierarchical timing wheel: insert, cancel and expire timers in O(1).
 //!
 //! This is the structure of Varghese and Lauck, "Hashed and Hierarchical
-//! Timing Wheels" (SOSP 1987), in the form Linux and tokio use: six levels of
-//! 64 slots; a slot of level `l` spans `64^l` ticks of one millisecond, so
-//! the wheel covers a block of 64^6 ms (about 2.2 years). Deadlines beyond
-//! the current block wait in an overflow list (linear to cancel, but only
-//! timers years away land there) until time enters their block. A timer goes into the level of
-//! the highest 6-bit digit in which its deadline differs from the wheel's
+//! Timing Wheels" (SOSP 1987), in the form Linux and tokio use, with ticks
+//! of one microsecond (tokio's are milliseconds): eight levels of 64 slots;
+//! a slot of level `l` spans `64^l` ticks, so the wheel covers a block of
+//! 64^8 µs (about 8.9 years). Deadlines beyond the current block wait in an
+//! overflow list (linear to cancel, but only timers years away land there)
+//! until time enters their block. A timer goes into the level of the
+//! highest 6-bit digit in which its deadline differs from the wheel's
 //! current tick; as time reaches a slot of a higher level, the slot's timers
 //! cascade into lower levels, and those of level 0 fire.
 //!
-//! Each level keeps a 64-bit occupancy mask, so finding the next deadline is
-//! a rotate and a count of trailing zeros per level. Entries live in a slab
+//! Microsecond ticks are what make real-clock timers precise: a level-0
+//! slot holds one deadline, so the tick the wheel reports next is the exact
+//! earliest deadline (rounded up to the microsecond), and the loop sleeps
+//! until then rather than to the next millisecond. The price is two more
+//! levels, and so at most two more cascades in a timer's life (a timer
+//! cascades once per level it descends: a 1 s sleep starts at level 3);
+//! each cascade moves an entry in O(1), with no allocation, and all of a
+//! timer's cascades happen in the one [`Wheel::advance`] that fires it.
+//!
+//! Each level keeps a 64-bit occupancy mask, so finding the next slot is a
+//! rotate and a count of trailing zeros per level. Each slot also keeps the
+//! earliest deadline linked into it (a `min` per insert; a cancel leaves it
+//! as it was, early but never late), so the wheel reports when its next
+//! timer is due rather than when its slot cascades: the loop sleeps (or the
+//! virtual clock jumps) once per deadline, and [`Wheel::advance`] does the
+//! cascades on its way there. Entries live in a slab
 //! and form doubly linked lists by index: cancelling unlinks in O(1), and
 //! timers that fire in the same tick fire in the order they were set.
 
@@ -19,7 +34,7 @@ use std::task::Waker;
 
 use crate::slab::Slab;
 
-const LEVELS: usize = 6;
+const LEVELS: usize = 8;
 const SLOT_BITS: u32 = 6;
 const SLOTS: usize = 1 << SLOT_BITS;
 /// Ticks covered by the wheel: one block of the top level.
@@ -52,6 +67,8 @@ struct Level {
     occupied: u64,
     head: [usize; SLOTS],
     tail: [usize; SLOTS],
+    /// Per occupied slot: no later than its earliest deadline.
+    earliest: [u64; SLOTS],
 }
 
 pub(crate) struct Wheel {
@@ -70,6 +87,7 @@ impl Wheel {
             occupied: 0,
             head: [NIL; SLOTS],
             tail: [NIL; SLOTS],
+            earliest: [0; SLOTS],
         };
         Wheel {
             elapsed: 0,
@@ -136,12 +154,16 @@ impl Wheel {
         }
     }
 
-    /// The tick at which the wheel next needs attention, if any timer is set.
-    /// For a higher-level slot this is when the slot cascades, which is never
-    /// later than its earliest deadline.
+    /// The tick at which the wheel next needs attention, if any timer is set:
+    /// the earliest deadline, or earlier if the timer that had it was
+    /// cancelled (then nothing fires, and the next call tells more).
     pub(crate) fn next_tick(&self) -> Option<u64> {
-        let in_wheel = (0..LEVELS).find_map(|level| self.next_in_level(level));
-        match (in_wheel.map(|(_, _, tick)| tick), self.overflow_start()) {
+        // The first occupied slot of the lowest occupied level holds the
+        // earliest deadline: lower levels lie wholly before higher ones.
+        let in_wheel = (0..LEVELS)
+            .find_map(|level| self.next_in_level(level))
+            .map(|(level, slot, start)| start.max(self.levels[level].earliest[slot]));
+        match (in_wheel, self.overflow_start()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -246,6 +268,12 @@ impl Wheel {
         let level = ((63 - masked.leading_zeros()) / SLOT_BITS) as usize;
         let slot = ((placed >> (SLOT_BITS as usize * level)) % SLOTS as u64) as usize;
         let tail = self.levels[level].tail[slot];
+        let earliest = &mut self.levels[level].earliest[slot];
+        *earliest = if tail == NIL {
+            placed
+        } else {
+            (*earliest).min(placed)
+        };
         entry.level = level;
         entry.slot = slot;
         entry.prev = tail;
@@ -376,6 +404,28 @@ mod tests {
             assert!(steps < 100, "too many cascades");
         }
         assert_eq!(*log.lock().unwrap(), vec![6, 7]);
+    }
+
+    #[test]
+    fn the_next_tick_is_the_earliest_deadline_not_a_cascade() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        // Both in one slot of level 2 (4,096 ticks wide), which begins at
+        // 4,096: the wheel reports the first deadline, not the slot.
+        let a = wheel.insert(4_100, waker(1, &log));
+        wheel.insert(4_200, waker(2, &log));
+        wheel.insert(5_000_000, waker(3, &log));
+        assert_eq!(wheel.next_tick(), Some(4_100));
+        // A cancelled earliest leaves the report early, never late.
+        assert!(wheel.cancel(a).is_some());
+        assert_eq!(wheel.next_tick(), Some(4_100));
+        assert!(wheel.advance(4_100).is_empty());
+        assert_eq!(wheel.next_tick(), Some(4_200));
+        // One advance does every cascade on the way to a deadline.
+        assert_eq!(wheel.advance(4_200).len(), 1);
+        assert_eq!(wheel.next_tick(), Some(5_000_000));
+        assert_eq!(wheel.advance(5_000_000).len(), 1);
+        assert_eq!(wheel.next_tick(), None);
     }
 
     #[test]

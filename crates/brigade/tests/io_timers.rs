@@ -1,0 +1,107 @@
+//! Timers on the real clock, under each I/O driver: the loop sleeps in the
+//! driver until a timer's deadline (a timerfd in the epoll set). These tests
+//! check correctness only, never how late a timer is (the `lateness`
+//! benchmark measures that): a sleep never ends before its deadline, and a
+//! deadline that moves, repeats or is cancelled never leaves the loop asleep.
+
+use std::time::Duration;
+
+use brigade::io::DriverKind;
+use brigade::time::{Instant, sleep, sleep_until, timeout};
+use brigade::{Runtime, spawn};
+
+/// A real-clock runtime on each driver this kernel offers (io_uring may be
+/// refused, by the kernel or a sandbox; epoll never is).
+fn runtimes() -> Vec<Runtime> {
+    let mut rts = vec![
+        Runtime::builder()
+            .io_driver(DriverKind::Epoll)
+            .build()
+            .unwrap(),
+    ];
+    if let Ok(rt) = Runtime::builder().io_driver(DriverKind::Uring).build() {
+        assert_eq!(rt.io_driver(), DriverKind::Uring);
+        rts.push(rt);
+    }
+    rts
+}
+
+#[test]
+fn sub_millisecond_sleeps_never_end_early() {
+    for rt in runtimes() {
+        rt.block_on(async {
+            for us in [1u64, 50, 120, 333, 999, 1001, 1500] {
+                let start = Instant::now();
+                sleep(Duration::from_micros(us)).await;
+                assert!(start.elapsed() >= Duration::from_micros(us), "{us} µs");
+            }
+        });
+    }
+}
+
+#[test]
+fn sleepers_with_one_deadline_all_wake() {
+    for rt in runtimes() {
+        rt.block_on(async {
+            // The same deadline twice in a row: the second park finds the
+            // timer armed for it already, and must not wait for an expiry
+            // the first park consumed.
+            let deadline = Instant::now() + Duration::from_micros(400);
+            let tasks: Vec<_> = (0..8)
+                .map(|i| {
+                    spawn(async move {
+                        sleep_until(deadline).await;
+                        i
+                    })
+                })
+                .collect();
+            let mut sum = 0;
+            for task in tasks {
+                sum += task.await.unwrap();
+            }
+            assert_eq!(sum, 28);
+            assert!(Instant::now() >= deadline);
+            sleep_until(deadline).await; // already past: ready at once
+        });
+    }
+}
+
+#[test]
+fn a_cancelled_earliest_timer_does_not_strand_the_loop() {
+    for rt in runtimes() {
+        rt.block_on(async {
+            // The loop arms its timer for the earliest deadline (the
+            // sleeper's); cancelling that sleeper leaves the timer armed
+            // for a deadline nobody waits for. The later sleep must still
+            // end, not early, and the stale expiry must do no harm.
+            let sleeper = spawn(sleep(Duration::from_micros(300)));
+            brigade::yield_now().await;
+            let start = Instant::now();
+            let quick = timeout(Duration::from_micros(100), std::future::pending::<()>()).await;
+            assert!(quick.is_err());
+            sleeper.abort();
+            assert!(sleeper.await.is_err());
+            sleep(Duration::from_micros(900)).await;
+            assert!(start.elapsed() >= Duration::from_micros(1000));
+        });
+    }
+}
+
+#[test]
+fn a_later_timer_set_while_asleep_does_not_delay_an_earlier_one() {
+    for rt in runtimes() {
+        rt.block_on(async {
+            // A thread's wake-up interrupts the loop's sleep for the far
+            // timer; the near one set after it must be the one it waits for.
+            let far = spawn(sleep(Duration::from_secs(3600)));
+            let (tx, rx) = brigade::sync::oneshot::channel();
+            let poke = std::thread::spawn(move || tx.send(()).unwrap());
+            rx.await.unwrap();
+            poke.join().unwrap();
+            let start = Instant::now();
+            sleep(Duration::from_micros(200)).await;
+            assert!(start.elapsed() >= Duration::from_micros(200));
+            far.abort();
+        });
+    }
+}
