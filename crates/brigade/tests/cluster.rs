@@ -1,0 +1,270 @@
+//! The pool beyond one machine, with real parts: a `redis-server` of each
+//! test's own, and worker programs standing in for machines (see
+//! `cluster_parts`). Cargo feature `cluster`.
+
+mod cluster_parts;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use brigade::process::{Cluster, ClusterError, ProcessError, ProcessPool, StartError};
+use cluster_parts::{Server, Worker, eventually};
+
+fn square(n: u64) -> u64 {
+    n * n
+}
+
+fn add(a: u64, b: u64) -> u64 {
+    a + b
+}
+
+fn ident(n: u32) -> u32 {
+    n
+}
+
+fn fail(n: u32) -> u32 {
+    panic!("bad input {n}")
+}
+
+fn abort(_: u32) -> u32 {
+    std::process::abort()
+}
+
+fn bytes(n: usize) -> Vec<u8> {
+    vec![7; n]
+}
+
+fn len(v: Vec<u8>) -> usize {
+    v.len()
+}
+
+fn slow(n: u32) -> u32 {
+    std::thread::sleep(Duration::from_millis(20));
+    n
+}
+
+fn pool(server: &Server, ns: &str) -> ProcessPool {
+    ProcessPool::builder()
+        .cluster(Cluster::new(server.url()).namespace(ns))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn the_local_api_works_through_the_broker() {
+    let server = Server::start();
+    let _w1 = Worker::start(&server.url(), "api", 2);
+    let _w2 = Worker::start(&server.url(), "api", 2);
+    let pool = pool(&server, "api");
+    assert_eq!(pool.map(square, 0..1000u64).unwrap(), (0..1000u64).map(|n| n * n).collect::<Vec<_>>());
+    assert_eq!(pool.starmap(add, [(1, 2), (3, 4)]).unwrap(), [3, 7]);
+    assert_eq!(pool.apply(square, (9,)).unwrap(), 81);
+    let ordered: Vec<u32> = pool.imap(ident, 0..50u32).map(Result::unwrap).collect();
+    assert_eq!(ordered, (0..50).collect::<Vec<_>>());
+    let mut unordered: Vec<u32> = pool.imap_unordered(ident, 0..50u32).map(Result::unwrap).collect();
+    unordered.sort_unstable();
+    assert_eq!(unordered, (0..50).collect::<Vec<_>>());
+    // Awaited from a loop, or waited for from plain code.
+    let task = pool.submit(square, (5,));
+    assert_eq!(brigade::run(task).unwrap(), 25);
+    // A panic is the local pool's error, with its message.
+    match pool.apply(fail, (3,)) {
+        Err(ProcessError::Panicked { message, .. }) => assert!(message.contains("bad input 3")),
+        other => panic!("expected a panic, got {other:?}"),
+    }
+    pool.close();
+    pool.join();
+}
+
+#[test]
+fn a_pool_mixes_local_and_remote_workers() {
+    let server = Server::start();
+    let _w = Worker::start(&server.url(), "mixed", 2);
+    let pool = ProcessPool::builder()
+        .cluster(Cluster::new(server.url()).namespace("mixed").window(4))
+        .processes(2)
+        .build()
+        .unwrap();
+    assert_eq!(pool.size(), 6);
+    let got: Vec<u32> = pool.imap(slow, 0..200u32).map(Result::unwrap).collect();
+    assert_eq!(got, (0..200).collect::<Vec<_>>());
+}
+
+#[test]
+fn limits_and_errors_are_the_local_pools() {
+    let server = Server::start();
+    let _w = Worker::start(&server.url(), "limits", 1);
+    let pool = ProcessPool::builder()
+        .cluster(Cluster::new(server.url()).namespace("limits"))
+        .max_message_size(1024)
+        .build()
+        .unwrap();
+    let big = pool.apply(len, (vec![0u8; 4096],));
+    assert!(matches!(big, Err(ProcessError::Start(StartError::TooLarge { max: 1024, .. }))));
+    let result = pool.apply(bytes, (4096,));
+    assert!(matches!(result, Err(ProcessError::ResultTooLarge { max: 1024, .. })), "{result:?}");
+    assert_eq!(pool.apply(bytes, (10,)).unwrap(), vec![7; 10]);
+    // A descriptor cannot travel to another machine.
+    fn take_pipe(_: brigade::process::Connection<u8>) -> u8 {
+        0
+    }
+    let (a, _b) = brigade::process::pipe::<u8>().unwrap();
+    let piped = pool.apply(take_pipe, (a,));
+    assert!(matches!(piped, Err(ProcessError::Cluster(ClusterError::Descriptors))));
+}
+
+#[test]
+fn whole_workers_killed_mid_map_lose_and_duplicate_nothing() {
+    let server = Server::start();
+    let url = server.url();
+    let mut workers: Vec<Worker> = (0..3).map(|_| Worker::start(&url, "kills", 2)).collect();
+    let pool = pool(&server, "kills");
+    let mut seen = HashSet::new();
+    let mut count = 0;
+    for (i, r) in pool.imap_unordered(ident, 0..10_000u32).enumerate() {
+        let n = r.unwrap();
+        assert!(seen.insert(n), "result {n} arrived twice");
+        count += 1;
+        // Mid-map, kill a whole worker (its processes die with it) and
+        // start another in its place, three times.
+        if i == 1000 || i == 4000 || i == 7000 {
+            let slot = i / 3000;
+            workers[slot].kill();
+            workers[slot] = Worker::start(&url, "kills", 2);
+        }
+    }
+    assert_eq!(count, 10_000);
+    assert_eq!(seen.len(), 10_000);
+}
+
+#[test]
+fn a_broker_restart_mid_map_loses_nothing() {
+    let mut server = Server::start_with(true);
+    let url = server.url();
+    let _w1 = Worker::start(&url, "restart", 2);
+    let _w2 = Worker::start(&url, "restart", 2);
+    let pool = pool(&server, "restart");
+    let mut seen = HashSet::new();
+    for (i, r) in pool.imap_unordered(slow, 0..400u32).enumerate() {
+        assert!(seen.insert(r.unwrap()));
+        if i == 100 {
+            server.restart();
+        }
+    }
+    assert_eq!(seen.len(), 400);
+}
+
+#[test]
+fn a_worker_of_another_build_refuses_the_work() {
+    let server = Server::start();
+    let _w = Worker::start_with(
+        &server.url(),
+        "builds",
+        1,
+        &[(brigade::process::BUILD_SALT_ENV, "another build")],
+    );
+    let pool = pool(&server, "builds");
+    match pool.apply(square, (3,)) {
+        Err(ProcessError::Cluster(ClusterError::BuildMismatch { worker, client })) => {
+            assert_ne!(worker, client);
+            assert_eq!(client, brigade::process::build_identity());
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_poison_task_fails_naming_its_attempts() {
+    let server = Server::start();
+    let _w1 = Worker::start(&server.url(), "poison", 1);
+    let _w2 = Worker::start(&server.url(), "poison", 1);
+    let pool = ProcessPool::builder()
+        .cluster(Cluster::new(server.url()).namespace("poison").max_attempts(2))
+        .build()
+        .unwrap();
+    match pool.apply(abort, (1,)) {
+        Err(e @ ProcessError::Cluster(ClusterError::Poisoned { attempts: 2, .. })) => {
+            assert!(e.to_string().contains("2 attempts"), "{e}");
+        }
+        other => panic!("expected a poisoned task, got {other:?}"),
+    }
+    // The workers serve on.
+    assert_eq!(pool.apply(square, (4,)).unwrap(), 16);
+}
+
+#[test]
+fn an_unreachable_broker_is_an_error_within_the_bound() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let built = ProcessPool::builder()
+        .cluster(
+            Cluster::new(format!("redis://127.0.0.1:{port}/0"))
+                .broker_timeout(Duration::from_millis(300)),
+        )
+        .build();
+    assert!(matches!(built, Err(StartError::Cluster(ClusterError::Broker { .. }))));
+    let bad = ProcessPool::builder().cluster("not a url").build();
+    assert!(matches!(bad, Err(StartError::Cluster(ClusterError::Url { .. }))));
+}
+
+#[test]
+fn a_broker_that_dies_fails_the_waiting_tasks_within_the_bound() {
+    let mut server = Server::start();
+    // No worker: the task waits at the broker.
+    let pool = ProcessPool::builder()
+        .cluster(
+            Cluster::new(server.url())
+                .namespace("dies")
+                .broker_timeout(Duration::from_millis(500)),
+        )
+        .build()
+        .unwrap();
+    let task = pool.submit(square, (2,));
+    eventually(Duration::from_secs(10), "the task reaches the broker", || {
+        server.keys("dies:tasks").len() == 1
+    });
+    server.stop();
+    match task.wait() {
+        Err(ProcessError::Cluster(ClusterError::Broker { .. })) => {}
+        other => panic!("expected the broker's error, got {other:?}"),
+    }
+}
+
+/// The client of the next test, in a child process of its own.
+fn client(url: String) -> u32 {
+    let pool = ProcessPool::builder()
+        .cluster(
+            Cluster::new(url)
+                .namespace("gone")
+                .key_ttl(Duration::from_secs(2)),
+        )
+        .build()
+        .unwrap();
+    pool.imap(slow, 0..100_000u32).map(Result::unwrap).sum()
+}
+
+#[test]
+fn a_client_killed_mid_map_leaves_keys_that_expire() {
+    let server = Server::start();
+    let _w = Worker::start(&server.url(), "gone", 2);
+    let mut process = brigade::process::Process::new(client, (server.url(),));
+    process.start().unwrap();
+    // Mid-map: its results are flowing.
+    eventually(Duration::from_secs(30), "the client's keys appear", || {
+        !server.keys("gone:results:*").is_empty() && !server.keys("gone:attempts:*").is_empty()
+    });
+    assert_eq!(server.keys("gone:client:*").len(), 1);
+    process.kill().unwrap();
+    let _ = process.join();
+    eventually(Duration::from_secs(30), "the client's keys expire", || {
+        server.keys("gone:client:*").is_empty()
+            && server.keys("gone:results:*").is_empty()
+            && server.keys("gone:attempts:*").is_empty()
+    });
+    // The shared task stream has a time to live too.
+    let mut c = server.connection().unwrap();
+    let ttl: i64 = redis::cmd("PTTL").arg("gone:tasks").query(&mut c).unwrap();
+    assert!(ttl != -1, "the task stream never expires");
+}
