@@ -56,12 +56,18 @@ fn the_local_api_works_through_the_broker() {
     let _w1 = Worker::start(&server.url(), "api", 2);
     let _w2 = Worker::start(&server.url(), "api", 2);
     let pool = pool(&server, "api");
-    assert_eq!(pool.map(square, 0..1000u64).unwrap(), (0..1000u64).map(|n| n * n).collect::<Vec<_>>());
+    assert_eq!(
+        pool.map(square, 0..1000u64).unwrap(),
+        (0..1000u64).map(|n| n * n).collect::<Vec<_>>()
+    );
     assert_eq!(pool.starmap(add, [(1, 2), (3, 4)]).unwrap(), [3, 7]);
     assert_eq!(pool.apply(square, (9,)).unwrap(), 81);
     let ordered: Vec<u32> = pool.imap(ident, 0..50u32).map(Result::unwrap).collect();
     assert_eq!(ordered, (0..50).collect::<Vec<_>>());
-    let mut unordered: Vec<u32> = pool.imap_unordered(ident, 0..50u32).map(Result::unwrap).collect();
+    let mut unordered: Vec<u32> = pool
+        .imap_unordered(ident, 0..50u32)
+        .map(Result::unwrap)
+        .collect();
     unordered.sort_unstable();
     assert_eq!(unordered, (0..50).collect::<Vec<_>>());
     // Awaited from a loop, or waited for from plain code.
@@ -100,9 +106,15 @@ fn limits_and_errors_are_the_local_pools() {
         .build()
         .unwrap();
     let big = pool.apply(len, (vec![0u8; 4096],));
-    assert!(matches!(big, Err(ProcessError::Start(StartError::TooLarge { max: 1024, .. }))));
+    assert!(matches!(
+        big,
+        Err(ProcessError::Start(StartError::TooLarge { max: 1024, .. }))
+    ));
     let result = pool.apply(bytes, (4096,));
-    assert!(matches!(result, Err(ProcessError::ResultTooLarge { max: 1024, .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(ProcessError::ResultTooLarge { max: 1024, .. })),
+        "{result:?}"
+    );
     assert_eq!(pool.apply(bytes, (10,)).unwrap(), vec![7; 10]);
     // A descriptor cannot travel to another machine.
     fn take_pipe(_: brigade::process::Connection<u8>) -> u8 {
@@ -110,7 +122,10 @@ fn limits_and_errors_are_the_local_pools() {
     }
     let (a, _b) = brigade::process::pipe::<u8>().unwrap();
     let piped = pool.apply(take_pipe, (a,));
-    assert!(matches!(piped, Err(ProcessError::Cluster(ClusterError::Descriptors))));
+    assert!(matches!(
+        piped,
+        Err(ProcessError::Cluster(ClusterError::Descriptors))
+    ));
 }
 
 #[test]
@@ -179,7 +194,11 @@ fn a_poison_task_fails_naming_its_attempts() {
     let _w1 = Worker::start(&server.url(), "poison", 1);
     let _w2 = Worker::start(&server.url(), "poison", 1);
     let pool = ProcessPool::builder()
-        .cluster(Cluster::new(server.url()).namespace("poison").max_attempts(2))
+        .cluster(
+            Cluster::new(server.url())
+                .namespace("poison")
+                .max_attempts(2),
+        )
         .build()
         .unwrap();
     match pool.apply(abort, (1,)) {
@@ -204,9 +223,15 @@ fn an_unreachable_broker_is_an_error_within_the_bound() {
                 .broker_timeout(Duration::from_millis(300)),
         )
         .build();
-    assert!(matches!(built, Err(StartError::Cluster(ClusterError::Broker { .. }))));
+    assert!(matches!(
+        built,
+        Err(StartError::Cluster(ClusterError::Broker { .. }))
+    ));
     let bad = ProcessPool::builder().cluster("not a url").build();
-    assert!(matches!(bad, Err(StartError::Cluster(ClusterError::Url { .. }))));
+    assert!(matches!(
+        bad,
+        Err(StartError::Cluster(ClusterError::Url { .. }))
+    ));
 }
 
 #[test]
@@ -222,9 +247,11 @@ fn a_broker_that_dies_fails_the_waiting_tasks_within_the_bound() {
         .build()
         .unwrap();
     let task = pool.submit(square, (2,));
-    eventually(Duration::from_secs(10), "the task reaches the broker", || {
-        server.keys("dies:tasks").len() == 1
-    });
+    eventually(
+        Duration::from_secs(10),
+        "the task reaches the broker",
+        || server.keys("dies:tasks").len() == 1,
+    );
     server.stop();
     match task.wait() {
         Err(ProcessError::Cluster(ClusterError::Broker { .. })) => {}

@@ -30,8 +30,7 @@ impl From<Failure> for ClusterError {
     fn from(f: Failure) -> ClusterError {
         match f {
             Failure::Unreachable(e) => e,
-            Failure::Refused(e) => ClusterError::Broker {
-                waited: Duration::ZERO,
+            Failure::Refused(e) => ClusterError::Refused {
                 reason: e.to_string(),
             },
         }

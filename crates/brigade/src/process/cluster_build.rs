@@ -82,7 +82,9 @@ impl Lanes {
     }
 
     fn word(&mut self, w: u64) {
-        self.a = (self.a ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+        self.a = (self.a ^ w)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29);
         self.b = (self.b.rotate_left(17) ^ w).wrapping_mul(0xff51_afd7_ed55_8ccd);
     }
 

@@ -216,11 +216,17 @@ fn send(shared: &Shared, link: &Link, mut broker: Broker) {
             }
         }
         let key = tasks_key(link.cluster.namespace_value());
+        let ttl = ttl_ms(&link.cluster);
         let added = broker.run(|c| {
             let mut pipe = redis::pipe();
             for e in &entries {
-                pipe.cmd("XADD").arg(&key).arg("*").arg(FIELD).arg(e.as_slice());
+                pipe.cmd("XADD")
+                    .arg(&key)
+                    .arg("*")
+                    .arg(FIELD)
+                    .arg(e.as_slice());
             }
+            pipe.cmd("PEXPIRE").arg(&key).arg(ttl).ignore();
             pipe.query::<Vec<String>>(c)
         });
         let mut table = link.lock();
@@ -383,7 +389,10 @@ fn deliverable(link: &Link, outcome: Outcome) -> Result<(u32, Message), ProcessE
             },
         )),
         Outcome::Poisoned { attempts, last } => {
-            Err(ProcessError::Cluster(ClusterError::Poisoned { attempts, last }))
+            Err(ProcessError::Cluster(ClusterError::Poisoned {
+                attempts,
+                last,
+            }))
         }
         Outcome::Mismatch { worker } => Err(ProcessError::Cluster(ClusterError::BuildMismatch {
             worker,

@@ -37,6 +37,12 @@ pub enum ClusterError {
         /// The broker client's last error.
         reason: String,
     },
+    /// The broker answered a command with an error (a full memory, a
+    /// missing permission of the user in the URL, ...).
+    Refused {
+        /// The broker's error.
+        reason: String,
+    },
     /// The worker that took the task runs another build of the program:
     /// it refused to run it, since the same name could mean another
     /// function there.
@@ -69,6 +75,9 @@ impl fmt::Display for ClusterError {
                 "the broker was unreachable for {:.1} s: {reason}",
                 waited.as_secs_f64()
             ),
+            ClusterError::Refused { reason } => {
+                write!(f, "the broker refused a command: {reason}")
+            }
             ClusterError::BuildMismatch { worker, client } => write!(
                 f,
                 "the worker runs build {worker}, the caller build {client}: it refused to run \

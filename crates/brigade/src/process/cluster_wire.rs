@@ -196,7 +196,10 @@ mod tests {
             ]),
         ])]);
         let got = read_entries(&reply);
-        assert_eq!(got, vec![("1-0".into(), Some(vec![9])), ("2-0".into(), None)]);
+        assert_eq!(
+            got,
+            vec![("1-0".into(), Some(vec![9])), ("2-0".into(), None)]
+        );
         assert!(read_entries(&redis::Value::Nil).is_empty());
     }
 }

@@ -108,7 +108,7 @@ pub(crate) fn serve(cluster: &Cluster, processes: usize) -> Result<(), ClusterEr
         let mut got = Vec::new();
         if reclaimed.elapsed() >= lease / 2 {
             reclaimed = Instant::now();
-            match read(&mut reader, ns, |c| {
+            match read(&mut reader, ns, cluster.key_ttl_value(), |c| {
                 redis::cmd("XAUTOCLAIM")
                     .arg(&key)
                     .arg(GROUP)
@@ -127,7 +127,7 @@ pub(crate) fn serve(cluster: &Cluster, processes: usize) -> Result<(), ClusterEr
             }
         }
         if got.is_empty() {
-            match read(&mut reader, ns, |c| {
+            match read(&mut reader, ns, cluster.key_ttl_value(), |c| {
                 redis::cmd("XREADGROUP")
                     .arg("GROUP")
                     .arg(GROUP)
@@ -162,11 +162,14 @@ pub(crate) fn serve(cluster: &Cluster, processes: usize) -> Result<(), ClusterEr
 fn read(
     broker: &mut Broker,
     ns: &str,
+    ttl: Duration,
     command: impl Fn(&mut redis::Connection) -> redis::RedisResult<redis::Value>,
 ) -> Result<redis::Value, ClusterError> {
     match broker.try_run(&command) {
         Ok(v) => Ok(v),
-        Err(Failure::Refused(e)) if e.code() == Some("NOGROUP") => {
+        // The stream expired or the broker restarted empty (a blocked read
+        // of a stream that vanished is `UNBLOCKED`).
+        Err(Failure::Refused(e)) if matches!(e.code(), Some("NOGROUP" | "UNBLOCKED")) => {
             broker.run(|c| {
                 let made = redis::cmd("XGROUP")
                     .arg("CREATE")
@@ -177,7 +180,13 @@ fn read(
                     .query::<()>(c);
                 match made {
                     Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
-                    other => other,
+                    Err(e) => Err(e),
+                    // Like every key, it expires unless clients use it
+                    // (they renew it with their own time to live).
+                    Ok(()) => redis::cmd("PEXPIRE")
+                        .arg(tasks_key(ns))
+                        .arg(ttl.as_millis().max(1) as u64)
+                        .query::<()>(c),
                 }
             })?;
             Ok(redis::Value::Nil)
