@@ -2,12 +2,13 @@
 # The README's test command, then the I/O tests once more under each I/O
 # driver (io_uring and epoll), so both pass the same suite, with the hyper
 # adapters (cargo feature `hyper`) included; and the cluster tests (cargo
-# feature `cluster`), which need redis-server (scripts/setup.sh).
+# feature `cluster`, and `cluster-tls` for rediss://), which need redis-server
+# and openssl (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace
 echo "== the cluster tests (a real redis-server; scripts/setup.sh installs it)"
-cargo test -p brigade --features cluster --test cluster
+cargo test -p brigade --features cluster-tls --test cluster --test cluster_tls
 cargo test -p brigade --features cluster --lib cluster
 cargo test -p brigade --features cluster --doc cluster
 io_tests=$(ls crates/brigade/tests | grep -E '^io_.*\.rs$' | sed 's/\.rs$//' | sed 's/^/--test /' | tr '\n' ' ')

@@ -295,3 +295,20 @@ fn a_client_killed_mid_map_leaves_keys_that_expire() {
     let ttl: i64 = redis::cmd("PTTL").arg("gone:tasks").query(&mut c).unwrap();
     assert!(ttl != -1, "the task stream never expires");
 }
+
+#[test]
+fn auth_comes_through_the_url() {
+    let server = Server::start_full(false, Some("s3cret"), false);
+    let _w = Worker::start(&server.url(), "auth", 1);
+    let pool = pool(&server, "auth");
+    assert_eq!(pool.apply(square, (6,)).unwrap(), 36);
+    // A wrong password is refused at once, not waited on, and the error
+    // does not repeat the URL.
+    let wrong = format!("redis://:wrong@127.0.0.1:{}/0", server.port);
+    match ProcessPool::builder().cluster(wrong).build() {
+        Err(e @ StartError::Cluster(ClusterError::Refused { .. })) => {
+            assert!(!e.to_string().contains("wrong@"), "{e}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}

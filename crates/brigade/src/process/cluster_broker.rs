@@ -99,6 +99,8 @@ impl Broker {
                     }
                     Err(e) => return Err(Failure::Refused(e)),
                 },
+                // A wrong password, a TLS handshake refused: no retry mends it.
+                Err(e) if !lost(&e) => return Err(Failure::Refused(e)),
                 Err(e) => e.to_string(),
             };
             let waited = start.elapsed();

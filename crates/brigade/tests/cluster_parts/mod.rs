@@ -15,6 +15,9 @@ pub struct Server {
     pub port: u16,
     dir: PathBuf,
     persistent: bool,
+    password: Option<String>,
+    /// Serve TLS only (a self-signed certificate made for the test).
+    tls: bool,
     child: Option<Child>,
 }
 
@@ -26,6 +29,12 @@ impl Server {
 
     /// A server with `appendonly yes` when `persistent`.
     pub fn start_with(persistent: bool) -> Server {
+        Server::start_full(persistent, None, false)
+    }
+
+    /// A server that asks for `password` (`requirepass`), and serves TLS
+    /// alone when `tls`.
+    pub fn start_full(persistent: bool, password: Option<&str>, tls: bool) -> Server {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
             l.local_addr().unwrap().port()
@@ -43,21 +52,70 @@ impl Server {
             port,
             dir,
             persistent,
+            password: password.map(str::to_owned),
+            tls,
             child: None,
         };
+        if tls {
+            server.make_certificate();
+        }
         server.launch();
         server
     }
 
+    /// The URL, with the password and TLS if the server has them (the
+    /// test certificate is self-signed: `#insecure` skips its check).
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        let auth = self
+            .password
+            .as_ref()
+            .map_or(String::new(), |p| format!(":{p}@"));
+        if self.tls {
+            format!("rediss://{auth}127.0.0.1:{}/0#insecure", self.port)
+        } else {
+            format!("redis://{auth}127.0.0.1:{}/0", self.port)
+        }
+    }
+
+    fn make_certificate(&self) {
+        let made = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args(["-subj", "/CN=127.0.0.1"])
+            .arg("-keyout")
+            .arg(self.dir.join("key.pem"))
+            .arg("-out")
+            .arg(self.dir.join("cert.pem"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl must be installed");
+        assert!(made.success(), "openssl could not make a certificate");
     }
 
     fn launch(&mut self) {
         let mut cmd = Command::new("redis-server");
-        cmd.arg("--port")
-            .arg(self.port.to_string())
-            .arg("--bind")
+        if self.tls {
+            cmd.arg("--port")
+                .arg("0")
+                .arg("--tls-port")
+                .arg(self.port.to_string())
+                .arg("--tls-cert-file")
+                .arg(self.dir.join("cert.pem"))
+                .arg("--tls-key-file")
+                .arg(self.dir.join("key.pem"))
+                .arg("--tls-ca-cert-file")
+                .arg(self.dir.join("cert.pem"))
+                .arg("--tls-auth-clients")
+                .arg("no");
+        } else {
+            cmd.arg("--port").arg(self.port.to_string());
+        }
+        if let Some(p) = &self.password {
+            cmd.arg("--requirepass").arg(p);
+        }
+        cmd.arg("--bind")
             .arg("127.0.0.1")
             .arg("--dir")
             .arg(&self.dir)
