@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 cargo test --workspace
 echo "== the cluster tests (a real redis-server; scripts/setup.sh installs it)"
 cargo test -p brigade --features cluster-tls --test cluster --test cluster_tls
-cargo test -p brigade --features cluster --lib cluster
-cargo test -p brigade --features cluster --doc cluster
+cargo test -p brigade --features cluster-tls --lib cluster
+cargo test -p brigade --features cluster-tls --doc cluster
 io_tests=$(ls crates/brigade/tests | grep -E '^io_.*\.rs$' | sed 's/\.rs$//' | sed 's/^/--test /' | tr '\n' ' ')
 for driver in epoll uring; do
     echo "== I/O tests with BRIGADE_DRIVER=$driver"
