@@ -33,6 +33,8 @@
 //! | `mplock2`   | 2 child processes × 200,000 acquire + release of one cross-process lock | acquisitions |
 //! | `mpvalue`   | 2 child processes × 200,000 increments of a shared value under its lock | the final value |
 //! | `manager`   | 10,000 times `d[k] = d.get(k) + 1` on a Manager's dict (2 round trips each) | the final value |
+//! | `clustermap` | map of `n ↦ n²` over 0..100,000 through a Redis broker to one worker of 2 processes, chunks of 12,500 | Σ n² |
+//! | `clusterrtt` | 1,000 tasks `n ↦ n²` through the same broker and worker, one at a time | Σ n² |
 //!
 //! Chess exhibition: one master plays B boards. Each board is a task that
 //! 30 times acquires the master (a FIFO-fair async mutex), sleeps 5 s (the
@@ -43,7 +45,7 @@
 use std::fmt;
 
 /// Every workload, in the order the runner reports them.
-pub const ALL: [Workload; 24] = [
+pub const ALL: [Workload; 26] = [
     Workload::Spawn,
     Workload::Yield,
     Workload::PingPong,
@@ -68,6 +70,8 @@ pub const ALL: [Workload; 24] = [
     Workload::MpLock2,
     Workload::MpValue,
     Workload::Manager,
+    Workload::ClusterMap,
+    Workload::ClusterRtt,
 ];
 
 /// `spawn`: number of tasks.
@@ -148,6 +152,17 @@ pub const MP_ITERS_EACH: u64 = 200_000;
 /// `manager`: read-modify-write operations on the dict, each a get and a set.
 pub const MANAGER_OPS: u64 = 10_000;
 
+/// `clustermap`: items.
+pub const CLUSTERMAP_ITEMS: u64 = 100_000;
+/// `clustermap` and `clusterrtt`: the worker's processes (the machine's
+/// cores), as `celery worker --concurrency 2`.
+pub const CLUSTER_WORKERS: usize = 2;
+/// `clustermap`: items per task, the same for every peer: the
+/// `multiprocessing.Pool.map` rule, ⌈items / (4 · workers)⌉.
+pub const CLUSTERMAP_CHUNK: usize = (CLUSTERMAP_ITEMS as usize).div_ceil(4 * CLUSTER_WORKERS);
+/// `clusterrtt`: tasks, each submitted once the previous one's result is back.
+pub const CLUSTERRTT_TASKS: u64 = 1_000;
+
 /// One benchmark workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Workload {
@@ -199,6 +214,10 @@ pub enum Workload {
     MpValue,
     /// Round trips to a Manager's dict.
     Manager,
+    /// A chunked map through a broker.
+    ClusterMap,
+    /// One task at a time through a broker.
+    ClusterRtt,
 }
 
 impl Workload {
@@ -229,6 +248,8 @@ impl Workload {
             Workload::MpLock2 => "mplock2",
             Workload::MpValue => "mpvalue",
             Workload::Manager => "manager",
+            Workload::ClusterMap => "clustermap",
+            Workload::ClusterRtt => "clusterrtt",
         }
     }
 
@@ -270,6 +291,8 @@ impl Workload {
             Workload::MpLock => MPLOCK_ITERS,
             Workload::MpLock2 | Workload::MpValue => MP_CONTENDERS * MP_ITERS_EACH,
             Workload::Manager => MANAGER_OPS,
+            Workload::ClusterMap => sum_squares_below(CLUSTERMAP_ITEMS),
+            Workload::ClusterRtt => sum_squares_below(CLUSTERRTT_TASKS),
         }
     }
 }
