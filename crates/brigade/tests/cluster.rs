@@ -312,3 +312,40 @@ fn auth_comes_through_the_url() {
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
+
+#[test]
+fn queued_tasks_cancel_and_terminate_fails_the_rest() {
+    let server = Server::start();
+    // No worker yet: a window of one keeps one task at the broker and the
+    // others in the pool's queue, where they can still be cancelled.
+    let pool = ProcessPool::builder()
+        .cluster(Cluster::new(server.url()).namespace("cancel").window(1))
+        .build()
+        .unwrap();
+    let first = pool.submit(square, (1,));
+    eventually(Duration::from_secs(10), "the first task reaches the broker", || {
+        first.running()
+    });
+    let second = pool.submit(square, (2,));
+    let third = pool.submit(square, (3,));
+    assert!(!first.cancel(), "a task at the broker cannot be cancelled");
+    assert!(second.cancel());
+    // A worker arrives: the first task runs, the cancelled one never does.
+    let _w = Worker::start(&server.url(), "cancel", 1);
+    assert_eq!(first.wait().unwrap(), 1);
+    assert!(matches!(second.wait(), Err(ProcessError::Cancelled)));
+    assert_eq!(third.wait().unwrap(), 9);
+    // Dropped futures lose nothing: the next tasks still come back.
+    let dropped = pool.submit(square, (4,));
+    drop(dropped);
+    assert_eq!(pool.apply(square, (5,)).unwrap(), 25);
+    // Terminate fails what waits at the broker, at once.
+    drop(_w);
+    let waiting = pool.submit(square, (6,));
+    eventually(Duration::from_secs(10), "the task reaches the broker", || {
+        waiting.running()
+    });
+    pool.terminate();
+    assert!(matches!(waiting.wait(), Err(ProcessError::PoolClosed)));
+    assert!(matches!(pool.apply(square, (7,)), Err(ProcessError::PoolClosed)));
+}
