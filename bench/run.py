@@ -219,7 +219,7 @@ def find_python(explicit, allow_install):
     if venv_python.exists() and python_ok(venv_python, "import uvloop"):
         if allow_install and not python_ok(venv_python, "import celery"):
             log("adding celery to bench/.venv for the cluster rows ...")
-            subprocess.run([str(venv_python), "-m", "pip", "install", "--quiet", "celery", "redis"],
+            subprocess.run([str(venv_python), "-m", "pip", "install", "--quiet", "celery", "redis", "packaging"],
                            capture_output=True, timeout=600)
         return str(venv_python)
     if allow_install:
@@ -232,7 +232,7 @@ def find_python(explicit, allow_install):
                            check=True, capture_output=True, timeout=300)
             # Celery (with its Redis client), the peer of the cluster rows;
             # without it those rows read "not installed".
-            subprocess.run([str(venv_python), "-m", "pip", "install", "--quiet", "celery", "redis"],
+            subprocess.run([str(venv_python), "-m", "pip", "install", "--quiet", "celery", "redis", "packaging"],
                            capture_output=True, timeout=600)
             if python_ok(venv_python, "import uvloop"):
                 return str(venv_python)

@@ -15,7 +15,7 @@ has run a task) before the measured window. Celery settings are its
 defaults for a Redis broker and backend, without the events, gossip,
 mingle and heartbeat chatter that a benchmark has no use for.
 
-Needs `pip install celery redis`; without them the rows read
+Needs `pip install celery redis packaging`; without them the rows read
 "not installed".
 """
 

@@ -323,9 +323,11 @@ fn queued_tasks_cancel_and_terminate_fails_the_rest() {
         .build()
         .unwrap();
     let first = pool.submit(square, (1,));
-    eventually(Duration::from_secs(10), "the first task reaches the broker", || {
-        first.running()
-    });
+    eventually(
+        Duration::from_secs(10),
+        "the first task reaches the broker",
+        || first.running(),
+    );
     let second = pool.submit(square, (2,));
     let third = pool.submit(square, (3,));
     assert!(!first.cancel(), "a task at the broker cannot be cancelled");
@@ -342,10 +344,15 @@ fn queued_tasks_cancel_and_terminate_fails_the_rest() {
     // Terminate fails what waits at the broker, at once.
     drop(_w);
     let waiting = pool.submit(square, (6,));
-    eventually(Duration::from_secs(10), "the task reaches the broker", || {
-        waiting.running()
-    });
+    eventually(
+        Duration::from_secs(10),
+        "the task reaches the broker",
+        || waiting.running(),
+    );
     pool.terminate();
     assert!(matches!(waiting.wait(), Err(ProcessError::PoolClosed)));
-    assert!(matches!(pool.apply(square, (7,)), Err(ProcessError::PoolClosed)));
+    assert!(matches!(
+        pool.apply(square, (7,)),
+        Err(ProcessError::PoolClosed)
+    ));
 }
