@@ -92,8 +92,19 @@ fn a_pool_mixes_local_and_remote_workers() {
         .build()
         .unwrap();
     assert_eq!(pool.size(), 6);
-    let got: Vec<u32> = pool.imap(slow, 0..200u32).map(Result::unwrap).collect();
-    assert_eq!(got, (0..200).collect::<Vec<_>>());
+    let got: Vec<(u32, u32)> = pool.imap(slow_pid, 0..200u32).map(Result::unwrap).collect();
+    let values: Vec<u32> = got.iter().map(|(n, _)| *n).collect();
+    assert_eq!(values, (0..200).collect::<Vec<_>>());
+    // Both kinds of worker took a share: the local ones (the pool's own
+    // children) and the remote ones (the worker program's).
+    let local: HashSet<u32> = pool.pids().into_iter().collect();
+    assert!(got.iter().any(|(_, pid)| local.contains(pid)), "no task ran locally");
+    assert!(got.iter().any(|(_, pid)| !local.contains(pid)), "no task ran remotely");
+}
+
+fn slow_pid(n: u32) -> (u32, u32) {
+    std::thread::sleep(Duration::from_millis(20));
+    (n, std::process::id())
 }
 
 #[test]
