@@ -201,9 +201,11 @@ impl Cluster {
         self
     }
 
-    /// How many times a task may be started before it fails with
-    /// [`ClusterError::Poisoned`] (the default: 3, at least 1). Only
-    /// attempts that ended with the death of a process or machine count.
+    /// How many times a task may be taken by a worker before it fails with
+    /// [`ClusterError::Poisoned`] (the default: 3, at least 1). A take
+    /// ends in a result, or in the death of the process that ran the task,
+    /// or of the whole worker (which counts even if the task was still
+    /// queued there): only the deaths lead to another attempt.
     ///
     /// ```
     /// let c = brigade::process::Cluster::new("redis://h/").max_attempts(1);
