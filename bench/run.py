@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -89,6 +90,9 @@ WORKLOADS = {
     "manager": "Manager dict: 10,000 × d[k] = d[k] + 1 from one client (2 round trips each)",
     "lateness": "timer lateness: 10,000 sleeps of 0.1–5 ms (10 sleepers × 1,000 in turn), "
                 "median and p99 of (actual − requested)",
+    "clustermap": "map of n ↦ n² over 100,000 items through one Redis broker to one worker of 2 processes, "
+                  "12,500 items per task",
+    "clusterrtt": "1,000 tasks n ↦ n² through the same broker and worker, one at a time (the round trip)",
     "http": "HTTP/1.1 keep-alive \"Hello, World!\" from hyper 1.x on 127.0.0.1, "
             "loaded by wrk (1 thread, 64 connections, 5 s per run)",
 }
@@ -187,6 +191,31 @@ def python_ok(python, code):
         return False
 
 
+def start_broker():
+    """A redis-server on a free loopback port (no persistence), announced to
+    every harness through BENCH_REDIS_URL; None if there is none installed
+    (the cluster rows then start their own, or fail)."""
+    import socket
+    if not shutil.which("redis-server"):
+        log("no redis-server: the cluster rows need one (apt-get install redis-server)")
+        return None
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    child = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                              "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port)).close()
+            os.environ["BENCH_REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+            return child
+        except OSError:
+            time.sleep(0.02)
+    child.kill()
+    return None
+
+
 def find_python(explicit, allow_install):
     """The interpreter for the CPython peers: bench/.venv (with uvloop) when
     it exists or can be made, else the machine's python3."""
@@ -194,6 +223,10 @@ def find_python(explicit, allow_install):
         return explicit
     venv_python = VENV / "bin" / "python"
     if venv_python.exists() and python_ok(venv_python, "import uvloop"):
+        if allow_install and not python_ok(venv_python, "import celery"):
+            log("adding celery to bench/.venv for the cluster rows ...")
+            subprocess.run([str(venv_python), "-m", "pip", "install", "--quiet", "celery", "redis", "packaging"],
+                           capture_output=True, timeout=600)
         return str(venv_python)
     if allow_install:
         log("setting up bench/.venv with uvloop ...")
@@ -203,6 +236,10 @@ def find_python(explicit, allow_install):
                                capture_output=True, timeout=300)
             subprocess.run([str(venv_python), "-m", "pip", "install", "--quiet", "uvloop"],
                            check=True, capture_output=True, timeout=300)
+            # Celery (with its Redis client), the peer of the cluster rows;
+            # without it those rows read "not installed".
+            subprocess.run([str(venv_python), "-m", "pip", "install", "--quiet", "celery", "redis", "packaging"],
+                           capture_output=True, timeout=600)
             if python_ok(venv_python, "import uvloop"):
                 return str(venv_python)
         except (OSError, subprocess.SubprocessError) as exc:
@@ -686,6 +723,10 @@ ISSUE_TARGETS = [
     ("Value increments under its lock from 2 processes: 10× multiprocessing.Value", "mpvalue", ["mp-fork"], 0.1,
      "brigade"),
     ("Manager dict get + set round trip: 10× multiprocessing.Manager", "manager", ["mp-fork"], 0.1, "brigade"),
+    ("cluster pool through Redis, chunked map: 10× Celery's throughput", "clustermap", ["celery"], 0.1,
+     "brigade"),
+    ("cluster pool through Redis, one task's round trip: 5× faster than Celery", "clusterrtt", ["celery"], 0.2,
+     "brigade"),
     ("HTTP under wrk: at least equal to hyper on tokio", HTTP, ["tokio-mt", "tokio-mt-1w"], 1.0,
      ("brigade", "brigade-2loops")),
     ("timer lateness (median): ahead of tokio current_thread", LATENESS, ["tokio-ct"], 1.0, "brigade"),
@@ -956,6 +997,9 @@ def main(argv):
     python = find_python(args.python, not args.no_venv)
     log(f"CPython peers run with {python}")
     rows = collect_rows(python, args.only, args.runtimes)
+    # One broker for the whole run, so that brigade's cluster rows and
+    # Celery's use the same server with the same settings.
+    broker = start_broker() if not args.only or args.only & {"clustermap", "clusterrtt"} else None
     tables = {}
     for workload, workload_rows in rows.items():
         log(f"[{workload}] {WORKLOADS[workload]}")
@@ -974,6 +1018,9 @@ def main(argv):
         rows[HTTP] = run_http(runs)
         tables[HTTP] = http_table(rows[HTTP], runs)
         print(tables[HTTP][1].split("\n", 1)[1], flush=True)
+    if broker is not None:
+        broker.kill()
+        broker.wait()
     RESULTS_JSON.write_text(json.dumps(
         {"runs": args.runs, "python": python, "brigade": brigade_build,
          "rows": [r.to_json() for rs in rows.values() for r in rs]}, indent=1))

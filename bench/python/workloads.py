@@ -44,12 +44,17 @@ MPLOCK_ITERS = 1_000_000
 MP_CONTENDERS = 2
 MP_ITERS_EACH = 200_000
 MANAGER_OPS = 10_000
+CLUSTERMAP_ITEMS = 100_000
+CLUSTER_WORKERS = 2
+CLUSTERMAP_CHUNK = -(-CLUSTERMAP_ITEMS // (4 * CLUSTER_WORKERS))
+CLUSTERRTT_TASKS = 1_000
 
 WORKLOADS = [
     "spawn", "yield", "pingpong", "timers", "chess24", "chess100k",
     "echo10", "echo", "echo1000", "files", "files-tmpfs", "threads",
     "threads1", "poolmap", "procs", "procpool", "procrtt",
     "broadcast", "rwlock", "joinset", "mplock", "mplock2", "mpvalue", "manager",
+    "clustermap", "clusterrtt",
 ]
 
 MASK64 = (1 << 64) - 1
@@ -137,6 +142,10 @@ def expected(workload):
         return MP_CONTENDERS * MP_ITERS_EACH
     if workload == "manager":
         return MANAGER_OPS
+    if workload == "clustermap":
+        return sum(i * i for i in range(CLUSTERMAP_ITEMS))
+    if workload == "clusterrtt":
+        return sum(i * i for i in range(CLUSTERRTT_TASKS))
     raise KeyError(workload)
 
 

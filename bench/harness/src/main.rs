@@ -21,6 +21,8 @@ mod registry;
 #[cfg(feature = "brigade")]
 mod rt_brigade;
 #[cfg(feature = "brigade")]
+mod rt_brigade_cluster;
+#[cfg(feature = "brigade")]
 mod rt_brigade_shared;
 #[cfg(feature = "brigade")]
 mod rt_brigade_sync;

@@ -64,6 +64,8 @@ const IMPLEMENTED: &[(Workload, BenchFn)] = &[
     (Workload::MpValue, crate::rt_brigade_shared::value_contended),
     (Workload::Manager, crate::rt_brigade_shared::manager_dict),
     (Workload::Lateness, lateness),
+    (Workload::ClusterMap, crate::rt_brigade_cluster::cluster_map),
+    (Workload::ClusterRtt, crate::rt_brigade_cluster::cluster_rtt),
 ];
 
 /// Extra rows: processes started by the forkserver; the same I/O work on the

@@ -40,6 +40,8 @@
 //! of the 10,000 latenesses (`lateness_p50_s`, `lateness_p99_s` in the JSON
 //! line). Ten sleepers rather than one keep a run under three seconds; two
 //! of them rarely share a deadline, so each sleep measures a timer's wake-up.
+//! | `clustermap` | map of `n ↦ n²` over 0..100,000 through a Redis broker to one worker of 2 processes, chunks of 12,500 | Σ n² |
+//! | `clusterrtt` | 1,000 tasks `n ↦ n²` through the same broker and worker, one at a time | Σ n² |
 //!
 //! Chess exhibition: one master plays B boards. Each board is a task that
 //! 30 times acquires the master (a FIFO-fair async mutex), sleeps 5 s (the
@@ -50,7 +52,7 @@
 use std::fmt;
 
 /// Every workload, in the order the runner reports them.
-pub const ALL: [Workload; 25] = [
+pub const ALL: [Workload; 27] = [
     Workload::Spawn,
     Workload::Yield,
     Workload::PingPong,
@@ -76,6 +78,8 @@ pub const ALL: [Workload; 25] = [
     Workload::MpValue,
     Workload::Manager,
     Workload::Lateness,
+    Workload::ClusterMap,
+    Workload::ClusterRtt,
 ];
 
 /// `spawn`: number of tasks.
@@ -166,6 +170,17 @@ pub const LATENESS_MAX_US: u32 = 5_000;
 /// `lateness`: seed of the xorshift32 sequence.
 pub const LATENESS_SEED: u32 = 0x9E37_79B9;
 
+/// `clustermap`: items.
+pub const CLUSTERMAP_ITEMS: u64 = 100_000;
+/// `clustermap` and `clusterrtt`: the worker's processes (the machine's
+/// cores), as `celery worker --concurrency 2`.
+pub const CLUSTER_WORKERS: usize = 2;
+/// `clustermap`: items per task, the same for every peer: the
+/// `multiprocessing.Pool.map` rule, ⌈items / (4 · workers)⌉.
+pub const CLUSTERMAP_CHUNK: usize = (CLUSTERMAP_ITEMS as usize).div_ceil(4 * CLUSTER_WORKERS);
+/// `clusterrtt`: tasks, each submitted once the previous one's result is back.
+pub const CLUSTERRTT_TASKS: u64 = 1_000;
+
 /// One benchmark workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Workload {
@@ -219,6 +234,10 @@ pub enum Workload {
     Manager,
     /// How late sleeps of 0.1–5 ms wake.
     Lateness,
+    /// A chunked map through a broker.
+    ClusterMap,
+    /// One task at a time through a broker.
+    ClusterRtt,
 }
 
 impl Workload {
@@ -250,6 +269,8 @@ impl Workload {
             Workload::MpValue => "mpvalue",
             Workload::Manager => "manager",
             Workload::Lateness => "lateness",
+            Workload::ClusterMap => "clustermap",
+            Workload::ClusterRtt => "clusterrtt",
         }
     }
 
@@ -292,6 +313,8 @@ impl Workload {
             Workload::MpLock2 | Workload::MpValue => MP_CONTENDERS * MP_ITERS_EACH,
             Workload::Manager => MANAGER_OPS,
             Workload::Lateness => lateness_delays_us().iter().flatten().sum(),
+            Workload::ClusterMap => sum_squares_below(CLUSTERMAP_ITEMS),
+            Workload::ClusterRtt => sum_squares_below(CLUSTERRTT_TASKS),
         }
     }
 }

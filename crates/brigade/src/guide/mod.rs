@@ -13,7 +13,7 @@
 //! | [From asyncio, threading and multiprocessing to brigade](from_python) | I know Python's (or tokio's) name for it: what is brigade's, and what is different? |
 //! | [Servers on every core](servers) | How do I serve one port from every core, and why one loop per core rather than a work-stealing pool? |
 //! | [Processes and pools](processes) | When is work a process's job, and what happens when one crashes? |
-//! | *From one machine to many* | (chapter to come: brigade's workers on other machines) |
+//! | [From one machine to many](cluster) | My pool has outgrown one machine: how do its tasks reach workers on others, and what happens when one dies? |
 //! | [Testing with the virtual clock](testing) | How do I test code that sleeps for hours, deterministically and at once? |
 //! | [Traces and timelines](traces) | What did the runtime actually do, and when? |
 //! | [Using tokio-based crates](tokio_crates) | How do I call reqwest (or any tokio-based crate) from a brigade task, and what is the catch? |
@@ -50,6 +50,15 @@ pub mod servers {}
 
 #[doc = include_str!("processes.md")]
 pub mod processes {}
+
+// Its example needs the `cluster` feature (and a broker, so it is only
+// compiled): without the feature the doctest build gets a stand-in line.
+#[cfg_attr(any(not(doctest), feature = "cluster"), doc = include_str!("cluster.md"))]
+#[cfg_attr(
+    all(doctest, not(feature = "cluster")),
+    doc = "From one machine to many (its example is compiled with the `cluster` feature)."
+)]
+pub mod cluster {}
 
 #[doc = include_str!("testing.md")]
 pub mod testing {}

@@ -177,6 +177,9 @@ pub fn is_child() -> bool {
 
 extern "C" fn entry(_argc: c_int, _argv: *const *const c_char, _envp: *const *const c_char) {
     let Some(value) = std::env::var_os(CHILD_ENV) else {
+        // Not a local child; perhaps a cluster worker (which never returns).
+        #[cfg(feature = "cluster")]
+        super::cluster::take_over();
         return;
     };
     // SAFETY: this runs from .init_array, before `main` and before any

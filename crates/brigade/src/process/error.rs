@@ -198,6 +198,10 @@ pub enum ProcessError {
     /// The [`Process`](super::Process) was closed (Python's `ValueError:
     /// process object is closed`).
     Closed,
+    /// A task of a cluster pool got no result: see
+    /// [`ClusterError`](super::ClusterError) (cargo feature `cluster`).
+    #[cfg(feature = "cluster")]
+    Cluster(super::ClusterError),
 }
 
 impl fmt::Display for ProcessError {
@@ -244,6 +248,8 @@ impl fmt::Display for ProcessError {
                 f.write_str("cannot close a process that is still running")
             }
             ProcessError::Closed => f.write_str("the process object is closed"),
+            #[cfg(feature = "cluster")]
+            ProcessError::Cluster(e) => write!(f, "{e}"),
         }
     }
 }
@@ -253,6 +259,8 @@ impl std::error::Error for ProcessError {
         match self {
             ProcessError::Channel { source, .. } => Some(source),
             ProcessError::Start(e) => Some(e),
+            #[cfg(feature = "cluster")]
+            ProcessError::Cluster(e) => Some(e),
             _ => None,
         }
     }
@@ -318,6 +326,11 @@ pub enum StartError {
     ZeroChunksize,
     /// `start` on a [`Process`](super::Process) that was closed.
     Closed,
+    /// A cluster pool could not reach its broker, or its URL is not
+    /// usable (cargo feature `cluster`; see
+    /// [`ClusterError`](super::ClusterError)).
+    #[cfg(feature = "cluster")]
+    Cluster(super::ClusterError),
 }
 
 impl From<Unnameable> for StartError {
@@ -353,6 +366,8 @@ impl fmt::Display for StartError {
                 "the arguments take {len} bytes, more than the limit of {max} bytes \
                  on one message (see max_message_size)"
             ),
+            #[cfg(feature = "cluster")]
+            StartError::Cluster(e) => write!(f, "cannot reach the cluster's broker: {e}"),
         }
     }
 }
@@ -362,6 +377,8 @@ impl std::error::Error for StartError {
         match self {
             StartError::Encode(e) => Some(e),
             StartError::Io(e) => Some(e),
+            #[cfg(feature = "cluster")]
+            StartError::Cluster(e) => Some(e),
             _ => None,
         }
     }

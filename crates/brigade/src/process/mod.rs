@@ -52,6 +52,9 @@
 //!   `Forkserver` (fork a single-threaded server, faster); see
 //!   [`forkserver`].
 //! - [`frame`]: the wire format, and how it refuses bad bytes.
+//! - [`cluster`] (cargo feature `cluster`): the same pool beyond one
+//!   machine, through Redis Streams: `ProcessPool::builder().cluster(url)`,
+//!   and workers started with `BRIGADE_WORKER=url`.
 //! - [`Manager`]: a server process holding shared objects, used through
 //!   typed proxies from many processes at once: [`DictProxy`],
 //!   [`ListProxy`], [`NamespaceProxy`] (errors: [`ManagerError`]).
@@ -141,6 +144,20 @@
 mod barrier;
 mod child;
 mod chunksize;
+#[cfg(feature = "cluster")]
+pub mod cluster;
+#[cfg(feature = "cluster")]
+mod cluster_broker;
+#[cfg(feature = "cluster")]
+mod cluster_build;
+#[cfg(feature = "cluster")]
+mod cluster_client;
+#[cfg(feature = "cluster")]
+mod cluster_error;
+#[cfg(feature = "cluster")]
+mod cluster_wire;
+#[cfg(feature = "cluster")]
+mod cluster_worker;
 mod condition;
 mod driver;
 mod error;
@@ -179,6 +196,14 @@ pub use barrier::{Barrier, BrokenBarrierError};
 // `wait` works on pool tasks and thread-pool jobs alike.
 pub use crate::thread::{ErrorRef, ReturnWhen, Waitable, wait};
 pub use child::{CHILD_ENV, is_child};
+#[cfg(feature = "cluster")]
+pub use cluster::{
+    Cluster, WORKER_ENV, WORKER_LEASE_ENV, WORKER_NAMESPACE_ENV, WORKER_PROCESSES_ENV,
+};
+#[cfg(feature = "cluster")]
+pub use cluster_build::{BUILD_SALT_ENV, build_identity};
+#[cfg(feature = "cluster")]
+pub use cluster_error::ClusterError;
 pub use condition::{Condition, ConditionGuard};
 pub use error::{Exit, ProcessError, StartError, signal_name};
 pub use event::Event;
@@ -254,4 +279,6 @@ where
 pub fn init() {
     child::ensure_linked();
     child::take_over_late();
+    #[cfg(feature = "cluster")]
+    cluster::take_over();
 }

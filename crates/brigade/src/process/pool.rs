@@ -87,6 +87,11 @@ pub struct PoolBuilder {
     processes: usize,
     config: Config,
     error: Option<StartError>,
+    /// Whether `processes` was set (a cluster pool has no local workers
+    /// unless asked).
+    processes_set: bool,
+    #[cfg(feature = "cluster")]
+    cluster: Option<super::Cluster>,
 }
 
 impl PoolBuilder {
@@ -94,6 +99,30 @@ impl PoolBuilder {
     /// makes [`build`](Self::build) fail with [`StartError::NoWorkers`].
     pub fn processes(mut self, n: usize) -> PoolBuilder {
         self.processes = n;
+        self.processes_set = true;
+        self
+    }
+
+    /// Sends the pool's tasks through a broker to workers on other
+    /// machines (cargo feature `cluster`; see
+    /// [`cluster`](super::cluster)): a URL such as `"redis://host:6379/0"`,
+    /// or a [`Cluster`](super::Cluster) with settings. The pool has no
+    /// local workers then, unless [`processes`](Self::processes) asks for
+    /// some, which take tasks from the same queue. The rest of the API is
+    /// the same. [`build`](Self::build) connects to the broker, waiting at
+    /// most its [`broker_timeout`](super::Cluster::broker_timeout).
+    ///
+    /// ```no_run
+    /// use brigade::process::ProcessPool;
+    ///
+    /// fn square(n: u64) -> u64 { n * n }
+    ///
+    /// let pool = ProcessPool::builder().cluster("redis://127.0.0.1:6379/0").build().unwrap();
+    /// assert_eq!(pool.apply(square, (3,)).unwrap(), 9);
+    /// ```
+    #[cfg(feature = "cluster")]
+    pub fn cluster(mut self, cluster: impl Into<super::Cluster>) -> PoolBuilder {
+        self.cluster = Some(cluster.into());
         self
     }
 
@@ -167,7 +196,15 @@ impl PoolBuilder {
         if let Some(e) = self.error {
             return Err(e);
         }
-        if self.processes == 0 {
+        #[cfg(feature = "cluster")]
+        let (processes, remote) = match &self.cluster {
+            Some(c) if !self.processes_set => (0, c.window_value()),
+            Some(c) => (self.processes, c.window_value()),
+            None => (self.processes, 0),
+        };
+        #[cfg(not(feature = "cluster"))]
+        let (processes, remote) = (self.processes, 0);
+        if processes + remote == 0 {
             return Err(StartError::NoWorkers);
         }
         let shared = Arc::new(Shared {
@@ -175,13 +212,17 @@ impl PoolBuilder {
                 queue: VecDeque::new(),
                 closed: false,
                 terminated: false,
-                workers: vec![None; self.processes],
+                workers: vec![None; processes],
             }),
             work: Condvar::new(),
             config: self.config,
         });
-        let mut drivers = Vec::with_capacity(self.processes);
-        for index in 0..self.processes {
+        let mut drivers = Vec::with_capacity(processes);
+        #[cfg(feature = "cluster")]
+        if let Some(cluster) = self.cluster {
+            drivers.extend(super::cluster_client::start(shared.clone(), cluster)?);
+        }
+        for index in 0..processes {
             let shared = shared.clone();
             let driver = std::thread::Builder::new()
                 .name(format!("brigade-pool-{index}"))
@@ -192,7 +233,7 @@ impl PoolBuilder {
         Ok(ProcessPool {
             shared,
             drivers: Mutex::new(drivers),
-            size: self.processes,
+            size: processes + remote,
         })
     }
 }
@@ -217,10 +258,14 @@ impl ProcessPool {
                 max_message: super::frame::DEFAULT_MAX_MESSAGE,
             },
             error: None,
+            processes_set: false,
+            #[cfg(feature = "cluster")]
+            cluster: None,
         }
     }
 
-    /// The number of workers.
+    /// The number of workers (a cluster pool counts its
+    /// [`window`](super::Cluster::window) as workers).
     pub fn size(&self) -> usize {
         self.size
     }
@@ -418,7 +463,7 @@ impl ProcessPool {
         Imap::new(rx, ordered, chunks, total)
     }
 
-    fn enqueue(&self, job: Job) {
+    pub(crate) fn enqueue(&self, job: Job) {
         let mut state = self.shared.lock();
         if state.closed || state.terminated {
             drop(state);
