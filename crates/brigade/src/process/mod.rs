@@ -249,7 +249,6 @@ where
 ///     brigade::process::init();
 ///     // ... the program
 /// }
-/// # main();
 /// ```
 pub fn init() {
     child::ensure_linked();
