@@ -517,9 +517,6 @@ impl<R> Thread<R> {
     /// # Errors
     /// [`ThreadError::Timeout`] when the time runs out, and the errors of
     /// [`join`](Self::join).
-    ///
-    /// # Panics
-    /// On an event loop's thread, as [`join`](Self::join).
     pub fn join_timeout(&mut self, timeout: Duration) -> Result<R, ThreadError> {
         let running = self.take_running()?;
         match running.outcome.take_timeout(timeout) {

@@ -280,9 +280,6 @@ impl<T> Job<T> {
     /// [`ResultTimeoutError::Timeout`] with the job, when the time runs out;
     /// [`ResultTimeoutError::Failed`] with the [`JobError`] of
     /// [`result`](Self::result).
-    ///
-    /// # Panics
-    /// On an event loop's thread, as [`result`](Self::result).
     pub fn result_timeout(self, timeout: Duration) -> Result<T, ResultTimeoutError<T>> {
         let deadline = Instant::now().checked_add(timeout);
         {

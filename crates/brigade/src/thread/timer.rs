@@ -221,9 +221,6 @@ impl<R> Timer<R> {
     /// # Errors
     /// [`ThreadError::Timeout`] when the time runs out, and the errors of
     /// [`join`](Self::join).
-    ///
-    /// # Panics
-    /// As [`join`](Self::join).
     pub fn join_timeout(&mut self, timeout: Duration) -> Result<Option<R>, ThreadError> {
         self.thread.join_timeout(timeout)
     }
