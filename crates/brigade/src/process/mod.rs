@@ -258,6 +258,7 @@ where
 ///     brigade::process::init();
 ///     // ... the program
 /// }
+/// # main();
 /// ```
 pub fn init() {
     child::ensure_linked();
