@@ -172,7 +172,7 @@ impl Barrier {
     /// ```
     ///
     /// # Errors
-    /// [`BrokenBarrierError::Broken`] if the barrier is broken (by
+    /// [`BrokenBarrierError`] if the barrier is broken (by
     /// [`abort`](Self::abort), [`reset`](Self::reset), another waiter's
     /// time-out, or a waiter's death) before or while this thread waits.
     pub fn wait(&self) -> Result<u32, BrokenBarrierError> {
@@ -190,8 +190,8 @@ impl Barrier {
     /// ```
     ///
     /// # Errors
-    /// [`BrokenBarrierError::Timeout`] when the time runs out (the barrier is
-    /// then broken); else as [`wait`](Self::wait).
+    /// [`BrokenBarrierError`] when the time runs out (the barrier is then
+    /// broken, as in Python), or as for [`wait`](Self::wait).
     pub fn wait_timeout(&self, timeout: Duration) -> Result<u32, BrokenBarrierError> {
         self.wait_until(Instant::now().checked_add(timeout))
     }
