@@ -496,8 +496,10 @@ impl Child {
     /// As [`start_kill`](Self::start_kill) and [`wait`](Self::wait).
     ///
     /// # Cancel safety
-    /// Cancel-safe: the signal is sent before the first wait, and a later
-    /// [`wait`](Self::wait) still collects the status.
+    /// Cancel-safe: the signal goes out at the first poll; whether or not
+    /// it went before the future was dropped, a later
+    /// [`wait`](Self::wait) (or [`kill`](Self::kill)) still collects the
+    /// status.
     pub async fn kill(&mut self) -> io::Result<ExitStatus> {
         self.start_kill()?;
         self.wait().await

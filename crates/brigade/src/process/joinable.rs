@@ -127,7 +127,8 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// ```
     ///
     /// # Errors
-    /// As [`Queue::put`](super::Queue::put).
+    /// As [`Queue::put`](super::Queue::put), and [`SendError::Full`] if
+    /// the count of unfinished values is at its limit.
     pub fn put(&self, value: &T) -> Result<(), SendError<()>> {
         self.counted(|| self.queue.put(value))
     }
@@ -141,7 +142,8 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// ```
     ///
     /// # Errors
-    /// As [`Queue::put_timeout`](super::Queue::put_timeout).
+    /// As [`Queue::put_timeout`](super::Queue::put_timeout), and [`SendError::Full`] if
+    /// the count of unfinished values is at its limit.
     pub fn put_timeout(&self, value: &T, timeout: Duration) -> Result<(), SendError<()>> {
         self.counted(|| self.queue.put_timeout(value, timeout))
     }
@@ -159,7 +161,9 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// ```
     ///
     /// # Errors
-    /// As [`Queue::put_async`](super::Queue::put_async).
+    /// As [`Queue::put_async`](super::Queue::put_async), and
+    /// [`SendError::Full`] if the count of unfinished values is at its
+    /// limit.
     ///
     /// # Cancel safety
     /// Cancel-safe: a future dropped before it finished has put nothing (and
