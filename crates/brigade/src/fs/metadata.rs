@@ -130,12 +130,19 @@ impl Metadata {
     ///
     /// # Examples
     /// ```
+    /// use std::fs::Permissions;
     /// use std::os::unix::fs::PermissionsExt;
     ///
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-perm-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("shared.txt");
     /// brigade::run(async {
-    ///     let m = brigade::fs::metadata("/tmp").await.unwrap();
-    ///     assert_eq!(m.permissions().mode() & 0o1000, 0o1000); // the sticky bit
+    ///     brigade::fs::write(&path, "x").await.unwrap();
+    ///     std::fs::set_permissions(&path, Permissions::from_mode(0o640)).unwrap();
+    ///     let m = brigade::fs::metadata(&path).await.unwrap();
+    ///     assert_eq!(m.permissions().mode() & 0o777, 0o640);
     /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
     /// ```
     pub fn permissions(&self) -> std::fs::Permissions {
         use std::os::unix::fs::PermissionsExt;
