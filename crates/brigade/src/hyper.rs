@@ -61,6 +61,31 @@ use crate::net::Stream;
 use crate::time::{Instant, Sleep};
 
 /// A brigade stream as hyper's `rt::Read + rt::Write`.
+///
+/// # Examples
+/// hyper's HTTP/1 client over a brigade `UnixStream`:
+/// ```
+/// use bytes::Bytes;
+/// use http_body_util::{BodyExt, Empty, Full};
+/// use hyper::{Request, Response, server::conn::http1, client, service::service_fn};
+/// use brigade::hyper::HyperIo;
+/// use brigade::net::UnixStream;
+///
+/// brigade::run(async {
+///     let (server_end, client_end) = UnixStream::pair().unwrap();
+///     brigade::spawn(async move {
+///         let service = service_fn(|_req| async {
+///             Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from("pong"))))
+///         });
+///         http1::Builder::new().serve_connection(HyperIo::new(server_end), service).await.unwrap();
+///     });
+///     let (mut sender, conn) = client::conn::http1::handshake(HyperIo::new(client_end)).await.unwrap();
+///     brigade::spawn(conn);
+///     let reply = sender.send_request(Request::new(Empty::<Bytes>::new())).await.unwrap();
+///     let body = reply.into_body().collect().await.unwrap().to_bytes();
+///     assert_eq!(body, "pong");
+/// });
+/// ```
 #[derive(Debug)]
 pub struct HyperIo<S> {
     inner: S,
@@ -68,16 +93,52 @@ pub struct HyperIo<S> {
 
 impl<S> HyperIo<S> {
     /// Wraps `inner`.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::hyper::HyperIo;
+    ///
+    /// brigade::run(async {
+    ///     let (a, _b) = brigade::net::UnixStream::pair().unwrap();
+    ///     let io = HyperIo::new(a); // now hyper::rt::Read + hyper::rt::Write
+    ///     assert!(io.get_ref().peer_addr().is_ok());
+    /// });
+    /// ```
     pub fn new(inner: S) -> HyperIo<S> {
         HyperIo { inner }
     }
 
     /// The wrapped stream.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::hyper::HyperIo;
+    ///
+    /// brigade::run(async {
+    ///     let listener = brigade::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let stream = brigade::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let io = HyperIo::new(stream);
+    ///     assert_eq!(io.get_ref().peer_addr().unwrap(), listener.local_addr().unwrap());
+    /// });
+    /// ```
     pub fn get_ref(&self) -> &S {
         &self.inner
     }
 
     /// Unwraps the stream.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::hyper::HyperIo;
+    ///
+    /// brigade::run(async {
+    ///     let (a, b) = brigade::net::UnixStream::pair().unwrap();
+    ///     let a = HyperIo::new(a).into_inner();
+    ///     a.write(b"back to brigade").await.unwrap();
+    ///     let mut buf = [0; 15];
+    ///     assert_eq!(b.read(&mut buf).await.unwrap(), 15);
+    /// });
+    /// ```
     pub fn into_inner(self) -> S {
         self.inner
     }
@@ -130,6 +191,21 @@ impl<S: Stream> rt::Write for HyperIo<S> {
 }
 
 /// Any futures-io stream as hyper's `rt::Read + rt::Write`.
+///
+/// # Examples
+/// ```
+/// use std::pin::Pin;
+/// use hyper::rt::Write;
+/// use brigade::hyper::HyperCompat;
+///
+/// brigade::run(async {
+///     // A Vec<u8> is a futures-io writer.
+///     let mut io = HyperCompat::new(Vec::new());
+///     let n = std::future::poll_fn(|cx| Pin::new(&mut io).poll_write(cx, b"HTTP/1.1")).await;
+///     assert_eq!(n.unwrap(), 8);
+///     assert_eq!(io.into_inner(), b"HTTP/1.1");
+/// });
+/// ```
 #[derive(Debug)]
 pub struct HyperCompat<T> {
     inner: T,
@@ -137,11 +213,29 @@ pub struct HyperCompat<T> {
 
 impl<T> HyperCompat<T> {
     /// Wraps `inner`.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::hyper::HyperCompat;
+    ///
+    /// brigade::run(async {
+    ///     let file = brigade::fs::File::open("/proc/self/status").await.unwrap();
+    ///     let _io = HyperCompat::new(file); // a file as hyper's rt::Read
+    /// });
+    /// ```
     pub fn new(inner: T) -> HyperCompat<T> {
         HyperCompat { inner }
     }
 
     /// Unwraps the stream.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::hyper::HyperCompat;
+    ///
+    /// let io = HyperCompat::new(vec![1u8, 2, 3]);
+    /// assert_eq!(io.into_inner(), [1, 2, 3]);
+    /// ```
     pub fn into_inner(self) -> T {
         self.inner
     }
@@ -191,6 +285,22 @@ impl<T: AsyncWrite + Unpin> rt::Write for HyperCompat<T> {
 }
 
 /// Spawns hyper's futures on the current loop with [`crate::spawn`].
+///
+/// # Examples
+/// ```
+/// use std::rc::Rc;
+/// use std::cell::Cell;
+/// use hyper::rt::Executor;
+/// use brigade::hyper::LocalExecutor;
+///
+/// brigade::run(async {
+///     let ran = Rc::new(Cell::new(false)); // not Send: fine on one loop
+///     let flag = ran.clone();
+///     LocalExecutor.execute(async move { flag.set(true) });
+///     brigade::yield_now().await;
+///     assert!(ran.get());
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LocalExecutor;
 
@@ -204,10 +314,44 @@ where
 }
 
 /// hyper's timer on the loop's clock.
+///
+/// # Examples
+/// On a virtual clock, hyper's timeouts take no real time:
+/// ```
+/// use std::time::Duration;
+/// use hyper::rt::Timer;
+/// use brigade::hyper::LoopTimer;
+///
+/// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+/// rt.block_on(async {
+///     let start = brigade::time::Instant::now();
+///     LoopTimer.sleep(Duration::from_secs(30)).await;
+///     assert_eq!(start.elapsed(), Duration::from_secs(30));
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoopTimer;
 
 /// A brigade [`Sleep`] as hyper's `rt::Sleep`.
+///
+/// # Examples
+/// What [`LoopTimer`] hands hyper; hyper resets it in place:
+/// ```
+/// use std::time::Duration;
+/// use hyper::rt::Timer;
+/// use brigade::hyper::{HyperSleep, LoopTimer};
+///
+/// let rt = brigade::Runtime::builder().virtual_clock(true).build().unwrap();
+/// rt.block_on(async {
+///     let mut sleep = LoopTimer.sleep(Duration::from_secs(60));
+///     assert!(sleep.as_mut().downcast_mut_pin::<HyperSleep>().is_some());
+///     let sooner = LoopTimer.now() + Duration::from_secs(1);
+///     LoopTimer.reset(&mut sleep, sooner);
+///     let start = brigade::time::Instant::now();
+///     sleep.await;
+///     assert_eq!(start.elapsed(), Duration::from_secs(1));
+/// });
+/// ```
 #[derive(Debug)]
 pub struct HyperSleep(Sleep);
 

@@ -17,7 +17,7 @@
 //! once every child it holds has been reaped, so a program with nothing to
 //! reap holds no thread and no descriptor for it.
 //!
-//! ```ignore
+//! ```text
 //! // The owner of a running child lets go of it:
 //! crate::reaper::reap(pidfd);
 //! ```

@@ -47,6 +47,19 @@ use crate::io::source::{Source, current_driver};
 use crate::sys::{fd, pidfd};
 
 /// A program to run; see the [module documentation](self).
+///
+/// # Examples
+/// Python's `await asyncio.create_subprocess_exec("ls", "-d", "/", stdout=PIPE)`
+/// then `communicate()`:
+/// ```
+/// use brigade::subprocess::Command;
+///
+/// brigade::run(async {
+///     let out = Command::new("ls").args(["-d", "/"]).output().await.unwrap();
+///     assert!(out.status.success());
+///     assert_eq!(out.stdout, b"/\n");
+/// });
+/// ```
 pub struct Command {
     std: std::process::Command,
     program: String,
@@ -55,6 +68,18 @@ pub struct Command {
 
 impl Command {
     /// Runs `program`, found on `PATH` unless it contains a slash.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::Command;
+    ///
+    /// brigade::run(async {
+    ///     assert!(Command::new("true").status().await.unwrap().success());
+    ///     let e = Command::new("no-such-program-here").spawn().unwrap_err();
+    ///     assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+    ///     assert!(e.to_string().contains("no-such-program-here"));
+    /// });
+    /// ```
     pub fn new(program: impl AsRef<OsStr>) -> Command {
         Command {
             program: program.as_ref().to_string_lossy().into_owned(),
@@ -64,12 +89,33 @@ impl Command {
     }
 
     /// Adds an argument.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::Command;
+    ///
+    /// brigade::run(async {
+    ///     // One argument, spaces and all: no shell splits it.
+    ///     let out = Command::new("echo").arg("a  b").output().await.unwrap();
+    ///     assert_eq!(out.stdout, b"a  b\n");
+    /// });
+    /// ```
     pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Command {
         self.std.arg(arg);
         self
     }
 
     /// Adds arguments.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::Command;
+    ///
+    /// brigade::run(async {
+    ///     let out = Command::new("printf").args(["%s-%s", "x", "y"]).output().await.unwrap();
+    ///     assert_eq!(out.stdout, b"x-y");
+    /// });
+    /// ```
     pub fn args<I, S>(&mut self, args: I) -> &mut Command
     where
         I: IntoIterator<Item = S>,
@@ -80,12 +126,35 @@ impl Command {
     }
 
     /// Sets an environment variable.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::Command;
+    ///
+    /// brigade::run(async {
+    ///     let out = Command::new("sh").args(["-c", "echo $COLOR"]).env("COLOR", "blue")
+    ///         .output().await.unwrap();
+    ///     assert_eq!(out.stdout, b"blue\n");
+    /// });
+    /// ```
     pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Command {
         self.std.env(key, value);
         self
     }
 
     /// Sets several environment variables.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::Command;
+    ///
+    /// brigade::run(async {
+    ///     let out = Command::new("sh").args(["-c", "echo $A$B"])
+    ///         .envs([("A", "1"), ("B", "2")])
+    ///         .output().await.unwrap();
+    ///     assert_eq!(out.stdout, b"12\n");
+    /// });
+    /// ```
     pub fn envs<I, K, V>(&mut self, vars: I) -> &mut Command
     where
         I: IntoIterator<Item = (K, V)>,
@@ -97,36 +166,110 @@ impl Command {
     }
 
     /// Removes an environment variable.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::Command;
+    ///
+    /// brigade::run(async {
+    ///     let out = Command::new("sh").args(["-c", "echo ${HOME-unset}"]).env_remove("HOME")
+    ///         .output().await.unwrap();
+    ///     assert_eq!(out.stdout, b"unset\n");
+    /// });
+    /// ```
     pub fn env_remove(&mut self, key: impl AsRef<OsStr>) -> &mut Command {
         self.std.env_remove(key);
         self
     }
 
     /// Starts from an empty environment.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::Command;
+    ///
+    /// brigade::run(async {
+    ///     let out = Command::new("/usr/bin/env").env_clear().env("ONLY", "me")
+    ///         .output().await.unwrap();
+    ///     assert_eq!(out.stdout, b"ONLY=me\n");
+    /// });
+    /// ```
     pub fn env_clear(&mut self) -> &mut Command {
         self.std.env_clear();
         self
     }
 
     /// The working directory of the child.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::Command;
+    ///
+    /// brigade::run(async {
+    ///     let out = Command::new("pwd").current_dir("/tmp").output().await.unwrap();
+    ///     assert_eq!(out.stdout, b"/tmp\n");
+    /// });
+    /// ```
     pub fn current_dir(&mut self, dir: impl AsRef<Path>) -> &mut Command {
         self.std.current_dir(dir);
         self
     }
 
     /// The child's standard input: [`Stdio::piped`] gives [`Child::stdin`].
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::io::AsyncWriteExt;
+    /// use brigade::subprocess::{Command, Stdio};
+    ///
+    /// brigade::run(async {
+    ///     let mut child = Command::new("wc").arg("-c")
+    ///         .stdin(Stdio::piped()).stdout(Stdio::piped())
+    ///         .spawn().unwrap();
+    ///     child.stdin.take().unwrap().write_all(b"12345").await.unwrap(); // then closed
+    ///     let out = child.wait_with_output().await.unwrap();
+    ///     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "5");
+    /// });
+    /// ```
     pub fn stdin(&mut self, cfg: impl Into<Stdio>) -> &mut Command {
         self.std.stdin(cfg);
         self
     }
 
     /// The child's standard output.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::io::AsyncReadExt;
+    /// use brigade::subprocess::{Command, Stdio};
+    ///
+    /// brigade::run(async {
+    ///     let mut child = Command::new("echo").arg("piped").stdout(Stdio::piped()).spawn().unwrap();
+    ///     let mut text = String::new();
+    ///     child.stdout.take().unwrap().read_to_string(&mut text).await.unwrap();
+    ///     assert_eq!(text, "piped\n");
+    ///     child.wait().await.unwrap();
+    /// });
+    /// ```
     pub fn stdout(&mut self, cfg: impl Into<Stdio>) -> &mut Command {
         self.std.stdout(cfg);
         self
     }
 
     /// The child's standard error.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::{Command, Stdio};
+    ///
+    /// brigade::run(async {
+    ///     let out = Command::new("sh").args(["-c", "echo oops >&2"])
+    ///         .stderr(Stdio::piped()).stdout(Stdio::null())
+    ///         .spawn().unwrap()
+    ///         .wait_with_output().await.unwrap();
+    ///     assert_eq!(out.stderr, b"oops\n");
+    /// });
+    /// ```
     pub fn stderr(&mut self, cfg: impl Into<Stdio>) -> &mut Command {
         self.std.stderr(cfg);
         self
@@ -134,6 +277,18 @@ impl Command {
 
     /// Kills the child (SIGKILL) if its [`Child`] is dropped before it
     /// exited.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::Command;
+    ///
+    /// brigade::run(async {
+    ///     let child = Command::new("sleep").arg("1000").kill_on_drop(true).spawn().unwrap();
+    ///     let pid = child.id();
+    ///     drop(child); // SIGKILL now; the reaper collects it
+    ///     # let _ = pid;
+    /// });
+    /// ```
     pub fn kill_on_drop(&mut self, on: bool) -> &mut Command {
         self.kill_on_drop = on;
         self
@@ -141,6 +296,22 @@ impl Command {
 
     /// Starts the program. A missing program is `ErrorKind::NotFound`
     /// naming it.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::Command;
+    ///
+    /// brigade::run(async {
+    ///     let mut child = Command::new("sh").args(["-c", "exit 3"]).spawn().unwrap();
+    ///     let status = child.wait().await.unwrap();
+    ///     assert_eq!(status.code(), Some(3));
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    /// `NotFound` (naming the program), `PermissionDenied` (not executable),
+    /// a missing working directory, and the other errors of starting a
+    /// process; outside a brigade event loop, an error that says so.
     pub fn spawn(&mut self) -> io::Result<Child> {
         let driver = current_driver("brigade::subprocess::Command::spawn")?;
         let mut child = self
@@ -169,6 +340,25 @@ impl Command {
 
     /// Runs the program to its end and returns its exit status (standard
     /// streams are inherited unless configured).
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::Command;
+    ///
+    /// brigade::run(async {
+    ///     let status = Command::new("false").status().await.unwrap();
+    ///     assert!(!status.success());
+    ///     assert_eq!(status.code(), Some(1));
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    /// As [`spawn`](Self::spawn), and an error from waiting.
+    ///
+    /// # Cancel safety
+    /// A dropped future drops its [`Child`]: the program goes on running (or
+    /// is killed, with [`kill_on_drop`](Self::kill_on_drop)) and is reaped when
+    /// it ends; its status is lost.
     pub async fn status(&mut self) -> io::Result<ExitStatus> {
         self.spawn()?.wait().await
     }
@@ -176,6 +366,25 @@ impl Command {
     /// Runs the program with piped output and collects it
     /// (`communicate()`). Standard input is closed (`/dev/null`) unless
     /// configured.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::Command;
+    ///
+    /// brigade::run(async {
+    ///     let out = Command::new("sh").args(["-c", "echo out; echo err >&2; exit 2"])
+    ///         .output().await.unwrap();
+    ///     assert_eq!((out.stdout.as_slice(), out.stderr.as_slice()), (&b"out\n"[..], &b"err\n"[..]));
+    ///     assert_eq!(out.status.code(), Some(2));
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    /// As [`spawn`](Self::spawn), and an error reading the pipes or waiting.
+    ///
+    /// # Cancel safety
+    /// As [`status`](Self::status): the output read so far is lost with the
+    /// future.
     pub async fn output(&mut self) -> io::Result<Output> {
         self.stdout(Stdio::piped()).stderr(Stdio::piped());
         self.spawn()?.wait_with_output().await
@@ -197,6 +406,19 @@ fn pipe(fd: OwnedFd) -> io::Result<Source<OwnedFd>> {
 ///
 /// On a virtual clock, a `Child` counts as outside work until it is
 /// dropped: simulated time does not jump while a real process runs.
+///
+/// # Examples
+/// ```
+/// use brigade::subprocess::Command;
+///
+/// brigade::run(async {
+///     let mut child = Command::new("sleep").arg("1000").spawn().unwrap();
+///     assert!(child.try_wait().unwrap().is_none());
+///     let status = child.kill().await.unwrap();
+///     use std::os::unix::process::ExitStatusExt;
+///     assert_eq!(status.signal(), Some(9));
+/// });
+/// ```
 pub struct Child {
     /// The child's standard input, if piped. Dropping it closes the pipe.
     pub stdin: Option<ChildStdin>,
@@ -215,12 +437,38 @@ pub struct Child {
 
 impl Child {
     /// The process id.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::Command;
+    ///
+    /// brigade::run(async {
+    ///     let mut child = Command::new("true").spawn().unwrap();
+    ///     assert_ne!(child.id(), std::process::id());
+    ///     child.wait().await.unwrap();
+    /// });
+    /// ```
     pub fn id(&self) -> u32 {
         self.std.id()
     }
 
     /// Sends SIGKILL (does not wait; await [`wait`](Self::wait) for that).
     /// Killing a child that already exited is not an error.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::Command;
+    ///
+    /// brigade::run(async {
+    ///     let mut child = Command::new("sleep").arg("1000").spawn().unwrap();
+    ///     child.start_kill().unwrap();
+    ///     assert!(!child.wait().await.unwrap().success());
+    ///     child.start_kill().unwrap(); // already gone: not an error
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    /// The error of `kill(2)` other than a child already gone (which is `Ok`).
     pub fn start_kill(&mut self) -> io::Result<()> {
         if self.status.is_some() {
             return Ok(());
@@ -232,12 +480,46 @@ impl Child {
     }
 
     /// Kills the child and waits for it to exit.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::Command;
+    ///
+    /// brigade::run(async {
+    ///     let mut child = Command::new("sleep").arg("1000").spawn().unwrap();
+    ///     let status = child.kill().await.unwrap();
+    ///     assert!(status.code().is_none()); // ended by a signal
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    /// As [`start_kill`](Self::start_kill) and [`wait`](Self::wait).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: the signal goes out at the first poll; whether or not
+    /// it went before the future was dropped, a later
+    /// [`wait`](Self::wait) (or [`kill`](Self::kill)) still collects the
+    /// status.
     pub async fn kill(&mut self) -> io::Result<ExitStatus> {
         self.start_kill()?;
         self.wait().await
     }
 
     /// The exit status if the child has exited, without waiting.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::Command;
+    ///
+    /// brigade::run(async {
+    ///     let mut child = Command::new("true").spawn().unwrap();
+    ///     let status = child.wait().await.unwrap();
+    ///     assert_eq!(child.try_wait().unwrap(), Some(status)); // kept
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    /// The error of `waitid(2)` (`ECHILD` if something else reaped the child).
     pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
         if let Some(status) = self.status {
             return Ok(Some(status));
@@ -249,6 +531,25 @@ impl Child {
 
     /// Waits for the child to exit. Closes its standard input first (as
     /// `std` does), so a child that reads to the end of its input can end.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::Command;
+    ///
+    /// brigade::run(async {
+    ///     let mut child = Command::new("sh").args(["-c", "exit 7"]).spawn().unwrap();
+    ///     assert_eq!(child.wait().await.unwrap().code(), Some(7));
+    ///     assert_eq!(child.wait().await.unwrap().code(), Some(7)); // again: the same
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    /// As [`try_wait`](Self::try_wait).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: the status is taken from the kernel only in the poll that
+    /// returns it (and then kept), so a dropped wait loses nothing. The child's
+    /// standard input, closed by the first poll, stays closed.
     pub async fn wait(&mut self) -> io::Result<ExitStatus> {
         self.stdin = None;
         loop {
@@ -273,6 +574,25 @@ impl Child {
     }
 
     /// Waits for the child while collecting its piped output and error.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::subprocess::{Command, Stdio};
+    ///
+    /// brigade::run(async {
+    ///     let child = Command::new("seq").arg("3").stdout(Stdio::piped()).spawn().unwrap();
+    ///     let out = child.wait_with_output().await.unwrap();
+    ///     assert_eq!(out.stdout, b"1\n2\n3\n");
+    ///     assert!(out.stderr.is_empty()); // not piped: nothing collected
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    /// An error reading a pipe, or as [`wait`](Self::wait).
+    ///
+    /// # Cancel safety
+    /// Not cancel-safe: the `Child` moved into the future, so a dropped future
+    /// drops it (see [`Command::status`]) with the output read so far.
     pub async fn wait_with_output(mut self) -> io::Result<Output> {
         use crate::io::AsyncReadExt;
         self.stdin = None;
@@ -369,8 +689,11 @@ impl fmt::Debug for Child {
 }
 
 macro_rules! pipe_reader {
-    ($name:ident, $doc:literal) => {
+    ($name:ident, $doc:literal, $example:literal) => {
         #[doc = $doc]
+        ///
+        /// # Examples
+        #[doc = $example]
         pub struct $name {
             source: Source<OwnedFd>,
         }
@@ -405,12 +728,57 @@ macro_rules! pipe_reader {
     };
 }
 
-pipe_reader!(ChildStdout, "The read end of a child's standard output.");
-pipe_reader!(ChildStderr, "The read end of a child's standard error.");
+pipe_reader!(
+    ChildStdout,
+    "The read end of a child's standard output.",
+    r#"```
+use brigade::io::AsyncReadExt;
+use brigade::subprocess::{Command, Stdio};
+
+brigade::run(async {
+    let mut child = Command::new("echo").arg("hi").stdout(Stdio::piped()).spawn().unwrap();
+    let mut out = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut out).await.unwrap();
+    assert_eq!(out, b"hi\n");
+    child.wait().await.unwrap();
+});
+```"#
+);
+pipe_reader!(
+    ChildStderr,
+    "The read end of a child's standard error.",
+    r#"```
+use brigade::io::AsyncReadExt;
+use brigade::subprocess::{Command, Stdio};
+
+brigade::run(async {
+    let mut child = Command::new("sh").args(["-c", "echo warn >&2"])
+        .stderr(Stdio::piped()).spawn().unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).await.unwrap();
+    assert_eq!(err, "warn\n");
+    child.wait().await.unwrap();
+});
+```"#
+);
 
 /// The write end of a child's standard input. A child that exited makes
 /// writes fail with `BrokenPipe` (never a SIGPIPE); a child that does not
 /// read makes writes wait.
+///
+/// # Examples
+/// ```
+/// use brigade::io::AsyncWriteExt;
+/// use brigade::subprocess::{Command, Stdio};
+///
+/// brigade::run(async {
+///     let mut child = Command::new("true").stdin(Stdio::piped()).spawn().unwrap();
+///     let mut stdin = child.stdin.take().unwrap();
+///     child.wait().await.unwrap();
+///     let e = stdin.write_all(b"too late").await.unwrap_err();
+///     assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+/// });
+/// ```
 pub struct ChildStdin {
     source: Source<OwnedFd>,
 }

@@ -43,6 +43,15 @@ const DIR_MODE: u32 = 0o777;
 /// });
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// ```
+///
+/// # Errors
+/// `AlreadyExists`, `NotFound` (a missing parent), `PermissionDenied` and
+/// the other operating-system errors, naming the path; outside a brigade
+/// event loop, an error that says so.
+///
+/// # Cancel safety
+/// A future dropped after the operation was submitted may still create the
+/// directory; nothing else is left behind.
 pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref();
     let code = opcode::MkDirAt::CODE;
@@ -62,6 +71,28 @@ pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
 /// Creates a directory and any missing parents (`os.makedirs(exist_ok=True)`).
 /// A path that exists as a directory is fine; a component that is a file
 /// fails (`NotADirectory` or `AlreadyExists`), naming the path.
+///
+/// # Examples
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-mkdirs-{}", std::process::id()));
+/// brigade::run(async {
+///     let deep = dir.join("a/b/c");
+///     brigade::fs::create_dir_all(&deep).await.unwrap();
+///     brigade::fs::create_dir_all(&deep).await.unwrap(); // already there: fine
+///     assert!(brigade::fs::metadata(&deep).await.unwrap().is_dir());
+/// });
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+///
+/// # Errors
+/// A component that is not a directory (`NotADirectory` or
+/// `AlreadyExists`), `PermissionDenied` and the other operating-system
+/// errors, naming the path; outside a brigade event loop, an error that says
+/// so.
+///
+/// # Cancel safety
+/// A future dropped part way leaves the components it has created so far;
+/// calling it again finishes the job.
 pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref();
     let code = opcode::MkDirAt::CODE;
@@ -119,6 +150,29 @@ async fn is_dir(driver: &Rc<Driver>, path: &Path) -> bool {
 
 /// Removes an empty directory (`os.rmdir`). A directory with entries is
 /// `DirectoryNotEmpty`, naming the path.
+///
+/// # Examples
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-rmdir-{}", std::process::id()));
+/// brigade::run(async {
+///     brigade::fs::create_dir_all(dir.join("full")).await.unwrap();
+///     brigade::fs::write(dir.join("full/f"), "x").await.unwrap();
+///     let e = brigade::fs::remove_dir(dir.join("full")).await.unwrap_err();
+///     assert_eq!(e.kind(), std::io::ErrorKind::DirectoryNotEmpty);
+///     brigade::fs::remove_file(dir.join("full/f")).await.unwrap();
+///     brigade::fs::remove_dir(dir.join("full")).await.unwrap();
+/// });
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+///
+/// # Errors
+/// `DirectoryNotEmpty`, `NotFound`, `NotADirectory` and the other
+/// operating-system errors, naming the path; outside a brigade event loop,
+/// an error that says so.
+///
+/// # Cancel safety
+/// A future dropped after the operation was submitted may still remove the
+/// directory; nothing else is left behind.
 pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref();
     let code = opcode::UnlinkAt::CODE;
@@ -136,6 +190,21 @@ pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
 }
 
 /// One entry of a directory listing.
+///
+/// # Examples
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-entry-{}", std::process::id()));
+/// brigade::run(async {
+///     brigade::fs::create_dir_all(&dir).await.unwrap();
+///     brigade::fs::write(dir.join("only.txt"), "x").await.unwrap();
+///     let mut entries = brigade::fs::read_dir(&dir).await.unwrap();
+///     let entry = entries.next_entry().await.unwrap().unwrap();
+///     assert_eq!(entry.file_name(), "only.txt");
+///     assert_eq!(entry.path(), dir.join("only.txt"));
+///     assert!(entry.file_type().is_file());
+/// });
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 #[derive(Debug, Clone)]
 pub struct DirEntry {
     path: PathBuf,
@@ -145,16 +214,53 @@ pub struct DirEntry {
 
 impl DirEntry {
     /// The entry's full path (the directory's path joined with its name).
+    ///
+    /// # Examples
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-epath-{}", std::process::id()));
+    /// brigade::run(async {
+    ///     brigade::fs::create_dir_all(dir.join("sub")).await.unwrap();
+    ///     let mut entries = brigade::fs::read_dir(&dir).await.unwrap();
+    ///     let entry = entries.next_entry().await.unwrap().unwrap();
+    ///     assert_eq!(entry.path(), dir.join("sub"));
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub fn path(&self) -> PathBuf {
         self.path.clone()
     }
 
     /// The entry's name within the directory.
+    ///
+    /// # Examples
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-ename-{}", std::process::id()));
+    /// brigade::run(async {
+    ///     brigade::fs::create_dir_all(&dir).await.unwrap();
+    ///     brigade::fs::write(dir.join("a.log"), "").await.unwrap();
+    ///     let mut entries = brigade::fs::read_dir(&dir).await.unwrap();
+    ///     let entry = entries.next_entry().await.unwrap().unwrap();
+    ///     assert_eq!(entry.file_name(), "a.log");
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub fn file_name(&self) -> OsString {
         self.file_name.clone()
     }
 
     /// The entry's type, without following a symbolic link.
+    ///
+    /// # Examples
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-etype-{}", std::process::id()));
+    /// brigade::run(async {
+    ///     brigade::fs::create_dir_all(dir.join("d")).await.unwrap();
+    ///     let mut entries = brigade::fs::read_dir(&dir).await.unwrap();
+    ///     let entry = entries.next_entry().await.unwrap().unwrap();
+    ///     assert!(entry.file_type().is_dir());
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub fn file_type(&self) -> std::fs::FileType {
         self.file_type
     }
@@ -162,6 +268,23 @@ impl DirEntry {
 
 /// The entries of a directory, in the order the file system gives them;
 /// see [`read_dir`]. Also a `futures_core::Stream` of entries.
+///
+/// # Examples
+/// A `ReadDir` is also a stream, for stream combinators:
+/// ```
+/// use futures_core::Stream;
+/// use std::pin::Pin;
+///
+/// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-readdir-{}", std::process::id()));
+/// brigade::run(async {
+///     brigade::fs::create_dir_all(dir.join("x")).await.unwrap();
+///     let mut entries = brigade::fs::read_dir(&dir).await.unwrap();
+///     let next = std::future::poll_fn(|cx| Pin::new(&mut entries).poll_next(cx)).await;
+///     assert_eq!(next.unwrap().unwrap().file_name(), "x");
+///     assert!(entries.next_entry().await.unwrap().is_none());
+/// });
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 #[derive(Debug)]
 pub struct ReadDir {
     entries: VecDeque<DirEntry>,
@@ -169,6 +292,26 @@ pub struct ReadDir {
 
 impl ReadDir {
     /// The next entry, or `None` at the end.
+    ///
+    /// # Examples
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-next-{}", std::process::id()));
+    /// brigade::run(async {
+    ///     brigade::fs::create_dir_all(&dir).await.unwrap();
+    ///     let mut entries = brigade::fs::read_dir(&dir).await.unwrap();
+    ///     assert!(entries.next_entry().await.unwrap().is_none()); // empty
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// None today: the listing is read whole by [`read_dir`], which reports
+    /// its errors. The `Result` keeps the door open for a listing read in
+    /// pieces.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: the entries are already in memory, and a dropped call takes
+    /// none.
     pub async fn next_entry(&mut self) -> io::Result<Option<DirEntry>> {
         Ok(self.entries.pop_front())
     }
@@ -202,6 +345,15 @@ impl futures_core::Stream for ReadDir {
 /// });
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// ```
+///
+/// # Errors
+/// `NotFound`, `NotADirectory`, `PermissionDenied` and the other
+/// operating-system errors, from opening the directory or from any entry,
+/// naming the directory.
+///
+/// # Cancel safety
+/// Cancel-safe: a dropped future reads nothing more (the job on the
+/// blocking pool finishes and its listing is dropped).
 pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
     let entries = blocking("read directory", path.as_ref().to_path_buf(), |p| {
         let mut entries = VecDeque::new();

@@ -12,6 +12,19 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// What failed, on which path, and the operating system's error.
+///
+/// # Examples
+/// ```
+/// use brigade::fs::PathError;
+///
+/// brigade::run(async {
+///     let e = brigade::fs::read("/no/such/dir/file").await.unwrap_err();
+///     assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+///     let named = e.get_ref().unwrap().downcast_ref::<PathError>().unwrap();
+///     assert_eq!(named.path(), std::path::Path::new("/no/such/dir/file"));
+///     assert_eq!(e.to_string(), named.to_string());
+/// });
+/// ```
 #[derive(Debug)]
 pub struct PathError {
     operation: &'static str,
@@ -21,16 +34,49 @@ pub struct PathError {
 
 impl PathError {
     /// The operation, as in "open" or "read".
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::PathError;
+    ///
+    /// brigade::run(async {
+    ///     let e = brigade::fs::remove_dir("/no/such/dir").await.unwrap_err();
+    ///     let named = e.get_ref().unwrap().downcast_ref::<PathError>().unwrap();
+    ///     assert_eq!(named.operation(), "remove directory");
+    /// });
+    /// ```
     pub fn operation(&self) -> &'static str {
         self.operation
     }
 
     /// The path the operation was given.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::PathError;
+    ///
+    /// brigade::run(async {
+    ///     let e = brigade::fs::metadata("/no/such").await.unwrap_err();
+    ///     let named = e.get_ref().unwrap().downcast_ref::<PathError>().unwrap();
+    ///     assert_eq!(named.path(), std::path::Path::new("/no/such"));
+    /// });
+    /// ```
     pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// The operating system's error.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::PathError;
+    ///
+    /// brigade::run(async {
+    ///     let e = brigade::fs::metadata("/no/such").await.unwrap_err();
+    ///     let named = e.get_ref().unwrap().downcast_ref::<PathError>().unwrap();
+    ///     assert_eq!(named.os_error().raw_os_error(), Some(libc::ENOENT));
+    /// });
+    /// ```
     pub fn os_error(&self) -> &io::Error {
         &self.source
     }

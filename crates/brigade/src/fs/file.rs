@@ -34,6 +34,24 @@ const CHUNK: usize = 256 * 1024;
 /// How to open a file, as `std::fs::OpenOptions` (and Python's `open`
 /// modes: `"r"` is `read(true)`, `"w"` is `write(true).create(true).truncate(true)`,
 /// `"a"` is `append(true).create(true)`, `"x"` is `write(true).create_new(true)`).
+///
+/// # Examples
+/// Python's `open(path, "a")`:
+/// ```
+/// use brigade::fs::OpenOptions;
+///
+/// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-oo-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("log.txt");
+/// brigade::run(async {
+///     for line in ["one\n", "two\n"] {
+///         let f = OpenOptions::new().append(true).create(true).open(&path).await.unwrap();
+///         f.write_all_at(line.as_bytes(), 0).await.unwrap(); // appends whatever the offset
+///     }
+///     assert_eq!(brigade::fs::read_to_string(&path).await.unwrap(), "one\ntwo\n");
+/// });
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 #[derive(Debug, Clone)]
 pub struct OpenOptions {
     read: bool,
@@ -53,6 +71,17 @@ impl Default for OpenOptions {
 
 impl OpenOptions {
     /// All options off; mode `0o666` (before the umask).
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::OpenOptions;
+    ///
+    /// brigade::run(async {
+    ///     // Nothing asked for: there is no way to open the file.
+    ///     let e = OpenOptions::new().open("/").await.unwrap_err();
+    ///     assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+    /// });
+    /// ```
     pub fn new() -> OpenOptions {
         OpenOptions {
             read: false,
@@ -66,42 +95,149 @@ impl OpenOptions {
     }
 
     /// Open for reading.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::OpenOptions;
+    ///
+    /// brigade::run(async {
+    ///     let f = OpenOptions::new().read(true).open("/proc/self/status").await.unwrap();
+    ///     let (n, buf) = f.read_at(Vec::with_capacity(64), 0).await;
+    ///     assert!(n.unwrap() > 0 && buf.starts_with(b"Name:"));
+    /// });
+    /// ```
     pub fn read(&mut self, on: bool) -> &mut OpenOptions {
         self.read = on;
         self
     }
 
     /// Open for writing.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::OpenOptions;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-oow-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("data");
+    /// brigade::run(async {
+    ///     brigade::fs::write(&path, "abcdef").await.unwrap();
+    ///     // Writing without truncating overwrites in place.
+    ///     let f = OpenOptions::new().write(true).open(&path).await.unwrap();
+    ///     f.write_all_at(b"XY", 2).await.unwrap();
+    ///     assert_eq!(brigade::fs::read(&path).await.unwrap(), b"abXYef");
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub fn write(&mut self, on: bool) -> &mut OpenOptions {
         self.write = on;
         self
     }
 
     /// Every write goes to the end of the file.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::OpenOptions;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-ooa-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("journal");
+    /// brigade::run(async {
+    ///     brigade::fs::write(&path, "a").await.unwrap();
+    ///     let f = OpenOptions::new().append(true).open(&path).await.unwrap();
+    ///     f.write_all_at(b"b", 0).await.unwrap();
+    ///     assert_eq!(brigade::fs::read(&path).await.unwrap(), b"ab");
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub fn append(&mut self, on: bool) -> &mut OpenOptions {
         self.append = on;
         self
     }
 
     /// Empty the file on opening.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::OpenOptions;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-oot-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("cache");
+    /// brigade::run(async {
+    ///     brigade::fs::write(&path, "stale").await.unwrap();
+    ///     let f = OpenOptions::new().write(true).truncate(true).open(&path).await.unwrap();
+    ///     assert_eq!(f.metadata().await.unwrap().len(), 0);
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub fn truncate(&mut self, on: bool) -> &mut OpenOptions {
         self.truncate = on;
         self
     }
 
     /// Create the file if it does not exist.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::OpenOptions;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-ooc-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("new");
+    /// brigade::run(async {
+    ///     OpenOptions::new().write(true).create(true).open(&path).await.unwrap();
+    ///     assert!(brigade::fs::metadata(&path).await.unwrap().is_file());
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub fn create(&mut self, on: bool) -> &mut OpenOptions {
         self.create = on;
         self
     }
 
     /// Create the file, failing with `AlreadyExists` if it exists.
+    ///
+    /// # Examples
+    /// Python's `open(path, "x")`:
+    /// ```
+    /// use brigade::fs::OpenOptions;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-oocn-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("lockfile");
+    /// brigade::run(async {
+    ///     let mut opts = OpenOptions::new();
+    ///     opts.write(true).create_new(true);
+    ///     opts.open(&path).await.unwrap();
+    ///     let e = opts.open(&path).await.unwrap_err();
+    ///     assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub fn create_new(&mut self, on: bool) -> &mut OpenOptions {
         self.create_new = on;
         self
     }
 
     /// The permission bits of a created file.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::OpenOptions;
+    /// use std::os::unix::fs::PermissionsExt;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-oom-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("secret");
+    /// brigade::run(async {
+    ///     OpenOptions::new().write(true).create(true).mode(0o600).open(&path).await.unwrap();
+    ///     let mode = brigade::fs::metadata(&path).await.unwrap().permissions().mode();
+    ///     assert_eq!(mode & 0o077, 0); // nobody else may read it, whatever the umask
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub fn mode(&mut self, mode: u32) -> &mut OpenOptions {
         self.mode = mode;
         self
@@ -148,6 +284,28 @@ impl OpenOptions {
 
     /// Opens `path`. Errors name the path and keep their kind
     /// (`NotFound`, `PermissionDenied`, `AlreadyExists`, ...).
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::OpenOptions;
+    ///
+    /// brigade::run(async {
+    ///     let e = OpenOptions::new().read(true).open("/no/such/file").await.unwrap_err();
+    ///     assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+    ///     assert!(e.to_string().contains("/no/such/file"));
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    /// `InvalidInput` for options that cannot go together (no access mode;
+    /// create or truncate without write access; truncate with append); else the
+    /// operating system's error (`NotFound`, `AlreadyExists`,
+    /// `PermissionDenied`, ...), naming the path; outside a brigade event loop,
+    /// an error that says so.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a file opened after the future was dropped is closed by the
+    /// driver, and nothing is lost (a file that `create` made stays, empty).
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
         let path = path.as_ref();
         let flags = self.flags().map_err(|e| with_path("open", path, e))?;
@@ -237,11 +395,55 @@ pub struct File {
 
 impl File {
     /// Opens `path` for reading (Python's `open(path, "r")`).
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::File;
+    /// use brigade::io::AsyncReadExt;
+    ///
+    /// brigade::run(async {
+    ///     let mut status = String::new();
+    ///     File::open("/proc/self/status").await.unwrap().read_to_string(&mut status).await.unwrap();
+    ///     assert!(status.starts_with("Name:"));
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    /// As [`OpenOptions::open`]: `NotFound`, `PermissionDenied`, ..., naming
+    /// the path.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe, as [`OpenOptions::open`].
     pub async fn open(path: impl AsRef<Path>) -> io::Result<File> {
         OpenOptions::new().read(true).open(path).await
     }
 
     /// Creates or truncates `path` for writing (`open(path, "w")`).
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::File;
+    /// use brigade::io::AsyncWriteExt;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-create-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("report.csv");
+    /// brigade::run(async {
+    ///     let mut f = File::create(&path).await.unwrap();
+    ///     f.write_all(b"a,b\n1,2\n").await.unwrap();
+    ///     f.flush().await.unwrap();
+    ///     assert_eq!(brigade::fs::read_to_string(&path).await.unwrap(), "a,b\n1,2\n");
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// As [`OpenOptions::open`]: a missing directory is `NotFound`, naming the
+    /// path.
+    ///
+    /// # Cancel safety
+    /// As [`OpenOptions::open`]; a file created (or truncated) before the drop
+    /// stays so.
     pub async fn create(path: impl AsRef<Path>) -> io::Result<File> {
         OpenOptions::new()
             .write(true)
@@ -252,6 +454,16 @@ impl File {
     }
 
     /// The path the file was opened with.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::File;
+    ///
+    /// brigade::run(async {
+    ///     let f = File::open("/proc/self/status").await.unwrap();
+    ///     assert_eq!(f.path(), std::path::Path::new("/proc/self/status"));
+    /// });
+    /// ```
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -295,6 +507,34 @@ impl File {
     /// `buf.capacity() - buf.len()` bytes), extending it; returns how many
     /// bytes were read (`0` at the end of the file) and the buffer. The
     /// cursor does not move.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::File;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-readat-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("digits");
+    /// brigade::run(async {
+    ///     brigade::fs::write(&path, "0123456789").await.unwrap();
+    ///     let f = File::open(&path).await.unwrap();
+    ///     let (n, buf) = f.read_at(Vec::with_capacity(4), 3).await;
+    ///     assert_eq!(n.unwrap(), 4);
+    ///     assert_eq!(buf, b"3456");
+    ///     let (n, _) = f.read_at(Vec::with_capacity(4), 10).await;
+    ///     assert_eq!(n.unwrap(), 0); // the end
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// The operating system's error, naming the path (`EBADF` for a file
+    /// not open for reading); the buffer comes back either way.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe as to data: the file is not changed and the cursor does not
+    /// move. The buffer, owned by the operation, is lost with the dropped
+    /// future (the driver frees it once the kernel lets go).
     pub async fn read_at(&self, buf: Vec<u8>, offset: u64) -> (io::Result<usize>, Vec<u8>) {
         let (result, buf) = self.read_op(buf, usize::MAX, offset).await;
         (result.map_err(|e| with_path("read", &self.path, e)), buf)
@@ -302,12 +542,61 @@ impl File {
 
     /// Writes `buf` at `offset`; returns how many bytes were written and
     /// the buffer. The cursor does not move.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::OpenOptions;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-writeat-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("sparse");
+    /// brigade::run(async {
+    ///     let f = OpenOptions::new().write(true).create(true).open(&path).await.unwrap();
+    ///     let (n, buf) = f.write_at(b"end".to_vec(), 5).await;
+    ///     assert_eq!(n.unwrap(), 3);
+    ///     assert_eq!(buf, b"end"); // handed back for reuse
+    ///     assert_eq!(brigade::fs::read(&path).await.unwrap(), b"\0\0\0\0\0end");
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// The operating system's error, naming the path (`ENOSPC`, a file not open
+    /// for writing, ...); the buffer comes back either way. A short write is
+    /// `Ok(n)` with `n < buf.len()`: see [`File::write_all_at`].
+    ///
+    /// # Cancel safety
+    /// Not cancel-safe: a write submitted before the future was dropped may
+    /// still happen, whole or in part.
     pub async fn write_at(&self, buf: Vec<u8>, offset: u64) -> (io::Result<usize>, Vec<u8>) {
         let (result, buf) = self.write_op(buf, offset).await;
         (result.map_err(|e| with_path("write", &self.path, e)), buf)
     }
 
     /// Writes all of `data` at `offset`.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::OpenOptions;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-wallat-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("big");
+    /// brigade::run(async {
+    ///     let f = OpenOptions::new().write(true).create(true).open(&path).await.unwrap();
+    ///     let data = vec![7u8; 1 << 20];
+    ///     f.write_all_at(&data, 0).await.unwrap();
+    ///     assert_eq!(f.metadata().await.unwrap().len(), 1 << 20);
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// The first write's error, naming the path, or `WriteZero` if the file
+    /// stops accepting bytes; what was written before stays written.
+    ///
+    /// # Cancel safety
+    /// Not cancel-safe: a dropped future may have written any prefix of `data`.
     pub async fn write_all_at(&self, data: &[u8], mut offset: u64) -> io::Result<()> {
         let mut rest = data;
         let mut buf = Vec::with_capacity(rest.len().min(CHUNK));
@@ -335,11 +624,56 @@ impl File {
 
     /// Flushes the file's data and metadata to the device (`os.fsync`),
     /// after any write still behind.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::File;
+    /// use brigade::io::AsyncWriteExt;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-sync-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// brigade::run(async {
+    ///     let mut f = File::create(dir.join("durable")).await.unwrap();
+    ///     f.write_all(b"committed").await.unwrap();
+    ///     f.sync_all().await.unwrap(); // the write behind, then fsync
+    ///     assert_eq!(f.metadata().await.unwrap().len(), 9);
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// A write behind that failed (its error is reported here), or the
+    /// `fsync`'s error (`EIO`, ...), naming the path.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: dropping the future leaves the writes behind to finish and
+    /// be reported by the file's next operation; the data is just not known to
+    /// be on the device.
     pub async fn sync_all(&mut self) -> io::Result<()> {
         self.sync(false).await
     }
 
     /// Flushes the file's data to the device (`os.fdatasync`).
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::File;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-syncd-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// brigade::run(async {
+    ///     let mut f = File::create(dir.join("wal")).await.unwrap();
+    ///     f.write_all_at(b"record", 0).await.unwrap();
+    ///     f.sync_data().await.unwrap();
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// As [`File::sync_all`].
+    ///
+    /// # Cancel safety
+    /// As [`File::sync_all`].
     pub async fn sync_data(&mut self) -> io::Result<()> {
         self.sync(true).await
     }
@@ -368,6 +702,26 @@ impl File {
     /// to see their size.
     ///
     /// [`flush`]: crate::io::AsyncWriteExt::flush
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::fs::File;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-fmeta-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// brigade::run(async {
+    ///     let f = File::create(dir.join("empty")).await.unwrap();
+    ///     let m = f.metadata().await.unwrap();
+    ///     assert!(m.is_file() && m.is_empty());
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// The operating system's error, naming the path.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: it only reads.
     pub async fn metadata(&self) -> io::Result<Metadata> {
         let file = self.std.clone();
         match &self.driver {
@@ -407,6 +761,14 @@ impl File {
     /// });
     /// # std::fs::remove_dir_all(&dir).unwrap();
     /// ```
+    ///
+    /// # Errors
+    /// `InvalidInput` if the file is not open for writing, a write behind that
+    /// failed, or the operating system's error (`EFBIG`, ...), naming the path.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe in the sense above: a dropped resize still happens, in
+    /// order, and its error goes to the next operation.
     pub async fn set_len(&mut self, len: u64) -> io::Result<()> {
         std::future::poll_fn(|cx| self.poll_idle(cx)).await?;
         let State::Idle(buf) = &mut self.state else {

@@ -10,6 +10,21 @@ use super::error::with_path;
 use super::{blocking, native, native_driver};
 
 /// A file's size, type, permissions and times.
+///
+/// # Examples
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-meta-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("ten");
+/// brigade::run(async {
+///     brigade::fs::write(&path, "0123456789").await.unwrap();
+///     let m = brigade::fs::metadata(&path).await.unwrap();
+///     assert_eq!(m.len(), 10);
+///     assert!(m.is_file() && !m.is_dir() && !m.is_symlink());
+///     assert!(m.modified() <= std::time::SystemTime::now());
+/// });
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
     len: u64,
@@ -47,42 +62,119 @@ impl Metadata {
     }
 
     /// The size in bytes.
+    ///
+    /// # Examples
+    /// ```
+    /// brigade::run(async {
+    ///     let m = brigade::fs::metadata("/proc/self/exe").await.unwrap();
+    ///     assert!(m.len() > 0); // this doctest's own executable
+    /// });
+    /// ```
     pub fn len(&self) -> u64 {
         self.len
     }
 
     /// Whether the size is zero.
+    ///
+    /// # Examples
+    /// ```
+    /// brigade::run(async {
+    ///     // /proc files report no size.
+    ///     assert!(brigade::fs::metadata("/proc/self/status").await.unwrap().is_empty());
+    /// });
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// A regular file.
+    ///
+    /// # Examples
+    /// ```
+    /// brigade::run(async {
+    ///     assert!(brigade::fs::metadata("/proc/self/exe").await.unwrap().is_file());
+    ///     assert!(!brigade::fs::metadata("/").await.unwrap().is_file());
+    /// });
+    /// ```
     pub fn is_file(&self) -> bool {
         self.mode & libc::S_IFMT == libc::S_IFREG
     }
 
     /// A directory.
+    ///
+    /// # Examples
+    /// ```
+    /// brigade::run(async {
+    ///     assert!(brigade::fs::metadata("/tmp").await.unwrap().is_dir());
+    /// });
+    /// ```
     pub fn is_dir(&self) -> bool {
         self.mode & libc::S_IFMT == libc::S_IFDIR
     }
 
     /// A symbolic link (only from [`symlink_metadata`]).
+    ///
+    /// # Examples
+    /// ```
+    /// brigade::run(async {
+    ///     // /proc/self is a link to this process's directory.
+    ///     assert!(brigade::fs::symlink_metadata("/proc/self").await.unwrap().is_symlink());
+    ///     assert!(!brigade::fs::metadata("/proc/self").await.unwrap().is_symlink());
+    /// });
+    /// ```
     pub fn is_symlink(&self) -> bool {
         self.mode & libc::S_IFMT == libc::S_IFLNK
     }
 
     /// The permission bits (`0o644` and so on).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::fs::Permissions;
+    /// use std::os::unix::fs::PermissionsExt;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-perm-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("shared.txt");
+    /// brigade::run(async {
+    ///     brigade::fs::write(&path, "x").await.unwrap();
+    ///     std::fs::set_permissions(&path, Permissions::from_mode(0o640)).unwrap();
+    ///     let m = brigade::fs::metadata(&path).await.unwrap();
+    ///     assert_eq!(m.permissions().mode() & 0o777, 0o640);
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub fn permissions(&self) -> std::fs::Permissions {
         use std::os::unix::fs::PermissionsExt;
         std::fs::Permissions::from_mode(self.mode & 0o7777)
     }
 
     /// The time of the last change to the contents.
+    ///
+    /// # Examples
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-mtime-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// brigade::run(async {
+    ///     brigade::fs::write(dir.join("f"), "x").await.unwrap();
+    ///     let m = brigade::fs::metadata(dir.join("f")).await.unwrap();
+    ///     assert!(m.modified() > std::time::SystemTime::UNIX_EPOCH);
+    /// });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub fn modified(&self) -> SystemTime {
         self.modified
     }
 
     /// The time of the last access.
+    ///
+    /// # Examples
+    /// ```
+    /// brigade::run(async {
+    ///     let m = brigade::fs::metadata("/").await.unwrap();
+    ///     assert!(m.accessed() > std::time::SystemTime::UNIX_EPOCH);
+    /// });
+    /// ```
     pub fn accessed(&self) -> SystemTime {
         self.accessed
     }
@@ -99,12 +191,34 @@ impl Metadata {
 ///     assert!(e.to_string().contains("/no/such/file"));
 /// });
 /// ```
+///
+/// # Errors
+/// `NotFound`, `PermissionDenied`, `NotADirectory` (a file used as a
+/// directory) and the other operating-system errors, naming the path;
+/// outside a brigade event loop, an error that says so.
+///
+/// # Cancel safety
+/// Cancel-safe: it only reads.
 pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
     stat(path.as_ref(), false).await
 }
 
 /// The metadata of `path` itself, not following a symbolic link
 /// (`os.lstat`).
+///
+/// # Examples
+/// ```
+/// brigade::run(async {
+///     let link = brigade::fs::symlink_metadata("/proc/self").await.unwrap();
+///     assert!(link.is_symlink());
+/// });
+/// ```
+///
+/// # Errors
+/// As [`metadata`].
+///
+/// # Cancel safety
+/// Cancel-safe: it only reads.
 pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
     stat(path.as_ref(), true).await
 }

@@ -125,6 +125,15 @@ pub(crate) async fn blocking<T: Send + 'static>(
 /// });
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// ```
+///
+/// # Errors
+/// An `io::Error` of the operating system's kind (`NotFound`,
+/// `PermissionDenied`, ...) that names the path (see [`PathError`]); called
+/// outside a brigade event loop, an error that says so.
+///
+/// # Cancel safety
+/// Cancel-safe: dropping the future abandons the read and changes nothing on
+/// disk; an operation still in the kernel is cancelled by the driver.
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let path = path.as_ref();
     let Some(driver) = native_driver("brigade::fs::read")? else {
@@ -211,6 +220,29 @@ async fn read_descriptor(driver: Rc<Driver>, path: &Path) -> io::Result<Vec<u8>>
 
 /// Reads a whole file as UTF-8 (`pathlib.Path.read_text`). Invalid UTF-8
 /// is `ErrorKind::InvalidData`.
+///
+/// # Examples
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-rts-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("poem.txt");
+/// brigade::run(async {
+///     brigade::fs::write(&path, "roses are red\n").await.unwrap();
+///     let text = brigade::fs::read_to_string(&path).await.unwrap();
+///     assert_eq!(text.lines().next(), Some("roses are red"));
+///
+///     brigade::fs::write(&path, [0xff, 0xfe]).await.unwrap();
+///     let e = brigade::fs::read_to_string(&path).await.unwrap_err();
+///     assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+/// });
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+///
+/// # Errors
+/// As [`read`], and `InvalidData` if the contents are not UTF-8.
+///
+/// # Cancel safety
+/// Cancel-safe, as [`read`].
 pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
     let path = path.as_ref();
     let bytes = read(path).await?;
@@ -225,6 +257,29 @@ pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
 
 /// Creates or truncates a file and writes `contents` to it
 /// (`pathlib.Path.write_bytes`).
+///
+/// # Examples
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("brigade-doc-fs-write-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("out.txt");
+/// brigade::run(async {
+///     brigade::fs::write(&path, "first").await.unwrap();
+///     brigade::fs::write(&path, "2nd").await.unwrap(); // truncates
+///     assert_eq!(brigade::fs::read(&path).await.unwrap(), b"2nd");
+/// });
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+///
+/// # Errors
+/// An `io::Error` of the operating system's kind that names the path (a
+/// missing directory is `NotFound`), `WriteZero` if the file stops accepting
+/// bytes; outside a brigade event loop, an error that says so.
+///
+/// # Cancel safety
+/// Not cancel-safe: a future dropped part way has created or truncated the
+/// file and may have written part of `contents`. Write to a temporary name
+/// and rename it if a reader must never see a partial file.
 pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Result<()> {
     let path = path.as_ref();
     let contents = contents.as_ref().to_vec();
@@ -279,6 +334,15 @@ pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Re
 /// });
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// ```
+///
+/// # Errors
+/// An `io::Error` of the operating system's kind that names the path:
+/// `NotFound`, `IsADirectory`, `PermissionDenied`; outside a brigade event
+/// loop, an error that says so.
+///
+/// # Cancel safety
+/// A future dropped after the removal was submitted may still remove the
+/// file; once it has returned, nothing more happens.
 pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref();
     let code = io_uring::opcode::UnlinkAt::CODE;

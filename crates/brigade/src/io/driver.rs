@@ -20,6 +20,15 @@ use super::uring::UringBackend;
 use crate::event_loop::scheduler::Shared;
 
 /// Which kernel interface an event loop uses for I/O.
+///
+/// # Examples
+/// ```
+/// use brigade::io::DriverKind;
+///
+/// let rt = brigade::Runtime::builder().io_driver(DriverKind::Epoll).build().unwrap();
+/// assert_eq!(rt.io_driver(), DriverKind::Epoll);
+/// assert_eq!(DriverKind::Uring.to_string(), "io_uring");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DriverKind {
@@ -33,6 +42,21 @@ pub enum DriverKind {
 impl DriverKind {
     /// The driver `BRIGADE_DRIVER` asks for: `Some` for `uring`/`io_uring`
     /// or `epoll`, `None` when unset or empty, an error for anything else.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::io::DriverKind;
+    ///
+    /// let rt = brigade::Runtime::builder().build().unwrap();
+    /// match DriverKind::from_env().unwrap() {
+    ///     Some(forced) => assert_eq!(rt.io_driver(), forced),
+    ///     None => println!("the default: {}", rt.io_driver()),
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// `InvalidInput` if `BRIGADE_DRIVER` names no driver (the message says
+    /// what it holds).
     pub fn from_env() -> io::Result<Option<DriverKind>> {
         match std::env::var("BRIGADE_DRIVER") {
             Err(_) => Ok(None),
@@ -60,6 +84,17 @@ impl fmt::Display for DriverKind {
 
 /// A snapshot of a loop's I/O driver; see
 /// [`Runtime::io_stats`](crate::Runtime::io_stats).
+///
+/// # Examples
+/// ```
+/// let rt = brigade::Runtime::builder().build().unwrap();
+/// let before = rt.io_stats().registered;
+/// let (a, b) = rt.block_on(async { brigade::net::UnixStream::pair().unwrap() });
+/// assert_eq!(rt.io_stats().registered, before + 2);
+/// drop((a, b));
+/// rt.block_on(brigade::yield_now());
+/// assert_eq!(rt.io_stats().in_flight, 0);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct IoStats {

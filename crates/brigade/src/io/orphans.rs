@@ -21,7 +21,7 @@
 //! exceeds the limit by at most what was in flight, and still owned by a
 //! future, when the limit was reached.
 //!
-//! ```ignore
+//! ```text
 //! let mut orphans = Orphans::new(1024);
 //! orphans.adopt(4096);
 //! assert!(!orphans.has_room());

@@ -101,6 +101,14 @@ use std::net::{SocketAddr, ToSocketAddrs};
 ///     assert!(addrs.iter().all(|a| a.port() == 80));
 /// });
 /// ```
+///
+/// # Errors
+/// A name that does not resolve (the resolver's error, as
+/// `std::net::ToSocketAddrs` reports it), or a lookup whose thread panicked.
+///
+/// # Cancel safety
+/// Cancel-safe: a dropped future leaves the lookup to finish on the
+/// blocking pool, and its answer is dropped.
 pub async fn lookup_host(host: impl Into<String>) -> io::Result<Vec<SocketAddr>> {
     let host = host.into();
     crate::to_thread(move || host.to_socket_addrs().map(|a| a.collect()))

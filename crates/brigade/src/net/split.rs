@@ -40,14 +40,64 @@ use futures_io::{AsyncRead, AsyncWrite};
 use super::stream::Stream;
 
 /// The read half of a borrowed stream; see [`TcpStream::split`](super::TcpStream::split).
+///
+/// # Examples
+/// ```
+/// use brigade::io::AsyncReadExt;
+/// # use brigade::net::{TcpListener, TcpStream};
+/// # brigade::run(async {
+/// # let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// # let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// # let (server, _) = listener.accept().await.unwrap();
+/// let (mut reader, _writer) = server.split();
+/// client.write(b"hi").await.unwrap();
+/// let mut buf = [0; 2];
+/// reader.read_exact(&mut buf).await.unwrap();
+/// assert_eq!(&buf, b"hi");
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct ReadHalf<'a, S>(pub(crate) &'a S);
 
 /// The write half of a borrowed stream.
+///
+/// # Examples
+/// ```
+/// use brigade::io::AsyncWriteExt;
+/// # use brigade::net::{TcpListener, TcpStream};
+/// # brigade::run(async {
+/// # let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// # let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// # let (server, _) = listener.accept().await.unwrap();
+/// let (_reader, mut writer) = server.split();
+/// writer.write_all(b"hi").await.unwrap();
+/// let mut buf = [0; 2];
+/// assert_eq!(client.read(&mut buf).await.unwrap(), 2);
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct WriteHalf<'a, S>(pub(crate) &'a S);
 
 /// The owned read half of a stream; see [`TcpStream::into_split`](super::TcpStream::into_split).
+///
+/// # Examples
+/// ```
+/// use brigade::io::AsyncReadExt;
+/// # use brigade::net::{TcpListener, TcpStream};
+/// # brigade::run(async {
+/// # let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// # let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// # let (server, _) = listener.accept().await.unwrap();
+/// let (mut reader, _writer) = server.into_split();
+/// let task = brigade::spawn(async move {
+///     let mut buf = [0; 3];
+///     reader.read_exact(&mut buf).await.unwrap();
+///     buf
+/// });
+/// client.write(b"abc").await.unwrap();
+/// assert_eq!(&task.await.unwrap(), b"abc");
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct OwnedReadHalf<S> {
     pub(crate) stream: Rc<S>,
@@ -55,6 +105,23 @@ pub struct OwnedReadHalf<S> {
 
 /// The owned write half of a stream. Dropping it shuts the connection down
 /// for writing.
+///
+/// # Examples
+/// ```
+/// use brigade::io::AsyncWriteExt;
+/// # use brigade::net::{TcpListener, TcpStream};
+/// # brigade::run(async {
+/// # let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// # let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// # let (server, _) = listener.accept().await.unwrap();
+/// let (_reader, mut writer) = server.into_split();
+/// writer.write_all(b"last words").await.unwrap();
+/// drop(writer); // the peer reads the end of the stream
+/// let mut buf = [0; 16];
+/// assert_eq!(client.read(&mut buf).await.unwrap(), 10);
+/// assert_eq!(client.read(&mut buf).await.unwrap(), 0);
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct OwnedWriteHalf<S: Stream> {
     pub(crate) stream: Rc<S>,
@@ -63,6 +130,22 @@ pub struct OwnedWriteHalf<S: Stream> {
 
 /// [`OwnedReadHalf::reunite`] was given halves of two different streams;
 /// both are handed back.
+///
+/// # Examples
+/// ```
+/// # use brigade::net::{TcpListener, TcpStream};
+/// # brigade::run(async {
+/// # let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// # let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// # let (server, _) = listener.accept().await.unwrap();
+/// let (r1, w1) = client.into_split();
+/// let (r2, w2) = server.into_split();
+/// let brigade::net::ReuniteError(r1, w2) = r1.reunite(w2).unwrap_err();
+/// // Nothing is lost: the right pairs still go back together.
+/// r1.reunite(w1).unwrap();
+/// r2.reunite(w2).unwrap();
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct ReuniteError<S: Stream>(pub OwnedReadHalf<S>, pub OwnedWriteHalf<S>);
 
@@ -89,6 +172,25 @@ pub(crate) fn owned<S: Stream>(stream: S) -> (OwnedReadHalf<S>, OwnedWriteHalf<S
 
 impl<S: Stream> OwnedReadHalf<S> {
     /// Puts the stream back together from its two halves.
+    ///
+    /// # Examples
+    /// ```
+    /// # use brigade::net::{TcpListener, TcpStream};
+    /// # brigade::run(async {
+    /// # let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// # let (server, _) = listener.accept().await.unwrap();
+    /// let (reader, writer) = server.into_split();
+    /// let server = reader.reunite(writer).unwrap();
+    /// // Reuniting does not shut the stream down.
+    /// server.write(b"still open").await.unwrap();
+    /// # let _ = client;
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// [`ReuniteError`], holding both halves, if they come from different
+    /// streams.
     pub fn reunite(self, mut other: OwnedWriteHalf<S>) -> Result<S, ReuniteError<S>> {
         if !Rc::ptr_eq(&self.stream, &other.stream) {
             return Err(ReuniteError(self, other));
@@ -101,6 +203,18 @@ impl<S: Stream> OwnedReadHalf<S> {
     }
 
     /// The whole stream, for its addresses and options.
+    ///
+    /// # Examples
+    /// ```
+    /// # use brigade::net::{TcpListener, TcpStream};
+    /// # brigade::run(async {
+    /// # let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// # let (server, _) = listener.accept().await.unwrap();
+    /// let (reader, _writer) = server.into_split();
+    /// assert_eq!(reader.stream().peer_addr().unwrap(), client.local_addr().unwrap());
+    /// # });
+    /// ```
     pub fn stream(&self) -> &S {
         &self.stream
     }
@@ -108,6 +222,19 @@ impl<S: Stream> OwnedReadHalf<S> {
 
 impl<S: Stream> OwnedWriteHalf<S> {
     /// The whole stream, for its addresses and options.
+    ///
+    /// # Examples
+    /// ```
+    /// # use brigade::net::{TcpListener, TcpStream};
+    /// # brigade::run(async {
+    /// # let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// # let (server, _) = listener.accept().await.unwrap();
+    /// let (_reader, writer) = server.into_split();
+    /// writer.stream().set_nodelay(true).unwrap();
+    /// # let _ = client;
+    /// # });
+    /// ```
     pub fn stream(&self) -> &S {
         &self.stream
     }

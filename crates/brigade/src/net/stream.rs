@@ -26,6 +26,25 @@ use crate::sys::fd;
 
 /// A connected byte stream whose reads and writes need only `&self`
 /// (like `impl Read for &std::net::TcpStream`), so halves can share it.
+///
+/// # Examples
+/// Code generic over TCP and Unix streams:
+/// ```
+/// use brigade::net::{Stream, UnixStream};
+/// use std::future::poll_fn;
+///
+/// async fn send_greeting<S: Stream>(stream: &S) -> std::io::Result<usize> {
+///     poll_fn(|cx| stream.poll_write_ref(cx, b"hello")).await
+/// }
+///
+/// brigade::run(async {
+///     let (a, b) = UnixStream::pair().unwrap();
+///     assert_eq!(send_greeting(&a).await.unwrap(), 5);
+///     let mut buf = [0; 5];
+///     poll_fn(|cx| b.poll_read_ref(cx, &mut buf)).await.unwrap();
+///     assert_eq!(&buf, b"hello");
+/// });
+/// ```
 pub trait Stream: sealed::Sealed {
     /// Reads into `buf`; `Ok(0)` is the end of the stream.
     fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;

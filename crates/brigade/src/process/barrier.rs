@@ -144,6 +144,10 @@ impl Barrier {
     /// assert_eq!(b.parties(), 2);
     /// assert!(brigade::process::Barrier::new(0).is_err());
     /// ```
+    ///
+    /// # Errors
+    /// `InvalidInput` for zero parties; else the error of creating the
+    /// shared memory (`ENOMEM`, `EMFILE`).
     pub fn new(parties: u32) -> io::Result<Barrier> {
         if parties == 0 {
             return Err(io::Error::new(
@@ -166,6 +170,11 @@ impl Barrier {
     /// let b = brigade::process::Barrier::new(1).unwrap();
     /// assert_eq!(b.wait().unwrap(), 0);
     /// ```
+    ///
+    /// # Errors
+    /// [`BrokenBarrierError`] if the barrier is broken (by
+    /// [`abort`](Self::abort), [`reset`](Self::reset), another waiter's
+    /// time-out, or a waiter's death) before or while this thread waits.
     pub fn wait(&self) -> Result<u32, BrokenBarrierError> {
         self.wait_until(None)
     }
@@ -179,6 +188,10 @@ impl Barrier {
     /// assert!(b.wait_timeout(Duration::from_millis(5)).is_err());
     /// assert!(b.broken());
     /// ```
+    ///
+    /// # Errors
+    /// [`BrokenBarrierError`] when the time runs out (the barrier is then
+    /// broken, as in Python), or as for [`wait`](Self::wait).
     pub fn wait_timeout(&self, timeout: Duration) -> Result<u32, BrokenBarrierError> {
         self.wait_until(Instant::now().checked_add(timeout))
     }

@@ -171,6 +171,20 @@ static IS_CHILD: AtomicBool = AtomicBool::new(false);
 
 /// Whether this process is a brigade child (only true while a child runs
 /// its function).
+///
+/// # Examples
+/// ```
+/// use brigade::process::{Process, is_child};
+///
+/// fn where_am_i() -> bool {
+///     is_child()
+/// }
+///
+/// assert!(!is_child());
+/// let mut p = Process::new(where_am_i, ());
+/// p.start().unwrap();
+/// assert!(p.join().unwrap());
+/// ```
 pub fn is_child() -> bool {
     IS_CHILD.load(Ordering::Relaxed)
 }

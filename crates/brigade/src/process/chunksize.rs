@@ -43,6 +43,10 @@ impl ProcessPool {
     /// let zero = pool.map_chunked(inc, [1], 0);
     /// assert!(matches!(zero, Err(ProcessError::Start(StartError::ZeroChunksize))));
     /// ```
+    ///
+    /// # Errors
+    /// [`ProcessError::Start`] with [`StartError::ZeroChunksize`] for a
+    /// `chunksize` of 0; else as the method without a chunk size.
     pub fn map_chunked<F, A, R, I>(
         &self,
         f: F,
@@ -69,6 +73,10 @@ impl ProcessPool {
     /// let pool = ProcessPool::new(1).unwrap();
     /// assert_eq!(pool.starmap_chunked(add, [(1, 2), (3, 4)], 2).unwrap(), [3, 7]);
     /// ```
+    ///
+    /// # Errors
+    /// [`ProcessError::Start`] with [`StartError::ZeroChunksize`] for a
+    /// `chunksize` of 0; else as the method without a chunk size.
     pub fn starmap_chunked<F, Args, R, I>(
         &self,
         f: F,
@@ -101,6 +109,10 @@ impl ProcessPool {
     /// let out: Vec<i64> = pool.imap_chunked(neg, 1..=5, 2).unwrap().map(Result::unwrap).collect();
     /// assert_eq!(out, [-1, -2, -3, -4, -5]);
     /// ```
+    ///
+    /// # Errors
+    /// [`ProcessError::Start`] with [`StartError::ZeroChunksize`] for a
+    /// `chunksize` of 0; else as the method without a chunk size.
     pub fn imap_chunked<F, A, R, I>(
         &self,
         f: F,
@@ -131,6 +143,10 @@ impl ProcessPool {
     /// out.sort();
     /// assert_eq!(out, [-5, -4, -3, -2, -1]);
     /// ```
+    ///
+    /// # Errors
+    /// [`ProcessError::Start`] with [`StartError::ZeroChunksize`] for a
+    /// `chunksize` of 0; else as the method without a chunk size.
     pub fn imap_unordered_chunked<F, A, R, I>(
         &self,
         f: F,

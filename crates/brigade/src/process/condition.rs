@@ -118,6 +118,10 @@ impl Condition {
     /// let c = brigade::process::Condition::new().unwrap();
     /// # drop(c);
     /// ```
+    ///
+    /// # Errors
+    /// The error of creating the shared memory it lives in (`ENOMEM`,
+    /// `EMFILE`).
     pub fn new() -> io::Result<Condition> {
         // SAFETY: the region is fresh, seen by no one else yet.
         let region = Region::new(c"brigade-condition", |s: &ConditionState| unsafe {
@@ -133,6 +137,11 @@ impl Condition {
     /// let g = c.acquire().unwrap();
     /// g.notify(); // no one waits: nothing happens
     /// ```
+    ///
+    /// # Errors
+    /// [`LockError::OwnerDied`], holding the guard, if the previous holder
+    /// died holding the lock (what it protects may be half-updated); [`LockError::WouldDeadlock`] if this thread holds it
+    /// already; [`LockError::Io`] if the system refuses.
     pub fn acquire(&self) -> Result<ConditionGuard<'_>, LockError<ConditionGuard<'_>>> {
         self.acquire_with(Wait::Forever)
     }
@@ -144,6 +153,9 @@ impl Condition {
     /// let c = brigade::process::Condition::new().unwrap();
     /// assert!(c.acquire_timeout(Duration::from_millis(5)).is_ok());
     /// ```
+    ///
+    /// # Errors
+    /// [`LockError::Timeout`] when the time runs out; else as `acquire`.
     pub fn acquire_timeout(
         &self,
         timeout: Duration,
@@ -157,6 +169,10 @@ impl Condition {
     /// let c = brigade::process::Condition::new().unwrap();
     /// assert!(c.try_acquire().is_ok());
     /// ```
+    ///
+    /// # Errors
+    /// [`LockError::Timeout`] if another thread or process holds it; else as
+    /// `acquire`.
     pub fn try_acquire(&self) -> Result<ConditionGuard<'_>, LockError<ConditionGuard<'_>>> {
         self.acquire_with(Wait::Never)
     }
@@ -208,6 +224,11 @@ impl ConditionGuard<'_> {
     /// drop(g);
     /// p.join().unwrap();
     /// ```
+    ///
+    /// # Errors
+    /// [`LockError::OwnerDied`] if, while this thread waited, a holder of
+    /// the lock died holding it (this thread holds it again now);
+    /// [`LockError::Io`] if the system refuses.
     pub fn wait(&mut self) -> Result<(), LockError<()>> {
         self.wait_until(None).map(drop).map_err(|e| e.map(drop))
     }
@@ -221,6 +242,9 @@ impl ConditionGuard<'_> {
     /// let mut g = c.acquire().unwrap();
     /// assert!(!g.wait_timeout(Duration::from_millis(5)).unwrap());
     /// ```
+    ///
+    /// # Errors
+    /// As [`wait`](Self::wait).
     pub fn wait_timeout(&mut self, timeout: Duration) -> Result<bool, LockError<bool>> {
         self.wait_until(Instant::now().checked_add(timeout))
     }
@@ -233,6 +257,9 @@ impl ConditionGuard<'_> {
     /// let mut g = c.acquire().unwrap();
     /// g.wait_for(|| true).unwrap(); // already true: no wait
     /// ```
+    ///
+    /// # Errors
+    /// As [`wait`](Self::wait).
     pub fn wait_for(&mut self, mut predicate: impl FnMut() -> bool) -> Result<(), LockError<()>> {
         while !predicate() {
             self.wait()?;
@@ -249,6 +276,9 @@ impl ConditionGuard<'_> {
     /// let mut g = c.acquire().unwrap();
     /// assert!(!g.wait_for_timeout(|| false, Duration::from_millis(5)).unwrap());
     /// ```
+    ///
+    /// # Errors
+    /// As [`wait`](Self::wait).
     pub fn wait_for_timeout(
         &mut self,
         mut predicate: impl FnMut() -> bool,

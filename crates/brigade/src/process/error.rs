@@ -17,6 +17,21 @@ use super::function::Unnameable;
 use crate::sys::process::Status;
 
 /// How a process ended.
+///
+/// # Examples
+/// ```
+/// use brigade::process::{Exit, Process};
+///
+/// fn quit() {
+///     std::process::exit(4)
+/// }
+///
+/// let mut p = Process::new(quit, ());
+/// p.start().unwrap();
+/// let _ = p.join();
+/// assert_eq!(p.exit_status(), Some(Exit::Code(4)));
+/// assert_eq!(Exit::Signal(9).python_code(), Some(-9));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// It exited with this code.
@@ -33,6 +48,15 @@ pub enum Exit {
 impl Exit {
     /// Python's `exitcode`: the code, or minus the signal number; `None`
     /// for [`Exit::Unknown`].
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::Exit;
+    ///
+    /// assert_eq!(Exit::Code(0).python_code(), Some(0));
+    /// assert_eq!(Exit::Signal(15).python_code(), Some(-15));
+    /// assert_eq!(Exit::Unknown.python_code(), None);
+    /// ```
     pub fn python_code(self) -> Option<i32> {
         match self {
             Exit::Code(c) => Some(c),
@@ -63,6 +87,12 @@ impl fmt::Display for Exit {
 }
 
 /// The conventional name of a signal number.
+///
+/// # Examples
+/// ```
+/// assert_eq!(brigade::process::signal_name(libc::SIGKILL), "SIGKILL");
+/// assert_eq!(brigade::process::signal_name(libc::SIGSEGV), "SIGSEGV");
+/// ```
 pub fn signal_name(signal: i32) -> &'static str {
     match signal {
         libc::SIGHUP => "SIGHUP",
@@ -85,6 +115,21 @@ pub fn signal_name(signal: i32) -> &'static str {
 }
 
 /// Why a child's function gave no result.
+///
+/// # Examples
+/// ```
+/// use brigade::process::{Process, ProcessError};
+///
+/// fn crash() {
+///     std::process::abort()
+/// }
+///
+/// let mut p = Process::new(crash, ());
+/// p.start().unwrap();
+/// let e = p.join().unwrap_err();
+/// assert!(matches!(e, ProcessError::Signaled { signal, .. } if signal == libc::SIGABRT));
+/// println!("{e}"); // names the pid and the signal
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ProcessError {
@@ -273,6 +318,13 @@ impl From<StartError> for ProcessError {
 }
 
 /// Why a process could not be started.
+///
+/// # Examples
+/// ```
+/// use brigade::process::{ProcessPool, StartError};
+///
+/// assert!(matches!(ProcessPool::new(0), Err(StartError::NoWorkers)));
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum StartError {

@@ -60,6 +60,10 @@ impl Event {
     /// let e = brigade::process::Event::new().unwrap();
     /// assert!(!e.is_set());
     /// ```
+    ///
+    /// # Errors
+    /// The error of creating the shared memory it lives in (`ENOMEM`,
+    /// `EMFILE`).
     pub fn new() -> io::Result<Event> {
         Ok(Event {
             region: Region::new(c"brigade-event", |_: &EventState| Ok(()))?,

@@ -107,6 +107,26 @@ fn lock() -> std::sync::MutexGuard<'static, State> {
 }
 
 /// Starts the forkserver now rather than at first use.
+///
+/// # Examples
+/// Pay the server's start-up before the first child needs it:
+/// ```
+/// use brigade::process::{Process, StartMethod, forkserver};
+///
+/// fn one() -> u8 {
+///     1
+/// }
+///
+/// forkserver::start().unwrap();
+/// forkserver::start().unwrap(); // already running: nothing to do
+/// let mut p = Process::new(one, ()).start_method(StartMethod::Forkserver);
+/// p.start().unwrap();
+/// assert_eq!(p.join().unwrap(), 1);
+/// ```
+///
+/// # Errors
+/// The error of starting the server process (out of processes or
+/// descriptors).
 pub fn start() -> io::Result<()> {
     let mut state = lock();
     if state.server.is_none() {

@@ -78,6 +78,15 @@ pub(crate) struct Header {
 }
 
 /// Why bytes were refused as a frame, or a value could not be encoded.
+///
+/// # Examples
+/// ```
+/// use brigade::process::frame::{self, FrameError};
+///
+/// let mut bytes = frame::encode(&42u32).unwrap();
+/// bytes[0] ^= 0xff;
+/// assert!(matches!(frame::decode::<u32>(&bytes), Err(FrameError::BadMagic(_))));
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum FrameError {
@@ -234,6 +243,18 @@ pub(crate) fn inline_payload(bytes: &[u8], max: usize) -> Result<&[u8], FrameErr
 }
 
 /// Encodes `value` as one inline frame (header and payload).
+///
+/// # Examples
+/// ```
+/// use brigade::process::frame;
+///
+/// let bytes = frame::encode(&("id", 7u8)).unwrap();
+/// assert_eq!(frame::decode::<(String, u8)>(&bytes).unwrap(), ("id".to_string(), 7));
+/// ```
+///
+/// # Errors
+/// [`FrameError`] if the value cannot be encoded, or its encoding is
+/// larger than [`MAX_PAYLOAD`].
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, FrameError> {
     let payload = to_payload(value)?;
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
@@ -243,6 +264,21 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, FrameError> {
 }
 
 /// Decodes one inline frame made by [`encode`], checking every field.
+///
+/// # Examples
+/// ```
+/// use brigade::process::frame::{self, FrameError};
+///
+/// let bytes = frame::encode(&vec![1u16, 2, 3]).unwrap();
+/// assert_eq!(frame::decode::<Vec<u16>>(&bytes).unwrap(), [1, 2, 3]);
+/// let cut = &bytes[..bytes.len() - 1];
+/// assert!(matches!(frame::decode::<Vec<u16>>(cut), Err(FrameError::Truncated { .. })));
+/// ```
+///
+/// # Errors
+/// A [`FrameError`] for every way the bytes can be wrong: bad magic, an
+/// unknown version or kind, a length over the limit, missing or extra
+/// bytes, a payload that does not decode as `T`.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, FrameError> {
     from_payload(inline_payload(bytes, MAX_PAYLOAD)?)
 }
@@ -251,6 +287,24 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, FrameError> {
 /// exceeds `max`. The buffer grows in steps of at most 64 KiB as bytes
 /// arrive, so a corrupt length costs no more memory than the bytes actually
 /// sent. End of stream before the first byte is `Ok(None)`.
+///
+/// # Examples
+/// ```
+/// use brigade::process::frame;
+///
+/// let mut stream = Vec::new();
+/// stream.extend(frame::encode(&1u8).unwrap());
+/// stream.extend(frame::encode(&2u8).unwrap());
+/// let mut reader = stream.as_slice();
+/// let first = frame::read_frame(&mut reader, 1024).unwrap().unwrap();
+/// assert!(frame::encode(&1u8).unwrap().ends_with(&first)); // the payload alone
+/// assert!(frame::read_frame(&mut reader, 1024).unwrap().is_some());
+/// assert!(frame::read_frame(&mut reader, 1024).unwrap().is_none()); // the end
+/// ```
+///
+/// # Errors
+/// [`FrameError`] for a bad header, a payload over `max`, a stream that
+/// ends inside a frame, or a read that fails.
 pub fn read_frame<R: Read>(reader: &mut R, max: usize) -> Result<Option<Vec<u8>>, FrameError> {
     const STEP: usize = 64 * 1024;
     let mut head = [0u8; HEADER_LEN];

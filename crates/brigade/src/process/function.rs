@@ -44,6 +44,30 @@ use crate::sys::process as sys_process;
 ///
 /// Implemented for every `Fn(A, B, ..) -> R + Copy + Send + Sync + 'static`
 /// of up to six arguments, with `Args = (A, B, ..)`.
+///
+/// # Examples
+/// Code generic over what a child can run:
+/// ```
+/// use brigade::process::{Callable, Process};
+/// use serde::{Serialize, de::DeserializeOwned};
+///
+/// fn in_child<F, A>(f: F, args: A) -> F::Output
+/// where
+///     F: Callable<A>,
+///     A: Serialize + DeserializeOwned,
+///     F::Output: Serialize + DeserializeOwned,
+/// {
+///     let mut p = Process::new(f, args);
+///     p.start().unwrap();
+///     p.join().unwrap()
+/// }
+///
+/// fn mul(a: i64, b: i64) -> i64 {
+///     a * b
+/// }
+///
+/// assert_eq!(in_child(mul, (6, 7)), 42);
+/// ```
 pub trait Callable<Args>: Copy + Send + Sync + 'static {
     /// What the function returns.
     type Output;

@@ -35,6 +35,23 @@ use super::transfer::{self, Encoded};
 use crate::sys::process::Status;
 
 /// A function to run in a child process; see the [module](super) docs.
+///
+/// # Examples
+/// Python's `Process(target=f, args=(x,))`, `start()`, `join()`, with the
+/// result handed back:
+/// ```
+/// use brigade::process::Process;
+///
+/// fn shout(word: String) -> String {
+///     word.to_uppercase()
+/// }
+///
+/// let mut p = Process::new(shout, ("hello".to_string(),)).with_name("shouter");
+/// p.start().unwrap();
+/// assert_ne!(p.pid(), Some(std::process::id()));
+/// assert_eq!(p.join().unwrap(), "HELLO");
+/// assert_eq!(p.exitcode(), Some(0));
+/// ```
 pub struct Process<R> {
     name: String,
     daemon: bool,
@@ -58,6 +75,23 @@ impl<R: DeserializeOwned> Process<R> {
     ///
     /// `f` must be a fn item or a closure that captures nothing; anything
     /// else is refused by [`start`](Self::start).
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::{Process, StartError};
+    ///
+    /// fn add(a: u64, b: u64) -> u64 {
+    ///     a + b
+    /// }
+    ///
+    /// let mut p = Process::new(add, (40, 2));
+    /// p.start().unwrap();
+    /// assert_eq!(p.join().unwrap(), 42);
+    ///
+    /// let offset = 1;
+    /// let mut refused = Process::new(move |x: u64| x + offset, (1,)); // captures `offset`
+    /// assert!(matches!(refused.start(), Err(StartError::Captures { .. })));
+    /// ```
     pub fn new<F, Args>(f: F, args: Args) -> Process<R>
     where
         F: Callable<Args, Output = R>,
@@ -83,6 +117,13 @@ impl<R: DeserializeOwned> Process<R> {
     }
 
     /// Names the process (the default is `Process-N`).
+    ///
+    /// # Examples
+    /// ```
+    /// fn noop() {}
+    /// let p = brigade::process::Process::new(noop, ()).with_name("indexer");
+    /// assert_eq!(p.name(), "indexer");
+    /// ```
     pub fn with_name(mut self, name: impl Into<String>) -> Process<R> {
         self.name = name.into();
         self
@@ -91,6 +132,13 @@ impl<R: DeserializeOwned> Process<R> {
     /// A daemon process is killed when its parent process ends, however it
     /// ends (and when its `Process` is dropped unjoined). The default is
     /// `false`: the child runs on, and is reaped when it ends.
+    ///
+    /// # Examples
+    /// ```
+    /// fn noop() {}
+    /// let p = brigade::process::Process::new(noop, ()).daemon(true);
+    /// assert!(p.is_daemon());
+    /// ```
     pub fn daemon(mut self, daemon: bool) -> Process<R> {
         self.daemon = daemon;
         self
@@ -121,6 +169,20 @@ impl<R: DeserializeOwned> Process<R> {
     }
 
     /// Chooses the start method (the default is [`StartMethod::Spawn`]).
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::{Process, StartMethod};
+    ///
+    /// fn pid() -> u32 {
+    ///     std::process::id()
+    /// }
+    ///
+    /// let mut p = Process::new(pid, ()).start_method(StartMethod::Forkserver);
+    /// p.start().unwrap();
+    /// let child = p.pid().unwrap();
+    /// assert_eq!(p.join().unwrap(), child);
+    /// ```
     pub fn start_method(mut self, method: StartMethod) -> Process<R> {
         self.method = method;
         self
@@ -135,6 +197,25 @@ impl<R: DeserializeOwned> Process<R> {
     /// ([`pid`](Self::pid), [`join`](Self::join), ...) waits for the
     /// server's answer; a fork the server could not make is then a
     /// [`ProcessError::Start`] from `join` (and `pid` is `None`).
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::{Process, StartError};
+    ///
+    /// fn noop() {}
+    ///
+    /// let mut p = Process::new(noop, ());
+    /// p.start().unwrap();
+    /// assert!(matches!(p.start(), Err(StartError::AlreadyStarted)));
+    /// p.join().unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`StartError::AlreadyStarted`], [`StartError::Captures`] (a closure
+    /// with captures), [`StartError::NotInExecutable`], [`StartError::Encode`]
+    /// and [`StartError::TooLarge`] for arguments, [`StartError::Closed`] after
+    /// [`close`](Self::close), [`StartError::Io`] if the system refuses the
+    /// child.
     pub fn start(&mut self) -> Result<(), StartError> {
         if self.closed {
             return Err(StartError::Closed);
@@ -164,21 +245,62 @@ impl<R: DeserializeOwned> Process<R> {
     }
 
     /// The child's process id, once started.
+    ///
+    /// # Examples
+    /// ```
+    /// fn noop() {}
+    /// let mut p = brigade::process::Process::new(noop, ());
+    /// assert_eq!(p.pid(), None);
+    /// p.start().unwrap();
+    /// assert!(p.pid().is_some());
+    /// p.join().unwrap();
+    /// ```
     pub fn pid(&self) -> Option<u32> {
         self.child.as_deref().and_then(Child::pid)
     }
 
     /// The process's name.
+    ///
+    /// # Examples
+    /// ```
+    /// fn noop() {}
+    /// let p = brigade::process::Process::new(noop, ());
+    /// assert!(p.name().starts_with("Process-"));
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// Whether this is a daemon process.
+    ///
+    /// # Examples
+    /// ```
+    /// fn noop() {}
+    /// assert!(!brigade::process::Process::new(noop, ()).is_daemon());
+    /// ```
     pub fn is_daemon(&self) -> bool {
         self.daemon
     }
 
     /// Whether the child has started and not yet ended.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::{Process, Queue};
+    ///
+    /// fn wait_for(q: Queue<()>) {
+    ///     q.get().unwrap()
+    /// }
+    ///
+    /// let q = Queue::new().unwrap();
+    /// let mut p = Process::new(wait_for, (q.clone(),));
+    /// assert!(!p.is_alive());
+    /// p.start().unwrap();
+    /// assert!(p.is_alive()); // blocked on the queue
+    /// q.put(&()).unwrap();
+    /// p.join().unwrap();
+    /// assert!(!p.is_alive());
+    /// ```
     pub fn is_alive(&self) -> bool {
         self.child
             .as_deref()
@@ -193,6 +315,24 @@ impl<R: DeserializeOwned> Process<R> {
     /// ([`Exit::Unknown`], only when `SIGCHLD` is ignored on a kernel older
     /// than 6.15): [`is_alive`](Self::is_alive) and
     /// [`exit_status`](Self::exit_status) tell the two apart.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::Process;
+    ///
+    /// fn spin() {
+    ///     loop {
+    ///         std::thread::sleep(std::time::Duration::from_secs(1));
+    ///     }
+    /// }
+    ///
+    /// let mut p = Process::new(spin, ());
+    /// p.start().unwrap();
+    /// assert_eq!(p.exitcode(), None); // running
+    /// p.kill().unwrap();
+    /// assert!(p.join().is_err());
+    /// assert_eq!(p.exitcode(), Some(-9)); // minus SIGKILL, as in Python
+    /// ```
     pub fn exitcode(&self) -> Option<i32> {
         self.exit_status().and_then(Exit::python_code)
     }
@@ -226,12 +366,58 @@ impl<R: DeserializeOwned> Process<R> {
     }
 
     /// Waits for the child to end and returns its function's result.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::{Process, ProcessError};
+    ///
+    /// fn fail(why: String) -> u8 {
+    ///     panic!("{why}")
+    /// }
+    ///
+    /// let mut p = Process::new(fail, ("out of paper".to_string(),));
+    /// p.start().unwrap();
+    /// match p.join() {
+    ///     Err(ProcessError::Panicked { message, .. }) => assert_eq!(message, "out of paper"),
+    ///     other => unreachable!("{other:?}"),
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// A [`ProcessError`] for each way the function gave no result: it
+    /// panicked, the child exited or was killed first, the channel broke, the
+    /// result was too large, the process was never started, already joined or
+    /// closed.
+    ///
+    /// Blocks the calling thread: on an event loop, use [`run`](super::run)
+    /// instead.
     pub fn join(&mut self) -> Result<R, ProcessError> {
         self.join_until(None)
     }
 
     /// Like [`join`](Self::join), waiting at most `timeout`;
     /// [`ProcessError::Timeout`] leaves the process joinable.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::process::{Process, ProcessError, Queue};
+    ///
+    /// fn wait_for(q: Queue<u8>) -> u8 {
+    ///     q.get().unwrap()
+    /// }
+    ///
+    /// let q = Queue::new().unwrap();
+    /// let mut p = Process::new(wait_for, (q.clone(),));
+    /// p.start().unwrap();
+    /// assert!(matches!(p.join_timeout(Duration::from_millis(10)), Err(ProcessError::Timeout)));
+    /// q.put(&7).unwrap();
+    /// assert_eq!(p.join_timeout(Duration::from_secs(60)).unwrap(), 7);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ProcessError::Timeout`] when the time runs out (the process can be
+    /// joined again); else as [`join`](Self::join).
     pub fn join_timeout(&mut self, timeout: Duration) -> Result<R, ProcessError> {
         self.join_until(Some(Instant::now() + timeout))
     }
@@ -292,11 +478,53 @@ impl<R: DeserializeOwned> Process<R> {
     }
 
     /// Sends `SIGTERM` (Python's `terminate()`).
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::{Exit, Process};
+    ///
+    /// fn spin() {
+    ///     loop {
+    ///         std::thread::sleep(std::time::Duration::from_secs(1));
+    ///     }
+    /// }
+    ///
+    /// let mut p = Process::new(spin, ());
+    /// p.start().unwrap();
+    /// p.terminate().unwrap();
+    /// assert!(p.join().is_err());
+    /// assert_eq!(p.exit_status(), Some(Exit::Signal(libc::SIGTERM)));
+    /// ```
+    ///
+    /// # Errors
+    /// [`ProcessError::NotStarted`] before [`start`](Self::start),
+    /// [`ProcessError::Closed`] after [`close`](Self::close). A child that has
+    /// already ended is not an error.
     pub fn terminate(&self) -> Result<(), ProcessError> {
         self.signal(libc::SIGTERM)
     }
 
     /// Sends `SIGKILL` (Python's `kill()`).
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::{Exit, Process};
+    ///
+    /// fn spin() {
+    ///     loop {
+    ///         std::thread::sleep(std::time::Duration::from_secs(1));
+    ///     }
+    /// }
+    ///
+    /// let mut p = Process::new(spin, ());
+    /// p.start().unwrap();
+    /// p.kill().unwrap();
+    /// assert!(p.join().is_err());
+    /// assert_eq!(p.exit_status(), Some(Exit::Signal(libc::SIGKILL)));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`terminate`](Self::terminate).
     pub fn kill(&self) -> Result<(), ProcessError> {
         self.signal(libc::SIGKILL)
     }
@@ -335,6 +563,9 @@ impl<R: DeserializeOwned> Process<R> {
     /// p.close().unwrap();
     /// assert!(matches!(p.join(), Err(ProcessError::Closed)));
     /// ```
+    ///
+    /// # Errors
+    /// [`ProcessError::StillRunning`] while the child runs.
     pub fn close(&mut self) -> Result<(), ProcessError> {
         if self.is_alive() {
             return Err(ProcessError::StillRunning);

@@ -107,6 +107,9 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// let q = brigade::process::JoinableQueue::<u8>::new().unwrap();
     /// assert_eq!(q.unfinished(), 0);
     /// ```
+    ///
+    /// # Errors
+    /// `EMFILE`/`ENFILE`, or the error of creating the shared counter.
     pub fn new() -> io::Result<JoinableQueue<T>> {
         Ok(JoinableQueue {
             queue: Queue::new()?,
@@ -122,6 +125,10 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// q.put(&5u8).unwrap();
     /// assert_eq!(q.unfinished(), 1);
     /// ```
+    ///
+    /// # Errors
+    /// As [`Queue::put`](super::Queue::put), and [`SendError::Full`] if
+    /// the count of unfinished values is at its limit.
     pub fn put(&self, value: &T) -> Result<(), SendError<()>> {
         self.counted(|| self.queue.put(value))
     }
@@ -133,6 +140,10 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// let q = brigade::process::JoinableQueue::new().unwrap();
     /// q.put_timeout(&5u8, Duration::from_millis(5)).unwrap();
     /// ```
+    ///
+    /// # Errors
+    /// As [`Queue::put_timeout`](super::Queue::put_timeout), and [`SendError::Full`] if
+    /// the count of unfinished values is at its limit.
     pub fn put_timeout(&self, value: &T, timeout: Duration) -> Result<(), SendError<()>> {
         self.counted(|| self.queue.put_timeout(value, timeout))
     }
@@ -148,6 +159,15 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// });
     /// assert_eq!(q.unfinished(), 1);
     /// ```
+    ///
+    /// # Errors
+    /// As [`Queue::put_async`](super::Queue::put_async), and
+    /// [`SendError::Full`] if the count of unfinished values is at its
+    /// limit.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a future dropped before it finished has put nothing (and
+    /// counted nothing).
     pub async fn put_async(&self, value: &T) -> Result<(), SendError<()>> {
         let tasks = self.tasks.state();
         if !tasks.add() {
@@ -192,6 +212,9 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// q.put(&7u8).unwrap();
     /// assert_eq!(q.get().unwrap(), 7);
     /// ```
+    ///
+    /// # Errors
+    /// As [`Queue::get`](super::Queue::get).
     pub fn get(&self) -> Result<T, RecvError> {
         self.queue.get()
     }
@@ -203,6 +226,9 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// let q = brigade::process::JoinableQueue::<u8>::new().unwrap();
     /// assert!(q.get_timeout(Duration::from_millis(5)).is_err());
     /// ```
+    ///
+    /// # Errors
+    /// As [`Queue::get_timeout`](super::Queue::get_timeout).
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, RecvError> {
         self.queue.get_timeout(timeout)
     }
@@ -213,6 +239,9 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// let q = brigade::process::JoinableQueue::<u8>::new().unwrap();
     /// assert!(q.try_get().is_err());
     /// ```
+    ///
+    /// # Errors
+    /// As [`Queue::try_get`](super::Queue::try_get).
     pub fn try_get(&self) -> Result<T, RecvError> {
         self.queue.try_get()
     }
@@ -225,6 +254,12 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// q.put(&3u8).unwrap();
     /// assert_eq!(brigade::run(async { q.get_async().await.unwrap() }), 3);
     /// ```
+    ///
+    /// # Errors
+    /// As [`Queue::get_async`](super::Queue::get_async).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a future dropped before it finished has taken nothing.
     pub async fn get_async(&self) -> Result<T, RecvError> {
         self.queue.get_async().await
     }
@@ -242,6 +277,9 @@ impl<T> JoinableQueue<T> {
     /// q.task_done().unwrap();
     /// assert!(q.task_done().is_err());
     /// ```
+    ///
+    /// # Errors
+    /// [`TaskDoneError`] if called more times than values were put.
     pub fn task_done(&self) -> Result<(), TaskDoneError> {
         self.tasks.state().done()
     }

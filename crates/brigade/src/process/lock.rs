@@ -97,6 +97,10 @@ impl Lock {
     /// let g = l.acquire().unwrap();
     /// drop(g);
     /// ```
+    ///
+    /// # Errors
+    /// The error of creating the shared memory it lives in (`ENOMEM`,
+    /// `EMFILE`).
     pub fn new() -> io::Result<Lock> {
         // SAFETY: the region is fresh, seen by no one else yet.
         let region = Region::new(c"brigade-lock", |s: &LockState| unsafe {
@@ -116,6 +120,11 @@ impl Lock {
     /// }
     /// assert!(l.try_acquire().is_ok());
     /// ```
+    ///
+    /// # Errors
+    /// [`LockError::OwnerDied`], holding the guard, if the previous holder
+    /// died holding the lock (what it protects may be half-updated); [`LockError::WouldDeadlock`] if this thread holds it
+    /// already; [`LockError::Io`] if the system refuses.
     pub fn acquire(&self) -> Result<LockGuard<'_>, LockError<LockGuard<'_>>> {
         self.acquire_with(Wait::Forever)
     }
@@ -128,6 +137,9 @@ impl Lock {
     /// let l = brigade::process::Lock::new().unwrap();
     /// assert!(l.acquire_timeout(Duration::from_millis(5)).is_ok());
     /// ```
+    ///
+    /// # Errors
+    /// [`LockError::Timeout`] when the time runs out; else as `acquire`.
     pub fn acquire_timeout(
         &self,
         timeout: Duration,
@@ -143,6 +155,10 @@ impl Lock {
     /// let g = l.try_acquire().unwrap();
     /// # drop(g);
     /// ```
+    ///
+    /// # Errors
+    /// [`LockError::Timeout`] if another thread or process holds it; else as
+    /// `acquire`.
     pub fn try_acquire(&self) -> Result<LockGuard<'_>, LockError<LockGuard<'_>>> {
         self.acquire_with(Wait::Never)
     }
@@ -208,6 +224,10 @@ impl RLock {
     /// let l = brigade::process::RLock::new().unwrap();
     /// # drop(l);
     /// ```
+    ///
+    /// # Errors
+    /// The error of creating the shared memory it lives in (`ENOMEM`,
+    /// `EMFILE`).
     pub fn new() -> io::Result<RLock> {
         // SAFETY: the region is fresh, seen by no one else yet.
         let region = Region::new(c"brigade-rlock", |s: &LockState| unsafe {
@@ -223,6 +243,10 @@ impl RLock {
     /// let g = l.acquire().unwrap();
     /// # drop(g);
     /// ```
+    ///
+    /// # Errors
+    /// [`LockError::OwnerDied`], holding the guard, if the previous holder
+    /// died holding the lock (what it protects may be half-updated); [`LockError::Io`] if the system refuses.
     pub fn acquire(&self) -> Result<RLockGuard<'_>, LockError<RLockGuard<'_>>> {
         self.acquire_with(Wait::Forever)
     }
@@ -234,6 +258,9 @@ impl RLock {
     /// let l = brigade::process::RLock::new().unwrap();
     /// assert!(l.acquire_timeout(Duration::from_millis(5)).is_ok());
     /// ```
+    ///
+    /// # Errors
+    /// [`LockError::Timeout`] when the time runs out; else as `acquire`.
     pub fn acquire_timeout(
         &self,
         timeout: Duration,
@@ -247,6 +274,10 @@ impl RLock {
     /// let l = brigade::process::RLock::new().unwrap();
     /// assert!(l.try_acquire().is_ok());
     /// ```
+    ///
+    /// # Errors
+    /// [`LockError::Timeout`] if another thread or process holds it; else as
+    /// `acquire`.
     pub fn try_acquire(&self) -> Result<RLockGuard<'_>, LockError<RLockGuard<'_>>> {
         self.acquire_with(Wait::Never)
     }

@@ -69,6 +69,9 @@ impl<G> LockError<G> {
     /// let l = Lock::new().unwrap();
     /// assert!(l.acquire().or_else(LockError::recover).is_ok());
     /// ```
+    ///
+    /// # Errors
+    /// Every error but [`OwnerDied`](Self::OwnerDied), unchanged.
     pub fn recover(self) -> Result<G, LockError<G>> {
         match self {
             LockError::OwnerDied(g) => Ok(g),

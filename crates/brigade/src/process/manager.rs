@@ -159,6 +159,10 @@ impl Manager {
     /// let manager = Manager::start().unwrap();
     /// assert!(manager.pid().is_some());
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::Start`] if the server process cannot be started,
+    /// [`ManagerError::Io`] if a system call fails.
     pub fn start() -> Result<Manager, ManagerError> {
         let (outbox, inbox) = Socket::pair().map_err(StartError::Io)?;
         // The argument is encoded (its descriptor duplicated) here, and the
@@ -245,6 +249,12 @@ impl Manager {
     /// let d = manager.dict::<String, Vec<u8>>().unwrap();
     /// assert!(d.is_empty().unwrap());
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn dict<K, V>(&self) -> Result<DictProxy<K, V>, ManagerError>
     where
         K: Serialize + DeserializeOwned,
@@ -264,6 +274,12 @@ impl Manager {
     /// l.push(1.5).unwrap();
     /// assert_eq!(l.to_vec().unwrap(), [1.5]);
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn list<T>(&self) -> Result<ListProxy<T>, ManagerError>
     where
         T: Serialize + DeserializeOwned,
@@ -283,6 +299,12 @@ impl Manager {
     /// ns.set("epoch", &3u32).unwrap();
     /// assert_eq!(ns.get::<u32>("epoch").unwrap(), Some(3));
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn namespace(&self) -> Result<NamespaceProxy, ManagerError> {
         Ok(NamespaceProxy::new(
             self.create(Kind::Namespace, NamespaceProxy::TYPES)?,

@@ -80,6 +80,12 @@ where
     /// assert_eq!(d.get(&1).unwrap().as_deref(), Some("one"));
     /// assert_eq!(d.get(2).unwrap(), None);
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn get(&self, key: impl Borrow<K>) -> Result<Option<V>, ManagerError> {
         let op = Op::Get(blob(key.borrow())?);
         self.maybe(op)
@@ -97,6 +103,12 @@ where
     /// assert_eq!(d.insert('x', 1).unwrap(), None);
     /// assert_eq!(d.insert('x', 2).unwrap(), Some(1));
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn insert(
         &self,
         key: impl Borrow<K>,
@@ -118,6 +130,12 @@ where
     /// assert_eq!(d.remove(1).unwrap(), Some(10));
     /// assert_eq!(d.remove(1).unwrap(), None);
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn remove(&self, key: impl Borrow<K>) -> Result<Option<V>, ManagerError> {
         let op = Op::Remove(blob(key.borrow())?);
         self.maybe(op)
@@ -134,6 +152,12 @@ where
     /// assert!(d.contains_key(1).unwrap());
     /// assert!(!d.contains_key(2).unwrap());
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn contains_key(&self, key: impl Borrow<K>) -> Result<bool, ManagerError> {
         match self.remote.call(Op::Contains(blob(key.borrow())?))? {
             Answer::Bool(b) => Ok(b),
@@ -151,6 +175,12 @@ where
     /// d.update([(1, 1), (2, 2)]).unwrap();
     /// assert_eq!(d.len().unwrap(), 2);
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn len(&self) -> Result<usize, ManagerError> {
         match self.remote.call(Op::Len)? {
             Answer::Len(n) => Ok(n as usize),
@@ -167,6 +197,12 @@ where
     /// let d = manager.dict::<u8, u8>().unwrap();
     /// assert!(d.is_empty().unwrap());
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn is_empty(&self) -> Result<bool, ManagerError> {
         Ok(self.len()? == 0)
     }
@@ -181,6 +217,12 @@ where
     /// d.update([(3, 0), (1, 0)]).unwrap();
     /// assert_eq!(d.keys().unwrap(), [3, 1]);
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn keys(&self) -> Result<Vec<K>, ManagerError> {
         self.many(Op::Keys)
     }
@@ -195,6 +237,12 @@ where
     /// d.update([(3, 'c'), (1, 'a')]).unwrap();
     /// assert_eq!(d.values().unwrap(), ['c', 'a']);
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn values(&self) -> Result<Vec<V>, ManagerError> {
         self.many(Op::Values)
     }
@@ -210,6 +258,12 @@ where
     /// d.update([(3, 'c'), (1, 'a')]).unwrap();
     /// assert_eq!(d.items().unwrap(), [(3, 'c'), (1, 'a')]);
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn items(&self) -> Result<Vec<(K, V)>, ManagerError> {
         match self.remote.call(Op::Items)? {
             Answer::Pairs(pairs) => pairs
@@ -231,6 +285,12 @@ where
     /// d.clear().unwrap();
     /// assert!(d.is_empty().unwrap());
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn clear(&self) -> Result<(), ManagerError> {
         match self.remote.call(Op::Clear)? {
             Answer::Done => Ok(()),
@@ -249,6 +309,12 @@ where
     /// d.update((0..10).map(|i| (i, i * i))).unwrap();
     /// assert_eq!(d.get(9).unwrap(), Some(81));
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn update<I>(&self, pairs: I) -> Result<(), ManagerError>
     where
         I: IntoIterator,
@@ -301,6 +367,15 @@ where
     /// // No increment was lost.
     /// assert_eq!(d.get("hits".to_string()).unwrap(), Some(150));
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
+    /// [`ManagerError::Panicked`] if the function panicked in the server
+    /// (the entry is unchanged), [`ManagerError::Function`] if it cannot run
+    /// there.
     pub fn update_with<F>(&self, key: impl Borrow<K>, f: F) -> Result<V, ManagerError>
     where
         F: Callable<(Option<V>,), Output = V>,

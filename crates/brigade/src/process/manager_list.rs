@@ -77,6 +77,12 @@ where
     /// l.push(&2).unwrap();
     /// assert_eq!(l.to_vec().unwrap(), [1, 2]);
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     #[doc(alias = "append")]
     pub fn push(&self, value: impl Borrow<T>) -> Result<(), ManagerError> {
         self.done(Op::Push(blob(value.borrow())?))
@@ -94,6 +100,12 @@ where
     /// assert_eq!(l.get(0).unwrap(), Some(7));
     /// assert_eq!(l.get(1).unwrap(), None);
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn get(&self, index: usize) -> Result<Option<T>, ManagerError> {
         match self.remote.call(Op::Index(index as u64))? {
             Answer::Value(v) => v.as_ref().map(value).transpose(),
@@ -113,6 +125,13 @@ where
     /// assert_eq!(l.set(0, 5).unwrap(), 1);
     /// assert!(matches!(l.set(1, 5), Err(ManagerError::IndexOutOfRange { index: 1, len: 1 })));
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
+    /// [`ManagerError::IndexOutOfRange`] for an index past the end.
     pub fn set(&self, index: usize, value: impl Borrow<T>) -> Result<T, ManagerError> {
         self.taken(Op::Set(index as u64, blob(value.borrow())?))
     }
@@ -129,6 +148,12 @@ where
     /// l.push(1).unwrap();
     /// assert_eq!(l.pop().unwrap(), Some(1));
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn pop(&self) -> Result<Option<T>, ManagerError> {
         match self.remote.call(Op::Pop)? {
             Answer::Value(v) => v.as_ref().map(value).transpose(),
@@ -146,6 +171,12 @@ where
     /// l.extend([1, 2]).unwrap();
     /// assert_eq!(l.len().unwrap(), 2);
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn len(&self) -> Result<usize, ManagerError> {
         match self.remote.call(Op::Len)? {
             Answer::Len(n) => Ok(n as usize),
@@ -161,6 +192,12 @@ where
     /// let manager = Manager::start().unwrap();
     /// assert!(manager.list::<u8>().unwrap().is_empty().unwrap());
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn is_empty(&self) -> Result<bool, ManagerError> {
         Ok(self.len()? == 0)
     }
@@ -175,6 +212,12 @@ where
     /// l.extend(['a', 'b']).unwrap();
     /// assert_eq!(l.to_vec().unwrap(), ['a', 'b']);
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn to_vec(&self) -> Result<Vec<T>, ManagerError> {
         match self.remote.call(Op::ToVec)? {
             Answer::Many(blobs) => blobs.iter().map(value).collect(),
@@ -193,6 +236,12 @@ where
     /// l.extend(0..3).unwrap();
     /// assert_eq!(l.to_vec().unwrap(), [0, 1, 2]);
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn extend<I>(&self, values: I) -> Result<(), ManagerError>
     where
         I: IntoIterator,
@@ -220,6 +269,13 @@ where
     /// assert_eq!(l.to_vec().unwrap(), [1, 2, 3]);
     /// assert!(l.insert(9, 0).is_err());
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
+    /// [`ManagerError::IndexOutOfRange`] for an index past the end.
     pub fn insert(&self, index: usize, value: impl Borrow<T>) -> Result<(), ManagerError> {
         self.done(Op::InsertAt(index as u64, blob(value.borrow())?))
     }
@@ -235,6 +291,13 @@ where
     /// assert_eq!(l.remove(0).unwrap(), 1);
     /// assert_eq!(l.to_vec().unwrap(), [2, 3]);
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
+    /// [`ManagerError::IndexOutOfRange`] for an index past the end.
     pub fn remove(&self, index: usize) -> Result<T, ManagerError> {
         self.taken(Op::RemoveAt(index as u64))
     }
@@ -250,6 +313,12 @@ where
     /// l.clear().unwrap();
     /// assert!(l.is_empty().unwrap());
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn clear(&self) -> Result<(), ManagerError> {
         self.done(Op::Clear)
     }

@@ -71,6 +71,12 @@ impl NamespaceProxy {
     /// let ns = manager.namespace().unwrap();
     /// assert_eq!(ns.get::<u8>("missing").unwrap(), None);
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn get<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, ManagerError> {
         let requested = std::any::type_name::<T>();
         let op = Op::GetAttr {
@@ -97,6 +103,12 @@ impl NamespaceProxy {
     /// ns.set("x", &"now a string".to_string()).unwrap();
     /// assert_eq!(ns.get::<String>("x").unwrap().as_deref(), Some("now a string"));
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     pub fn set<T: Serialize + DeserializeOwned>(
         &self,
         name: &str,
@@ -125,6 +137,12 @@ impl NamespaceProxy {
     /// assert!(ns.delete("x").unwrap());
     /// assert!(!ns.delete("x").unwrap());
     /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Encode`] / [`ManagerError::Decode`] for values that do
+    /// not encode or decode, [`ManagerError::TypeMismatch`] if the object was
+    /// made for other types, [`ManagerError::Io`] if a system call fails.
     #[doc(alias = "delattr")]
     pub fn delete(&self, name: &str) -> Result<bool, ManagerError> {
         match self.remote.call(Op::DelAttr(name.to_string()))? {

@@ -242,6 +242,15 @@ use serde::de::DeserializeOwned;
 /// let r = brigade::run(brigade::process::run(cube, (3,)));
 /// assert_eq!(r.unwrap(), 27);
 /// ```
+///
+/// # Errors
+/// As [`Process::join`]: a [`ProcessError`] for each way the function
+/// gave no result, or [`ProcessError::Start`] if the child could not
+/// start.
+///
+/// # Cancel safety
+/// A dropped future kills the child: its work is abandoned, and nothing
+/// is left running.
 pub async fn run<F, Args, R>(f: F, args: Args) -> Result<R, ProcessError>
 where
     F: Callable<Args, Output = R>,

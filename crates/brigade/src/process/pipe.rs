@@ -38,12 +38,43 @@ use super::socket::{self, Packet, Socket};
 use super::transfer;
 
 /// A connected pair of [`Connection`]s.
+///
+/// # Examples
+/// Python's `multiprocessing.Pipe()`, one end for the child:
+/// ```
+/// use brigade::process::{Connection, Process, pipe};
+///
+/// fn echo(conn: Connection<String>) {
+///     let msg = conn.recv().unwrap();
+///     conn.send(&format!("echo: {msg}")).unwrap();
+/// }
+///
+/// let (here, there) = pipe().unwrap();
+/// let mut p = Process::new(echo, (there,));
+/// p.start().unwrap();
+/// here.send(&"ping".to_string()).unwrap();
+/// assert_eq!(here.recv().unwrap(), "echo: ping");
+/// p.join().unwrap();
+/// ```
+///
+/// # Errors
+/// `EMFILE`/`ENFILE` if the process is out of descriptors.
 pub fn pipe<T>() -> io::Result<(Connection<T>, Connection<T>)> {
     let (a, b) = Socket::pair()?;
     Ok((Connection::new(a), Connection::new(b)))
 }
 
 /// One end of a [`pipe`].
+///
+/// # Examples
+/// Both ends are two-way, within a process too:
+/// ```
+/// let (a, b) = brigade::process::pipe::<(u8, String)>().unwrap();
+/// a.send(&(1, "one".into())).unwrap();
+/// b.send(&(2, "two".into())).unwrap();
+/// assert_eq!(b.recv().unwrap(), (1, "one".to_string()));
+/// assert_eq!(a.recv().unwrap().0, 2);
+/// ```
 pub struct Connection<T> {
     socket: Socket,
     _message: PhantomData<fn(T) -> T>,
@@ -60,6 +91,21 @@ impl<T> Connection<T> {
 
 impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// Sends `value`; blocks while the other end's buffer is full.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::{SendError, pipe};
+    ///
+    /// let (a, b) = pipe::<u32>().unwrap();
+    /// a.send(&5).unwrap();
+    /// drop(b);
+    /// assert!(matches!(a.send(&6), Err(SendError::Closed(()))));
+    /// ```
+    ///
+    /// # Errors
+    /// [`SendError::Closed`] once the other end is closed,
+    /// [`SendError::Encode`] for a value too large or that cannot be encoded,
+    /// [`SendError::Io`] if the system call fails.
     pub fn send(&self, value: &T) -> Result<(), SendError<()>> {
         let encoded = transfer::encode(value).map_err(|e| SendError::Encode((), e))?;
         self.socket
@@ -68,16 +114,59 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     }
 
     /// Receives the next value, waiting for it.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::{RecvError, pipe};
+    ///
+    /// let (a, b) = pipe::<u32>().unwrap();
+    /// a.send(&1).unwrap();
+    /// drop(a);
+    /// assert_eq!(b.recv().unwrap(), 1); // what was sent is still delivered
+    /// assert!(matches!(b.recv(), Err(RecvError::Closed)));
+    /// ```
+    ///
+    /// # Errors
+    /// [`RecvError::Closed`] once the other end is closed and nothing is left,
+    /// [`RecvError::Malformed`] for bytes that are not a valid message,
+    /// [`RecvError::Io`] if the system call fails.
     pub fn recv(&self) -> Result<T, RecvError> {
         self.recv_with(None)
     }
 
     /// Receives the next value, waiting at most `timeout`.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::process::{RecvError, pipe};
+    ///
+    /// let (_a, b) = pipe::<u32>().unwrap();
+    /// assert!(matches!(b.recv_timeout(Duration::from_millis(1)), Err(RecvError::Timeout)));
+    /// ```
+    ///
+    /// # Errors
+    /// [`RecvError::Timeout`] when the time runs out; else as
+    /// [`recv`](Self::recv).
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvError> {
         self.recv_with(Some(timeout))
     }
 
     /// Receives a value if one is waiting.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::{RecvError, pipe};
+    ///
+    /// let (a, b) = pipe::<u32>().unwrap();
+    /// assert!(matches!(b.try_recv(), Err(RecvError::Empty)));
+    /// a.send(&3).unwrap();
+    /// assert_eq!(b.try_recv().unwrap(), 3);
+    /// ```
+    ///
+    /// # Errors
+    /// [`RecvError::Empty`] when nothing is waiting; else as
+    /// [`recv`](Self::recv).
     pub fn try_recv(&self) -> Result<T, RecvError> {
         try_recv_value(&self.socket)
     }
@@ -118,6 +207,12 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// assert_eq!(sum, 6);
     /// p.join().unwrap();
     /// ```
+    ///
+    /// # Errors
+    /// As [`recv`](Self::recv); [`RecvError::Io`] outside a brigade event loop.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe, as said above.
     pub async fn recv_async(&self) -> Result<T, RecvError> {
         let message =
             super::readiness::recv(&self.socket, frame::MAX_PAYLOAD, "Connection::recv_async")
@@ -138,6 +233,12 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     ///     assert_eq!(b.recv_async().await.unwrap(), "hi");
     /// });
     /// ```
+    ///
+    /// # Errors
+    /// As [`send`](Self::send); [`SendError::Io`] outside a brigade event loop.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe, as said above.
     pub async fn send_async(&self, value: &T) -> Result<(), SendError<()>> {
         let encoded = transfer::encode(value).map_err(|e| SendError::Encode((), e))?;
         let packet = Packet::new(&encoded.bytes, &encoded.raw_fds()).map_err(|e| send_io((), e))?;
@@ -148,6 +249,16 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
 
     /// Whether a message (or the end of the stream) is waiting, after
     /// waiting at most `timeout` (Python's `poll`).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let (a, b) = brigade::process::pipe::<u8>().unwrap();
+    /// assert!(!b.poll(Duration::ZERO));
+    /// a.send(&1).unwrap();
+    /// assert!(b.poll(Duration::from_secs(1)));
+    /// ```
     pub fn poll(&self, timeout: Duration) -> bool {
         crate::sys::socket::poll_readable(self.socket.as_fd(), Some(timeout)).unwrap_or(false)
     }
@@ -175,6 +286,19 @@ impl<T> fmt::Debug for Connection<T> {
 }
 
 /// Why a value was not sent; the value (or `()`) is handed back.
+///
+/// # Examples
+/// The value comes back with the error:
+/// ```
+/// use brigade::process::{Queue, SendError};
+///
+/// let q = Queue::<String>::new().unwrap();
+/// q.close();
+/// match q.put(&"late".to_string()) {
+///     Err(SendError::Closed(())) => {} // `()`: put took the value by reference
+///     other => unreachable!("{other:?}"),
+/// }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum SendError<T> {
@@ -210,6 +334,18 @@ impl<T> fmt::Display for SendError<T> {
 impl<T: fmt::Debug> std::error::Error for SendError<T> {}
 
 /// Why no value was received.
+///
+/// # Examples
+/// ```
+/// use brigade::process::{RecvError, pipe};
+///
+/// let (a, b) = pipe::<u8>().unwrap();
+/// assert!(matches!(b.try_recv(), Err(RecvError::Empty)));
+/// drop(a);
+/// let e = b.recv().unwrap_err();
+/// assert!(matches!(e, RecvError::Closed));
+/// println!("{e}");
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum RecvError {

@@ -83,6 +83,25 @@ pub struct ProcessPool {
 }
 
 /// Configures a [`ProcessPool`].
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use brigade::process::{ProcessPool, StartMethod};
+///
+/// fn double(n: u32) -> u32 {
+///     n * 2
+/// }
+///
+/// let pool = ProcessPool::builder()
+///     .processes(2)
+///     .start_method(StartMethod::Spawn)
+///     .max_tasks_per_child(100)
+///     .task_timeout(Duration::from_secs(60))
+///     .build()
+///     .unwrap();
+/// assert_eq!(pool.map(double, [1, 2, 3]).unwrap(), [2, 4, 6]);
+/// ```
 pub struct PoolBuilder {
     processes: usize,
     config: Config,
@@ -97,6 +116,12 @@ pub struct PoolBuilder {
 impl PoolBuilder {
     /// The number of workers (the default is the number of CPUs). Zero
     /// makes [`build`](Self::build) fail with [`StartError::NoWorkers`].
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::process::ProcessPool::builder().processes(3).build().unwrap();
+    /// assert_eq!(pool.size(), 3);
+    /// ```
     pub fn processes(mut self, n: usize) -> PoolBuilder {
         self.processes = n;
         self.processes_set = true;
@@ -127,6 +152,18 @@ impl PoolBuilder {
     }
 
     /// The start method of the workers.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::{ProcessPool, StartMethod};
+    ///
+    /// fn pid() -> u32 {
+    ///     std::process::id()
+    /// }
+    ///
+    /// let pool = ProcessPool::builder().processes(1).start_method(StartMethod::Forkserver).build().unwrap();
+    /// assert_ne!(pool.apply(pid, ()).unwrap(), std::process::id());
+    /// ```
     pub fn start_method(mut self, method: StartMethod) -> PoolBuilder {
         self.config.method = method;
         self
@@ -134,6 +171,21 @@ impl PoolBuilder {
 
     /// Replaces a worker after it has run `n` tasks (Python's
     /// `maxtasksperchild`).
+    ///
+    /// # Examples
+    /// A fresh worker for every task:
+    /// ```
+    /// use brigade::process::ProcessPool;
+    ///
+    /// fn pid() -> u32 {
+    ///     std::process::id()
+    /// }
+    ///
+    /// let pool = ProcessPool::builder().processes(1).max_tasks_per_child(1).build().unwrap();
+    /// let first = pool.apply(pid, ()).unwrap();
+    /// let second = pool.apply(pid, ()).unwrap();
+    /// assert_ne!(first, second);
+    /// ```
     pub fn max_tasks_per_child(mut self, n: usize) -> PoolBuilder {
         self.config.max_tasks_per_child = Some(n.max(1));
         self
@@ -141,6 +193,26 @@ impl PoolBuilder {
 
     /// Fails a task that runs longer than `limit` with
     /// [`ProcessError::TimedOut`], killing its worker (which is replaced).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::process::{ProcessError, ProcessPool};
+    ///
+    /// fn hang() {
+    ///     loop {
+    ///         std::thread::sleep(Duration::from_secs(1));
+    ///     }
+    /// }
+    ///
+    /// fn one() -> u8 {
+    ///     1
+    /// }
+    ///
+    /// let pool = ProcessPool::builder().processes(1).task_timeout(Duration::from_millis(200)).build().unwrap();
+    /// assert!(matches!(pool.apply(hang, ()), Err(ProcessError::TimedOut { .. })));
+    /// assert_eq!(pool.apply(one, ()).unwrap(), 1); // a new worker took over
+    /// ```
     pub fn task_timeout(mut self, limit: Duration) -> PoolBuilder {
         self.config.task_timeout = Some(limit);
         self
@@ -176,6 +248,25 @@ impl PoolBuilder {
 
     /// Runs `f(args..)` in each worker when it starts. If it fails, the
     /// task the worker was started for fails with the initializer's error.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use brigade::process::ProcessPool;
+    ///
+    /// static SCALE: AtomicU32 = AtomicU32::new(0);
+    ///
+    /// fn set_scale(scale: u32) {
+    ///     SCALE.store(scale, Ordering::Relaxed); // in the worker
+    /// }
+    ///
+    /// fn scaled(n: u32) -> u32 {
+    ///     n * SCALE.load(Ordering::Relaxed)
+    /// }
+    ///
+    /// let pool = ProcessPool::builder().processes(1).initializer(set_scale, (10,)).build().unwrap();
+    /// assert_eq!(pool.apply(scaled, (4,)).unwrap(), 40);
+    /// ```
     pub fn initializer<F, Args>(mut self, f: F, args: Args) -> PoolBuilder
     where
         F: Callable<Args, Output = ()>,
@@ -192,6 +283,20 @@ impl PoolBuilder {
     }
 
     /// Starts the pool's drivers (workers start with their first task).
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::{ProcessPool, StartError};
+    ///
+    /// assert!(ProcessPool::builder().processes(1).build().is_ok());
+    /// assert!(matches!(ProcessPool::builder().processes(0).build(), Err(StartError::NoWorkers)));
+    /// ```
+    ///
+    /// # Errors
+    /// [`StartError::NoWorkers`] for zero processes; an initializer refused
+    /// as [`Process::start`](super::Process::start) refuses a function
+    /// ([`StartError::Captures`], [`StartError::Encode`], ...); an error
+    /// starting the pool's threads.
     pub fn build(self) -> Result<ProcessPool, StartError> {
         if let Some(e) = self.error {
             return Err(e);
@@ -241,11 +346,26 @@ impl PoolBuilder {
 impl ProcessPool {
     /// A pool of `processes` workers with the default settings; zero
     /// workers is [`StartError::NoWorkers`].
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::process::ProcessPool::new(2).unwrap();
+    /// assert_eq!(pool.size(), 2);
+    /// ```
+    ///
+    /// # Errors
+    /// [`StartError::NoWorkers`] for zero processes.
     pub fn new(processes: usize) -> Result<ProcessPool, StartError> {
         ProcessPool::builder().processes(processes).build()
     }
 
     /// Configures a pool.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::process::ProcessPool::builder().processes(1).build().unwrap();
+    /// assert_eq!(pool.size(), 1);
+    /// ```
     pub fn builder() -> PoolBuilder {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         PoolBuilder {
@@ -266,12 +386,32 @@ impl ProcessPool {
 
     /// The number of workers (a cluster pool counts its
     /// [`window`](super::Cluster::window) as workers).
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::process::ProcessPool::new(4).unwrap();
+    /// assert_eq!(pool.size(), 4);
+    /// ```
     pub fn size(&self) -> usize {
         self.size
     }
 
     /// Queues `f(args..)`; the returned [`PoolTask`] can be awaited on an
     /// event loop or waited for from plain code.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::ProcessPool;
+    ///
+    /// fn add(a: i32, b: i32) -> i32 {
+    ///     a + b
+    /// }
+    ///
+    /// let pool = ProcessPool::new(2).unwrap();
+    /// let tasks: Vec<_> = (0..3).map(|i| pool.submit(add, (i, 10))).collect();
+    /// let sums: Vec<i32> = tasks.into_iter().map(|t| t.wait().unwrap()).collect();
+    /// assert_eq!(sums, [10, 11, 12]);
+    /// ```
     pub fn submit<F, Args, R>(&self, f: F, args: Args) -> PoolTask<R>
     where
         F: Callable<Args, Output = R>,
@@ -364,6 +504,19 @@ impl ProcessPool {
     }
 
     /// `f(args..)` in a worker, waiting for the result (Python's `apply`).
+    ///
+    /// # Examples
+    /// ```
+    /// fn len(s: String) -> usize {
+    ///     s.len()
+    /// }
+    ///
+    /// let pool = brigade::process::ProcessPool::new(1).unwrap();
+    /// assert_eq!(pool.apply(len, ("four".to_string(),)).unwrap(), 4);
+    /// ```
+    ///
+    /// # Errors
+    /// The task's [`ProcessError`], as from [`PoolTask::wait`](super::PoolTask::wait).
     pub fn apply<F, Args, R>(&self, f: F, args: Args) -> Result<R, ProcessError>
     where
         F: Callable<Args, Output = R>,
@@ -374,6 +527,20 @@ impl ProcessPool {
     }
 
     /// `f(x)` for every item, in order; the first error is returned.
+    ///
+    /// # Examples
+    /// ```
+    /// fn square(n: u64) -> u64 {
+    ///     n * n
+    /// }
+    ///
+    /// let pool = brigade::process::ProcessPool::new(2).unwrap();
+    /// assert_eq!(pool.map(square, 1..=5).unwrap(), [1, 4, 9, 16, 25]);
+    /// ```
+    ///
+    /// # Errors
+    /// The first item's [`ProcessError`] (in input order): a panic, a worker's
+    /// death, a time limit, or arguments refused.
     pub fn map<F, A, R, I>(&self, f: F, items: I) -> Result<Vec<R>, ProcessError>
     where
         F: Callable<(A,), Output = R>,
@@ -386,6 +553,19 @@ impl ProcessPool {
 
     /// `f(a, b, ..)` for every argument tuple, in order (Python's
     /// `starmap`); the first error is returned.
+    ///
+    /// # Examples
+    /// ```
+    /// fn pow(base: u64, exp: u32) -> u64 {
+    ///     base.pow(exp)
+    /// }
+    ///
+    /// let pool = brigade::process::ProcessPool::new(2).unwrap();
+    /// assert_eq!(pool.starmap(pow, [(2, 10), (3, 2)]).unwrap(), [1024, 9]);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`map`](Self::map).
     pub fn starmap<F, Args, R, I>(&self, f: F, items: I) -> Result<Vec<R>, ProcessError>
     where
         F: Callable<Args, Output = R>,
@@ -400,6 +580,18 @@ impl ProcessPool {
 
     /// `f(x)` for every item, yielded in order as results arrive
     /// (Python's `imap` with `chunksize=1`).
+    ///
+    /// # Examples
+    /// ```
+    /// fn len(s: String) -> usize {
+    ///     s.len()
+    /// }
+    ///
+    /// let pool = brigade::process::ProcessPool::new(2).unwrap();
+    /// let words = ["a", "bb", "ccc"].map(String::from);
+    /// let lengths: Vec<usize> = pool.imap(len, words).map(Result::unwrap).collect();
+    /// assert_eq!(lengths, [1, 2, 3]); // in input order
+    /// ```
     pub fn imap<F, A, R, I>(&self, f: F, items: I) -> Imap<R>
     where
         F: Callable<(A,), Output = R>,
@@ -411,6 +603,18 @@ impl ProcessPool {
     }
 
     /// `f(x)` for every item, yielded in the order they finish.
+    ///
+    /// # Examples
+    /// ```
+    /// fn neg(n: i32) -> i32 {
+    ///     -n
+    /// }
+    ///
+    /// let pool = brigade::process::ProcessPool::new(2).unwrap();
+    /// let mut got: Vec<i32> = pool.imap_unordered(neg, [1, 2, 3]).map(Result::unwrap).collect();
+    /// got.sort();
+    /// assert_eq!(got, [-3, -2, -1]);
+    /// ```
     pub fn imap_unordered<F, A, R, I>(&self, f: F, items: I) -> Imap<R>
     where
         F: Callable<(A,), Output = R>,
@@ -476,6 +680,22 @@ impl ProcessPool {
     }
 
     /// Accepts no more tasks; queued ones still run.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::{ProcessError, ProcessPool};
+    ///
+    /// fn one() -> u8 {
+    ///     1
+    /// }
+    ///
+    /// let pool = ProcessPool::new(1).unwrap();
+    /// let queued = pool.submit(one, ());
+    /// pool.close();
+    /// assert!(matches!(pool.apply(one, ()), Err(ProcessError::PoolClosed)));
+    /// assert_eq!(queued.wait().unwrap(), 1); // queued before: still runs
+    /// pool.join();
+    /// ```
     pub fn close(&self) {
         self.shared.lock().closed = true;
         self.shared.work.notify_all();
@@ -484,6 +704,20 @@ impl ProcessPool {
     /// Waits for the workers to finish the queued tasks and exit. Call
     /// [`close`](Self::close) (or [`terminate`](Self::terminate)) first, as
     /// in Python; `join` closes the pool itself if needed.
+    ///
+    /// # Examples
+    /// ```
+    /// fn one() -> u8 {
+    ///     1
+    /// }
+    ///
+    /// let pool = brigade::process::ProcessPool::new(2).unwrap();
+    /// let task = pool.submit(one, ());
+    /// pool.close();
+    /// pool.join(); // the workers have finished and exited
+    /// assert!(pool.pids().is_empty());
+    /// assert_eq!(task.wait().unwrap(), 1);
+    /// ```
     pub fn join(&self) {
         self.close();
         let drivers: Vec<_> =
@@ -495,6 +729,23 @@ impl ProcessPool {
 
     /// Kills the workers now; queued and running tasks fail with
     /// [`ProcessError::PoolClosed`].
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::process::{ProcessError, ProcessPool};
+    ///
+    /// fn hang() {
+    ///     loop {
+    ///         std::thread::sleep(Duration::from_secs(1));
+    ///     }
+    /// }
+    ///
+    /// let pool = ProcessPool::new(1).unwrap();
+    /// let running = pool.submit(hang, ());
+    /// pool.terminate();
+    /// assert!(matches!(running.wait(), Err(ProcessError::PoolClosed)));
+    /// ```
     pub fn terminate(&self) {
         let (jobs, workers) = {
             let mut state = self.shared.lock();
@@ -515,6 +766,18 @@ impl ProcessPool {
     }
 
     /// The pids of the workers running now.
+    ///
+    /// # Examples
+    /// ```
+    /// fn pid() -> u32 {
+    ///     std::process::id()
+    /// }
+    ///
+    /// let pool = brigade::process::ProcessPool::new(1).unwrap();
+    /// assert!(pool.pids().is_empty()); // workers start with their first task
+    /// let worker = pool.apply(pid, ()).unwrap();
+    /// assert_eq!(pool.pids(), [worker]);
+    /// ```
     pub fn pids(&self) -> Vec<u32> {
         self.shared
             .lock()

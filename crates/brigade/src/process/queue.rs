@@ -59,6 +59,28 @@ use crate::sys::socket as sys_socket;
 
 /// A multi-producer, multi-consumer queue shared by processes; clone it to
 /// share it among threads, pass it as an argument to share it with a child.
+///
+/// # Examples
+/// Workers feeding one result queue, as in Python:
+/// ```
+/// use brigade::process::{Process, Queue};
+///
+/// fn square_into(q: Queue<u32>, n: u32) {
+///     q.put(&(n * n)).unwrap();
+/// }
+///
+/// let q = Queue::new().unwrap();
+/// let mut workers: Vec<_> = (1..=3).map(|n| Process::new(square_into, (q.clone(), n))).collect();
+/// for w in &mut workers {
+///     w.start().unwrap();
+/// }
+/// let mut got: Vec<u32> = (0..3).map(|_| q.get().unwrap()).collect();
+/// got.sort();
+/// assert_eq!(got, [1, 4, 9]);
+/// for w in &mut workers {
+///     w.join().unwrap();
+/// }
+/// ```
 pub struct Queue<T> {
     inner: Arc<Inner>,
     _message: PhantomData<fn(T) -> T>,
@@ -82,17 +104,52 @@ impl<T> Clone for Queue<T> {
 
 impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// An empty queue.
+    ///
+    /// # Examples
+    /// ```
+    /// let q = brigade::process::Queue::<Vec<u8>>::new().unwrap();
+    /// q.put(&vec![1, 2]).unwrap();
+    /// assert_eq!(q.get().unwrap(), [1, 2]);
+    /// ```
+    ///
+    /// # Errors
+    /// `EMFILE`/`ENFILE` if the process is out of descriptors.
     pub fn new() -> io::Result<Queue<T>> {
         let (tx, rx) = Socket::pair()?;
         Ok(Queue::from_parts(Some(tx), rx))
     }
 
     /// Puts `value` at the back, waiting while the queue is full.
+    ///
+    /// # Examples
+    /// ```
+    /// let q = brigade::process::Queue::new().unwrap();
+    /// q.put(&1u8).unwrap();
+    /// q.put(&2u8).unwrap();
+    /// assert_eq!(q.get().unwrap(), 1); // first in, first out
+    /// ```
+    ///
+    /// # Errors
+    /// [`SendError::Closed`] after [`close`](Self::close) or once no consumer
+    /// is left, [`SendError::Encode`] for a value too large or that cannot be
+    /// encoded, [`SendError::Io`] if the system call fails.
     pub fn put(&self, value: &T) -> Result<(), SendError<()>> {
         self.put_until(value, None)
     }
 
     /// Puts `value`, waiting at most `timeout` for room.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let q = brigade::process::Queue::new().unwrap();
+    /// q.put_timeout(&1u8, Duration::from_secs(1)).unwrap();
+    /// assert_eq!(q.get().unwrap(), 1);
+    /// ```
+    ///
+    /// # Errors
+    /// [`SendError::Full`] when the time runs out; else as [`put`](Self::put).
     pub fn put_timeout(&self, value: &T, timeout: Duration) -> Result<(), SendError<()>> {
         // A timeout too long to represent is no timeout.
         self.put_until(value, Instant::now().checked_add(timeout))
@@ -132,6 +189,12 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     ///     assert_eq!(q.get_async().await.unwrap(), 1);
     /// });
     /// ```
+    ///
+    /// # Errors
+    /// As [`put`](Self::put); [`SendError::Io`] outside a brigade event loop.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe, as said above.
     pub async fn put_async(&self, value: &T) -> Result<(), SendError<()>> {
         let encoded = transfer::encode(value).map_err(|e| SendError::Encode((), e))?;
         // A handle of our own, not the lock: a `close` on another thread
@@ -152,16 +215,61 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     }
 
     /// Takes the value at the front, waiting for one.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::{Process, Queue};
+    ///
+    /// fn send_hello(q: Queue<String>) {
+    ///     q.put(&"hello".to_string()).unwrap();
+    /// }
+    ///
+    /// let q = Queue::new().unwrap();
+    /// let mut p = Process::new(send_hello, (q.clone(),));
+    /// p.start().unwrap();
+    /// assert_eq!(q.get().unwrap(), "hello");
+    /// p.join().unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`RecvError::Closed`] once no handle can put and the queue is drained,
+    /// [`RecvError::Malformed`] for bytes that are not a valid message,
+    /// [`RecvError::Io`] if the system call fails.
     pub fn get(&self) -> Result<T, RecvError> {
         self.get_with(None)
     }
 
     /// Takes the value at the front, waiting at most `timeout`.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::process::{Queue, RecvError};
+    ///
+    /// let q = Queue::<u8>::new().unwrap();
+    /// assert!(matches!(q.get_timeout(Duration::from_millis(1)), Err(RecvError::Timeout)));
+    /// ```
+    ///
+    /// # Errors
+    /// [`RecvError::Timeout`] when the time runs out; else as [`get`](Self::get).
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, RecvError> {
         self.get_with(Some(timeout))
     }
 
     /// Takes the value at the front if there is one.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::{Queue, RecvError};
+    ///
+    /// let q = Queue::new().unwrap();
+    /// assert!(matches!(q.try_get(), Err(RecvError::Empty)));
+    /// q.put(&1u8).unwrap();
+    /// assert_eq!(q.try_get().unwrap(), 1);
+    /// ```
+    ///
+    /// # Errors
+    /// [`RecvError::Empty`] when nothing is waiting; else as [`get`](Self::get).
     pub fn try_get(&self) -> Result<T, RecvError> {
         super::pipe::try_recv_value(&self.inner.rx)
     }
@@ -204,6 +312,12 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// assert_eq!(got, [0, 1, 2]);
     /// p.join().unwrap();
     /// ```
+    ///
+    /// # Errors
+    /// As [`get`](Self::get); [`RecvError::Io`] outside a brigade event loop.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe, as said above.
     pub async fn get_async(&self) -> Result<T, RecvError> {
         let message =
             super::readiness::recv(&self.inner.rx, frame::MAX_PAYLOAD, "Queue::get_async").await?;
@@ -226,6 +340,18 @@ impl<T> Queue<T> {
     /// Values already put stay in the queue; a [`put_async`](Self::put_async)
     /// already under way still finishes (it holds the sending side until
     /// it is done).
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::{Queue, RecvError, SendError};
+    ///
+    /// let q = Queue::new().unwrap();
+    /// q.put(&1u8).unwrap();
+    /// q.close();
+    /// assert!(matches!(q.put(&2), Err(SendError::Closed(()))));
+    /// assert_eq!(q.get().unwrap(), 1); // already put: still there
+    /// assert!(matches!(q.get(), Err(RecvError::Closed)));
+    /// ```
     pub fn close(&self) {
         let old = self
             .inner

@@ -153,6 +153,10 @@ impl Semaphore {
     /// let s = brigade::process::Semaphore::new(2).unwrap();
     /// assert_eq!(s.available(), 2);
     /// ```
+    ///
+    /// # Errors
+    /// The error of creating the shared memory it lives in (`ENOMEM`,
+    /// `EMFILE`).
     pub fn new(permits: u32) -> io::Result<Semaphore> {
         Ok(Semaphore {
             region: new_region(permits, u32::MAX)?,
@@ -252,6 +256,10 @@ impl BoundedSemaphore {
     /// let s = brigade::process::BoundedSemaphore::new(2).unwrap();
     /// assert_eq!(s.available(), 2);
     /// ```
+    ///
+    /// # Errors
+    /// The error of creating the shared memory it lives in (`ENOMEM`,
+    /// `EMFILE`).
     pub fn new(permits: u32) -> io::Result<BoundedSemaphore> {
         Ok(BoundedSemaphore {
             region: new_region(permits, permits)?,
@@ -302,6 +310,10 @@ impl BoundedSemaphore {
     /// let s = brigade::process::BoundedSemaphore::new(1).unwrap();
     /// assert_eq!(s.release().unwrap_err().bound(), 1);
     /// ```
+    ///
+    /// # Errors
+    /// [`ReleaseError`] if every permit is already free (a release without an
+    /// acquire); the count is unchanged.
     pub fn release(&self) -> Result<(), ReleaseError> {
         let state = self.state();
         if state.give() {

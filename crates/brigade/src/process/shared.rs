@@ -49,6 +49,23 @@ use crate::sys::memory as sys_memory;
 /// # Safety
 /// Implement it only for types that meet that description (integers,
 /// floats, and arrays or `#[repr(C)]` structs made of them without padding).
+///
+/// # Examples
+/// ```
+/// use brigade::process::{Pod, SharedArray};
+///
+/// #[derive(Clone, Copy, Debug, PartialEq)]
+/// #[repr(C)]
+/// struct Point {
+///     x: f32,
+///     y: f32,
+/// }
+/// // SAFETY: two f32s, no padding, and every bit pattern is a valid Point.
+/// unsafe impl Pod for Point {}
+///
+/// let points = SharedArray::from_slice(&[Point { x: 1.0, y: 2.0 }]).unwrap();
+/// assert_eq!(points.to_vec()[0].y, 2.0);
+/// ```
 pub unsafe trait Pod: Copy + Send + Sync + 'static {}
 
 macro_rules! pod {
@@ -65,6 +82,24 @@ pod!(
 unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}
 
 /// A fixed-length array of `T` shared between processes; see the module.
+///
+/// # Examples
+/// A child fills the array; the parent reads it, with no copy over a pipe:
+/// ```
+/// use brigade::process::{Process, SharedArray};
+///
+/// fn fill(data: SharedArray<u64>) {
+///     for (i, slot) in data.write().iter_mut().enumerate() {
+///         *slot = i as u64 * 10;
+///     }
+/// }
+///
+/// let data = SharedArray::<u64>::new(4).unwrap();
+/// let mut p = Process::new(fill, (data.clone(),));
+/// p.start().unwrap();
+/// p.join().unwrap();
+/// assert_eq!(data.to_vec(), [0, 10, 20, 30]);
+/// ```
 pub struct SharedArray<T: Pod> {
     map: Arc<Mapping>,
     _element: PhantomData<T>,
@@ -98,6 +133,15 @@ impl Drop for Mapping {
 
 impl<T: Pod> SharedArray<T> {
     /// An array of `len` zeroed elements.
+    ///
+    /// # Examples
+    /// ```
+    /// let a = brigade::process::SharedArray::<i32>::new(3).unwrap();
+    /// assert_eq!(a.to_vec(), [0, 0, 0]);
+    /// ```
+    ///
+    /// # Errors
+    /// The error of creating or sizing the memory file (`ENOMEM`, `EMFILE`).
     pub fn new(len: usize) -> io::Result<SharedArray<T>> {
         let bytes = len
             .checked_mul(size_of::<T>())
@@ -108,6 +152,15 @@ impl<T: Pod> SharedArray<T> {
     }
 
     /// An array holding a copy of `values`.
+    ///
+    /// # Examples
+    /// ```
+    /// let a = brigade::process::SharedArray::from_slice(&[1.5f64, 2.5]).unwrap();
+    /// assert_eq!(a.read()[1], 2.5);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
     pub fn from_slice(values: &[T]) -> io::Result<SharedArray<T>> {
         let a = Self::new(values.len())?;
         a.write().copy_from_slice(values);
@@ -138,16 +191,36 @@ impl<T: Pod> SharedArray<T> {
     }
 
     /// The number of elements.
+    ///
+    /// # Examples
+    /// ```
+    /// let a = brigade::process::SharedArray::<u8>::new(16).unwrap();
+    /// assert_eq!(a.len(), 16);
+    /// ```
     pub fn len(&self) -> usize {
         self.map.len
     }
 
     /// Whether the array has no elements.
+    ///
+    /// # Examples
+    /// ```
+    /// let a = brigade::process::SharedArray::<u8>::new(0).unwrap();
+    /// assert!(a.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.map.len == 0
     }
 
     /// Locks the array for reading (many readers at once, across processes).
+    ///
+    /// # Examples
+    /// ```
+    /// let a = brigade::process::SharedArray::from_slice(&[3u8, 1, 2]).unwrap();
+    /// let r1 = a.read();
+    /// let r2 = a.read(); // readers share
+    /// assert_eq!(r1.iter().max(), r2.iter().max());
+    /// ```
     pub fn read(&self) -> ReadGuard<'_, T> {
         let local = self.map.lock.read().unwrap_or_else(|e| e.into_inner());
         let mut readers = self.map.readers.lock().unwrap_or_else(|e| e.into_inner());
@@ -164,6 +237,13 @@ impl<T: Pod> SharedArray<T> {
 
     /// Locks the array for writing (one writer, no readers, across
     /// processes).
+    ///
+    /// # Examples
+    /// ```
+    /// let a = brigade::process::SharedArray::<u32>::new(2).unwrap();
+    /// a.write()[1] = 99;
+    /// assert_eq!(a.to_vec(), [0, 99]);
+    /// ```
     pub fn write(&self) -> WriteGuard<'_, T> {
         let local = self.map.lock.write().unwrap_or_else(|e| e.into_inner());
         let _ = sys_memory::ofd_lock(self.map.fd.as_fd(), false, false);
@@ -174,6 +254,14 @@ impl<T: Pod> SharedArray<T> {
     }
 
     /// A copy of the contents.
+    ///
+    /// # Examples
+    /// ```
+    /// let a = brigade::process::SharedArray::from_slice(&[7i16, 8]).unwrap();
+    /// let copy = a.to_vec();
+    /// a.write()[0] = 0;
+    /// assert_eq!(copy, [7, 8]); // a copy: unchanged
+    /// ```
     pub fn to_vec(&self) -> Vec<T> {
         self.read().to_vec()
     }
@@ -205,6 +293,15 @@ impl<T: Pod> Clone for SharedArray<T> {
 }
 
 /// Read access to a [`SharedArray`].
+///
+/// # Examples
+/// ```
+/// use brigade::process::{ReadGuard, SharedArray};
+///
+/// let a = SharedArray::from_slice(&[1u32, 2, 3]).unwrap();
+/// let guard: ReadGuard<'_, u32> = a.read();
+/// assert_eq!(guard.iter().sum::<u32>(), 6); // derefs to a slice
+/// ```
 pub struct ReadGuard<'a, T: Pod> {
     array: &'a SharedArray<T>,
     _local: RwLockReadGuard<'a, ()>,
@@ -229,6 +326,17 @@ impl<T: Pod> Drop for ReadGuard<'_, T> {
 }
 
 /// Write access to a [`SharedArray`].
+///
+/// # Examples
+/// ```
+/// use brigade::process::{SharedArray, WriteGuard};
+///
+/// let a = SharedArray::<u8>::new(3).unwrap();
+/// let mut guard: WriteGuard<'_, u8> = a.write();
+/// guard.copy_from_slice(&[1, 2, 3]); // derefs to a mutable slice
+/// drop(guard);
+/// assert_eq!(a.to_vec(), [1, 2, 3]);
+/// ```
 pub struct WriteGuard<'a, T: Pod> {
     array: &'a SharedArray<T>,
     _local: RwLockWriteGuard<'a, ()>,

@@ -9,7 +9,7 @@
 //! (the kernel bounds a packet by the socket buffer). Either way the payload
 //! is checked by [`frame`](super::frame) before it is decoded.
 //!
-//! ```ignore
+//! ```text
 //! let (a, b) = Socket::pair()?;
 //! a.send(b"hi", &[])?;
 //! assert_eq!(b.recv(None)?.payload, b"hi");

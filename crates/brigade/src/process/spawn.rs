@@ -33,6 +33,23 @@ use crate::sys::process::Status;
 use crate::sys::{process as sys_process, socket as sys_socket};
 
 /// How a child process is started.
+///
+/// # Examples
+/// ```
+/// use brigade::process::{ProcessPool, StartMethod};
+///
+/// fn one() -> u8 {
+///     1
+/// }
+///
+/// assert_eq!(StartMethod::default(), StartMethod::Spawn);
+/// let pool = ProcessPool::builder()
+///     .processes(1)
+///     .start_method(StartMethod::Forkserver)
+///     .build()
+///     .unwrap();
+/// assert_eq!(pool.apply(one, ()).unwrap(), 1);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StartMethod {
     /// A fresh `exec` of the same executable: safe from any thread.

@@ -108,6 +108,28 @@ pub(crate) fn pool_task<R>(
 ///
 /// Dropping a task does not cancel it: it still runs, and its result is
 /// dropped.
+///
+/// # Examples
+/// Waited for from plain code, or awaited on an event loop:
+/// ```
+/// use brigade::process::ProcessPool;
+///
+/// fn cube(n: u64) -> u64 {
+///     n * n * n
+/// }
+///
+/// let pool = ProcessPool::new(2).unwrap();
+/// let task = pool.submit(cube, (3,));
+/// assert_eq!(task.wait().unwrap(), 27);
+///
+/// let task = pool.submit(cube, (4,));
+/// let value = brigade::run(async move { task.await });
+/// assert_eq!(value.unwrap(), 64);
+/// ```
+///
+/// # Cancel safety
+/// Awaiting is cancel-safe: a dropped `PoolTask` future leaves the task to
+/// run (its result is dropped), as dropping the task does.
 pub struct PoolTask<R> {
     pub(crate) state: Arc<State<R, ProcessError>>,
 }
@@ -119,6 +141,26 @@ impl<R> PoolTask<R> {
     /// # Panics
     /// On an event loop's thread, where it would block every task of the
     /// loop: await the `PoolTask` there.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::process::{ProcessError, ProcessPool};
+    ///
+    /// fn checked(n: i32) -> i32 {
+    ///     assert!(n >= 0, "negative");
+    ///     n
+    /// }
+    ///
+    /// let pool = ProcessPool::new(1).unwrap();
+    /// assert_eq!(pool.submit(checked, (5,)).wait().unwrap(), 5);
+    /// let e = pool.submit(checked, (-1,)).wait().unwrap_err();
+    /// assert!(matches!(e, ProcessError::Panicked { .. }));
+    /// ```
+    ///
+    /// # Errors
+    /// The task's [`ProcessError`]: the function panicked
+    /// ([`ProcessError::Panicked`]), its worker died or was killed for a time
+    /// limit, the task was cancelled, or the pool was terminated.
     #[track_caller]
     pub fn wait(self) -> Result<R, ProcessError> {
         crate::event_loop::context::assert_not_on_loop("PoolTask::wait", "task.await");
@@ -127,6 +169,31 @@ impl<R> PoolTask<R> {
     }
 
     /// Waits at most `timeout`; on time-out the task is handed back.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use brigade::process::{ProcessPool, Queue};
+    ///
+    /// fn wait_for(q: Queue<u8>) -> u8 {
+    ///     q.get().unwrap()
+    /// }
+    ///
+    /// let pool = ProcessPool::new(1).unwrap();
+    /// let q = Queue::new().unwrap();
+    /// let task = pool.submit(wait_for, (q.clone(),));
+    /// let task = task.wait_timeout(Duration::from_millis(10)).unwrap_err(); // handed back
+    /// q.put(&9).unwrap();
+    /// assert_eq!(task.wait_timeout(Duration::from_secs(60)).unwrap().unwrap(), 9);
+    /// ```
+    ///
+    /// # Errors
+    /// `Err(task)` when the time runs out, to wait again or cancel; the inner
+    /// `Result` is the task's, as from [`wait`](Self::wait).
+    ///
+    /// # Panics
+    /// On an event loop's thread, only for a `timeout` too long to represent
+    /// (which waits as [`wait`](Self::wait) does).
     pub fn wait_timeout(self, timeout: Duration) -> Result<Result<R, ProcessError>, PoolTask<R>> {
         // A timeout too long to represent is no limit.
         match Instant::now().checked_add(timeout) {
@@ -167,6 +234,21 @@ impl<R> PoolTask<R> {
     }
 
     /// Whether the result is in (the same as [`done`](Self::done)).
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::thread::{ReturnWhen, wait};
+    ///
+    /// fn one() -> u8 {
+    ///     1
+    /// }
+    ///
+    /// let pool = brigade::process::ProcessPool::new(1).unwrap();
+    /// let task = pool.submit(one, ());
+    /// wait([&task], None, ReturnWhen::AllCompleted);
+    /// assert!(task.is_done());
+    /// assert_eq!(task.wait().unwrap(), 1);
+    /// ```
     pub fn is_done(&self) -> bool {
         self.done()
     }
@@ -338,6 +420,22 @@ impl<R> fmt::Debug for PoolTask<R> {
 }
 
 /// Results of [`ProcessPool::imap`](super::ProcessPool::imap) and [`ProcessPool::imap_unordered`](super::ProcessPool::imap_unordered).
+///
+/// # Examples
+/// ```
+/// use brigade::process::ProcessPool;
+///
+/// fn double(n: u32) -> u32 {
+///     n * 2
+/// }
+///
+/// let pool = ProcessPool::new(2).unwrap();
+/// let ordered: Vec<u32> = pool.imap(double, 1..=4).map(|r| r.unwrap()).collect();
+/// assert_eq!(ordered, [2, 4, 6, 8]);
+/// let mut any_order: Vec<u32> = pool.imap_unordered(double, 1..=4).map(|r| r.unwrap()).collect();
+/// any_order.sort();
+/// assert_eq!(any_order, [2, 4, 6, 8]);
+/// ```
 pub struct Imap<R> {
     rx: mpsc::Receiver<(usize, Result<Vec<R>, ProcessError>)>,
     ordered: bool,

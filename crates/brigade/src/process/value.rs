@@ -91,6 +91,10 @@ impl<T: Pod> Value<T> {
     /// let v = brigade::process::Value::new(1.5f64).unwrap();
     /// assert_eq!(v.get().unwrap(), 1.5);
     /// ```
+    ///
+    /// # Errors
+    /// The error of creating the shared memory it lives in (`ENOMEM`,
+    /// `EMFILE`).
     pub fn new(value: T) -> io::Result<Value<T>> {
         let region = Region::new(c"brigade-value", |s: &ValueState<T>| {
             // SAFETY: the region is fresh, seen by no one else yet; the
@@ -114,6 +118,11 @@ impl<T: Pod> Value<T> {
     /// }
     /// assert_eq!(v.get().unwrap(), 1);
     /// ```
+    ///
+    /// # Errors
+    /// [`LockError::OwnerDied`], holding the guard, if the previous holder
+    /// died holding the lock (what it protects may be half-updated); [`LockError::WouldDeadlock`] if this thread holds it
+    /// already; [`LockError::Io`] if the system refuses.
     pub fn lock(&self) -> Result<ValueGuard<'_, T>, LockError<ValueGuard<'_, T>>> {
         self.lock_with(Wait::Forever)
     }
@@ -125,6 +134,9 @@ impl<T: Pod> Value<T> {
     /// let v = brigade::process::Value::new(3i32).unwrap();
     /// assert_eq!(*v.lock_timeout(Duration::from_millis(5)).unwrap(), 3);
     /// ```
+    ///
+    /// # Errors
+    /// [`LockError::Timeout`] when the time runs out; else as [`lock`](Self::lock).
     pub fn lock_timeout(
         &self,
         timeout: Duration,
@@ -139,6 +151,10 @@ impl<T: Pod> Value<T> {
     /// let g = v.try_lock().unwrap();
     /// # drop(g);
     /// ```
+    ///
+    /// # Errors
+    /// [`LockError::Timeout`] if another thread or process holds it; else as
+    /// [`lock`](Self::lock).
     pub fn try_lock(&self) -> Result<ValueGuard<'_, T>, LockError<ValueGuard<'_, T>>> {
         self.lock_with(Wait::Never)
     }
@@ -157,6 +173,10 @@ impl<T: Pod> Value<T> {
     /// let v = brigade::process::Value::new([1u8, 2]).unwrap();
     /// assert_eq!(v.get().unwrap(), [1, 2]);
     /// ```
+    ///
+    /// # Errors
+    /// As [`lock`](Self::lock); [`LockError::OwnerDied`] holds the value
+    /// read.
     pub fn get(&self) -> Result<T, LockError<T>> {
         match self.lock() {
             Ok(g) => Ok(*g),
@@ -172,6 +192,10 @@ impl<T: Pod> Value<T> {
     /// v.set(-4).unwrap();
     /// assert_eq!(v.get().unwrap(), -4);
     /// ```
+    ///
+    /// # Errors
+    /// As [`lock`](Self::lock); the value is written either way once the
+    /// lock is held.
     pub fn set(&self, value: T) -> Result<(), LockError<()>> {
         self.update(|v| *v = value)
     }
@@ -184,6 +208,10 @@ impl<T: Pod> Value<T> {
     /// v.update(|n| *n *= 3).unwrap();
     /// assert_eq!(v.get().unwrap(), 30);
     /// ```
+    ///
+    /// # Errors
+    /// As [`lock`](Self::lock); [`LockError::OwnerDied`] holds what `f`
+    /// returned (`f` ran).
     pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R, LockError<R>> {
         match self.lock() {
             Ok(mut g) => Ok(f(&mut g)),

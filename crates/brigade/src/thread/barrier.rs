@@ -225,6 +225,13 @@ impl Barrier {
     /// let mine = barrier.wait().unwrap();
     /// assert_eq!(mine + other.into_result().unwrap(), 1); // 0 and 1
     /// ```
+    ///
+    /// # Errors
+    /// [`BrokenBarrierError::Broken`] if the barrier is broken (by
+    /// [`abort`](Self::abort), [`reset`](Self::reset) or another waiter's
+    /// time-out) before or while this thread waits;
+    /// [`BrokenBarrierError::ActionPanicked`] if this thread ran the action
+    /// and it panicked.
     pub fn wait(&self) -> Result<usize, BrokenBarrierError> {
         self.wait_until(None)
     }
@@ -243,6 +250,10 @@ impl Barrier {
     /// assert!(matches!(err, BrokenBarrierError::Timeout));
     /// assert!(barrier.broken());
     /// ```
+    ///
+    /// # Errors
+    /// [`BrokenBarrierError::Timeout`] when the time runs out (the barrier is
+    /// then broken); else as [`wait`](Self::wait).
     pub fn wait_timeout(&self, timeout: Duration) -> Result<usize, BrokenBarrierError> {
         // A deadline too far off to represent is no deadline.
         self.wait_until(Instant::now().checked_add(timeout))

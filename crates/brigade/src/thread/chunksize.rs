@@ -77,6 +77,11 @@ impl ThreadPool {
     /// let failed = pool.map_chunked(|x: u64| if x == 4 { panic!("four") } else { x }, 0..10, 3);
     /// assert!(matches!(failed, Err(MapChunkedError::Panicked(e)) if e.index() == 4));
     /// ```
+    ///
+    /// # Errors
+    /// [`MapChunkedError::ZeroChunksize`] for a `chunksize` of 0 (nothing
+    /// runs); [`MapChunkedError::Panicked`] with the first item (in input
+    /// order) whose call panicked.
     pub fn map_chunked<T, R, F>(
         &self,
         f: F,

@@ -63,11 +63,41 @@ static ENABLED: AtomicBool = AtomicBool::new(cfg!(feature = "deadlock-detection"
 /// Turns deadlock detection for [`Lock`](super::Lock) and
 /// [`RLock`](super::RLock) on or off, for the whole process. Locks taken
 /// while it was off are unknown to the detector until released.
+///
+/// # Examples
+/// Two threads take two locks in opposite orders; the one whose wait would
+/// close the cycle gets an error instead of hanging:
+/// ```
+/// use std::sync::{Arc, Barrier};
+/// use brigade::thread::{self, Lock};
+///
+/// thread::detect_deadlocks(true); // for the whole process, from now on
+/// let a = Arc::new(Lock::named("a", ()));
+/// let b = Arc::new(Lock::named("b", ()));
+/// let both_hold = Arc::new(Barrier::new(2));
+/// let side = |first: Arc<Lock>, second: Arc<Lock>, both: Arc<Barrier>| {
+///     move || {
+///         let _held = first.lock().unwrap();
+///         both.wait();
+///         second.lock().err().map(|e| e.to_string()) // None: it got the lock
+///     }
+/// };
+/// let other = thread::spawn(side(a.clone(), b.clone(), both_hold.clone())).unwrap();
+/// let mine = side(b, a, both_hold)();
+/// let theirs = other.into_result().unwrap();
+/// assert!(mine.is_some() != theirs.is_some()); // exactly one was refused
+/// ```
 pub fn detect_deadlocks(on: bool) {
     ENABLED.store(on, Ordering::Relaxed);
 }
 
 /// Whether deadlock detection is on.
+///
+/// # Examples
+/// ```
+/// brigade::thread::detect_deadlocks(true);
+/// assert!(brigade::thread::deadlock_detection_enabled());
+/// ```
 pub fn deadlock_detection_enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
@@ -198,6 +228,31 @@ struct Edge {
 ///
 /// The thread that gets it should let go of its locks (drop its guards):
 /// the others of the cycle are blocked until it does.
+///
+/// # Examples
+/// ```
+/// use std::sync::{Arc, Barrier};
+/// use brigade::thread::{self, DeadlockError, Lock};
+///
+/// thread::detect_deadlocks(true);
+/// let a = Arc::new(Lock::named("knives", ()));
+/// let b = Arc::new(Lock::named("forks", ()));
+/// let both_hold = Arc::new(Barrier::new(2));
+/// let side = |first: Arc<Lock>, second: Arc<Lock>, both: Arc<Barrier>| {
+///     move || -> Option<DeadlockError> {
+///         let _held = first.lock().unwrap();
+///         both.wait();
+///         second.lock().err()
+///     }
+/// };
+/// let other = thread::spawn(side(a.clone(), b.clone(), both_hold.clone())).unwrap();
+/// let refused = side(b, a, both_hold)().or(other.into_result().unwrap()).unwrap();
+/// assert_eq!(refused.threads().len(), 2);
+/// let mut locks = refused.locks();
+/// locks.sort();
+/// assert_eq!(locks, ["forks", "knives"]);
+/// println!("{refused}"); // who waits for what, held by whom
+/// ```
 #[derive(Debug, Clone)]
 pub struct DeadlockError {
     /// `edges[0]` is the calling thread; `edges[i]` waits for a lock held by
@@ -208,12 +263,57 @@ pub struct DeadlockError {
 
 impl DeadlockError {
     /// The threads of the cycle, the calling thread first.
+    ///
+    /// # Examples
+    /// ```
+    /// # use std::sync::{Arc, Barrier};
+    /// # use brigade::thread::{self, DeadlockError, Lock};
+    /// # thread::detect_deadlocks(true);
+    /// # let a = Arc::new(Lock::named("la", ()));
+    /// # let b = Arc::new(Lock::named("lb", ()));
+    /// # let both_hold = Arc::new(Barrier::new(2));
+    /// # let side = |first: Arc<Lock>, second: Arc<Lock>, both: Arc<Barrier>| {
+    /// #     move || -> Option<DeadlockError> {
+    /// #         let _held = first.lock().unwrap();
+    /// #         both.wait();
+    /// #         second.lock().err()
+    /// #     }
+    /// # };
+    /// let other = thread::Thread::builder()
+    ///     .name("other")
+    ///     .spawn(side(a.clone(), b.clone(), both_hold.clone()))
+    ///     .unwrap();
+    /// let refused = side(b, a, both_hold)().or(other.into_result().unwrap()).unwrap();
+    /// // The refused thread first, then the one it waits for.
+    /// assert!(refused.threads().contains(&"other"));
+    /// ```
     pub fn threads(&self) -> Vec<&str> {
         self.edges.iter().map(|e| &*e.thread).collect()
     }
 
     /// The locks of the cycle: the one each thread of
     /// [`threads`](Self::threads) waits for, in the same order.
+    ///
+    /// # Examples
+    /// ```
+    /// # use std::sync::{Arc, Barrier};
+    /// # use brigade::thread::{self, DeadlockError, Lock};
+    /// # thread::detect_deadlocks(true);
+    /// # let a = Arc::new(Lock::named("salt", ()));
+    /// # let b = Arc::new(Lock::named("pepper", ()));
+    /// # let both_hold = Arc::new(Barrier::new(2));
+    /// # let side = |first: Arc<Lock>, second: Arc<Lock>, both: Arc<Barrier>| {
+    /// #     move || -> Option<DeadlockError> {
+    /// #         let _held = first.lock().unwrap();
+    /// #         both.wait();
+    /// #         second.lock().err()
+    /// #     }
+    /// # };
+    /// # let other = thread::spawn(side(a.clone(), b.clone(), both_hold.clone())).unwrap();
+    /// let refused = side(b, a, both_hold)().or(other.into_result().unwrap()).unwrap();
+    /// let locks = refused.locks();
+    /// assert!(locks.contains(&"salt") && locks.contains(&"pepper"));
+    /// ```
     pub fn locks(&self) -> Vec<&str> {
         self.edges.iter().map(|e| &*e.waits_for).collect()
     }

@@ -24,6 +24,16 @@ use crate::event_loop::Panic;
 
 /// Why a [`Thread`](super::Thread) operation failed. Each variant names the
 /// thread concerned.
+///
+/// # Examples
+/// ```
+/// use brigade::thread::{Thread, ThreadError};
+///
+/// let mut t = Thread::builder().name("idle").build_fn(|| ());
+/// let e = t.join().unwrap_err();
+/// assert!(matches!(e, ThreadError::NotStarted { .. }));
+/// assert_eq!(e.thread_name(), "idle");
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ThreadError {
@@ -77,6 +87,12 @@ pub enum ThreadError {
 
 impl ThreadError {
     /// The name of the thread the error is about.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut t = brigade::thread::Thread::builder().name("named").build_fn(|| ());
+    /// assert_eq!(t.join().unwrap_err().thread_name(), "named");
+    /// ```
     pub fn thread_name(&self) -> &str {
         match self {
             ThreadError::AlreadyStarted { name }
@@ -91,6 +107,12 @@ impl ThreadError {
     }
 
     /// The panic message, if the target panicked.
+    ///
+    /// # Examples
+    /// ```
+    /// let t = brigade::thread::spawn(|| -> () { panic!("no flour") }).unwrap();
+    /// assert_eq!(t.into_result().unwrap_err().panic_message(), Some("no flour"));
+    /// ```
     pub fn panic_message(&self) -> Option<&str> {
         match self {
             ThreadError::Panicked { panic, .. } => Some(panic.message()),
@@ -99,12 +121,32 @@ impl ThreadError {
     }
 
     /// Whether a timed join ran out of time (the thread may be joined again).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let (go, gate) = std::sync::mpsc::channel::<()>();
+    /// let mut t = brigade::thread::spawn(move || gate.recv().unwrap()).unwrap();
+    /// assert!(t.join_timeout(Duration::ZERO).unwrap_err().is_timeout());
+    /// go.send(()).unwrap();
+    /// t.join().unwrap();
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, ThreadError::Timeout { .. })
     }
 
     /// The panic, to re-raise it with [`Panic::resume`], if the target
     /// panicked.
+    ///
+    /// # Examples
+    /// Re-raising a thread's panic on the joining thread:
+    /// ```
+    /// let t = brigade::thread::spawn(|| -> () { panic!("oven fire") }).unwrap();
+    /// let panic = t.into_result().unwrap_err().into_panic().unwrap();
+    /// let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || panic.resume()));
+    /// assert!(caught.is_err());
+    /// ```
     pub fn into_panic(self) -> Option<Panic> {
         match self {
             ThreadError::Panicked { panic, .. } => Some(panic),

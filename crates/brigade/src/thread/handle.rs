@@ -83,6 +83,21 @@ impl<R> Running<R> {
 /// A thread of execution, like Python's `threading.Thread`; `R` is what its
 /// target returns. Made without running; [`start`](Self::start) runs it
 /// once, [`join`](Self::join) hands back the result.
+///
+/// # Examples
+/// Python's `t = Thread(target=f, args=(2, 3)); t.start(); t.join()`:
+/// ```
+/// use brigade::thread::Thread;
+///
+/// fn add(a: i32, b: i32) -> i32 {
+///     a + b
+/// }
+///
+/// let mut t = Thread::new(add, (2, 3));
+/// assert!(!t.is_alive());
+/// t.start().unwrap();
+/// assert_eq!(t.join().unwrap(), 5);
+/// ```
 pub struct Thread<R> {
     me: ThreadRef,
     stack_size: Option<usize>,
@@ -123,11 +138,27 @@ pub struct Builder {
 impl Builder {
     /// Default options: the name `Thread-N (target)`, the daemon flag of
     /// the creating thread, the standard library's stack size.
+    ///
+    /// # Examples
+    /// ```
+    /// let t = brigade::thread::Builder::new().spawn(|| "default options").unwrap();
+    /// assert!(t.name().starts_with("Thread-"));
+    /// assert_eq!(t.into_result().unwrap(), "default options");
+    /// ```
     pub fn new() -> Builder {
         Builder::default()
     }
 
     /// The thread's name.
+    ///
+    /// # Examples
+    /// ```
+    /// let t = brigade::thread::Builder::new()
+    ///     .name("worker-7")
+    ///     .spawn(|| brigade::thread::current_thread().name().to_string())
+    ///     .unwrap();
+    /// assert_eq!(t.into_result().unwrap(), "worker-7");
+    /// ```
     pub fn name(mut self, name: impl Into<String>) -> Builder {
         self.name = Some(name.into());
         self
@@ -138,12 +169,27 @@ impl Builder {
     /// a daemon, and any other is not. (Python also makes the children of
     /// its dummy threads daemons; brigade does not, so that threads made
     /// from tests and from `std` threads behave like those made from main.)
+    ///
+    /// # Examples
+    /// ```
+    /// let t = brigade::thread::Builder::new().daemon(true).build_fn(|| ());
+    /// assert!(t.is_daemon()); // the program's exit will not wait for it
+    /// ```
     pub fn daemon(mut self, daemon: bool) -> Builder {
         self.daemon = Some(daemon);
         self
     }
 
     /// The new thread's stack size in bytes.
+    ///
+    /// # Examples
+    /// ```
+    /// let t = brigade::thread::Builder::new()
+    ///     .stack_size(8 << 20)
+    ///     .spawn(|| [0u8; 4 << 20].len()) // a large frame needs a large stack
+    ///     .unwrap();
+    /// assert_eq!(t.into_result().unwrap(), 4 << 20);
+    /// ```
     pub fn stack_size(mut self, bytes: usize) -> Builder {
         self.stack_size = Some(bytes);
         self
@@ -151,6 +197,16 @@ impl Builder {
 
     /// Makes a thread that will run `target` with `args` (a tuple), without
     /// starting it.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut t = brigade::thread::Builder::new().name("greeter").build(
+    ///     |who: String, times: usize| format!("hi {who}").repeat(times),
+    ///     ("ann".to_string(), 2),
+    /// );
+    /// t.start().unwrap();
+    /// assert_eq!(t.join().unwrap(), "hi annhi ann");
+    /// ```
     pub fn build<F, A>(self, target: F, args: A) -> Thread<F::Output>
     where
         F: Target<A>,
@@ -162,6 +218,14 @@ impl Builder {
     }
 
     /// Makes a thread that will run the closure `f`, without starting it.
+    ///
+    /// # Examples
+    /// ```
+    /// let data = vec![1, 2, 3];
+    /// let mut t = brigade::thread::Builder::new().build_fn(move || data.iter().sum::<i32>());
+    /// t.start().unwrap();
+    /// assert_eq!(t.join().unwrap(), 6);
+    /// ```
     pub fn build_fn<F, R>(self, f: F) -> Thread<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -172,6 +236,16 @@ impl Builder {
     }
 
     /// Makes the thread and starts it.
+    ///
+    /// # Examples
+    /// ```
+    /// let t = brigade::thread::Builder::new().name("quick").spawn(|| 1).unwrap();
+    /// assert_eq!(t.name(), "quick");
+    /// assert_eq!(t.into_result().unwrap(), 1);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ThreadError::Spawn`] if the operating system refuses the thread.
     pub fn spawn<F, R>(self, f: F) -> Result<Thread<R>, ThreadError>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -224,6 +298,10 @@ fn inherited_daemon() -> bool {
 /// let t = brigade::thread::spawn(|| 6 * 7).unwrap();
 /// assert_eq!(t.into_result().unwrap(), 42);
 /// ```
+///
+/// # Errors
+/// [`ThreadError::Spawn`] if the operating system refuses the thread (too
+/// many threads, no memory for the stack).
 pub fn spawn<F, R>(f: F) -> Result<Thread<R>, ThreadError>
 where
     F: FnOnce() -> R + Send + 'static,
@@ -236,6 +314,15 @@ impl<R: Send + 'static> Thread<R> {
     /// Makes a thread that will run `target(args...)`, like
     /// `threading.Thread(target=target, args=args)`. `args` is a tuple of
     /// up to six values: `(5,)` for one, `()` for none.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::thread::Thread;
+    ///
+    /// let mut t = Thread::new(|name: &str| name.len(), ("brigade",));
+    /// t.start().unwrap();
+    /// assert_eq!(t.join().unwrap(), 7);
+    /// ```
     pub fn new<F, A>(target: F, args: A) -> Thread<R>
     where
         F: Target<A, Output = R>,
@@ -245,6 +332,19 @@ impl<R: Send + 'static> Thread<R> {
     }
 
     /// Makes a thread that will run the closure `f`.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::{Arc, atomic::{AtomicU32, Ordering}};
+    /// use brigade::thread::Thread;
+    ///
+    /// let hits = Arc::new(AtomicU32::new(0));
+    /// let h = hits.clone();
+    /// let mut t = Thread::from_fn(move || h.fetch_add(1, Ordering::SeqCst));
+    /// t.start().unwrap();
+    /// t.join().unwrap();
+    /// assert_eq!(hits.load(Ordering::SeqCst), 1);
+    /// ```
     pub fn from_fn<F>(f: F) -> Thread<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -257,6 +357,12 @@ impl Thread<()> {
     /// Options for a new thread: the same as [`Builder::new`]. (It sits on
     /// `Thread<()>` only so that `Thread::builder()` needs no type
     /// annotation; the builder makes threads of any result type.)
+    ///
+    /// # Examples
+    /// ```
+    /// let t = brigade::thread::Thread::builder().name("b").spawn(|| 2).unwrap();
+    /// assert_eq!(t.into_result().unwrap(), 2);
+    /// ```
     pub fn builder() -> Builder {
         Builder::new()
     }
@@ -265,6 +371,20 @@ impl Thread<()> {
 impl<R> Thread<R> {
     /// Starts the thread: runs its target on a new OS thread. A thread is
     /// started at most once.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::thread::{Thread, ThreadError};
+    ///
+    /// let mut t = Thread::from_fn(|| ());
+    /// t.start().unwrap();
+    /// assert!(matches!(t.start(), Err(ThreadError::AlreadyStarted { .. })));
+    /// t.join().unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`ThreadError::AlreadyStarted`] on a second start;
+    /// [`ThreadError::Spawn`] if the operating system refuses the thread.
     pub fn start(&mut self) -> Result<(), ThreadError>
     where
         R: Send + 'static,
@@ -344,6 +464,22 @@ impl<R> Thread<R> {
     /// # Panics
     /// On an event loop's thread, where it would block every task of the
     /// loop: await [`join_async`](Self::join_async) there.
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::thread::{Thread, ThreadError};
+    ///
+    /// let mut t = Thread::from_fn(|| -> u8 { panic!("burnt") });
+    /// t.start().unwrap();
+    /// let e = t.join().unwrap_err();
+    /// assert_eq!(e.panic_message(), Some("burnt"));
+    /// assert!(matches!(t.join(), Err(ThreadError::AlreadyJoined { .. })));
+    /// ```
+    ///
+    /// # Errors
+    /// [`ThreadError::Panicked`] (with the panic), [`ThreadError::NotStarted`],
+    /// [`ThreadError::AlreadyJoined`], [`ThreadError::JoinSelf`] (a thread
+    /// joining itself).
     #[track_caller]
     pub fn join(&mut self) -> Result<R, ThreadError> {
         crate::event_loop::context::assert_not_on_loop("Thread::join", "thread.join_async().await");
@@ -366,6 +502,25 @@ impl<R> Thread<R> {
     /// [`ThreadError::Timeout`] the thread is still running and may be
     /// joined again (Python's `join(timeout)` returns `None` and leaves the
     /// caller to check `is_alive()`; here the error says it).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use std::sync::mpsc;
+    /// use brigade::thread::Thread;
+    ///
+    /// let (go, gate) = mpsc::channel::<()>();
+    /// let mut t = Thread::from_fn(move || gate.recv().unwrap());
+    /// t.start().unwrap();
+    /// let e = t.join_timeout(Duration::from_millis(10)).unwrap_err();
+    /// assert!(e.is_timeout() && t.is_alive());
+    /// go.send(()).unwrap();
+    /// t.join_timeout(Duration::from_secs(60)).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`ThreadError::Timeout`] when the time runs out, and the errors of
+    /// [`join`](Self::join).
     pub fn join_timeout(&mut self, timeout: Duration) -> Result<R, ThreadError> {
         let running = self.take_running()?;
         match running.outcome.take_timeout(timeout) {
@@ -388,6 +543,15 @@ impl<R> Thread<R> {
     /// # Panics
     /// On an event loop's thread, as [`join`](Self::join) does: await the
     /// thread there.
+    ///
+    /// # Examples
+    /// ```
+    /// let t = brigade::thread::spawn(|| vec![1, 2]).unwrap();
+    /// assert_eq!(t.into_result().unwrap(), [1, 2]);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`join`](Self::join).
     #[track_caller]
     pub fn into_result(mut self) -> Result<R, ThreadError> {
         crate::event_loop::context::assert_not_on_loop("Thread::into_result", "thread.await");
@@ -478,27 +642,70 @@ impl<R> Thread<R> {
     }
 
     /// The thread's name; see [`ThreadRef::name`].
+    ///
+    /// # Examples
+    /// ```
+    /// let t = brigade::thread::Thread::builder().name("reader").build_fn(|| ());
+    /// assert_eq!(t.name(), "reader");
+    /// ```
     pub fn name(&self) -> &str {
         self.me.name()
     }
 
     /// Python's `ident`; `None` before start. See [`ThreadRef::ident`].
+    ///
+    /// # Examples
+    /// ```
+    /// let mut t = brigade::thread::Thread::from_fn(brigade::thread::get_ident);
+    /// assert_eq!(t.ident(), None);
+    /// t.start().unwrap();
+    /// let ident = t.ident();
+    /// assert_eq!(Some(t.join().unwrap()), ident);
+    /// ```
     pub fn ident(&self) -> Option<u64> {
         self.me.ident()
     }
 
     /// The kernel's thread id; `None` before start. See
     /// [`ThreadRef::native_id`].
+    ///
+    /// # Examples
+    /// ```
+    /// let mut t = brigade::thread::Thread::from_fn(brigade::thread::get_native_id);
+    /// t.start().unwrap();
+    /// let tid = t.native_id().unwrap();
+    /// assert_eq!(t.join().unwrap(), tid);
+    /// ```
     pub fn native_id(&self) -> Option<u64> {
         self.me.native_id()
     }
 
     /// Whether the program's exit abandons this thread.
+    ///
+    /// # Examples
+    /// ```
+    /// let t = brigade::thread::Thread::from_fn(|| ());
+    /// assert!(!t.is_daemon()); // made by a non-daemon thread
+    /// ```
     pub fn is_daemon(&self) -> bool {
         self.me.is_daemon()
     }
 
     /// Sets the daemon flag; only before [`start`](Self::start).
+    ///
+    /// # Examples
+    /// ```
+    /// use brigade::thread::{Thread, ThreadError};
+    ///
+    /// let mut t = Thread::from_fn(|| ());
+    /// t.set_daemon(true).unwrap();
+    /// t.start().unwrap();
+    /// assert!(matches!(t.set_daemon(false), Err(ThreadError::DaemonAfterStart { .. })));
+    /// t.join().unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`ThreadError::DaemonAfterStart`] once the thread has started.
     pub fn set_daemon(&mut self, daemon: bool) -> Result<(), ThreadError> {
         if self.me.is_started() {
             return Err(ThreadError::DaemonAfterStart {
@@ -510,12 +717,31 @@ impl<R> Thread<R> {
     }
 
     /// Whether the thread has started and its target has not returned.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut t = brigade::thread::Thread::from_fn(|| ());
+    /// assert!(!t.is_alive()); // not started
+    /// t.start().unwrap();
+    /// t.join().unwrap();
+    /// assert!(!t.is_alive()); // finished
+    /// ```
     pub fn is_alive(&self) -> bool {
         self.me.is_alive()
     }
 
     /// A shareable reference to this thread's identity, which other threads
     /// may hold to watch it.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut t = brigade::thread::Thread::builder().name("watched").build_fn(|| ());
+    /// let watcher = t.thread_ref(); // Clone + Send: another thread may hold it
+    /// t.start().unwrap();
+    /// t.join().unwrap();
+    /// assert_eq!(watcher.name(), "watched");
+    /// assert!(!watcher.is_alive());
+    /// ```
     pub fn thread_ref(&self) -> ThreadRef {
         self.me.clone()
     }
@@ -538,6 +764,19 @@ impl<R> fmt::Debug for Thread<R> {
 }
 
 /// The future of [`Thread::join_async`].
+///
+/// # Examples
+/// ```
+/// brigade::run(async {
+///     let mut t = brigade::thread::spawn(|| 3).unwrap();
+///     let joining: brigade::thread::JoinAsync<'_, i32> = t.join_async();
+///     assert_eq!(joining.await.unwrap(), 3);
+/// });
+/// ```
+///
+/// # Cancel safety
+/// Cancel-safe: dropping the future leaves the thread running and its
+/// result in place for a later join.
 #[must_use = "futures do nothing unless awaited"]
 pub struct JoinAsync<'a, R> {
     thread: &'a mut Thread<R>,
@@ -552,6 +791,18 @@ impl<R> Future for JoinAsync<'_, R> {
 }
 
 /// The future of `thread.await`; see [`Thread::join_async`].
+///
+/// # Examples
+/// ```
+/// brigade::run(async {
+///     let t = brigade::thread::spawn(|| "done").unwrap();
+///     assert_eq!(t.await.unwrap(), "done"); // a ThreadJoin
+/// });
+/// ```
+///
+/// # Cancel safety
+/// Dropping the future drops the handle: the thread runs on, detached, and
+/// its result is dropped when it finishes.
 #[must_use = "futures do nothing unless awaited"]
 pub struct ThreadJoin<R> {
     thread: Thread<R>,

@@ -38,6 +38,18 @@ use crate::event_loop::Panic;
 use crate::loom::sync::{Arc, Condvar, Mutex};
 
 /// Why a [`Job`] has no value.
+///
+/// # Examples
+/// ```
+/// use brigade::thread::{JobError, ThreadPool};
+///
+/// let pool = ThreadPool::new().unwrap();
+/// let job = pool.submit(|| -> u8 { panic!("bad batch") }).unwrap();
+/// match job.result() {
+///     Err(JobError::Panicked(p)) => assert_eq!(p.message(), "bad batch"),
+///     other => unreachable!("{other:?}"),
+/// }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum JobError {
@@ -51,6 +63,13 @@ pub enum JobError {
 
 impl JobError {
     /// The panic message, if the function panicked.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::new().unwrap();
+    /// let e = pool.submit(|| -> () { panic!("boom") }).unwrap().result().unwrap_err();
+    /// assert_eq!(e.panic_message(), Some("boom"));
+    /// ```
     pub fn panic_message(&self) -> Option<&str> {
         match self {
             JobError::Panicked(panic) => Some(panic.message()),
@@ -59,6 +78,20 @@ impl JobError {
     }
 
     /// Whether the job was cancelled.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::mpsc;
+    ///
+    /// let pool = brigade::thread::ThreadPool::builder().workers(1).build().unwrap();
+    /// let (go, gate) = mpsc::channel::<()>();
+    /// let busy = pool.submit(move || gate.recv().unwrap()).unwrap();
+    /// let queued = pool.submit(|| ()).unwrap();
+    /// queued.cancel();
+    /// go.send(()).unwrap();
+    /// assert!(queued.result().unwrap_err().is_cancelled());
+    /// busy.result().unwrap();
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self, JobError::Cancelled)
     }
@@ -76,6 +109,22 @@ impl fmt::Display for JobError {
 impl std::error::Error for JobError {}
 
 /// Why [`Job::result_timeout`] returned no value.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use brigade::thread::{ResultTimeoutError, ThreadPool};
+///
+/// let pool = ThreadPool::new().unwrap();
+/// let (go, gate) = std::sync::mpsc::channel::<()>();
+/// let job = pool.submit(move || gate.recv().map(|_| 5).unwrap()).unwrap();
+/// let job = match job.result_timeout(Duration::from_millis(1)) {
+///     Err(ResultTimeoutError::Timeout(job)) => job, // handed back
+///     other => unreachable!("{other:?}"),
+/// };
+/// go.send(()).unwrap();
+/// assert_eq!(job.result().unwrap(), 5);
+/// ```
 pub enum ResultTimeoutError<T> {
     /// The time ran out; here is the job back, still pending or running.
     Timeout(Job<T>),
@@ -160,6 +209,23 @@ pub(crate) fn job<T>() -> (Job<T>, Runner<T>) {
 /// Dropping a job does not cancel it: the function still runs and its
 /// value is dropped. Call [`cancel`](Self::cancel) to stop a job that has
 /// not started.
+///
+/// # Examples
+/// Waited for from a thread, or awaited on an event loop:
+/// ```
+/// let pool = brigade::thread::ThreadPool::new().unwrap();
+/// let job = pool.submit(|| 2 + 2).unwrap();
+/// assert_eq!(job.result().unwrap(), 4);
+///
+/// let job = pool.submit(|| "from a worker").unwrap();
+/// brigade::run(async move {
+///     assert_eq!(job.await.unwrap(), "from a worker");
+/// });
+/// ```
+///
+/// # Cancel safety
+/// Awaiting is cancel-safe: a dropped `Job` future leaves the function to
+/// run (its value is dropped), as dropping the job does.
 pub struct Job<T> {
     pub(crate) state: Arc<State<T, JobError>>,
 }
@@ -171,6 +237,17 @@ impl<T> Job<T> {
     /// # Panics
     /// On an event loop's thread, where it would block every task of the
     /// loop: await the job instead.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::new().unwrap();
+    /// let job = pool.submit(|| (1..=10).sum::<u32>()).unwrap();
+    /// assert_eq!(job.result().unwrap(), 55);
+    /// ```
+    ///
+    /// # Errors
+    /// [`JobError::Panicked`] if the function panicked,
+    /// [`JobError::Cancelled`] if the job was cancelled before it started.
     #[track_caller]
     pub fn result(self) -> Result<T, JobError> {
         crate::event_loop::context::assert_not_on_loop("Job::result", "job.await");
@@ -189,6 +266,20 @@ impl<T> Job<T> {
 
     /// Like [`result`](Self::result), waiting at most `timeout`; on
     /// time-out the job is handed back, to wait again or cancel.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = brigade::thread::ThreadPool::new().unwrap();
+    /// let job = pool.submit(|| 7).unwrap();
+    /// assert_eq!(job.result_timeout(Duration::from_secs(60)).unwrap(), 7);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ResultTimeoutError::Timeout`] with the job, when the time runs out;
+    /// [`ResultTimeoutError::Failed`] with the [`JobError`] of
+    /// [`result`](Self::result).
     pub fn result_timeout(self, timeout: Duration) -> Result<T, ResultTimeoutError<T>> {
         let deadline = Instant::now().checked_add(timeout);
         {
@@ -413,6 +504,19 @@ fn report(completions: &Arc<Completions>, index: usize) -> Box<dyn FnOnce() + Se
 /// Yields the jobs' results as the jobs finish, each with the job's
 /// position in `jobs`, like `concurrent.futures.as_completed`. Blocks while
 /// waiting; jobs that already finished come first.
+///
+/// # Examples
+/// ```
+/// use brigade::thread::{ThreadPool, as_completed};
+///
+/// let pool = ThreadPool::new().unwrap();
+/// let jobs: Vec<_> = (0..4).map(|i| pool.submit(move || i * i).unwrap()).collect();
+/// let mut squares: Vec<(usize, u32)> = as_completed(jobs)
+///     .map(|(index, result)| (index, result.unwrap()))
+///     .collect();
+/// squares.sort();
+/// assert_eq!(squares, [(0, 0), (1, 1), (2, 4), (3, 9)]);
+/// ```
 pub fn as_completed<T>(jobs: impl IntoIterator<Item = Job<T>>) -> AsCompleted<T> {
     let completions = Arc::new(Completions {
         done: Mutex::new(VecDeque::new()),
@@ -431,6 +535,24 @@ pub fn as_completed<T>(jobs: impl IntoIterator<Item = Job<T>>) -> AsCompleted<T>
 }
 
 /// The iterator of [`as_completed`].
+///
+/// # Examples
+/// ```
+/// use std::sync::mpsc;
+/// use brigade::thread::{ThreadPool, as_completed};
+///
+/// let pool = ThreadPool::builder().workers(2).build().unwrap();
+/// let (go, gate) = mpsc::channel::<()>();
+/// let slow = pool.submit(move || gate.recv().map(|_| "slow").unwrap()).unwrap();
+/// let fast = pool.submit(|| "fast").unwrap();
+/// let mut done = as_completed([slow, fast]);
+/// let (index, result) = done.next().unwrap(); // the first to finish
+/// assert_eq!((index, result.unwrap()), (1, "fast"));
+/// go.send(()).unwrap();
+/// let (index, result) = done.next().unwrap();
+/// assert_eq!((index, result.unwrap()), (0, "slow"));
+/// assert!(done.next().is_none());
+/// ```
 pub struct AsCompleted<T> {
     jobs: Vec<Option<Job<T>>>,
     completions: Arc<Completions>,

@@ -47,6 +47,25 @@ use super::registry;
 
 /// A mutual-exclusion lock that owns its data: `std`'s `Mutex` with a
 /// name, no poisoning, and a place in the deadlock detector's graph.
+///
+/// # Examples
+/// Python's `with lock:` around shared data:
+/// ```
+/// use std::sync::Arc;
+/// use brigade::thread::{self, Lock};
+///
+/// let counter = Arc::new(Lock::new(0));
+/// let threads: Vec<_> = (0..4)
+///     .map(|_| {
+///         let counter = counter.clone();
+///         thread::spawn(move || *counter.lock().unwrap() += 1).unwrap()
+///     })
+///     .collect();
+/// for t in threads {
+///     t.into_result().unwrap();
+/// }
+/// assert_eq!(*counter.lock().unwrap(), 4);
+/// ```
 pub struct Lock<T: ?Sized = ()> {
     id: LockId,
     name: Box<str>,
@@ -60,6 +79,14 @@ pub struct Lock<T: ?Sized = ()> {
 
 impl<T> Lock<T> {
     /// A lock around `value`, named `lock #N`.
+    ///
+    /// # Examples
+    /// ```
+    /// let lock = brigade::thread::Lock::new(vec![1]);
+    /// lock.lock().unwrap().push(2);
+    /// assert_eq!(*lock.lock().unwrap(), [1, 2]);
+    /// assert!(lock.name().starts_with("lock #"));
+    /// ```
     pub fn new(value: T) -> Lock<T> {
         let id = LockId::next();
         let name = format!("lock #{}", id.number());
@@ -67,6 +94,12 @@ impl<T> Lock<T> {
     }
 
     /// A lock around `value` with a name for deadlock reports.
+    ///
+    /// # Examples
+    /// ```
+    /// let ledger = brigade::thread::Lock::named("ledger", 0u64);
+    /// assert_eq!(ledger.name(), "ledger");
+    /// ```
     pub fn named(name: impl Into<String>, value: T) -> Lock<T> {
         Lock::with_id(LockId::next(), name.into(), value)
     }
@@ -83,6 +116,13 @@ impl<T> Lock<T> {
     }
 
     /// The data, for the lock's owner.
+    ///
+    /// # Examples
+    /// ```
+    /// let lock = brigade::thread::Lock::new(String::from("flour"));
+    /// lock.lock().unwrap().push_str(" and water");
+    /// assert_eq!(lock.into_inner(), "flour and water");
+    /// ```
     pub fn into_inner(self) -> T {
         self.mutex.into_inner().unwrap_or_else(|e| e.into_inner())
     }
@@ -90,12 +130,34 @@ impl<T> Lock<T> {
 
 impl<T: ?Sized> Lock<T> {
     /// The lock's name.
+    ///
+    /// # Examples
+    /// ```
+    /// let lock = brigade::thread::Lock::named("pantry", ());
+    /// assert_eq!(lock.name(), "pantry");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// Takes the lock, blocking until it is free. With deadlock detection
     /// on, fails instead of blocking when the wait would never end.
+    ///
+    /// # Examples
+    /// ```
+    /// let lock = brigade::thread::Lock::new(1);
+    /// {
+    ///     let mut guard = lock.lock().unwrap();
+    ///     *guard += 1;
+    ///     assert!(lock.locked());
+    /// } // released here
+    /// assert!(!lock.locked());
+    /// ```
+    ///
+    /// # Errors
+    /// [`DeadlockError`], only with deadlock detection on (see
+    /// [`detect_deadlocks`](super::detect_deadlocks)), when waiting would never
+    /// end; without it, never.
     pub fn lock(&self) -> Result<LockGuard<'_, T>, DeadlockError> {
         if let Some(guard) = self.try_lock() {
             return Ok(guard);
@@ -107,6 +169,15 @@ impl<T: ?Sized> Lock<T> {
 
     /// Takes the lock if it is free now (Python's
     /// `acquire(blocking=False)`).
+    ///
+    /// # Examples
+    /// ```
+    /// let lock = brigade::thread::Lock::new(());
+    /// let held = lock.try_lock().unwrap();
+    /// assert!(lock.try_lock().is_none()); // not reentrant: held already
+    /// drop(held);
+    /// assert!(lock.try_lock().is_some());
+    /// ```
     pub fn try_lock(&self) -> Option<LockGuard<'_, T>> {
         self.try_inner().map(|inner| self.guard(inner))
     }
@@ -137,6 +208,9 @@ impl<T: ?Sized> Lock<T> {
     /// let guard = oven.lock_timeout(Duration::from_secs(1)).unwrap().unwrap();
     /// assert_eq!(*guard, 180);
     /// ```
+    ///
+    /// # Errors
+    /// [`DeadlockError`], only with deadlock detection on, as described above.
     pub fn lock_timeout(
         &self,
         timeout: Duration,
@@ -210,11 +284,26 @@ impl<T: ?Sized> Lock<T> {
     }
 
     /// Whether some thread holds the lock now (Python's `locked()`).
+    ///
+    /// # Examples
+    /// ```
+    /// let lock = brigade::thread::Lock::new(());
+    /// assert!(!lock.locked());
+    /// let _guard = lock.lock().unwrap();
+    /// assert!(lock.locked());
+    /// ```
     pub fn locked(&self) -> bool {
         matches!(self.mutex.try_lock(), Err(TryLockError::WouldBlock))
     }
 
     /// The data, through exclusive access to the lock itself.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut lock = brigade::thread::Lock::new(5);
+    /// *lock.get_mut() += 1; // no locking: `&mut` proves nobody else holds it
+    /// assert_eq!(lock.into_inner(), 6);
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         self.mutex.get_mut().unwrap_or_else(|e| e.into_inner())
     }
@@ -236,6 +325,17 @@ impl<T: ?Sized> fmt::Debug for Lock<T> {
 }
 
 /// Access to a [`Lock`]'s data; releases the lock when dropped.
+///
+/// # Examples
+/// ```
+/// use brigade::thread::{Lock, LockGuard};
+///
+/// let lock = Lock::new(vec![0; 3]);
+/// let mut guard: LockGuard<'_, Vec<i32>> = lock.lock().unwrap();
+/// guard[1] = 7; // derefs to the data
+/// drop(guard);
+/// assert_eq!(lock.into_inner(), [0, 7, 0]);
+/// ```
 #[must_use = "dropping the guard releases the lock at once"]
 pub struct LockGuard<'a, T: ?Sized> {
     tracked: Option<Tracked>,
@@ -305,6 +405,28 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for LockGuard<'_, T> {
 
 /// A reentrant lock, Python's `threading.RLock`: the thread holding it may
 /// take it again, so it lends its data by shared reference only.
+///
+/// # Examples
+/// A function that takes the lock calls another that takes it too:
+/// ```
+/// use std::cell::Cell;
+/// use brigade::thread::RLock;
+///
+/// fn deposit(account: &RLock<Cell<u32>>, amount: u32) {
+///     let balance = account.lock().unwrap();
+///     balance.set(balance.get() + amount);
+/// }
+///
+/// fn deposit_twice(account: &RLock<Cell<u32>>, amount: u32) {
+///     let _held = account.lock().unwrap(); // both deposits as one
+///     deposit(account, amount);
+///     deposit(account, amount);
+/// }
+///
+/// let account = RLock::new(Cell::new(0));
+/// deposit_twice(&account, 5);
+/// assert_eq!(account.into_inner().get(), 10);
+/// ```
 pub struct RLock<T: ?Sized = ()> {
     id: LockId,
     name: Box<str>,
@@ -323,6 +445,13 @@ struct Owner {
 
 impl<T> RLock<T> {
     /// A reentrant lock around `value`, named `rlock #N`.
+    ///
+    /// # Examples
+    /// ```
+    /// let r = brigade::thread::RLock::new(3);
+    /// assert_eq!(*r.lock().unwrap(), 3);
+    /// assert!(r.name().starts_with("rlock #"));
+    /// ```
     pub fn new(value: T) -> RLock<T> {
         let id = LockId::next();
         let name = format!("rlock #{}", id.number());
@@ -330,6 +459,12 @@ impl<T> RLock<T> {
     }
 
     /// A reentrant lock around `value` with a name for deadlock reports.
+    ///
+    /// # Examples
+    /// ```
+    /// let r = brigade::thread::RLock::named("catalog", ());
+    /// assert_eq!(r.name(), "catalog");
+    /// ```
     pub fn named(name: impl Into<String>, value: T) -> RLock<T> {
         RLock::with_id(LockId::next(), name.into(), value)
     }
@@ -345,6 +480,12 @@ impl<T> RLock<T> {
     }
 
     /// The data, for the lock's owner.
+    ///
+    /// # Examples
+    /// ```
+    /// let r = brigade::thread::RLock::new(vec![1, 2]);
+    /// assert_eq!(r.into_inner(), [1, 2]);
+    /// ```
     pub fn into_inner(self) -> T {
         self.data
     }
@@ -357,6 +498,12 @@ impl<T: ?Sized> RLock<T> {
     }
 
     /// The lock's name.
+    ///
+    /// # Examples
+    /// ```
+    /// let r = brigade::thread::RLock::named("shelf", 0);
+    /// assert_eq!(r.name(), "shelf");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -364,6 +511,21 @@ impl<T: ?Sized> RLock<T> {
     /// Takes the lock, or enters it again if this thread holds it; blocks
     /// while another thread holds it. With deadlock detection on, fails
     /// instead of blocking when the wait would never end.
+    ///
+    /// # Examples
+    /// ```
+    /// let r = brigade::thread::RLock::new(());
+    /// let outer = r.lock().unwrap();
+    /// let inner = r.lock().unwrap(); // the same thread enters again
+    /// drop(inner);
+    /// assert!(r.locked()); // still held once
+    /// drop(outer);
+    /// assert!(!r.locked());
+    /// ```
+    ///
+    /// # Errors
+    /// [`DeadlockError`], only with deadlock detection on, when waiting would
+    /// never end.
     pub fn lock(&self) -> Result<RLockGuard<'_, T>, DeadlockError> {
         if let Some(guard) = self.try_lock() {
             return Ok(guard);
@@ -398,6 +560,10 @@ impl<T: ?Sized> RLock<T> {
     /// assert!(!other.into_result().unwrap()); // held here: it timed out
     /// drop((mine, again));
     /// ```
+    ///
+    /// # Errors
+    /// [`DeadlockError`], only with deadlock detection on, as for
+    /// [`Lock::lock_timeout`].
     pub fn lock_timeout(
         &self,
         timeout: Duration,
@@ -445,6 +611,20 @@ impl<T: ?Sized> RLock<T> {
     }
 
     /// Takes or re-enters the lock if that needs no waiting.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::Arc;
+    /// use brigade::thread::{self, RLock};
+    ///
+    /// let r = Arc::new(RLock::new(()));
+    /// let held = r.try_lock().unwrap();
+    /// assert!(r.try_lock().is_some()); // re-entered
+    /// let r2 = r.clone();
+    /// let other = thread::spawn(move || r2.try_lock().is_none()).unwrap();
+    /// assert!(other.into_result().unwrap()); // another thread cannot
+    /// drop(held);
+    /// ```
     pub fn try_lock(&self) -> Option<RLockGuard<'_, T>> {
         let me = registry::get_ident();
         let mut owner = self.owner();
@@ -462,11 +642,33 @@ impl<T: ?Sized> RLock<T> {
     }
 
     /// Whether some thread holds the lock now.
+    ///
+    /// # Examples
+    /// ```
+    /// let r = brigade::thread::RLock::new(());
+    /// let g = r.lock().unwrap();
+    /// assert!(r.locked());
+    /// drop(g);
+    /// assert!(!r.locked());
+    /// ```
     pub fn locked(&self) -> bool {
         self.owner().thread.is_some()
     }
 
     /// Whether the calling thread holds the lock (Python's `_is_owned()`).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::Arc;
+    /// use brigade::thread::{self, RLock};
+    ///
+    /// let r = Arc::new(RLock::new(()));
+    /// let _g = r.lock().unwrap();
+    /// assert!(r.is_owned());
+    /// let r2 = r.clone();
+    /// let theirs = thread::spawn(move || r2.is_owned()).unwrap();
+    /// assert!(!theirs.into_result().unwrap()); // held, but not by that thread
+    /// ```
     pub fn is_owned(&self) -> bool {
         self.owner().thread == Some(registry::get_ident())
     }
@@ -498,6 +700,17 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RLock<T> {
 }
 
 /// Shared access to an [`RLock`]'s data; leaves the lock once when dropped.
+///
+/// # Examples
+/// ```
+/// use std::cell::RefCell;
+/// use brigade::thread::RLock;
+///
+/// let r = RLock::new(RefCell::new(Vec::new()));
+/// let guard = r.lock().unwrap();
+/// guard.borrow_mut().push("shared access only"); // interior mutability
+/// assert_eq!(guard.borrow().len(), 1);
+/// ```
 #[must_use = "dropping the guard releases the lock at once"]
 pub struct RLockGuard<'a, T: ?Sized> {
     lock: &'a RLock<T>,

@@ -58,6 +58,13 @@ fn cores() -> usize {
 }
 
 /// [`ThreadPool::map`] failed because `f` panicked.
+///
+/// # Examples
+/// ```
+/// let pool = brigade::thread::ThreadPool::new().unwrap();
+/// let e = pool.map(|x: u32| if x == 3 { panic!("three") } else { x }, 0..6).unwrap_err();
+/// assert_eq!((e.index(), e.panic_message()), (3, "three"));
+/// ```
 #[derive(Debug)]
 pub struct MapError {
     index: usize,
@@ -66,16 +73,39 @@ pub struct MapError {
 
 impl MapError {
     /// The position (in input order) of the first item whose call panicked.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::new().unwrap();
+    /// let e = pool.map_slice(|s: &&str| s.parse::<u8>().unwrap(), &["1", "x", "3"]).unwrap_err();
+    /// assert_eq!(e.index(), 1);
+    /// ```
     pub fn index(&self) -> usize {
         self.index
     }
 
     /// The panic's message.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::new().unwrap();
+    /// let e = pool.map(|_: u8| -> u8 { panic!("always") }, [1]).unwrap_err();
+    /// assert_eq!(e.panic_message(), "always");
+    /// ```
     pub fn panic_message(&self) -> &str {
         self.panic.message()
     }
 
     /// The panic, to re-raise it with [`Panic::resume`].
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::new().unwrap();
+    /// let e = pool.map(|_: u8| -> u8 { panic!("again") }, [1]).unwrap_err();
+    /// let panic = e.into_panic();
+    /// let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| panic.resume()));
+    /// assert!(caught.is_err()); // re-raised here
+    /// ```
     pub fn into_panic(self) -> Panic {
         self.panic
     }
@@ -260,6 +290,18 @@ impl ThreadPool {
     /// After [`shutdown`](Self::shutdown) the calling thread does all the
     /// work itself. Called from a task on an event loop it blocks the
     /// loop: wrap it in [`to_thread`](crate::to_thread) there.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::new().unwrap();
+    /// let words = ["oven", "flour", "yeast"];
+    /// let lengths = pool.map(|w: &str| w.len(), words).unwrap();
+    /// assert_eq!(lengths, [4, 5, 5]); // input order
+    /// ```
+    ///
+    /// # Errors
+    /// [`MapError`] if `f` panicked: the first item (in input order) whose call
+    /// panicked, with its panic. The other results are dropped.
     pub fn map<T, R, F>(&self, f: F, items: impl IntoIterator<Item = T>) -> Result<Vec<R>, MapError>
     where
         T: Send,
@@ -297,6 +339,18 @@ impl ThreadPool {
 
     /// Like [`map`](Self::map) over a slice, lending `f` each item by
     /// reference, so nothing is copied in (`par_iter().map()` in rayon).
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::new().unwrap();
+    /// let names = vec![String::from("ann"), String::from("bo")];
+    /// let upper = pool.map_slice(|s: &String| s.to_uppercase(), &names).unwrap();
+    /// assert_eq!(upper, ["ANN", "BO"]);
+    /// assert_eq!(names.len(), 2); // still ours
+    /// ```
+    ///
+    /// # Errors
+    /// As [`map`](Self::map).
     pub fn map_slice<T, R, F>(&self, f: F, items: &[T]) -> Result<Vec<R>, MapError>
     where
         T: Sync,
@@ -315,6 +369,9 @@ impl ThreadPool {
     /// let squares = pool.map_range(|n| n * n, 0..5).unwrap();
     /// assert_eq!(squares, [0, 1, 4, 9, 16]);
     /// ```
+    ///
+    /// # Errors
+    /// As [`map`](Self::map).
     pub fn map_range<R, F>(&self, f: F, range: Range<u64>) -> Result<Vec<R>, MapError>
     where
         R: Send,
@@ -433,6 +490,17 @@ impl ThreadPool {
     ///
     /// After [`shutdown`](Self::shutdown) the calling thread computes the
     /// items itself, before this returns.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::new().unwrap();
+    /// let mut results: Vec<u32> = pool
+    ///     .map_unordered(|x: u32| x + 1, vec![1, 2, 3])
+    ///     .map(|r| r.unwrap())
+    ///     .collect();
+    /// results.sort(); // they come as they finish
+    /// assert_eq!(results, [2, 3, 4]);
+    /// ```
     pub fn map_unordered<T, R, F>(
         &self,
         f: F,
@@ -524,6 +592,19 @@ impl<T, R, F> Drop for UnorderedChunk<T, R, F> {
 
 /// The iterator of [`ThreadPool::map_unordered`]; blocks while the next
 /// chunk is still running.
+///
+/// # Examples
+/// A panic fails only its own item:
+/// ```
+/// use brigade::thread::ThreadPool;
+///
+/// let pool = ThreadPool::new().unwrap();
+/// let results: Vec<_> = pool
+///     .map_unordered(|x: u32| if x == 2 { panic!("two") } else { x }, 1..=3)
+///     .collect();
+/// assert_eq!(results.len(), 3);
+/// assert_eq!(results.iter().filter(|r| r.is_err()).count(), 1);
+/// ```
 pub struct MapUnordered<R> {
     results: Arc<Results<R>>,
     current: std::vec::IntoIter<Result<R, JobError>>,

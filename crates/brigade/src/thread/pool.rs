@@ -157,6 +157,18 @@ impl Shared {
 
 /// Why [`ThreadPool::submit`] or [`try_submit`](ThreadPool::try_submit)
 /// did not queue a job; the function is handed back.
+///
+/// # Examples
+/// ```
+/// use brigade::thread::{SubmitError, ThreadPool};
+///
+/// let pool = ThreadPool::new().unwrap();
+/// pool.shutdown(true, false);
+/// match pool.submit(|| 42) {
+///     Err(SubmitError::Shutdown(f)) => assert_eq!(f(), 42), // handed back
+///     _ => unreachable!(),
+/// }
+/// ```
 pub enum SubmitError<F> {
     /// The pool was shut down (Python: "cannot schedule new futures after
     /// shutdown").
@@ -167,6 +179,14 @@ pub enum SubmitError<F> {
 
 impl<F> SubmitError<F> {
     /// The function that was not queued.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::new().unwrap();
+    /// pool.shutdown(true, false);
+    /// let f = pool.submit(|| "not lost").unwrap_err().into_inner();
+    /// assert_eq!(f(), "not lost");
+    /// ```
     pub fn into_inner(self) -> F {
         match self {
             SubmitError::Shutdown(f) | SubmitError::Full(f) => f,
@@ -195,6 +215,14 @@ impl<F> fmt::Display for SubmitError<F> {
 impl<F> std::error::Error for SubmitError<F> {}
 
 /// Why a [`ThreadPool`] could not be built.
+///
+/// # Examples
+/// ```
+/// use brigade::thread::{PoolError, ThreadPool};
+///
+/// assert!(matches!(ThreadPool::builder().workers(0).build(), Err(PoolError::NoWorkers)));
+/// assert!(matches!(ThreadPool::builder().queue_bound(0).build(), Err(PoolError::ZeroBound)));
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum PoolError {
@@ -226,6 +254,19 @@ impl std::error::Error for PoolError {
 }
 
 /// Options for a [`ThreadPool`].
+///
+/// # Examples
+/// ```
+/// let pool = brigade::thread::ThreadPool::builder()
+///     .workers(2)
+///     .queue_bound(16)
+///     .name_prefix("baker")
+///     .stack_size(1 << 20)
+///     .build()
+///     .unwrap();
+/// let name = pool.submit(|| brigade::thread::current_thread().name().to_string()).unwrap();
+/// assert!(name.result().unwrap().starts_with("baker_"));
+/// ```
 #[derive(Debug, Clone, Default)]
 #[must_use = "a builder does nothing until build is called"]
 pub struct PoolBuilder {
@@ -238,6 +279,12 @@ pub struct PoolBuilder {
 impl PoolBuilder {
     /// How many worker threads (Python's `max_workers`). The default is
     /// the available parallelism (the number of cores this process may use).
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::builder().workers(3).build().unwrap();
+    /// assert_eq!(pool.workers(), 3);
+    /// ```
     pub fn workers(mut self, workers: usize) -> PoolBuilder {
         self.workers = Some(workers);
         self
@@ -247,6 +294,23 @@ impl PoolBuilder {
     /// blocks while `bound` jobs wait. Unbounded by default. (A job that
     /// submits to its own full pool waits for a worker to free a place; if
     /// every worker does that at once, none ever will.)
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::mpsc;
+    /// use brigade::thread::{SubmitError, ThreadPool};
+    ///
+    /// let pool = ThreadPool::builder().workers(1).queue_bound(1).build().unwrap();
+    /// let (go, gate) = mpsc::channel::<()>();
+    /// let (started, running) = mpsc::channel();
+    /// let busy = pool.submit(move || { started.send(()).unwrap(); gate.recv().unwrap() }).unwrap();
+    /// running.recv().unwrap(); // the worker is busy now
+    /// let queued = pool.submit(|| ()).unwrap(); // the one place in the queue
+    /// assert!(matches!(pool.try_submit(|| ()), Err(SubmitError::Full(_))));
+    /// go.send(()).unwrap();
+    /// busy.result().unwrap();
+    /// queued.result().unwrap();
+    /// ```
     pub fn queue_bound(mut self, bound: usize) -> PoolBuilder {
         self.bound = Some(bound);
         self
@@ -254,18 +318,43 @@ impl PoolBuilder {
 
     /// The workers' name prefix (Python's `thread_name_prefix`): workers
     /// are named `prefix_0`, `prefix_1`, ...
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::builder().workers(1).name_prefix("io").build().unwrap();
+    /// let job = pool.submit(|| brigade::thread::current_thread().name().to_string()).unwrap();
+    /// assert_eq!(job.result().unwrap(), "io_0");
+    /// ```
     pub fn name_prefix(mut self, prefix: impl Into<String>) -> PoolBuilder {
         self.prefix = Some(prefix.into());
         self
     }
 
     /// The workers' stack size in bytes.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::builder().stack_size(8 << 20).build().unwrap();
+    /// let job = pool.submit(|| [1u8; 4 << 20].iter().map(|&b| b as usize).sum::<usize>()).unwrap();
+    /// assert_eq!(job.result().unwrap(), 4 << 20);
+    /// ```
     pub fn stack_size(mut self, bytes: usize) -> PoolBuilder {
         self.stack_size = Some(bytes);
         self
     }
 
     /// Starts the workers.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::builder().workers(1).build().unwrap();
+    /// assert_eq!(pool.submit(|| 1).unwrap().result().unwrap(), 1);
+    /// ```
+    ///
+    /// # Errors
+    /// [`PoolError::NoWorkers`] for `workers(0)`, [`PoolError::ZeroBound`] for
+    /// `queue_bound(0)`, [`PoolError::Spawn`] if a worker thread cannot start
+    /// (the workers already started are stopped).
     pub fn build(self) -> Result<ThreadPool, PoolError> {
         let workers = match self.workers {
             Some(0) => return Err(PoolError::NoWorkers),
@@ -331,16 +420,37 @@ pub struct ThreadPool {
 
 impl ThreadPool {
     /// A pool with one worker per available core and an unbounded queue.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::new().unwrap();
+    /// assert!(pool.workers() >= 1);
+    /// ```
+    ///
+    /// # Errors
+    /// [`PoolError::Spawn`] if a worker thread cannot start.
     pub fn new() -> Result<ThreadPool, PoolError> {
         PoolBuilder::default().build()
     }
 
     /// Options for a pool.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::builder().workers(2).build().unwrap();
+    /// assert_eq!(pool.workers(), 2);
+    /// ```
     pub fn builder() -> PoolBuilder {
         PoolBuilder::default()
     }
 
     /// How many workers the pool started with.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::builder().workers(4).build().unwrap();
+    /// assert_eq!(pool.workers(), 4);
+    /// ```
     pub fn workers(&self) -> usize {
         self.size
     }
@@ -352,6 +462,17 @@ impl ThreadPool {
     /// Queues `f` and returns its [`Job`], like `executor.submit(f)`.
     /// Blocks while a bounded queue is full. Fails, handing `f` back, once
     /// the pool is shut down.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::new().unwrap();
+    /// let jobs: Vec<_> = (1..=3).map(|n| pool.submit(move || n * 100).unwrap()).collect();
+    /// let results: Vec<u32> = jobs.into_iter().map(|j| j.result().unwrap()).collect();
+    /// assert_eq!(results, [100, 200, 300]);
+    /// ```
+    ///
+    /// # Errors
+    /// [`SubmitError::Shutdown`], holding `f`, once the pool is shut down.
     pub fn submit<F, T>(&self, f: F) -> Result<Job<T>, SubmitError<F>>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -362,6 +483,17 @@ impl ThreadPool {
 
     /// Like [`submit`](Self::submit), but never blocks: a full queue hands
     /// `f` back as [`SubmitError::Full`].
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::new().unwrap(); // unbounded: never full
+    /// let job = pool.try_submit(|| "queued").unwrap();
+    /// assert_eq!(job.result().unwrap(), "queued");
+    /// ```
+    ///
+    /// # Errors
+    /// [`SubmitError::Full`] while a bounded queue is full,
+    /// [`SubmitError::Shutdown`] once the pool is shut down; both hold `f`.
     pub fn try_submit<F, T>(&self, f: F) -> Result<Job<T>, SubmitError<F>>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -392,6 +524,23 @@ impl ThreadPool {
     ///
     /// Called from one of the pool's own workers with `wait`, it waits for
     /// the others only.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::mpsc;
+    /// use brigade::thread::ThreadPool;
+    ///
+    /// let pool = ThreadPool::builder().workers(1).build().unwrap();
+    /// let (go, gate) = mpsc::channel::<()>();
+    /// let (started, running) = mpsc::channel();
+    /// let busy = pool.submit(move || { started.send(()).unwrap(); gate.recv().unwrap() }).unwrap();
+    /// running.recv().unwrap();
+    /// let queued = pool.submit(|| ()).unwrap();
+    /// pool.shutdown(false, true); // cancel what is queued; do not wait
+    /// go.send(()).unwrap();
+    /// assert!(busy.result().is_ok());
+    /// assert!(queued.result().unwrap_err().is_cancelled());
+    /// ```
     pub fn shutdown(&self, wait: bool, cancel_pending: bool) {
         let cancelled: Vec<(Task, bool)> = {
             let mut queue = self.shared.lock();
@@ -420,6 +569,14 @@ impl ThreadPool {
     }
 
     /// Whether [`shutdown`](Self::shutdown) was called.
+    ///
+    /// # Examples
+    /// ```
+    /// let pool = brigade::thread::ThreadPool::new().unwrap();
+    /// assert!(!pool.is_shutdown());
+    /// pool.shutdown(false, false);
+    /// assert!(pool.is_shutdown());
+    /// ```
     pub fn is_shutdown(&self) -> bool {
         self.shared.lock().shutdown
     }

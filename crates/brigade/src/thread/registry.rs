@@ -78,6 +78,18 @@ struct Life {
 /// and whether it is alive. Cheap to clone; what [`current_thread`],
 /// [`main_thread`] and [`enumerate`] return, and what
 /// [`Thread::thread_ref`](super::Thread::thread_ref) lends out.
+///
+/// # Examples
+/// ```
+/// use brigade::thread::{self, ThreadRef};
+///
+/// let mut t = thread::Thread::builder().name("watched").build_fn(|| ());
+/// let watch: ThreadRef = t.thread_ref();
+/// let watcher = std::thread::spawn(move || watch.name().to_string()); // Send
+/// t.start().unwrap();
+/// t.join().unwrap();
+/// assert_eq!(watcher.join().unwrap(), "watched");
+/// ```
 #[derive(Clone)]
 pub struct ThreadRef(pub(crate) Arc<Inner>);
 
@@ -110,6 +122,11 @@ impl ThreadRef {
     /// The thread's name: `Thread-N (target)` unless one was given,
     /// `MainThread` for the main thread, and for a thread started outside
     /// brigade its OS name, or `Dummy-N` (see [`current_thread`]).
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(brigade::thread::main_thread().name(), "MainThread");
+    /// ```
     pub fn name(&self) -> &str {
         &self.0.name
     }
@@ -117,6 +134,12 @@ impl ThreadRef {
     /// Python's `ident`: a number that identifies the thread within the
     /// process for as long as it lives (and is never reused, unlike
     /// Python's). `None` before the thread is started.
+    ///
+    /// # Examples
+    /// ```
+    /// let me = brigade::thread::current_thread();
+    /// assert_eq!(me.ident(), Some(brigade::thread::get_ident()));
+    /// ```
     pub fn ident(&self) -> Option<u64> {
         (self.life().status != Status::New).then_some(self.0.ident)
     }
@@ -125,6 +148,12 @@ impl ThreadRef {
     /// show it. `None` before the thread is started; right after
     /// [`start`](super::Thread::start) this waits the few microseconds the
     /// new thread takes to report it.
+    ///
+    /// # Examples
+    /// ```
+    /// let me = brigade::thread::current_thread();
+    /// assert_eq!(me.native_id(), Some(brigade::thread::get_native_id()));
+    /// ```
     pub fn native_id(&self) -> Option<u64> {
         loop {
             let life = self.life();
@@ -148,16 +177,37 @@ impl ThreadRef {
     /// Whether the program's exit abandons this thread instead of waiting
     /// for it. Threads started outside brigade count as daemons: brigade
     /// never waits for them.
+    ///
+    /// # Examples
+    /// ```
+    /// let t = brigade::thread::Thread::builder().daemon(true).build_fn(|| ());
+    /// assert!(t.thread_ref().is_daemon());
+    /// // A thread brigade did not start counts as a daemon.
+    /// let outside = std::thread::spawn(|| brigade::thread::current_thread().is_daemon());
+    /// assert!(outside.join().unwrap());
+    /// ```
     pub fn is_daemon(&self) -> bool {
         self.0.daemon.load(Ordering::Relaxed)
     }
 
     /// Whether the thread has started and its target has not yet returned.
+    ///
+    /// # Examples
+    /// ```
+    /// assert!(brigade::thread::current_thread().is_alive());
+    /// ```
     pub fn is_alive(&self) -> bool {
         self.life().status == Status::Running
     }
 
     /// Whether this is the process's main thread.
+    ///
+    /// # Examples
+    /// ```
+    /// assert!(brigade::thread::main_thread().is_main());
+    /// let t = brigade::thread::spawn(|| brigade::thread::current_thread().is_main()).unwrap();
+    /// assert!(!t.into_result().unwrap());
+    /// ```
     pub fn is_main(&self) -> bool {
         self.0.kind == Kind::Main
     }
@@ -404,6 +454,12 @@ pub fn current_thread() -> ThreadRef {
 }
 
 /// The process's main thread, like `threading.main_thread()`.
+///
+/// # Examples
+/// ```
+/// let main = brigade::thread::main_thread();
+/// assert!(main.is_main() && main.name() == "MainThread");
+/// ```
 pub fn main_thread() -> ThreadRef {
     main_ref().clone()
 }
@@ -411,6 +467,13 @@ pub fn main_thread() -> ThreadRef {
 /// Python's `threading.get_ident()`: the calling thread's ident, a nonzero
 /// number unique within the process. Faster than
 /// `current_thread().ident()`, and it registers no dummy thread.
+///
+/// # Examples
+/// ```
+/// let mine = brigade::thread::get_ident();
+/// let theirs = brigade::thread::spawn(brigade::thread::get_ident).unwrap();
+/// assert_ne!(mine, theirs.into_result().unwrap());
+/// ```
 pub fn get_ident() -> u64 {
     let known = IDENT.with(Cell::get);
     if known != 0 {
@@ -426,12 +489,26 @@ pub fn get_ident() -> u64 {
 }
 
 /// The kernel's id of the calling thread, like `threading.get_native_id()`.
+///
+/// # Examples
+/// ```
+/// let tid = brigade::thread::get_native_id();
+/// assert!(std::path::Path::new(&format!("/proc/self/task/{tid}")).exists());
+/// ```
 pub fn get_native_id() -> u64 {
     sys::thread::gettid()
 }
 
 /// Every thread alive now, like `threading.enumerate()`: the main thread
 /// first, then the brigade threads and dummies in the order they were made.
+///
+/// # Examples
+/// ```
+/// let me = brigade::thread::current_thread();
+/// let all = brigade::thread::enumerate();
+/// assert!(all[0].is_main());
+/// assert!(all.iter().any(|t| t.ident() == me.ident()));
+/// ```
 pub fn enumerate() -> Vec<ThreadRef> {
     let mut others: Vec<ThreadRef> = registry().lock().threads.values().cloned().collect();
     // Idents grow with each thread made, so this is the order of making.
@@ -444,6 +521,15 @@ pub fn enumerate() -> Vec<ThreadRef> {
 
 /// How many threads are alive, like `threading.active_count()`: the length
 /// of [`enumerate`].
+///
+/// # Examples
+/// ```
+/// let (go, gate) = std::sync::mpsc::channel::<()>();
+/// let t = brigade::thread::spawn(move || gate.recv().unwrap()).unwrap();
+/// assert!(brigade::thread::active_count() >= 2); // the main thread and `t`
+/// go.send(()).unwrap();
+/// t.into_result().unwrap();
+/// ```
 pub fn active_count() -> usize {
     registry().lock().threads.len() + 1
 }
@@ -466,7 +552,6 @@ pub fn active_count() -> usize {
 ///     // Not joined: the program waits for it anyway, as Python would.
 ///     thread::wait_for_non_daemon();
 /// }
-/// # main();
 /// ```
 ///
 /// Threads started while it waits are waited for too. Called from a
@@ -479,6 +564,17 @@ pub fn wait_for_non_daemon() -> usize {
 
 /// Like [`wait_for_non_daemon`], for at most `timeout`. Returns whether no
 /// non-daemon thread is left.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+///
+/// let mut t = brigade::thread::Thread::from_fn(|| ());
+/// t.start().unwrap();
+/// // Not joined: waited for, with every other non-daemon brigade thread.
+/// assert!(brigade::thread::wait_for_non_daemon_timeout(Duration::from_secs(60)));
+/// assert!(!t.is_alive());
+/// ```
 pub fn wait_for_non_daemon_timeout(timeout: Duration) -> bool {
     wait_inner(Some(Instant::now() + timeout)).1
 }

@@ -126,12 +126,44 @@ impl Counter {
 /// A counting semaphore for threads, Python's `threading.Semaphore`:
 /// `acquire` takes a permit (blocking while none is free), dropping the
 /// [`Permit`] or calling `release` gives one back.
+///
+/// # Examples
+/// At most two threads in the oven at once:
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use brigade::thread::{self, Semaphore};
+///
+/// let oven = Arc::new(Semaphore::new(2));
+/// let inside = Arc::new(AtomicUsize::new(0));
+/// let threads: Vec<_> = (0..6)
+///     .map(|_| {
+///         let (oven, inside) = (oven.clone(), inside.clone());
+///         thread::spawn(move || {
+///             let _permit = oven.acquire();
+///             let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+///             inside.fetch_sub(1, Ordering::SeqCst);
+///             now
+///         })
+///         .unwrap()
+///     })
+///     .collect();
+/// for t in threads {
+///     assert!(t.into_result().unwrap() <= 2);
+/// }
+/// ```
 pub struct Semaphore {
     counter: Counter,
 }
 
 impl Semaphore {
     /// A semaphore with `permits` permits.
+    ///
+    /// # Examples
+    /// ```
+    /// let s = brigade::thread::Semaphore::new(3);
+    /// assert_eq!(s.available(), 3);
+    /// ```
     pub fn new(permits: usize) -> Semaphore {
         Semaphore {
             counter: Counter::new(permits, None),
@@ -139,27 +171,68 @@ impl Semaphore {
     }
 
     /// Takes a permit, blocking until one is free.
+    ///
+    /// # Examples
+    /// ```
+    /// let s = brigade::thread::Semaphore::new(1);
+    /// let permit = s.acquire();
+    /// assert_eq!(s.available(), 0);
+    /// drop(permit);
+    /// assert_eq!(s.available(), 1);
+    /// ```
     pub fn acquire(&self) -> Permit<'_> {
         self.counter.acquire()
     }
 
     /// Takes a permit if one is free now (Python's `acquire(blocking=False)`).
+    ///
+    /// # Examples
+    /// ```
+    /// let s = brigade::thread::Semaphore::new(1);
+    /// let _p = s.try_acquire().unwrap();
+    /// assert!(s.try_acquire().is_none());
+    /// ```
     pub fn try_acquire(&self) -> Option<Permit<'_>> {
         self.counter.try_acquire()
     }
 
     /// Takes a permit, waiting at most `timeout` for one.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let s = brigade::thread::Semaphore::new(0);
+    /// assert!(s.acquire_timeout(Duration::from_millis(1)).is_none());
+    /// s.release();
+    /// assert!(s.acquire_timeout(Duration::from_secs(1)).is_some());
+    /// ```
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<Permit<'_>> {
         self.counter.acquire_timeout(timeout)
     }
 
     /// Adds a permit, waking one waiting thread. The count may grow past
     /// its start, as in Python (it stops at `usize::MAX`).
+    ///
+    /// # Examples
+    /// ```
+    /// let s = brigade::thread::Semaphore::new(0);
+    /// s.release();
+    /// s.release(); // past the start: allowed, as in Python
+    /// assert_eq!(s.available(), 2);
+    /// ```
     pub fn release(&self) {
         let _ = self.counter.release();
     }
 
     /// How many permits are free now.
+    ///
+    /// # Examples
+    /// ```
+    /// let s = brigade::thread::Semaphore::new(2);
+    /// let _p = s.acquire();
+    /// assert_eq!(s.available(), 1);
+    /// ```
     pub fn available(&self) -> usize {
         self.counter.available()
     }
@@ -182,6 +255,12 @@ pub struct BoundedSemaphore {
 
 impl BoundedSemaphore {
     /// A bounded semaphore with `permits` permits, its bound too.
+    ///
+    /// # Examples
+    /// ```
+    /// let s = brigade::thread::BoundedSemaphore::new(4);
+    /// assert_eq!(s.available(), 4);
+    /// ```
     pub fn new(permits: usize) -> BoundedSemaphore {
         BoundedSemaphore {
             counter: Counter::new(permits, Some(permits)),
@@ -189,27 +268,73 @@ impl BoundedSemaphore {
     }
 
     /// Takes a permit, blocking until one is free.
+    ///
+    /// # Examples
+    /// ```
+    /// let s = brigade::thread::BoundedSemaphore::new(1);
+    /// {
+    ///     let _p = s.acquire();
+    ///     assert_eq!(s.available(), 0);
+    /// }
+    /// assert_eq!(s.available(), 1);
+    /// ```
     pub fn acquire(&self) -> Permit<'_> {
         self.counter.acquire()
     }
 
     /// Takes a permit if one is free now.
+    ///
+    /// # Examples
+    /// ```
+    /// let s = brigade::thread::BoundedSemaphore::new(1);
+    /// let p = s.try_acquire();
+    /// assert!(p.is_some() && s.try_acquire().is_none());
+    /// ```
     pub fn try_acquire(&self) -> Option<Permit<'_>> {
         self.counter.try_acquire()
     }
 
     /// Takes a permit, waiting at most `timeout` for one.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let s = brigade::thread::BoundedSemaphore::new(1);
+    /// let _held = s.acquire();
+    /// assert!(s.acquire_timeout(Duration::from_millis(1)).is_none());
+    /// ```
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<Permit<'_>> {
         self.counter.acquire_timeout(timeout)
     }
 
     /// Gives back a permit taken with [`Permit::forget`]. Fails if every
     /// permit is already free: then there was no acquire to pair with.
+    ///
+    /// # Examples
+    /// ```
+    /// let s = brigade::thread::BoundedSemaphore::new(2);
+    /// s.acquire().forget();
+    /// s.release().unwrap();
+    /// let e = s.release().unwrap_err();
+    /// assert_eq!(e.bound(), 2);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ReleaseError`] if every permit is already free (the release has no
+    /// acquire to pair with); the count is unchanged.
     pub fn release(&self) -> Result<(), ReleaseError> {
         self.counter.release()
     }
 
     /// How many permits are free now.
+    ///
+    /// # Examples
+    /// ```
+    /// let s = brigade::thread::BoundedSemaphore::new(2);
+    /// s.acquire().forget();
+    /// assert_eq!(s.available(), 1);
+    /// ```
     pub fn available(&self) -> usize {
         self.counter.available()
     }
@@ -217,6 +342,14 @@ impl BoundedSemaphore {
 
 /// A permit of a [`Semaphore`] or [`BoundedSemaphore`]; dropping it gives
 /// the permit back.
+///
+/// # Examples
+/// ```
+/// let s = brigade::thread::Semaphore::new(1);
+/// let permit: brigade::thread::Permit<'_> = s.acquire();
+/// drop(permit); // given back
+/// assert_eq!(s.available(), 1);
+/// ```
 #[must_use = "dropping the permit releases it at once"]
 pub struct Permit<'a> {
     counter: &'a Counter,
@@ -225,6 +358,15 @@ pub struct Permit<'a> {
 impl Permit<'_> {
     /// Keeps the permit taken without a guard, for code that releases it
     /// by hand with `release`, as Python code does.
+    ///
+    /// # Examples
+    /// ```
+    /// let s = brigade::thread::Semaphore::new(1);
+    /// s.acquire().forget(); // still taken
+    /// assert_eq!(s.available(), 0);
+    /// s.release();
+    /// assert_eq!(s.available(), 1);
+    /// ```
     pub fn forget(self) {
         std::mem::forget(self);
     }
@@ -261,6 +403,14 @@ impl fmt::Debug for BoundedSemaphore {
 }
 
 /// [`BoundedSemaphore::release`] would pass the semaphore's bound.
+///
+/// # Examples
+/// ```
+/// let s = brigade::thread::BoundedSemaphore::new(1);
+/// let e = s.release().unwrap_err();
+/// assert_eq!(e.bound(), 1);
+/// println!("{e}");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReleaseError {
     bound: usize,
@@ -268,6 +418,12 @@ pub struct ReleaseError {
 
 impl ReleaseError {
     /// The semaphore's bound.
+    ///
+    /// # Examples
+    /// ```
+    /// let s = brigade::thread::BoundedSemaphore::new(3);
+    /// assert_eq!(s.release().unwrap_err().bound(), 3);
+    /// ```
     pub fn bound(&self) -> usize {
         self.bound
     }

@@ -26,6 +26,29 @@
 ///
 /// Implemented for every `FnOnce(A, B, ..) -> R + Send + 'static` of up to
 /// six arguments, with `Args = (A, B, ..)`.
+///
+/// # Examples
+/// Any function of up to six arguments, with its arguments as a tuple:
+/// ```
+/// use brigade::thread::{Target, Thread};
+///
+/// fn volume(l: u32, w: u32, h: u32) -> u32 {
+///     l * w * h
+/// }
+///
+/// fn run_later<F, A>(f: F, args: A) -> Thread<F::Output>
+/// where
+///     F: Target<A>,
+///     A: Send + 'static,
+///     F::Output: Send + 'static,
+/// {
+///     Thread::new(f, args)
+/// }
+///
+/// let mut t = run_later(volume, (2, 3, 4));
+/// t.start().unwrap();
+/// assert_eq!(t.join().unwrap(), 24);
+/// ```
 pub trait Target<Args>: Send + 'static {
     /// What the function returns.
     type Output;
