@@ -183,6 +183,15 @@ pub(crate) fn acquire<G>(
         Wait::For(t) => m.lock(Some(t)),
         Wait::Never => m.try_lock(),
     };
+    judge(outcome, guard)
+}
+
+/// The result of a lock attempt that ended as `outcome`, with the guard
+/// made by `guard` once held.
+pub(crate) fn judge<G>(
+    outcome: io::Result<Locked>,
+    guard: impl FnOnce() -> G,
+) -> Result<G, LockError<G>> {
     match outcome {
         Ok(Locked::Acquired) => Ok(guard()),
         Ok(Locked::OwnerDied) => Err(LockError::OwnerDied(guard())),

@@ -148,6 +148,7 @@ mod event;
 pub mod forkserver;
 pub mod frame;
 mod function;
+mod futex_lock;
 mod handle;
 mod identity;
 mod joinable;

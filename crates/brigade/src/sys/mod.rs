@@ -23,6 +23,8 @@ pub(crate) mod signal;
 /// Socketpairs carrying `brigade::process` messages and descriptors.
 pub(crate) mod socket;
 pub(crate) mod thread;
+/// A thread's identity over time (id and start time), and whether it lives.
+pub(crate) mod thread_life;
 
 use fd::{cvt, owned};
 
