@@ -309,3 +309,262 @@ mod tests {
         assert_eq!(l.word.load(Ordering::Relaxed), 0);
     }
 }
+
+/// An exhaustive model of the protocol above: every interleaving of a few
+/// threads' steps (each atomic operation, futex call and liveness check
+/// one step), with sleeps that may time out and holders that may die
+/// anywhere. Checked in every reachable state: a live holder is the one
+/// the word names, and at most one live thread holds the lock; in every
+/// final state (no step possible), every live thread has finished. Without
+/// deaths, sleeps time out only on a dead holder's word, so a final state
+/// with a sleeper would be a lost wake-up.
+#[cfg(test)]
+mod model {
+    use std::collections::HashSet;
+
+    const W: u8 = 0x80;
+    const T: u8 = 0x7f;
+
+    #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+    enum Pc {
+        Start,
+        Load,
+        TakeFree,
+        Mark,
+        Sleep,
+        Asleep,
+        Check,
+        TakeOver,
+        Held,
+        Release,
+        ReleaseLook,
+        Swap,
+        Wake,
+        Done,
+    }
+
+    #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+    struct Thread {
+        pc: Pc,
+        /// The word last read (what a sleep or a take-over expects).
+        c: u8,
+        marked: u8,
+        alive: bool,
+        rounds: u8,
+    }
+
+    #[derive(Clone, PartialEq, Eq, Hash, Debug)]
+    struct State {
+        word: u8,
+        threads: Vec<Thread>,
+        deaths: u8,
+    }
+
+    fn tid(i: usize) -> u8 {
+        i as u8 + 1
+    }
+
+    impl State {
+        fn holder_dead(&self, word: u8) -> bool {
+            let t = word & T;
+            t != 0 && !self.threads[t as usize - 1].alive
+        }
+
+        /// Every state one step from here.
+        fn next(&self, max_deaths: u8) -> Vec<State> {
+            let mut out = Vec::new();
+            for i in 0..self.threads.len() {
+                let th = self.threads[i];
+                if !th.alive || th.pc == Pc::Done {
+                    continue;
+                }
+                if self.deaths < max_deaths {
+                    let mut s = self.clone();
+                    s.threads[i].alive = false;
+                    s.deaths += 1;
+                    out.push(s);
+                }
+                out.extend(self.step(i));
+            }
+            out
+        }
+
+        fn step(&self, i: usize) -> Vec<State> {
+            let me = tid(i);
+            let mut s = self.clone();
+            let th = &mut s.threads[i];
+            match th.pc {
+                Pc::Start => {
+                    if s.word == 0 {
+                        s.word = me;
+                        th.pc = Pc::Held;
+                    } else {
+                        th.marked = 0;
+                        th.pc = Pc::Load;
+                    }
+                }
+                Pc::Load => {
+                    th.c = s.word;
+                    assert_ne!(th.c & T, me, "a thread waits for itself");
+                    th.pc = if th.c == 0 {
+                        Pc::TakeFree
+                    } else if th.c & W == 0 {
+                        Pc::Mark
+                    } else {
+                        Pc::Sleep
+                    };
+                }
+                Pc::TakeFree => {
+                    if s.word == 0 {
+                        s.word = me | th.marked;
+                        th.pc = Pc::Held;
+                    } else {
+                        th.pc = Pc::Load;
+                    }
+                }
+                Pc::Mark => {
+                    if s.word == th.c {
+                        s.word |= W;
+                        th.c |= W;
+                        th.pc = Pc::Sleep;
+                    } else {
+                        th.pc = Pc::Load;
+                    }
+                }
+                Pc::Sleep => {
+                    th.marked = W;
+                    th.pc = if s.word == th.c { Pc::Asleep } else { Pc::Load };
+                }
+                Pc::Asleep => {
+                    // Only a timeout moves a sleeper itself, and only when
+                    // someone died: otherwise it must be woken.
+                    if s.deaths == 0 {
+                        return Vec::new();
+                    }
+                    th.pc = Pc::Check;
+                }
+                Pc::Check => {
+                    let c = th.c;
+                    let dead = s.holder_dead(c);
+                    s.threads[i].pc = if dead { Pc::TakeOver } else { Pc::Load };
+                }
+                Pc::TakeOver => {
+                    if s.word == th.c {
+                        s.word = me | W;
+                        th.pc = Pc::Held;
+                    } else {
+                        th.pc = Pc::Load;
+                    }
+                }
+                Pc::Held => th.pc = Pc::Release,
+                Pc::Release => {
+                    if s.word == me {
+                        s.word = 0;
+                        th.pc = Pc::Done;
+                    } else {
+                        th.pc = Pc::ReleaseLook;
+                    }
+                }
+                Pc::ReleaseLook => {
+                    th.pc = if s.word & T == me { Pc::Swap } else { Pc::Done };
+                }
+                Pc::Swap => {
+                    let old = s.word;
+                    s.word = 0;
+                    th.pc = if old & W != 0 { Pc::Wake } else { Pc::Done };
+                }
+                Pc::Wake => {
+                    th.pc = Pc::Done;
+                    let sleepers: Vec<usize> = (0..s.threads.len())
+                        .filter(|&j| s.threads[j].alive && s.threads[j].pc == Pc::Asleep)
+                        .collect();
+                    if sleepers.is_empty() {
+                        return vec![s.finish_round(i)];
+                    }
+                    return sleepers
+                        .into_iter()
+                        .map(|j| {
+                            let mut w = s.clone();
+                            w.threads[j].pc = Pc::Load;
+                            w.finish_round(i)
+                        })
+                        .collect();
+                }
+                Pc::Done => unreachable!(),
+            }
+            vec![s.finish_round(i)]
+        }
+
+        /// A thread that finished a round starts the next, if any.
+        fn finish_round(mut self, i: usize) -> State {
+            let th = &mut self.threads[i];
+            if th.pc == Pc::Done && th.rounds > 1 {
+                th.rounds -= 1;
+                th.pc = Pc::Start;
+            }
+            self
+        }
+
+        fn check(&self) {
+            let holders: Vec<usize> = (0..self.threads.len())
+                .filter(|&i| self.threads[i].alive && self.threads[i].pc == Pc::Held)
+                .collect();
+            assert!(holders.len() <= 1, "two live holders: {self:?}");
+            if let Some(&i) = holders.first() {
+                assert_eq!(self.word & T, tid(i), "a live holder not named: {self:?}");
+            }
+        }
+    }
+
+    /// Explores every state; returns how many there are.
+    fn explore(rounds: &[u8], max_deaths: u8) -> usize {
+        let start = State {
+            word: 0,
+            threads: rounds
+                .iter()
+                .map(|&r| Thread {
+                    pc: Pc::Start,
+                    c: 0,
+                    marked: 0,
+                    alive: true,
+                    rounds: r,
+                })
+                .collect(),
+            deaths: 0,
+        };
+        let mut seen = HashSet::new();
+        let mut todo = vec![start];
+        while let Some(s) = todo.pop() {
+            if !seen.insert(s.clone()) {
+                continue;
+            }
+            s.check();
+            let next = s.next(max_deaths);
+            let stuck = next.iter().all(|n| n == &s);
+            if stuck {
+                assert!(
+                    s.threads.iter().all(|t| !t.alive || t.pc == Pc::Done),
+                    "a live thread can never finish: {s:?}"
+                );
+            }
+            todo.extend(next);
+        }
+        seen.len()
+    }
+
+    #[test]
+    fn three_threads_lose_no_wake_up() {
+        assert!(explore(&[1, 1, 1], 0) > 100);
+    }
+
+    #[test]
+    fn two_threads_twice_lose_no_wake_up() {
+        assert!(explore(&[2, 2], 0) > 50);
+    }
+
+    #[test]
+    fn a_death_anywhere_is_survived() {
+        assert!(explore(&[1, 1, 1], 1) > 100);
+        assert!(explore(&[2, 2], 1) > 50);
+    }
+}
