@@ -3,15 +3,17 @@
 //! wait for it.
 //!
 //! The algorithm is the third mutex of Ulrich Drepper's "Futexes Are
-//! Tricky" (2011), with the holder's thread id in the word instead of the
-//! state `1`, in the layout of the kernel's robust futexes
-//! (`Documentation/locking/robust-futex-ABI`):
+//! Tricky" (2011), with the holder's identity in the word instead of the
+//! state `1`, laid out as the kernel's robust futexes are
+//! (`Documentation/locking/robust-futex-ABI`: the owner in the low 30
+//! bits, bit 31 for waiters). The identity is the holder's thread id and
+//! an 8-bit tag from its start time (`sys/thread_life.rs`):
 //!
 //! | word | meaning |
 //! | --- | --- |
 //! | `0` | free |
-//! | `tid` | held by thread `tid`, no one asleep on it |
-//! | `tid \| WAITERS` | held by `tid`, and someone may be asleep on it |
+//! | `id` | held by the thread with identity `id`, no one asleep on it |
+//! | `id \| WAITERS` | held by `id`, and someone may be asleep on it |
 //!
 //! Uncontended, acquiring is one compare-and-swap (`0 → tid`) and
 //! releasing another (`tid → 0`), with no system call. A contender spins
@@ -31,19 +33,28 @@
 //! reports [`Locked::OwnerDied`]. This is sound:
 //!
 //! - *Only a dead holder is taken over.* The word names the thread that
-//!   set it; a live thread is never judged dead (a zombie or a missing id
-//!   is dead; a live one is alive). A dead thread's id may be given to a
-//!   new thread; the holder therefore writes its identity (id and start
-//!   time) beside the word after each acquire, and a living thread whose
-//!   start time differs from that identity is a new thread with a reused
-//!   id: the holder died.
+//!   set it, by id and tag, in one atomic write: there is no moment when
+//!   the lock is held and the word names someone else. A thread with that
+//!   id that is missing or a zombie is dead. A live thread with that id
+//!   but another tag is a new thread that reuses a dead holder's id (a
+//!   thread's tag never changes): the holder died. A live thread with that
+//!   id and tag is taken for the holder, which it is unless a reused id
+//!   also drew the same tag (1 in 256): then the contender waits for that
+//!   thread to end, later than it should, but never takes a live lock.
 //! - *Exactly one contender takes over*, and only from the judged word: if
 //!   the word changed in between (a release, another take-over), the
-//!   compare-and-swap fails and the contender looks again. Once taken
-//!   over, the word names a live thread, so the death is reported once.
+//!   compare-and-swap fails and the contender looks again. A word judged
+//!   dead cannot come back naming a live holder: only its dead holder
+//!   could release it, and a new holder writes its own identity, which
+//!   differs in id or tag. Once taken over, the word names a live thread,
+//!   so the death is reported once.
 //! - *No one sleeps for ever.* A release that dies between clearing the
 //!   word and waking (or a holder that dies asleep on nothing) only delays
 //!   a sleeper to the end of its bounded sleep.
+//!
+//! Without `/proc` (not mounted, or other users' entries hidden), tags are
+//! not compared and a zombie holder (a killed process its parent has not
+//! reaped) counts as alive until reaped.
 //!
 //! A holder that dies is noticed within about [`CHECK_EVERY`] by a
 //! contender already asleep, where the kernel wakes a glibc waiter at
@@ -55,18 +66,18 @@
 //! drop(l.acquire().unwrap());
 //! ```
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use super::lock_error::Wait;
 use crate::sys::futex;
 use crate::sys::robust::Locked;
-use crate::sys::thread_life::{self, Identity, Life, life};
+use crate::sys::thread_life::{self, IDENTITY_BITS, Identity, Life, life};
 
 /// Set in the word while someone may sleep on it.
 const WAITERS: u32 = 1 << 31;
-/// The holder's thread id (the robust-futex ABI's `FUTEX_TID_MASK`).
-const TID: u32 = 0x3fff_ffff;
+/// The holder's identity.
+const HOLDER: u32 = IDENTITY_BITS;
 /// How long a contender sleeps before it checks that the holder lives.
 pub(crate) const CHECK_EVERY: Duration = Duration::from_millis(20);
 /// Spins (re-reads of the word) before a contender sleeps: a holder on
@@ -74,12 +85,10 @@ pub(crate) const CHECK_EVERY: Duration = Duration::from_millis(20);
 const SPINS: u32 = 100;
 
 /// A mutex shared between processes whose holder's death is reported to
-/// the next acquirer. All zeroes is a free lock.
+/// the next acquirer. Zero is a free lock.
 #[repr(C)]
 pub(crate) struct FutexLock {
     word: AtomicU32,
-    /// The identity of the latest holder, written after each acquire.
-    holder: AtomicU64,
 }
 
 impl FutexLock {
@@ -90,10 +99,9 @@ impl FutexLock {
         let me = thread_life::current();
         if self
             .word
-            .compare_exchange(0, me.tid(), Ordering::Acquire, Ordering::Relaxed)
+            .compare_exchange(0, me.0, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
         {
-            self.holder.store(me.0, Ordering::Relaxed);
             return Locked::Acquired;
         }
         self.lock_contended(me, wait)
@@ -122,7 +130,7 @@ impl FutexLock {
                 }
                 continue;
             }
-            if c & TID == me.tid() {
+            if c & HOLDER == me.0 {
                 return Locked::WouldDeadlock;
             }
             if spins < SPINS {
@@ -159,44 +167,19 @@ impl FutexLock {
 
     /// Takes the lock from `from` (0, or a dead holder's word).
     fn take(&self, from: u32, me: Identity, marked: u32) -> bool {
-        let won = self
-            .word
-            .compare_exchange(
-                from,
-                me.tid() | marked,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            )
-            .is_ok();
-        if won {
-            self.holder.store(me.0, Ordering::Relaxed);
-        }
-        won
+        self.word
+            .compare_exchange(from, me.0 | marked, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
     }
 
     /// If the word still is `c` and its holder is dead, takes the lock
     /// over ([`Locked::OwnerDied`]).
     fn take_from_dead(&self, c: u32, me: Identity) -> Option<Locked> {
-        let tid = c & TID;
-        if tid == 0 || self.holder_lives(tid) {
+        if c & HOLDER == 0 || holder_lives(Identity(c & HOLDER)) {
             return None;
         }
         // WAITERS stays set: others may sleep on the dead holder's word.
         self.take(c, me, WAITERS).then_some(Locked::OwnerDied)
-    }
-
-    fn holder_lives(&self, tid: u32) -> bool {
-        match life(tid) {
-            Life::Gone => false,
-            Life::Alive { start: None } => true,
-            Life::Alive { start: Some(start) } => {
-                // The identity beside the word is the holder's once it has
-                // written it; until then (or if it died first) it names an
-                // earlier holder, and the id alone must do.
-                let holder = Identity(self.holder.load(Ordering::Relaxed));
-                holder.tid() != tid || holder.start() == start
-            }
-        }
     }
 
     /// Releases the lock if the calling thread holds it; does nothing
@@ -204,7 +187,7 @@ impl FutexLock {
     /// the holder).
     #[inline]
     pub(crate) fn unlock(&self) {
-        let me = thread_life::current().tid();
+        let me = thread_life::current().0;
         if self
             .word
             .compare_exchange(me, 0, Ordering::Release, Ordering::Relaxed)
@@ -216,7 +199,7 @@ impl FutexLock {
 
     #[cold]
     fn unlock_contended(&self, me: u32) {
-        if self.word.load(Ordering::Relaxed) & TID != me {
+        if self.word.load(Ordering::Relaxed) & HOLDER != me {
             return;
         }
         // Only this thread changes a word naming it (contenders only set
@@ -228,6 +211,16 @@ impl FutexLock {
     }
 }
 
+/// Whether the thread that wrote `holder` into a word still lives.
+fn holder_lives(holder: Identity) -> bool {
+    match life(holder.tid()) {
+        Life::Gone => false,
+        Life::Alive { tag: None } => true,
+        // Another tag: a new thread that reuses a dead holder's id.
+        Life::Alive { tag: Some(tag) } => tag == holder.tag(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,7 +228,6 @@ mod tests {
     fn free() -> FutexLock {
         FutexLock {
             word: AtomicU32::new(0),
-            holder: AtomicU64::new(0),
         }
     }
 
@@ -243,7 +235,7 @@ mod tests {
     fn uncontended_acquire_names_the_holder_and_release_frees() {
         let l = free();
         assert_eq!(l.lock(Wait::Never), Locked::Acquired);
-        assert_eq!(l.word.load(Ordering::Relaxed), thread_life::current().tid());
+        assert_eq!(l.word.load(Ordering::Relaxed), thread_life::current().0);
         assert_eq!(l.lock(Wait::Never), Locked::WouldDeadlock);
         l.unlock();
         assert_eq!(l.word.load(Ordering::Relaxed), 0);
@@ -264,15 +256,18 @@ mod tests {
 
     #[test]
     fn a_reused_thread_id_is_a_dead_holder() {
-        // The word names this (live) thread, but the identity beside it
-        // has another start time: an earlier thread with our id died.
-        let l = free();
+        // The word names this thread's id with another tag: an earlier
+        // thread with our id, which died holding the lock.
         let me = thread_life::current();
-        l.word.store(me.tid(), Ordering::Relaxed);
-        l.holder.store(me.0 ^ 1, Ordering::Relaxed);
-        assert!(!l.holder_lives(me.tid()));
-        l.holder.store(me.0, Ordering::Relaxed);
-        assert!(l.holder_lives(me.tid()));
+        let earlier = Identity(me.0 ^ (1 << 22));
+        assert!(holder_lives(me));
+        assert!(!holder_lives(earlier));
+        let l = free();
+        l.word.store(earlier.0 | WAITERS, Ordering::Relaxed);
+        assert_eq!(l.lock(Wait::Never), Locked::OwnerDied);
+        assert_eq!(l.word.load(Ordering::Relaxed), me.0 | WAITERS);
+        l.unlock();
+        assert_eq!(l.word.load(Ordering::Relaxed), 0);
     }
 
     #[test]
@@ -282,7 +277,7 @@ mod tests {
         std::thread::scope(|s| {
             s.spawn(|| l.unlock());
         });
-        assert_eq!(l.word.load(Ordering::Relaxed), thread_life::current().tid());
+        assert_eq!(l.word.load(Ordering::Relaxed), thread_life::current().0);
         l.unlock();
         assert_eq!(l.word.load(Ordering::Relaxed), 0);
     }

@@ -33,10 +33,10 @@ use super::lock_error::{LockError, Wait, acquire, judge};
 use super::region::{Region, SharedState};
 use crate::sys::robust::RobustMutex;
 
-// SAFETY: two atomics; all zeroes is a free lock, and any other bit
-// pattern is a word naming some thread (dead or alive, which contenders
-// check) and an identity beside it. Nothing in it points anywhere, and
-// no kernel list links to it, so it may be unmapped while held.
+// SAFETY: one atomic word; zero is a free lock, and any other bit pattern
+// names some thread (dead or alive, which contenders check). Nothing in it
+// points anywhere, and no kernel list links to it, so it may be unmapped
+// while held.
 unsafe impl SharedState for FutexLock {}
 
 /// The shared state of a recursive lock: one robust mutex.

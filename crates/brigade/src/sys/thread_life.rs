@@ -3,10 +3,11 @@
 //!
 //! A thread id alone names a thread only while it lives: once the thread
 //! ends, the kernel may hand the same id to a new thread (after the ids
-//! wrap around `pid_max`). So a thread's *identity* here is its id
-//! together with its start time (field 22 of `/proc/<tid>/stat`, in clock
-//! ticks since boot), which no later thread with the same id can share
-//! unless it starts in the same tick, 2^32 ticks apart.
+//! wrap around `pid_max`). So a thread's *identity* here is its id (below
+//! 2^22, the kernel's `PID_MAX_LIMIT`) together with an 8-bit *tag* taken
+//! from its start time (field 22 of `/proc/<tid>/stat`, in clock ticks
+//! since boot), packed in 30 bits: a later thread with the same id has
+//! another tag unless their start times agree modulo 256 ticks.
 //!
 //! The calling thread's identity is read once and cached per thread
 //! (`gettid` is a system call, and a lock's fast path must not make one).
@@ -17,33 +18,43 @@
 //!
 //! ```ignore
 //! let me = sys::thread_life::current();
-//! assert_eq!(sys::thread_life::life(me.tid()), Life::Alive { start: Some(me.start()) });
+//! assert_eq!(sys::thread_life::life(me.tid()), Life::Alive { tag: Some(me.tag()) });
 //! ```
 
 use std::cell::Cell;
 use std::io;
 use std::sync::Once;
 
-/// A thread's identity: its id in the high 32 bits, the low 32 bits of its
-/// start time in the low ones. Never 0 (thread ids are positive).
+/// A thread's identity: its id in bits 0 to 21, its tag in bits 22 to 29.
+/// Never 0 (thread ids are positive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Identity(pub(crate) u64);
+pub(crate) struct Identity(pub(crate) u32);
+
+/// The bits of an [`Identity`] that hold the thread id.
+pub(crate) const TID_BITS: u32 = (1 << 22) - 1;
+/// The bits of an [`Identity`].
+pub(crate) const IDENTITY_BITS: u32 = (1 << 30) - 1;
 
 impl Identity {
     /// The thread id.
     pub(crate) fn tid(self) -> u32 {
-        (self.0 >> 32) as u32
+        self.0 & TID_BITS
     }
 
-    /// The low 32 bits of the thread's start time.
-    pub(crate) fn start(self) -> u32 {
-        self.0 as u32
+    /// The tag: 8 bits of the thread's start time.
+    pub(crate) fn tag(self) -> u32 {
+        self.0 >> 22
     }
+}
+
+/// The tag of a thread that started `start` clock ticks after boot.
+fn tag(start: u64) -> u32 {
+    (start & 0xff) as u32
 }
 
 thread_local! {
     /// The calling thread's identity, 0 until first asked for.
-    static CURRENT: Cell<u64> = const { Cell::new(0) };
+    static CURRENT: Cell<u32> = const { Cell::new(0) };
 }
 
 static ATFORK: Once = Once::new();
@@ -70,14 +81,14 @@ fn current_slow() -> Identity {
         unsafe { libc::pthread_atfork(None, None, Some(forget_in_child)) };
     });
     // SAFETY: gettid takes no arguments and cannot fail.
-    let tid = unsafe { libc::gettid() } as u32;
-    // If /proc cannot tell (not mounted), the start time reads as 0: the
-    // identity is then the id alone, and a reused id looks alive.
-    let start = match stat(tid) {
-        Ok(Some(s)) => s.start,
+    let tid = unsafe { libc::gettid() } as u32 & TID_BITS;
+    // If /proc cannot tell (not mounted), the tag is 0; a contender that
+    // cannot read /proc either compares no tags.
+    let tag = match stat(tid) {
+        Ok(Some(s)) => tag(s.start),
         _ => 0,
     };
-    let id = (u64::from(tid) << 32) | u64::from(start);
+    let id = tid | (tag << 22);
     CURRENT.with(|c| c.set(id));
     Identity(id)
 }
@@ -98,9 +109,9 @@ pub(crate) enum Life {
     /// No thread has this id, or only a dead one (a zombie, not yet reaped
     /// by its parent, or a main thread that ended before its process).
     Gone,
-    /// A thread with this id runs; `start` is the low 32 bits of its start
-    /// time, if `/proc` could tell.
-    Alive { start: Option<u32> },
+    /// A thread with this id runs; `tag` is its tag, if `/proc` could
+    /// tell.
+    Alive { tag: Option<u32> },
 }
 
 /// Whether thread `tid` (of any process in this pid namespace) lives.
@@ -108,7 +119,7 @@ pub(crate) fn life(tid: u32) -> Life {
     match stat(tid) {
         Ok(Some(s)) if s.dead => Life::Gone,
         Ok(Some(s)) => Life::Alive {
-            start: Some(s.start),
+            tag: Some(tag(s.start)),
         },
         Ok(None) => Life::Gone,
         Err(_) => {
@@ -119,7 +130,7 @@ pub(crate) fn life(tid: u32) -> Life {
             if rc == -1 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) {
                 Life::Gone
             } else {
-                Life::Alive { start: None }
+                Life::Alive { tag: None }
             }
         }
     }
@@ -127,7 +138,7 @@ pub(crate) fn life(tid: u32) -> Life {
 
 struct Stat {
     dead: bool,
-    start: u32,
+    start: u64,
 }
 
 /// Reads `/proc/<tid>/stat` (a thread id not listed in `/proc` is still
@@ -155,7 +166,7 @@ fn parse_stat(text: &str) -> Option<Stat> {
     let start: u64 = fields.nth(18)?.parse().ok()?;
     Some(Stat {
         dead: matches!(state, "Z" | "X" | "x"),
-        start: start as u32,
+        start,
     })
 }
 
@@ -170,7 +181,7 @@ mod tests {
         assert_eq!(
             life(me.tid()),
             Life::Alive {
-                start: Some(me.start())
+                tag: Some(me.tag())
             }
         );
         assert_eq!(current(), me, "cached");
