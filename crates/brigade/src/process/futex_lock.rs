@@ -15,8 +15,8 @@
 //! | `id` | held by the thread with identity `id`, no one asleep on it |
 //! | `id \| WAITERS` | held by `id`, and someone may be asleep on it |
 //!
-//! Uncontended, acquiring is one compare-and-swap (`0 → tid`) and
-//! releasing another (`tid → 0`), with no system call. A contender spins
+//! Uncontended, acquiring is one compare-and-swap (`0 → id`) and
+//! releasing another (`id → 0`), with no system call. A contender spins
 //! briefly, then sets `WAITERS` and sleeps on the word (`FUTEX_WAIT`); a
 //! release that finds `WAITERS` wakes one sleeper, and a sleeper that woke
 //! takes the lock with `WAITERS` set, since others may sleep still (the
@@ -46,8 +46,10 @@
 //!   compare-and-swap fails and the contender looks again. A word judged
 //!   dead cannot come back naming a live holder: only its dead holder
 //!   could release it, and a new holder writes its own identity, which
-//!   differs in id or tag. Once taken over, the word names a live thread,
-//!   so the death is reported once.
+//!   differs in id or tag (short of the same 1-in-256 coincidence within
+//!   the microseconds between the judgement and the compare-and-swap).
+//!   Once taken over, the word names a live thread, so the death is
+//!   reported once.
 //! - *No one sleeps for ever.* A release that dies between clearing the
 //!   word and waking (or a holder that dies asleep on nothing) only delays
 //!   a sleeper to the end of its bounded sleep.
