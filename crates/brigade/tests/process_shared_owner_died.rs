@@ -311,3 +311,48 @@ fn a_forgotten_guard_survives_dropping_its_lock() {
         .unwrap();
     });
 }
+
+#[test]
+fn lock_a_child_forked_by_hand_is_not_the_holder() {
+    within(|| {
+        let l = Lock::new().unwrap();
+        let g = l.acquire().unwrap();
+        // SAFETY: the child touches only the lock (atomics, a read of
+        // /proc) and leaves with _exit, running no destructor of the test
+        // harness; glibc's fork keeps malloc usable in the child.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            // The child's thread copied the holder's memory, not its
+            // identity: the lock is someone else's, and dropping the copied
+            // guard must not release it.
+            let code = match l.try_acquire() {
+                Err(LockError::Timeout) => 0,
+                Err(LockError::WouldDeadlock) => 1,
+                _ => 2,
+            };
+            drop(g);
+            // SAFETY: ends the child at once, as a forked child must.
+            unsafe { libc::_exit(code) };
+        }
+        let mut status = 0;
+        // SAFETY: waits for our own child, writing one int.
+        let reaped = unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert_eq!(reaped, pid);
+        assert!(libc::WIFEXITED(status));
+        assert_eq!(
+            libc::WEXITSTATUS(status),
+            0,
+            "the child took itself for the holder"
+        );
+        // Still held by us: another thread finds it busy.
+        let other = l.clone();
+        let busy =
+            std::thread::spawn(move || matches!(other.try_acquire(), Err(LockError::Timeout)));
+        assert!(
+            busy.join().unwrap(),
+            "the child's copied guard released the lock"
+        );
+        drop(g);
+    });
+}

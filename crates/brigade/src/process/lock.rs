@@ -2,17 +2,21 @@
 //! `multiprocessing.Lock` and `multiprocessing.RLock`, that survives the
 //! death of its holder.
 //!
-//! Each lock is a robust, process-shared mutex in an anonymous memory file
-//! (the C library's `pthread_mutex_t` with `PTHREAD_PROCESS_SHARED` and
-//! `PTHREAD_MUTEX_ROBUST`). Uncontended, acquiring is one compare-and-swap
-//! and releasing one atomic exchange, in user space; a contended acquire
-//! sleeps on the lock's futex word. Passing the lock to a child (as a
+//! A [`Lock`] is a futex word in an anonymous memory file that names its
+//! holder's thread (see `futex_lock.rs` for the algorithm, Drepper's third
+//! mutex); an [`RLock`] is a robust, process-shared mutex of the C library
+//! (`pthread_mutex_t` with `PTHREAD_PROCESS_SHARED` and
+//! `PTHREAD_MUTEX_ROBUST`). Uncontended, acquiring and releasing are one
+//! atomic operation each, in user space; a contended acquire sleeps on the
+//! lock's futex word. Passing the lock to a child (as a
 //! [`Process`](super::Process) argument, a pool initializer argument, or in
 //! a [`Queue`](super::Queue) message) passes the memory file.
 //!
 //! When a holder dies (a process killed by `SIGKILL`, a thread that ends),
-//! the kernel marks the lock and the next acquirer gets it with
-//! [`LockError::OwnerDied`]; Python's locks stay held for ever instead.
+//! the next acquirer gets the lock with [`LockError::OwnerDied`]: for an
+//! `RLock` the kernel marks the mutex; for a `Lock` a contender finds the
+//! holder gone when it checks, every 20 ms while it waits. Python's locks
+//! stay held for ever instead.
 //!
 //! ```
 //! let l = brigade::process::Lock::new().unwrap();
@@ -24,11 +28,18 @@ use std::io;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use super::lock_error::{LockError, Wait, acquire};
+use super::futex_lock::FutexLock;
+use super::lock_error::{LockError, Wait, acquire, judge};
 use super::region::{Region, SharedState};
 use crate::sys::robust::RobustMutex;
 
-/// The shared state of a lock: one robust mutex.
+// SAFETY: one atomic word; zero is a free lock, and any other bit pattern
+// names some thread (dead or alive, which contenders check). Nothing in it
+// points anywhere, and no kernel list links to it, so it may be unmapped
+// while held.
+unsafe impl SharedState for FutexLock {}
+
+/// The shared state of a recursive lock: one robust mutex.
 #[repr(C)]
 pub(crate) struct LockState {
     pub(crate) mutex: RobustMutex,
@@ -52,7 +63,7 @@ unsafe impl SharedState for LockState {
 /// It is robust: when a holder dies (a process killed by `SIGKILL`, a
 /// thread that ends holding it), the next acquirer gets the lock with
 /// [`LockError::OwnerDied`], where Python's lock stays held for ever.
-/// Uncontended, acquire and release are one atomic operation each, with no
+/// Uncontended, acquire and release are one compare-and-swap each, with no
 /// system call.
 ///
 /// ```
@@ -83,10 +94,11 @@ unsafe impl SharedState for LockState {
 ///   a [`Semaphore`](super::Semaphore) of one for that.
 /// - Acquiring a `Lock` the calling thread holds is
 ///   [`LockError::WouldDeadlock`] (Python: a deadlock).
-/// - A timeout is measured on the realtime clock (the C library's
-///   `pthread_mutex_timedlock`): setting the system clock moves it.
+/// - A holder's death is noticed by a waiter when it checks, every 20 ms
+///   of its wait (and at once by `try_acquire`), not the instant the
+///   holder dies; a busy `try_acquire` therefore reads `/proc` once.
 pub struct Lock {
-    region: Region<LockState>,
+    region: Region<FutexLock>,
 }
 
 impl Lock {
@@ -102,10 +114,8 @@ impl Lock {
     /// The error of creating the shared memory it lives in (`ENOMEM`,
     /// `EMFILE`).
     pub fn new() -> io::Result<Lock> {
-        // SAFETY: the region is fresh, seen by no one else yet.
-        let region = Region::new(c"brigade-lock", |s: &LockState| unsafe {
-            s.mutex.init(false)
-        })?;
+        // All zeroes, as a fresh memory file is, is a free lock.
+        let region = Region::new(c"brigade-lock", |_: &FutexLock| Ok(()))?;
         Ok(Lock { region })
     }
 
@@ -163,10 +173,11 @@ impl Lock {
         self.acquire_with(Wait::Never)
     }
 
+    #[inline]
     fn acquire_with(&self, wait: Wait) -> Result<LockGuard<'_>, LockError<LockGuard<'_>>> {
-        let mutex = &self.region.state().mutex;
-        acquire(mutex, wait, || LockGuard {
-            mutex,
+        let lock = self.region.state();
+        judge(Ok(lock.lock(wait)), || LockGuard {
+            lock,
             _thread_bound: PhantomData,
         })
     }
@@ -180,16 +191,17 @@ impl Lock {
 /// drop(g);
 /// ```
 pub struct LockGuard<'a> {
-    mutex: &'a RobustMutex,
+    lock: &'a FutexLock,
     /// The holder is this thread: the guard must not move to another.
     _thread_bound: PhantomData<*const ()>,
 }
 
 impl Drop for LockGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
-        // SAFETY: a guard exists only while this thread holds the mutex
-        // (it is !Send), and each guard releases once.
-        unsafe { self.mutex.unlock() };
+        // A guard exists only while this thread holds the lock (it is
+        // !Send), and each guard releases once.
+        self.lock.unlock();
     }
 }
 

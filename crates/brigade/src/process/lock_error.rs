@@ -4,9 +4,10 @@
 //!
 //! Python's `multiprocessing.Lock` has no such news: a process killed while
 //! holding a lock leaves it locked for ever, and everyone else waits for
-//! ever. brigade's locks are robust mutexes (see [`Lock`](super::Lock)):
-//! the kernel notices the death, and the next acquirer gets the lock
-//! together with this error, the way `std`'s
+//! ever. brigade's locks are robust (see [`Lock`](super::Lock)): the
+//! death is noticed (by the kernel, or by a waiter that finds the holder's
+//! thread gone), and the next acquirer gets the lock together with this
+//! error, the way `std`'s
 //! [`PoisonError`](std::sync::PoisonError) hands back the guard of a lock
 //! whose holder panicked. The lock works again at once; the error is said
 //! to that one acquirer only, which may repair what the dead holder left
@@ -186,6 +187,15 @@ pub(crate) fn acquire<G>(
         Wait::For(t) => m.lock(Some(t)),
         Wait::Never => m.try_lock(),
     };
+    judge(outcome, guard)
+}
+
+/// The result of a lock attempt that ended as `outcome`, with the guard
+/// made by `guard` once held.
+pub(crate) fn judge<G>(
+    outcome: io::Result<Locked>,
+    guard: impl FnOnce() -> G,
+) -> Result<G, LockError<G>> {
     match outcome {
         Ok(Locked::Acquired) => Ok(guard()),
         Ok(Locked::OwnerDied) => Err(LockError::OwnerDied(guard())),

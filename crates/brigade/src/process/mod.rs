@@ -165,6 +165,7 @@ mod event;
 pub mod forkserver;
 pub mod frame;
 mod function;
+mod futex_lock;
 mod handle;
 mod identity;
 mod joinable;

@@ -25,6 +25,8 @@ pub(crate) mod socket;
 pub(crate) mod thread;
 /// One-shot timers as descriptors: how a sleeping loop wakes on time.
 pub(crate) mod timerfd;
+/// A thread's identity over time (id and start time), and whether it lives.
+pub(crate) mod thread_life;
 
 use fd::{cvt, owned};
 

@@ -500,6 +500,8 @@ pub(crate) unsafe fn fork_sibling() -> io::Result<Sibling> {
             )
         };
     }
+    // The child's one thread is not the thread whose cached id it copied.
+    super::thread_life::forget_after_fork();
     Ok(Sibling::Child)
 }
 
