@@ -350,7 +350,7 @@ impl ProcessPool {
     {
         let items: Vec<Args> = items.into_iter().collect();
         let chunk = items.len().div_ceil(4 * self.size).max(1);
-        self.imap_chunks(f, items, chunk, true).collect()
+        self.imap_chunks(f, items, chunk, true).collect_ordered()
     }
 
     /// `f(x)` for every item, yielded in order as results arrive

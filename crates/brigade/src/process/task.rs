@@ -345,6 +345,7 @@ pub struct Imap<R> {
     chunks: usize,
     parked: BTreeMap<usize, Result<Vec<R>, ProcessError>>,
     ready: VecDeque<Result<R, ProcessError>>,
+    items: usize,
 }
 
 impl<R> Imap<R> {
@@ -363,7 +364,30 @@ impl<R> Imap<R> {
             chunks,
             parked: BTreeMap::new(),
             ready: VecDeque::with_capacity(items.min(1024)),
+            items,
         }
+    }
+
+    /// Every result in order, or the first error in order (what
+    /// collecting the ordered iterator gives), with each chunk's values
+    /// moved into the output in one piece rather than item by item.
+    pub(crate) fn collect_ordered(mut self) -> Result<Vec<R>, ProcessError> {
+        let mut out = Vec::with_capacity(self.items);
+        let mut slots: Vec<Option<Result<Vec<R>, ProcessError>>> = Vec::new();
+        slots.resize_with(self.chunks, || None);
+        while self.next_chunk < self.chunks {
+            // A chunk whose results never come (its pool went away) is an
+            // error, not a short output.
+            let (index, chunk) = self.rx.recv().map_err(|_| ProcessError::PoolClosed)?;
+            if let Some(slot) = slots.get_mut(index) {
+                *slot = Some(chunk);
+            }
+            while let Some(chunk) = slots.get_mut(self.next_chunk).and_then(Option::take) {
+                out.extend(chunk?);
+                self.next_chunk += 1;
+            }
+        }
+        Ok(out)
     }
 }
 
