@@ -36,8 +36,10 @@ use crate::sys::{memory as sys_memory, socket as sys_socket};
 /// default send buffer (about 208 KiB) with room for a few more.
 pub(crate) const INLINE_MAX: usize = 64 * 1024;
 
-/// The send buffer a channel asks for: room for a few inline packets.
-const ROOM: usize = 4 * INLINE_MAX;
+/// The send buffer a channel asks for: room for two of the largest inline
+/// packets, or many small ones (128 KiB, under the system's usual default,
+/// so that making a channel usually costs no call to change it).
+const ROOM: usize = 2 * INLINE_MAX;
 
 /// One message as received.
 #[derive(Debug)]
@@ -137,7 +139,7 @@ impl Socket {
     /// A connected pair.
     pub(crate) fn pair() -> io::Result<(Socket, Socket)> {
         let (a, b) = sys_socket::seqpacket_pair()?;
-        // Room for a few inline packets before a sender blocks. The
+        // Room for two inline packets before a sender blocks. The
         // system's default is usually more than that: look once, and
         // spare every later pair two system calls.
         static DEFAULT_HAS_ROOM: OnceLock<bool> = OnceLock::new();
