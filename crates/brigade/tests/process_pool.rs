@@ -71,6 +71,49 @@ fn map_is_ordered_and_chunked() {
     assert_eq!(pool.starmap(add, [(1, 2), (3, 4)]).unwrap(), [3, 7]);
 }
 
+fn late_first_failure(n: u64) -> u64 {
+    match n {
+        1 => {
+            // Likely to fail after item 5 has: the order of the errors
+            // returned must not depend on it.
+            std::thread::sleep(Duration::from_millis(50));
+            panic!("item one");
+        }
+        5 => panic!("item five"),
+        n => n,
+    }
+}
+
+#[test]
+fn map_returns_the_first_error_in_input_order() {
+    let pool = ProcessPool::new(2).unwrap();
+    // Eight items on two workers: eight chunks of one.
+    match pool.map(late_first_failure, 0..8) {
+        Err(ProcessError::Panicked { message, .. }) => assert!(message.contains("item one")),
+        other => panic!("expected item one's panic, got {other:?}"),
+    }
+    // The pool goes on.
+    assert_eq!(pool.map(late_first_failure, [0, 2, 3]).unwrap(), [0, 2, 3]);
+}
+
+fn bytes_of(n: u64) -> Vec<u8> {
+    vec![n as u8; 10_000]
+}
+
+#[test]
+fn map_replies_inline_and_in_memory_files_arrive_whole() {
+    let pool = ProcessPool::new(2).unwrap();
+    // Chunks of 5 results (50 KB, inline) and of 13 (130 KB, a memory
+    // file).
+    for items in [40u64, 100] {
+        let out = pool.map(bytes_of, 0..items).unwrap();
+        assert_eq!(out.len(), items as usize);
+        for (n, bytes) in out.iter().enumerate() {
+            assert_eq!(bytes, &vec![n as u8; 10_000]);
+        }
+    }
+}
+
 #[test]
 fn imap_keeps_order_and_imap_unordered_yields_everything() {
     let pool = ProcessPool::new(3).unwrap();

@@ -28,7 +28,15 @@ fn large_arguments_and_results_travel_whole() {
     }
     // Inline packets up to the limit and past it, and shared memory: each
     // reply is waiting when join sees the child end.
-    for n in [0, 30_000, 32 * 1024, 40_000, 3_000_000] {
+    for n in [
+        0,
+        30_000,
+        40_000,
+        64 * 1024 - 8,
+        64 * 1024,
+        70_000,
+        3_000_000,
+    ] {
         let mut p = Process::new(big, (n,));
         p.start().unwrap();
         assert_eq!(p.join().unwrap(), vec![7; n]);

@@ -35,7 +35,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::{Deserialize, Serialize};
 
 use super::function::{FnRef, layout_fingerprint};
-use super::socket::{RecvError, Socket};
+use super::socket::{Packet, RecvError, Socket};
 use super::{forkserver, frame};
 use crate::sys::{process as sys_process, socket as sys_socket};
 
@@ -324,9 +324,8 @@ pub(crate) fn serve(channel: OwnedFd, identity: Identity) -> ! {
                 Default::default(),
             ),
         };
-        let mut bytes = frame::to_payload(&reply).unwrap_or_default();
-        bytes.extend_from_slice(&encoded.bytes);
-        let sent = if bytes.len() > max {
+        let tag = frame::to_payload(&reply).unwrap_or_default();
+        let sent = if tag.len() + encoded.bytes.len() > max {
             // Said instead of sent: the parent would refuse it anyway.
             let too_large = Reply::TooLarge {
                 len: encoded.bytes.len(),
@@ -335,7 +334,9 @@ pub(crate) fn serve(channel: OwnedFd, identity: Identity) -> ! {
             drop(encoded);
             socket.send(&frame::to_payload(&too_large).unwrap_or_default(), &[])
         } else {
-            socket.send(&bytes, &encoded.raw_fds())
+            // The tag and the value go straight into the packet.
+            Packet::from_parts(&[&tag, &encoded.bytes], &encoded.raw_fds())
+                .and_then(|packet| socket.send_packet(&packet, false))
         };
         if sent.is_err() {
             // The parent is gone or gave up on us.

@@ -144,28 +144,28 @@ fn run_job(
     job: &Job,
 ) -> (Result<(u32, Message), ProcessError>, bool) {
     let config = &shared.config;
-    let mut payload = match frame::to_payload(&Call {
+    let call_bytes = match frame::to_payload(&Call {
         function: job.function,
     }) {
         Ok(p) => p,
         Err(e) => return (Err(ProcessError::Start(StartError::Encode(e))), true),
     };
-    payload.extend_from_slice(&job.args.bytes);
+    let len = call_bytes.len() + job.args.bytes.len();
     // A call that cannot be sent is the caller's error, found before any
     // worker sees it: no worker is killed for it, and it is not offered
     // to fresh ones.
-    if payload.len() > config.max_message {
+    if len > config.max_message {
         let too_large = StartError::TooLarge {
-            len: payload.len(),
+            len,
             max: config.max_message,
         };
         return (Err(ProcessError::Start(too_large)), true);
     }
-    let packet = match Packet::new(&payload, &job.args.raw_fds()) {
+    // The call's name and its arguments go straight into the packet.
+    let packet = match Packet::from_parts(&[&call_bytes, &job.args.bytes], &job.args.raw_fds()) {
         Ok(packet) => packet,
         Err(e) => return (Err(ProcessError::Start(StartError::Io(e))), true),
     };
-    drop(payload);
     let mut last_death = None;
     for _ in 0..OFFERS {
         if worker.is_none() {
@@ -307,12 +307,12 @@ fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
     );
     if let Some((function, args)) = &config.initializer {
         let pid = child.pid().unwrap_or(0); // known: `started`
-        let mut payload = frame::to_payload(&Call {
+        let call_bytes = frame::to_payload(&Call {
             function: *function,
         })
         .map_err(|e| ProcessError::Start(StartError::Encode(e)))?;
-        payload.extend_from_slice(&args.bytes);
-        let packet = Packet::new(&payload, &args.raw_fds()).map_err(start)?;
+        let packet =
+            Packet::from_parts(&[&call_bytes, &args.bytes], &args.raw_fds()).map_err(start)?;
         // The initializer has no time limit.
         let result = match call(&child, &packet, None, config.max_message) {
             Ok(message) => decode_reply::<()>(pid, message),

@@ -591,7 +591,7 @@ impl<R: DeserializeOwned> Process<R> {
 }
 
 /// Encodes the call, or records why it cannot be made.
-pub(crate) fn prepare<Args: Serialize>(
+pub(crate) fn prepare<Args: Serialize + ?Sized>(
     function: Result<FnRef, super::function::Unnameable>,
     args: &Args,
 ) -> Result<(FnRef, Encoded), StartError> {

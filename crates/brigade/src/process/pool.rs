@@ -46,7 +46,7 @@ use super::error::{ProcessError, StartError};
 use super::function::{Callable, FnRef};
 use super::handle::{decode_reply, prepare};
 use super::spawn::{Child, StartMethod};
-use super::task::{BeforeDone, Completer, Imap, PoolTask, pool_task};
+use super::task::{BeforeDone, ChunkReply, Completer, Imap, PoolTask, pool_task};
 
 /// A pool of worker processes fed from one task queue (Python's `Pool` and
 /// `ProcessPoolExecutor`).
@@ -575,7 +575,7 @@ impl ProcessPool {
     {
         let items: Vec<Args> = items.into_iter().collect();
         let chunk = items.len().div_ceil(4 * self.size).max(1);
-        self.imap_chunks(f, items, chunk, true).collect()
+        self.imap_chunks(f, items, chunk, true).collect_ordered()
     }
 
     /// `f(x)` for every item, yielded in order as results arrive
@@ -641,20 +641,21 @@ impl ProcessPool {
         // nothing to send.
         let _ = f;
         let total = items.len();
-        let (tx, rx) = mpsc::channel::<(usize, Result<Vec<R>, ProcessError>)>();
+        let (tx, rx) = mpsc::channel::<ChunkReply>();
         let function = FnRef::batch::<F, Args>();
         let mut chunks = 0;
-        let mut iter = items.into_iter().peekable();
-        while iter.peek().is_some() {
-            let batch: Vec<Args> = iter.by_ref().take(chunk).collect();
+        // A slice encodes as the `Vec` the worker decodes: each chunk is
+        // encoded in place, never copied into a `Vec` of its own.
+        for batch in items.chunks(chunk.max(1)) {
             let index = chunks;
             chunks += 1;
             let tx = tx.clone();
+            // Undecoded: the receiver decodes, so this driver is free for
+            // the next chunk at once.
             let deliver: Deliver = Box::new(move |r| {
-                let decoded = r.and_then(|(pid, m)| decode_reply::<Vec<R>>(pid, m));
-                let _ = tx.send((index, decoded));
+                let _ = tx.send((index, r));
             });
-            match prepare(function, &batch) {
+            match prepare(function, batch) {
                 Ok((function, args)) => self.enqueue(Job {
                     function,
                     args,
@@ -664,7 +665,7 @@ impl ProcessPool {
                 Err(e) => deliver(Err(ProcessError::Start(e))),
             }
         }
-        Imap::new(rx, ordered, chunks, total)
+        Imap::new(rx, decode_reply::<Vec<R>>, ordered, chunks, total)
     }
 
     pub(crate) fn enqueue(&self, job: Job) {

@@ -27,6 +27,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::error::ProcessError;
+use super::socket::Message;
 use crate::loom::sync::Arc;
 use crate::thread::slot::{Callback, ErrorRef, Failure, State, Status, take_finished};
 
@@ -419,7 +420,18 @@ impl<R> fmt::Debug for PoolTask<R> {
     }
 }
 
+/// A chunk's reply as its driver received it (the worker's pid and the
+/// message), tagged with the chunk's index; the receiving side decodes it.
+pub(crate) type ChunkReply = (usize, Result<(u32, Message), ProcessError>);
+
+/// Turns a chunk's reply into its values.
+pub(crate) type DecodeChunk<R> = fn(u32, Message) -> Result<Vec<R>, ProcessError>;
+
 /// Results of [`ProcessPool::imap`](super::ProcessPool::imap) and [`ProcessPool::imap_unordered`](super::ProcessPool::imap_unordered).
+///
+/// A chunk's reply is decoded here, by whoever takes the results, rather
+/// than on the pool's driver thread, which meanwhile hands its worker the
+/// next chunk.
 ///
 /// # Examples
 /// ```
@@ -437,31 +449,58 @@ impl<R> fmt::Debug for PoolTask<R> {
 /// assert_eq!(any_order, [2, 4, 6, 8]);
 /// ```
 pub struct Imap<R> {
-    rx: mpsc::Receiver<(usize, Result<Vec<R>, ProcessError>)>,
+    rx: mpsc::Receiver<ChunkReply>,
+    decode: DecodeChunk<R>,
     ordered: bool,
     next_chunk: usize,
     chunks: usize,
-    parked: BTreeMap<usize, Result<Vec<R>, ProcessError>>,
+    parked: BTreeMap<usize, Result<(u32, Message), ProcessError>>,
     ready: VecDeque<Result<R, ProcessError>>,
+    items: usize,
 }
 
 impl<R> Imap<R> {
     /// Results of `chunks` chunks (`items` items in all), arriving on `rx`
-    /// tagged with their chunk's index.
+    /// tagged with their chunk's index, each decoded with `decode`.
     pub(crate) fn new(
-        rx: mpsc::Receiver<(usize, Result<Vec<R>, ProcessError>)>,
+        rx: mpsc::Receiver<ChunkReply>,
+        decode: DecodeChunk<R>,
         ordered: bool,
         chunks: usize,
         items: usize,
     ) -> Imap<R> {
         Imap {
             rx,
+            decode,
             ordered,
             next_chunk: 0,
             chunks,
             parked: BTreeMap::new(),
             ready: VecDeque::with_capacity(items.min(1024)),
+            items,
         }
+    }
+
+    /// Every result in order, or the first error in order (what
+    /// collecting the ordered iterator gives), with each chunk's values
+    /// moved into the output in one piece rather than item by item.
+    pub(crate) fn collect_ordered(mut self) -> Result<Vec<R>, ProcessError> {
+        let mut out = Vec::with_capacity(self.items);
+        let mut slots: Vec<Option<Result<(u32, Message), ProcessError>>> = Vec::new();
+        slots.resize_with(self.chunks, || None);
+        while self.next_chunk < self.chunks {
+            // A chunk whose results never come (its pool went away) is an
+            // error, not a short output.
+            let (index, chunk) = self.rx.recv().map_err(|_| ProcessError::PoolClosed)?;
+            if let Some(slot) = slots.get_mut(index) {
+                *slot = Some(chunk);
+            }
+            while let Some(chunk) = slots.get_mut(self.next_chunk).and_then(Option::take) {
+                out.extend(chunk.and_then(|(pid, m)| (self.decode)(pid, m))?);
+                self.next_chunk += 1;
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -489,7 +528,7 @@ impl<R> Iterator for Imap<R> {
                 self.rx.recv().ok()?.1
             };
             self.next_chunk += 1;
-            match chunk {
+            match chunk.and_then(|(pid, m)| (self.decode)(pid, m)) {
                 Ok(values) => self.ready.extend(values.into_iter().map(Ok)),
                 Err(e) => self.ready.push_back(Err(e)),
             }
