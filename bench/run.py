@@ -90,12 +90,32 @@ WORKLOADS = {
     "manager": "Manager dict: 10,000 × d[k] = d[k] + 1 from one client (2 round trips each)",
     "lateness": "timer lateness: 10,000 sleeps of 0.1–5 ms (10 sleepers × 1,000 in turn), "
                 "median and p99 of (actual − requested)",
-    "clustermap": "map of n ↦ n² over 100,000 items through one Redis broker to one worker of 2 processes, "
-                  "12,500 items per task",
-    "clusterrtt": "1,000 tasks n ↦ n² through the same broker and worker, one at a time (the round trip)",
+    "clustermap": "map of n ↦ n² over 100,000 items through one Redis broker to one worker of 2 processes "
+                  "(ray-pool: Ray's own cluster backend, no Redis), 12,500 items per task",
+    "clusterrtt": "1,000 tasks n ↦ n² through the same broker and worker (ray-pool: the same Ray pool), "
+                  "one at a time (the round trip)",
     "http": "HTTP/1.1 keep-alive \"Hello, World!\" from hyper 1.x on 127.0.0.1, "
             "loaded by wrk (1 thread, 64 connections, 5 s per run)",
 }
+
+# What a workload's table says under its heading, beyond the heading.
+TABLE_NOTES = {
+    "clustermap": "`ray-pool` is Ray's `multiprocessing.Pool` of 2 actors on a local Ray instance: it does not "
+                  "use the Redis broker but Ray's own cluster backend (its GCS, raylet and object store), "
+                  "which is the point of the comparison. CPU counts the measuring process alone in every row "
+                  "(no worker is reaped inside the window).",
+}
+TABLE_NOTES["clusterrtt"] = TABLE_NOTES["clustermap"]
+
+# Optional packages of bench/.venv: (the module that shows it is there, pip's
+# requirement, the runtimes that need it, their workloads). Each is tried
+# when the run includes one of those rows and the venv cannot import it yet;
+# when pip fails, the run goes on and those rows read "not installed" with
+# pip's reason (INSTALL_FAILURES).
+OPTIONAL_PACKAGES = [
+    ("ray", "ray==2.60.0", ("ray-pool",), ("clustermap", "clusterrtt")),
+]
+INSTALL_FAILURES = {}
 
 # Workloads measured by their own driver rather than the harness.
 HTTP = "http"
@@ -216,9 +236,49 @@ def start_broker():
     return None
 
 
-def find_python(explicit, allow_install):
+def pip_install(python, requirement, timeout):
+    """`pip install requirement` into `python`'s environment: None when it
+    worked, else why not (pip's last error line)."""
+    try:
+        done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", requirement],
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"timed out after {timeout} s"
+    except (OSError, subprocess.SubprocessError) as exc:
+        return str(exc)
+    if done.returncode == 0:
+        return None
+    lines = [ln.strip() for ln in done.stderr.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith("ERROR")]
+    return (errors[0] if errors else lines[-1] if lines else f"exit {done.returncode}")[:160]
+
+
+def install_optional(python, only, wanted_runtimes):
+    """Tries each of OPTIONAL_PACKAGES that this run needs (`only` and
+    `wanted_runtimes` as in collect_rows) and `python` cannot import yet; a
+    failure is kept in INSTALL_FAILURES, never raised."""
+    for module, requirement, runtimes, workloads in OPTIONAL_PACKAGES:
+        if only and not only & set(workloads):
+            continue
+        if wanted_runtimes and not wanted_runtimes & set(runtimes):
+            continue
+        if python_ok(python, f"import {module}"):
+            continue
+        log(f"adding {requirement} to bench/.venv (optional, for {', '.join(runtimes)}) ...")
+        reason = pip_install(python, requirement, timeout=900)
+        if reason is None and not python_ok(python, f"import {module}"):
+            reason = f"installed, but `import {module}` fails"
+        if reason is not None:
+            log(f"  {requirement} is not installed: {reason}")
+            for runtime in runtimes:
+                INSTALL_FAILURES[runtime] = f"pip install {requirement}: {reason}"
+
+
+def find_python(explicit, allow_install, only=None, runtimes=None):
     """The interpreter for the CPython peers: bench/.venv (with uvloop) when
-    it exists or can be made, else the machine's python3."""
+    it exists or can be made, else the machine's python3. With
+    `allow_install`, the optional packages this run needs (`only`,
+    `runtimes`) are tried too."""
     if explicit:
         return explicit
     venv_python = VENV / "bin" / "python"
@@ -227,6 +287,8 @@ def find_python(explicit, allow_install):
             log("adding celery to bench/.venv for the cluster rows ...")
             subprocess.run([str(venv_python), "-m", "pip", "install", "--quiet", "celery", "redis", "packaging"],
                            capture_output=True, timeout=600)
+        if allow_install:
+            install_optional(venv_python, only, runtimes)
         return str(venv_python)
     if allow_install:
         log("setting up bench/.venv with uvloop ...")
@@ -241,6 +303,7 @@ def find_python(explicit, allow_install):
             subprocess.run([str(venv_python), "-m", "pip", "install", "--quiet", "celery", "redis", "packaging"],
                            capture_output=True, timeout=600)
             if python_ok(venv_python, "import uvloop"):
+                install_optional(venv_python, only, runtimes)
                 return str(venv_python)
         except (OSError, subprocess.SubprocessError) as exc:
             log(f"  no uvloop ({exc}); its rows will read 'not installed'")
@@ -295,8 +358,11 @@ def collect_rows(python, only, runtimes):
                 continue
             if runtimes and runtime != BRIGADE and runtime not in runtimes:
                 continue
-            rows[workload].append(Row(workload, runtime, [*command, workload, runtime],
-                                      pair.get("unsupported"), pair.get("not_built")))
+            row = Row(workload, runtime, [*command, workload, runtime],
+                      pair.get("unsupported"), pair.get("not_built"))
+            if runtime in INSTALL_FAILURES and row.status == "pending":
+                row.status, row.reason = "not_installed", INSTALL_FAILURES[runtime]
+            rows[workload].append(row)
     return {w: r for w, r in rows.items() if r}
 
 
@@ -595,7 +661,8 @@ def table(workload, rows, runs):
         f"### `{workload}`: {WORKLOADS[workload]}",
         "",
         f"Median of {runs} run{'s' if runs != 1 else ''}, measured "
-        f"{datetime.date.today().isoformat()}.",
+        f"{datetime.date.today().isoformat()}."
+        + (f" {TABLE_NOTES[workload]}" if workload in TABLE_NOTES else ""),
         "",
         "| runtime | wall | CPU | peak RSS | brigade ÷ peer (spread) |",
         "| --- | ---: | ---: | ---: | ---: |",
@@ -994,7 +1061,7 @@ def main(argv):
                       for p in list_pairs([str(HARNESS)]))
         brigade_build = ("harness built without the `brigade` feature" if without
                          else "built with the `brigade` feature")
-    python = find_python(args.python, not args.no_venv)
+    python = find_python(args.python, not args.no_venv, args.only, args.runtimes)
     log(f"CPython peers run with {python}")
     rows = collect_rows(python, args.only, args.runtimes)
     # One broker for the whole run, so that brigade's cluster rows and

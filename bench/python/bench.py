@@ -7,7 +7,7 @@ Same contract as the Rust harness (bench/harness/src/main.rs): the line is
 {"workload":..,"runtime":..,"status":"ok","wall_s":..,"cpu_s":..,"check":..};
 status "failed" exits 1, "not_installed" (uvloop missing) exits 3,
 "unsupported" exits 4. Runtime families live in rt_asyncio.py,
-rt_threads.py, rt_processes.py, rt_shared.py and rt_celery.py; sizes and checks in workloads.py.
+rt_threads.py, rt_processes.py, rt_shared.py, rt_celery.py and rt_ray.py; sizes and checks in workloads.py.
 """
 
 import json
@@ -16,6 +16,7 @@ import sys
 import rt_asyncio
 import rt_celery
 import rt_processes
+import rt_ray
 import rt_shared
 import rt_threads
 import workloads as w
@@ -73,6 +74,8 @@ def _registry():
     pairs.append(("manager", "mp-fork", lambda _: rt_shared.manager_dict()))
     pairs.append(("clustermap", "celery", lambda _: rt_celery.chunked_map()))
     pairs.append(("clusterrtt", "celery", lambda _: rt_celery.round_trips()))
+    pairs.append(("clustermap", "ray-pool", lambda _: rt_ray.chunked_map()))
+    pairs.append(("clusterrtt", "ray-pool", lambda _: rt_ray.round_trips()))
     order = {name: i for i, name in enumerate(w.WORKLOADS)}
     pairs.sort(key=lambda p: order[p[0]])
     return pairs
