@@ -120,6 +120,7 @@
 
 mod barrier;
 mod batch;
+mod builder;
 mod chunksize;
 mod completion;
 mod condition;
@@ -130,6 +131,7 @@ mod excepthook;
 mod exit;
 mod handle;
 mod job;
+mod join;
 mod lock;
 mod map;
 mod pool;
@@ -142,14 +144,16 @@ mod timer;
 pub(crate) mod wait;
 
 pub use barrier::{Barrier, BrokenBarrierError};
+pub use builder::{Builder, spawn};
 pub use chunksize::MapChunkedError;
 pub use condition::Condition;
 pub use deadlock::{DeadlockError, deadlock_detection_enabled, detect_deadlocks};
 pub use error::ThreadError;
 pub use event::Event;
 pub use excepthook::{ExceptHook, ExceptHookArgs, set_excepthook, take_excepthook};
-pub use handle::{Builder, JoinAsync, Thread, ThreadJoin, spawn};
+pub use handle::Thread;
 pub use job::{AsCompleted, Job, JobError, ResultTimeoutError, as_completed};
+pub use join::{JoinAsync, ThreadJoin};
 pub use lock::{Lock, LockGuard, RLock, RLockGuard};
 pub use map::{MapError, MapUnordered};
 pub use pool::{PoolBuilder, PoolError, SubmitError, ThreadPool};

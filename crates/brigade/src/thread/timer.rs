@@ -27,9 +27,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
+use super::builder::{Builder, default_name};
 use super::error::ThreadError;
 use super::event::Event;
-use super::handle::{Builder, Thread, default_name};
+use super::handle::Thread;
 use super::registry::ThreadRef;
 use super::target::target_name;
 
