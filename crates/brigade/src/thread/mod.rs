@@ -136,6 +136,7 @@ mod lock;
 mod map;
 mod pool;
 mod registry;
+mod rlock;
 mod semaphore;
 pub(crate) mod slot;
 mod target;
@@ -154,13 +155,14 @@ pub use excepthook::{ExceptHook, ExceptHookArgs, set_excepthook, take_excepthook
 pub use handle::Thread;
 pub use job::{AsCompleted, Job, JobError, ResultTimeoutError, as_completed};
 pub use join::{JoinAsync, ThreadJoin};
-pub use lock::{Lock, LockGuard, RLock, RLockGuard};
+pub use lock::{Lock, LockGuard};
 pub use map::{MapError, MapUnordered};
 pub use pool::{PoolBuilder, PoolError, SubmitError, ThreadPool};
 pub use registry::{
     ThreadRef, active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
     wait_for_non_daemon, wait_for_non_daemon_timeout,
 };
+pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, Permit, ReleaseError, Semaphore};
 pub use slot::ErrorRef;
 pub use std::sync::{Condvar, Mutex, RwLock};
