@@ -134,6 +134,7 @@ mod job;
 mod join;
 mod lock;
 mod map;
+mod map_unordered;
 mod pool;
 mod registry;
 mod rlock;
@@ -156,7 +157,8 @@ pub use handle::Thread;
 pub use job::{AsCompleted, Job, JobError, ResultTimeoutError, as_completed};
 pub use join::{JoinAsync, ThreadJoin};
 pub use lock::{Lock, LockGuard};
-pub use map::{MapError, MapUnordered};
+pub use map::MapError;
+pub use map_unordered::MapUnordered;
 pub use pool::{PoolBuilder, PoolError, SubmitError, ThreadPool};
 pub use registry::{
     ThreadRef, active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
