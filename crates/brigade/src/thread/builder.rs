@@ -21,8 +21,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::error::ThreadError;
 use super::handle::{State, Thread};
-use super::registry::{self, Kind, ThreadRef};
+use super::registry;
 use super::target::{Target, target_name};
+use super::thread_ref::{Kind, ThreadRef};
 
 /// Options for a [`Thread`]: Python's `Thread(name=.., daemon=..)`, plus
 /// the stack size.

@@ -141,6 +141,7 @@ mod rlock;
 mod semaphore;
 pub(crate) mod slot;
 mod target;
+mod thread_ref;
 mod timed_map;
 mod timer;
 pub(crate) mod wait;
@@ -161,7 +162,7 @@ pub use map::MapError;
 pub use map_unordered::MapUnordered;
 pub use pool::{PoolBuilder, PoolError, SubmitError, ThreadPool};
 pub use registry::{
-    ThreadRef, active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
+    active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
     wait_for_non_daemon, wait_for_non_daemon_timeout,
 };
 pub use rlock::{RLock, RLockGuard};
@@ -169,6 +170,7 @@ pub use semaphore::{BoundedSemaphore, Permit, ReleaseError, Semaphore};
 pub use slot::ErrorRef;
 pub use std::sync::{Condvar, Mutex, RwLock};
 pub use target::Target;
+pub use thread_ref::ThreadRef;
 pub use timed_map::{MapTimeout, MapTimeoutError};
 pub use timer::Timer;
 pub use wait::{ReturnWhen, Waitable, wait};

@@ -31,8 +31,8 @@ use super::builder::{Builder, default_name};
 use super::error::ThreadError;
 use super::event::Event;
 use super::handle::Thread;
-use super::registry::ThreadRef;
 use super::target::target_name;
+use super::thread_ref::ThreadRef;
 
 const WAITING: u8 = 0;
 const FIRED: u8 = 1;
