@@ -118,6 +118,7 @@
 //! assert_eq!(alarm.join().unwrap(), Some(()));
 //! ```
 
+mod as_completed;
 mod barrier;
 mod batch;
 mod builder;
@@ -146,6 +147,7 @@ mod timed_map;
 mod timer;
 pub(crate) mod wait;
 
+pub use as_completed::{AsCompleted, as_completed};
 pub use barrier::{Barrier, BrokenBarrierError};
 pub use builder::{Builder, spawn};
 pub use chunksize::MapChunkedError;
@@ -155,7 +157,7 @@ pub use error::ThreadError;
 pub use event::Event;
 pub use excepthook::{ExceptHook, ExceptHookArgs, set_excepthook, take_excepthook};
 pub use handle::Thread;
-pub use job::{AsCompleted, Job, JobError, ResultTimeoutError, as_completed};
+pub use job::{Job, JobError, ResultTimeoutError};
 pub use join::{JoinAsync, ThreadJoin};
 pub use lock::{Lock, LockGuard};
 pub use map::MapError;
