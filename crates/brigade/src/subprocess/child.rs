@@ -223,7 +223,7 @@ impl Child {
     ///
     /// # Cancel safety
     /// Not cancel-safe: the `Child` moved into the future, so a dropped future
-    /// drops it (see [`Command::status`]) with the output read so far.
+    /// drops it (see [`Command::status`](super::Command::status)) with the output read so far.
     pub async fn wait_with_output(mut self) -> io::Result<Output> {
         use crate::io::AsyncReadExt;
         self.stdin = None;
@@ -283,7 +283,7 @@ async fn join2<A: std::future::Future, B: std::future::Future>(
 }
 
 impl Drop for Child {
-    /// Kills the child first with [`Command::kill_on_drop`]. A child that
+    /// Kills the child first with [`Command::kill_on_drop`](super::Command::kill_on_drop). A child that
     /// has not ended is then handed to brigade's one process-wide reaper
     /// thread, which reaps it when it ends, whether or not this loop still
     /// runs then (tokio reaps orphans on its runtime, best effort; here
