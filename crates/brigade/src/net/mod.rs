@@ -77,14 +77,16 @@
 mod datagram;
 mod split;
 mod stream;
-mod tcp;
+mod tcp_listener;
+mod tcp_stream;
 mod udp;
 mod unix;
 mod unix_datagram;
 
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use stream::Stream;
-pub use tcp::{ListenOptions, TcpListener, TcpStream};
+pub use tcp_listener::{ListenOptions, TcpListener};
+pub use tcp_stream::TcpStream;
 pub use udp::UdpSocket;
 pub use unix::{UnixListener, UnixStream};
 pub use unix_datagram::UnixDatagram;

@@ -56,7 +56,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 // A global table: loom's types cannot live in statics.
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use super::registry::{self, ThreadRef};
+use super::registry;
+use super::thread_ref::ThreadRef;
 
 static ENABLED: AtomicBool = AtomicBool::new(cfg!(feature = "deadlock-detection"));
 

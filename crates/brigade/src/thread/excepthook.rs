@@ -32,7 +32,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 // One process-wide slot, read once per panicking thread.
 use std::sync::{Arc, Mutex};
 
-use super::registry::ThreadRef;
+use super::thread_ref::ThreadRef;
 use crate::event_loop::Panic;
 
 /// A hook installed with [`set_excepthook`], as [`take_excepthook`]

@@ -6,19 +6,17 @@
 //! result can be waited for from plain code ([`result`](Job::result),
 //! [`result_timeout`](Job::result_timeout)), awaited on an event loop (a
 //! job is a [`Future`]), or collected from many jobs in the order they
-//! finish with [`as_completed`].
+//! finish with [`as_completed`](super::as_completed) (`as_completed.rs`).
 //!
 //! ```
-//! use brigade::thread::{ThreadPool, as_completed};
+//! use brigade::thread::ThreadPool;
 //!
 //! let pool = ThreadPool::builder().workers(2).build().unwrap();
 //! let job = pool.submit(|| 6 * 7).unwrap();
 //! assert_eq!(job.result().unwrap(), 42);
 //!
-//! let jobs: Vec<_> = (0..4u64).map(|i| pool.submit(move || i * i).unwrap()).collect();
-//! let mut squares: Vec<u64> = as_completed(jobs).map(|(_, r)| r.unwrap()).collect();
-//! squares.sort();
-//! assert_eq!(squares, [0, 1, 4, 9]);
+//! let late = pool.submit(|| "awaited").unwrap();
+//! assert_eq!(brigade::run(late).unwrap(), "awaited"); // a job is a future
 //! ```
 //!
 //! The state is a mutex-protected slot with a condition variable for
@@ -26,7 +24,6 @@
 //! [`oneshot`](crate::sync::oneshot) uses, plus the states a pool needs
 //! (running, cancelled).
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -35,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use super::slot::{Callback, ErrorRef, Failure, State, Status, take_finished};
 use crate::event_loop::Panic;
-use crate::loom::sync::{Arc, Condvar, Mutex};
+use crate::loom::sync::Arc;
 
 /// Why a [`Job`] has no value.
 ///
@@ -465,124 +462,6 @@ impl<T> fmt::Debug for Job<T> {
             Status::Finished(Err(JobError::Panicked(_))) => "panicked",
         };
         write!(f, "Job({state})")
-    }
-}
-
-/// The indexes of finished jobs, in the order they finished.
-struct Completions {
-    done: Mutex<VecDeque<usize>>,
-    ready: Condvar,
-}
-
-impl Completions {
-    fn push(&self, index: usize) {
-        self.done
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(index);
-        self.ready.notify_one();
-    }
-
-    fn pop(&self) -> usize {
-        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if let Some(index) = done.pop_front() {
-                return index;
-            }
-            done = self.ready.wait(done).unwrap_or_else(|e| e.into_inner());
-        }
-    }
-}
-
-/// A notification that job `index` finished. (Not a closure inside the
-/// generic `as_completed`, which would capture `T` and need `T: 'static`.)
-fn report(completions: &Arc<Completions>, index: usize) -> Box<dyn FnOnce() + Send> {
-    let completions = completions.clone();
-    Box::new(move || completions.push(index))
-}
-
-/// Yields the jobs' results as the jobs finish, each with the job's
-/// position in `jobs`, like `concurrent.futures.as_completed`. Blocks while
-/// waiting; jobs that already finished come first.
-///
-/// # Examples
-/// ```
-/// use brigade::thread::{ThreadPool, as_completed};
-///
-/// let pool = ThreadPool::new().unwrap();
-/// let jobs: Vec<_> = (0..4).map(|i| pool.submit(move || i * i).unwrap()).collect();
-/// let mut squares: Vec<(usize, u32)> = as_completed(jobs)
-///     .map(|(index, result)| (index, result.unwrap()))
-///     .collect();
-/// squares.sort();
-/// assert_eq!(squares, [(0, 0), (1, 1), (2, 4), (3, 9)]);
-/// ```
-pub fn as_completed<T>(jobs: impl IntoIterator<Item = Job<T>>) -> AsCompleted<T> {
-    let completions = Arc::new(Completions {
-        done: Mutex::new(VecDeque::new()),
-        ready: Condvar::new(),
-    });
-    let jobs: Vec<Option<Job<T>>> = jobs.into_iter().map(Some).collect();
-    for (index, job) in jobs.iter().enumerate() {
-        let Some(job) = job else { continue };
-        State::on_done(&job.state, Callback::Notify(report(&completions, index)));
-    }
-    AsCompleted {
-        left: jobs.len(),
-        jobs,
-        completions,
-    }
-}
-
-/// The iterator of [`as_completed`].
-///
-/// # Examples
-/// ```
-/// use std::sync::mpsc;
-/// use brigade::thread::{ThreadPool, as_completed};
-///
-/// let pool = ThreadPool::builder().workers(2).build().unwrap();
-/// let (go, gate) = mpsc::channel::<()>();
-/// let slow = pool.submit(move || gate.recv().map(|_| "slow").unwrap()).unwrap();
-/// let fast = pool.submit(|| "fast").unwrap();
-/// let mut done = as_completed([slow, fast]);
-/// let (index, result) = done.next().unwrap(); // the first to finish
-/// assert_eq!((index, result.unwrap()), (1, "fast"));
-/// go.send(()).unwrap();
-/// let (index, result) = done.next().unwrap();
-/// assert_eq!((index, result.unwrap()), (0, "slow"));
-/// assert!(done.next().is_none());
-/// ```
-pub struct AsCompleted<T> {
-    jobs: Vec<Option<Job<T>>>,
-    completions: Arc<Completions>,
-    left: usize,
-}
-
-impl<T> Iterator for AsCompleted<T> {
-    type Item = (usize, Result<T, JobError>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.left == 0 {
-            return None;
-        }
-        self.left -= 1;
-        let index = self.completions.pop();
-        let job = self.jobs[index].take()?;
-        let outcome = take_finished(&mut job.state.lock()).unwrap_or(Err(JobError::Cancelled));
-        Some((index, outcome))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
-    }
-}
-
-impl<T> fmt::Debug for AsCompleted<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsCompleted")
-            .field("left", &self.left)
-            .finish()
     }
 }
 

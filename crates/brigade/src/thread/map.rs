@@ -1,6 +1,8 @@
 //! [`ThreadPool::map`], [`map_slice`](ThreadPool::map_slice) and
-//! [`map_unordered`](ThreadPool::map_unordered): a function over many
-//! items, in parallel, without a job per item.
+//! [`map_range`](ThreadPool::map_range): a function over many items, in
+//! parallel, without a job per item, results in input order. (Results in
+//! the order they finish come from
+//! [`map_unordered`](ThreadPool::map_unordered), in `map_unordered.rs`.)
 //!
 //! `map` is Python's `executor.map(f, items)`, with results in input
 //! order. It blocks until every item is done, which lets `f` and the items
@@ -21,35 +23,25 @@
 //! let big: Vec<u64> = (0..10_000).collect();
 //! let squares = pool.map_slice(|x| x * x, &big).unwrap();
 //! assert_eq!(squares[9_999], 9_999 * 9_999);
-//!
-//! let mut lens: Vec<usize> = pool
-//!     .map_unordered(|w: String| w.len(), ["a".to_string(), "bb".to_string()])
-//!     .map(Result::unwrap)
-//!     .collect();
-//! lens.sort();
-//! assert_eq!(lens, [1, 2]);
 //! ```
 //!
 //! A panic in `f` fails the whole `map` with a [`MapError`] naming the
 //! first item that panicked; every other item still runs, and every value
-//! already made is dropped. `map_unordered` reports a panic as that item's
-//! own `Err` instead.
+//! already made is dropped.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
 
 use super::batch;
-use super::job::JobError;
 use super::pool::ThreadPool;
 use crate::event_loop::Panic;
 
 /// How many chunks each participating thread gets on average: enough for
 /// a slow thread to fall behind without stalling the others.
-const CHUNKS_PER_THREAD: usize = 8;
+pub(super) const CHUNKS_PER_THREAD: usize = 8;
 
 /// How many threads can run at once: the cores this process may use.
 fn cores() -> usize {
@@ -481,176 +473,5 @@ impl ThreadPool {
             (None, Ok(())) => unreachable!("checked above"),
         };
         Err(MapError { index, panic })
-    }
-
-    /// Runs `f` over `items` on the workers and yields each result as its
-    /// chunk finishes (Python's `imap_unordered`): a panic is that item's
-    /// own `Err`. Items are queued as chunked jobs (subject to the queue
-    /// bound), so `f` and the items must be `'static`.
-    ///
-    /// After [`shutdown`](Self::shutdown) the calling thread computes the
-    /// items itself, before this returns.
-    ///
-    /// # Examples
-    /// ```
-    /// let pool = brigade::thread::ThreadPool::new().unwrap();
-    /// let mut results: Vec<u32> = pool
-    ///     .map_unordered(|x: u32| x + 1, vec![1, 2, 3])
-    ///     .map(|r| r.unwrap())
-    ///     .collect();
-    /// results.sort(); // they come as they finish
-    /// assert_eq!(results, [2, 3, 4]);
-    /// ```
-    pub fn map_unordered<T, R, F>(
-        &self,
-        f: F,
-        items: impl IntoIterator<Item = T>,
-    ) -> MapUnordered<R>
-    where
-        T: Send + 'static,
-        R: Send + 'static,
-        F: Fn(T) -> R + Send + Sync + 'static,
-    {
-        let items: Vec<T> = items.into_iter().collect();
-        let n = items.len();
-        let results = Arc::new(Results {
-            chunks: Mutex::new(VecDeque::new()),
-            ready: Condvar::new(),
-        });
-        let f = Arc::new(f);
-        let chunk_len = n.div_ceil(n.clamp(1, self.workers() * CHUNKS_PER_THREAD));
-        let mut items = items.into_iter();
-        while items.len() > 0 {
-            let chunk = UnorderedChunk {
-                items: items.by_ref().take(chunk_len).collect(),
-                f: f.clone(),
-                results: results.clone(),
-            };
-            let queued = self.shared.submit_with(chunk, true, |chunk| {
-                Box::new(move || chunk.run()) as Box<dyn FnOnce() + Send>
-            });
-            if let Err(refused) = queued {
-                refused.into_inner().run();
-            }
-        }
-        MapUnordered {
-            results,
-            current: Vec::new().into_iter(),
-            left: n,
-        }
-    }
-}
-
-/// Finished chunks of a [`map_unordered`](ThreadPool::map_unordered).
-struct Results<R> {
-    chunks: Mutex<VecDeque<Vec<Result<R, JobError>>>>,
-    ready: Condvar,
-}
-
-impl<R> Results<R> {
-    fn push(&self, chunk: Vec<Result<R, JobError>>) {
-        self.chunks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(chunk);
-        self.ready.notify_one();
-    }
-}
-
-/// One chunk of a `map_unordered`; dropped unrun (its job cancelled), it
-/// reports each of its items as cancelled, so the iterator never waits for
-/// results that will not come.
-struct UnorderedChunk<T, R, F> {
-    items: Vec<T>,
-    f: Arc<F>,
-    results: Arc<Results<R>>,
-}
-
-impl<T, R, F: Fn(T) -> R> UnorderedChunk<T, R, F> {
-    fn run(mut self) {
-        let items = std::mem::take(&mut self.items);
-        let f = &*self.f;
-        let out = items
-            .into_iter()
-            .map(|item| {
-                catch_unwind(AssertUnwindSafe(|| f(item)))
-                    .map_err(|payload| JobError::Panicked(Panic::new(payload)))
-            })
-            .collect();
-        self.results.push(out);
-    }
-}
-
-impl<T, R, F> Drop for UnorderedChunk<T, R, F> {
-    fn drop(&mut self) {
-        if !self.items.is_empty() {
-            let cancelled = self.items.drain(..).map(|_| Err(JobError::Cancelled));
-            self.results.push(cancelled.collect());
-        }
-    }
-}
-
-/// The iterator of [`ThreadPool::map_unordered`]; blocks while the next
-/// chunk is still running.
-///
-/// # Examples
-/// A panic fails only its own item:
-/// ```
-/// use brigade::thread::ThreadPool;
-///
-/// let pool = ThreadPool::new().unwrap();
-/// let results: Vec<_> = pool
-///     .map_unordered(|x: u32| if x == 2 { panic!("two") } else { x }, 1..=3)
-///     .collect();
-/// assert_eq!(results.len(), 3);
-/// assert_eq!(results.iter().filter(|r| r.is_err()).count(), 1);
-/// ```
-pub struct MapUnordered<R> {
-    results: Arc<Results<R>>,
-    current: std::vec::IntoIter<Result<R, JobError>>,
-    left: usize,
-}
-
-impl<R> Iterator for MapUnordered<R> {
-    type Item = Result<R, JobError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(item) = self.current.next() {
-                self.left -= 1;
-                return Some(item);
-            }
-            if self.left == 0 {
-                return None;
-            }
-            let mut chunks = self
-                .results
-                .chunks
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            loop {
-                if let Some(chunk) = chunks.pop_front() {
-                    self.current = chunk.into_iter();
-                    break;
-                }
-                chunks = self
-                    .results
-                    .ready
-                    .wait(chunks)
-                    .unwrap_or_else(|e| e.into_inner());
-            }
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
-    }
-}
-
-impl<R> fmt::Debug for MapUnordered<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MapUnordered")
-            .field("left", &self.left)
-            .finish()
     }
 }

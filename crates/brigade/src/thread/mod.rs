@@ -118,8 +118,10 @@
 //! assert_eq!(alarm.join().unwrap(), Some(()));
 //! ```
 
+mod as_completed;
 mod barrier;
 mod batch;
+mod builder;
 mod chunksize;
 mod completion;
 mod condition;
@@ -130,37 +132,47 @@ mod excepthook;
 mod exit;
 mod handle;
 mod job;
+mod join;
 mod lock;
 mod map;
+mod map_unordered;
 mod pool;
 mod registry;
+mod rlock;
 mod semaphore;
 pub(crate) mod slot;
 mod target;
+mod thread_ref;
 mod timed_map;
 mod timer;
 pub(crate) mod wait;
 
+pub use as_completed::{AsCompleted, as_completed};
 pub use barrier::{Barrier, BrokenBarrierError};
+pub use builder::{Builder, spawn};
 pub use chunksize::MapChunkedError;
 pub use condition::Condition;
 pub use deadlock::{DeadlockError, deadlock_detection_enabled, detect_deadlocks};
 pub use error::ThreadError;
 pub use event::Event;
 pub use excepthook::{ExceptHook, ExceptHookArgs, set_excepthook, take_excepthook};
-pub use handle::{Builder, JoinAsync, Thread, ThreadJoin, spawn};
-pub use job::{AsCompleted, Job, JobError, ResultTimeoutError, as_completed};
-pub use lock::{Lock, LockGuard, RLock, RLockGuard};
-pub use map::{MapError, MapUnordered};
+pub use handle::Thread;
+pub use job::{Job, JobError, ResultTimeoutError};
+pub use join::{JoinAsync, ThreadJoin};
+pub use lock::{Lock, LockGuard};
+pub use map::MapError;
+pub use map_unordered::MapUnordered;
 pub use pool::{PoolBuilder, PoolError, SubmitError, ThreadPool};
 pub use registry::{
-    ThreadRef, active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
+    active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
     wait_for_non_daemon, wait_for_non_daemon_timeout,
 };
+pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, Permit, ReleaseError, Semaphore};
 pub use slot::ErrorRef;
 pub use std::sync::{Condvar, Mutex, RwLock};
 pub use target::Target;
+pub use thread_ref::ThreadRef;
 pub use timed_map::{MapTimeout, MapTimeoutError};
 pub use timer::Timer;
 pub use wait::{ReturnWhen, Waitable, wait};

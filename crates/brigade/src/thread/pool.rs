@@ -43,8 +43,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use super::batch::Batch;
+use super::builder::Builder;
 use super::error::ThreadError;
-use super::handle::{Builder, Thread};
+use super::handle::Thread;
 use super::job::{self, Job};
 use super::registry;
 

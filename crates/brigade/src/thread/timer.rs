@@ -27,11 +27,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
+use super::builder::{Builder, default_name};
 use super::error::ThreadError;
 use super::event::Event;
-use super::handle::{Builder, Thread, default_name};
-use super::registry::ThreadRef;
+use super::handle::Thread;
 use super::target::target_name;
+use super::thread_ref::ThreadRef;
 
 const WAITING: u8 = 0;
 const FIRED: u8 = 1;
