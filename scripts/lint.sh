@@ -8,3 +8,5 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p brigade --all-targets --all-features -- -D warnings
 # The API docs build without broken or private links.
 RUSTDOCFLAGS="-D warnings" cargo doc -p brigade --no-deps --all-features
+# ...and with the default features, as most users build them.
+RUSTDOCFLAGS="-D warnings" cargo doc -p brigade --no-deps

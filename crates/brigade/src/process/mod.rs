@@ -52,7 +52,7 @@
 //!   `Forkserver` (fork a single-threaded server, faster); see
 //!   [`forkserver`].
 //! - [`frame`]: the wire format, and how it refuses bad bytes.
-//! - [`cluster`] (cargo feature `cluster`): the same pool beyond one
+//! - `cluster` (cargo feature `cluster`): the same pool beyond one
 //!   machine, through Redis Streams: `ProcessPool::builder().cluster(url)`,
 //!   and workers started with `BRIGADE_WORKER=url`.
 //! - [`Manager`]: a server process holding shared objects, used through

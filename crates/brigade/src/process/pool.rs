@@ -384,8 +384,8 @@ impl ProcessPool {
         }
     }
 
-    /// The number of workers (a cluster pool counts its
-    /// [`window`](super::Cluster::window) as workers).
+    /// The number of workers (a cluster pool, cargo feature `cluster`,
+    /// counts its `Cluster::window` as workers).
     ///
     /// # Examples
     /// ```
