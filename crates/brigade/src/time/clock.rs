@@ -74,10 +74,24 @@ impl Clock {
         )
     }
 
-    /// Moves virtual time forward to `to` (never backward).
-    pub(crate) fn advance_to(&self, to: Instant) {
+    /// The tick now: [`now_tick`](Self::now_tick) of [`now`](Self::now).
+    /// A virtual clock reads its offset directly, with no `Instant`
+    /// arithmetic, since the loop asks at every turn.
+    pub(crate) fn current_tick(&self) -> u64 {
+        if self.is_virtual {
+            // The offset is below the horizon, so its microseconds fit.
+            self.offset.get().as_micros() as u64
+        } else {
+            self.now_tick(Instant(std::time::Instant::now()))
+        }
+    }
+
+    /// Moves virtual time forward to the start of `tick` (never backward).
+    /// Ticks are counted from the epoch, so this is an offset, and needs no
+    /// `Instant` arithmetic.
+    pub(crate) fn advance_to_tick(&self, tick: u64) {
         debug_assert!(self.is_virtual);
-        let offset = to.0.saturating_duration_since(self.epoch);
+        let offset = Duration::from_micros(tick);
         if offset > self.offset.get() {
             self.offset.set(offset);
         }
@@ -164,8 +178,9 @@ mod tests {
     fn virtual_time_moves_only_forward() {
         let clock = Clock::new(true);
         let start = clock.now();
-        clock.advance_to(start + Duration::from_secs(10));
-        clock.advance_to(start + Duration::from_secs(3));
+        clock.advance_to_tick(10_000_000);
+        clock.advance_to_tick(3_000_000);
+        assert_eq!(clock.current_tick(), 10_000_000);
         assert_eq!(clock.now() - start, Duration::from_secs(10));
     }
 }

@@ -180,10 +180,10 @@ impl Wheel {
         Some(earliest >> BLOCK_BITS << BLOCK_BITS)
     }
 
-    /// Processes time up to `now`: returns the wakers of the timers due, in
-    /// deadline order (and insertion order within a tick).
-    pub(crate) fn advance(&mut self, now: u64) -> Vec<Waker> {
-        let mut fired = Vec::new();
+    /// Processes time up to `now`: appends the wakers of the timers due to
+    /// `fired`, in deadline order (and insertion order within a tick). The
+    /// caller owns the vector so that one buffer serves every advance.
+    pub(crate) fn advance(&mut self, now: u64, fired: &mut Vec<Waker>) {
         loop {
             let Some((level, slot, tick)) = (0..LEVELS).find_map(|l| self.next_in_level(l)) else {
                 match self.overflow_start() {
@@ -219,7 +219,6 @@ impl Wheel {
             }
         }
         self.elapsed = self.elapsed.max(now);
-        fired
     }
 
     /// Removes every timer, returning their wakers.
@@ -240,11 +239,13 @@ impl Wheel {
         if occupied == 0 {
             return None;
         }
-        let slot_span = 1u64 << (SLOT_BITS as usize * level);
+        // Spans are powers of two: shifts and masks, no division.
+        let shift = SLOT_BITS as usize * level;
+        let slot_span = 1u64 << shift;
         let level_span = slot_span << SLOT_BITS;
-        let now_slot = (self.elapsed / slot_span) % SLOTS as u64;
+        let now_slot = (self.elapsed >> shift) & (SLOTS as u64 - 1);
         let distance = occupied.rotate_right(now_slot as u32).trailing_zeros() as u64;
-        let slot = (now_slot + distance) % SLOTS as u64;
+        let slot = (now_slot + distance) & (SLOTS as u64 - 1);
         let level_start = self.elapsed & !(level_span - 1);
         let mut tick = level_start + slot * slot_span;
         if slot < now_slot {
@@ -333,6 +334,12 @@ mod tests {
         }
     }
 
+    fn advanced(wheel: &mut Wheel, now: u64) -> Vec<Waker> {
+        let mut fired = Vec::new();
+        wheel.advance(now, &mut fired);
+        fired
+    }
+
     fn waker(label: u64, log: &Arc<Mutex<Vec<u64>>>) -> Waker {
         Arc::new(Label(label, log.clone())).into()
     }
@@ -347,7 +354,7 @@ mod tests {
         }
         let mut order = Vec::new();
         while let Some(tick) = wheel.next_tick() {
-            for w in wheel.advance(tick) {
+            for w in advanced(&mut wheel, tick) {
                 w.wake();
             }
             let fired: Vec<u64> = log.lock().unwrap().drain(..).collect();
@@ -369,16 +376,16 @@ mod tests {
         let a = wheel.insert(100, waker(1, &log));
         let _b = wheel.insert(100, waker(2, &log));
         let c = wheel.insert(150, waker(3, &log));
-        assert!(wheel.advance(99).is_empty());
+        assert!(advanced(&mut wheel, 99).is_empty());
         assert!(wheel.cancel(a).is_some());
         assert!(wheel.cancel(a).is_none(), "a cancelled key is stale");
-        for w in wheel.advance(100) {
+        for w in advanced(&mut wheel, 100) {
             w.wake();
         }
         assert_eq!(*log.lock().unwrap(), vec![2]);
         assert!(wheel.update_waker(a, &waker(9, &log)).is_err());
         assert!(wheel.update_waker(c, &waker(4, &log)).is_ok());
-        for w in wheel.advance(1_000) {
+        for w in advanced(&mut wheel, 1_000) {
             w.wake();
         }
         assert_eq!(*log.lock().unwrap(), vec![2, 4]);
@@ -389,7 +396,7 @@ mod tests {
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut wheel = Wheel::new();
         let far = MAX_SPAN * 3 + 17;
-        let _ = wheel.advance(5);
+        let _ = advanced(&mut wheel, 5);
         wheel.insert(far, waker(7, &log));
         let cancelled = wheel.insert(far + 1, waker(8, &log));
         wheel.insert(MAX_SPAN + 2, waker(6, &log));
@@ -397,7 +404,7 @@ mod tests {
         let mut steps = 0;
         while let Some(tick) = wheel.next_tick() {
             assert!(tick <= far);
-            for w in wheel.advance(tick) {
+            for w in advanced(&mut wheel, tick) {
                 w.wake();
             }
             steps += 1;
@@ -419,12 +426,12 @@ mod tests {
         // A cancelled earliest leaves the report early, never late.
         assert!(wheel.cancel(a).is_some());
         assert_eq!(wheel.next_tick(), Some(4_100));
-        assert!(wheel.advance(4_100).is_empty());
+        assert!(advanced(&mut wheel, 4_100).is_empty());
         assert_eq!(wheel.next_tick(), Some(4_200));
         // One advance does every cascade on the way to a deadline.
-        assert_eq!(wheel.advance(4_200).len(), 1);
+        assert_eq!(advanced(&mut wheel, 4_200).len(), 1);
         assert_eq!(wheel.next_tick(), Some(5_000_000));
-        assert_eq!(wheel.advance(5_000_000).len(), 1);
+        assert_eq!(advanced(&mut wheel, 5_000_000).len(), 1);
         assert_eq!(wheel.next_tick(), None);
     }
 
@@ -432,9 +439,9 @@ mod tests {
     fn a_past_deadline_fires_at_the_next_advance() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut wheel = Wheel::new();
-        let _ = wheel.advance(500);
+        let _ = advanced(&mut wheel, 500);
         wheel.insert(10, waker(1, &log));
         assert_eq!(wheel.next_tick(), Some(500));
-        assert_eq!(wheel.advance(500).len(), 1);
+        assert_eq!(advanced(&mut wheel, 500).len(), 1);
     }
 }
