@@ -16,14 +16,20 @@ pub(crate) struct Clock {
     epoch: std::time::Instant,
     /// Virtual time elapsed since `epoch`.
     offset: Cell<Duration>,
+    /// `epoch + offset`, kept so that reading a virtual clock (every
+    /// `sleep` does, twice) costs no `Instant` arithmetic; it changes only
+    /// when time jumps.
+    virtual_now: Cell<std::time::Instant>,
 }
 
 impl Clock {
     pub(crate) fn new(is_virtual: bool) -> Clock {
+        let epoch = std::time::Instant::now();
         Clock {
             is_virtual,
-            epoch: std::time::Instant::now(),
+            epoch,
             offset: Cell::new(Duration::ZERO),
+            virtual_now: Cell::new(epoch),
         }
     }
 
@@ -38,7 +44,7 @@ impl Clock {
 
     pub(crate) fn now(&self) -> Instant {
         if self.is_virtual {
-            Instant(self.epoch + self.offset.get())
+            Instant(self.virtual_now.get())
         } else {
             Instant(std::time::Instant::now())
         }
@@ -94,6 +100,7 @@ impl Clock {
         let offset = Duration::from_micros(tick);
         if offset > self.offset.get() {
             self.offset.set(offset);
+            self.virtual_now.set(self.epoch + offset);
         }
     }
 }

@@ -62,20 +62,34 @@ struct Entry {
     next: usize,
 }
 
+/// One slot of a level: its list of entries, and a bound on their earliest
+/// deadline, side by side so that linking an entry touches one cache line.
 #[derive(Clone, Copy)]
-struct Level {
-    occupied: u64,
-    head: [usize; SLOTS],
-    tail: [usize; SLOTS],
-    /// Per occupied slot: no later than its earliest deadline.
-    earliest: [u64; SLOTS],
+struct Slot {
+    head: usize,
+    tail: usize,
+    /// While the slot is occupied: no later than its earliest deadline.
+    earliest: u64,
 }
+
+const EMPTY_SLOT: Slot = Slot {
+    head: NIL,
+    tail: NIL,
+    earliest: 0,
+};
 
 pub(crate) struct Wheel {
     /// The tick up to which time has been processed.
     elapsed: u64,
     entries: Slab<Entry>,
-    levels: [Level; LEVELS],
+    /// Per level, bit `s` is set while slot `s` holds a timer. The eight
+    /// masks fill one cache line, which every turn of the loop reads.
+    occupied: [u64; LEVELS],
+    levels: [[Slot; SLOTS]; LEVELS],
+    /// Bit `l` is set while level `l` holds a timer: finding the lowest
+    /// occupied level is one count of trailing zeros, not a walk over the
+    /// levels' masks (eight cache lines).
+    occupied_levels: u8,
     /// Entries whose deadline lies beyond the current block.
     overflow: Vec<usize>,
     next_generation: u64,
@@ -83,16 +97,12 @@ pub(crate) struct Wheel {
 
 impl Wheel {
     pub(crate) fn new() -> Wheel {
-        let level = Level {
-            occupied: 0,
-            head: [NIL; SLOTS],
-            tail: [NIL; SLOTS],
-            earliest: [0; SLOTS],
-        };
         Wheel {
             elapsed: 0,
             entries: Slab::new(),
-            levels: [level; LEVELS],
+            occupied: [0; LEVELS],
+            levels: [[EMPTY_SLOT; SLOTS]; LEVELS],
+            occupied_levels: 0,
             overflow: Vec::new(),
             next_generation: 0,
         }
@@ -160,9 +170,9 @@ impl Wheel {
     pub(crate) fn next_tick(&self) -> Option<u64> {
         // The first occupied slot of the lowest occupied level holds the
         // earliest deadline: lower levels lie wholly before higher ones.
-        let in_wheel = (0..LEVELS)
-            .find_map(|level| self.next_in_level(level))
-            .map(|(level, slot, start)| start.max(self.levels[level].earliest[slot]));
+        let in_wheel = self
+            .first_slot()
+            .map(|(level, slot, start)| start.max(self.levels[level][slot].earliest));
         match (in_wheel, self.overflow_start()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -185,7 +195,7 @@ impl Wheel {
     /// caller owns the vector so that one buffer serves every advance.
     pub(crate) fn advance(&mut self, now: u64, fired: &mut Vec<Waker>) {
         loop {
-            let Some((level, slot, tick)) = (0..LEVELS).find_map(|l| self.next_in_level(l)) else {
+            let Some((level, slot, tick)) = self.first_slot() else {
                 match self.overflow_start() {
                     Some(start) if start <= now => {
                         self.elapsed = self.elapsed.max(start);
@@ -224,18 +234,25 @@ impl Wheel {
     /// Removes every timer, returning their wakers.
     pub(crate) fn clear(&mut self) -> Vec<Waker> {
         self.overflow.clear();
-        for level in &mut self.levels {
-            level.occupied = 0;
-            level.head = [NIL; SLOTS];
-            level.tail = [NIL; SLOTS];
-        }
+        self.occupied_levels = 0;
+        self.occupied = [0; LEVELS];
+        self.levels = [[EMPTY_SLOT; SLOTS]; LEVELS];
         self.entries.drain().into_iter().map(|e| e.waker).collect()
+    }
+
+    /// The first occupied slot of the lowest occupied level (see
+    /// [`next_in_level`](Self::next_in_level)).
+    fn first_slot(&self) -> Option<(usize, usize, u64)> {
+        if self.occupied_levels == 0 {
+            return None;
+        }
+        self.next_in_level(self.occupied_levels.trailing_zeros() as usize)
     }
 
     /// The first occupied slot of `level` at or after the current tick, and
     /// the tick at which that slot begins.
     fn next_in_level(&self, level: usize) -> Option<(usize, usize, u64)> {
-        let occupied = self.levels[level].occupied;
+        let occupied = self.occupied[level];
         if occupied == 0 {
             return None;
         }
@@ -268,8 +285,8 @@ impl Wheel {
         let masked = (elapsed ^ placed) | (SLOTS as u64 - 1);
         let level = ((63 - masked.leading_zeros()) / SLOT_BITS) as usize;
         let slot = ((placed >> (SLOT_BITS as usize * level)) % SLOTS as u64) as usize;
-        let tail = self.levels[level].tail[slot];
-        let earliest = &mut self.levels[level].earliest[slot];
+        let tail = self.levels[level][slot].tail;
+        let earliest = &mut self.levels[level][slot].earliest;
         *earliest = if tail == NIL {
             placed
         } else {
@@ -280,12 +297,13 @@ impl Wheel {
         entry.prev = tail;
         entry.next = NIL;
         if tail == NIL {
-            self.levels[level].head[slot] = index;
+            self.levels[level][slot].head = index;
         } else if let Some(t) = self.entries.get_mut(tail) {
             t.next = index;
         }
-        self.levels[level].tail[slot] = index;
-        self.levels[level].occupied |= 1 << slot;
+        self.levels[level][slot].tail = index;
+        self.occupied[level] |= 1 << slot;
+        self.occupied_levels |= 1 << level;
     }
 
     fn unlink(&mut self, index: usize) {
@@ -299,23 +317,29 @@ impl Wheel {
         }
         match self.entries.get_mut(prev) {
             Some(p) => p.next = next,
-            None => self.levels[level].head[slot] = next,
+            None => self.levels[level][slot].head = next,
         }
         match self.entries.get_mut(next) {
             Some(n) => n.prev = prev,
-            None => self.levels[level].tail[slot] = prev,
+            None => self.levels[level][slot].tail = prev,
         }
-        if self.levels[level].head[slot] == NIL {
-            self.levels[level].occupied &= !(1 << slot);
+        if self.levels[level][slot].head == NIL {
+            self.occupied[level] &= !(1 << slot);
+            if self.occupied[level] == 0 {
+                self.occupied_levels &= !(1 << level);
+            }
         }
     }
 
     /// Detaches a whole slot's list and returns its head.
     fn take_slot(&mut self, level: usize, slot: usize) -> usize {
-        let head = self.levels[level].head[slot];
-        self.levels[level].head[slot] = NIL;
-        self.levels[level].tail[slot] = NIL;
-        self.levels[level].occupied &= !(1 << slot);
+        let head = self.levels[level][slot].head;
+        self.levels[level][slot].head = NIL;
+        self.levels[level][slot].tail = NIL;
+        self.occupied[level] &= !(1 << slot);
+        if self.occupied[level] == 0 {
+            self.occupied_levels &= !(1 << level);
+        }
         head
     }
 }
@@ -433,6 +457,30 @@ mod tests {
         assert_eq!(wheel.next_tick(), Some(5_000_000));
         assert_eq!(advanced(&mut wheel, 5_000_000).len(), 1);
         assert_eq!(wheel.next_tick(), None);
+    }
+
+    #[test]
+    fn emptying_a_level_uncovers_the_next_one() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        // Level 0 (tick 3), level 1 (tick 100), level 3 (tick 300,000).
+        let low = wheel.insert(3, waker(1, &log));
+        let mid = wheel.insert(100, waker(2, &log));
+        wheel.insert(300_000, waker(3, &log));
+        assert_eq!(wheel.next_tick(), Some(3));
+        assert!(wheel.cancel(low).is_some());
+        assert!(wheel.cancel(mid).is_some());
+        // Both lower levels are empty now: the report comes from level 3.
+        assert_eq!(wheel.next_tick(), Some(300_000));
+        assert!(advanced(&mut wheel, 299_999).is_empty());
+        assert_eq!(advanced(&mut wheel, 300_000).len(), 1);
+        assert_eq!(wheel.next_tick(), None);
+        // A cleared wheel reports nothing, and takes timers again.
+        wheel.insert(400_000, waker(4, &log));
+        assert_eq!(wheel.clear().len(), 1);
+        assert_eq!(wheel.next_tick(), None);
+        wheel.insert(400_001, waker(5, &log));
+        assert_eq!(wheel.next_tick(), Some(400_001));
     }
 
     #[test]
