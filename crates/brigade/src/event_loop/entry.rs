@@ -2,7 +2,8 @@
 
 use std::future::Future;
 
-use super::runtime::{Builder, Runtime};
+use super::builder::Builder;
+use super::runtime::Runtime;
 
 /// Options of the attribute macros.
 #[derive(Debug, Clone, Default)]

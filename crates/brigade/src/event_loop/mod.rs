@@ -58,11 +58,13 @@
 //! ```
 
 pub(crate) mod blocking;
+mod builder;
 mod concurrent;
 pub(crate) mod context;
 #[doc(hidden)]
 pub mod entry;
 mod gather;
+mod handle;
 mod join;
 #[doc(hidden)]
 pub mod join_macro;
@@ -82,16 +84,15 @@ mod yield_now;
 
 pub(crate) use blocking::{Inhibit, hold_clock};
 pub use blocking::{MAX_BLOCKING_THREADS, ToThread, to_thread};
+pub use builder::Builder;
 pub use gather::{
     AsCompleted, AsCompletedTimeout, Either, TimedOut, as_completed, gather, race, select,
     try_gather,
 };
+pub use handle::{Handle, LoopClosed, RemoteHandle};
 pub use join::{AbortHandle, JoinError, JoinHandle, Panic};
 pub use join_set::JoinSet;
-pub use runtime::{
-    Builder, Handle, LoopClosed, RemoteHandle, Runtime, RuntimeError, run, run_on_threads, spawn,
-    spawn_named,
-};
+pub use runtime::{Runtime, RuntimeError, run, run_on_threads, spawn, spawn_named};
 pub use shield::{Shield, shield};
 pub use slow::SlowPoll;
 pub use task::TaskId;

@@ -23,6 +23,7 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::Waker;
 use std::time::Duration;
 
 use crate::io::driver::Driver;
@@ -157,6 +158,9 @@ pub(crate) struct Core {
     queue: RefCell<VecDeque<TaskRef>>,
     tasks: RefCell<Slab<TaskRef>>,
     pub(crate) timers: RefCell<Wheel>,
+    /// The wakers of the timers that fire in a turn, kept between turns so
+    /// that firing allocates nothing.
+    fired: Cell<Vec<Waker>>,
     pub(crate) clock: Clock,
     /// xorshift state for seeded runs; 0 when unseeded.
     rng: Cell<u64>,
@@ -195,6 +199,7 @@ impl Core {
             queue: RefCell::new(VecDeque::with_capacity(1024)),
             tasks: RefCell::new(Slab::new()),
             timers: RefCell::new(Wheel::new()),
+            fired: Cell::new(Vec::new()),
             clock,
             // xorshift needs a non-zero state; mix the seed so 0 works too.
             rng: Cell::new(seed.map_or(0, |s| s ^ 0x9E37_79B9_7F4A_7C15 | 1)),
@@ -426,16 +431,20 @@ impl Core {
 
     /// Wakes the timers whose deadline has passed. Returns how many fired.
     pub(crate) fn fire_timers(&self) -> usize {
-        let now = self.clock.now();
-        let mut fired = self.timers.borrow_mut().advance(self.clock.now_tick(now));
+        let now = self.clock.current_tick();
+        // One buffer serves every turn; a re-entrant call (from a foreign
+        // waker) finds it taken and uses a fresh one.
+        let mut fired = self.fired.take();
+        self.timers.borrow_mut().advance(now, &mut fired);
         if self.rng.get() != 0 {
             self.shuffle(&mut fired);
         }
         let n = fired.len();
-        for waker in fired {
+        for waker in fired.drain(..) {
             // A foreign waker that panics must not lose the others' wake-ups.
             let _ = catch_unwind(AssertUnwindSafe(move || waker.wake()));
         }
+        self.fired.set(fired);
         n
     }
 
@@ -460,7 +469,7 @@ impl Core {
                     // Pending I/O comes first; without any, asking the
                     // kernel would only cost a system call per time jump.
                     if !(self.driver.has_io() && self.driver.park(Deadline::Now)) {
-                        self.clock.advance_to(self.clock.instant_of_tick(tick));
+                        self.clock.advance_to_tick(tick);
                     }
                     return;
                 }

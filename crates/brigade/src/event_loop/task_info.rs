@@ -38,7 +38,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::runtime::{Handle, LoopClosed, Runtime};
+use super::handle::{Handle, LoopClosed};
+use super::runtime::Runtime;
 use super::task::{CANCELLED, SCHEDULED, TaskId, TaskRef};
 use super::{context, scheduler};
 use crate::sync::oneshot;

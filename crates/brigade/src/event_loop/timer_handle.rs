@@ -48,7 +48,8 @@ use std::task::{Wake, Waker};
 use std::time::Duration;
 
 use super::context;
-use super::runtime::{Handle, LoopClosed, Runtime};
+use super::handle::{Handle, LoopClosed};
+use super::runtime::Runtime;
 use super::scheduler::{self, Core, Shared};
 use crate::loom::sync::{Mutex, MutexGuard};
 use crate::time::Instant;

@@ -16,14 +16,20 @@ pub(crate) struct Clock {
     epoch: std::time::Instant,
     /// Virtual time elapsed since `epoch`.
     offset: Cell<Duration>,
+    /// `epoch + offset`, kept so that reading a virtual clock (every
+    /// `sleep` does, twice) costs no `Instant` arithmetic; it changes only
+    /// when time jumps.
+    virtual_now: Cell<std::time::Instant>,
 }
 
 impl Clock {
     pub(crate) fn new(is_virtual: bool) -> Clock {
+        let epoch = std::time::Instant::now();
         Clock {
             is_virtual,
-            epoch: std::time::Instant::now(),
+            epoch,
             offset: Cell::new(Duration::ZERO),
+            virtual_now: Cell::new(epoch),
         }
     }
 
@@ -38,7 +44,7 @@ impl Clock {
 
     pub(crate) fn now(&self) -> Instant {
         if self.is_virtual {
-            Instant(self.epoch + self.offset.get())
+            Instant(self.virtual_now.get())
         } else {
             Instant(std::time::Instant::now())
         }
@@ -74,12 +80,27 @@ impl Clock {
         )
     }
 
-    /// Moves virtual time forward to `to` (never backward).
-    pub(crate) fn advance_to(&self, to: Instant) {
+    /// The tick now: [`now_tick`](Self::now_tick) of [`now`](Self::now).
+    /// A virtual clock reads its offset directly, with no `Instant`
+    /// arithmetic, since the loop asks at every turn.
+    pub(crate) fn current_tick(&self) -> u64 {
+        if self.is_virtual {
+            // The offset is below the horizon, so its microseconds fit.
+            self.offset.get().as_micros() as u64
+        } else {
+            self.now_tick(Instant(std::time::Instant::now()))
+        }
+    }
+
+    /// Moves virtual time forward to the start of `tick` (never backward).
+    /// Ticks are counted from the epoch, so this is an offset, and needs no
+    /// `Instant` arithmetic.
+    pub(crate) fn advance_to_tick(&self, tick: u64) {
         debug_assert!(self.is_virtual);
-        let offset = to.0.saturating_duration_since(self.epoch);
+        let offset = Duration::from_micros(tick);
         if offset > self.offset.get() {
             self.offset.set(offset);
+            self.virtual_now.set(self.epoch + offset);
         }
     }
 }
@@ -164,8 +185,9 @@ mod tests {
     fn virtual_time_moves_only_forward() {
         let clock = Clock::new(true);
         let start = clock.now();
-        clock.advance_to(start + Duration::from_secs(10));
-        clock.advance_to(start + Duration::from_secs(3));
+        clock.advance_to_tick(10_000_000);
+        clock.advance_to_tick(3_000_000);
+        assert_eq!(clock.current_tick(), 10_000_000);
         assert_eq!(clock.now() - start, Duration::from_secs(10));
     }
 }

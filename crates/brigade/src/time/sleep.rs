@@ -239,7 +239,7 @@ impl Sleep {
                 };
                 let key = timers.insert(tick, cx.waker().clone());
                 self.timer = Some((core.shared.id, key));
-                crate::trace::emit::sleeping(deadline.saturating_duration_since(now));
+                crate::trace::emit::sleeping(deadline, now);
                 if let Some(trace) = &core.trace {
                     self.traced_since.get_or_insert(core.trace_now(trace));
                 }

@@ -62,20 +62,34 @@ struct Entry {
     next: usize,
 }
 
+/// One slot of a level: its list of entries, and a bound on their earliest
+/// deadline, side by side so that linking an entry touches one cache line.
 #[derive(Clone, Copy)]
-struct Level {
-    occupied: u64,
-    head: [usize; SLOTS],
-    tail: [usize; SLOTS],
-    /// Per occupied slot: no later than its earliest deadline.
-    earliest: [u64; SLOTS],
+struct Slot {
+    head: usize,
+    tail: usize,
+    /// While the slot is occupied: no later than its earliest deadline.
+    earliest: u64,
 }
+
+const EMPTY_SLOT: Slot = Slot {
+    head: NIL,
+    tail: NIL,
+    earliest: 0,
+};
 
 pub(crate) struct Wheel {
     /// The tick up to which time has been processed.
     elapsed: u64,
     entries: Slab<Entry>,
-    levels: [Level; LEVELS],
+    /// Per level, bit `s` is set while slot `s` holds a timer. The eight
+    /// masks fill one cache line, which every turn of the loop reads.
+    occupied: [u64; LEVELS],
+    levels: [[Slot; SLOTS]; LEVELS],
+    /// Bit `l` is set while level `l` holds a timer: finding the lowest
+    /// occupied level is one count of trailing zeros, not a walk over the
+    /// levels' masks (eight cache lines).
+    occupied_levels: u8,
     /// Entries whose deadline lies beyond the current block.
     overflow: Vec<usize>,
     next_generation: u64,
@@ -83,16 +97,12 @@ pub(crate) struct Wheel {
 
 impl Wheel {
     pub(crate) fn new() -> Wheel {
-        let level = Level {
-            occupied: 0,
-            head: [NIL; SLOTS],
-            tail: [NIL; SLOTS],
-            earliest: [0; SLOTS],
-        };
         Wheel {
             elapsed: 0,
             entries: Slab::new(),
-            levels: [level; LEVELS],
+            occupied: [0; LEVELS],
+            levels: [[EMPTY_SLOT; SLOTS]; LEVELS],
+            occupied_levels: 0,
             overflow: Vec::new(),
             next_generation: 0,
         }
@@ -160,9 +170,9 @@ impl Wheel {
     pub(crate) fn next_tick(&self) -> Option<u64> {
         // The first occupied slot of the lowest occupied level holds the
         // earliest deadline: lower levels lie wholly before higher ones.
-        let in_wheel = (0..LEVELS)
-            .find_map(|level| self.next_in_level(level))
-            .map(|(level, slot, start)| start.max(self.levels[level].earliest[slot]));
+        let in_wheel = self
+            .first_slot()
+            .map(|(level, slot, start)| start.max(self.levels[level][slot].earliest));
         match (in_wheel, self.overflow_start()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -180,12 +190,12 @@ impl Wheel {
         Some(earliest >> BLOCK_BITS << BLOCK_BITS)
     }
 
-    /// Processes time up to `now`: returns the wakers of the timers due, in
-    /// deadline order (and insertion order within a tick).
-    pub(crate) fn advance(&mut self, now: u64) -> Vec<Waker> {
-        let mut fired = Vec::new();
+    /// Processes time up to `now`: appends the wakers of the timers due to
+    /// `fired`, in deadline order (and insertion order within a tick). The
+    /// caller owns the vector so that one buffer serves every advance.
+    pub(crate) fn advance(&mut self, now: u64, fired: &mut Vec<Waker>) {
         loop {
-            let Some((level, slot, tick)) = (0..LEVELS).find_map(|l| self.next_in_level(l)) else {
+            let Some((level, slot, tick)) = self.first_slot() else {
                 match self.overflow_start() {
                     Some(start) if start <= now => {
                         self.elapsed = self.elapsed.max(start);
@@ -219,32 +229,40 @@ impl Wheel {
             }
         }
         self.elapsed = self.elapsed.max(now);
-        fired
     }
 
     /// Removes every timer, returning their wakers.
     pub(crate) fn clear(&mut self) -> Vec<Waker> {
         self.overflow.clear();
-        for level in &mut self.levels {
-            level.occupied = 0;
-            level.head = [NIL; SLOTS];
-            level.tail = [NIL; SLOTS];
-        }
+        self.occupied_levels = 0;
+        self.occupied = [0; LEVELS];
+        self.levels = [[EMPTY_SLOT; SLOTS]; LEVELS];
         self.entries.drain().into_iter().map(|e| e.waker).collect()
+    }
+
+    /// The first occupied slot of the lowest occupied level (see
+    /// [`next_in_level`](Self::next_in_level)).
+    fn first_slot(&self) -> Option<(usize, usize, u64)> {
+        if self.occupied_levels == 0 {
+            return None;
+        }
+        self.next_in_level(self.occupied_levels.trailing_zeros() as usize)
     }
 
     /// The first occupied slot of `level` at or after the current tick, and
     /// the tick at which that slot begins.
     fn next_in_level(&self, level: usize) -> Option<(usize, usize, u64)> {
-        let occupied = self.levels[level].occupied;
+        let occupied = self.occupied[level];
         if occupied == 0 {
             return None;
         }
-        let slot_span = 1u64 << (SLOT_BITS as usize * level);
+        // Spans are powers of two: shifts and masks, no division.
+        let shift = SLOT_BITS as usize * level;
+        let slot_span = 1u64 << shift;
         let level_span = slot_span << SLOT_BITS;
-        let now_slot = (self.elapsed / slot_span) % SLOTS as u64;
+        let now_slot = (self.elapsed >> shift) & (SLOTS as u64 - 1);
         let distance = occupied.rotate_right(now_slot as u32).trailing_zeros() as u64;
-        let slot = (now_slot + distance) % SLOTS as u64;
+        let slot = (now_slot + distance) & (SLOTS as u64 - 1);
         let level_start = self.elapsed & !(level_span - 1);
         let mut tick = level_start + slot * slot_span;
         if slot < now_slot {
@@ -267,8 +285,8 @@ impl Wheel {
         let masked = (elapsed ^ placed) | (SLOTS as u64 - 1);
         let level = ((63 - masked.leading_zeros()) / SLOT_BITS) as usize;
         let slot = ((placed >> (SLOT_BITS as usize * level)) % SLOTS as u64) as usize;
-        let tail = self.levels[level].tail[slot];
-        let earliest = &mut self.levels[level].earliest[slot];
+        let tail = self.levels[level][slot].tail;
+        let earliest = &mut self.levels[level][slot].earliest;
         *earliest = if tail == NIL {
             placed
         } else {
@@ -279,12 +297,13 @@ impl Wheel {
         entry.prev = tail;
         entry.next = NIL;
         if tail == NIL {
-            self.levels[level].head[slot] = index;
+            self.levels[level][slot].head = index;
         } else if let Some(t) = self.entries.get_mut(tail) {
             t.next = index;
         }
-        self.levels[level].tail[slot] = index;
-        self.levels[level].occupied |= 1 << slot;
+        self.levels[level][slot].tail = index;
+        self.occupied[level] |= 1 << slot;
+        self.occupied_levels |= 1 << level;
     }
 
     fn unlink(&mut self, index: usize) {
@@ -298,23 +317,29 @@ impl Wheel {
         }
         match self.entries.get_mut(prev) {
             Some(p) => p.next = next,
-            None => self.levels[level].head[slot] = next,
+            None => self.levels[level][slot].head = next,
         }
         match self.entries.get_mut(next) {
             Some(n) => n.prev = prev,
-            None => self.levels[level].tail[slot] = prev,
+            None => self.levels[level][slot].tail = prev,
         }
-        if self.levels[level].head[slot] == NIL {
-            self.levels[level].occupied &= !(1 << slot);
+        if self.levels[level][slot].head == NIL {
+            self.occupied[level] &= !(1 << slot);
+            if self.occupied[level] == 0 {
+                self.occupied_levels &= !(1 << level);
+            }
         }
     }
 
     /// Detaches a whole slot's list and returns its head.
     fn take_slot(&mut self, level: usize, slot: usize) -> usize {
-        let head = self.levels[level].head[slot];
-        self.levels[level].head[slot] = NIL;
-        self.levels[level].tail[slot] = NIL;
-        self.levels[level].occupied &= !(1 << slot);
+        let head = self.levels[level][slot].head;
+        self.levels[level][slot].head = NIL;
+        self.levels[level][slot].tail = NIL;
+        self.occupied[level] &= !(1 << slot);
+        if self.occupied[level] == 0 {
+            self.occupied_levels &= !(1 << level);
+        }
         head
     }
 }
@@ -333,6 +358,12 @@ mod tests {
         }
     }
 
+    fn advanced(wheel: &mut Wheel, now: u64) -> Vec<Waker> {
+        let mut fired = Vec::new();
+        wheel.advance(now, &mut fired);
+        fired
+    }
+
     fn waker(label: u64, log: &Arc<Mutex<Vec<u64>>>) -> Waker {
         Arc::new(Label(label, log.clone())).into()
     }
@@ -347,7 +378,7 @@ mod tests {
         }
         let mut order = Vec::new();
         while let Some(tick) = wheel.next_tick() {
-            for w in wheel.advance(tick) {
+            for w in advanced(&mut wheel, tick) {
                 w.wake();
             }
             let fired: Vec<u64> = log.lock().unwrap().drain(..).collect();
@@ -369,16 +400,16 @@ mod tests {
         let a = wheel.insert(100, waker(1, &log));
         let _b = wheel.insert(100, waker(2, &log));
         let c = wheel.insert(150, waker(3, &log));
-        assert!(wheel.advance(99).is_empty());
+        assert!(advanced(&mut wheel, 99).is_empty());
         assert!(wheel.cancel(a).is_some());
         assert!(wheel.cancel(a).is_none(), "a cancelled key is stale");
-        for w in wheel.advance(100) {
+        for w in advanced(&mut wheel, 100) {
             w.wake();
         }
         assert_eq!(*log.lock().unwrap(), vec![2]);
         assert!(wheel.update_waker(a, &waker(9, &log)).is_err());
         assert!(wheel.update_waker(c, &waker(4, &log)).is_ok());
-        for w in wheel.advance(1_000) {
+        for w in advanced(&mut wheel, 1_000) {
             w.wake();
         }
         assert_eq!(*log.lock().unwrap(), vec![2, 4]);
@@ -389,7 +420,7 @@ mod tests {
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut wheel = Wheel::new();
         let far = MAX_SPAN * 3 + 17;
-        let _ = wheel.advance(5);
+        let _ = advanced(&mut wheel, 5);
         wheel.insert(far, waker(7, &log));
         let cancelled = wheel.insert(far + 1, waker(8, &log));
         wheel.insert(MAX_SPAN + 2, waker(6, &log));
@@ -397,7 +428,7 @@ mod tests {
         let mut steps = 0;
         while let Some(tick) = wheel.next_tick() {
             assert!(tick <= far);
-            for w in wheel.advance(tick) {
+            for w in advanced(&mut wheel, tick) {
                 w.wake();
             }
             steps += 1;
@@ -419,22 +450,46 @@ mod tests {
         // A cancelled earliest leaves the report early, never late.
         assert!(wheel.cancel(a).is_some());
         assert_eq!(wheel.next_tick(), Some(4_100));
-        assert!(wheel.advance(4_100).is_empty());
+        assert!(advanced(&mut wheel, 4_100).is_empty());
         assert_eq!(wheel.next_tick(), Some(4_200));
         // One advance does every cascade on the way to a deadline.
-        assert_eq!(wheel.advance(4_200).len(), 1);
+        assert_eq!(advanced(&mut wheel, 4_200).len(), 1);
         assert_eq!(wheel.next_tick(), Some(5_000_000));
-        assert_eq!(wheel.advance(5_000_000).len(), 1);
+        assert_eq!(advanced(&mut wheel, 5_000_000).len(), 1);
         assert_eq!(wheel.next_tick(), None);
+    }
+
+    #[test]
+    fn emptying_a_level_uncovers_the_next_one() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        // Level 0 (tick 3), level 1 (tick 100), level 3 (tick 300,000).
+        let low = wheel.insert(3, waker(1, &log));
+        let mid = wheel.insert(100, waker(2, &log));
+        wheel.insert(300_000, waker(3, &log));
+        assert_eq!(wheel.next_tick(), Some(3));
+        assert!(wheel.cancel(low).is_some());
+        assert!(wheel.cancel(mid).is_some());
+        // Both lower levels are empty now: the report comes from level 3.
+        assert_eq!(wheel.next_tick(), Some(300_000));
+        assert!(advanced(&mut wheel, 299_999).is_empty());
+        assert_eq!(advanced(&mut wheel, 300_000).len(), 1);
+        assert_eq!(wheel.next_tick(), None);
+        // A cleared wheel reports nothing, and takes timers again.
+        wheel.insert(400_000, waker(4, &log));
+        assert_eq!(wheel.clear().len(), 1);
+        assert_eq!(wheel.next_tick(), None);
+        wheel.insert(400_001, waker(5, &log));
+        assert_eq!(wheel.next_tick(), Some(400_001));
     }
 
     #[test]
     fn a_past_deadline_fires_at_the_next_advance() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut wheel = Wheel::new();
-        let _ = wheel.advance(500);
+        let _ = advanced(&mut wheel, 500);
         wheel.insert(10, waker(1, &log));
         assert_eq!(wheel.next_tick(), Some(500));
-        assert_eq!(wheel.advance(500).len(), 1);
+        assert_eq!(advanced(&mut wheel, 500).len(), 1);
     }
 }
