@@ -92,6 +92,8 @@
 //! | `blocking_recv`, `blocking_lock` | [`mpsc::Receiver::recv_blocking`](crate::sync::mpsc::Receiver::recv_blocking), [`Mutex::blocking_lock`](crate::sync::Mutex::blocking_lock) | both panic on a loop's own thread, as tokio's do |
 //! | `io::AsyncReadExt`, `AsyncWriteExt` | [`io::AsyncReadExt`](crate::io::AsyncReadExt), [`io::AsyncWriteExt`](crate::io::AsyncWriteExt) | the `futures` crate's own traits (for futures-io's `AsyncRead`/`AsyncWrite`), re-exported, so importing `futures::io`'s too is never ambiguous; tokio's `shutdown` is `close` |
 //! | `net`, `fs`, `process`, `signal` | [`net`](crate::net), [`fs`](crate::fs), [`subprocess`](crate::subprocess), [`signal`](crate::signal) | file I/O on io_uring where the kernel has it |
+//! | `tokio_unstable` task spans, `console-subscriber` | cargo feature `tracing`: brigade's task, timer, I/O, thread and process events as `tracing` events, and `trace::TraceLayer` | a span per poll plus `spawn`/`end` events rather than one span per task; the layer puts the program's own spans into brigade's Perfetto trace |
+//! | tokio-based crates (reqwest, tokio's timers) | the [`async-compat`](https://docs.rs/async-compat) crate's `Compat` around the brigade future | tokio objects must be made inside the `Compat` future; see [`guide::tokio_crates`](crate::guide::tokio_crates) |
 //!
 //! # threading
 //!
@@ -134,5 +136,6 @@
 //! | `Lock`, `RLock` | [`process::Lock`](crate::process::Lock), [`process::RLock`](crate::process::RLock) | a process that dies holding a lock is reported to the next acquirer as [`LockError::OwnerDied`](crate::process::LockError::OwnerDied), which hands over the lock; Python deadlocks |
 //! | `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier` | [`process::Semaphore`](crate::process::Semaphore), [`process::BoundedSemaphore`](crate::process::BoundedSemaphore), [`process::Event`](crate::process::Event), [`process::Condition`](crate::process::Condition), [`process::Barrier`](crate::process::Barrier) | a condition has its own lock; a barrier has no action |
 //! | `Manager()`: `dict()`, `list()`, `Namespace()` | [`process::Manager`](crate::process::Manager): [`DictProxy`](crate::process::DictProxy), [`ListProxy`](crate::process::ListProxy), [`NamespaceProxy`](crate::process::NamespaceProxy) | typed proxies; only processes handed a proxy can connect (no address or authkey); a dead manager is [`ManagerError::ManagerDied`](crate::process::ManagerError::ManagerDied) in every client |
+//! | `ray.util.multiprocessing.Pool(ray_address=)`, a Celery or RQ queue | `ProcessPool::builder().cluster("redis://host/0")` (cargo feature `cluster`) and workers started with `BRIGADE_WORKER=url` | tasks travel through Redis Streams; a worker of another build refuses them; delivery is at least once, each result reaches the caller once; see [`guide::cluster`](crate::guide::cluster) |
 //! | `set_start_method` | [`process::StartMethod`](crate::process::StartMethod) | `spawn` (the default) or `forkserver`; `fork` is unsound in a threaded Rust program |
 //! | `cpu_count()` | `std::thread::available_parallelism` | the standard library's |
