@@ -37,7 +37,7 @@ use super::function::{Callable, FnRef};
 use super::spawn::{Child, StartMethod};
 use super::transfer::{self, Encoded};
 
-// The pool imports the reply's decoder from here, next to `prepare`.
+// `pool.rs` imports the reply's decoder from here, next to `prepare`.
 pub(crate) use super::join::decode_reply;
 
 /// A function to run in a child process; see the [module](super) docs.
