@@ -26,7 +26,7 @@ use super::child::{Call, Hello, Reply};
 use super::error::{Exit, ProcessError, StartError};
 use super::frame::{self, FrameError};
 use super::function::FnRef;
-use super::handle::decode_reply;
+use super::join::decode_reply;
 use super::socket::{Message, Packet, RecvError};
 use super::spawn::{Child, StartMethod, left};
 use super::transfer::Encoded;

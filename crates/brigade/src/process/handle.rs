@@ -1,6 +1,12 @@
 //! [`Process`]: a Rust function running in a child process, as Python's
 //! `multiprocessing.Process`.
 //!
+//! A `Process` is made with its function and arguments, configured
+//! (name, daemon flag, start method, message limit), then started; this
+//! file holds those steps and the questions one asks a started child
+//! (`pid`, `is_alive`, `exitcode`), and `close`. Waiting for the result is
+//! in `join.rs`, ending a child early in `kill.rs`.
+//!
 //! ```
 //! use brigade::process::Process;
 //!
@@ -16,23 +22,23 @@
 //! ```
 
 use std::fmt;
-use std::io;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::child::{Call, Hello, Reply};
+use super::child::{Call, Hello};
 use super::error::{Exit, ProcessError, StartError};
-use super::frame::{self, FrameError};
+use super::frame;
 use super::function::{Callable, FnRef};
-use super::socket::{Message, RecvError};
-use super::spawn::{Child, StartMethod, left};
+use super::spawn::{Child, StartMethod};
 use super::transfer::{self, Encoded};
-use crate::sys::process::Status;
+
+// `pool.rs` imports the reply's decoder from here, next to `prepare`.
+pub(crate) use super::join::decode_reply;
 
 /// A function to run in a child process; see the [module](super) docs.
 ///
@@ -53,17 +59,18 @@ use crate::sys::process::Status;
 /// assert_eq!(p.exitcode(), Some(0));
 /// ```
 pub struct Process<R> {
-    name: String,
+    // The fields that `join.rs` and `kill.rs` read are `pub(super)`.
+    pub(super) name: String,
     daemon: bool,
     method: StartMethod,
     call: Option<Result<(FnRef, Encoded), StartError>>,
-    max_message: usize,
-    child: Option<Arc<Child>>,
-    joined: bool,
+    pub(super) max_message: usize,
+    pub(super) child: Option<Arc<Child>>,
+    pub(super) joined: bool,
     /// [`close`](Self::close) released the child.
-    closed: bool,
+    pub(super) closed: bool,
     /// When the child started, on the process-wide trace, if one is set.
-    traced_start: Option<Duration>,
+    pub(super) traced_start: Option<Duration>,
     _result: PhantomData<fn() -> R>,
 }
 
@@ -365,177 +372,6 @@ impl<R: DeserializeOwned> Process<R> {
             .map(Exit::from)
     }
 
-    /// Waits for the child to end and returns its function's result.
-    ///
-    /// # Examples
-    /// ```
-    /// use brigade::process::{Process, ProcessError};
-    ///
-    /// fn fail(why: String) -> u8 {
-    ///     panic!("{why}")
-    /// }
-    ///
-    /// let mut p = Process::new(fail, ("out of paper".to_string(),));
-    /// p.start().unwrap();
-    /// match p.join() {
-    ///     Err(ProcessError::Panicked { message, .. }) => assert_eq!(message, "out of paper"),
-    ///     other => unreachable!("{other:?}"),
-    /// }
-    /// ```
-    ///
-    /// # Errors
-    /// A [`ProcessError`] for each way the function gave no result: it
-    /// panicked, the child exited or was killed first, the channel broke, the
-    /// result was too large, the process was never started, already joined or
-    /// closed.
-    ///
-    /// Blocks the calling thread: on an event loop, use [`run`](super::run)
-    /// instead.
-    pub fn join(&mut self) -> Result<R, ProcessError> {
-        self.join_until(None)
-    }
-
-    /// Like [`join`](Self::join), waiting at most `timeout`;
-    /// [`ProcessError::Timeout`] leaves the process joinable.
-    ///
-    /// # Examples
-    /// ```
-    /// use std::time::Duration;
-    /// use brigade::process::{Process, ProcessError, Queue};
-    ///
-    /// fn wait_for(q: Queue<u8>) -> u8 {
-    ///     q.get().unwrap()
-    /// }
-    ///
-    /// let q = Queue::new().unwrap();
-    /// let mut p = Process::new(wait_for, (q.clone(),));
-    /// p.start().unwrap();
-    /// assert!(matches!(p.join_timeout(Duration::from_millis(10)), Err(ProcessError::Timeout)));
-    /// q.put(&7).unwrap();
-    /// assert_eq!(p.join_timeout(Duration::from_secs(60)).unwrap(), 7);
-    /// ```
-    ///
-    /// # Errors
-    /// [`ProcessError::Timeout`] when the time runs out (the process can be
-    /// joined again); else as [`join`](Self::join).
-    pub fn join_timeout(&mut self, timeout: Duration) -> Result<R, ProcessError> {
-        self.join_until(Some(Instant::now() + timeout))
-    }
-
-    fn join_until(&mut self, deadline: Option<Instant>) -> Result<R, ProcessError> {
-        if self.closed {
-            return Err(ProcessError::Closed);
-        }
-        if self.joined {
-            return Err(ProcessError::AlreadyJoined);
-        }
-        let Some(child) = &self.child else {
-            return Err(ProcessError::NotStarted);
-        };
-        let pid = match child.known_pid() {
-            Ok(pid) => pid,
-            // The forkserver could not fork it: there is nothing to wait for.
-            Err(e) => {
-                self.joined = true;
-                return Err(ProcessError::Start(StartError::Io(e)));
-            }
-        };
-        // The end first, then the reply: a child sends its one reply just
-        // before it exits, into a buffer with room for it, so the reply is
-        // waiting by then; and the parent wakes once per child, not twice.
-        let status = match child.wait(left(deadline)) {
-            Ok(Some(status)) => status,
-            Ok(None) => return Err(ProcessError::Timeout),
-            Err(e) => {
-                return Err(ProcessError::Channel {
-                    pid,
-                    source: FrameError::Io(e),
-                });
-            }
-        };
-        self.joined = true;
-        crate::trace::emit::process_ended(pid, &self.name);
-        if let (Some(trace), Some(start)) = (crate::trace::global(), self.traced_start) {
-            let track = crate::trace::Track::Process(pid);
-            trace.label(track.clone(), format!("{} (pid {pid})", self.name));
-            trace.span(
-                track,
-                "process",
-                self.name.clone(),
-                start,
-                trace.now() - start,
-            );
-        }
-        let reply = match child
-            .socket
-            .recv_max(Some(Duration::ZERO), self.max_message)
-        {
-            Ok(m) => Ok(m),
-            Err(RecvError::Timeout | RecvError::Closed) => Err(None),
-            Err(RecvError::Frame(source)) => Err(Some(source)),
-        };
-        outcome(pid, reply, status)
-    }
-
-    /// Sends `SIGTERM` (Python's `terminate()`).
-    ///
-    /// # Examples
-    /// ```
-    /// use brigade::process::{Exit, Process};
-    ///
-    /// fn spin() {
-    ///     loop {
-    ///         std::thread::sleep(std::time::Duration::from_secs(1));
-    ///     }
-    /// }
-    ///
-    /// let mut p = Process::new(spin, ());
-    /// p.start().unwrap();
-    /// p.terminate().unwrap();
-    /// assert!(p.join().is_err());
-    /// assert_eq!(p.exit_status(), Some(Exit::Signal(libc::SIGTERM)));
-    /// ```
-    ///
-    /// # Errors
-    /// [`ProcessError::NotStarted`] before [`start`](Self::start),
-    /// [`ProcessError::Closed`] after [`close`](Self::close). A child that has
-    /// already ended is not an error.
-    pub fn terminate(&self) -> Result<(), ProcessError> {
-        self.signal(libc::SIGTERM)
-    }
-
-    /// Sends `SIGKILL` (Python's `kill()`).
-    ///
-    /// # Examples
-    /// ```
-    /// use brigade::process::{Exit, Process};
-    ///
-    /// fn spin() {
-    ///     loop {
-    ///         std::thread::sleep(std::time::Duration::from_secs(1));
-    ///     }
-    /// }
-    ///
-    /// let mut p = Process::new(spin, ());
-    /// p.start().unwrap();
-    /// p.kill().unwrap();
-    /// assert!(p.join().is_err());
-    /// assert_eq!(p.exit_status(), Some(Exit::Signal(libc::SIGKILL)));
-    /// ```
-    ///
-    /// # Errors
-    /// As [`terminate`](Self::terminate).
-    pub fn kill(&self) -> Result<(), ProcessError> {
-        self.signal(libc::SIGKILL)
-    }
-
-    /// Something that kills the child when dropped, unless disarmed.
-    pub(crate) fn killer(&self) -> Killer {
-        Killer {
-            pidfd: self.child.as_deref().and_then(Child::pidfd_dup),
-        }
-    }
-
     /// Releases the child's resources (its channel and pidfd; Python's
     /// `Process.close()`, 3.7+). Fails with [`ProcessError::StillRunning`]
     /// while the child runs, leaving the process as it was. Once closed,
@@ -577,17 +413,6 @@ impl<R: DeserializeOwned> Process<R> {
         self.child = None;
         Ok(())
     }
-
-    fn signal(&self, signal: i32) -> Result<(), ProcessError> {
-        if self.closed {
-            return Err(ProcessError::Closed);
-        }
-        let child = self.child.as_deref().ok_or(ProcessError::NotStarted)?;
-        child.signal(signal).map_err(|e| ProcessError::Channel {
-            pid: child.pid().unwrap_or(0),
-            source: FrameError::Io(e),
-        })
-    }
 }
 
 /// Encodes the call, or records why it cannot be made.
@@ -598,60 +423,6 @@ pub(crate) fn prepare<Args: Serialize + ?Sized>(
     let function = function.map_err(StartError::from)?;
     let args = transfer::encode(args).map_err(StartError::Encode)?;
     Ok((function, args))
-}
-
-/// Turns a reply and an exit status into the caller's result. `reply` is
-/// the message, or why there is none: `None` if nothing came, or what was
-/// wrong with what came.
-pub(crate) fn outcome<R: DeserializeOwned>(
-    pid: u32,
-    reply: Result<Message, Option<FrameError>>,
-    status: Status,
-) -> Result<R, ProcessError> {
-    let channel = |source| ProcessError::Channel { pid, source };
-    match reply {
-        Ok(message) => decode_reply(pid, message),
-        // No reply: the exit status tells why.
-        Err(why) => match (Exit::from(status), why) {
-            (Exit::Signal(signal), _) => Err(ProcessError::Signaled { pid, signal }),
-            // A child that exits, with any code, before it replies: the
-            // same error as a pool's (see ProcessError::Exited).
-            (Exit::Code(code), None) => Err(ProcessError::Exited { pid, code }),
-            // It sent garbage and exited cleanly: the garbage is the news.
-            (Exit::Code(0), Some(source)) => Err(channel(source)),
-            (Exit::Code(code), Some(_)) => Err(ProcessError::Exited { pid, code }),
-            // No way to know how it ended: the channel tells more.
-            (Exit::Unknown, why) => Err(channel(why.unwrap_or_else(no_reply))),
-        },
-    }
-}
-
-/// The channel error of a child that ended without a word.
-pub(crate) fn no_reply() -> FrameError {
-    FrameError::Io(io::Error::new(
-        io::ErrorKind::UnexpectedEof,
-        "the child ended without replying",
-    ))
-}
-
-/// Decodes a child's reply to one call.
-pub(crate) fn decode_reply<R: DeserializeOwned>(
-    pid: u32,
-    message: Message,
-) -> Result<R, ProcessError> {
-    let (reply, rest) = frame::take_from_payload::<Reply>(&message.payload)
-        .map_err(|source| ProcessError::Channel { pid, source })?;
-    match reply {
-        Reply::Returned => transfer::decode(rest, message.fds)
-            .map_err(|source| ProcessError::Channel { pid, source }),
-        Reply::Panicked(message) => Err(ProcessError::Panicked { pid, message }),
-        Reply::Refused(reason) => Err(ProcessError::Refused { pid, reason }),
-        Reply::TooLarge { len, max } => Err(ProcessError::ResultTooLarge { pid, len, max }),
-        Reply::Started => Err(ProcessError::Channel {
-            pid,
-            source: FrameError::Malformed("an acknowledgement where a reply was due".into()),
-        }),
-    }
 }
 
 impl<R> Drop for Process<R> {
@@ -672,53 +443,5 @@ impl<R> fmt::Debug for Process<R> {
             .field("pid", &self.child.as_deref().map(Child::pid))
             .field("daemon", &self.daemon)
             .finish_non_exhaustive()
-    }
-}
-
-/// Kills a child when dropped (for futures that are cancelled).
-pub(crate) struct Killer {
-    pidfd: Option<std::os::fd::OwnedFd>,
-}
-
-impl Killer {
-    pub(crate) fn disarm(&mut self) {
-        self.pidfd = None;
-    }
-}
-
-impl Drop for Killer {
-    fn drop(&mut self) {
-        if let Some(fd) = &self.pidfd {
-            // A pidfd names this child and no other, even if it has been
-            // reaped and its pid reused.
-            let _ = crate::sys::process::pidfd_kill(std::os::fd::AsFd::as_fd(fd), libc::SIGKILL);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn closed() -> Result<Message, Option<FrameError>> {
-        Err(None)
-    }
-
-    #[test]
-    fn without_a_reply_the_status_explains_the_end_when_it_is_known() {
-        let r = outcome::<()>(1, closed(), Status::Code(3));
-        assert!(matches!(r, Err(ProcessError::Exited { code: 3, .. })));
-        let r = outcome::<()>(1, closed(), Status::Signal(9));
-        assert!(matches!(r, Err(ProcessError::Signaled { signal: 9, .. })));
-        // An unknown status claims nothing: the channel's error stands.
-        let r = outcome::<()>(1, closed(), Status::Unknown);
-        assert!(matches!(r, Err(ProcessError::Channel { .. })), "{r:?}");
-        assert_eq!(Exit::from(Status::Unknown).python_code(), None);
-        // An exit with code 0 before the reply is an exit all the same.
-        let r = outcome::<()>(1, closed(), Status::Code(0));
-        assert!(
-            matches!(r, Err(ProcessError::Exited { code: 0, .. })),
-            "{r:?}"
-        );
     }
 }

@@ -160,7 +160,7 @@ impl Child {
         Ok(self)
     }
 
-    /// Another pidfd for the child (for a [`Killer`](super::handle::Killer)).
+    /// Another pidfd for the child (for a [`Killer`](super::kill::Killer)).
     pub(crate) fn pidfd_dup(&self) -> Option<OwnedFd> {
         sys_process::dup(self.ids().ok()?.pidfd.as_fd()).ok()
     }
