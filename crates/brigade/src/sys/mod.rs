@@ -23,10 +23,10 @@ pub(crate) mod signal;
 /// Socketpairs carrying `brigade::process` messages and descriptors.
 pub(crate) mod socket;
 pub(crate) mod thread;
-/// One-shot timers as descriptors: how a sleeping loop wakes on time.
-pub(crate) mod timerfd;
 /// A thread's identity over time (id and start time), and whether it lives.
 pub(crate) mod thread_life;
+/// One-shot timers as descriptors: how a sleeping loop wakes on time.
+pub(crate) mod timerfd;
 
 use fd::{cvt, owned};
 
