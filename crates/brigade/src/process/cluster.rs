@@ -137,6 +137,10 @@
 //! pool functions: protect it with `AUTH`/ACLs and TLS, and keep the
 //! broker off untrusted networks.
 //!
+//! The broker's user needs the stream, hash and string commands on the
+//! keys listed in `cluster_wire.rs`, and `EVAL`: the pool withdraws
+//! tasks with a short script, so that no worker takes one as it goes.
+//!
 //! ```
 //! use std::time::Duration;
 //! use brigade::process::Cluster;
