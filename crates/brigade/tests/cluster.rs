@@ -528,3 +528,36 @@ fn an_initializer_with_a_descriptor_cannot_travel() {
         Err(StartError::Cluster(ClusterError::Descriptors))
     ));
 }
+
+#[test]
+fn a_broker_that_refuses_the_withdrawal_still_ends_the_wait() {
+    let server = Server::start();
+    let mut c = server.connection().unwrap();
+    redis::cmd("ACL")
+        .arg("SETUSER")
+        .arg("noscripts")
+        .arg("on")
+        .arg(">secret")
+        .arg("~*")
+        .arg("+@all")
+        .arg("-@scripting")
+        .query::<()>(&mut c)
+        .unwrap();
+    let url = server
+        .url()
+        .replacen("redis://", "redis://noscripts:secret@", 1);
+    let pool = ProcessPool::builder()
+        .cluster(
+            Cluster::new(url)
+                .namespace("noeval")
+                .pickup_timeout(Duration::from_millis(300)),
+        )
+        .build()
+        .unwrap();
+    match pool.apply(square, (2,)) {
+        Err(ProcessError::Cluster(ClusterError::Refused { reason })) => {
+            assert!(reason.to_lowercase().contains("eval"), "{reason}")
+        }
+        other => panic!("expected the broker's refusal, got {other:?}"),
+    }
+}

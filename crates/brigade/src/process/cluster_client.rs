@@ -496,7 +496,7 @@ fn withdraw_untaken(link: &Link, broker: &mut Broker, pickup: Duration) {
         return;
     }
     let idle = pickup.as_millis().min(u128::from(u64::MAX)) as u64;
-    let Ok(withdrawn) = broker.run(|c| {
+    let withdrawn = broker.run(|c| {
         let mut cmd = redis::cmd("EVAL");
         cmd.arg(WITHDRAW)
             .arg(1)
@@ -507,15 +507,17 @@ fn withdraw_untaken(link: &Link, broker: &mut Broker, pickup: Duration) {
             cmd.arg(id);
         }
         cmd.query::<Vec<i64>>(c)
-    }) else {
-        // The broker is away: its own bound fails the flights.
-        return;
-    };
+    });
+    // A broker that refuses the script (a user without `EVAL`) or is
+    // away past its bound still ends the wait: the flights fail with its
+    // error (a worker that takes one later is answered by nobody).
+    let error = withdrawn.as_ref().err().cloned();
+    let verdicts = withdrawn.unwrap_or_else(|_| vec![1; flights.len()]);
     let failed: Vec<Flight> = {
         let mut table = link.lock();
         flights
             .iter()
-            .zip(withdrawn)
+            .zip(verdicts)
             .filter(|(_, n)| *n == 1)
             .filter_map(|((seq, _), _)| table.flights.remove(seq))
             .collect()
@@ -525,9 +527,10 @@ fn withdraw_untaken(link: &Link, broker: &mut Broker, pickup: Duration) {
     }
     link.room.notify_all();
     for f in failed {
-        (f.deliver)(Err(ProcessError::Cluster(ClusterError::NotTaken {
-            waited: pickup,
-        })));
+        let e = error
+            .clone()
+            .unwrap_or(ClusterError::NotTaken { waited: pickup });
+        (f.deliver)(Err(ProcessError::Cluster(e)));
     }
 }
 
