@@ -382,3 +382,182 @@ fn queued_tasks_cancel_and_terminate_fails_the_rest() {
         Err(ProcessError::PoolClosed)
     ));
 }
+
+fn pool_without_workers(server: &Server, ns: &str, pickup: Duration) -> ProcessPool {
+    ProcessPool::builder()
+        .cluster(
+            Cluster::new(server.url())
+                .namespace(ns)
+                .pickup_timeout(pickup),
+        )
+        .build()
+        .unwrap()
+}
+
+fn not_taken<T: std::fmt::Debug>(result: Result<T, ProcessError>) -> bool {
+    matches!(
+        result,
+        Err(ProcessError::Cluster(ClusterError::NotTaken { .. }))
+    )
+}
+
+fn stream_len(server: &Server, key: &str) -> usize {
+    let mut c = server.connection().unwrap();
+    redis::cmd("XLEN").arg(key).query(&mut c).unwrap()
+}
+
+#[test]
+fn with_no_worker_tasks_are_withdrawn_and_nothing_hangs() {
+    let server = Server::start();
+    let pool = pool_without_workers(&server, "empty", Duration::from_millis(300));
+    assert!(not_taken(pool.apply(square, (3,))));
+    // More chunks than the window: each round is withdrawn in turn.
+    assert!(not_taken(pool.map(square, 0..500u64)));
+    let unordered: Vec<_> = pool.imap_unordered(ident, 0..10u32).collect();
+    assert_eq!(unordered.len(), 10);
+    assert!(unordered.into_iter().all(not_taken));
+    // Dropping the pool waits for its queued task, which ends too.
+    let queued = pool.submit(square, (4,));
+    drop(pool);
+    assert!(not_taken(queued.wait()));
+    // The broker keeps nothing of the withdrawn tasks.
+    assert_eq!(stream_len(&server, "empty:tasks"), 0);
+}
+
+#[test]
+fn a_worker_that_comes_in_time_takes_the_waiting_tasks() {
+    let server = Server::start();
+    let pool = pool_without_workers(&server, "late", Duration::from_secs(60));
+    let task = pool.submit(square, (6,));
+    let _w = Worker::start(&server.url(), "late", 1);
+    assert_eq!(task.wait().unwrap(), 36);
+}
+
+fn hang() {
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+#[test]
+fn a_task_whose_worker_died_alone_is_withdrawn() {
+    let server = Server::start();
+    let mut worker = Worker::start(&server.url(), "orphan", 1);
+    // Above twice the test workers' lease (1 s).
+    let pool = pool_without_workers(&server, "orphan", Duration::from_secs(3));
+    let task = pool.submit(hang, ());
+    let mut c = server.connection().unwrap();
+    eventually(Duration::from_secs(30), "the worker takes the task", || {
+        let pending: redis::Value = redis::cmd("XPENDING")
+            .arg("orphan:tasks")
+            .arg("workers")
+            .query(&mut c)
+            .unwrap_or(redis::Value::Nil);
+        matches!(pending, redis::Value::Array(ref p) if p.first() == Some(&redis::Value::Int(1)))
+    });
+    worker.kill();
+    assert!(not_taken(task.wait()));
+    assert_eq!(stream_len(&server, "orphan:tasks"), 0);
+}
+
+static SCALE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+fn set_scale(scale: u32) {
+    SCALE.store(scale, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn scaled(n: u32) -> u32 {
+    n * SCALE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn bad_init() {
+    panic!("no config")
+}
+
+#[test]
+fn remote_workers_run_the_initializer_and_enforce_the_time_limit() {
+    let server = Server::start();
+    let _w = Worker::start(&server.url(), "profile", 1);
+    let cluster = Cluster::new(server.url()).namespace("profile");
+    let pool = ProcessPool::builder()
+        .cluster(cluster.clone())
+        .initializer(set_scale, (10,))
+        .task_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    assert!(pool.pids().is_empty(), "no local worker");
+    assert_eq!(pool.apply(scaled, (4,)).unwrap(), 40);
+    match pool.apply(hang, ()) {
+        Err(ProcessError::TimedOut { pid }) => assert_ne!(pid, 0),
+        other => panic!("expected a time-out, got {other:?}"),
+    }
+    // The killed process's successor ran the initializer too.
+    assert_eq!(pool.apply(scaled, (5,)).unwrap(), 50);
+    // Another pool on the same worker gets processes of its own profile.
+    let plain = ProcessPool::builder()
+        .cluster(cluster.clone())
+        .build()
+        .unwrap();
+    assert_eq!(plain.apply(scaled, (4,)).unwrap(), 0);
+    let failing = ProcessPool::builder()
+        .cluster(cluster)
+        .initializer(bad_init, ())
+        .build()
+        .unwrap();
+    match failing.apply(scaled, (4,)) {
+        Err(ProcessError::Panicked { message, .. }) => {
+            assert!(message.contains("initializer"), "{message}");
+            assert!(message.contains("no config"), "{message}");
+        }
+        other => panic!("expected the initializer's panic, got {other:?}"),
+    }
+    assert_eq!(pool.apply(scaled, (6,)).unwrap(), 60);
+}
+
+#[test]
+fn an_initializer_with_a_descriptor_cannot_travel() {
+    fn keep(_: brigade::process::Connection<u8>) {}
+    let server = Server::start();
+    let (a, _b) = brigade::process::pipe::<u8>().unwrap();
+    let built = ProcessPool::builder()
+        .cluster(Cluster::new(server.url()).namespace("fds"))
+        .initializer(keep, (a,))
+        .build();
+    assert!(matches!(
+        built,
+        Err(StartError::Cluster(ClusterError::Descriptors))
+    ));
+}
+
+#[test]
+fn a_broker_that_refuses_the_withdrawal_still_ends_the_wait() {
+    let server = Server::start();
+    let mut c = server.connection().unwrap();
+    redis::cmd("ACL")
+        .arg("SETUSER")
+        .arg("noscripts")
+        .arg("on")
+        .arg(">secret")
+        .arg("~*")
+        .arg("+@all")
+        .arg("-@scripting")
+        .query::<()>(&mut c)
+        .unwrap();
+    let url = server
+        .url()
+        .replacen("redis://", "redis://noscripts:secret@", 1);
+    let pool = ProcessPool::builder()
+        .cluster(
+            Cluster::new(url)
+                .namespace("noeval")
+                .pickup_timeout(Duration::from_millis(300)),
+        )
+        .build()
+        .unwrap();
+    match pool.apply(square, (2,)) {
+        Err(ProcessError::Cluster(ClusterError::Refused { reason })) => {
+            assert!(reason.to_lowercase().contains("eval"), "{reason}")
+        }
+        other => panic!("expected the broker's refusal, got {other:?}"),
+    }
+}

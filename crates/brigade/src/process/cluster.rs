@@ -81,10 +81,44 @@
 //!   time to live ([`Cluster::key_ttl`]) that only it renews, and workers
 //!   drop the tasks of a client that is gone instead of running them.
 //!
-//! Differences from a local pool: a task's time limit
-//! ([`PoolBuilder::task_timeout`](super::PoolBuilder::task_timeout)) and
-//! the initializer apply to local workers only; a worker's pid in an error
-//! is a pid on the worker's machine.
+//! - **Time limit and initializer.** A task carries the pool's time limit
+//!   ([`PoolBuilder::task_timeout`](super::PoolBuilder::task_timeout)) and
+//!   its initializer ([`PoolBuilder::initializer`](super::PoolBuilder::initializer),
+//!   a function of the same build named as tasks are, with its encoded
+//!   arguments). The worker runs the task in a process that ran that
+//!   initializer, and kills the process at the limit, as a local pool
+//!   does: [`ProcessError::TimedOut`](super::ProcessError::TimedOut), or
+//!   the initializer's [`ProcessError::Panicked`](super::ProcessError::Panicked),
+//!   and no further attempt. A worker serving pools with different
+//!   initializers or limits keeps a set of processes for each, and stops
+//!   the idle sets when another is needed. An initializer whose arguments
+//!   hold descriptors cannot travel: `build` fails with
+//!   [`ClusterError::Descriptors`].
+//!
+//! # Waiting, and a cluster with no worker
+//! A local pool waits for its queue when it is joined or dropped, as
+//! Python's `Pool.join` and `shutdown(wait=True)` do; its workers are its
+//! own, so the wait ends. A cluster pool's workers may never come, and
+//! Celery and Ray would leave its tasks queued at the broker forever. A
+//! brigade pool never waits without a bound on an empty cluster:
+//!
+//! - Tasks that a live worker holds (its lease renewed) are waited for,
+//!   however long they run (a time limit bounds them).
+//! - Once no worker has answered any of the pool's tasks for
+//!   [`Cluster::pickup_timeout`] (60 s by default), each of its tasks that
+//!   no live worker holds is withdrawn from the broker and fails with
+//!   [`ClusterError::NotTaken`]: tasks no worker took, and tasks whose
+//!   worker died with no other worker to reclaim them. So `map`, `apply`,
+//!   `join` and dropping the pool on a cluster with no worker end with
+//!   that error after about the pickup timeout, and the broker keeps
+//!   nothing of them. On a busy cluster, a task may wait at the broker
+//!   while results keep coming; raise the timeout (up to `Duration::MAX`,
+//!   an explicit unbounded wait) when tasks run longer than it and
+//!   outnumber the workers' processes.
+//! - [`terminate`](super::ProcessPool::terminate) fails every waiting task
+//!   at once with [`ProcessError::PoolClosed`](super::ProcessError::PoolClosed).
+//!
+//! A worker's pid in an error is a pid on the worker's machine.
 //!
 //! # Security
 //! Use `rediss://` for TLS and put the password in the URL
@@ -102,6 +136,10 @@
 //! Treat write access to the broker as the right to call the program's
 //! pool functions: protect it with `AUTH`/ACLs and TLS, and keep the
 //! broker off untrusted networks.
+//!
+//! The broker's user needs the stream, hash and string commands on the
+//! keys listed in `cluster_wire.rs`, and `EVAL`: the pool withdraws
+//! tasks with a short script, so that no worker takes one as it goes.
 //!
 //! ```
 //! use std::time::Duration;
@@ -152,6 +190,7 @@ pub struct Cluster {
     key_ttl: Duration,
     broker_timeout: Duration,
     lease: Duration,
+    pickup_timeout: Duration,
 }
 
 impl Cluster {
@@ -171,6 +210,7 @@ impl Cluster {
             key_ttl: Duration::from_secs(600),
             broker_timeout: Duration::from_secs(30),
             lease: Duration::from_secs(30),
+            pickup_timeout: Duration::from_secs(60),
         }
     }
 
@@ -258,6 +298,40 @@ impl Cluster {
         self
     }
 
+    /// How long the pool's tasks may wait at the broker with no worker to
+    /// take them (the default: 60 s; at least 100 ms). Once no worker has
+    /// answered any of the pool's tasks for this long, each task still at
+    /// the broker that no live worker holds is withdrawn from it and fails
+    /// with [`ClusterError::NotTaken`]: a task no worker ever took, and a
+    /// task whose worker stopped renewing its lease with no other worker
+    /// there to reclaim it. Tasks a live worker holds are waited for. This
+    /// bounds every wait of the pool on an empty cluster: `map`, `apply`,
+    /// `join` and dropping the pool. Keep it above twice the workers'
+    /// [`lease`](Self::lease), so that a task between two workers is not
+    /// taken for one without a worker; `Duration::MAX` waits without a
+    /// bound, as Celery and Ray leave queued work at the broker.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let c = brigade::process::Cluster::new("redis://h/").pickup_timeout(Duration::from_secs(5));
+    /// assert_eq!(c.pickup_timeout_value(), Duration::from_secs(5));
+    /// ```
+    pub fn pickup_timeout(mut self, bound: Duration) -> Cluster {
+        self.pickup_timeout = bound.max(Duration::from_millis(100));
+        self
+    }
+
+    /// The bound on a task's wait for a worker.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let c = brigade::process::Cluster::new("redis://h/");
+    /// assert_eq!(c.pickup_timeout_value(), Duration::from_secs(60));
+    /// ```
+    pub fn pickup_timeout_value(&self) -> Duration {
+        self.pickup_timeout
+    }
+
     /// The namespace.
     ///
     /// ```
@@ -327,6 +401,13 @@ impl Cluster {
     /// broker stays unreachable past [`broker_timeout`](Self::broker_timeout)
     /// (or cannot be reached at the start), with that error.
     ///
+    /// # Errors
+    /// [`ClusterError::Broker`] for a broker unreachable past the bound,
+    /// [`ClusterError::Url`] for a URL the client does not understand,
+    /// [`ClusterError::Refused`] for a command the broker refused (a wrong
+    /// password), [`ClusterError::Worker`] if the local processes cannot
+    /// start.
+    ///
     /// ```no_run
     /// use brigade::process::Cluster;
     ///
@@ -366,6 +447,7 @@ impl fmt::Debug for Cluster {
             .field("key_ttl", &self.key_ttl)
             .field("broker_timeout", &self.broker_timeout)
             .field("lease", &self.lease)
+            .field("pickup_timeout", &self.pickup_timeout)
             .finish_non_exhaustive()
     }
 }

@@ -62,6 +62,11 @@ struct Link {
     client: String,
     build: String,
     max_message: usize,
+    /// The pool's time limit, for the worker to enforce.
+    timeout_ms: Option<u64>,
+    /// The pool's initializer as a worker runs it (a `Call` frame and
+    /// its arguments).
+    initializer: Option<Vec<u8>>,
 }
 
 impl Link {
@@ -75,6 +80,26 @@ pub(crate) fn start(
     shared: Arc<Shared>,
     cluster: Cluster,
 ) -> Result<Vec<JoinHandle<()>>, StartError> {
+    let initializer = match &shared.config.initializer {
+        None => None,
+        // Descriptors cannot travel: the pool cannot start its remote
+        // workers as it was asked to.
+        Some((_, args)) if !args.fds.is_empty() => {
+            return Err(StartError::Cluster(ClusterError::Descriptors));
+        }
+        Some((function, args)) => {
+            let mut payload = frame::to_payload(&Call {
+                function: *function,
+            })
+            .map_err(StartError::Encode)?;
+            payload.extend_from_slice(&args.bytes);
+            Some(payload)
+        }
+    };
+    let timeout_ms = shared
+        .config
+        .task_timeout
+        .map(|t| t.as_millis().clamp(1, u128::from(u64::MAX)) as u64);
     let open = || Broker::open(cluster.url(), cluster.broker_timeout_value());
     let mut sending = open().map_err(StartError::Cluster)?;
     let receiving = open().map_err(StartError::Cluster)?;
@@ -87,6 +112,8 @@ pub(crate) fn start(
         client: client_id(),
         build: super::cluster_build::build_identity(),
         max_message: shared.config.max_message,
+        timeout_ms,
+        initializer,
         cluster,
     });
     renew(&mut sending, &link).map_err(StartError::Cluster)?;
@@ -280,6 +307,8 @@ fn entry_for(link: &Link, job: &Job, seq: u64) -> Result<Vec<u8>, ProcessError> 
         max_message: link.max_message as u64,
         ttl_ms: ttl_ms(&link.cluster),
         payload,
+        timeout_ms: link.timeout_ms,
+        initializer: link.initializer.clone(),
     };
     postcard::to_allocvec(&entry).map_err(|e| {
         ProcessError::Start(StartError::Encode(frame::FrameError::Encode(e.to_string())))
@@ -293,6 +322,11 @@ fn receive(shared: &Shared, link: &Link, mut broker: Broker) {
     let renew_every = link.cluster.key_ttl_value() / 3;
     let mut renewed = Instant::now();
     let mut last = "0-0".to_string();
+    let pickup = link.cluster.pickup_timeout_value();
+    // The last sign of a worker: a result, or a table with nothing to wait
+    // for (the wait for a worker starts with the first task).
+    let mut progress = Instant::now();
+    let mut checked = Instant::now();
     loop {
         if shared.terminated() {
             fail_all(link, || ProcessError::PoolClosed);
@@ -300,9 +334,16 @@ fn receive(shared: &Shared, link: &Link, mut broker: Broker) {
         }
         {
             let table = link.lock();
-            if table.sender_done && table.flights.is_empty() {
-                break;
+            if table.flights.is_empty() {
+                if table.sender_done {
+                    break;
+                }
+                progress = Instant::now();
             }
+        }
+        if progress.elapsed() >= pickup && checked.elapsed() >= (pickup / 4).min(SECOND) {
+            checked = Instant::now();
+            withdraw_untaken(link, &mut broker, pickup);
         }
         if renewed.elapsed() >= renew_every {
             renewed = Instant::now();
@@ -336,6 +377,7 @@ fn receive(shared: &Shared, link: &Link, mut broker: Broker) {
         if got.is_empty() {
             continue;
         }
+        progress = Instant::now();
         let mut done = Vec::new();
         {
             let mut table = link.lock();
@@ -388,6 +430,8 @@ fn deliverable(link: &Link, outcome: Outcome) -> Result<(u32, Message), ProcessE
                 fds: Vec::new(),
             },
         )),
+        Outcome::TimedOut { pid } => Err(ProcessError::TimedOut { pid }),
+        Outcome::Panicked { pid, message } => Err(ProcessError::Panicked { pid, message }),
         Outcome::Poisoned { attempts, last } => {
             Err(ProcessError::Cluster(ClusterError::Poisoned {
                 attempts,
@@ -409,6 +453,84 @@ fn fail_all(link: &Link, error: impl Fn() -> ProcessError) {
     link.room.notify_all();
     for f in flights {
         (f.deliver)(Err(error()));
+    }
+}
+
+const SECOND: Duration = Duration::from_secs(1);
+
+/// Takes back from the broker, in one step per task, each flight that no
+/// live worker holds: not delivered to any worker, or delivered and idle
+/// past the bound (its worker stopped renewing the lease, and no other
+/// worker reclaimed it). A task that a worker holds is left alone; a script
+/// runs atomically, so a worker cannot take a task as it is withdrawn.
+const WITHDRAW: &str = r"
+local out = {}
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local p = redis.pcall('XPENDING', KEYS[1], ARGV[1], id, id, 1)
+  local pending = type(p) == 'table' and p.err == nil and #p > 0
+  if pending and p[1][3] < tonumber(ARGV[2]) then
+    out[#out + 1] = 0
+  else
+    if pending then
+      redis.call('XACK', KEYS[1], ARGV[1], id)
+    end
+    out[#out + 1] = redis.call('XDEL', KEYS[1], id)
+  end
+end
+return out
+";
+
+/// No worker has answered for `pickup`: fails the flights no live worker
+/// holds with [`ClusterError::NotTaken`], withdrawn from the broker first.
+fn withdraw_untaken(link: &Link, broker: &mut Broker, pickup: Duration) {
+    let key = tasks_key(link.cluster.namespace_value());
+    let flights: Vec<(u64, String)> = link
+        .lock()
+        .flights
+        .iter()
+        .filter(|(_, f)| !f.id.is_empty())
+        .map(|(s, f)| (*s, f.id.clone()))
+        .collect();
+    if flights.is_empty() {
+        return;
+    }
+    let idle = pickup.as_millis().min(u128::from(u64::MAX)) as u64;
+    let withdrawn = broker.run(|c| {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(WITHDRAW)
+            .arg(1)
+            .arg(&key)
+            .arg(wire::GROUP)
+            .arg(idle);
+        for (_, id) in &flights {
+            cmd.arg(id);
+        }
+        cmd.query::<Vec<i64>>(c)
+    });
+    // A broker that refuses the script (a user without `EVAL`) or is
+    // away past its bound still ends the wait: the flights fail with its
+    // error (a worker that takes one later is answered by nobody).
+    let error = withdrawn.as_ref().err().cloned();
+    let verdicts = withdrawn.unwrap_or_else(|_| vec![1; flights.len()]);
+    let failed: Vec<Flight> = {
+        let mut table = link.lock();
+        flights
+            .iter()
+            .zip(verdicts)
+            .filter(|(_, n)| *n == 1)
+            .filter_map(|((seq, _), _)| table.flights.remove(seq))
+            .collect()
+    };
+    if failed.is_empty() {
+        return;
+    }
+    link.room.notify_all();
+    for f in failed {
+        let e = error
+            .clone()
+            .unwrap_or(ClusterError::NotTaken { waited: pickup });
+        (f.deliver)(Err(ProcessError::Cluster(e)));
     }
 }
 

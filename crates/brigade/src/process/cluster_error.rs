@@ -61,6 +61,21 @@ pub enum ClusterError {
         /// How the last attempt ended.
         last: String,
     },
+    /// No live worker took the task within the pool's
+    /// [`pickup_timeout`](super::Cluster::pickup_timeout), while no worker
+    /// answered any other of its tasks: it was withdrawn from the broker
+    /// (a worker that took it and then went quiet past its lease may still
+    /// run it; its result is dropped).
+    NotTaken {
+        /// How long the pool waited for a worker.
+        waited: Duration,
+    },
+    /// A worker cannot serve: it could not start its local processes or
+    /// a thread, or encode a result.
+    Worker {
+        /// What failed.
+        reason: String,
+    },
     /// The arguments hold a descriptor (a pipe, a queue, shared memory),
     /// which cannot travel to another machine.
     Descriptors,
@@ -87,6 +102,13 @@ impl fmt::Display for ClusterError {
                 f,
                 "the task killed its worker on each of {attempts} attempts (the last: {last})"
             ),
+            ClusterError::NotTaken { waited } => write!(
+                f,
+                "no live worker took the task within {:.1} s: it was withdrawn from the broker \
+                 (start a worker, or raise the cluster's pickup timeout)",
+                waited.as_secs_f64()
+            ),
+            ClusterError::Worker { reason } => write!(f, "the worker cannot serve: {reason}"),
             ClusterError::Descriptors => f.write_str(
                 "the arguments hold a descriptor (pipe, queue, shared memory), which cannot \
                  travel to another machine",

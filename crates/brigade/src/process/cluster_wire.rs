@@ -55,6 +55,12 @@ pub(crate) struct TaskEntry {
     /// A `Call` frame and the encoded arguments, as a local worker gets them.
     #[serde(with = "bytes")]
     pub(crate) payload: Vec<u8>,
+    /// The pool's time limit on one task, enforced by the worker as a
+    /// local pool does (the process is killed).
+    pub(crate) timeout_ms: Option<u64>,
+    /// The pool's initializer, as a `Call` frame and its encoded
+    /// arguments: the worker's processes that run the task have run it.
+    pub(crate) initializer: Option<Vec<u8>>,
 }
 
 /// One result, as a worker answers.
@@ -76,6 +82,10 @@ pub(crate) enum Outcome {
     },
     /// The task killed its worker on every allowed attempt.
     Poisoned { attempts: u32, last: String },
+    /// The task ran past the pool's time limit; its process was killed.
+    TimedOut { pid: u32 },
+    /// The pool's initializer panicked in the process started for the task.
+    Panicked { pid: u32, message: String },
     /// The worker runs another build.
     Mismatch { worker: String },
     /// The worker could not run it (a broken channel to its process, a
@@ -176,10 +186,16 @@ mod tests {
             max_message: 10,
             ttl_ms: 1000,
             payload: vec![1, 2, 3],
+            timeout_ms: Some(250),
+            initializer: Some(vec![4]),
         };
         let bytes = postcard::to_allocvec(&task).unwrap();
         let back: TaskEntry = postcard::from_bytes(&bytes).unwrap();
         assert_eq!((back.seq, back.payload), (7, vec![1, 2, 3]));
+        assert_eq!(
+            (back.timeout_ms, back.initializer),
+            (Some(250), Some(vec![4]))
+        );
     }
 
     #[test]

@@ -28,7 +28,8 @@
 //! # let _ = brigade::process::WORKER_ENV;
 //! ```
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -64,15 +65,61 @@ struct Held {
     capacity: usize,
 }
 
+/// What a client asks of the processes that run its tasks: its
+/// initializer (a `Call` frame and arguments) and its time limit.
+type Profile = (Option<Vec<u8>>, Option<u64>);
+
+/// The worker's local pools, one for each profile its clients ask for.
+/// Most workers serve one profile; when another comes, the pools with no
+/// task left are stopped, so that the processes stay about `processes`.
+struct Pools {
+    processes: usize,
+    pools: HashMap<Profile, (ProcessPool, Arc<AtomicUsize>)>,
+}
+
+impl Pools {
+    /// The pool for `profile` and its count of tasks, started if needed.
+    fn get(&mut self, profile: &Profile) -> Result<(&ProcessPool, Arc<AtomicUsize>), String> {
+        if !self.pools.contains_key(profile) {
+            self.pools
+                .retain(|_, (_, busy)| busy.load(Ordering::Acquire) > 0);
+            let mut builder = ProcessPool::builder()
+                .processes(self.processes)
+                .max_message_size(frame::MAX_PAYLOAD);
+            if let Some(ms) = profile.1 {
+                builder = builder.task_timeout(Duration::from_millis(ms));
+            }
+            if let Some(init) = &profile.0 {
+                let (call, args) = frame::take_from_payload::<Call>(init)
+                    .map_err(|_| "the pool's initializer frame is malformed".to_owned())?;
+                let args = Encoded {
+                    bytes: args.to_vec(),
+                    fds: Vec::new(),
+                };
+                builder = builder.encoded_initializer((call.function, args));
+            }
+            let pool = builder
+                .build()
+                .map_err(|e| format!("cannot start the local processes: {e}"))?;
+            self.pools
+                .insert(profile.clone(), (pool, Arc::new(AtomicUsize::new(0))));
+        }
+        let (pool, busy) = &self.pools[profile];
+        Ok((pool, busy.clone()))
+    }
+}
+
 /// Serves tasks until the broker stays unreachable past the bound.
 pub(crate) fn serve(cluster: &Cluster, processes: usize) -> Result<(), ClusterError> {
-    let pool = ProcessPool::builder()
-        .processes(processes.max(1))
-        .max_message_size(frame::MAX_PAYLOAD)
-        .build()
-        .map_err(|e| ClusterError::Url {
-            reason: format!("cannot start the local processes: {e}"),
-        })?;
+    let mut pools = Pools {
+        processes: processes.max(1),
+        pools: HashMap::new(),
+    };
+    // The plain profile starts now, so that a worker that cannot start
+    // processes says so before it takes any task.
+    pools
+        .get(&(None, None))
+        .map_err(|reason| ClusterError::Worker { reason })?;
     let open = || Broker::open(cluster.url(), cluster.broker_timeout_value());
     let mut reader = open()?;
     let writer = open()?;
@@ -89,7 +136,7 @@ pub(crate) fn serve(cluster: &Cluster, processes: usize) -> Result<(), ClusterEr
         std::thread::Builder::new()
             .name("brigade-worker-write".into())
             .spawn(move || write_results(&cluster, &consumer, &held, writer, &done_rx))
-            .map_err(|e| ClusterError::Url {
+            .map_err(|e| ClusterError::Worker {
                 reason: format!("cannot start a thread: {e}"),
             })?
     };
@@ -146,13 +193,24 @@ pub(crate) fn serve(cluster: &Cluster, processes: usize) -> Result<(), ClusterEr
             }
         }
         for (id, data) in got {
-            if let Err(e) = take(&mut reader, ns, &pool, &held, &build, &done_tx, id, data) {
+            if let Err(e) = take(
+                &mut reader,
+                ns,
+                &mut pools,
+                &held,
+                &build,
+                &done_tx,
+                id,
+                data,
+            ) {
                 eprintln!("brigade worker: {e}");
             }
         }
     };
     drop(done_tx);
-    pool.terminate();
+    for (pool, _) in pools.pools.values() {
+        pool.terminate();
+    }
     let _ = write.join();
     outcome
 }
@@ -206,7 +264,7 @@ fn consumer_name() -> String {
 fn take(
     broker: &mut Broker,
     ns: &str,
-    pool: &ProcessPool,
+    pools: &mut Pools,
     held: &Arc<Held>,
     build: &str,
     done: &mpsc::Sender<Finished>,
@@ -262,6 +320,12 @@ fn take(
         bytes: args.to_vec(),
         fds: Vec::new(),
     };
+    let profile = (entry.initializer.clone(), entry.timeout_ms);
+    let (pool, busy) = match pools.get(&profile) {
+        Ok(found) => found,
+        Err(reason) => return finish(broker, ns, &id, Some((&entry, Outcome::Failed(reason)))),
+    };
+    busy.fetch_add(1, Ordering::AcqRel);
     held.ids
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -269,6 +333,7 @@ fn take(
     let done = done.clone();
     let taken = Taken { id, entry };
     let deliver: Deliver = Box::new(move |r| {
+        busy.fetch_sub(1, Ordering::AcqRel);
         let _ = done.send((taken, r));
     });
     pool.enqueue(Job {
@@ -296,7 +361,7 @@ fn finish(
                 seq: entry.seq,
                 outcome: outcome.clone(),
             };
-            Some(postcard::to_allocvec(&r).map_err(|e| ClusterError::Url {
+            Some(postcard::to_allocvec(&r).map_err(|e| ClusterError::Worker {
                 reason: format!("cannot encode a result: {e}"),
             })?)
         }
@@ -453,6 +518,10 @@ fn answer(
                     .query::<()>(c)
             });
         }
+        // The pool's time limit and initializer, enforced here as a local
+        // pool enforces them: typed errors, no further attempt.
+        Err(ProcessError::TimedOut { pid }) => Outcome::TimedOut { pid },
+        Err(ProcessError::Panicked { pid, message }) => Outcome::Panicked { pid, message },
         Err(e) => Outcome::Failed(e.to_string()),
     };
     finish(broker, ns, &taken.id, Some((entry, outcome)))

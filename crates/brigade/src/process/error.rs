@@ -378,8 +378,8 @@ pub enum StartError {
     ZeroChunksize,
     /// `start` on a [`Process`](super::Process) that was closed.
     Closed,
-    /// A cluster pool could not reach its broker, or its URL is not
-    /// usable (cargo feature `cluster`; see
+    /// A cluster pool could not reach its broker, its URL is not usable,
+    /// or its initializer cannot travel (cargo feature `cluster`; see
     /// [`ClusterError`](super::ClusterError)).
     #[cfg(feature = "cluster")]
     Cluster(super::ClusterError),
@@ -419,7 +419,7 @@ impl fmt::Display for StartError {
                  on one message (see max_message_size)"
             ),
             #[cfg(feature = "cluster")]
-            StartError::Cluster(e) => write!(f, "cannot reach the cluster's broker: {e}"),
+            StartError::Cluster(e) => write!(f, "cannot start the cluster pool: {e}"),
         }
     }
 }

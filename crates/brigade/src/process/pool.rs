@@ -282,6 +282,17 @@ impl PoolBuilder {
         self
     }
 
+    /// The initializer as it travels (a cluster worker's pools run their
+    /// clients' initializers).
+    #[cfg(feature = "cluster")]
+    pub(crate) fn encoded_initializer(
+        mut self,
+        init: (FnRef, super::transfer::Encoded),
+    ) -> PoolBuilder {
+        self.config.initializer = Some(init);
+        self
+    }
+
     /// Starts the pool's drivers (workers start with their first task).
     ///
     /// # Examples
@@ -296,7 +307,9 @@ impl PoolBuilder {
     /// [`StartError::NoWorkers`] for zero processes; an initializer refused
     /// as [`Process::start`](super::Process::start) refuses a function
     /// ([`StartError::Captures`], [`StartError::Encode`], ...); an error
-    /// starting the pool's threads.
+    /// starting the pool's threads. A cluster pool (cargo feature
+    /// `cluster`): `StartError::Cluster` for a broker unreachable within
+    /// its bound, or an initializer whose arguments hold descriptors.
     pub fn build(self) -> Result<ProcessPool, StartError> {
         if let Some(e) = self.error {
             return Err(e);
