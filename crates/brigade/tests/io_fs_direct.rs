@@ -92,6 +92,17 @@ fn assert_released(rt: &Runtime, baseline: usize, name: &str) {
     assert_eq!(fds, baseline, "{name}: descriptors leaked");
 }
 
+/// Turns the loop (boundedly) until it holds no operation: a lone loop's
+/// ring closes the files it read with its next batch.
+fn settle(rt: &Runtime) {
+    for _ in 0..1000 {
+        if rt.io_stats().in_flight == 0 {
+            return;
+        }
+        rt.block_on(brigade::sleep(Duration::from_millis(1)));
+    }
+}
+
 /// Reads every file concurrently, checking each; returns the most direct
 /// slots and process descriptors seen open at once.
 fn read_all(rt: &Runtime, files: &[(PathBuf, Vec<u8>)]) -> (usize, usize) {
@@ -305,8 +316,15 @@ type Job = Pin<Box<dyn Future<Output = ()>>>;
 /// at every step; then checks that nothing is left behind.
 fn drop_concurrently(name: &str, dir: &Path, make: impl Fn(u32) -> Job) {
     let rt = Runtime::new().unwrap();
+    drop_jobs(&rt, name, make);
+    assert_table_free(&rt, dir);
+}
+
+/// [`drop_concurrently`] on `rt`, without checking its direct table.
+fn drop_jobs(rt: &Runtime, name: &str, make: impl Fn(u32) -> Job) {
     // Warm up: the table registers on the first read.
     rt.block_on(fs::read("/proc/self/cmdline")).unwrap();
+    settle(rt);
     let baseline = open_descriptors();
     rt.block_on(async {
         let jobs: Vec<_> = (0..400)
@@ -326,12 +344,11 @@ fn drop_concurrently(name: &str, dir: &Path, make: impl Fn(u32) -> Job) {
             let _ = brigade::timeout(Duration::ZERO, make(i)).await;
         }
     });
-    assert_released(&rt, baseline, name);
+    assert_released(rt, baseline, name);
     // The loop still reads.
     let cmdline = rt.block_on(fs::read("/proc/self/cmdline")).unwrap();
     assert_eq!(cmdline, std::fs::read("/proc/self/cmdline").unwrap());
-    assert_released(&rt, baseline, name);
-    assert_table_free(&rt, dir);
+    assert_released(rt, baseline, name);
 }
 
 #[test]
@@ -386,6 +403,50 @@ fn a_lone_loop_reads_through_ordinary_descriptors() {
     let rt = Runtime::new().unwrap();
     let (slots, _fds) = read_all(&rt, &files);
     assert_eq!(slots, 0, "a lone loop opened direct descriptors");
+    drop(rt);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// On a lone loop, the ring closes each file `fs::read` opened with its
+/// next batch (no `close` call): every descriptor is released once the
+/// loop turns, and the results are whole.
+#[test]
+fn a_lone_loop_closes_what_it_read_through_the_ring() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = temp_dir("lone-close");
+    let files = files(&dir, 200);
+    let rt = Runtime::new().unwrap();
+    rt.block_on(fs::read("/proc/self/cmdline")).unwrap();
+    settle(&rt);
+    let baseline = open_descriptors();
+    let (slots, _fds) = read_all(&rt, &files);
+    assert_eq!(slots, 0, "a lone loop opened direct descriptors");
+    assert_released(&rt, baseline, "lone fs::read");
+    drop(rt);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// On a lone loop (ordinary descriptors, closed by the ring), reads
+/// dropped at every step leak no descriptor, and a missing file's error
+/// names it.
+#[test]
+fn a_lone_loops_dropped_reads_leak_no_descriptor() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = temp_dir("lone-drop");
+    let files = files(&dir, 50);
+    let rt = Runtime::new().unwrap();
+    drop_jobs(&rt, "lone fs::read", |i| {
+        let path = files[i as usize % files.len()].0.clone();
+        Box::pin(async move {
+            let _ = fs::read(path).await;
+        })
+    });
+    let missing = dir.join("missing-file");
+    let e = rt.block_on(fs::read(&missing)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    let inner = e.get_ref().and_then(|e| e.downcast_ref::<PathError>());
+    assert_eq!(inner.map(PathError::path), Some(missing.as_path()));
+    assert!(e.to_string().contains("missing-file"), "{e}");
     drop(rt);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -26,7 +26,9 @@
 //! table (which threads share and the kernel grows with a wait for RCU):
 //! two loops reading thousands of files at once do not contend for it. A
 //! full table, or a kernel without them (before 5.19), falls back to an
-//! ordinary descriptor.
+//! ordinary descriptor. With one loop alone in the process, [`read`] opens
+//! an ordinary descriptor (which `fstat` sizes) and the ring closes it with
+//! its next batch, sparing a `close` call per file.
 //!
 //! Errors keep the operating system's [`io::ErrorKind`] and name the path:
 //! a missing file is `ErrorKind::NotFound`, and its message says which file
@@ -209,13 +211,20 @@ async fn read_descriptor(driver: Rc<Driver>, path: &Path) -> io::Result<Vec<u8>>
             native::read_at(driver.clone(), file.clone(), out, usize::MAX, offset).await;
         out = buf;
         match result {
-            Ok(0) => return Ok(out),
-            Ok(n) if size > 0 && n < asked && out.len() >= size => return Ok(out),
+            Ok(0) => break,
+            Ok(n) if size > 0 && n < asked && out.len() >= size => break,
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(with_path("read", path, e)),
         }
     }
+    // Every read is done: the ring closes the file with its next batch,
+    // which spares a `close` system call per file (measured on `bench/`'s
+    // `files`, one loop: ~4% less wall time, paired runs on a busy VM).
+    if let Ok(file) = Arc::try_unwrap(file) {
+        driver.with_uring(|ring| ring.close_later(file.into()));
+    }
+    Ok(out)
 }
 
 /// Reads a whole file as UTF-8 (`pathlib.Path.read_text`). Invalid UTF-8

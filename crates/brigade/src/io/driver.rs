@@ -102,7 +102,9 @@ pub struct IoStats {
     /// descriptors), including ones closing while the kernel lets go.
     pub registered: usize,
     /// io_uring operations submitted and not yet completed, including ones
-    /// whose futures were dropped (their buffers are held by the driver).
+    /// whose futures were dropped (their buffers are held by the driver)
+    /// and the ring's closes of files [`fs::read`](crate::fs::read) is
+    /// done with.
     pub in_flight: usize,
     /// Files open in the ring's table of direct descriptors (where
     /// [`fs::read`](crate::fs::read) opens them; see `io/direct.rs`),

@@ -393,6 +393,22 @@ impl UringBackend {
         }
     }
 
+    /// Closes `fd` with a ring `CLOSE` in the next batch instead of a
+    /// `close` system call now. Nobody awaits it; the number stays taken
+    /// until the kernel runs it, so nothing can reuse it early, and a loop
+    /// that shuts down waits for it like any operation in flight.
+    pub(crate) fn close_later(&mut self, fd: std::os::fd::OwnedFd) {
+        use std::os::fd::IntoRawFd;
+        if !self.probe.is_supported(opcode::Close::CODE) {
+            return;
+        }
+        let entry = opcode::Close::new(types::Fd(fd.into_raw_fd())).build();
+        let key = self.submit_op(entry, None, Outcome::Plain);
+        if let Some(op) = self.ops.get_mut(key) {
+            op.state = OpState::Abandoned(Box::new(()));
+        }
+    }
+
     /// The ring's descriptor: readable while completions wait.
     pub(crate) fn raw_fd(&self) -> RawFd {
         self.ring.as_raw_fd()
