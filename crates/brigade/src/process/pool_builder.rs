@@ -167,7 +167,8 @@ impl PoolBuilder {
     }
 
     /// Fails a task that runs longer than `limit` with
-    /// [`ProcessError::TimedOut`], killing its worker (which is replaced).
+    /// [`ProcessError::TimedOut`](super::ProcessError::TimedOut), killing
+    /// its worker (which is replaced).
     ///
     /// # Examples
     /// ```
@@ -197,12 +198,12 @@ impl PoolBuilder {
     /// a task's encoded arguments, and its encoded result (the default is
     /// [`DEFAULT_MAX_MESSAGE`](super::frame::DEFAULT_MAX_MESSAGE), 256 MiB;
     /// at most [`MAX_PAYLOAD`](super::frame::MAX_PAYLOAD), 1 GiB).
-    /// Arguments above it fail their task with
-    /// [`StartError::TooLarge`] (inside [`ProcessError::Start`]) before any
-    /// worker sees them; a result above it is
-    /// [`ProcessError::ResultTooLarge`]. Either way the worker stays. Any
-    /// size a worker announces is checked against it before anything is
-    /// allocated.
+    /// Arguments above it fail their task with [`StartError::TooLarge`]
+    /// (inside [`ProcessError::Start`](super::ProcessError::Start)) before
+    /// any worker sees them; a result above it is
+    /// [`ProcessError::ResultTooLarge`](super::ProcessError::ResultTooLarge).
+    /// Either way the worker stays. Any size a worker announces is checked
+    /// against it before anything is allocated.
     ///
     /// ```
     /// use brigade::process::{ProcessError, ProcessPool, StartError};
