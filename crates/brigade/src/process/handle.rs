@@ -37,9 +37,6 @@ use super::function::{Callable, FnRef};
 use super::spawn::{Child, StartMethod};
 use super::transfer::{self, Encoded};
 
-// `pool.rs` imports the reply's decoder from here, next to `prepare`.
-pub(crate) use super::join::decode_reply;
-
 /// A function to run in a child process; see the [module](super) docs.
 ///
 /// # Examples
