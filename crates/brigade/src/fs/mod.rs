@@ -57,16 +57,19 @@
 //! });
 //! ```
 
+mod cursor;
 mod dir;
 mod error;
 mod file;
 mod metadata;
 mod native;
+mod open_options;
 
 pub use dir::{DirEntry, ReadDir, create_dir, create_dir_all, read_dir, remove_dir};
 pub use error::PathError;
-pub use file::{File, OpenOptions};
+pub use file::File;
 pub use metadata::{Metadata, metadata, symlink_metadata};
+pub use open_options::OpenOptions;
 
 use std::io;
 use std::path::{Path, PathBuf};
