@@ -1,5 +1,5 @@
 //! Files on the event loop: [`read`], [`read_to_string`], [`write()`],
-//! [`File`], [`metadata`], [`create_dir`], [`create_dir_all`],
+//! [`File`], [`metadata()`], [`create_dir`], [`create_dir_all`],
 //! [`remove_file`], [`remove_dir`], [`read_dir`].
 //!
 //! In asyncio, `open(...).read()` inside a coroutine blocks the loop. Here
@@ -8,7 +8,7 @@
 //! | call | io_uring driver | epoll driver |
 //! |---|---|---|
 //! | open, read, write, [`File::sync_all`] | `openat`, `read`, `write`, `fsync` | blocking pool |
-//! | [`metadata`], [`File::metadata`] | `statx` | blocking pool |
+//! | [`metadata()`], [`File::metadata`] | `statx` | blocking pool |
 //! | [`create_dir`], [`create_dir_all`] | `mkdirat`, one per missing component | blocking pool |
 //! | [`remove_file`], [`remove_dir`] | `unlinkat` | blocking pool |
 //! | [`File::set_len`] | `ftruncate` (Linux 6.9+) | blocking pool |
