@@ -8,8 +8,8 @@
 //! A wake-up that comes late (`std::thread::sleep` wakes 50 µs or more late,
 //! the kernel's timer slack) then shortens her next sleep instead of pushing
 //! all 720 moves back: at `--speedup 1000` those 50 µs are 50 simulated ms a
-//! move, a minute over the exhibition. (The `async` model needs no schedule:
-//! the event loop's timers wake within microseconds of their deadline.)
+//! move, a minute over the exhibition. The `async` model keeps the same
+//! schedule (`tasks.rs`), so that every model is measured by one rule.
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};

@@ -100,6 +100,16 @@ impl Sim {
         }
     }
 
+    /// Simulated time at `instant` of the loop's clock (virtual or real).
+    pub fn at_loop(&self, instant: brigade::time::Instant) -> Duration {
+        let origin = self.origin.lock().unwrap().expect("Sim::start was called");
+        let real = instant.saturating_duration_since(origin);
+        match self.clock {
+            Clock::Virtual => real,
+            Clock::Real => real.mul_f64(self.speedup),
+        }
+    }
+
     /// How long to really wait for `simulated` time to pass.
     pub fn scaled(&self, simulated: Duration) -> Duration {
         match self.clock {
