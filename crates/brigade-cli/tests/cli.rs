@@ -1,30 +1,12 @@
 //! The `brigade` command, run as a user runs it.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
+
+use common::{brigade, stderr, stdout, temp_dir};
+
+use std::process::Command;
 
 use serde_json::Value;
-
-fn brigade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_brigade"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("brigade-cli-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// The cells of a table row, split on runs of spaces.
 fn row<'a>(table: &'a str, model: &str) -> Vec<&'a str> {
@@ -37,7 +19,7 @@ fn row<'a>(table: &'a str, model: &str) -> Vec<&'a str> {
 
 #[test]
 fn the_default_exhibition_reads_twelve_hours_and_one_hour_fifty_five() {
-    let out = brigade(&["exhibition"]);
+    let out = brigade(["exhibition"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let table = stdout(&out);
     let sync = row(&table, "sync");
@@ -55,13 +37,13 @@ fn the_default_exhibition_reads_twelve_hours_and_one_hour_fifty_five() {
 fn other_board_counts_give_the_exact_simulated_times() {
     // Few boards: Judit waits for the opponents; each round lasts one full
     // move pair, and the last board's final reply closes the exhibition.
-    let out = brigade(&["exhibition", "--boards", "5", "--json"]);
+    let out = brigade(["exhibition", "--boards", "5", "--json"]);
     let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
     let results = json["results"].as_array().unwrap();
     assert_eq!(results[0]["simulated"], "2:30:00");
     assert_eq!(results[1]["simulated_s"], 29.0 * 60.0 + 5.0 * 5.0 + 55.0);
     // Many boards: Judit never rests: boards × moves × 5 s + the last 55 s.
-    let out = brigade(&[
+    let out = brigade([
         "exhibition",
         "--boards",
         "100",
@@ -77,7 +59,7 @@ fn other_board_counts_give_the_exact_simulated_times() {
 
 #[test]
 fn custom_durations_and_moves_are_honoured() {
-    let out = brigade(&[
+    let out = brigade([
         "exhibition",
         "--boards",
         "3",
@@ -100,7 +82,7 @@ fn custom_durations_and_moves_are_honoured() {
 fn the_trace_is_chrome_json_with_well_formed_events() {
     let dir = temp_dir("trace");
     let path = dir.join("exhibition.json");
-    let out = brigade(&[
+    let out = brigade([
         "exhibition",
         "--boards",
         "4",
@@ -147,7 +129,7 @@ fn the_trace_is_chrome_json_with_well_formed_events() {
 fn the_timeline_is_an_svg_with_a_row_per_board() {
     let dir = temp_dir("timeline");
     let path = dir.join("timeline.svg");
-    let out = brigade(&["exhibition", "--timeline", path.to_str().unwrap()]);
+    let out = brigade(["exhibition", "--timeline", path.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let svg = std::fs::read_to_string(&path).unwrap();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
@@ -167,7 +149,7 @@ fn the_timeline_is_an_svg_with_a_row_per_board() {
 
 #[test]
 fn a_hundred_thousand_boards_on_the_virtual_clock() {
-    let out = brigade(&[
+    let out = brigade([
         "exhibition",
         "--boards",
         "100000",
@@ -236,7 +218,7 @@ fn bad_input_is_one_line_and_exit_code_two() {
         ),
     ];
     for (args, expected) in cases {
-        let out = brigade(args);
+        let out = brigade(*args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
@@ -248,7 +230,7 @@ fn bad_input_is_one_line_and_exit_code_two() {
 
 #[test]
 fn help_documents_every_flag_with_its_default() {
-    let out = brigade(&["exhibition", "--help"]);
+    let out = brigade(["exhibition", "--help"]);
     assert!(out.status.success());
     let help = stdout(&out);
     for flag in [
@@ -321,7 +303,7 @@ fn the_async_demo_prints_demo_txt_when_it_exists() {
 
 #[test]
 fn the_threads_demo_runs_the_notebook_cell() {
-    let out = brigade(&["demo", "threads"]);
+    let out = brigade(["demo", "threads"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("[1, 4, 9, 16, 25]\n"), "{text}");
@@ -349,7 +331,7 @@ fn the_threads_demo_runs_the_notebook_cell() {
 
 #[test]
 fn the_processes_demo_squares_in_two_children() {
-    let out = brigade(&["demo", "processes"]);
+    let out = brigade(["demo", "processes"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     let pid = |prefix: &str| -> u32 {
@@ -375,7 +357,7 @@ fn the_processes_demo_squares_in_two_children() {
 
 #[test]
 fn threads_and_processes_play_on_the_real_clock() {
-    let out = brigade(&[
+    let out = brigade([
         "exhibition",
         "--model",
         "threads,processes",
@@ -410,7 +392,7 @@ fn threads_and_processes_play_on_the_real_clock() {
 fn a_trace_of_threads_and_processes_shows_their_lifetimes() {
     let dir = temp_dir("trace-tp");
     let path = dir.join("trace.json");
-    let out = brigade(&[
+    let out = brigade([
         "exhibition",
         "--model",
         "threads,processes",

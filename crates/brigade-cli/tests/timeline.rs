@@ -2,14 +2,11 @@
 //! density band), nothing is thinner than a pixel, the file stays near a
 //! megabyte, and the axis ticks are round times.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("brigade-tl-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::temp_dir;
+
+use std::process::Command;
 
 /// Runs the exhibition with `args` and returns the timeline it drew.
 fn timeline(name: &str, args: &[&str]) -> String {
