@@ -11,20 +11,35 @@ use brigade::time::{Instant, sleep, sleep_until, timeout};
 use brigade::{Runtime, spawn};
 
 /// A real-clock runtime on each driver this kernel offers (io_uring may be
-/// refused, by the kernel or a sandbox; epoll never is).
+/// refused, by the kernel or a sandbox; epoll never is), each with the
+/// default spin before a deadline and with none.
 fn runtimes() -> Vec<Runtime> {
-    let mut rts = vec![
-        Runtime::builder()
-            .io_driver(DriverKind::Epoll)
-            .build()
-            .unwrap(),
-    ];
-    if let Ok(rt) = Runtime::builder().io_driver(DriverKind::Uring).build() {
+    let mut rts = Vec::new();
+    for spin in [None, Some(Duration::ZERO)] {
+        rts.extend(spinning(spin));
+    }
+    rts
+}
+
+fn spinning(spin: Option<Duration>) -> Vec<Runtime> {
+    let builder = |kind| {
+        let builder = Runtime::builder().io_driver(kind);
+        match spin {
+            Some(spin) => builder.timer_spin(spin),
+            None => builder,
+        }
+    };
+    let mut rts = vec![builder(DriverKind::Epoll).build().unwrap()];
+    if let Ok(rt) = builder(DriverKind::Uring).build() {
         assert_eq!(rt.io_driver(), DriverKind::Uring);
         rts.push(rt);
     }
     rts
 }
+
+/// A spin longer than any sleep here: the loop spins from the moment a
+/// timer is pending, so whatever ends the wait early ended the spin.
+const SPIN_ALL_THE_WAY: Duration = Duration::from_secs(10);
 
 #[test]
 fn sub_millisecond_sleeps_never_end_early() {
@@ -102,6 +117,53 @@ fn a_later_timer_set_while_asleep_does_not_delay_an_earlier_one() {
             sleep(Duration::from_micros(200)).await;
             assert!(start.elapsed() >= Duration::from_micros(200));
             far.abort();
+        });
+    }
+}
+
+#[test]
+fn work_from_another_thread_ends_the_spin() {
+    for rt in spinning(Some(SPIN_ALL_THE_WAY)) {
+        rt.block_on(async {
+            let start = Instant::now();
+            let timer = spawn(sleep(Duration::from_secs(1)));
+            let (tx, rx) = brigade::sync::oneshot::channel();
+            let poke = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(5));
+                tx.send(()).unwrap();
+            });
+            rx.await.unwrap();
+            // Had the spin ignored the wake-up, it would have ended only
+            // at the timer's deadline.
+            assert!(start.elapsed() < Duration::from_secs(1));
+            poke.join().unwrap();
+            timer.abort();
+        });
+    }
+}
+
+#[test]
+fn ready_io_ends_the_spin() {
+    use brigade::io::AsyncReadExt;
+    use std::io::Write;
+
+    for rt in spinning(Some(SPIN_ALL_THE_WAY)) {
+        rt.block_on(async {
+            let (ours, mut theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+            let mut ours = brigade::net::UnixStream::from_std(ours).unwrap();
+            let start = Instant::now();
+            let timer = spawn(sleep(Duration::from_secs(1)));
+            let write = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(5));
+                theirs.write_all(b"!").unwrap();
+                theirs
+            });
+            let mut byte = [0u8; 1];
+            ours.read_exact(&mut byte).await.unwrap();
+            assert_eq!(&byte, b"!");
+            assert!(start.elapsed() < Duration::from_secs(1));
+            drop(write.join().unwrap());
+            timer.abort();
         });
     }
 }

@@ -50,6 +50,10 @@ const BATCH: usize = 256;
 /// so that sockets are served even while tasks keep each other runnable.
 const IO_POLL_INTERVAL: u32 = 8;
 
+/// While it spins towards a deadline, a loop with I/O asks the driver this
+/// often whether any is ready.
+const SPIN_IO_POLL: Duration = Duration::from_micros(10);
+
 // Id counters are plain std atomics: they order nothing, so the model
 // checker need not see them.
 static NEXT_TASK_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -176,6 +180,9 @@ pub(crate) struct Core {
     turns: Cell<u32>,
     /// Reports polls that keep the loop busy too long.
     pub(crate) slow: SlowPolls,
+    /// How long before a real-clock deadline the loop stops sleeping in
+    /// the kernel and spins instead (see `crate::time`'s "Precision").
+    pub(crate) timer_spin: Cell<Duration>,
 }
 
 impl Core {
@@ -210,6 +217,7 @@ impl Core {
             driver,
             turns: Cell::new(0),
             slow,
+            timer_spin: Cell::new(crate::time::DEFAULT_TIMER_SPIN),
         })
     }
 
@@ -478,13 +486,46 @@ impl Core {
             return;
         }
         match next {
-            Some(tick) => {
-                let deadline = self.clock.instant_of_tick(tick);
-                self.driver.park(Deadline::At(deadline.into_std()));
-            }
+            Some(tick) => self.park_until(self.clock.instant_of_tick(tick).into_std()),
             None => {
                 self.driver.park(Deadline::Never);
             }
+        }
+    }
+
+    /// Sleeps in the driver until `timer_spin` before `deadline`, then
+    /// spins to it. The kernel wakes a sleeping thread some tens of
+    /// microseconds after its timer expires; waking that much early and
+    /// spinning the rest puts the timer's task on time, at the price of
+    /// the spin (as the `spin_sleep` crate does for threads).
+    fn park_until(&self, deadline: std::time::Instant) {
+        let spin = self.timer_spin.get();
+        let wake_at = deadline.checked_sub(spin).unwrap_or(deadline);
+        // Past `wake_at` this only polls, so that I/O is served even when
+        // the next deadline is always within the spin.
+        if self.driver.park(Deadline::At(wake_at)) || spin.is_zero() {
+            return;
+        }
+        // A wake-up with no event before `wake_at` (a stale expiry): go
+        // round the loop and sleep again rather than spin for long.
+        if std::time::Instant::now() < wake_at {
+            return;
+        }
+        let mut next_poll = std::time::Instant::now() + SPIN_IO_POLL;
+        loop {
+            let now = std::time::Instant::now();
+            // Work from another thread ends the spin at once; ready I/O
+            // within `SPIN_IO_POLL`.
+            if now >= deadline || self.has_wakeups() {
+                return;
+            }
+            if now >= next_poll {
+                if self.driver.has_io() && self.driver.park(Deadline::Now) {
+                    return;
+                }
+                next_poll = now + SPIN_IO_POLL;
+            }
+            std::hint::spin_loop();
         }
     }
 

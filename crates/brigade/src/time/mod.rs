@@ -14,8 +14,17 @@
 //! the loop sleeps until it on a timerfd rather than with `epoll_wait`'s
 //! millisecond timeout. A timerfd has no timer slack, the 50 µs by which
 //! Linux may defer `nanosleep` (and so `std::thread::sleep`) to batch
-//! wake-ups: a timer wakes its task about as soon as the scheduler lets the
-//! loop's thread run. The `lateness` benchmark in `bench/` measures it.
+//! wake-ups. Even so, the kernel runs a woken thread some tens of
+//! microseconds after its timer expires (about 25 µs on the machine in
+//! `BENCHMARKS.md`), so the loop sets the timerfd 50 µs early and spins
+//! the rest, watching for I/O and work from other threads, as the `spin_sleep`
+//! crate does for threads: a timer then wakes its task within a few
+//! microseconds of its deadline. The spin costs at most 50 µs of processor
+//! time per wake-up, usually about half; [`Builder::timer_spin`] changes it,
+//! and `Duration::ZERO` turns it off. The `lateness` benchmark in `bench/`
+//! measures the result.
+//!
+//! [`Builder::timer_spin`]: crate::event_loop::Builder::timer_spin
 //!
 //! # The virtual clock
 //! A runtime built with [`Builder::virtual_clock`](crate::event_loop::Builder::virtual_clock)
@@ -46,6 +55,11 @@ mod timeout_scope;
 pub(crate) mod wheel;
 
 pub use clock::HORIZON;
+
+/// How long before a real-clock deadline a loop stops sleeping and spins,
+/// unless [`Builder::timer_spin`](crate::event_loop::Builder::timer_spin)
+/// says otherwise.
+pub(crate) const DEFAULT_TIMER_SPIN: std::time::Duration = std::time::Duration::from_micros(50);
 pub use instant::Instant;
 pub use interval::{Interval, MissedTicks, interval, interval_at};
 pub use sleep::{Sleep, sleep, sleep_until};
