@@ -11,6 +11,10 @@
 //! own generation's bit, so a release followed at once by an abort still
 //! releases the waiters of the first.
 //!
+//! An action (Python's `action=`) is kept as a function name that every
+//! process of the same build can resolve (see `function.rs`): the last
+//! arrival, whichever process it is, calls it before the release.
+//!
 //! ```
 //! let b = brigade::process::Barrier::new(1).unwrap();
 //! assert_eq!(b.wait().unwrap(), 0);
@@ -18,9 +22,11 @@
 
 use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use super::function::{Callable, FnRef, Unnameable};
 use super::region::{Region, SharedState};
 use crate::sys::futex;
 use crate::sys::robust::{Locked, RobustMutex};
@@ -37,6 +43,10 @@ pub(crate) struct BarrierState {
     broken: AtomicU32,
     /// Bit `g % 32`: 1 if generation `g` ended released, 0 if broken.
     outcomes: AtomicU32,
+    /// 1 when the barrier has an action, named by the next two words.
+    has_action: AtomicU32,
+    action_offset: AtomicI64,
+    action_hash: AtomicU64,
 }
 
 // SAFETY: a pthread mutex (plain bytes changed by the C library's atomic
@@ -118,9 +128,13 @@ impl Drop for Held<'_> {
 /// ```
 ///
 /// # Differences from Python
-/// - No `action` callable: a child cannot run a function of another
-///   process's choosing through shared memory. Run it in the process that
-///   gets index 0.
+/// - The `action` ([`with_action`](Barrier::with_action)) must be a fn item
+///   or a closure without captures, as any function a child runs (Python
+///   requires it to pickle). It runs in whichever process arrives last,
+///   under the barrier's lock, as in Python: it must not call this
+///   barrier's `wait`, `abort` or `reset` (Python would deadlock; here
+///   they see the lock held by their own thread and report the barrier
+///   broken).
 /// - A process killed while it holds the barrier's internal lock (a few
 ///   instructions of each call) breaks the barrier: everyone waiting, and
 ///   every later caller until [`reset`](Barrier::reset), gets
@@ -149,6 +163,61 @@ impl Barrier {
     /// `InvalidInput` for zero parties; else the error of creating the
     /// shared memory (`ENOMEM`, `EMFILE`).
     pub fn new(parties: u32) -> io::Result<Barrier> {
+        Barrier::make(parties, None)
+    }
+
+    /// A barrier for `parties` processes whose `action` runs once per
+    /// round, in the process that arrives last, before anyone is released
+    /// (Python's `multiprocessing.Barrier(parties, action)`). If the action
+    /// panics, the barrier breaks: the other waiters get
+    /// [`BrokenBarrierError`] and the panic continues in the caller that
+    /// ran it, as Python raises the action's exception there.
+    ///
+    /// ```
+    /// use brigade::process::{Barrier, Process};
+    ///
+    /// fn arrive(b: Barrier) {
+    ///     b.wait().unwrap();
+    /// }
+    ///
+    /// // Runs in whichever process arrives last.
+    /// fn announce() {
+    ///     eprintln!("everyone is here");
+    /// }
+    ///
+    /// let b = Barrier::with_action(2, announce).unwrap();
+    /// let mut child = Process::new(arrive, (b.clone(),));
+    /// child.start().unwrap();
+    /// b.wait().unwrap();
+    /// child.join().unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// `InvalidInput` for zero parties, or an action that captures state
+    /// or lives outside the executable (a child could not find it); else
+    /// the error of creating the shared memory.
+    pub fn with_action<F>(parties: u32, action: F) -> io::Result<Barrier>
+    where
+        F: Callable<(), Output = ()>,
+    {
+        let _ = action;
+        let name = FnRef::single::<F, ()>().map_err(|why| {
+            let (function, reason) = match why {
+                Unnameable::Captures(f) => (f, "captures state"),
+                Unnameable::NotInExecutable(f) => (f, "lives in a shared library"),
+            };
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "a barrier's action must be a fn item or a closure without \
+                     captures in the executable, and `{function}` {reason}"
+                ),
+            )
+        })?;
+        Barrier::make(parties, Some(name))
+    }
+
+    fn make(parties: u32, action: Option<FnRef>) -> io::Result<Barrier> {
         if parties == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -158,6 +227,12 @@ impl Barrier {
         // SAFETY: the region is fresh, seen by no one else yet.
         let region = Region::new(c"brigade-barrier", |s: &BarrierState| unsafe {
             s.parties.store(parties, Ordering::Relaxed);
+            if let Some(action) = action {
+                let (offset, hash) = action.to_parts();
+                s.action_offset.store(offset, Ordering::Relaxed);
+                s.action_hash.store(hash, Ordering::Relaxed);
+                s.has_action.store(1, Ordering::Relaxed);
+            }
             s.mutex.init(false)
         })?;
         Ok(Barrier { region })
@@ -204,6 +279,11 @@ impl Barrier {
         }
         let index = s.count.fetch_add(1, Ordering::SeqCst);
         if index + 1 >= s.parties.load(Ordering::SeqCst) {
+            if let Err(panic) = run_action(s) {
+                held.break_generation();
+                drop(held);
+                resume_unwind(panic);
+            }
             held.end_generation(true);
             return Ok(index);
         }
@@ -293,6 +373,27 @@ impl Barrier {
     /// ```
     pub fn broken(&self) -> bool {
         self.region.state().broken.load(Ordering::Relaxed) != 0
+    }
+}
+
+/// Runs the barrier's action, if it has one, catching its panic.
+fn run_action(s: &BarrierState) -> std::thread::Result<()> {
+    if s.has_action.load(Ordering::Relaxed) == 0 {
+        return Ok(());
+    }
+    let action = FnRef::from_parts(
+        s.action_offset.load(Ordering::Relaxed),
+        s.action_hash.load(Ordering::Relaxed),
+    );
+    // The arguments are `()`, which encodes to no bytes.
+    match catch_unwind(AssertUnwindSafe(|| action.call(&[], Vec::new()))) {
+        Ok(Ok(_)) => Ok(()),
+        // The name did not resolve to the action in this process (another
+        // build mapped the memory): treat it as the action failing.
+        Ok(Err(why)) => Err(Box::new(format!(
+            "the barrier's action cannot run here: {why}"
+        ))),
+        Err(panic) => Err(panic),
     }
 }
 

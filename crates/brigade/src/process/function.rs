@@ -158,6 +158,17 @@ impl FnRef {
         })
     }
 
+    /// The two numbers that name the function, to keep in shared memory.
+    pub(crate) fn to_parts(self) -> (i64, u64) {
+        (self.offset, self.type_hash)
+    }
+
+    /// The function named by [`to_parts`](Self::to_parts) in a process of
+    /// the same build. Calling it re-checks the address and the type hash.
+    pub(crate) fn from_parts(offset: i64, type_hash: u64) -> FnRef {
+        FnRef { offset, type_hash }
+    }
+
     /// Calls the named trampoline in this process (the child).
     pub(crate) fn call(self, args: &[u8], fds: Vec<std::os::fd::OwnedFd>) -> Returned {
         let target = (anchor_addr() as i64).wrapping_add(self.offset) as usize;
