@@ -39,7 +39,9 @@ use serde::{Deserialize, Serialize};
 
 use super::frame::{self, FrameError};
 use super::manager_error::ManagerError;
+use super::manager_slot::{CLIENT, Message as SlotMessage, PeerGone, SERVER, Slot};
 use super::manager_wire::{Answer, Blob, Op, Request, tag};
+use super::region::Region;
 use super::socket::{Message, RecvError, Socket};
 use super::transfer;
 use crate::sys::socket as sys_socket;
@@ -49,7 +51,7 @@ pub(crate) struct Link {
     /// The connector's sending end.
     connector: Socket,
     /// Connections not in use right now.
-    idle: Mutex<Vec<Socket>>,
+    idle: Mutex<Vec<Connection>>,
 }
 
 impl Link {
@@ -70,17 +72,8 @@ impl Link {
             }));
         }
         let connection = self.checkout()?;
-        connection.send(&payload, &[]).map_err(unreachable)?;
-        let message = match receive_soon(&connection) {
-            Ok(message) => message,
-            Err(RecvError::Closed) => return Err(ManagerError::ManagerDied),
-            Err(RecvError::Frame(FrameError::Io(e))) => return Err(unreachable(e)),
-            Err(RecvError::Frame(e)) => return Err(ManagerError::Decode(e)),
-            Err(RecvError::Timeout) => {
-                return Err(ManagerError::Io(io::ErrorKind::TimedOut.into()));
-            }
-        };
-        let answer = frame::from_payload(&message.payload).map_err(ManagerError::Decode)?;
+        let bytes = connection.round_trip(&payload)?;
+        let answer = frame::from_payload(&bytes).map_err(ManagerError::Decode)?;
         // A whole answer came: the connection is in step again.
         self.idle
             .lock()
@@ -90,23 +83,82 @@ impl Link {
     }
 
     /// An idle connection, or a new one.
-    fn checkout(&self) -> Result<Socket, ManagerError> {
+    fn checkout(&self) -> Result<Connection, ManagerError> {
         if let Some(c) = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop() {
             return Ok(c);
         }
         let (ours, theirs) = Socket::pair().map_err(ManagerError::Io)?;
-        self.send_connection(theirs)?;
-        Ok(ours)
+        let slot =
+            Region::<Slot>::new(c"brigade-manager-slot", |_| Ok(())).map_err(ManagerError::Io)?;
+        self.connector
+            .send(
+                WITH_SLOT,
+                &[theirs.as_fd().as_raw_fd(), slot.fd().as_raw_fd()],
+            )
+            .map_err(unreachable)?;
+        // `theirs` and our descriptor of the slot's file close here: the
+        // server holds its own copies now (or the server is gone, and the
+        // copies in flight close with its socket, so our end sees the end
+        // of the stream). The mapping stays.
+        Ok(Connection { socket: ours, slot })
     }
 
-    /// Hands the server its end of a new connection.
+    /// Hands the server its end of a new connection with no slot (every
+    /// message on the socket).
+    #[cfg(test)]
     pub(crate) fn send_connection(&self, theirs: Socket) -> Result<(), ManagerError> {
         self.connector
             .send(&[], &[theirs.as_fd().as_raw_fd()])
             .map_err(unreachable)
-        // `theirs` closes here: the server holds its own copy now (or the
-        // server is gone, and the copy in flight closes with its socket, so
-        // our end sees the end of the stream).
+    }
+}
+
+/// The connector packet's payload that says its two descriptors are a
+/// connection's socket and its [`Slot`]'s memory file.
+pub(crate) const WITH_SLOT: &[u8] = b"slot";
+
+/// One connection of this process to the server: its socket, and the
+/// shared-memory slot that carries requests and answers that fit in it
+/// (see [`manager_slot`](super::manager_slot)).
+struct Connection {
+    socket: Socket,
+    slot: Region<Slot>,
+}
+
+/// How long a client sleeps, at most, before it checks that the server
+/// lives (its naps double up to this).
+const CLIENT_NAP: Duration = Duration::from_millis(20);
+
+impl Connection {
+    /// Sends a request's payload and returns the answer's.
+    fn round_trip(&self, payload: &[u8]) -> Result<Vec<u8>, ManagerError> {
+        let slot = self.slot.state();
+        if !slot.write(payload) {
+            // Too large for the slot: on the socket, sent before the turn
+            // is handed over, so the server finds it there.
+            self.socket.send(payload, &[]).map_err(unreachable)?;
+            slot.write_on_socket();
+        }
+        slot.hand_over(SERVER);
+        let socket = self.socket.as_fd();
+        slot.wait_turn(CLIENT, || sys_socket::peer_closed(socket), CLIENT_NAP)
+            .map_err(|PeerGone| ManagerError::ManagerDied)?;
+        match slot.read() {
+            Ok(SlotMessage::Here(bytes)) => Ok(bytes),
+            Ok(SlotMessage::OnSocket) => receive(self.socket.recv(None)),
+            Err(why) => Err(ManagerError::Decode(FrameError::Malformed(why))),
+        }
+    }
+}
+
+/// An answer's payload from a socket, or the error a proxy returns.
+fn receive(received: Result<Message, RecvError>) -> Result<Vec<u8>, ManagerError> {
+    match received {
+        Ok(message) => Ok(message.payload),
+        Err(RecvError::Closed) => Err(ManagerError::ManagerDied),
+        Err(RecvError::Frame(FrameError::Io(e))) => Err(unreachable(e)),
+        Err(RecvError::Frame(e)) => Err(ManagerError::Decode(e)),
+        Err(RecvError::Timeout) => Err(ManagerError::Io(io::ErrorKind::TimedOut.into())),
     }
 }
 

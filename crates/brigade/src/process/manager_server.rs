@@ -23,17 +23,21 @@
 
 use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use serde::de::{self, Deserializer};
 use serde::ser::{self, Serializer};
 use serde::{Deserialize, Serialize};
 
 use super::frame::{self, FrameError};
-use super::manager_link::receive_soon;
+use super::manager_link::{WITH_SLOT, receive_soon};
+use super::manager_slot::{CLIENT, Message as SlotMessage, SERVER, Slot};
 use super::manager_store::Object;
 use super::manager_wire::{Answer, Op, Refusal, Request};
+use super::region::Region;
 use super::socket::{RecvError, Socket};
 use super::transfer;
+use crate::sys::socket as sys_socket;
 
 /// The connector's receiving end, as it travels to the server process.
 pub(crate) struct Inbox(pub(crate) Socket);
@@ -105,15 +109,31 @@ impl Objects {
 pub(crate) fn serve(connector: Socket) {
     let objects = Arc::new(Objects::default());
     loop {
-        let connections = match connector.recv(None) {
-            Ok(message) => message.fds,
+        let message = match connector.recv(None) {
+            Ok(message) => message,
             Err(RecvError::Closed) => return,
             // A bad packet on the connector: nothing to answer; wait for
             // the next.
             Err(RecvError::Frame(FrameError::Io(_))) => return,
             Err(RecvError::Frame(_) | RecvError::Timeout) => continue,
         };
-        for fd in connections {
+        if message.payload == WITH_SLOT {
+            let mut fds = message.fds.into_iter();
+            let (Some(socket), Some(file), None) = (fds.next(), fds.next(), fds.next()) else {
+                continue;
+            };
+            // A file that is no slot: the connection is dropped, and its
+            // client sees the end instead of waiting.
+            let Ok(slot) = Region::<Slot>::open(file) else {
+                continue;
+            };
+            let objects = objects.clone();
+            let _ = std::thread::Builder::new()
+                .name("brigade-manager".into())
+                .spawn(move || serve_slot(&Socket::from_fd(socket), &slot, &objects));
+            continue;
+        }
+        for fd in message.fds {
             let objects = objects.clone();
             // A connection that cannot get a thread is dropped: its client
             // sees the end instead of waiting.
@@ -124,42 +144,103 @@ pub(crate) fn serve(connector: Socket) {
     }
 }
 
-/// Answers one connection's requests, one at a time, until it closes.
+/// How long a server thread sleeps, at most, before it checks that its
+/// client lives (its naps double up to this). Only an idle connection
+/// sleeps that long, and noticing its client's death late costs nothing
+/// but a thread kept a little longer.
+const SERVER_NAP: Duration = Duration::from_millis(200);
+
+/// Answers one connection's requests through its slot (see
+/// [`manager_slot`](super::manager_slot)), one at a time, until the client
+/// closes its end.
+fn serve_slot(connection: &Socket, slot: &Region<Slot>, objects: &Objects) {
+    let slot = slot.state();
+    let socket = connection.as_fd();
+    loop {
+        if slot
+            .wait_turn(SERVER, || sys_socket::peer_closed(socket), SERVER_NAP)
+            .is_err()
+        {
+            return;
+        }
+        let answer = match slot.read() {
+            Ok(SlotMessage::Here(bytes)) => answer(Ok(bytes), objects),
+            // Sent before the turn was handed over: it is there (or the
+            // client lied and is gone, and the receive sees the end).
+            Ok(SlotMessage::OnSocket) => match connection.recv(None) {
+                Ok(message) if !message.fds.is_empty() => Some(no_descriptors()),
+                Ok(message) => answer(Ok(message.payload), objects),
+                Err(e) => answer(Err(e), objects),
+            },
+            Err(why) => Some(Answer::Refused(Refusal::Malformed(why))),
+        };
+        let Some(bytes) = answer.and_then(|a| encode(&a)) else {
+            return;
+        };
+        if !slot.write(&bytes) {
+            if connection.send(&bytes, &[]).is_err() {
+                return;
+            }
+            slot.write_on_socket();
+        }
+        slot.hand_over(CLIENT);
+    }
+}
+
+/// Answers one connection's requests on its socket alone, one at a time,
+/// until it closes (a connection made with no slot).
 fn serve_connection(connection: &Socket, objects: &Objects) {
     loop {
         let answer = match receive_soon(connection) {
-            Ok(message) if !message.fds.is_empty() => Answer::Refused(Refusal::Malformed(
-                "a request carries no descriptors".into(),
-            )),
-            Ok(message) => match frame::from_payload::<Request>(&message.payload) {
-                Ok(request) => objects.apply(request),
-                Err(e) => Answer::Refused(Refusal::Malformed(e.to_string())),
-            },
-            Err(RecvError::Closed | RecvError::Frame(FrameError::Io(_))) => return,
-            // The packet was taken whole: the connection is still in step.
-            Err(RecvError::Frame(e)) => Answer::Refused(Refusal::Malformed(e.to_string())),
+            Ok(message) if !message.fds.is_empty() => Some(no_descriptors()),
+            Ok(message) => answer(Ok(message.payload), objects),
             Err(RecvError::Timeout) => continue,
+            Err(e) => answer(Err(e), objects),
         };
-        let Ok(mut bytes) = frame::to_payload(&answer) else {
+        let Some(bytes) = answer.and_then(|a| encode(&a)) else {
             return;
         };
-        if bytes.len() > frame::MAX_PAYLOAD {
-            // Said instead of sent (say, the keys of a huge dict): the
-            // client gets a reason, not a closed connection.
-            let refusal = Answer::Refused(Refusal::Malformed(format!(
-                "the answer takes {} bytes, more than the limit of {} on one message",
-                bytes.len(),
-                frame::MAX_PAYLOAD
-            )));
-            match frame::to_payload(&refusal) {
-                Ok(b) => bytes = b,
-                Err(_) => return,
-            }
-        }
         if connection.send(&bytes, &[]).is_err() {
             return;
         }
     }
+}
+
+fn no_descriptors() -> Answer {
+    Answer::Refused(Refusal::Malformed(
+        "a request carries no descriptors".into(),
+    ))
+}
+
+/// The answer to what arrived, or `None` if the connection has ended.
+fn answer(received: Result<Vec<u8>, RecvError>, objects: &Objects) -> Option<Answer> {
+    Some(match received {
+        Ok(payload) => match frame::from_payload::<Request>(&payload) {
+            Ok(request) => objects.apply(request),
+            Err(e) => Answer::Refused(Refusal::Malformed(e.to_string())),
+        },
+        Err(RecvError::Closed | RecvError::Frame(FrameError::Io(_)) | RecvError::Timeout) => {
+            return None;
+        }
+        // The packet was taken whole: the connection is still in step.
+        Err(RecvError::Frame(e)) => Answer::Refused(Refusal::Malformed(e.to_string())),
+    })
+}
+
+/// An answer's payload; one too large for a message is said instead of
+/// sent (say, the keys of a huge dict): the client gets a reason, not a
+/// closed connection.
+fn encode(answer: &Answer) -> Option<Vec<u8>> {
+    let bytes = frame::to_payload(answer).ok()?;
+    if bytes.len() <= frame::MAX_PAYLOAD {
+        return Some(bytes);
+    }
+    let refusal = Answer::Refused(Refusal::Malformed(format!(
+        "the answer takes {} bytes, more than the limit of {} on one message",
+        bytes.len(),
+        frame::MAX_PAYLOAD
+    )));
+    frame::to_payload(&refusal).ok()
 }
 
 #[cfg(test)]

@@ -180,6 +180,7 @@ mod manager_link;
 mod manager_list;
 mod manager_namespace;
 mod manager_server;
+mod manager_slot;
 mod manager_store;
 mod manager_wire;
 mod pipe;
