@@ -247,7 +247,9 @@ fn encode(answer: &Answer) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
     use crate::process::frame::{HEADER_LEN, Kind as FrameKind};
+    use crate::process::manager_error::ManagerError;
     use crate::process::manager_link::{Link, Remote, blob, value};
+    use crate::process::manager_slot::CAPACITY;
     use crate::process::manager_wire::{Kind, tag};
 
     fn call(connection: &Socket, request: &Request) -> Answer {
@@ -322,6 +324,114 @@ mod tests {
         // Every sending end closed: the server ends.
         drop((dict, link, good));
         server.join().unwrap();
+    }
+
+    fn dict_of_bytes(link: &Arc<Link>) -> Remote {
+        let types = "(u32, alloc::vec::Vec<u8>)";
+        let request = Request {
+            object: 0,
+            tag: 0,
+            op: Op::Create {
+                kind: Kind::Dict,
+                types: types.into(),
+            },
+        };
+        let Answer::Created(id) = link.call(&request).unwrap() else {
+            panic!("not created");
+        };
+        Remote::new(link.clone(), id, types)
+    }
+
+    #[test]
+    fn messages_around_the_slot_size_travel_whole_through_slot_or_socket() {
+        let (outbox, inbox) = Socket::pair().unwrap();
+        let server = std::thread::spawn(move || serve(inbox));
+        let link = Arc::new(Link::new(outbox));
+        let dict = dict_of_bytes(&link);
+        // From requests and answers that fit the slot to ones that go on
+        // the socket, one byte at a time across the edge, on one
+        // connection (so each path follows the other).
+        for len in CAPACITY - 24..CAPACITY + 8 {
+            let key = blob(&(len as u32)).unwrap();
+            let v = vec![len as u8; len];
+            dict.call(Op::Insert(key.clone(), blob(&v).unwrap()))
+                .unwrap();
+            let Answer::Value(Some(back)) = dict.call(Op::Get(key)).unwrap() else {
+                panic!("lost the value of {len} bytes");
+            };
+            assert_eq!(value::<Vec<u8>>(&back).unwrap(), v);
+        }
+        assert!(matches!(dict.call(Op::Len).unwrap(), Answer::Len(32)));
+        drop((dict, link));
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn a_server_gone_while_a_client_waits_is_manager_died() {
+        let (outbox, inbox) = Socket::pair().unwrap();
+        let link = Arc::new(Link::new(outbox));
+        let caller = link.clone();
+        let client = std::thread::spawn(move || {
+            caller.call(&Request {
+                object: 0,
+                tag: 0,
+                op: Op::Ping,
+            })
+        });
+        // The "server" takes the connection and its slot, never answers,
+        // and goes away: the client, spinning or asleep, must see it.
+        let connection = inbox.recv(None).unwrap();
+        assert_eq!(connection.payload, WITH_SLOT);
+        assert_eq!(connection.fds.len(), 2);
+        drop(connection);
+        assert!(matches!(
+            client.join().unwrap(),
+            Err(ManagerError::ManagerDied)
+        ));
+    }
+
+    #[test]
+    fn a_client_gone_while_its_server_thread_waits_ends_the_thread() {
+        let (ours, theirs) = Socket::pair().unwrap();
+        let slot = Region::<Slot>::new(c"slot-test", |_| Ok(())).unwrap();
+        let server_slot = slot.clone();
+        let objects = Arc::new(Objects::default());
+        let thread = std::thread::spawn(move || serve_slot(&theirs, &server_slot, &objects));
+        // A request that fits, answered through the slot.
+        let request = frame::to_payload(&Request {
+            object: 0,
+            tag: 0,
+            op: Op::Ping,
+        })
+        .unwrap();
+        let s = slot.state();
+        assert!(s.write(&request));
+        s.hand_over(SERVER);
+        s.wait_turn(CLIENT, || false, Duration::from_millis(20))
+            .unwrap();
+        let SlotMessage::Here(answer) = s.read().unwrap() else {
+            panic!("the answer is not in the slot");
+        };
+        assert!(matches!(
+            frame::from_payload::<Answer>(&answer).unwrap(),
+            Answer::Done
+        ));
+        // Bytes that are no request: refused, and the connection goes on.
+        assert!(s.write(b"\xff\xff\xff"));
+        s.hand_over(SERVER);
+        s.wait_turn(CLIENT, || false, Duration::from_millis(20))
+            .unwrap();
+        let SlotMessage::Here(answer) = s.read().unwrap() else {
+            panic!("the answer is not in the slot");
+        };
+        assert!(matches!(
+            frame::from_payload::<Answer>(&answer).unwrap(),
+            Answer::Refused(Refusal::Malformed(_))
+        ));
+        // The client goes away with no request in flight: the thread,
+        // asleep on the slot, notices the closed socket and ends.
+        drop(ours);
+        thread.join().unwrap();
     }
 
     /// Hands the server one end of a connection made by hand.
