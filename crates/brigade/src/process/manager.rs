@@ -3,8 +3,9 @@
 //! Python's `multiprocessing.Manager()` (a `SyncManager`).
 //!
 //! The server process owns every object; a proxy holds none of the data,
-//! and each of its methods is one request and one answer over a private
-//! unix socket. The whole story (atomicity, failures, types, the trust
+//! and each of its methods is one request and one answer through a private
+//! connection (a page of shared memory, and a unix socket beside it). The
+//! whole story (atomicity, failures, types, the trust
 //! model, the differences from Python) is on [`Manager`], where the API
 //! documentation shows it.
 //!
@@ -43,9 +44,12 @@ use super::socket::Socket;
 /// [`Manager::start`] starts a child process (a brigade [`Process`]
 /// running the server function) that owns every shared object. A proxy
 /// ([`DictProxy`], [`ListProxy`], [`NamespaceProxy`]) holds no data: each
-/// of its methods is one request to the server and one answer back, over a
-/// private unix socket, encoded with postcard in brigade's
-/// [frames](super::frame). The server applies each request whole, under
+/// of its methods is one request to the server and one answer back, encoded
+/// with postcard, through a private connection: a page of shared memory
+/// that the client and its server thread both map and take turns on, with
+/// a unix socket beside it (to connect, to carry a message too large for
+/// the page in brigade's [frames](super::frame), and to tell either side
+/// that the other is gone). The server applies each request whole, under
 /// the object's lock, so every method is atomic. Proxies are `Clone` and
 /// serde-serializable: pass one to a child ([`Process::new`], a pool's
 /// arguments, a [`Queue`](super::Queue) message) and the child makes its
@@ -56,12 +60,16 @@ use super::socket::Socket;
 /// than 64 tasks that each carry a proxy is refused with a typed encode
 /// error (pass the proxy in the pool's initializer instead).
 ///
+/// A request or answer that fits the page (about 4 KiB encoded) costs no
+/// system call: the sender writes it into the page and flips a state word.
 /// A side that waits for the other (a proxy for its answer, a server
-/// thread for its client's next request) polls for up to 30 µs before it
-/// sleeps, yielding the processor between polls: back-to-back operations
-/// then skip the sleep and wake-up that would cost more than the rest of
-/// the round trip, at the price of that much processor time when the
-/// other side is slow.
+/// thread for its client's next request) polls that word for up to 40 µs,
+/// yielding the processor between polls, and then sleeps on it (a futex)
+/// until the other side wakes it: back-to-back operations skip the sleep
+/// and wake-up that would cost more than the rest of the round trip, at the
+/// price of that much processor time when the other side is slow. A larger
+/// message travels on the socket (a sequenced packet, or a sealed memory
+/// file for a large one) and the page says so.
 ///
 /// ```
 /// use brigade::process::{DictProxy, Manager, Process};
@@ -94,13 +102,16 @@ use super::socket::Socket;
 ///   otherwise guard the sequence with a cross-process lock, or give each
 ///   process its own keys.
 /// - A client that dies, even in the middle of sending a large value,
-///   never leaves a half-applied change: a request is one sequenced packet
-///   (a large one rides in a sealed memory file written beforehand), which
-///   the server receives whole or not at all. The server goes on serving
-///   everyone else.
+///   never leaves a half-applied change: the server reads a request only
+///   after the client has written all of it and handed the turn over (one
+///   atomic store), and a large one is one sequenced packet (riding in a
+///   sealed memory file written beforehand), which the server receives
+///   whole or not at all. The server goes on serving everyone else.
 /// - A dead server (shut down, killed, or gone with the process that
-///   started it) is [`ManagerError::ManagerDied`] from every proxy, at
-///   once: the closed socket says so, nobody waits for a timeout. (A
+///   started it) is [`ManagerError::ManagerDied`] from every proxy, never a
+///   hang: a proxy that calls after the death learns it from the closed
+///   socket as soon as its 40 µs of polling end; one already asleep waiting
+///   for an answer checks the socket between naps of at most 20 ms. (A
 ///   server that is alive but busy, say with a slow
 ///   [`update_with`](DictProxy::update_with) function, is waited for.)
 ///

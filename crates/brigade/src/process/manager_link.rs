@@ -16,8 +16,12 @@
 //! One process has one link per server, however many proxies of that
 //! server reach it (they are matched by the identity of the connector
 //! socket), so a pool task that carries a proxy reuses the worker's
-//! connections. Each operation is one request packet and one answer packet
-//! on an idle connection of this process. A thread that finds none idle makes
+//! connections. A connection is a socketpair and a page of shared memory
+//! (a [`Slot`], sent to the server with the socket's end in one packet):
+//! each operation writes its request into the slot and waits there for the
+//! answer, and a message too large for the slot goes on the socket (see
+//! [`manager_slot`](super::manager_slot)). Each operation takes an idle
+//! connection of this process; a thread that finds none idle makes
 //! another, so threads of one process do not wait for each other; a
 //! connection goes back to the idle list only after a whole answer, so a
 //! failed operation can never leave an answer behind for the next one.

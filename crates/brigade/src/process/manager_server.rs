@@ -3,18 +3,24 @@
 //!
 //! The main thread waits on the connector (see
 //! [`manager_link`](super::manager_link)) and starts one thread per
-//! connection that arrives. A connection's thread receives one request at
-//! a time, applies it under its object's lock, and sends the answer. So
-//! many clients are served at once, each operation is atomic, and
-//! operations on different objects do not wait for each other.
+//! connection that arrives. A connection's thread takes one request at a
+//! time from the connection's slot (see
+//! [`manager_slot`](super::manager_slot)), applies it under its object's
+//! lock, and puts the answer in its place. So many clients are served at
+//! once, each operation is atomic, and operations on different objects do
+//! not wait for each other. (A connection that arrives with no slot is
+//! served on its socket alone, one packet each way.)
 //!
-//! A request is applied only once it has arrived whole: it is one
-//! sequenced packet, which the kernel delivers whole or not at all, and a
-//! large one travels in a sealed memory file written before the packet is
-//! sent. A client killed in the middle of sending therefore sends nothing;
+//! A request is applied only once it has arrived whole: the client hands
+//! the slot's turn over only after writing all of it, and one too large
+//! for the slot is one sequenced packet, which the kernel delivers whole or
+//! not at all (a large one travels in a sealed memory file written before
+//! the packet is sent). A client killed in the middle of sending therefore
+//! sends nothing;
 //! bytes that are no request (a stranger, a bug) are answered with a
 //! refusal that changes nothing, and the connection goes on. A client that
-//! goes away ends only its own thread.
+//! goes away ends only its own thread (which, asleep on the slot, checks
+//! the socket for the client's hang-up between naps of at most 200 ms).
 //!
 //! ```
 //! // Internal: Manager::start runs it in a child process.

@@ -1,6 +1,7 @@
 //! The [`Manager`](super::Manager)'s wire protocol: one [`Request`] from a
-//! proxy, one [`Answer`] from the server, each a single postcard frame
-//! (see [`frame`](super::frame)) in one sequenced packet.
+//! proxy, one [`Answer`] from the server, each one postcard payload that
+//! travels in a connection's shared-memory slot or, when too large for it,
+//! as a [frame](super::frame) in one sequenced packet.
 //!
 //! The server never decodes the user's keys and values: they travel and are
 //! stored as [`Blob`]s, the postcard encoding the proxy made. What the
