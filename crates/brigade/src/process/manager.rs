@@ -322,6 +322,35 @@ impl Manager {
         ))
     }
 
+    /// How many shared objects the server holds now (Python's
+    /// `_number_of_objects()`): those that some proxy, in some process,
+    /// still reaches.
+    ///
+    /// ```
+    /// use brigade::process::Manager;
+    ///
+    /// let manager = Manager::start().unwrap();
+    /// let l = manager.list::<u8>().unwrap();
+    /// assert_eq!(manager.live_objects().unwrap(), 1);
+    /// drop(l);
+    /// assert_eq!(manager.live_objects().unwrap(), 0);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Io`] if a system call fails.
+    pub fn live_objects(&self) -> Result<usize, ManagerError> {
+        let request = Request {
+            object: 0,
+            tag: 0,
+            op: Op::LiveObjects,
+        };
+        match self.link.call(&request)? {
+            Answer::Len(n) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+            other => Err(unexpected(&other)),
+        }
+    }
+
     fn create(&self, kind: Kind, types: &'static str) -> Result<Remote, ManagerError> {
         let request = Request {
             object: 0,

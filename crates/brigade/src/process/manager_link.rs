@@ -43,6 +43,7 @@ use serde::{Deserialize, Serialize};
 
 use super::frame::{self, FrameError};
 use super::manager_error::ManagerError;
+use super::manager_refs::ClientId;
 use super::manager_slot::{CLIENT, Message as SlotMessage, PeerGone, SERVER, Slot};
 use super::manager_wire::{Answer, Blob, Op, Request, tag};
 use super::region::Region;
@@ -56,6 +57,9 @@ pub(crate) struct Link {
     connector: Socket,
     /// Connections not in use right now.
     idle: Mutex<Vec<Connection>>,
+    /// This link's id as a client of the server, which counts the proxies
+    /// it holds under it (see [`manager_refs`](super::manager_refs)).
+    id: ClientId,
 }
 
 impl Link {
@@ -63,6 +67,7 @@ impl Link {
         Link {
             connector,
             idle: Mutex::new(Vec::new()),
+            id: fresh_id(),
         }
     }
 
@@ -94,11 +99,10 @@ impl Link {
         let (ours, theirs) = Socket::pair().map_err(ManagerError::Io)?;
         let slot =
             Region::<Slot>::new(c"brigade-manager-slot", |_| Ok(())).map_err(ManagerError::Io)?;
+        let mut hello = WITH_SLOT.to_vec();
+        hello.extend_from_slice(&self.id.to_le_bytes());
         self.connector
-            .send(
-                WITH_SLOT,
-                &[theirs.as_fd().as_raw_fd(), slot.fd().as_raw_fd()],
-            )
+            .send(&hello, &[theirs.as_fd().as_raw_fd(), slot.fd().as_raw_fd()])
             .map_err(unreachable)?;
         // `theirs` and our descriptor of the slot's file close here: the
         // server holds its own copies now (or the server is gone, and the
@@ -117,8 +121,20 @@ impl Link {
     }
 }
 
-/// The connector packet's payload that says its two descriptors are a
-/// connection's socket and its [`Slot`]'s memory file.
+/// A random id for a new link: the process id and a random number, so
+/// that no two links of the server's clients, live at once, share one.
+fn fresh_id() -> ClientId {
+    use std::hash::{BuildHasher, Hasher};
+    // Seeded from the system's randomness, once per process, and moved on
+    // at every call.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+/// The start of a connector packet's payload that says its two
+/// descriptors are a connection's socket and its [`Slot`]'s memory file;
+/// the client's id (8 bytes, little-endian) follows.
 pub(crate) const WITH_SLOT: &[u8] = b"slot";
 
 /// One connection of this process to the server: its socket, and the
@@ -289,34 +305,62 @@ impl Remote {
         }
     }
 
-    /// Sends a proxy over the same way in, as a tuple of the link and the
-    /// object's number (the types are the receiving proxy's own).
+    /// Asks the server to count (or uncount) this proxy. A failure needs
+    /// no answer: a dead server counts nothing, and a live one refuses
+    /// only an object already freed, which this proxy's calls then report.
+    fn count(&self, op: Op) {
+        let _ = self.link.call(&Request {
+            object: self.object,
+            tag: self.tag,
+            op,
+        });
+    }
+
+    /// Sends a proxy over the same way in, as a tuple of the link, the
+    /// object's number and the sender's client id (the types are the
+    /// receiving proxy's own). The copy in flight is counted to the sender
+    /// until the receiver adopts it.
     pub(crate) fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut t = s.serialize_tuple(2)?;
+        self.count(Op::IncRef);
+        let mut t = s.serialize_tuple(3)?;
         t.serialize_element(&*self.link)?;
         t.serialize_element(&self.object)?;
+        t.serialize_element(&self.link.id)?;
         t.end()
     }
 
     /// The other side of [`serialize`](Self::serialize): a link of this
-    /// process's own, which makes its own connections.
+    /// process's own, which makes its own connections, and takes over the
+    /// count of the copy in flight.
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
         types: &'static str,
     ) -> Result<Remote, D::Error> {
-        let (Arrived(link), object) = <(Arrived, u32)>::deserialize(d)?;
-        Ok(Remote::new(link, object, types))
+        let (Arrived(link), object, from) = <(Arrived, u32, ClientId)>::deserialize(d)?;
+        let remote = Remote::new(link, object, types);
+        remote.count(Op::Adopt { from });
+        Ok(remote)
     }
 }
 
 impl Clone for Remote {
+    /// One more proxy of the object: one more count on the server.
     fn clone(&self) -> Remote {
+        self.count(Op::IncRef);
         Remote {
             link: self.link.clone(),
             object: self.object,
             tag: self.tag,
             types: self.types,
         }
+    }
+}
+
+impl Drop for Remote {
+    /// One proxy fewer: at the last, in any process, the server frees the
+    /// object.
+    fn drop(&mut self) {
+        self.count(Op::DecRef);
     }
 }
 
@@ -356,7 +400,9 @@ mod tests {
 
     #[test]
     fn proxies_arriving_in_one_process_share_its_link() {
-        let (outbox, _inbox) = Socket::pair().unwrap();
+        // A server of its own: serializing and arriving count the proxy.
+        let (outbox, inbox) = Socket::pair().unwrap();
+        std::thread::spawn(move || crate::process::manager_server::serve(inbox));
         let original = Link::shared(outbox);
         let remote = Remote::new(original.clone(), 3, "u8");
         let mut arrived = Vec::new();

@@ -28,6 +28,7 @@
 //! ```
 
 use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -37,6 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use super::frame::{self, FrameError};
 use super::manager_link::{WITH_SLOT, receive_soon};
+use super::manager_refs::{ClientId, Holders};
 use super::manager_slot::{CLIENT, Message as SlotMessage, SERVER, Slot};
 use super::manager_store::Object;
 use super::manager_wire::{Answer, Op, Refusal, Request};
@@ -69,45 +71,97 @@ pub(crate) fn run(inbox: Inbox) {
     serve(inbox.0);
 }
 
-/// Every object of one server, by number.
+/// Every object of one server, by number, and who holds each (see
+/// [`manager_refs`](super::manager_refs)). A freed object's number is not
+/// used again.
 #[derive(Default)]
 struct Objects {
-    table: RwLock<Vec<Arc<Mutex<Object>>>>,
+    table: RwLock<Vec<Option<Arc<Mutex<Object>>>>>,
+    // Never locked together with `table` (so in no order that could
+    // deadlock): the counts say what to free, then the table lets go.
+    holders: Mutex<Holders>,
 }
 
 impl Objects {
-    fn apply(&self, request: Request) -> Answer {
+    fn apply(&self, request: Request, client: ClientId) -> Answer {
+        let gone = || {
+            Answer::Refused(Refusal::Malformed(format!(
+                "the manager has no object #{}",
+                request.object
+            )))
+        };
         match request.op {
             Op::Ping => Answer::Done,
             Op::Create { kind, types } => {
-                let mut table = self.table.write().unwrap_or_else(|e| e.into_inner());
-                let Ok(id) = u32::try_from(table.len()) else {
-                    return Answer::Refused(Refusal::Malformed(
-                        "the manager holds too many objects".into(),
-                    ));
+                let id = {
+                    let mut table = self.table.write().unwrap_or_else(|e| e.into_inner());
+                    let Ok(id) = u32::try_from(table.len()) else {
+                        return Answer::Refused(Refusal::Malformed(
+                            "the manager holds too many objects".into(),
+                        ));
+                    };
+                    table.push(Some(Arc::new(Mutex::new(Object::new(kind, types)))));
+                    id
                 };
-                table.push(Arc::new(Mutex::new(Object::new(kind, types))));
+                self.holders().created(client, id);
                 Answer::Created(id)
             }
+            Op::IncRef => match self.holders().incref(client, request.object) {
+                true => Answer::Done,
+                false => gone(),
+            },
+            Op::Adopt { from } => match self.holders().adopt(client, request.object, from) {
+                true => Answer::Done,
+                false => gone(),
+            },
+            Op::DecRef => {
+                if self.holders().decref(client, request.object) {
+                    self.free(&[request.object]);
+                }
+                Answer::Done
+            }
+            Op::LiveObjects => Answer::Len(self.holders().live() as u64),
             op => {
                 let object = self
                     .table
                     .read()
                     .unwrap_or_else(|e| e.into_inner())
                     .get(request.object as usize)
-                    .cloned();
+                    .cloned()
+                    .flatten();
                 match object {
                     Some(object) => object
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .apply(request.tag, op),
-                    None => Answer::Refused(Refusal::Malformed(format!(
-                        "the manager has no object #{}",
-                        request.object
-                    ))),
+                    None => gone(),
                 }
             }
         }
+    }
+
+    fn holders(&self) -> std::sync::MutexGuard<'_, Holders> {
+        self.holders.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Frees objects no one holds. (A request already under way on one
+    /// finishes on its own reference and is then dropped.)
+    fn free(&self, objects: &[u32]) {
+        if objects.is_empty() {
+            return;
+        }
+        let mut table = self.table.write().unwrap_or_else(|e| e.into_inner());
+        for &object in objects {
+            if let Some(entry) = table.get_mut(object as usize) {
+                *entry = None;
+            }
+        }
+    }
+
+    /// A connection of `client` closed.
+    fn disconnect(&self, client: ClientId) {
+        let freed = self.holders().disconnect(client);
+        self.free(&freed);
     }
 }
 
@@ -123,7 +177,7 @@ pub(crate) fn serve(connector: Socket) {
             Err(RecvError::Frame(FrameError::Io(_))) => return,
             Err(RecvError::Frame(_) | RecvError::Timeout) => continue,
         };
-        if message.payload == WITH_SLOT {
+        if let Some(client) = client_of(&message.payload) {
             let mut fds = message.fds.into_iter();
             let (Some(socket), Some(file), None) = (fds.next(), fds.next(), fds.next()) else {
                 continue;
@@ -133,21 +187,51 @@ pub(crate) fn serve(connector: Socket) {
             let Ok(slot) = Region::<Slot>::open(file) else {
                 continue;
             };
-            let objects = objects.clone();
-            let _ = std::thread::Builder::new()
+            // Counted before the thread starts, so that another connection
+            // of the client that ends first does not release its counts.
+            objects.holders().connect(client);
+            let theirs = objects.clone();
+            let started = std::thread::Builder::new()
                 .name("brigade-manager".into())
-                .spawn(move || serve_slot(&Socket::from_fd(socket), &slot, &objects));
+                .spawn(move || {
+                    serve_slot(&Socket::from_fd(socket), &slot, &theirs, client);
+                    theirs.disconnect(client);
+                });
+            if started.is_err() {
+                objects.disconnect(client);
+            }
             continue;
         }
         for fd in message.fds {
-            let objects = objects.clone();
+            // A client of its own, which holds what it creates.
+            let client = PLAIN_CLIENTS.fetch_sub(1, Ordering::Relaxed);
+            objects.holders().connect(client);
+            let theirs = objects.clone();
             // A connection that cannot get a thread is dropped: its client
             // sees the end instead of waiting.
-            let _ = std::thread::Builder::new()
+            let started = std::thread::Builder::new()
                 .name("brigade-manager".into())
-                .spawn(move || serve_connection(&Socket::from_fd(fd), &objects));
+                .spawn(move || {
+                    serve_connection(&Socket::from_fd(fd), &theirs, client);
+                    theirs.disconnect(client);
+                });
+            if started.is_err() {
+                objects.disconnect(client);
+            }
         }
     }
+}
+
+/// The ids given to connections that came with no slot (and so with no
+/// client id): counted down from the top, where a client's random id is
+/// as good as never found.
+static PLAIN_CLIENTS: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// The client id in a connector packet that brings a connection with a
+/// slot ([`WITH_SLOT`] and 8 bytes), or `None`.
+fn client_of(payload: &[u8]) -> Option<ClientId> {
+    let id = payload.strip_prefix(WITH_SLOT)?;
+    Some(u64::from_le_bytes(id.try_into().ok()?))
 }
 
 /// How long a server thread sleeps, at most, before it checks that its
@@ -159,7 +243,7 @@ const SERVER_NAP: Duration = Duration::from_millis(200);
 /// Answers one connection's requests through its slot (see
 /// [`manager_slot`](super::manager_slot)), one at a time, until the client
 /// closes its end.
-fn serve_slot(connection: &Socket, slot: &Region<Slot>, objects: &Objects) {
+fn serve_slot(connection: &Socket, slot: &Region<Slot>, objects: &Objects, client: ClientId) {
     let slot = slot.state();
     let socket = connection.as_fd();
     loop {
@@ -170,13 +254,13 @@ fn serve_slot(connection: &Socket, slot: &Region<Slot>, objects: &Objects) {
             return;
         }
         let answer = match slot.read() {
-            Ok(SlotMessage::Here(bytes)) => answer(Ok(bytes), objects),
+            Ok(SlotMessage::Here(bytes)) => answer(Ok(bytes), objects, client),
             // Sent before the turn was handed over: it is there (or the
             // client lied and is gone, and the receive sees the end).
             Ok(SlotMessage::OnSocket) => match connection.recv(None) {
                 Ok(message) if !message.fds.is_empty() => Some(no_descriptors()),
-                Ok(message) => answer(Ok(message.payload), objects),
-                Err(e) => answer(Err(e), objects),
+                Ok(message) => answer(Ok(message.payload), objects, client),
+                Err(e) => answer(Err(e), objects, client),
             },
             Err(why) => Some(Answer::Refused(Refusal::Malformed(why))),
         };
@@ -195,13 +279,13 @@ fn serve_slot(connection: &Socket, slot: &Region<Slot>, objects: &Objects) {
 
 /// Answers one connection's requests on its socket alone, one at a time,
 /// until it closes (a connection made with no slot).
-fn serve_connection(connection: &Socket, objects: &Objects) {
+fn serve_connection(connection: &Socket, objects: &Objects, client: ClientId) {
     loop {
         let answer = match receive_soon(connection) {
             Ok(message) if !message.fds.is_empty() => Some(no_descriptors()),
-            Ok(message) => answer(Ok(message.payload), objects),
+            Ok(message) => answer(Ok(message.payload), objects, client),
             Err(RecvError::Timeout) => continue,
-            Err(e) => answer(Err(e), objects),
+            Err(e) => answer(Err(e), objects, client),
         };
         let Some(bytes) = answer.and_then(|a| encode(&a)) else {
             return;
@@ -219,10 +303,14 @@ fn no_descriptors() -> Answer {
 }
 
 /// The answer to what arrived, or `None` if the connection has ended.
-fn answer(received: Result<Vec<u8>, RecvError>, objects: &Objects) -> Option<Answer> {
+fn answer(
+    received: Result<Vec<u8>, RecvError>,
+    objects: &Objects,
+    client: ClientId,
+) -> Option<Answer> {
     Some(match received {
         Ok(payload) => match frame::from_payload::<Request>(&payload) {
-            Ok(request) => objects.apply(request),
+            Ok(request) => objects.apply(request, client),
             Err(e) => Answer::Refused(Refusal::Malformed(e.to_string())),
         },
         Err(RecvError::Closed | RecvError::Frame(FrameError::Io(_)) | RecvError::Timeout) => {
@@ -387,7 +475,7 @@ mod tests {
         // The "server" takes the connection and its slot, never answers,
         // and goes away: the client, spinning or asleep, must see it.
         let connection = inbox.recv(None).unwrap();
-        assert_eq!(connection.payload, WITH_SLOT);
+        assert!(client_of(&connection.payload).is_some());
         assert_eq!(connection.fds.len(), 2);
         drop(connection);
         assert!(matches!(
@@ -402,7 +490,7 @@ mod tests {
         let slot = Region::<Slot>::new(c"slot-test", |_| Ok(())).unwrap();
         let server_slot = slot.clone();
         let objects = Arc::new(Objects::default());
-        let thread = std::thread::spawn(move || serve_slot(&theirs, &server_slot, &objects));
+        let thread = std::thread::spawn(move || serve_slot(&theirs, &server_slot, &objects, 1));
         // A request that fits, answered through the slot.
         let request = frame::to_payload(&Request {
             object: 0,

@@ -95,6 +95,18 @@ pub(crate) enum Op {
         kind: Kind,
         types: String,
     },
+    /// One more count on the object for the sending client (a proxy
+    /// cloned, or serialized to travel); `Done`, or refused if it is gone.
+    IncRef,
+    /// One count fewer for the sending client (a proxy dropped); `Done`.
+    DecRef,
+    /// The sending client takes over a count that client `from` made for
+    /// a proxy in flight; `Done`, or refused if the object is gone.
+    Adopt {
+        from: u64,
+    },
+    /// How many objects the server holds; answered `Len`.
+    LiveObjects,
     /// Any object: its number of entries, elements or attributes.
     Len,
     /// Any object: removes everything.

@@ -179,6 +179,7 @@ mod manager_error;
 mod manager_link;
 mod manager_list;
 mod manager_namespace;
+mod manager_refs;
 mod manager_server;
 mod manager_slot;
 mod manager_store;
