@@ -115,6 +115,34 @@ use super::socket::Socket;
 ///   server that is alive but busy, say with a slow
 ///   [`update_with`](DictProxy::update_with) function, is waited for.)
 ///
+/// # Lifetime
+/// As in Python, the server frees an object when its last proxy, in any
+/// process, is gone: it keeps a reference count per object and per client
+/// process. Making an object counts its first proxy; a clone is one more,
+/// a drop one fewer (each a round trip to the server); a proxy serialized
+/// to another process (a child's arguments, a pool task, a
+/// [`Queue`](super::Queue) message) is counted to its sender while in
+/// flight and then to its receiver. A process that ends, even killed, gives
+/// up all its counts when the server sees its connections close (at once
+/// for a server thread that is polling, within about 200 ms for one
+/// asleep): what only it held is freed, and nothing that others hold.
+/// [`live_objects`](Self::live_objects) says how many objects are held. A
+/// serialized proxy that never arrives stays counted to its sender until
+/// the sender's process lets go of the manager (drops its last proxy of it,
+/// or ends).
+///
+/// ```
+/// use brigade::process::Manager;
+///
+/// let manager = Manager::start().unwrap();
+/// let d = manager.dict::<u8, u8>().unwrap();
+/// let copy = d.clone();
+/// drop(d);
+/// assert_eq!(manager.live_objects().unwrap(), 1);
+/// drop(copy);
+/// assert_eq!(manager.live_objects().unwrap(), 0);
+/// ```
+///
 /// # Types
 /// A proxy is typed (`DictProxy<K, V>`); the server keeps each value as the
 /// bytes the proxy encoded, and checks every request against the type
@@ -141,8 +169,10 @@ use super::socket::Socket;
 /// - The server dies with the process that started it (it is a daemon
 ///   child), so a killed program leaves no server behind; Python's may
 ///   outlive a killed parent.
-/// - Objects live until the manager shuts down; Python frees an object
-///   when its last proxy is gone (a reference count kept by the server).
+/// - A proxy in flight is counted to its sender until the receiver
+///   adopts it, so a parent may drop its proxy as soon as it has handed a
+///   copy to a child; Python counts a copy only once it is unpickled, and
+///   the sender must keep its own until then.
 /// - No registering of arbitrary classes (`BaseManager.register`): the
 ///   server holds dicts, lists and namespaces of serde values. Values that
 ///   hold descriptors (a `Connection`, a `Queue`) cannot be stored.
