@@ -104,10 +104,10 @@ impl Link {
         self.connector
             .send(&hello, &[theirs.as_fd().as_raw_fd(), slot.fd().as_raw_fd()])
             .map_err(unreachable)?;
-        // `theirs` and our descriptor of the slot's file close here: the
-        // server holds its own copies now (or the server is gone, and the
-        // copies in flight close with its socket, so our end sees the end
-        // of the stream). The mapping stays.
+        // `theirs` closes here: the server holds its own copy now (or the
+        // server is gone, and the copy in flight closes with its socket, so
+        // our end sees the end of the stream). The slot stays mapped (and
+        // its file open) with the connection.
         Ok(Connection { socket: ours, slot })
     }
 
@@ -121,8 +121,8 @@ impl Link {
     }
 }
 
-/// A random id for a new link: the process id and a random number, so
-/// that no two links of the server's clients, live at once, share one.
+/// A random id for a new link: the process id hashed with a random key,
+/// so two links alive at once share one only by a 1-in-2^64 chance.
 fn fresh_id() -> ClientId {
     use std::hash::{BuildHasher, Hasher};
     // Seeded from the system's randomness, once per process, and moved on

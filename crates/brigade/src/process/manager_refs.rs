@@ -22,7 +22,9 @@
 //! its last proxy of the manager) gives up all its counts at once: a
 //! killed process frees what only it held, and never what others hold.
 //! A client can only ever give up counts it holds: a decrement of a count
-//! it does not hold (a bug, a stranger) changes nothing.
+//! it does not hold (a bug, a stranger) changes nothing. (A link's
+//! connections close with the link, or on an error that means the server
+//! is gone or broken: a live client does not lose its counts otherwise.)
 //!
 //! [`Link`]: super::manager_link
 //!

@@ -236,8 +236,8 @@ fn client_of(payload: &[u8]) -> Option<ClientId> {
 
 /// How long a server thread sleeps, at most, before it checks that its
 /// client lives (its naps double up to this). Only an idle connection
-/// sleeps that long, and noticing its client's death late costs nothing
-/// but a thread kept a little longer.
+/// sleeps that long, and noticing its client's death late only keeps a
+/// thread, and the dead client's counts, a little longer.
 const SERVER_NAP: Duration = Duration::from_millis(200);
 
 /// Answers one connection's requests through its slot (see

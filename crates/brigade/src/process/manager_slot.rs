@@ -425,7 +425,13 @@ mod loom_tests {
 
     #[test]
     fn loom_turns_hand_each_message_over_whole_and_lose_no_wake_up() {
-        loom::model(|| {
+        // Two round trips (so that the buffer is reused after each side
+        // read it), with at most 3 preemptions per run to keep the search
+        // short. It catches a hand-over without its wake (a deadlock) and
+        // a relaxed hand-over (a race on the message): both were tried.
+        let mut model = loom::model::Builder::new();
+        model.preemption_bound = Some(3);
+        model.check(|| {
             let m = Arc::new(Model {
                 word: Word {
                     word: ModelU32::new(CLIENT),
