@@ -60,16 +60,18 @@ use super::socket::Socket;
 /// than 64 tasks that each carry a proxy is refused with a typed encode
 /// error (pass the proxy in the pool's initializer instead).
 ///
-/// A request or answer that fits the page (about 4 KiB encoded) costs no
-/// system call: the sender writes it into the page and flips a state word.
-/// A side that waits for the other (a proxy for its answer, a server
-/// thread for its client's next request) polls that word for up to 40 µs,
-/// yielding the processor between polls, and then sleeps on it (a futex)
-/// until the other side wakes it: back-to-back operations skip the sleep
-/// and wake-up that would cost more than the rest of the round trip, at the
-/// price of that much processor time when the other side is slow. A larger
-/// message travels on the socket (a sequenced packet, or a sealed memory
-/// file for a large one) and the page says so.
+/// A request or answer that fits the page (about 4 KiB encoded) is
+/// written into it and handed over by flipping a state word, with no
+/// system call. A side that waits for the other (a proxy for its answer, a
+/// server thread for its client's next request) polls that word for up to
+/// 40 µs (a few microseconds of pure spinning, then yielding the processor
+/// between polls) and then sleeps on it (a futex); the side that hands over
+/// makes the system call that wakes it only if it sleeps. Back-to-back
+/// operations thus skip the sleep and wake-up that would cost more than
+/// the rest of the round trip, at the price of that much processor time
+/// when the other side is slow. A larger message travels on the socket (a
+/// sequenced packet, or a sealed memory file for a large one) and the page
+/// says so.
 ///
 /// ```
 /// use brigade::process::{DictProxy, Manager, Process};
