@@ -473,11 +473,17 @@ mod tests {
             })
         });
         // The "server" takes the connection and its slot, never answers,
-        // and goes away: the client, spinning or asleep, must see it.
+        // waits until the client sleeps on the slot, and goes away: the
+        // client must wake by itself and see it.
         let connection = inbox.recv(None).unwrap();
         assert!(client_of(&connection.payload).is_some());
-        assert_eq!(connection.fds.len(), 2);
-        drop(connection);
+        let mut fds = connection.fds.into_iter();
+        let (socket, file) = (fds.next().unwrap(), fds.next().unwrap());
+        let slot = Region::<Slot>::open(file).unwrap();
+        while !slot.state().waiter_sleeps() {
+            std::thread::yield_now();
+        }
+        drop(socket);
         assert!(matches!(
             client.join().unwrap(),
             Err(ManagerError::ManagerDied)

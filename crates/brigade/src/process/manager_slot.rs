@@ -165,6 +165,12 @@ impl Slot {
         Ok(Message::Here(out))
     }
 
+    /// Whether the side waiting for its turn has said it sleeps.
+    #[cfg(test)]
+    pub(crate) fn waiter_sleeps(&self) -> bool {
+        self.state.load(Ordering::Relaxed) & SLEEPS != 0
+    }
+
     /// Hands the turn to `to` ([`CLIENT`] or [`SERVER`]), waking it if it
     /// sleeps.
     pub(crate) fn hand_over(&self, to: u32) {
