@@ -3,8 +3,9 @@
 //! Python's `multiprocessing.Manager()` (a `SyncManager`).
 //!
 //! The server process owns every object; a proxy holds none of the data,
-//! and each of its methods is one request and one answer over a private
-//! unix socket. The whole story (atomicity, failures, types, the trust
+//! and each of its methods is one request and one answer through a private
+//! connection (a page of shared memory, and a unix socket beside it). The
+//! whole story (atomicity, failures, types, the trust
 //! model, the differences from Python) is on [`Manager`], where the API
 //! documentation shows it.
 //!
@@ -43,9 +44,12 @@ use super::socket::Socket;
 /// [`Manager::start`] starts a child process (a brigade [`Process`]
 /// running the server function) that owns every shared object. A proxy
 /// ([`DictProxy`], [`ListProxy`], [`NamespaceProxy`]) holds no data: each
-/// of its methods is one request to the server and one answer back, over a
-/// private unix socket, encoded with postcard in brigade's
-/// [frames](super::frame). The server applies each request whole, under
+/// of its methods is one request to the server and one answer back, encoded
+/// with postcard, through a private connection: a page of shared memory
+/// that the client and its server thread both map and take turns on, with
+/// a unix socket beside it (to connect, to carry a message too large for
+/// the page in brigade's [frames](super::frame), and to tell either side
+/// that the other is gone). The server applies each request whole, under
 /// the object's lock, so every method is atomic. Proxies are `Clone` and
 /// serde-serializable: pass one to a child ([`Process::new`], a pool's
 /// arguments, a [`Queue`](super::Queue) message) and the child makes its
@@ -56,12 +60,18 @@ use super::socket::Socket;
 /// than 64 tasks that each carry a proxy is refused with a typed encode
 /// error (pass the proxy in the pool's initializer instead).
 ///
-/// A side that waits for the other (a proxy for its answer, a server
-/// thread for its client's next request) polls for up to 30 µs before it
-/// sleeps, yielding the processor between polls: back-to-back operations
-/// then skip the sleep and wake-up that would cost more than the rest of
-/// the round trip, at the price of that much processor time when the
-/// other side is slow.
+/// A request or answer that fits the page (about 4 KiB encoded) is
+/// written into it and handed over by flipping a state word, with no
+/// system call. A side that waits for the other (a proxy for its answer, a
+/// server thread for its client's next request) polls that word for up to
+/// 40 µs (a few microseconds of pure spinning, then yielding the processor
+/// between polls) and then sleeps on it (a futex); the side that hands over
+/// makes the system call that wakes it only if it sleeps. Back-to-back
+/// operations thus skip the sleep and wake-up that would cost more than
+/// the rest of the round trip, at the price of that much processor time
+/// when the other side is slow. A larger message travels on the socket (a
+/// sequenced packet, or a sealed memory file for a large one) and the page
+/// says so.
 ///
 /// ```
 /// use brigade::process::{DictProxy, Manager, Process};
@@ -94,15 +104,46 @@ use super::socket::Socket;
 ///   otherwise guard the sequence with a cross-process lock, or give each
 ///   process its own keys.
 /// - A client that dies, even in the middle of sending a large value,
-///   never leaves a half-applied change: a request is one sequenced packet
-///   (a large one rides in a sealed memory file written beforehand), which
-///   the server receives whole or not at all. The server goes on serving
-///   everyone else.
+///   never leaves a half-applied change: the server reads a request only
+///   after the client has written all of it and handed the turn over (one
+///   atomic store), and a large one is one sequenced packet (riding in a
+///   sealed memory file written beforehand), which the server receives
+///   whole or not at all. The server goes on serving everyone else.
 /// - A dead server (shut down, killed, or gone with the process that
-///   started it) is [`ManagerError::ManagerDied`] from every proxy, at
-///   once: the closed socket says so, nobody waits for a timeout. (A
+///   started it) is [`ManagerError::ManagerDied`] from every proxy, never a
+///   hang: a proxy that calls after the death learns it from the closed
+///   socket as soon as its 40 µs of polling end; one already asleep waiting
+///   for an answer checks the socket between naps of at most 20 ms. (A
 ///   server that is alive but busy, say with a slow
 ///   [`update_with`](DictProxy::update_with) function, is waited for.)
+///
+/// # Lifetime
+/// As in Python, the server frees an object when its last proxy, in any
+/// process, is gone: it keeps a reference count per object and per client
+/// process. Making an object counts its first proxy; a clone is one more,
+/// a drop one fewer (each a round trip to the server); a proxy serialized
+/// to another process (a child's arguments, a pool task, a
+/// [`Queue`](super::Queue) message) is counted to its sender while in
+/// flight and then to its receiver. A process that ends, even killed, gives
+/// up all its counts when the server sees its connections close (at once
+/// for a server thread that is polling, within about 200 ms for one
+/// asleep): what only it held is freed, and nothing that others hold.
+/// [`live_objects`](Self::live_objects) says how many objects are held. A
+/// serialized proxy that never arrives stays counted to its sender until
+/// the sender's process lets go of the manager (drops its last proxy of it,
+/// or ends).
+///
+/// ```
+/// use brigade::process::Manager;
+///
+/// let manager = Manager::start().unwrap();
+/// let d = manager.dict::<u8, u8>().unwrap();
+/// let copy = d.clone();
+/// drop(d);
+/// assert_eq!(manager.live_objects().unwrap(), 1);
+/// drop(copy);
+/// assert_eq!(manager.live_objects().unwrap(), 0);
+/// ```
 ///
 /// # Types
 /// A proxy is typed (`DictProxy<K, V>`); the server keeps each value as the
@@ -130,8 +171,10 @@ use super::socket::Socket;
 /// - The server dies with the process that started it (it is a daemon
 ///   child), so a killed program leaves no server behind; Python's may
 ///   outlive a killed parent.
-/// - Objects live until the manager shuts down; Python frees an object
-///   when its last proxy is gone (a reference count kept by the server).
+/// - A proxy in flight is counted to its sender until the receiver
+///   adopts it, so a parent may drop its proxy as soon as it has handed a
+///   copy to a child; Python counts a copy only once it is unpickled, and
+///   the sender must keep its own until then.
 /// - No registering of arbitrary classes (`BaseManager.register`): the
 ///   server holds dicts, lists and namespaces of serde values. Values that
 ///   hold descriptors (a `Connection`, a `Queue`) cannot be stored.
@@ -309,6 +352,35 @@ impl Manager {
         Ok(NamespaceProxy::new(
             self.create(Kind::Namespace, NamespaceProxy::TYPES)?,
         ))
+    }
+
+    /// How many shared objects the server holds now (Python's
+    /// `_number_of_objects()`): those that some proxy, in some process,
+    /// still reaches.
+    ///
+    /// ```
+    /// use brigade::process::Manager;
+    ///
+    /// let manager = Manager::start().unwrap();
+    /// let l = manager.list::<u8>().unwrap();
+    /// assert_eq!(manager.live_objects().unwrap(), 1);
+    /// drop(l);
+    /// assert_eq!(manager.live_objects().unwrap(), 0);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ManagerError::ManagerDied`] once the manager process is gone,
+    /// [`ManagerError::Io`] if a system call fails.
+    pub fn live_objects(&self) -> Result<usize, ManagerError> {
+        let request = Request {
+            object: 0,
+            tag: 0,
+            op: Op::LiveObjects,
+        };
+        match self.link.call(&request)? {
+            Answer::Len(n) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+            other => Err(unexpected(&other)),
+        }
     }
 
     fn create(&self, kind: Kind, types: &'static str) -> Result<Remote, ManagerError> {

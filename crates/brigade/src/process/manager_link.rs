@@ -16,8 +16,12 @@
 //! One process has one link per server, however many proxies of that
 //! server reach it (they are matched by the identity of the connector
 //! socket), so a pool task that carries a proxy reuses the worker's
-//! connections. Each operation is one request packet and one answer packet
-//! on an idle connection of this process. A thread that finds none idle makes
+//! connections. A connection is a socketpair and a page of shared memory
+//! (a [`Slot`], sent to the server with the socket's end in one packet):
+//! each operation writes its request into the slot and waits there for the
+//! answer, and a message too large for the slot goes on the socket (see
+//! [`manager_slot`](super::manager_slot)). Each operation takes an idle
+//! connection of this process; a thread that finds none idle makes
 //! another, so threads of one process do not wait for each other; a
 //! connection goes back to the idle list only after a whole answer, so a
 //! failed operation can never leave an answer behind for the next one.
@@ -39,7 +43,10 @@ use serde::{Deserialize, Serialize};
 
 use super::frame::{self, FrameError};
 use super::manager_error::ManagerError;
+use super::manager_refs::ClientId;
+use super::manager_slot::{CLIENT, Message as SlotMessage, PeerGone, SERVER, Slot};
 use super::manager_wire::{Answer, Blob, Op, Request, tag};
+use super::region::Region;
 use super::socket::{Message, RecvError, Socket};
 use super::transfer;
 use crate::sys::socket as sys_socket;
@@ -49,7 +56,10 @@ pub(crate) struct Link {
     /// The connector's sending end.
     connector: Socket,
     /// Connections not in use right now.
-    idle: Mutex<Vec<Socket>>,
+    idle: Mutex<Vec<Connection>>,
+    /// This link's id as a client of the server, which counts the proxies
+    /// it holds under it (see [`manager_refs`](super::manager_refs)).
+    id: ClientId,
 }
 
 impl Link {
@@ -57,6 +67,7 @@ impl Link {
         Link {
             connector,
             idle: Mutex::new(Vec::new()),
+            id: fresh_id(),
         }
     }
 
@@ -70,17 +81,8 @@ impl Link {
             }));
         }
         let connection = self.checkout()?;
-        connection.send(&payload, &[]).map_err(unreachable)?;
-        let message = match receive_soon(&connection) {
-            Ok(message) => message,
-            Err(RecvError::Closed) => return Err(ManagerError::ManagerDied),
-            Err(RecvError::Frame(FrameError::Io(e))) => return Err(unreachable(e)),
-            Err(RecvError::Frame(e)) => return Err(ManagerError::Decode(e)),
-            Err(RecvError::Timeout) => {
-                return Err(ManagerError::Io(io::ErrorKind::TimedOut.into()));
-            }
-        };
-        let answer = frame::from_payload(&message.payload).map_err(ManagerError::Decode)?;
+        let bytes = connection.round_trip(&payload)?;
+        let answer = frame::from_payload(&bytes).map_err(ManagerError::Decode)?;
         // A whole answer came: the connection is in step again.
         self.idle
             .lock()
@@ -90,23 +92,93 @@ impl Link {
     }
 
     /// An idle connection, or a new one.
-    fn checkout(&self) -> Result<Socket, ManagerError> {
+    fn checkout(&self) -> Result<Connection, ManagerError> {
         if let Some(c) = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop() {
             return Ok(c);
         }
         let (ours, theirs) = Socket::pair().map_err(ManagerError::Io)?;
-        self.send_connection(theirs)?;
-        Ok(ours)
+        let slot =
+            Region::<Slot>::new(c"brigade-manager-slot", |_| Ok(())).map_err(ManagerError::Io)?;
+        let mut hello = WITH_SLOT.to_vec();
+        hello.extend_from_slice(&self.id.to_le_bytes());
+        self.connector
+            .send(&hello, &[theirs.as_fd().as_raw_fd(), slot.fd().as_raw_fd()])
+            .map_err(unreachable)?;
+        // `theirs` closes here: the server holds its own copy now (or the
+        // server is gone, and the copy in flight closes with its socket, so
+        // our end sees the end of the stream). The slot stays mapped (and
+        // its file open) with the connection.
+        Ok(Connection { socket: ours, slot })
     }
 
-    /// Hands the server its end of a new connection.
+    /// Hands the server its end of a new connection with no slot (every
+    /// message on the socket).
+    #[cfg(test)]
     pub(crate) fn send_connection(&self, theirs: Socket) -> Result<(), ManagerError> {
         self.connector
             .send(&[], &[theirs.as_fd().as_raw_fd()])
             .map_err(unreachable)
-        // `theirs` closes here: the server holds its own copy now (or the
-        // server is gone, and the copy in flight closes with its socket, so
-        // our end sees the end of the stream).
+    }
+}
+
+/// A random id for a new link: the process id hashed with a random key,
+/// so two links alive at once share one only by a 1-in-2^64 chance.
+fn fresh_id() -> ClientId {
+    use std::hash::{BuildHasher, Hasher};
+    // Seeded from the system's randomness, once per process, and moved on
+    // at every call.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+/// The start of a connector packet's payload that says its two
+/// descriptors are a connection's socket and its [`Slot`]'s memory file;
+/// the client's id (8 bytes, little-endian) follows.
+pub(crate) const WITH_SLOT: &[u8] = b"slot";
+
+/// One connection of this process to the server: its socket, and the
+/// shared-memory slot that carries requests and answers that fit in it
+/// (see [`manager_slot`](super::manager_slot)).
+struct Connection {
+    socket: Socket,
+    slot: Region<Slot>,
+}
+
+/// How long a client sleeps, at most, before it checks that the server
+/// lives (its naps double up to this).
+const CLIENT_NAP: Duration = Duration::from_millis(20);
+
+impl Connection {
+    /// Sends a request's payload and returns the answer's.
+    fn round_trip(&self, payload: &[u8]) -> Result<Vec<u8>, ManagerError> {
+        let slot = self.slot.state();
+        if !slot.write(payload) {
+            // Too large for the slot: on the socket, sent before the turn
+            // is handed over, so the server finds it there.
+            self.socket.send(payload, &[]).map_err(unreachable)?;
+            slot.write_on_socket();
+        }
+        slot.hand_over(SERVER);
+        let socket = self.socket.as_fd();
+        slot.wait_turn(CLIENT, || sys_socket::peer_closed(socket), CLIENT_NAP)
+            .map_err(|PeerGone| ManagerError::ManagerDied)?;
+        match slot.read() {
+            Ok(SlotMessage::Here(bytes)) => Ok(bytes),
+            Ok(SlotMessage::OnSocket) => receive(self.socket.recv(None)),
+            Err(why) => Err(ManagerError::Decode(FrameError::Malformed(why))),
+        }
+    }
+}
+
+/// An answer's payload from a socket, or the error a proxy returns.
+fn receive(received: Result<Message, RecvError>) -> Result<Vec<u8>, ManagerError> {
+    match received {
+        Ok(message) => Ok(message.payload),
+        Err(RecvError::Closed) => Err(ManagerError::ManagerDied),
+        Err(RecvError::Frame(FrameError::Io(e))) => Err(unreachable(e)),
+        Err(RecvError::Frame(e)) => Err(ManagerError::Decode(e)),
+        Err(RecvError::Timeout) => Err(ManagerError::Io(io::ErrorKind::TimedOut.into())),
     }
 }
 
@@ -233,34 +305,62 @@ impl Remote {
         }
     }
 
-    /// Sends a proxy over the same way in, as a tuple of the link and the
-    /// object's number (the types are the receiving proxy's own).
+    /// Asks the server to count (or uncount) this proxy. A failure needs
+    /// no answer: a dead server counts nothing, and a live one refuses
+    /// only an object already freed, which this proxy's calls then report.
+    fn count(&self, op: Op) {
+        let _ = self.link.call(&Request {
+            object: self.object,
+            tag: self.tag,
+            op,
+        });
+    }
+
+    /// Sends a proxy over the same way in, as a tuple of the link, the
+    /// object's number and the sender's client id (the types are the
+    /// receiving proxy's own). The copy in flight is counted to the sender
+    /// until the receiver adopts it.
     pub(crate) fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut t = s.serialize_tuple(2)?;
+        self.count(Op::IncRef);
+        let mut t = s.serialize_tuple(3)?;
         t.serialize_element(&*self.link)?;
         t.serialize_element(&self.object)?;
+        t.serialize_element(&self.link.id)?;
         t.end()
     }
 
     /// The other side of [`serialize`](Self::serialize): a link of this
-    /// process's own, which makes its own connections.
+    /// process's own, which makes its own connections, and takes over the
+    /// count of the copy in flight.
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
         types: &'static str,
     ) -> Result<Remote, D::Error> {
-        let (Arrived(link), object) = <(Arrived, u32)>::deserialize(d)?;
-        Ok(Remote::new(link, object, types))
+        let (Arrived(link), object, from) = <(Arrived, u32, ClientId)>::deserialize(d)?;
+        let remote = Remote::new(link, object, types);
+        remote.count(Op::Adopt { from });
+        Ok(remote)
     }
 }
 
 impl Clone for Remote {
+    /// One more proxy of the object: one more count on the server.
     fn clone(&self) -> Remote {
+        self.count(Op::IncRef);
         Remote {
             link: self.link.clone(),
             object: self.object,
             tag: self.tag,
             types: self.types,
         }
+    }
+}
+
+impl Drop for Remote {
+    /// One proxy fewer: at the last, in any process, the server frees the
+    /// object.
+    fn drop(&mut self) {
+        self.count(Op::DecRef);
     }
 }
 
@@ -300,7 +400,9 @@ mod tests {
 
     #[test]
     fn proxies_arriving_in_one_process_share_its_link() {
-        let (outbox, _inbox) = Socket::pair().unwrap();
+        // A server of its own: serializing and arriving count the proxy.
+        let (outbox, inbox) = Socket::pair().unwrap();
+        std::thread::spawn(move || crate::process::manager_server::serve(inbox));
         let original = Link::shared(outbox);
         let remote = Remote::new(original.clone(), 3, "u8");
         let mut arrived = Vec::new();

@@ -1,6 +1,7 @@
 //! The [`Manager`](super::Manager)'s wire protocol: one [`Request`] from a
-//! proxy, one [`Answer`] from the server, each a single postcard frame
-//! (see [`frame`](super::frame)) in one sequenced packet.
+//! proxy, one [`Answer`] from the server, each one postcard payload that
+//! travels in a connection's shared-memory slot or, when too large for it,
+//! as a [frame](super::frame) in one sequenced packet.
 //!
 //! The server never decodes the user's keys and values: they travel and are
 //! stored as [`Blob`]s, the postcard encoding the proxy made. What the
@@ -94,6 +95,18 @@ pub(crate) enum Op {
         kind: Kind,
         types: String,
     },
+    /// One more count on the object for the sending client (a proxy
+    /// cloned, or serialized to travel); `Done`, or refused if it is gone.
+    IncRef,
+    /// One count fewer for the sending client (a proxy dropped); `Done`.
+    DecRef,
+    /// The sending client takes over a count that client `from` made for
+    /// a proxy in flight; `Done`, or refused if the object is gone.
+    Adopt {
+        from: u64,
+    },
+    /// How many objects the server holds; answered `Len`.
+    LiveObjects,
     /// Any object: its number of entries, elements or attributes.
     Len,
     /// Any object: removes everything.

@@ -30,7 +30,7 @@
 use std::ffi::CStr;
 use std::io;
 use std::marker::PhantomData;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 
 use serde::de::{self, Deserializer};
@@ -98,6 +98,17 @@ impl<S: SharedState> Region<S> {
         let region = Self::map(fd)?;
         init(region.state())?;
         Ok(region)
+    }
+
+    /// The region in the memory file `fd` (one that arrived some other
+    /// way than as a serialized region).
+    pub(crate) fn open(fd: OwnedFd) -> io::Result<Self> {
+        Self::map(fd)
+    }
+
+    /// The memory file, to send to another process.
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        self.map.fd.as_fd()
     }
 
     fn map(fd: OwnedFd) -> io::Result<Self> {

@@ -1,0 +1,133 @@
+//! The lifetime of a manager's objects: the server counts the proxies of
+//! each object, in every process, and frees it when the last is gone.
+//!
+//! What is checked: an object is freed when its last proxy (and clone)
+//! drops; a proxy on its way to a child keeps the object alive even when
+//! the parent drops its own at once; a child's proxy keeps an object the
+//! parent no longer holds, until the child ends; a killed child's counts
+//! are given up, freeing only what it alone held. Every wait that could
+//! hang runs under a watchdog far above any run, which fails the test
+//! instead.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use brigade::process::{Connection, DictProxy, ListProxy, Manager, Process, pipe};
+
+/// Runs `f` on a thread of its own, failing the test instead of hanging.
+fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let limit = Duration::from_secs(120);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("a hang (watchdog {limit:?})"))
+}
+
+#[test]
+fn an_object_is_freed_when_its_last_proxy_drops() {
+    let manager = Manager::start().unwrap();
+    assert_eq!(manager.live_objects().unwrap(), 0);
+    let d = manager.dict::<u8, u8>().unwrap();
+    let l = manager.list::<u8>().unwrap();
+    let ns = manager.namespace().unwrap();
+    assert_eq!(manager.live_objects().unwrap(), 3);
+    d.insert(1, 2).unwrap();
+    let copy = d.clone();
+    drop(d);
+    // The clone still reaches it, whole.
+    assert_eq!(manager.live_objects().unwrap(), 3);
+    assert_eq!(copy.get(1).unwrap(), Some(2));
+    drop(copy);
+    assert_eq!(manager.live_objects().unwrap(), 2);
+    drop((l, ns));
+    assert_eq!(manager.live_objects().unwrap(), 0);
+}
+
+/// Reports the dict's length after inserting one entry.
+fn insert_one(d: DictProxy<u32, u32>) -> usize {
+    d.insert(7, 49).unwrap();
+    d.len().unwrap()
+}
+
+#[test]
+fn a_proxy_on_its_way_to_a_child_keeps_the_object_alive() {
+    within(|| {
+        let manager = Manager::start().unwrap();
+        let d = manager.dict::<u32, u32>().unwrap();
+        d.insert(1, 1).unwrap();
+        // The parent's only proxy goes into the arguments and is dropped
+        // with them, before the child has even started.
+        let mut child = Process::new(insert_one, (d,));
+        assert_eq!(manager.live_objects().unwrap(), 1);
+        child.start().unwrap();
+        assert_eq!(child.join().unwrap(), 2);
+        // The child's proxy went with the child: no one holds the dict.
+        assert_eq!(manager.live_objects().unwrap(), 0);
+    });
+}
+
+/// Holds the list until told to let go, and reports what it saw.
+fn hold_until_told(l: ListProxy<u32>, talk: Connection<u32>) -> u32 {
+    talk.send(&0).unwrap();
+    let n = talk.recv().unwrap();
+    l.push(n).unwrap();
+    l.to_vec().unwrap().iter().sum()
+}
+
+#[test]
+fn a_child_holding_a_proxy_keeps_the_object_until_it_ends() {
+    within(|| {
+        let manager = Manager::start().unwrap();
+        let l = manager.list::<u32>().unwrap();
+        l.push(5).unwrap();
+        let (here, there) = pipe::<u32>().unwrap();
+        let mut child = Process::new(hold_until_told, (l.clone(), there));
+        child.start().unwrap();
+        here.recv().unwrap();
+        // The child holds its proxy: the parent's going changes nothing.
+        drop(l);
+        assert_eq!(manager.live_objects().unwrap(), 1);
+        here.send(&6).unwrap();
+        assert_eq!(child.join().unwrap(), 11);
+        assert_eq!(manager.live_objects().unwrap(), 0);
+    });
+}
+
+/// Says it holds its proxies, then waits for ever.
+fn hold_for_ever(d: DictProxy<u32, u32>, l: ListProxy<u32>, talk: Connection<u32>) {
+    d.insert(1, 1).unwrap();
+    l.push(1).unwrap();
+    talk.send(&0).unwrap();
+    let _ = talk.recv();
+    std::thread::sleep(Duration::from_secs(3600));
+}
+
+#[test]
+fn a_killed_child_gives_up_its_counts_and_no_one_elses() {
+    within(|| {
+        let manager = Manager::start().unwrap();
+        let d = manager.dict::<u32, u32>().unwrap();
+        let l = manager.list::<u32>().unwrap();
+        let (here, there) = pipe::<u32>().unwrap();
+        let mut child = Process::new(hold_for_ever, (d.clone(), l.clone(), there));
+        child.start().unwrap();
+        here.recv().unwrap();
+        // The dict is the child's alone now; the list is shared.
+        drop(d);
+        assert_eq!(manager.live_objects().unwrap(), 2);
+        child.kill().unwrap();
+        assert!(child.join().is_err());
+        // The server notices the closed connections on its own time (a
+        // sleeping server thread checks between naps): wait for it, under
+        // the watchdog.
+        while manager.live_objects().unwrap() != 1 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // The list is whole and served.
+        assert_eq!(l.to_vec().unwrap(), [1]);
+        drop(l);
+        assert_eq!(manager.live_objects().unwrap(), 0);
+    });
+}
