@@ -347,7 +347,19 @@ impl Core {
         if prev & COMPLETE != 0 {
             return;
         }
-        let started = self.trace.as_ref().map(|t| (t.now(), self.trace_now(t)));
+        // One reading of the real clock serves as both the start and the
+        // base of the duration: two readings would draw the poll longer
+        // than it was, by whatever passed between them (a preemption can
+        // make that overlap the next poll).
+        let started = self.trace.as_ref().map(|t| {
+            let real = t.now();
+            let at = if self.clock.is_virtual() {
+                self.trace_now(t)
+            } else {
+                real
+            };
+            (real, at)
+        });
         let done = if prev & CANCELLED != 0 {
             // SAFETY: owner thread; not complete (checked above).
             unsafe { task.cancel() };
