@@ -27,8 +27,9 @@
 //!   echo benchmark, one thread and one ring, with a multishot `RECV` per
 //!   socket into a provided-buffer ring and every send a `SEND` flagged
 //!   `CQE_SKIP_SUCCESS`, one `io_uring_enter` per turn, used 15-30% less
-//!   CPU than this epoll path at 10, 100 and 1,000 connections, and no more
-//!   than a loop of plain blocking `send`/`recv` calls (up to 15% less):
+//!   CPU than this epoll path at 10, 100 and 1,000 connections, and
+//!   10-25% less than a loop of plain blocking `send`/`recv` calls at 10
+//!   and 100 (at 1,000, 0-10% more):
 //!   each receive runs as task work inside the `io_uring_enter` that
 //!   issued the peer's send, with no readiness report in between. The
 //!   same receives with sends as plain system calls used more CPU than
