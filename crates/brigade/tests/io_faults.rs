@@ -3,7 +3,7 @@
 //! they never finish. Each is a clear `io::Error` or an orderly wait, never a
 //! panic, a busy loop or a leaked descriptor.
 
-use std::io::ErrorKind;
+use std::io::{ErrorKind, IoSlice};
 use std::net::Shutdown;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
@@ -65,6 +65,66 @@ fn a_reset_connection_reads_and_writes_as_errors() {
         }
         assert!(failed);
     });
+}
+
+/// Whether the kernel sent SIGPIPE to this thread while `f` ran. SIGPIPE is
+/// blocked on the thread meanwhile: a blocked signal stays pending even
+/// when the process ignores it (as Rust programs do), so the test sees it;
+/// a pending one is then taken so that it never reaches the process.
+fn raises_sigpipe(f: impl FnOnce()) -> bool {
+    // SAFETY: the sets are plain values initialized by sigemptyset before
+    // use; pthread_sigmask, sigpending and sigtimedwait only read and write
+    // them, and change this thread's mask, which is restored below.
+    unsafe {
+        let mut pipe: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut pipe);
+        libc::sigaddset(&mut pipe, libc::SIGPIPE);
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::pthread_sigmask(libc::SIG_BLOCK, &pipe, &mut old);
+        f();
+        let mut pending: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut pending);
+        libc::sigpending(&mut pending);
+        let raised = libc::sigismember(&pending, libc::SIGPIPE) == 1;
+        if raised {
+            let now = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            libc::sigtimedwait(&pipe, std::ptr::null_mut(), &now);
+        }
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        raised
+    }
+}
+
+#[test]
+fn vectored_writes_to_a_reset_connection_fail_without_sigpipe() {
+    let raised = raises_sigpipe(|| {
+        brigade::run(async {
+            let (mut client, server) = pair().await;
+            set_linger_zero(&server);
+            drop(server);
+            let mut buf = [0; 16];
+            let err = client.read(&mut buf).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::ConnectionReset);
+            let chunk = [7; 512];
+            let bufs = [IoSlice::new(&chunk), IoSlice::new(&chunk)];
+            let mut failed = false;
+            for _ in 0..10 {
+                if let Err(e) = client.write_vectored(&bufs).await {
+                    assert!(
+                        matches!(e.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset),
+                        "{e}"
+                    );
+                    failed = true;
+                    break;
+                }
+            }
+            assert!(failed);
+        });
+    });
+    assert!(!raised, "a vectored write raised SIGPIPE");
 }
 
 #[test]

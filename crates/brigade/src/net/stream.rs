@@ -22,7 +22,7 @@ use std::task::{Context, Poll, ready};
 
 use crate::io::registry::Direction;
 use crate::io::source::Source;
-use crate::sys::fd;
+use crate::sys::net as socket;
 
 /// A connected byte stream whose reads and writes need only `&self`
 /// (like `impl Read for &std::net::TcpStream`), so halves can share it.
@@ -166,7 +166,8 @@ pub(crate) fn poll_read<T: AsRawFd>(
         return Poll::Ready(Ok(0));
     }
     let len = buf.len();
-    let result = ready!(source.poll_io(cx, Direction::Read, |io| fd::read(io.as_raw_fd(), buf)));
+    let result =
+        ready!(source.poll_io(cx, Direction::Read, |io| socket::recv(io.as_raw_fd(), buf)));
     Poll::Ready(drained_after(source, result, len))
 }
 
@@ -180,7 +181,7 @@ pub(crate) fn poll_read_uninit<T: AsRawFd>(
     }
     let len = buf.len();
     let result = ready!(source.poll_io(cx, Direction::Read, |io| {
-        fd::read_uninit(io.as_raw_fd(), buf)
+        socket::recv_uninit(io.as_raw_fd(), buf)
     }));
     Poll::Ready(drained_after(source, result, len))
 }
@@ -223,7 +224,8 @@ pub(crate) fn poll_write<T: AsRawFd>(
     if buf.is_empty() {
         return Poll::Ready(Ok(0));
     }
-    let result = ready!(source.poll_io(cx, Direction::Write, |io| send(io.as_raw_fd(), buf)));
+    let result =
+        ready!(source.poll_io(cx, Direction::Write, |io| socket::send(io.as_raw_fd(), buf)));
     Poll::Ready(full_after(source, result, buf.len()))
 }
 
@@ -237,16 +239,7 @@ pub(crate) fn poll_write_vectored<T: AsRawFd>(
         return Poll::Ready(Ok(0));
     }
     let result = ready!(source.poll_io(cx, Direction::Write, |io| {
-        fd::writev(io.as_raw_fd(), bufs)
+        socket::send_vectored(io.as_raw_fd(), bufs)
     }));
     Poll::Ready(full_after(source, result, given))
-}
-
-/// `send` with `MSG_NOSIGNAL`: a write to a connection the peer reset
-/// returns `EPIPE` instead of killing the process with `SIGPIPE`.
-fn send(raw: std::os::fd::RawFd, buf: &[u8]) -> io::Result<usize> {
-    fd::retry(|| {
-        // SAFETY: `buf` is valid for reads of `buf.len()` bytes for the call.
-        fd::cvt_size(unsafe { libc::send(raw, buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL) })
-    })
 }

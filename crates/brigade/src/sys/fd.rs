@@ -46,26 +46,10 @@ pub(crate) fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     retry(|| cvt_size(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) }))
 }
 
-/// `read(2)` into memory that need not be initialized; the first `n`
-/// bytes are initialized when it returns `Ok(n)`.
-pub(crate) fn read_uninit(fd: RawFd, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the call;
-    // the kernel only writes, never reads, the buffer.
-    retry(|| cvt_size(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) }))
-}
-
 /// `write(2)` from `buf`.
 pub(crate) fn write(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
     // SAFETY: `buf` is valid for reads of `buf.len()` bytes for the call.
     retry(|| cvt_size(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) }))
-}
-
-/// `writev(2)` from several buffers at once.
-pub(crate) fn writev(fd: RawFd, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-    let count = bufs.len().min(libc::UIO_MAXIOV as usize) as libc::c_int;
-    // SAFETY: `IoSlice` is ABI-compatible with `iovec` (std guarantees it
-    // on Unix) and each slice is valid for reads for the call.
-    retry(|| cvt_size(unsafe { libc::writev(fd, bufs.as_ptr().cast(), count) }))
 }
 
 /// A non-blocking, close-on-exec eventfd: a counter that other threads bump
