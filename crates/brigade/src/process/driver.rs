@@ -3,8 +3,12 @@
 //! replaces the worker when it dies, times out, or has served its quota.
 //!
 //! Because a driver knows which task its worker runs, a death fails exactly
-//! that task. A task whose send fails never reached a worker and goes to a
-//! fresh one; a task that was sent is answered once, never run again.
+//! that task. A task the worker never started (its send failed, or the
+//! worker died before it counted the task in its
+//! [`Progress`](super::progress) word) goes to a fresh worker; a task it
+//! started is answered once, never run again. The driver reads that word
+//! only when the worker has died, so a call costs one message each way
+//! and one wake-up of the driver, for the reply.
 //!
 //! ```
 //! use brigade::process::ProcessPool;
@@ -19,6 +23,7 @@
 //! ```
 
 use std::collections::VecDeque;
+use std::os::fd::AsRawFd;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -27,6 +32,7 @@ use super::error::{Exit, ProcessError, StartError};
 use super::frame::{self, FrameError};
 use super::function::FnRef;
 use super::join::decode_reply;
+use super::progress::Progress;
 use super::socket::{Message, Packet, RecvError};
 use super::spawn::{Child, StartMethod, left};
 use super::transfer::Encoded;
@@ -104,10 +110,13 @@ impl Shared {
     }
 }
 
-/// A worker and how many tasks it has run.
+/// A worker, how many tasks it has run, and how many calls it was sent
+/// (which its progress word is compared with when it dies).
 struct Worker {
     child: Arc<Child>,
     done: usize,
+    progress: Progress,
+    sent: u64,
 }
 
 /// The driver thread of worker slot `index`.
@@ -182,7 +191,7 @@ fn run_job(
         }
         let w = worker.as_mut().expect("started above");
         let pid = w.child.pid().unwrap_or(0); // known: `started`
-        match call(&w.child, &packet, config.task_timeout, config.max_message) {
+        match call(w, &packet, config.task_timeout, config.max_message) {
             Ok(message) => {
                 w.done += 1;
                 let keep = config.max_tasks_per_child.is_none_or(|max| w.done < max);
@@ -237,37 +246,34 @@ enum Failure {
     Channel(FrameError),
 }
 
-/// Sends a call and waits for its reply. A worker acknowledges a call with
-/// [`Reply::Started`] before running it, which tells a call that never ran
-/// (safe to offer to another worker) from one that ran and crashed.
+/// Sends a call and waits for its reply. A worker whose channel closes
+/// before the reply has died; its progress word, final then, tells a call
+/// it never started (safe to offer to another worker) from one it ran.
 fn call(
-    child: &Child,
+    worker: &mut Worker,
     packet: &Packet,
     timeout: Option<Duration>,
     max: usize,
 ) -> Result<Message, Failure> {
-    if child.socket.send_packet(packet, false).is_err() {
+    if worker.child.socket.send_packet(packet, false).is_err() {
         return Err(Failure::NotTaken);
     }
+    worker.sent += 1;
     let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-    let started = child
+    let message = worker
+        .child
         .socket
         .recv_max(left(deadline), max)
         .map_err(|e| match e {
-            RecvError::Closed => Failure::NotTaken,
+            // Every descriptor of the worker's end is closed, so the
+            // worker has exited (its memory went before its descriptors)
+            // and can no longer count: this is its last word.
+            RecvError::Closed if worker.progress.started() < worker.sent => Failure::NotTaken,
             other => failure(other),
         })?;
-    match frame::take_from_payload::<Reply>(&started.payload) {
-        Ok((Reply::Started, _)) => {}
-        _ => return Err(Failure::Channel(unexpected("an acknowledgement"))),
-    }
-    let message = child
-        .socket
-        .recv_max(left(deadline), max)
-        .map_err(failure)?;
     match frame::take_from_payload::<Reply>(&message.payload) {
-        Ok((Reply::Started, _)) | Err(_) => Err(Failure::Channel(unexpected("a reply"))),
         Ok(_) => Ok(message),
+        Err(_) => Err(Failure::Channel(unexpected("a reply"))),
     }
 }
 
@@ -299,13 +305,23 @@ fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
     let start = |e| ProcessError::Start(StartError::Io(e));
     let mut hello = Hello::new(true, true, config.max_message).map_err(start)?;
     hello.name = worker_name(config.method);
+    hello.progress = true;
+    let progress = Progress::new().map_err(start)?;
+    let word = [progress.as_fd().as_raw_fd()];
     // A pool needs its worker now: a fork that failed is the pool's error.
     let child = Arc::new(
-        Child::start(config.method, &hello, None)
+        Child::start(config.method, &hello, Some((&[], &word)))
             .and_then(Child::started)
             .map_err(start)?,
     );
+    let mut worker = Worker {
+        child,
+        done: 0,
+        progress,
+        sent: 0,
+    };
     if let Some((function, args)) = &config.initializer {
+        let child = worker.child.clone();
         let pid = child.pid().unwrap_or(0); // known: `started`
         let call_bytes = frame::to_payload(&Call {
             function: *function,
@@ -314,7 +330,7 @@ fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
         let packet =
             Packet::from_parts(&[&call_bytes, &args.bytes], &args.raw_fds()).map_err(start)?;
         // The initializer has no time limit.
-        let result = match call(&child, &packet, None, config.max_message) {
+        let result = match call(&mut worker, &packet, None, config.max_message) {
             Ok(message) => decode_reply::<()>(pid, message),
             Err(Failure::Channel(source)) => Err(ProcessError::Channel { pid, source }),
             Err(_) => Err(ProcessError::WorkerDied {
@@ -333,7 +349,7 @@ fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
             });
         }
     }
-    Ok(Worker { child, done: 0 })
+    Ok(worker)
 }
 
 /// How long a worker whose channel closed, or that was asked to stop, may

@@ -210,10 +210,6 @@ pub(crate) fn decode_reply<R: DeserializeOwned>(
         Reply::Panicked(message) => Err(ProcessError::Panicked { pid, message }),
         Reply::Refused(reason) => Err(ProcessError::Refused { pid, reason }),
         Reply::TooLarge { len, max } => Err(ProcessError::ResultTooLarge { pid, len, max }),
-        Reply::Started => Err(ProcessError::Channel {
-            pid,
-            source: FrameError::Malformed("an acknowledgement where a reply was due".into()),
-        }),
     }
 }
 

@@ -30,7 +30,7 @@
 use std::ffi::CStr;
 use std::io;
 use std::marker::PhantomData;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 
 use serde::de::{self, Deserializer};
@@ -98,6 +98,17 @@ impl<S: SharedState> Region<S> {
         let region = Self::map(fd)?;
         init(region.state())?;
         Ok(region)
+    }
+
+    /// The state in a memory file another process made (and sent): it
+    /// must hold at least one `S`.
+    pub(crate) fn from_fd(fd: OwnedFd) -> io::Result<Self> {
+        Self::map(fd)
+    }
+
+    /// The memory file, to send to another process by hand.
+    pub(crate) fn as_fd(&self) -> BorrowedFd<'_> {
+        self.map.fd.as_fd()
     }
 
     fn map(fd: OwnedFd) -> io::Result<Self> {
