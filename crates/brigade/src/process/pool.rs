@@ -43,10 +43,12 @@ use super::driver::{Deliver, Job, Shared};
 use super::error::{ProcessError, StartError};
 use super::function::{Callable, FnRef};
 use super::handle::prepare;
-use super::join::decode_reply;
+use super::join::{append_reply, decode_reply};
 use super::pool_builder::PoolBuilder;
 use super::spawn::Child;
-use super::task::{BeforeDone, ChunkReply, Completer, Imap, PoolTask, pool_task};
+use super::task::{
+    AppendChunk, BeforeDone, ChunkReply, Completer, DecodeChunk, Imap, PoolTask, pool_task,
+};
 
 /// A pool of worker processes fed from one task queue (Python's `Pool` and
 /// `ProcessPoolExecutor`).
@@ -403,7 +405,8 @@ impl ProcessPool {
                 Err(e) => deliver(Err(ProcessError::Start(e))),
             }
         }
-        Imap::new(rx, decode_reply::<Vec<R>>, ordered, chunks, total)
+        let decode: (DecodeChunk<R>, AppendChunk<R>) = (decode_reply::<Vec<R>>, append_reply::<R>);
+        Imap::new(rx, decode, ordered, chunks, total)
     }
 
     pub(crate) fn enqueue(&self, job: Job) {
