@@ -285,7 +285,10 @@ fn run_job(
 /// no room in the channel, the job is sent after the reply, as usual.
 fn send_ahead(shared: &Shared, w: &mut Worker) -> Option<Ahead> {
     let config = &shared.config;
-    if config.max_tasks_per_child.is_some_and(|max| w.done + 2 > max) {
+    if config
+        .max_tasks_per_child
+        .is_some_and(|max| w.done + 2 > max)
+    {
         return None;
     }
     let job = {

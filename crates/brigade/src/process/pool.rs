@@ -7,14 +7,20 @@
 //! driver knows which task its worker runs, a worker that dies (killed,
 //! aborted, segfault, stack overflow) fails exactly that task, with
 //! [`ProcessError::WorkerDied`] naming the pid and the cause; the driver
-//! starts a new worker and goes on with the queue. A worker acknowledges a
-//! task before it runs it, so a worker found dead before the
-//! acknowledgement never ran the task, which then goes to a fresh worker;
-//! an acknowledged task is answered once, with its result or its error, and
-//! never run again.
+//! starts a new worker and goes on with the queue. A worker counts each
+//! task it starts in a word of memory it shares with its driver (see
+//! `progress.rs`), read only when the worker has died: a worker found dead
+//! before it counted a task never ran it, and the task goes to a fresh
+//! worker; a counted task is answered once, with its result or its error,
+//! and never run again.
 //!
 //! `map` splits its input into chunks (Python's rule: about four chunks per
-//! worker) so that small tasks do not pay a round trip each.
+//! worker) so that small tasks do not pay a round trip each; while a worker
+//! runs one chunk, its driver sends it the next, so the worker goes on
+//! without waiting for the driver in between. A chunk cannot be cancelled,
+//! so taking one early changes nothing a caller sees; a task from `submit`
+//! is never taken early, so [`PoolTask::cancel`] reaches it while it is
+//! queued.
 //!
 //! ```
 //! use brigade::process::ProcessPool;
