@@ -153,7 +153,7 @@ pub(crate) fn drive(shared: &Shared, index: usize) {
         if !keep {
             if let Some(w) = worker.take() {
                 retire(&w.child);
-                release_ahead(&mut ahead, &w);
+                release_ahead(&mut ahead, &w, shared.terminated());
             }
             shared.set_worker(index, None);
         }
@@ -246,7 +246,7 @@ fn run_job(
                 // sent behind it, which it never took either).
                 let status = w.child.kill();
                 last_death = Some((pid, status.map_or(Exit::Unknown, Exit::from)));
-                release_ahead(ahead, w);
+                release_ahead(ahead, w, shared.terminated());
                 *worker = None;
                 shared.set_worker(index, None);
             }
@@ -320,8 +320,9 @@ fn send_ahead(shared: &Shared, w: &mut Worker) -> Option<Ahead> {
 
 /// `w` has ended and been reaped, so its progress word is final: a job
 /// sent ahead to it that it never started goes to the next worker; one it
-/// started fails with its death, as the job it was running does.
-fn release_ahead(ahead: &mut Option<Ahead>, w: &Worker) {
+/// started fails with its death, as the job it was running does (or as
+/// every running task does once the pool is `terminated`).
+fn release_ahead(ahead: &mut Option<Ahead>, w: &Worker, terminated: bool) {
     let Some(seq) = ahead.as_ref().and_then(|a| a.seq) else {
         return;
     };
@@ -334,7 +335,11 @@ fn release_ahead(ahead: &mut Option<Ahead>, w: &Worker) {
     if let Some(a) = ahead.take() {
         let pid = w.child.pid().unwrap_or(0);
         let cause = w.child.try_status().map_or(Exit::Unknown, Exit::from);
-        (a.job.deliver)(Err(ProcessError::WorkerDied { pid, cause }));
+        (a.job.deliver)(Err(if terminated {
+            ProcessError::PoolClosed
+        } else {
+            ProcessError::WorkerDied { pid, cause }
+        }));
     }
 }
 
