@@ -302,3 +302,46 @@ fn a_worker_killed_while_idle_costs_no_task() {
     let second = pool.apply(pid_of_worker, (1,)).unwrap();
     assert_ne!(first, second);
 }
+
+#[test]
+fn a_chunk_sent_behind_a_dying_task_runs_on_a_fresh_worker() {
+    // One worker: while it runs each item, the next is already in its
+    // channel. Those behind a death were never started, so they run, once,
+    // on the replacement.
+    let pool = ProcessPool::new(1).unwrap();
+    let items = ["kill", "a", "b", "abort", "c"].map(String::from);
+    let results: Vec<_> = pool.imap(crash, items).collect();
+    assert!(matches!(
+        results[0],
+        Err(ProcessError::WorkerDied {
+            cause: Exit::Signal(libc::SIGKILL),
+            ..
+        })
+    ));
+    assert_eq!(results[1].as_ref().unwrap(), "a");
+    assert_eq!(results[2].as_ref().unwrap(), "b");
+    assert!(matches!(
+        results[3],
+        Err(ProcessError::WorkerDied {
+            cause: Exit::Signal(libc::SIGABRT),
+            ..
+        })
+    ));
+    assert_eq!(results[4].as_ref().unwrap(), "c");
+}
+
+#[test]
+fn no_chunk_is_sent_ahead_past_a_workers_quota() {
+    let pool = ProcessPool::builder()
+        .processes(1)
+        .max_tasks_per_child(2)
+        .build()
+        .unwrap();
+    let pids: Vec<u32> = pool.imap(pid_of_worker, 0..6).map(Result::unwrap).collect();
+    // Each worker ran exactly its two, one after the other.
+    for pair in pids.chunks(2) {
+        assert_eq!(pair[0], pair[1], "{pids:?}");
+    }
+    let distinct: BTreeSet<u32> = pids.iter().copied().collect();
+    assert_eq!(distinct.len(), 3, "{pids:?}");
+}

@@ -35,6 +35,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::{Deserialize, Serialize};
 
 use super::function::{FnRef, layout_fingerprint};
+use super::progress::Progress;
 use super::socket::{Packet, RecvError, Socket};
 use super::{forkserver, frame};
 use crate::sys::{process as sys_process, socket as sys_socket};
@@ -92,6 +93,10 @@ pub(crate) struct Hello {
     /// The parent's pid and name, for the child's `parent_process()`.
     pub(crate) parent_pid: u32,
     pub(crate) parent_name: String,
+    /// A pool worker: the hello's packet carries, as its one descriptor,
+    /// the memory file of the worker's [`Progress`] word, where it counts
+    /// the calls it starts.
+    pub(crate) progress: bool,
 }
 
 impl Hello {
@@ -118,6 +123,7 @@ impl Hello {
             name: String::new(),
             parent_pid: std::process::id(),
             parent_name: super::identity::current_process().name().to_owned(),
+            progress: false,
         })
     }
 
@@ -141,11 +147,11 @@ pub(crate) struct Call {
 }
 
 /// The answer to a call; after `Returned` comes the encoded result.
+///
+/// (A pool worker says nothing before it runs a call: it counts the call
+/// in its [`Progress`] word instead.)
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum Reply {
-    /// A pool worker took the call and is about to run it (a worker that
-    /// dies before saying so never ran the call).
-    Started,
     /// The function returned.
     Returned,
     /// The function panicked with this message.
@@ -290,6 +296,20 @@ pub(crate) fn serve(channel: OwnedFd, identity: Identity) -> ! {
     if hello.daemon {
         watch_parent(&socket);
     }
+    let progress = if hello.progress {
+        let word = match first.fds.pop() {
+            Some(fd) if first.fds.is_empty() => Progress::from_fd(fd),
+            _ => Err(std::io::Error::other("expected one descriptor")),
+        };
+        match word {
+            Ok(word) => Some(word),
+            Err(e) => refuse(&socket, format!("no progress word: {e}")),
+        }
+    } else {
+        None
+    };
+    // The calls taken so far, as the progress word counts them.
+    let mut calls = 0;
     let mut pending = (call_len > 0).then(|| {
         first.payload.drain(..first.payload.len() - call_len);
         first
@@ -308,11 +328,11 @@ pub(crate) fn serve(channel: OwnedFd, identity: Identity) -> ! {
             Ok(x) => x,
             Err(e) => refuse(&socket, e.to_string()),
         };
-        if hello.worker {
-            let started = frame::to_payload(&Reply::Started).unwrap_or_default();
-            if socket.send(&started, &[]).is_err() {
-                finish(PROTOCOL_EXIT);
-            }
+        calls += 1;
+        if let Some(progress) = &progress {
+            // From here on, a death fails this call rather than handing
+            // it to another worker.
+            progress.start(calls);
         }
         let outcome = catch_unwind(AssertUnwindSafe(|| call.function.call(args, message.fds)));
         let panicked = outcome.is_err();

@@ -3,8 +3,12 @@
 //! replaces the worker when it dies, times out, or has served its quota.
 //!
 //! Because a driver knows which task its worker runs, a death fails exactly
-//! that task. A task whose send fails never reached a worker and goes to a
-//! fresh one; a task that was sent is answered once, never run again.
+//! that task. A task the worker never started (its send failed, or the
+//! worker died before it counted the task in its
+//! [`Progress`](super::progress) word) goes to a fresh worker; a task it
+//! started is answered once, never run again. The driver reads that word
+//! only when the worker has died, so a call costs one message each way
+//! and one wake-up of the driver, for the reply.
 //!
 //! ```
 //! use brigade::process::ProcessPool;
@@ -19,6 +23,7 @@
 //! ```
 
 use std::collections::VecDeque;
+use std::os::fd::AsRawFd;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -27,6 +32,7 @@ use super::error::{Exit, ProcessError, StartError};
 use super::frame::{self, FrameError};
 use super::function::FnRef;
 use super::join::decode_reply;
+use super::progress::Progress;
 use super::socket::{Message, Packet, RecvError};
 use super::spawn::{Child, StartMethod, left};
 use super::transfer::Encoded;
@@ -104,24 +110,50 @@ impl Shared {
     }
 }
 
-/// A worker and how many tasks it has run.
+/// A worker, how many tasks it has run, and how many calls it was sent
+/// (which its progress word is compared with when it dies).
 struct Worker {
     child: Arc<Child>,
     done: usize,
+    progress: Progress,
+    sent: u64,
+}
+
+/// A job taken from the queue while the worker runs another, and sent
+/// behind it (as its `seq`th call), so that the worker finds it waiting
+/// when it replies instead of idling until this thread has woken up,
+/// delivered the reply and sent the next call. Only jobs that cannot be
+/// cancelled (a map's chunks) are taken early, and one at a time, as
+/// Python's `ProcessPoolExecutor` moves one call beyond its workers onto
+/// its call queue, where cancelling no longer reaches it.
+struct Ahead {
+    job: Job,
+    packet: Packet,
+    /// Its number among the calls of the current worker, once sent.
+    seq: Option<u64>,
 }
 
 /// The driver thread of worker slot `index`.
 pub(crate) fn drive(shared: &Shared, index: usize) {
     let mut worker: Option<Worker> = None;
-    while let Some(mut job) = shared.next_job() {
+    let mut ahead: Option<Ahead> = None;
+    loop {
+        let (mut job, early) = match ahead.take() {
+            Some(a) => (a.job, Some((a.packet, a.seq))),
+            None => match shared.next_job() {
+                Some(job) => (job, None),
+                None => break,
+            },
+        };
         if job.claim.take().is_some_and(|claim| !claim()) {
             continue;
         }
-        let (result, keep) = run_job(shared, index, &mut worker, &job);
+        let (result, keep) = run_job(shared, index, &mut worker, &job, early, &mut ahead);
         (job.deliver)(result);
         if !keep {
             if let Some(w) = worker.take() {
                 retire(&w.child);
+                release_ahead(&mut ahead, &w, shared.terminated());
             }
             shared.set_worker(index, None);
         }
@@ -136,35 +168,45 @@ pub(crate) fn drive(shared: &Shared, index: usize) {
 /// it (workers that die before they take any task, such as at start-up).
 const OFFERS: usize = 3;
 
-/// Runs one job; returns its result and whether the worker may be kept.
-fn run_job(
-    shared: &Shared,
-    index: usize,
-    worker: &mut Option<Worker>,
-    job: &Job,
-) -> (Result<(u32, Message), ProcessError>, bool) {
-    let config = &shared.config;
-    let call_bytes = match frame::to_payload(&Call {
+/// The packet of a job's call, or the job's answer if it cannot be sent
+/// (the caller's error, found before any worker sees it: no worker is
+/// killed for it, and it is not offered to fresh ones).
+fn packet_of(config: &Config, job: &Job) -> Result<Packet, ProcessError> {
+    let call_bytes = frame::to_payload(&Call {
         function: job.function,
-    }) {
-        Ok(p) => p,
-        Err(e) => return (Err(ProcessError::Start(StartError::Encode(e))), true),
-    };
+    })
+    .map_err(|e| ProcessError::Start(StartError::Encode(e)))?;
     let len = call_bytes.len() + job.args.bytes.len();
-    // A call that cannot be sent is the caller's error, found before any
-    // worker sees it: no worker is killed for it, and it is not offered
-    // to fresh ones.
     if len > config.max_message {
         let too_large = StartError::TooLarge {
             len,
             max: config.max_message,
         };
-        return (Err(ProcessError::Start(too_large)), true);
+        return Err(ProcessError::Start(too_large));
     }
     // The call's name and its arguments go straight into the packet.
-    let packet = match Packet::from_parts(&[&call_bytes, &job.args.bytes], &job.args.raw_fds()) {
-        Ok(packet) => packet,
-        Err(e) => return (Err(ProcessError::Start(StartError::Io(e))), true),
+    Packet::from_parts(&[&call_bytes, &job.args.bytes], &job.args.raw_fds())
+        .map_err(|e| ProcessError::Start(StartError::Io(e)))
+}
+
+/// Runs one job (whose packet, if it was taken early, is `early`, with its
+/// number if it was sent); returns its result and whether the worker may
+/// be kept.
+fn run_job(
+    shared: &Shared,
+    index: usize,
+    worker: &mut Option<Worker>,
+    job: &Job,
+    early: Option<(Packet, Option<u64>)>,
+    ahead: &mut Option<Ahead>,
+) -> (Result<(u32, Message), ProcessError>, bool) {
+    let config = &shared.config;
+    let (packet, mut sent) = match early {
+        Some(early) => early,
+        None => match packet_of(config, job) {
+            Ok(packet) => (packet, None),
+            Err(e) => return (Err(e), true),
+        },
     };
     let mut last_death = None;
     for _ in 0..OFFERS {
@@ -182,7 +224,17 @@ fn run_job(
         }
         let w = worker.as_mut().expect("started above");
         let pid = w.child.pid().unwrap_or(0); // known: `started`
-        match call(&w.child, &packet, config.task_timeout, config.max_message) {
+        let seq = match sent.take() {
+            Some(seq) => Ok(seq),
+            None => send_call(w, &packet),
+        };
+        let reply = seq.and_then(|seq| {
+            if ahead.is_none() {
+                *ahead = send_ahead(shared, w);
+            }
+            wait_reply(w, seq, config.task_timeout, config.max_message)
+        });
+        match reply {
             Ok(message) => {
                 w.done += 1;
                 let keep = config.max_tasks_per_child.is_none_or(|max| w.done < max);
@@ -190,9 +242,11 @@ fn run_job(
             }
             Err(Failure::NotTaken) => {
                 // The worker died idle, before it took the task: the task
-                // never ran, so a fresh worker may run it.
+                // never ran, so a fresh worker may run it (and the one
+                // sent behind it, which it never took either).
                 let status = w.child.kill();
                 last_death = Some((pid, status.map_or(Exit::Unknown, Exit::from)));
+                release_ahead(ahead, w, shared.terminated());
                 *worker = None;
                 shared.set_worker(index, None);
             }
@@ -225,6 +279,70 @@ fn run_job(
     (Err(ProcessError::WorkerDied { pid, cause }), false)
 }
 
+/// Takes the next job early and sends it to `w` behind the call it runs,
+/// if the queue's next job is a chunk (it cannot be cancelled) and `w`
+/// will still serve after its current call. The send does not wait: with
+/// no room in the channel, the job is sent after the reply, as usual.
+fn send_ahead(shared: &Shared, w: &mut Worker) -> Option<Ahead> {
+    let config = &shared.config;
+    if config
+        .max_tasks_per_child
+        .is_some_and(|max| w.done + 2 > max)
+    {
+        return None;
+    }
+    let job = {
+        let mut state = shared.lock();
+        if state.terminated || state.queue.front().is_none_or(|job| job.claim.is_some()) {
+            return None;
+        }
+        state.queue.pop_front()?
+    };
+    match packet_of(config, &job) {
+        Ok(packet) => {
+            let seq = match w.child.socket.send_packet(&packet, true) {
+                Ok(()) => {
+                    w.sent += 1;
+                    Some(w.sent)
+                }
+                // No room, or the worker is gone (which the wait for the
+                // current call finds out): sent later, to whichever worker.
+                Err(_) => None,
+            };
+            Some(Ahead { job, packet, seq })
+        }
+        Err(e) => {
+            (job.deliver)(Err(e));
+            None
+        }
+    }
+}
+
+/// `w` has ended and been reaped, so its progress word is final: a job
+/// sent ahead to it that it never started goes to the next worker; one it
+/// started fails with its death, as the job it was running does (or as
+/// every running task does once the pool is `terminated`).
+fn release_ahead(ahead: &mut Option<Ahead>, w: &Worker, terminated: bool) {
+    let Some(seq) = ahead.as_ref().and_then(|a| a.seq) else {
+        return;
+    };
+    if w.progress.started() < seq {
+        if let Some(a) = ahead.as_mut() {
+            a.seq = None;
+        }
+        return;
+    }
+    if let Some(a) = ahead.take() {
+        let pid = w.child.pid().unwrap_or(0);
+        let cause = w.child.try_status().map_or(Exit::Unknown, Exit::from);
+        (a.job.deliver)(Err(if terminated {
+            ProcessError::PoolClosed
+        } else {
+            ProcessError::WorkerDied { pid, cause }
+        }));
+    }
+}
+
 /// Why a call to a worker gave no reply.
 enum Failure {
     /// The worker was gone before it took the call: the call did not run.
@@ -237,37 +355,41 @@ enum Failure {
     Channel(FrameError),
 }
 
-/// Sends a call and waits for its reply. A worker acknowledges a call with
-/// [`Reply::Started`] before running it, which tells a call that never ran
-/// (safe to offer to another worker) from one that ran and crashed.
-fn call(
-    child: &Child,
-    packet: &Packet,
+/// Sends a call; returns its number among the worker's calls.
+fn send_call(worker: &mut Worker, packet: &Packet) -> Result<u64, Failure> {
+    if worker.child.socket.send_packet(packet, false).is_err() {
+        return Err(Failure::NotTaken);
+    }
+    worker.sent += 1;
+    Ok(worker.sent)
+}
+
+/// Waits for the reply to call number `seq` (the time limit counts from
+/// now: for a call sent ahead, from when the worker could start it). A
+/// worker whose channel closes before the reply has died; its progress
+/// word, final then, tells a call it never started (safe to offer to
+/// another worker) from one it ran.
+fn wait_reply(
+    worker: &Worker,
+    seq: u64,
     timeout: Option<Duration>,
     max: usize,
 ) -> Result<Message, Failure> {
-    if child.socket.send_packet(packet, false).is_err() {
-        return Err(Failure::NotTaken);
-    }
     let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-    let started = child
+    let message = worker
+        .child
         .socket
         .recv_max(left(deadline), max)
         .map_err(|e| match e {
-            RecvError::Closed => Failure::NotTaken,
+            // Every descriptor of the worker's end is closed, so the
+            // worker has exited (its memory went before its descriptors)
+            // and can no longer count: this is its last word.
+            RecvError::Closed if worker.progress.started() < seq => Failure::NotTaken,
             other => failure(other),
         })?;
-    match frame::take_from_payload::<Reply>(&started.payload) {
-        Ok((Reply::Started, _)) => {}
-        _ => return Err(Failure::Channel(unexpected("an acknowledgement"))),
-    }
-    let message = child
-        .socket
-        .recv_max(left(deadline), max)
-        .map_err(failure)?;
     match frame::take_from_payload::<Reply>(&message.payload) {
-        Ok((Reply::Started, _)) | Err(_) => Err(Failure::Channel(unexpected("a reply"))),
         Ok(_) => Ok(message),
+        Err(_) => Err(Failure::Channel(unexpected("a reply"))),
     }
 }
 
@@ -299,13 +421,23 @@ fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
     let start = |e| ProcessError::Start(StartError::Io(e));
     let mut hello = Hello::new(true, true, config.max_message).map_err(start)?;
     hello.name = worker_name(config.method);
+    hello.progress = true;
+    let progress = Progress::new().map_err(start)?;
+    let word = [progress.as_fd().as_raw_fd()];
     // A pool needs its worker now: a fork that failed is the pool's error.
     let child = Arc::new(
-        Child::start(config.method, &hello, None)
+        Child::start(config.method, &hello, Some((&[], &word)))
             .and_then(Child::started)
             .map_err(start)?,
     );
+    let mut worker = Worker {
+        child,
+        done: 0,
+        progress,
+        sent: 0,
+    };
     if let Some((function, args)) = &config.initializer {
+        let child = worker.child.clone();
         let pid = child.pid().unwrap_or(0); // known: `started`
         let call_bytes = frame::to_payload(&Call {
             function: *function,
@@ -314,7 +446,9 @@ fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
         let packet =
             Packet::from_parts(&[&call_bytes, &args.bytes], &args.raw_fds()).map_err(start)?;
         // The initializer has no time limit.
-        let result = match call(&child, &packet, None, config.max_message) {
+        let reply = send_call(&mut worker, &packet)
+            .and_then(|seq| wait_reply(&worker, seq, None, config.max_message));
+        let result = match reply {
             Ok(message) => decode_reply::<()>(pid, message),
             Err(Failure::Channel(source)) => Err(ProcessError::Channel { pid, source }),
             Err(_) => Err(ProcessError::WorkerDied {
@@ -333,7 +467,7 @@ fn start_worker(config: &Config) -> Result<Worker, ProcessError> {
             });
         }
     }
-    Ok(Worker { child, done: 0 })
+    Ok(worker)
 }
 
 /// How long a worker whose channel closed, or that was asked to stop, may

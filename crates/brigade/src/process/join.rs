@@ -204,16 +204,32 @@ pub(crate) fn decode_reply<R: DeserializeOwned>(
 ) -> Result<R, ProcessError> {
     let (reply, rest) = frame::take_from_payload::<Reply>(&message.payload)
         .map_err(|source| ProcessError::Channel { pid, source })?;
+    returned(pid, reply)?;
+    transfer::decode(rest, message.fds).map_err(|source| ProcessError::Channel { pid, source })
+}
+
+/// Decodes a child's reply to one call of a batch (a sequence of values)
+/// onto the end of `out`.
+pub(crate) fn append_reply<R: DeserializeOwned>(
+    pid: u32,
+    message: Message,
+    out: &mut Vec<R>,
+) -> Result<(), ProcessError> {
+    let (reply, rest) = frame::take_from_payload::<Reply>(&message.payload)
+        .map_err(|source| ProcessError::Channel { pid, source })?;
+    returned(pid, reply)?;
+    transfer::decode_into(rest, message.fds, out)
+        .map_err(|source| ProcessError::Channel { pid, source })
+}
+
+/// Whether the function returned (its value follows the reply), or the
+/// error the reply stands for.
+fn returned(pid: u32, reply: Reply) -> Result<(), ProcessError> {
     match reply {
-        Reply::Returned => transfer::decode(rest, message.fds)
-            .map_err(|source| ProcessError::Channel { pid, source }),
+        Reply::Returned => Ok(()),
         Reply::Panicked(message) => Err(ProcessError::Panicked { pid, message }),
         Reply::Refused(reason) => Err(ProcessError::Refused { pid, reason }),
         Reply::TooLarge { len, max } => Err(ProcessError::ResultTooLarge { pid, len, max }),
-        Reply::Started => Err(ProcessError::Channel {
-            pid,
-            source: FrameError::Malformed("an acknowledgement where a reply was due".into()),
-        }),
     }
 }
 

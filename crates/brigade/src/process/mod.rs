@@ -187,6 +187,7 @@ mod manager_wire;
 mod pipe;
 mod pool;
 mod pool_builder;
+mod progress;
 mod queue;
 mod readiness;
 mod region;

@@ -7,14 +7,20 @@
 //! driver knows which task its worker runs, a worker that dies (killed,
 //! aborted, segfault, stack overflow) fails exactly that task, with
 //! [`ProcessError::WorkerDied`] naming the pid and the cause; the driver
-//! starts a new worker and goes on with the queue. A worker acknowledges a
-//! task before it runs it, so a worker found dead before the
-//! acknowledgement never ran the task, which then goes to a fresh worker;
-//! an acknowledged task is answered once, with its result or its error, and
-//! never run again.
+//! starts a new worker and goes on with the queue. A worker counts each
+//! task it starts in a word of memory it shares with its driver (see
+//! `progress.rs`), read only when the worker has died: a worker found dead
+//! before it counted a task never ran it, and the task goes to a fresh
+//! worker; a counted task is answered once, with its result or its error,
+//! and never run again.
 //!
 //! `map` splits its input into chunks (Python's rule: about four chunks per
-//! worker) so that small tasks do not pay a round trip each.
+//! worker) so that small tasks do not pay a round trip each; while a worker
+//! runs one chunk, its driver sends it the next, so the worker goes on
+//! without waiting for the driver in between. A chunk cannot be cancelled,
+//! so taking one early changes nothing a caller sees; a task from `submit`
+//! is never taken early, so [`PoolTask::cancel`] reaches it while it is
+//! queued.
 //!
 //! ```
 //! use brigade::process::ProcessPool;
@@ -43,10 +49,12 @@ use super::driver::{Deliver, Job, Shared};
 use super::error::{ProcessError, StartError};
 use super::function::{Callable, FnRef};
 use super::handle::prepare;
-use super::join::decode_reply;
+use super::join::{append_reply, decode_reply};
 use super::pool_builder::PoolBuilder;
 use super::spawn::Child;
-use super::task::{BeforeDone, ChunkReply, Completer, Imap, PoolTask, pool_task};
+use super::task::{
+    AppendChunk, BeforeDone, ChunkReply, Completer, DecodeChunk, Imap, PoolTask, pool_task,
+};
 
 /// A pool of worker processes fed from one task queue (Python's `Pool` and
 /// `ProcessPoolExecutor`).
@@ -403,7 +411,8 @@ impl ProcessPool {
                 Err(e) => deliver(Err(ProcessError::Start(e))),
             }
         }
-        Imap::new(rx, decode_reply::<Vec<R>>, ordered, chunks, total)
+        let decode: (DecodeChunk<R>, AppendChunk<R>) = (decode_reply::<Vec<R>>, append_reply::<R>);
+        Imap::new(rx, decode, ordered, chunks, total)
     }
 
     pub(crate) fn enqueue(&self, job: Job) {

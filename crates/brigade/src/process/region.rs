@@ -100,8 +100,8 @@ impl<S: SharedState> Region<S> {
         Ok(region)
     }
 
-    /// The region in the memory file `fd` (one that arrived some other
-    /// way than as a serialized region).
+    /// The region in a memory file another process made and sent some
+    /// other way than as a serialized region: it must hold at least one `S`.
     pub(crate) fn open(fd: OwnedFd) -> io::Result<Self> {
         Self::map(fd)
     }

@@ -427,6 +427,9 @@ pub(crate) type ChunkReply = (usize, Result<(u32, Message), ProcessError>);
 /// Turns a chunk's reply into its values.
 pub(crate) type DecodeChunk<R> = fn(u32, Message) -> Result<Vec<R>, ProcessError>;
 
+/// Decodes a chunk's reply onto the end of the values so far.
+pub(crate) type AppendChunk<R> = fn(u32, Message, &mut Vec<R>) -> Result<(), ProcessError>;
+
 /// Results of [`ProcessPool::imap`](super::ProcessPool::imap) and [`ProcessPool::imap_unordered`](super::ProcessPool::imap_unordered).
 ///
 /// A chunk's reply is decoded here, by whoever takes the results, rather
@@ -451,6 +454,7 @@ pub(crate) type DecodeChunk<R> = fn(u32, Message) -> Result<Vec<R>, ProcessError
 pub struct Imap<R> {
     rx: mpsc::Receiver<ChunkReply>,
     decode: DecodeChunk<R>,
+    append: AppendChunk<R>,
     ordered: bool,
     next_chunk: usize,
     chunks: usize,
@@ -461,10 +465,11 @@ pub struct Imap<R> {
 
 impl<R> Imap<R> {
     /// Results of `chunks` chunks (`items` items in all), arriving on `rx`
-    /// tagged with their chunk's index, each decoded with `decode`.
+    /// tagged with their chunk's index, each decoded with `decode` (or,
+    /// collected in order, `append`).
     pub(crate) fn new(
         rx: mpsc::Receiver<ChunkReply>,
-        decode: DecodeChunk<R>,
+        (decode, append): (DecodeChunk<R>, AppendChunk<R>),
         ordered: bool,
         chunks: usize,
         items: usize,
@@ -472,6 +477,7 @@ impl<R> Imap<R> {
         Imap {
             rx,
             decode,
+            append,
             ordered,
             next_chunk: 0,
             chunks,
@@ -483,7 +489,8 @@ impl<R> Imap<R> {
 
     /// Every result in order, or the first error in order (what
     /// collecting the ordered iterator gives), with each chunk's values
-    /// moved into the output in one piece rather than item by item.
+    /// decoded straight onto the end of the output, never into a `Vec` of
+    /// their own.
     pub(crate) fn collect_ordered(mut self) -> Result<Vec<R>, ProcessError> {
         let mut out = Vec::with_capacity(self.items);
         let mut slots: Vec<Option<Result<(u32, Message), ProcessError>>> = Vec::new();
@@ -496,7 +503,8 @@ impl<R> Imap<R> {
                 *slot = Some(chunk);
             }
             while let Some(chunk) = slots.get_mut(self.next_chunk).and_then(Option::take) {
-                out.extend(chunk.and_then(|(pid, m)| (self.decode)(pid, m))?);
+                let (pid, message) = chunk?;
+                (self.append)(pid, message, &mut out)?;
                 self.next_chunk += 1;
             }
         }
