@@ -67,6 +67,22 @@ impl Clock {
         })
     }
 
+    /// On a virtual clock, the tick of the deadline `duration` from now:
+    /// virtual time stands on a whole tick, so that is the current tick
+    /// plus `duration` rounded up, with no `Instant` arithmetic (the same
+    /// tick as [`deadline_tick`](Self::deadline_tick) of `now + duration`).
+    /// `None` on a real clock, and near the [`HORIZON`], where the caller
+    /// takes the general path.
+    pub(crate) fn virtual_tick_after(&self, duration: Duration) -> Option<u64> {
+        if !self.is_virtual {
+            return None;
+        }
+        let whole = duration.as_micros();
+        let us = whole + u128::from(duration.subsec_nanos() % 1_000 != 0);
+        let tick = u128::from(self.current_tick()) + us;
+        (tick < HORIZON.as_micros()).then_some(tick as u64)
+    }
+
     /// The last tick that has fully begun at `now`.
     pub(crate) fn now_tick(&self, now: Instant) -> u64 {
         now.0.saturating_duration_since(self.epoch).as_micros() as u64
@@ -179,6 +195,22 @@ mod tests {
         );
         let never = saturating_after(base, Duration::MAX);
         assert_eq!(clock.deadline_tick(never), None);
+    }
+
+    #[test]
+    fn a_virtual_tick_after_is_the_deadline_tick_of_now_plus() {
+        let clock = Clock::new(true);
+        clock.advance_to_tick(7_000_123);
+        for nanos in [0, 1, 999, 1_000, 1_001, 5_000_000_000, 12_345_678_901] {
+            let d = Duration::from_nanos(nanos);
+            assert_eq!(
+                clock.virtual_tick_after(d),
+                clock.deadline_tick(clock.now() + d),
+                "{d:?}"
+            );
+        }
+        assert_eq!(clock.virtual_tick_after(HORIZON), None);
+        assert_eq!(Clock::new(false).virtual_tick_after(Duration::ZERO), None);
     }
 
     #[test]
