@@ -263,7 +263,11 @@ impl Runtime {
         let mut future = pin!(future);
         shared.main_woken.store(true, Ordering::Release);
         loop {
-            if shared.main_woken.swap(false, Ordering::AcqRel) {
+            // A plain load first: the flag is usually clear, and a load
+            // costs far less than the swap that claims it.
+            if shared.main_woken.load(Ordering::Acquire)
+                && shared.main_woken.swap(false, Ordering::AcqRel)
+            {
                 let polled = core.slow.watch(
                     || "the main future".to_string(),
                     || future.as_mut().poll(&mut cx),

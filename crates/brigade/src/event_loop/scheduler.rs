@@ -113,7 +113,11 @@ impl Shared {
     }
 
     fn take_remote(&self) -> Vec<Remote> {
-        if !self.remote_pending.swap(false, Ordering::AcqRel) {
+        // Checked with a load before the swap that claims it: once per
+        // batch, and the flag is usually clear.
+        if !self.remote_pending.load(Ordering::Acquire)
+            || !self.remote_pending.swap(false, Ordering::AcqRel)
+        {
             return Vec::new();
         }
         let mut remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());

@@ -14,9 +14,10 @@ use super::Instant;
 pub(crate) struct Clock {
     is_virtual: bool,
     epoch: std::time::Instant,
-    /// Virtual time elapsed since `epoch`.
-    offset: Cell<Duration>,
-    /// `epoch + offset`, kept so that reading a virtual clock (every
+    /// Virtual time elapsed since `epoch`, in ticks: virtual time only
+    /// ever stands on a whole tick.
+    virtual_tick: Cell<u64>,
+    /// `epoch + virtual_tick`, kept so that reading a virtual clock (every
     /// `sleep` does, twice) costs no `Instant` arithmetic; it changes only
     /// when time jumps.
     virtual_now: Cell<std::time::Instant>,
@@ -28,7 +29,7 @@ impl Clock {
         Clock {
             is_virtual,
             epoch,
-            offset: Cell::new(Duration::ZERO),
+            virtual_tick: Cell::new(0),
             virtual_now: Cell::new(epoch),
         }
     }
@@ -77,10 +78,14 @@ impl Clock {
         if !self.is_virtual {
             return None;
         }
-        let whole = duration.as_micros();
-        let us = whole + u128::from(duration.subsec_nanos() % 1_000 != 0);
-        let tick = u128::from(self.current_tick()) + us;
-        (tick < HORIZON.as_micros()).then_some(tick as u64)
+        // Whole microseconds, rounded up, in integer arithmetic: anything
+        // that overflows a u64 is far beyond the horizon anyway.
+        let us = duration
+            .as_secs()
+            .checked_mul(1_000_000)?
+            .checked_add(u64::from(duration.subsec_nanos().div_ceil(1_000)))?;
+        let tick = self.virtual_tick.get().checked_add(us)?;
+        (tick < HORIZON_TICKS).then_some(tick)
     }
 
     /// The last tick that has fully begun at `now`.
@@ -101,8 +106,7 @@ impl Clock {
     /// arithmetic, since the loop asks at every turn.
     pub(crate) fn current_tick(&self) -> u64 {
         if self.is_virtual {
-            // The offset is below the horizon, so its microseconds fit.
-            self.offset.get().as_micros() as u64
+            self.virtual_tick.get()
         } else {
             self.now_tick(Instant(std::time::Instant::now()))
         }
@@ -113,10 +117,10 @@ impl Clock {
     /// `Instant` arithmetic.
     pub(crate) fn advance_to_tick(&self, tick: u64) {
         debug_assert!(self.is_virtual);
-        let offset = Duration::from_micros(tick);
-        if offset > self.offset.get() {
-            self.offset.set(offset);
-            self.virtual_now.set(self.epoch + offset);
+        if tick > self.virtual_tick.get() {
+            self.virtual_tick.set(tick);
+            self.virtual_now
+                .set(self.epoch + Duration::from_micros(tick));
         }
     }
 }
@@ -139,6 +143,9 @@ impl Clock {
 /// });
 /// ```
 pub const HORIZON: Duration = Duration::from_secs(86_400 * 365 * 1000);
+
+/// The [`HORIZON`] in ticks (microseconds).
+const HORIZON_TICKS: u64 = HORIZON.as_secs() * 1_000_000;
 
 /// A deadline that never comes, beyond the [`HORIZON`] of any clock that
 /// started by `from`: for durations such as `Duration::MAX` ("forever"),
