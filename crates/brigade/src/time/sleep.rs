@@ -55,6 +55,9 @@ use crate::trace::Track;
 ///     brigade::sleep(Duration::from_millis(5)).await;
 /// });
 /// ```
+// Inlined across crates, so that the caller's future builds the `Sleep` in
+// its own state rather than copying it there from the callee's frame.
+#[inline]
 pub fn sleep(duration: Duration) -> Sleep {
     let mut sleep = Sleep::after(duration);
     sleep.yield_first = duration.is_zero();
@@ -143,6 +146,7 @@ struct Armed {
 impl Sleep {
     /// A sleep of `duration` that never yields just because it is zero: the
     /// deadline timer of `timeout`, which must not cost its future a turn.
+    #[inline]
     pub(crate) fn after(duration: Duration) -> Sleep {
         let (deadline, timer) = context::with(|core| match core {
             Some(core) => {
