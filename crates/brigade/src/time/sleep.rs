@@ -374,3 +374,50 @@ impl Drop for Sleep {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+    use std::time::Duration;
+
+    use super::sleep;
+    use crate::event_loop::scheduler::current;
+
+    fn timers_set() -> usize {
+        current("test").timers.borrow().len()
+    }
+
+    /// On a virtual clock a sleep knows its tick from the start but sets a
+    /// timer only at its first pending poll, and its drop (or its end)
+    /// takes the timer away again, whichever await point it stopped at.
+    #[test]
+    fn a_virtual_sleep_sets_its_timer_only_while_it_waits() {
+        let rt = crate::Runtime::builder()
+            .virtual_clock(true)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut cx = Context::from_waker(Waker::noop());
+            // Made and dropped unpolled: no timer, ever.
+            drop(sleep(Duration::from_secs(3)));
+            assert_eq!(timers_set(), 0);
+            // Polled once, then dropped while it waits.
+            {
+                let mut nap = pin!(sleep(Duration::from_secs(3)));
+                assert_eq!(timers_set(), 0);
+                assert!(nap.as_mut().poll(&mut cx).is_pending());
+                assert!(nap.as_mut().poll(&mut cx).is_pending());
+                assert_eq!(timers_set(), 1);
+            }
+            assert_eq!(timers_set(), 0);
+            // Made, then polled only once its deadline has passed: ready
+            // at once, and no timer was ever set for it.
+            let mut late = pin!(sleep(Duration::from_secs(1)));
+            sleep(Duration::from_secs(2)).await;
+            assert_eq!(late.as_mut().poll(&mut cx), Poll::Ready(()));
+            assert_eq!(timers_set(), 0);
+        });
+    }
+}
