@@ -263,7 +263,7 @@ impl Runtime {
         let mut future = pin!(future);
         shared.main_woken.store(true, Ordering::Release);
         loop {
-            if shared.main_woken.swap(false, Ordering::AcqRel) {
+            if super::scheduler::claim(&shared.main_woken) {
                 let polled = core.slow.watch(
                     || "the main future".to_string(),
                     || future.as_mut().poll(&mut cx),

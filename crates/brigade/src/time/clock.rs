@@ -14,9 +14,10 @@ use super::Instant;
 pub(crate) struct Clock {
     is_virtual: bool,
     epoch: std::time::Instant,
-    /// Virtual time elapsed since `epoch`.
-    offset: Cell<Duration>,
-    /// `epoch + offset`, kept so that reading a virtual clock (every
+    /// Virtual time elapsed since `epoch`, in ticks: virtual time only
+    /// ever stands on a whole tick.
+    virtual_tick: Cell<u64>,
+    /// `epoch + virtual_tick`, kept so that reading a virtual clock (every
     /// `sleep` does, twice) costs no `Instant` arithmetic; it changes only
     /// when time jumps.
     virtual_now: Cell<std::time::Instant>,
@@ -28,7 +29,7 @@ impl Clock {
         Clock {
             is_virtual,
             epoch,
-            offset: Cell::new(Duration::ZERO),
+            virtual_tick: Cell::new(0),
             virtual_now: Cell::new(epoch),
         }
     }
@@ -67,6 +68,26 @@ impl Clock {
         })
     }
 
+    /// On a virtual clock, the tick of the deadline `duration` from now:
+    /// virtual time stands on a whole tick, so that is the current tick
+    /// plus `duration` rounded up, with no `Instant` arithmetic (the same
+    /// tick as [`deadline_tick`](Self::deadline_tick) of `now + duration`).
+    /// `None` on a real clock, and near the [`HORIZON`], where the caller
+    /// takes the general path.
+    pub(crate) fn virtual_tick_after(&self, duration: Duration) -> Option<u64> {
+        if !self.is_virtual {
+            return None;
+        }
+        // Whole microseconds, rounded up, in integer arithmetic: anything
+        // that overflows a u64 is far beyond the horizon anyway.
+        let us = duration
+            .as_secs()
+            .checked_mul(1_000_000)?
+            .checked_add(u64::from(duration.subsec_nanos().div_ceil(1_000)))?;
+        let tick = self.virtual_tick.get().checked_add(us)?;
+        (tick < HORIZON_TICKS).then_some(tick)
+    }
+
     /// The last tick that has fully begun at `now`.
     pub(crate) fn now_tick(&self, now: Instant) -> u64 {
         now.0.saturating_duration_since(self.epoch).as_micros() as u64
@@ -85,8 +106,7 @@ impl Clock {
     /// arithmetic, since the loop asks at every turn.
     pub(crate) fn current_tick(&self) -> u64 {
         if self.is_virtual {
-            // The offset is below the horizon, so its microseconds fit.
-            self.offset.get().as_micros() as u64
+            self.virtual_tick.get()
         } else {
             self.now_tick(Instant(std::time::Instant::now()))
         }
@@ -97,10 +117,10 @@ impl Clock {
     /// `Instant` arithmetic.
     pub(crate) fn advance_to_tick(&self, tick: u64) {
         debug_assert!(self.is_virtual);
-        let offset = Duration::from_micros(tick);
-        if offset > self.offset.get() {
-            self.offset.set(offset);
-            self.virtual_now.set(self.epoch + offset);
+        if tick > self.virtual_tick.get() {
+            self.virtual_tick.set(tick);
+            self.virtual_now
+                .set(self.epoch + Duration::from_micros(tick));
         }
     }
 }
@@ -123,6 +143,9 @@ impl Clock {
 /// });
 /// ```
 pub const HORIZON: Duration = Duration::from_secs(86_400 * 365 * 1000);
+
+/// The [`HORIZON`] in ticks (microseconds).
+const HORIZON_TICKS: u64 = HORIZON.as_secs() * 1_000_000;
 
 /// A deadline that never comes, beyond the [`HORIZON`] of any clock that
 /// started by `from`: for durations such as `Duration::MAX` ("forever"),
@@ -179,6 +202,22 @@ mod tests {
         );
         let never = saturating_after(base, Duration::MAX);
         assert_eq!(clock.deadline_tick(never), None);
+    }
+
+    #[test]
+    fn a_virtual_tick_after_is_the_deadline_tick_of_now_plus() {
+        let clock = Clock::new(true);
+        clock.advance_to_tick(7_000_123);
+        for nanos in [0, 1, 999, 1_000, 1_001, 5_000_000_000, 12_345_678_901] {
+            let d = Duration::from_nanos(nanos);
+            assert_eq!(
+                clock.virtual_tick_after(d),
+                clock.deadline_tick(clock.now() + d),
+                "{d:?}"
+            );
+        }
+        assert_eq!(clock.virtual_tick_after(HORIZON), None);
+        assert_eq!(Clock::new(false).virtual_tick_after(Duration::ZERO), None);
     }
 
     #[test]

@@ -55,6 +55,9 @@ use crate::trace::Track;
 ///     brigade::sleep(Duration::from_millis(5)).await;
 /// });
 /// ```
+// Inlined across crates, so that the caller's future builds the `Sleep` in
+// its own state rather than copying it there from the callee's frame.
+#[inline]
 pub fn sleep(duration: Duration) -> Sleep {
     let mut sleep = Sleep::after(duration);
     sleep.yield_first = duration.is_zero();
@@ -122,22 +125,47 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 pub struct Sleep {
     deadline: Option<Instant>,
     duration: Duration,
-    timer: Option<(u64, TimerKey)>,
+    timer: Option<Armed>,
     /// When the wait began, kept only while the loop is traced.
     traced_since: Option<Duration>,
     /// A zero sleep that has not yielded yet (`asyncio.sleep(0)`).
     yield_first: bool,
 }
 
+/// The timer a [`Sleep`] set: in which loop's wheel, under which key, and
+/// the deadline's tick on that loop's clock. A sleep made on a virtual
+/// clock knows its tick before its first poll and waits with the key
+/// [`TimerKey::UNSET`] until then.
+#[derive(Debug, Clone, Copy)]
+struct Armed {
+    loop_id: u64,
+    key: TimerKey,
+    tick: u64,
+}
+
 impl Sleep {
     /// A sleep of `duration` that never yields just because it is zero: the
     /// deadline timer of `timeout`, which must not cost its future a turn.
+    #[inline]
     pub(crate) fn after(duration: Duration) -> Sleep {
-        let deadline = context::with(|core| core.map(|core| after(core.clock.now(), duration)));
+        let (deadline, timer) = context::with(|core| match core {
+            Some(core) => {
+                let deadline = after(core.clock.now(), duration);
+                // A virtual clock's tick is an integer sum; a real clock's
+                // is computed from the deadline at the first poll.
+                let timer = core.clock.virtual_tick_after(duration).map(|tick| Armed {
+                    loop_id: core.shared.id,
+                    key: TimerKey::UNSET,
+                    tick,
+                });
+                (Some(deadline), timer)
+            }
+            None => (None, None),
+        });
         Sleep {
             deadline,
             duration,
-            timer: None,
+            timer,
             traced_since: None,
             yield_first: false,
         }
@@ -214,34 +242,64 @@ impl Sleep {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        let now = core.clock.now();
-        let deadline = *self.deadline.get_or_insert(after(now, self.duration));
-        if now >= deadline {
-            self.cancel(core);
-            self.trace_wait(core);
-            return Poll::Ready(());
-        }
-        let mut timers = core.timers.borrow_mut();
-        let updated = match self.timer {
-            Some((loop_id, key)) if loop_id == core.shared.id => {
-                timers.update_waker(key, cx.waker())
+        // Armed on a virtual clock, whose time is a whole number of ticks:
+        // the deadline has come exactly when its tick has, a comparison of
+        // two integers rather than of two `Instant`s.
+        if let Some(armed) = self.timer {
+            if armed.loop_id == core.shared.id && core.clock.is_virtual() {
+                if core.clock.current_tick() >= armed.tick {
+                    return self.finish(core);
+                }
+                return self.rearm(core, armed, cx);
             }
-            _ => Err(()),
-        };
-        let replaced = match updated {
-            Ok(old) => old,
-            Err(()) => {
+        }
+        let now = core.clock.now();
+        let duration = self.duration;
+        let deadline = *self.deadline.get_or_insert_with(|| after(now, duration));
+        if now >= deadline {
+            return self.finish(core);
+        }
+        match self.timer {
+            Some(armed) if armed.loop_id == core.shared.id => self.rearm(core, armed, cx),
+            _ => {
                 let Some(tick) = core.clock.deadline_tick(deadline) else {
                     // Beyond the horizon: it never comes, and no timer is
                     // set (nor could one fire without waking this for
                     // nothing, for ever).
                     return Poll::Pending;
                 };
-                let key = timers.insert(tick, cx.waker().clone());
-                self.timer = Some((core.shared.id, key));
-                crate::trace::emit::sleeping(deadline, now);
-                if let Some(trace) = &core.trace {
-                    self.traced_since.get_or_insert(core.trace_now(trace));
+                let key = core.timers.borrow_mut().insert(tick, cx.waker().clone());
+                self.timer = Some(Armed {
+                    loop_id: core.shared.id,
+                    key,
+                    tick,
+                });
+                self.trace_sleeping(core);
+                Poll::Pending
+            }
+        }
+    }
+
+    /// The deadline has come: the timer goes (if it has not fired), and
+    /// the wait is traced.
+    fn finish(&mut self, core: &Core) -> Poll<()> {
+        self.cancel(core);
+        self.trace_wait(core);
+        Poll::Ready(())
+    }
+
+    /// Still waiting on `armed`, a timer of this loop: the latest waker is
+    /// the one to wake. A timer that fired meanwhile (the task was woken
+    /// for something else first) is set again.
+    fn rearm(&mut self, core: &Core, armed: Armed, cx: &mut Context<'_>) -> Poll<()> {
+        let mut timers = core.timers.borrow_mut();
+        let replaced = match timers.update_waker(armed.key, cx.waker()) {
+            Ok(old) => old,
+            Err(()) => {
+                let key = timers.insert(armed.tick, cx.waker().clone());
+                self.timer = Some(Armed { key, ..armed });
+                if armed.key == TimerKey::UNSET {
+                    self.trace_sleeping(core);
                 }
                 None
             }
@@ -250,6 +308,16 @@ impl Sleep {
         drop(timers);
         drop(replaced);
         Poll::Pending
+    }
+
+    /// Records that the wait began (its timer is set).
+    fn trace_sleeping(&mut self, core: &Core) {
+        if let Some(deadline) = self.deadline {
+            crate::trace::emit::sleeping(deadline, core.clock.now());
+        }
+        if let Some(trace) = &core.trace {
+            self.traced_since.get_or_insert(core.trace_now(trace));
+        }
     }
 
     /// Records the finished wait as a span on the task's track.
@@ -274,9 +342,9 @@ impl Sleep {
     }
 
     fn cancel(&mut self, core: &Core) {
-        if let Some((loop_id, key)) = self.timer.take() {
-            if loop_id == core.shared.id {
-                let waker = core.timers.borrow_mut().cancel(key);
+        if let Some(armed) = self.timer.take() {
+            if armed.loop_id == core.shared.id {
+                let waker = core.timers.borrow_mut().cancel(armed.key);
                 drop(waker);
             }
         }
@@ -295,7 +363,7 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if self.timer.is_some() {
+        if self.timer.is_some_and(|armed| armed.key != TimerKey::UNSET) {
             // Dropped away from its loop (another thread, or after the loop
             // ended), the entry simply fires later and wakes nobody useful.
             context::with(|core| {
@@ -304,5 +372,52 @@ impl Drop for Sleep {
                 }
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+    use std::time::Duration;
+
+    use super::sleep;
+    use crate::event_loop::scheduler::current;
+
+    fn timers_set() -> usize {
+        current("test").timers.borrow().len()
+    }
+
+    /// On a virtual clock a sleep knows its tick from the start but sets a
+    /// timer only at its first pending poll, and its drop (or its end)
+    /// takes the timer away again, whichever await point it stopped at.
+    #[test]
+    fn a_virtual_sleep_sets_its_timer_only_while_it_waits() {
+        let rt = crate::Runtime::builder()
+            .virtual_clock(true)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut cx = Context::from_waker(Waker::noop());
+            // Made and dropped unpolled: no timer, ever.
+            drop(sleep(Duration::from_secs(3)));
+            assert_eq!(timers_set(), 0);
+            // Polled once, then dropped while it waits.
+            {
+                let mut nap = pin!(sleep(Duration::from_secs(3)));
+                assert_eq!(timers_set(), 0);
+                assert!(nap.as_mut().poll(&mut cx).is_pending());
+                assert!(nap.as_mut().poll(&mut cx).is_pending());
+                assert_eq!(timers_set(), 1);
+            }
+            assert_eq!(timers_set(), 0);
+            // Made, then polled only once its deadline has passed: ready
+            // at once, and no timer was ever set for it.
+            let mut late = pin!(sleep(Duration::from_secs(1)));
+            sleep(Duration::from_secs(2)).await;
+            assert_eq!(late.as_mut().poll(&mut cx), Poll::Ready(()));
+            assert_eq!(timers_set(), 0);
+        });
     }
 }
