@@ -12,7 +12,7 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use brigade::process::{Connection, DictProxy, ListProxy, Manager, Process, pipe};
+use brigade::process::{Connection, DictProxy, ListProxy, Manager, Process, Queue, pipe};
 
 /// Runs `f` on a thread of its own, failing the test instead of hanging.
 fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -128,6 +128,24 @@ fn a_killed_child_gives_up_its_counts_and_no_one_elses() {
         // The list is whole and served.
         assert_eq!(l.to_vec().unwrap(), [1]);
         drop(l);
+        assert_eq!(manager.live_objects().unwrap(), 0);
+    });
+}
+
+#[test]
+fn a_proxy_whose_message_fails_to_encode_leaves_no_count_behind() {
+    within(|| {
+        let manager = Manager::start().unwrap();
+        let d = manager.dict::<u8, u8>().unwrap();
+        // Outside brigade's channels a proxy refuses to serialize.
+        assert!(brigade::process::frame::encode(&d).is_err());
+        // A message with more descriptors than one may carry is refused
+        // whole, after every proxy in it was serialized.
+        let many: Vec<DictProxy<u8, u8>> = (0..65).map(|_| d.clone()).collect();
+        let q = Queue::<Vec<DictProxy<u8, u8>>>::new().unwrap();
+        assert!(q.put(&many).is_err());
+        drop((many, d));
+        // No copy is in flight: nothing may keep the dict alive.
         assert_eq!(manager.live_objects().unwrap(), 0);
     });
 }
