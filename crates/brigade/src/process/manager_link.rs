@@ -319,14 +319,25 @@ impl Remote {
     /// Sends a proxy over the same way in, as a tuple of the link, the
     /// object's number and the sender's client id (the types are the
     /// receiving proxy's own). The copy in flight is counted to the sender
-    /// until the receiver adopts it.
+    /// until the receiver adopts it, from the moment the whole message is
+    /// encoded (before it can be sent): a message that fails to encode
+    /// counts nothing.
     pub(crate) fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.count(Op::IncRef);
         let mut t = s.serialize_tuple(3)?;
         t.serialize_element(&*self.link)?;
         t.serialize_element(&self.object)?;
         t.serialize_element(&self.link.id)?;
-        t.end()
+        let done = t.end()?;
+        let (link, object, tag) = (self.link.clone(), self.object, self.tag);
+        transfer::once_encoded(move || {
+            // A failure needs no answer, as for `count`.
+            let _ = link.call(&Request {
+                object,
+                tag,
+                op: Op::IncRef,
+            });
+        });
+        Ok(done)
     }
 
     /// The other side of [`serialize`](Self::serialize): a link of this
