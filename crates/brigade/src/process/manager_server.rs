@@ -340,6 +340,8 @@ fn encode(answer: &Answer) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsRawFd;
+
     use crate::process::frame::{HEADER_LEN, Kind as FrameKind};
     use crate::process::manager_error::ManagerError;
     use crate::process::manager_link::{Link, Remote, blob, value};
@@ -532,6 +534,39 @@ mod tests {
         // asleep on the slot, notices the closed socket and ends.
         drop(ours);
         thread.join().unwrap();
+    }
+
+    #[test]
+    fn a_slot_whose_size_a_client_could_change_is_refused() {
+        // A client that could shrink the slot's file under the server's
+        // mapping would kill the server (SIGBUS) at its next read.
+        let (outbox, inbox) = Socket::pair().unwrap();
+        std::thread::spawn(move || serve(inbox));
+        let (ours, theirs) = Socket::pair().unwrap();
+        let unsealed = Region::<Slot>::new(c"slot-test", |_| Ok(())).unwrap();
+        let mut hello = WITH_SLOT.to_vec();
+        hello.extend_from_slice(&7u64.to_le_bytes());
+        outbox
+            .send(
+                &hello,
+                &[theirs.as_fd().as_raw_fd(), unsealed.fd().as_raw_fd()],
+            )
+            .unwrap();
+        drop(theirs);
+        // Refused: the server drops the connection, and says so by closing
+        // it (a server that took it would keep it open).
+        assert!(matches!(
+            ours.recv(Some(Duration::from_secs(30))),
+            Err(RecvError::Closed)
+        ));
+        // A proxy's own connections are served.
+        let link = Arc::new(Link::new(outbox));
+        let ping = Request {
+            object: 0,
+            tag: 0,
+            op: Op::Ping,
+        };
+        assert!(matches!(link.call(&ping), Ok(Answer::Done)));
     }
 
     /// Hands the server one end of a connection made by hand.
