@@ -49,6 +49,7 @@ use super::manager_wire::{Answer, Blob, Op, Request, tag};
 use super::region::Region;
 use super::socket::{Message, RecvError, Socket};
 use super::transfer;
+use crate::sys::memory as sys_memory;
 use crate::sys::socket as sys_socket;
 
 /// This process's way to one server.
@@ -97,8 +98,12 @@ impl Link {
             return Ok(c);
         }
         let (ours, theirs) = Socket::pair().map_err(ManagerError::Io)?;
-        let slot =
-            Region::<Slot>::new(c"brigade-manager-slot", |_| Ok(())).map_err(ManagerError::Io)?;
+        // Sized for good, so that the server may trust its mapping (it
+        // refuses a file that we could shrink under it); fresh, so zeroed:
+        // the client's turn.
+        let slot = sys_memory::fixed_size_memfd(c"brigade-manager-slot", size_of::<Slot>())
+            .and_then(Region::<Slot>::open)
+            .map_err(ManagerError::Io)?;
         let mut hello = WITH_SLOT.to_vec();
         hello.extend_from_slice(&self.id.to_le_bytes());
         self.connector
