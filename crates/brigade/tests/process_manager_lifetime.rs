@@ -149,3 +149,30 @@ fn a_proxy_whose_message_fails_to_encode_leaves_no_count_behind() {
         assert_eq!(manager.live_objects().unwrap(), 0);
     });
 }
+
+/// Sends its proxy back through the queue, and ends.
+fn send_back(d: DictProxy<u8, u8>, q: Queue<DictProxy<u8, u8>>) {
+    q.put(&d).unwrap();
+}
+
+#[test]
+fn a_copy_sent_by_a_process_that_ends_lives_only_with_its_senders_counts() {
+    // As the Manager's docs say: the copy in flight is counted to its
+    // sender, and an ended sender gives up all its counts.
+    within(|| {
+        let manager = Manager::start().unwrap();
+        let d = manager.dict::<u8, u8>().unwrap();
+        let q = Queue::<DictProxy<u8, u8>>::new().unwrap();
+        let mut child = Process::new(send_back, (d, q.clone()));
+        child.start().unwrap();
+        child.join().unwrap();
+        while manager.live_objects().unwrap() != 0 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let back = q.get().unwrap();
+        assert!(matches!(
+            back.len(),
+            Err(brigade::process::ManagerError::Refused(_))
+        ));
+    });
+}
