@@ -438,6 +438,80 @@ mod tests {
         assert!(!Arc::ptr_eq(&Link::shared(other), &original));
     }
 
+    /// A stand-in server on `inbox`: answers `Done` to everything and
+    /// records each operation, except that it drops the connection on an
+    /// `IncRef`, as a connection broken by a transient error would leave
+    /// the caller.
+    fn recording_server(inbox: Socket) -> Arc<Mutex<Vec<Op>>> {
+        use super::super::manager_slot::Message as Here;
+        let ops = Arc::new(Mutex::new(Vec::new()));
+        let seen = ops.clone();
+        std::thread::spawn(move || {
+            while let Ok(hello) = inbox.recv(None) {
+                let mut fds = hello.fds.into_iter();
+                let (Some(socket), Some(file)) = (fds.next(), fds.next()) else {
+                    continue;
+                };
+                let (socket, seen) = (Socket::from_fd(socket), seen.clone());
+                let slot = Region::<Slot>::open(file).unwrap();
+                std::thread::spawn(move || {
+                    let s = slot.state();
+                    let gone = || sys_socket::peer_closed(socket.as_fd());
+                    while s.wait_turn(SERVER, gone, Duration::from_millis(5)).is_ok() {
+                        let Ok(Here::Here(bytes)) = s.read() else {
+                            return;
+                        };
+                        let request: Request = frame::from_payload(&bytes).unwrap();
+                        let fail = matches!(request.op, Op::IncRef);
+                        seen.lock().unwrap().push(request.op);
+                        if fail {
+                            return;
+                        }
+                        assert!(s.write(&frame::to_payload(&Answer::Done).unwrap()));
+                        s.hand_over(CLIENT);
+                    }
+                });
+            }
+        });
+        ops
+    }
+
+    #[test]
+    fn a_clone_whose_count_failed_never_gives_up_anothers() {
+        let (outbox, inbox) = Socket::pair().unwrap();
+        let ops = recording_server(inbox);
+        let link = Arc::new(Link::new(outbox));
+        let remote = Remote::new(link, 5, "u8");
+        // The clone's IncRef fails (its connection breaks): it holds no
+        // count, so its drop must not take away the original's.
+        let copy = remote.clone();
+        drop(copy);
+        let decrefs = |ops: &Mutex<Vec<Op>>| {
+            let ops = ops.lock().unwrap();
+            ops.iter().filter(|op| matches!(op, Op::DecRef)).count()
+        };
+        assert_eq!(decrefs(&ops), 0, "a DecRef for a count never taken");
+        drop(remote);
+        assert_eq!(decrefs(&ops), 1);
+    }
+
+    #[test]
+    fn a_proxy_whose_copy_in_flight_was_not_counted_is_not_sent() {
+        let (outbox, inbox) = Socket::pair().unwrap();
+        let ops = recording_server(inbox);
+        let link = Arc::new(Link::new(outbox));
+        let remote = Remote::new(link, 5, "u8");
+        // Sent uncounted, the copy would adopt (take away) the sender's own
+        // count on arrival: the message is refused instead.
+        assert!(transfer::encode(&RemoteWire(&remote)).is_err());
+        assert!(
+            ops.lock()
+                .unwrap()
+                .iter()
+                .any(|op| matches!(op, Op::IncRef))
+        );
+    }
+
     struct RemoteWire<'a>(&'a Remote);
 
     impl Serialize for RemoteWire<'_> {
