@@ -279,15 +279,21 @@ pub(crate) struct Remote {
     object: u32,
     tag: u32,
     types: &'static str,
+    /// Whether the server counts this proxy: only a counted proxy gives a
+    /// count up when it drops, so one whose count failed (a connection
+    /// broken by a transient error) never takes away another's.
+    counted: bool,
 }
 
 impl Remote {
+    /// A proxy the server already counts (the one `Create` made).
     pub(crate) fn new(link: Arc<Link>, object: u32, types: &'static str) -> Remote {
         Remote {
             link,
             object,
             tag: tag(types),
             types,
+            counted: true,
         }
     }
 
@@ -310,15 +316,12 @@ impl Remote {
         }
     }
 
-    /// Asks the server to count (or uncount) this proxy. A failure needs
-    /// no answer: a dead server counts nothing, and a live one refuses
-    /// only an object already freed, which this proxy's calls then report.
-    fn count(&self, op: Op) {
-        let _ = self.link.call(&Request {
-            object: self.object,
-            tag: self.tag,
-            op,
-        });
+    /// Asks the server to count (or uncount) this proxy; whether it did.
+    /// A failure needs no other answer: a dead server counts nothing, and
+    /// a live one refuses only an object already freed, which this proxy's
+    /// calls then report.
+    fn count(&self, op: Op) -> bool {
+        count(&self.link, self.object, self.tag, op).is_ok()
     }
 
     /// Sends a proxy over the same way in, as a tuple of the link, the
@@ -326,7 +329,9 @@ impl Remote {
     /// receiving proxy's own). The copy in flight is counted to the sender
     /// until the receiver adopts it, from the moment the whole message is
     /// encoded (before it can be sent): a message that fails to encode
-    /// counts nothing.
+    /// counts nothing, and one whose copy the server cannot be asked to
+    /// count is refused (on arrival, an uncounted copy of a live object
+    /// would adopt the sender's own count).
     pub(crate) fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut t = s.serialize_tuple(3)?;
         t.serialize_element(&*self.link)?;
@@ -335,12 +340,12 @@ impl Remote {
         let done = t.end()?;
         let (link, object, tag) = (self.link.clone(), self.object, self.tag);
         transfer::once_encoded(move || {
-            // A failure needs no answer, as for `count`.
-            let _ = link.call(&Request {
-                object,
-                tag,
-                op: Op::IncRef,
-            });
+            // A refusal says the object is gone: the copy may travel, and
+            // its adoption will fail just as harmlessly.
+            match count(&link, object, tag, Op::IncRef) {
+                Ok(()) | Err(ManagerError::Refused(_)) => Ok(()),
+                Err(e) => Err(format!("cannot count the proxy in flight: {e}")),
+            }
         });
         Ok(done)
     }
@@ -353,8 +358,8 @@ impl Remote {
         types: &'static str,
     ) -> Result<Remote, D::Error> {
         let (Arrived(link), object, from) = <(Arrived, u32, ClientId)>::deserialize(d)?;
-        let remote = Remote::new(link, object, types);
-        remote.count(Op::Adopt { from });
+        let mut remote = Remote::new(link, object, types);
+        remote.counted = remote.count(Op::Adopt { from });
         Ok(remote)
     }
 }
@@ -362,12 +367,12 @@ impl Remote {
 impl Clone for Remote {
     /// One more proxy of the object: one more count on the server.
     fn clone(&self) -> Remote {
-        self.count(Op::IncRef);
         Remote {
             link: self.link.clone(),
             object: self.object,
             tag: self.tag,
             types: self.types,
+            counted: self.count(Op::IncRef),
         }
     }
 }
@@ -376,7 +381,18 @@ impl Drop for Remote {
     /// One proxy fewer: at the last, in any process, the server frees the
     /// object.
     fn drop(&mut self) {
-        self.count(Op::DecRef);
+        if self.counted {
+            self.count(Op::DecRef);
+        }
+    }
+}
+
+/// Sends a count operation for one object; `Ok` if the server did it.
+fn count(link: &Link, object: u32, tag: u32, op: Op) -> Result<(), ManagerError> {
+    match link.call(&Request { object, tag, op })? {
+        Answer::Done => Ok(()),
+        Answer::Refused(why) => Err(ManagerError::refused(why, "")),
+        other => Err(unexpected(&other)),
     }
 }
 

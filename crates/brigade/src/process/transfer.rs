@@ -49,7 +49,7 @@ thread_local! {
 
 /// A step that a value's `Serialize` impl defers until the whole message
 /// is encoded.
-type OnEncoded = Box<dyn FnOnce()>;
+type OnEncoded = Box<dyn FnOnce() -> Result<(), String>>;
 
 /// Records why a descriptor could not travel, and hands the reason on.
 fn failed(why: String) -> String {
@@ -103,9 +103,10 @@ pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Encoded, FrameE
     }
     let bytes = bytes?;
     // Encoded whole: only now do the deferred steps happen (a message
-    // refused above drops them undone).
+    // refused above drops them undone). A step that fails refuses the
+    // message, and the steps after it are dropped undone.
     for step in steps.unwrap_or_default() {
-        step();
+        step().map_err(FrameError::Encode)?;
     }
     Ok(Encoded { bytes, fds })
 }
@@ -113,9 +114,10 @@ pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Encoded, FrameE
 /// Called by a `Serialize` impl during [`encode`]: runs `step` once the
 /// whole message is encoded, and never if the encoding fails (a proxy
 /// counts its copy in flight this way, so that a refused message leaves
-/// no count behind). Outside of `encode`, `step` is dropped undone; the
-/// value's `attach` fails there anyway.
-pub(crate) fn once_encoded(step: impl FnOnce() + 'static) {
+/// no count behind). A step's error refuses the message. Outside of
+/// `encode`, `step` is dropped undone; the value's `attach` fails there
+/// anyway.
+pub(crate) fn once_encoded(step: impl FnOnce() -> Result<(), String> + 'static) {
     ON_ENCODED.with(|s| {
         if let Some(steps) = s.borrow_mut().as_mut() {
             steps.push(Box::new(step));
