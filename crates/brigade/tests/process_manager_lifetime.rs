@@ -176,3 +176,57 @@ fn a_copy_sent_by_a_process_that_ends_lives_only_with_its_senders_counts() {
         ));
     });
 }
+
+/// Runs `f` with this process's descriptor limit at its lowest free
+/// descriptor, so that every descriptor `f` tries to open fails (`EMFILE`),
+/// then restores the limit. (Run in a child: the limit is the process's.)
+fn with_no_descriptor_left<T>(f: impl FnOnce() -> T) -> T {
+    let mut old = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit fills the live structure it is given.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut old) }, 0);
+    // SAFETY: dup of standard input, closed at once: it only finds the
+    // lowest free descriptor number.
+    let lowest = unsafe { libc::dup(0) };
+    assert!(lowest >= 0);
+    // SAFETY: `lowest` is ours, from the dup above.
+    unsafe { libc::close(lowest) };
+    let low = libc::rlimit {
+        rlim_cur: lowest as libc::rlim_t,
+        rlim_max: old.rlim_max,
+    };
+    // SAFETY: setrlimit reads the live structure it is given.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &low) }, 0);
+    let out = f();
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &old) }, 0);
+    out
+}
+
+/// Fails one operation for want of a descriptor, then reports whether it
+/// failed and the dict's length as the server sees it afterwards.
+fn fail_once_for_want_of_a_descriptor(d: DictProxy<u32, Vec<u8>>) -> (bool, Option<usize>) {
+    d.insert(1, vec![1]).unwrap();
+    // A value this large travels in a memory file of its own, which
+    // cannot be made now.
+    let failed = with_no_descriptor_left(|| d.insert(2, vec![0; 100_000]).is_err());
+    // Time for the server to see a closed connection, had one closed (it
+    // would free what this process alone holds); nothing waits on it.
+    std::thread::sleep(Duration::from_millis(500));
+    (failed, d.len().ok())
+}
+
+#[test]
+fn a_failed_call_leaves_the_process_holding_its_objects() {
+    within(|| {
+        let manager = Manager::start().unwrap();
+        let d = manager.dict::<u32, Vec<u8>>().unwrap();
+        // The child holds the only proxy.
+        let mut child = Process::new(fail_once_for_want_of_a_descriptor, (d,));
+        child.start().unwrap();
+        assert_eq!(child.join().unwrap(), (true, Some(1)));
+        assert_eq!(manager.live_objects().unwrap(), 0);
+    });
+}
