@@ -22,9 +22,14 @@
 //! answer, and a message too large for the slot goes on the socket (see
 //! [`manager_slot`](super::manager_slot)). Each operation takes an idle
 //! connection of this process; a thread that finds none idle makes
-//! another, so threads of one process do not wait for each other; a
-//! connection goes back to the idle list only after a whole answer, so a
-//! failed operation can never leave an answer behind for the next one.
+//! another, so threads of one process do not wait for each other. A
+//! connection goes back to the idle list only in step: after a whole
+//! answer, or after a failure that left nothing of the server's on its
+//! way (the slot's turn is the client's, the socket holds nothing). So a
+//! failed operation can never leave an answer behind for the next one,
+//! and a transient failure (say, `EMFILE`) does not close a connection,
+//! which at the link's last would make the server give up the process's
+//! counts (see [`manager_refs`](super::manager_refs)).
 //!
 //! ```
 //! // Internal: the proxies use it.
@@ -82,14 +87,20 @@ impl Link {
             }));
         }
         let connection = self.checkout()?;
-        let bytes = connection.round_trip(&payload)?;
-        let answer = frame::from_payload(&bytes).map_err(ManagerError::Decode)?;
-        // A whole answer came: the connection is in step again.
-        self.idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(connection);
-        Ok(answer)
+        let answer = connection
+            .round_trip(&payload)
+            .and_then(|bytes| frame::from_payload(&bytes).map_err(ManagerError::Decode));
+        // Kept after a failure too, if nothing of the server's is on its
+        // way: a connection closed on a transient error (say, `EMFILE`)
+        // would tell the server that this client may be gone, and at its
+        // last connection the server frees everything the process holds.
+        if connection.in_step() {
+            self.idle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(connection);
+        }
+        answer
     }
 
     /// An idle connection, or a new one.
@@ -155,6 +166,16 @@ struct Connection {
 const CLIENT_NAP: Duration = Duration::from_millis(20);
 
 impl Connection {
+    /// Whether the next call may use this connection: the turn is the
+    /// client's (the server is done, or was never asked), nothing waits on
+    /// the socket, and the server's end is open.
+    fn in_step(&self) -> bool {
+        let socket = self.socket.as_fd();
+        self.slot.state().is_turn(CLIENT)
+            && sys_socket::queued_bytes(socket) == 0
+            && !sys_socket::peer_closed(socket)
+    }
+
     /// Sends a request's payload and returns the answer's.
     fn round_trip(&self, payload: &[u8]) -> Result<Vec<u8>, ManagerError> {
         let slot = self.slot.state();
