@@ -133,8 +133,9 @@ impl Drop for Held<'_> {
 ///   requires it to pickle). It runs in whichever process arrives last,
 ///   under the barrier's lock, as in Python: it must not call this
 ///   barrier's `wait`, `abort` or `reset` (Python would deadlock; here
-///   they see the lock held by their own thread and report the barrier
-///   broken).
+///   they see the lock held by their own thread: `wait` returns
+///   [`BrokenBarrierError`] at once, without breaking the barrier, and
+///   `abort` and `reset` do nothing).
 /// - A process killed while it holds the barrier's internal lock (a few
 ///   instructions of each call) breaks the barrier: everyone waiting, and
 ///   every later caller until [`reset`](Barrier::reset), gets

@@ -129,9 +129,21 @@ use super::socket::Socket;
 /// for a server thread that is polling, within about 200 ms for one
 /// asleep): what only it held is freed, and nothing that others hold.
 /// [`live_objects`](Self::live_objects) says how many objects are held. A
+/// count the server cannot be asked for (a system call failed on the way)
+/// is never given up either: such a clone holds no count of its own (it
+/// reaches the object while others hold it), and a message that carries
+/// such a copy is refused with an encode error. A
 /// serialized proxy that never arrives stays counted to its sender until
 /// the sender's process lets go of the manager (drops its last proxy of it,
 /// or ends).
+/// The other way round, a copy in flight lives only as long as its
+/// sender's counts: a process that sends a proxy and then lets go of the
+/// manager before the copy arrives (a child that returns a proxy, or puts
+/// one in a [`Queue`](super::Queue), and ends) may leave the receiver a
+/// proxy of an object already freed, whose calls fail with
+/// [`ManagerError::Refused`]. Unless the receiver holds a proxy of the
+/// object too, such a sender keeps one of its own until the receiver has
+/// its copy (Python asks the same of every sender).
 ///
 /// ```
 /// use brigade::process::Manager;

@@ -22,9 +22,14 @@
 //! answer, and a message too large for the slot goes on the socket (see
 //! [`manager_slot`](super::manager_slot)). Each operation takes an idle
 //! connection of this process; a thread that finds none idle makes
-//! another, so threads of one process do not wait for each other; a
-//! connection goes back to the idle list only after a whole answer, so a
-//! failed operation can never leave an answer behind for the next one.
+//! another, so threads of one process do not wait for each other. A
+//! connection goes back to the idle list only in step: after a whole
+//! answer, or after a failure that left nothing of the server's on its
+//! way (the slot's turn is the client's, the socket holds nothing). So a
+//! failed operation can never leave an answer behind for the next one,
+//! and a transient failure (say, `EMFILE`) does not close a connection,
+//! which at the link's last would make the server give up the process's
+//! counts (see [`manager_refs`](super::manager_refs)).
 //!
 //! ```
 //! // Internal: the proxies use it.
@@ -49,6 +54,7 @@ use super::manager_wire::{Answer, Blob, Op, Request, tag};
 use super::region::Region;
 use super::socket::{Message, RecvError, Socket};
 use super::transfer;
+use crate::sys::memory as sys_memory;
 use crate::sys::socket as sys_socket;
 
 /// This process's way to one server.
@@ -81,14 +87,20 @@ impl Link {
             }));
         }
         let connection = self.checkout()?;
-        let bytes = connection.round_trip(&payload)?;
-        let answer = frame::from_payload(&bytes).map_err(ManagerError::Decode)?;
-        // A whole answer came: the connection is in step again.
-        self.idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(connection);
-        Ok(answer)
+        let answer = connection
+            .round_trip(&payload)
+            .and_then(|bytes| frame::from_payload(&bytes).map_err(ManagerError::Decode));
+        // Kept after a failure too, if nothing of the server's is on its
+        // way: a connection closed on a transient error (say, `EMFILE`)
+        // would tell the server that this client may be gone, and at its
+        // last connection the server frees everything the process holds.
+        if connection.in_step() {
+            self.idle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(connection);
+        }
+        answer
     }
 
     /// An idle connection, or a new one.
@@ -97,8 +109,12 @@ impl Link {
             return Ok(c);
         }
         let (ours, theirs) = Socket::pair().map_err(ManagerError::Io)?;
-        let slot =
-            Region::<Slot>::new(c"brigade-manager-slot", |_| Ok(())).map_err(ManagerError::Io)?;
+        // Sized for good, so that the server may trust its mapping (it
+        // refuses a file that we could shrink under it); fresh, so zeroed:
+        // the client's turn.
+        let slot = sys_memory::fixed_size_memfd(c"brigade-manager-slot", size_of::<Slot>())
+            .and_then(Region::<Slot>::open)
+            .map_err(ManagerError::Io)?;
         let mut hello = WITH_SLOT.to_vec();
         hello.extend_from_slice(&self.id.to_le_bytes());
         self.connector
@@ -150,6 +166,16 @@ struct Connection {
 const CLIENT_NAP: Duration = Duration::from_millis(20);
 
 impl Connection {
+    /// Whether the next call may use this connection: the turn is the
+    /// client's (the server is done, or was never asked), nothing waits on
+    /// the socket, and the server's end is open.
+    fn in_step(&self) -> bool {
+        let socket = self.socket.as_fd();
+        self.slot.state().is_turn(CLIENT)
+            && sys_socket::queued_bytes(socket) == 0
+            && !sys_socket::peer_closed(socket)
+    }
+
     /// Sends a request's payload and returns the answer's.
     fn round_trip(&self, payload: &[u8]) -> Result<Vec<u8>, ManagerError> {
         let slot = self.slot.state();
@@ -274,15 +300,21 @@ pub(crate) struct Remote {
     object: u32,
     tag: u32,
     types: &'static str,
+    /// Whether the server counts this proxy: only a counted proxy gives a
+    /// count up when it drops, so one whose count failed (a connection
+    /// broken by a transient error) never takes away another's.
+    counted: bool,
 }
 
 impl Remote {
+    /// A proxy the server already counts (the one `Create` made).
     pub(crate) fn new(link: Arc<Link>, object: u32, types: &'static str) -> Remote {
         Remote {
             link,
             object,
             tag: tag(types),
             types,
+            counted: true,
         }
     }
 
@@ -305,28 +337,38 @@ impl Remote {
         }
     }
 
-    /// Asks the server to count (or uncount) this proxy. A failure needs
-    /// no answer: a dead server counts nothing, and a live one refuses
-    /// only an object already freed, which this proxy's calls then report.
-    fn count(&self, op: Op) {
-        let _ = self.link.call(&Request {
-            object: self.object,
-            tag: self.tag,
-            op,
-        });
+    /// Asks the server to count (or uncount) this proxy; whether it did.
+    /// A failure needs no other answer: a dead server counts nothing, and
+    /// a live one refuses only an object already freed, which this proxy's
+    /// calls then report.
+    fn count(&self, op: Op) -> bool {
+        count(&self.link, self.object, self.tag, op).is_ok()
     }
 
     /// Sends a proxy over the same way in, as a tuple of the link, the
     /// object's number and the sender's client id (the types are the
     /// receiving proxy's own). The copy in flight is counted to the sender
-    /// until the receiver adopts it.
+    /// until the receiver adopts it, from the moment the whole message is
+    /// encoded (before it can be sent): a message that fails to encode
+    /// counts nothing, and one whose copy the server cannot be asked to
+    /// count is refused (on arrival, an uncounted copy of a live object
+    /// would adopt the sender's own count).
     pub(crate) fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.count(Op::IncRef);
         let mut t = s.serialize_tuple(3)?;
         t.serialize_element(&*self.link)?;
         t.serialize_element(&self.object)?;
         t.serialize_element(&self.link.id)?;
-        t.end()
+        let done = t.end()?;
+        let (link, object, tag) = (self.link.clone(), self.object, self.tag);
+        transfer::once_encoded(move || {
+            // A refusal says the object is gone: the copy may travel, and
+            // its adoption will fail just as harmlessly.
+            match count(&link, object, tag, Op::IncRef) {
+                Ok(()) | Err(ManagerError::Refused(_)) => Ok(()),
+                Err(e) => Err(format!("cannot count the proxy in flight: {e}")),
+            }
+        });
+        Ok(done)
     }
 
     /// The other side of [`serialize`](Self::serialize): a link of this
@@ -337,8 +379,8 @@ impl Remote {
         types: &'static str,
     ) -> Result<Remote, D::Error> {
         let (Arrived(link), object, from) = <(Arrived, u32, ClientId)>::deserialize(d)?;
-        let remote = Remote::new(link, object, types);
-        remote.count(Op::Adopt { from });
+        let mut remote = Remote::new(link, object, types);
+        remote.counted = remote.count(Op::Adopt { from });
         Ok(remote)
     }
 }
@@ -346,12 +388,12 @@ impl Remote {
 impl Clone for Remote {
     /// One more proxy of the object: one more count on the server.
     fn clone(&self) -> Remote {
-        self.count(Op::IncRef);
         Remote {
             link: self.link.clone(),
             object: self.object,
             tag: self.tag,
             types: self.types,
+            counted: self.count(Op::IncRef),
         }
     }
 }
@@ -360,7 +402,18 @@ impl Drop for Remote {
     /// One proxy fewer: at the last, in any process, the server frees the
     /// object.
     fn drop(&mut self) {
-        self.count(Op::DecRef);
+        if self.counted {
+            self.count(Op::DecRef);
+        }
+    }
+}
+
+/// Sends a count operation for one object; `Ok` if the server did it.
+fn count(link: &Link, object: u32, tag: u32, op: Op) -> Result<(), ManagerError> {
+    match link.call(&Request { object, tag, op })? {
+        Answer::Done => Ok(()),
+        Answer::Refused(why) => Err(ManagerError::refused(why, "")),
+        other => Err(unexpected(&other)),
     }
 }
 
@@ -420,6 +473,80 @@ mod tests {
         // Another server's connector gets a link of its own.
         let (other, _inbox) = Socket::pair().unwrap();
         assert!(!Arc::ptr_eq(&Link::shared(other), &original));
+    }
+
+    /// A stand-in server on `inbox`: answers `Done` to everything and
+    /// records each operation, except that it drops the connection on an
+    /// `IncRef`, as a connection broken by a transient error would leave
+    /// the caller.
+    fn recording_server(inbox: Socket) -> Arc<Mutex<Vec<Op>>> {
+        use super::super::manager_slot::Message as Here;
+        let ops = Arc::new(Mutex::new(Vec::new()));
+        let seen = ops.clone();
+        std::thread::spawn(move || {
+            while let Ok(hello) = inbox.recv(None) {
+                let mut fds = hello.fds.into_iter();
+                let (Some(socket), Some(file)) = (fds.next(), fds.next()) else {
+                    continue;
+                };
+                let (socket, seen) = (Socket::from_fd(socket), seen.clone());
+                let slot = Region::<Slot>::open(file).unwrap();
+                std::thread::spawn(move || {
+                    let s = slot.state();
+                    let gone = || sys_socket::peer_closed(socket.as_fd());
+                    while s.wait_turn(SERVER, gone, Duration::from_millis(5)).is_ok() {
+                        let Ok(Here::Here(bytes)) = s.read() else {
+                            return;
+                        };
+                        let request: Request = frame::from_payload(&bytes).unwrap();
+                        let fail = matches!(request.op, Op::IncRef);
+                        seen.lock().unwrap().push(request.op);
+                        if fail {
+                            return;
+                        }
+                        assert!(s.write(&frame::to_payload(&Answer::Done).unwrap()));
+                        s.hand_over(CLIENT);
+                    }
+                });
+            }
+        });
+        ops
+    }
+
+    #[test]
+    fn a_clone_whose_count_failed_never_gives_up_anothers() {
+        let (outbox, inbox) = Socket::pair().unwrap();
+        let ops = recording_server(inbox);
+        let link = Arc::new(Link::new(outbox));
+        let remote = Remote::new(link, 5, "u8");
+        // The clone's IncRef fails (its connection breaks): it holds no
+        // count, so its drop must not take away the original's.
+        let copy = remote.clone();
+        drop(copy);
+        let decrefs = |ops: &Mutex<Vec<Op>>| {
+            let ops = ops.lock().unwrap();
+            ops.iter().filter(|op| matches!(op, Op::DecRef)).count()
+        };
+        assert_eq!(decrefs(&ops), 0, "a DecRef for a count never taken");
+        drop(remote);
+        assert_eq!(decrefs(&ops), 1);
+    }
+
+    #[test]
+    fn a_proxy_whose_copy_in_flight_was_not_counted_is_not_sent() {
+        let (outbox, inbox) = Socket::pair().unwrap();
+        let ops = recording_server(inbox);
+        let link = Arc::new(Link::new(outbox));
+        let remote = Remote::new(link, 5, "u8");
+        // Sent uncounted, the copy would adopt (take away) the sender's own
+        // count on arrival: the message is refused instead.
+        assert!(transfer::encode(&RemoteWire(&remote)).is_err());
+        assert!(
+            ops.lock()
+                .unwrap()
+                .iter()
+                .any(|op| matches!(op, Op::IncRef))
+        );
     }
 
     struct RemoteWire<'a>(&'a Remote);

@@ -18,7 +18,10 @@
 //! the packet is sent). A client killed in the middle of sending therefore
 //! sends nothing;
 //! bytes that are no request (a stranger, a bug) are answered with a
-//! refusal that changes nothing, and the connection goes on. A client that
+//! refusal that changes nothing, and the connection goes on. A slot's
+//! memory file must come sealed against shrinking (a client that shrank it
+//! under the server's mapping would kill the server, `SIGBUS`, at its next
+//! read): one that is not is refused with its connection. A client that
 //! goes away ends only its own thread (which, asleep on the slot, checks
 //! the socket for the client's hang-up between naps of at most 200 ms).
 //!
@@ -45,6 +48,7 @@ use super::manager_wire::{Answer, Op, Refusal, Request};
 use super::region::Region;
 use super::socket::{RecvError, Socket};
 use super::transfer;
+use crate::sys::memory as sys_memory;
 use crate::sys::socket as sys_socket;
 
 /// The connector's receiving end, as it travels to the server process.
@@ -182,8 +186,13 @@ pub(crate) fn serve(connector: Socket) {
             let (Some(socket), Some(file), None) = (fds.next(), fds.next(), fds.next()) else {
                 continue;
             };
-            // A file that is no slot: the connection is dropped, and its
-            // client sees the end instead of waiting.
+            // A file that is no slot, or one whose client could shrink it
+            // under our mapping (a read past its end would kill the whole
+            // server with SIGBUS): the connection is dropped, and its client
+            // sees the end instead of waiting.
+            if !sys_memory::is_fixed_size(file.as_fd()) {
+                continue;
+            }
             let Ok(slot) = Region::<Slot>::open(file) else {
                 continue;
             };
@@ -340,6 +349,8 @@ fn encode(answer: &Answer) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsRawFd;
+
     use crate::process::frame::{HEADER_LEN, Kind as FrameKind};
     use crate::process::manager_error::ManagerError;
     use crate::process::manager_link::{Link, Remote, blob, value};
@@ -532,6 +543,39 @@ mod tests {
         // asleep on the slot, notices the closed socket and ends.
         drop(ours);
         thread.join().unwrap();
+    }
+
+    #[test]
+    fn a_slot_whose_size_a_client_could_change_is_refused() {
+        // A client that could shrink the slot's file under the server's
+        // mapping would kill the server (SIGBUS) at its next read.
+        let (outbox, inbox) = Socket::pair().unwrap();
+        std::thread::spawn(move || serve(inbox));
+        let (ours, theirs) = Socket::pair().unwrap();
+        let unsealed = Region::<Slot>::new(c"slot-test", |_| Ok(())).unwrap();
+        let mut hello = WITH_SLOT.to_vec();
+        hello.extend_from_slice(&7u64.to_le_bytes());
+        outbox
+            .send(
+                &hello,
+                &[theirs.as_fd().as_raw_fd(), unsealed.fd().as_raw_fd()],
+            )
+            .unwrap();
+        drop(theirs);
+        // Refused: the server drops the connection, and says so by closing
+        // it (a server that took it would keep it open).
+        assert!(matches!(
+            ours.recv(Some(Duration::from_secs(30))),
+            Err(RecvError::Closed)
+        ));
+        // A proxy's own connections are served.
+        let link = Arc::new(Link::new(outbox));
+        let ping = Request {
+            object: 0,
+            tag: 0,
+            op: Op::Ping,
+        };
+        assert!(matches!(link.call(&ping), Ok(Answer::Done)));
     }
 
     /// Hands the server one end of a connection made by hand.

@@ -165,6 +165,11 @@ impl Slot {
         Ok(Message::Here(out))
     }
 
+    /// Whether it is `side`'s turn now.
+    pub(crate) fn is_turn(&self, side: u32) -> bool {
+        self.state.load(Ordering::Acquire) & !SLEEPS == side
+    }
+
     /// Whether the side waiting for its turn has said it sleeps.
     #[cfg(test)]
     pub(crate) fn waiter_sleeps(&self) -> bool {

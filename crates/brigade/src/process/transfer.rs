@@ -42,7 +42,14 @@ thread_local! {
     /// duplicate) is kept here and put back into the error `encode` or
     /// `decode` returns.
     static FAILURE: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// What values inside the message being encoded asked to do once it
+    /// is encoded whole (see [`once_encoded`]).
+    static ON_ENCODED: RefCell<Option<Vec<OnEncoded>>> = const { RefCell::new(None) };
 }
+
+/// A step that a value's `Serialize` impl defers until the whole message
+/// is encoded.
+type OnEncoded = Box<dyn FnOnce() -> Result<(), String>>;
 
 /// Records why a descriptor could not travel, and hands the reason on.
 fn failed(why: String) -> String {
@@ -79,12 +86,14 @@ impl Encoded {
 /// Encodes `value`, collecting the descriptors of the values inside it.
 pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Encoded, FrameError> {
     let previous = OUTGOING.with(|o| o.borrow_mut().replace(Vec::new()));
+    let previous_steps = ON_ENCODED.with(|s| s.borrow_mut().replace(Vec::new()));
     take_failure();
     let bytes = frame::to_payload(value).map_err(|e| match take_failure() {
         Some(why) => FrameError::Encode(why),
         None => e,
     });
     let fds = OUTGOING.with(|o| std::mem::replace(&mut *o.borrow_mut(), previous));
+    let steps = ON_ENCODED.with(|s| std::mem::replace(&mut *s.borrow_mut(), previous_steps));
     let fds = fds.unwrap_or_default();
     if fds.len() > sys_socket::MAX_FDS {
         return Err(FrameError::Encode(format!(
@@ -92,7 +101,28 @@ pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Encoded, FrameE
             sys_socket::MAX_FDS
         )));
     }
-    Ok(Encoded { bytes: bytes?, fds })
+    let bytes = bytes?;
+    // Encoded whole: only now do the deferred steps happen (a message
+    // refused above drops them undone). A step that fails refuses the
+    // message, and the steps after it are dropped undone.
+    for step in steps.unwrap_or_default() {
+        step().map_err(FrameError::Encode)?;
+    }
+    Ok(Encoded { bytes, fds })
+}
+
+/// Called by a `Serialize` impl during [`encode`]: runs `step` once the
+/// whole message is encoded, and never if the encoding fails (a proxy
+/// counts its copy in flight this way, so that a refused message leaves
+/// no count behind). A step's error refuses the message. Outside of
+/// `encode`, `step` is dropped undone; the value's `attach` fails there
+/// anyway.
+pub(crate) fn once_encoded(step: impl FnOnce() -> Result<(), String> + 'static) {
+    ON_ENCODED.with(|s| {
+        if let Some(steps) = s.borrow_mut().as_mut() {
+            steps.push(Box::new(step));
+        }
+    });
 }
 
 /// Decodes `bytes`, offering `fds` to the values inside it.

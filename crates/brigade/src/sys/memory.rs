@@ -56,6 +56,28 @@ pub(crate) fn is_sealed(fd: BorrowedFd<'_>) -> bool {
     seals != -1 && seals & SEALS == SEALS
 }
 
+const SIZE_SEALS: c_int = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW;
+
+/// An anonymous memory file of `len` bytes whose size is sealed: no one
+/// can shrink it (so no mapping of it can fault past its end, `SIGBUS`),
+/// grow it, or change the seals; its contents stay writable. `CLOEXEC`.
+pub(crate) fn fixed_size_memfd(name: &CStr, len: usize) -> io::Result<OwnedFd> {
+    let fd = sealable_memfd(name)?;
+    // SAFETY: ftruncate on a valid descriptor.
+    cvt(unsafe { libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) })?;
+    // SAFETY: F_ADD_SEALS on a valid descriptor.
+    cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, SIZE_SEALS) })?;
+    Ok(fd)
+}
+
+/// Whether no one can shrink the file behind `fd` any more (it is a
+/// memory file sealed against it, as [`fixed_size_memfd`] makes them).
+pub(crate) fn is_fixed_size(fd: BorrowedFd<'_>) -> bool {
+    // SAFETY: F_GET_SEALS on a valid descriptor.
+    let seals = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GET_SEALS) };
+    seals != -1 && seals & libc::F_SEAL_SHRINK != 0
+}
+
 /// The size of the file behind `fd`.
 pub(crate) fn file_len(fd: BorrowedFd<'_>) -> io::Result<usize> {
     // SAFETY: fstat fills a zeroed stat structure.
