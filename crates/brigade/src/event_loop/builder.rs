@@ -243,7 +243,10 @@ impl Builder {
     /// as the kernel makes them, and an idle loop uses no processor time
     /// at all. While it spins, the loop still notices work handed to it by
     /// other threads at once, and I/O that becomes ready within about
-    /// 10 µs. The virtual clock never spins.
+    /// 10 µs, and every 10 µs it offers the processor to any other thread
+    /// that waits for it. The spin is taken as given, however long: one
+    /// longer than the gaps between a program's timers keeps its loop busy
+    /// all the time. The virtual clock never spins.
     ///
     /// # Examples
     ///

@@ -50,8 +50,8 @@ const BATCH: usize = 256;
 /// so that sockets are served even while tasks keep each other runnable.
 const IO_POLL_INTERVAL: u32 = 8;
 
-/// While it spins towards a deadline, a loop with I/O asks the driver this
-/// often whether any is ready.
+/// While it spins towards a deadline, a loop asks the driver this often
+/// whether any I/O is ready, and offers the processor to other threads.
 const SPIN_IO_POLL: Duration = Duration::from_micros(10);
 
 // Id counters are plain std atomics: they order nothing, so the model
@@ -529,7 +529,10 @@ impl Core {
     /// the spin (as the `spin_sleep` crate does for threads).
     fn park_until(&self, deadline: std::time::Instant) {
         let spin = self.timer_spin.get();
-        let wake_at = deadline.checked_sub(spin).unwrap_or(deadline);
+        // A spin longer than the clock's past reaches spins from now.
+        let wake_at = deadline
+            .checked_sub(spin)
+            .unwrap_or_else(std::time::Instant::now);
         // Past `wake_at` this only polls, so that I/O is served even when
         // the next deadline is always within the spin.
         if self.driver.park(Deadline::At(wake_at)) || spin.is_zero() {
@@ -552,7 +555,10 @@ impl Core {
                 if self.driver.has_io() && self.driver.park(Deadline::Now) {
                     return;
                 }
-                next_poll = now + SPIN_IO_POLL;
+                // On a shared core, let another thread run if one waits
+                // (a no-op otherwise), as `spin_sleep` does by default.
+                std::thread::yield_now();
+                next_poll = std::time::Instant::now() + SPIN_IO_POLL;
             }
             std::hint::spin_loop();
         }
