@@ -336,7 +336,7 @@ pub(crate) fn serve(channel: OwnedFd, identity: Identity) -> ! {
         }
         let outcome = catch_unwind(AssertUnwindSafe(|| call.function.call(args, message.fds)));
         let panicked = outcome.is_err();
-        let (reply, encoded) = match outcome {
+        let (reply, mut encoded) = match outcome {
             Ok(Ok(encoded)) => (Reply::Returned, encoded),
             Ok(Err(why)) => (Reply::Refused(why), Default::default()),
             Err(payload) => (
@@ -354,8 +354,10 @@ pub(crate) fn serve(channel: OwnedFd, identity: Identity) -> ! {
             drop(encoded);
             socket.send(&frame::to_payload(&too_large).unwrap_or_default(), &[])
         } else {
-            // The tag and the value go straight into the packet.
-            Packet::from_parts(&[&tag, &encoded.bytes], &encoded.raw_fds())
+            // The tag goes into the packet, and the value's encoding is
+            // its body, sent where it lies.
+            let fds = encoded.raw_fds();
+            Packet::framed(&[&tag], std::mem::take(&mut encoded.bytes), &fds)
                 .and_then(|packet| socket.send_packet(&packet, false))
         };
         if sent.is_err() {

@@ -148,7 +148,7 @@ pub(crate) fn drive(shared: &Shared, index: usize) {
         if job.claim.take().is_some_and(|claim| !claim()) {
             continue;
         }
-        let (result, keep) = run_job(shared, index, &mut worker, &job, early, &mut ahead);
+        let (result, keep) = run_job(shared, index, &mut worker, &mut job, early, &mut ahead);
         (job.deliver)(result);
         if !keep {
             if let Some(w) = worker.take() {
@@ -171,7 +171,7 @@ const OFFERS: usize = 3;
 /// The packet of a job's call, or the job's answer if it cannot be sent
 /// (the caller's error, found before any worker sees it: no worker is
 /// killed for it, and it is not offered to fresh ones).
-fn packet_of(config: &Config, job: &Job) -> Result<Packet, ProcessError> {
+fn packet_of(config: &Config, job: &mut Job) -> Result<Packet, ProcessError> {
     let call_bytes = frame::to_payload(&Call {
         function: job.function,
     })
@@ -184,8 +184,12 @@ fn packet_of(config: &Config, job: &Job) -> Result<Packet, ProcessError> {
         };
         return Err(ProcessError::Start(too_large));
     }
-    // The call's name and its arguments go straight into the packet.
-    Packet::from_parts(&[&call_bytes, &job.args.bytes], &job.args.raw_fds())
+    // The call's name goes into the packet's head, and the arguments'
+    // encoding becomes its body, moved rather than copied (the packet is
+    // what is sent, to this worker or the next; the descriptors stay with
+    // the job, open until it is done).
+    let fds = job.args.raw_fds();
+    Packet::framed(&[&call_bytes], std::mem::take(&mut job.args.bytes), &fds)
         .map_err(|e| ProcessError::Start(StartError::Io(e)))
 }
 
@@ -196,7 +200,7 @@ fn run_job(
     shared: &Shared,
     index: usize,
     worker: &mut Option<Worker>,
-    job: &Job,
+    job: &mut Job,
     early: Option<(Packet, Option<u64>)>,
     ahead: &mut Option<Ahead>,
 ) -> (Result<(u32, Message), ProcessError>, bool) {
@@ -291,14 +295,14 @@ fn send_ahead(shared: &Shared, w: &mut Worker) -> Option<Ahead> {
     {
         return None;
     }
-    let job = {
+    let mut job = {
         let mut state = shared.lock();
         if state.terminated || state.queue.front().is_none_or(|job| job.claim.is_some()) {
             return None;
         }
         state.queue.pop_front()?
     };
-    match packet_of(config, &job) {
+    match packet_of(config, &mut job) {
         Ok(packet) => {
             let seq = match w.child.socket.send_packet(&packet, true) {
                 Ok(()) => {

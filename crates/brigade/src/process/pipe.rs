@@ -240,8 +240,10 @@ impl<T: Serialize + DeserializeOwned> Connection<T> {
     /// # Cancel safety
     /// Cancel-safe, as said above.
     pub async fn send_async(&self, value: &T) -> Result<(), SendError<()>> {
-        let encoded = transfer::encode(value).map_err(|e| SendError::Encode((), e))?;
-        let packet = Packet::new(&encoded.bytes, &encoded.raw_fds()).map_err(|e| send_io((), e))?;
+        let mut encoded = transfer::encode(value).map_err(|e| SendError::Encode((), e))?;
+        let fds = encoded.raw_fds();
+        let packet = Packet::framed(&[], std::mem::take(&mut encoded.bytes), &fds)
+            .map_err(|e| send_io((), e))?;
         super::readiness::send(&self.socket, &packet, "Connection::send_async")
             .await
             .map_err(|e| send_io((), e))

@@ -52,11 +52,20 @@ pub(crate) struct Message {
 /// with it (a large payload's memory file first). Built once, so that a
 /// send that waits for room retries only the system call, not the copy.
 ///
+/// An inline packet is kept in two parts that the kernel gathers as it
+/// sends (`sendmsg` with two `iovec`s): the header with any small parts
+/// before the payload (a call's name, a reply's tag), and the payload's
+/// own encoding, moved in rather than copied behind the header (a pool
+/// map's chunk is about 35 KB out and 60 KB back).
+///
 /// It holds the caller's descriptors by number: the caller keeps them open
 /// until the packet is sent or dropped.
 #[derive(Debug)]
 pub(crate) struct Packet {
-    bytes: Vec<u8>,
+    /// The header, then (inline) the parts copied after it.
+    head: Vec<u8>,
+    /// An inline packet's last part, sent where it lies; empty otherwise.
+    body: Vec<u8>,
     fds: Vec<RawFd>,
     /// A large payload's sealed memory file, kept open until sent.
     _file: Option<File>,
@@ -73,23 +82,33 @@ impl Packet {
     /// call's name and its arguments, a reply's tag and its value, are
     /// encoded apart and never joined in a buffer of their own).
     pub(crate) fn from_parts(parts: &[&[u8]], fds: &[RawFd]) -> io::Result<Packet> {
+        Packet::framed(parts, Vec::new(), fds)
+    }
+
+    /// Frames the concatenation of `parts` and `body` with `fds` attached:
+    /// `parts` are copied as by [`from_parts`](Self::from_parts), and
+    /// `body`, an encoding of its own, becomes the end of an inline packet
+    /// without a copy (a large payload is copied into its memory file).
+    pub(crate) fn framed(parts: &[&[u8]], body: Vec<u8>, fds: &[RawFd]) -> io::Result<Packet> {
         let invalid = |e: FrameError| io::Error::new(io::ErrorKind::InvalidInput, e.to_string());
-        let len = parts.iter().map(|p| p.len()).sum();
+        let front: usize = parts.iter().map(|p| p.len()).sum();
+        let len = front + body.len();
         if len <= INLINE_MAX {
-            let mut bytes = Vec::with_capacity(HEADER_LEN + len);
-            bytes.extend_from_slice(&frame::header(Kind::Inline, len).map_err(invalid)?);
+            let mut head = Vec::with_capacity(HEADER_LEN + front);
+            head.extend_from_slice(&frame::header(Kind::Inline, len).map_err(invalid)?);
             for part in parts {
-                bytes.extend_from_slice(part);
+                head.extend_from_slice(part);
             }
             return Ok(Packet {
-                bytes,
+                head,
+                body,
                 fds: fds.to_vec(),
                 _file: None,
             });
         }
         let header = frame::header(Kind::File, len).map_err(invalid)?;
         let file = File::from(sys_memory::sealable_memfd(c"brigade-frame")?);
-        for part in parts {
+        for part in parts.iter().chain([&&body[..]]) {
             (&file).write_all(part)?;
         }
         // Frozen before it leaves: the receiver checks the size once and
@@ -99,7 +118,8 @@ impl Packet {
         all.push(file.as_raw_fd());
         all.extend_from_slice(fds);
         Ok(Packet {
-            bytes: header.to_vec(),
+            head: header.to_vec(),
+            body: Vec::new(),
             fds: all,
             _file: Some(file),
         })
@@ -165,13 +185,21 @@ impl Socket {
 
     /// Sends `payload` as one frame with `fds` attached.
     pub(crate) fn send(&self, payload: &[u8], fds: &[RawFd]) -> io::Result<()> {
+        if payload.len() <= INLINE_MAX {
+            // The header and the payload gathered by the kernel: no packet
+            // of their own to copy them into.
+            let header = frame::header(Kind::Inline, payload.len())
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+            return sys_socket::send_parts(self.fd.as_fd(), &[&header, payload], fds, false);
+        }
         self.send_packet(&Packet::new(payload, fds)?, false)
     }
 
     /// Sends a prepared [`Packet`]; with `nonblocking`, a full buffer is
     /// `WouldBlock` and nothing was sent (a packet goes whole or not at all).
     pub(crate) fn send_packet(&self, packet: &Packet, nonblocking: bool) -> io::Result<()> {
-        sys_socket::send(self.fd.as_fd(), &packet.bytes, &packet.fds, nonblocking)
+        let parts: &[&[u8]] = &[&packet.head, &packet.body];
+        sys_socket::send_parts(self.fd.as_fd(), parts, &packet.fds, nonblocking)
     }
 
     /// Receives one message, waiting at most `timeout` (`None`: for ever).

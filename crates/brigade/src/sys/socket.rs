@@ -7,7 +7,7 @@
 //!
 //! ```ignore
 //! let (a, b) = sys::socket::seqpacket_pair()?;
-//! sys::socket::send(a.as_fd(), b"hi", &[], false)?;
+//! sys::socket::send_parts(a.as_fd(), &[b"h", b"i"], &[], false)?;
 //! ```
 
 use std::ffi::{c_int, c_void};
@@ -91,10 +91,28 @@ pub(crate) fn wait_hangup(fd: BorrowedFd<'_>) {
 pub(crate) const MAX_FDS: usize = 64;
 
 /// Sends one message with `fds` attached; never raises `SIGPIPE`.
-/// `nonblocking` turns a full socket buffer into `WouldBlock`.
+/// `nonblocking` turns a full socket buffer into `WouldBlock`. (brigade
+/// itself sends with [`send_parts`]; this one-part form serves tests.)
+#[cfg(test)]
 pub(crate) fn send(
     fd: BorrowedFd<'_>,
     bytes: &[u8],
+    fds: &[RawFd],
+    nonblocking: bool,
+) -> io::Result<()> {
+    send_parts(fd, &[bytes], fds, nonblocking)
+}
+
+/// Most parts [`send_parts`] gathers into one message.
+pub(crate) const MAX_PARTS: usize = 4;
+
+/// Sends the concatenation of `parts` as one message, gathered by the
+/// kernel (`sendmsg` with one `iovec` per part), so that a header and a
+/// payload kept apart are never joined in a buffer first. As [`send`]
+/// otherwise; more than [`MAX_PARTS`] parts is `InvalidInput`.
+pub(crate) fn send_parts(
+    fd: BorrowedFd<'_>,
+    parts: &[&[u8]],
     fds: &[RawFd],
     nonblocking: bool,
 ) -> io::Result<()> {
@@ -104,15 +122,25 @@ pub(crate) fn send(
             "too many descriptors in one message",
         ));
     }
-    let mut iov = libc::iovec {
-        iov_base: bytes.as_ptr().cast_mut().cast::<c_void>(),
-        iov_len: bytes.len(),
-    };
+    if parts.len() > MAX_PARTS {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "too many parts in one message",
+        ));
+    }
+    let mut iov = [libc::iovec {
+        iov_base: ptr::null_mut(),
+        iov_len: 0,
+    }; MAX_PARTS];
+    for (slot, part) in iov.iter_mut().zip(parts) {
+        slot.iov_base = part.as_ptr().cast_mut().cast::<c_void>();
+        slot.iov_len = part.len();
+    }
     let mut control = [0u64; 64];
     // SAFETY: zeroed msghdr is a valid empty header.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
+    msg.msg_iov = iov.as_mut_ptr();
+    msg.msg_iovlen = parts.len();
     if !fds.is_empty() {
         let payload = std::mem::size_of_val(fds) as u32;
         // SAFETY: CMSG_SPACE is arithmetic; `control` (512 bytes) holds the
@@ -137,7 +165,8 @@ pub(crate) fn send(
         flags |= libc::MSG_DONTWAIT;
     }
     loop {
-        // SAFETY: `msg` points at `iov` and `control`, both alive.
+        // SAFETY: `msg` points at `iov` and `control`, both alive; each
+        // used `iov` entry points at a part borrowed for this call.
         let rc = unsafe { libc::sendmsg(fd.as_raw_fd(), &msg, flags) };
         if rc >= 0 {
             return Ok(());
