@@ -416,6 +416,21 @@ mod tests {
     }
 
     #[test]
+    fn a_framed_packet_is_its_parts_then_its_body() {
+        let (a, b) = Socket::pair().unwrap();
+        // Inline (the body sent where it lies), at the inline limit, and
+        // one byte over it (everything copied into a memory file).
+        for len in [0, 1000, INLINE_MAX - 3, INLINE_MAX - 2] {
+            let body: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+            let packet = Packet::framed(&[b"a", b"bc"], body.clone(), &[]).unwrap();
+            let whole = [&b"abc"[..], &body].concat();
+            // (One packet of at most 64 KiB fits the channel's room.)
+            a.send_packet(&packet, false).unwrap();
+            assert_eq!(b.recv(None).unwrap().payload, whole, "{len}");
+        }
+    }
+
+    #[test]
     fn garbage_packets_are_typed_errors() {
         let (a, b) = Socket::pair().unwrap();
         a.send_raw(b"no").unwrap();
