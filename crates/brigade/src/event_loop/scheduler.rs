@@ -478,11 +478,33 @@ impl Core {
         }
         let n = fired.len();
         for waker in fired.drain(..) {
-            // A foreign waker that panics must not lose the others' wake-ups.
-            let _ = catch_unwind(AssertUnwindSafe(move || waker.wake()));
+            match TaskRef::from_waker(waker) {
+                Ok(task) => self.wake_task(task),
+                // A foreign waker that panics must not lose the others'
+                // wake-ups.
+                Err(waker) => {
+                    let _ = catch_unwind(AssertUnwindSafe(move || waker.wake()));
+                }
+            }
         }
         self.fired.set(fired);
         n
+    }
+
+    /// Wakes a task whose waker fired here: what the waker would do, minus
+    /// the thread-local lookup, since the loop is at hand.
+    fn wake_task(&self, task: TaskRef) {
+        if !task.mark_scheduled(0) {
+            // Already queued, or finished: the reference goes. Were it the
+            // last, its output's destructor runs here; a panic in it must
+            // not lose the other timers' wake-ups.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(task)));
+        } else if Arc::ptr_eq(&self.shared, &task.header().shared) {
+            self.trace_wake(&task, "wake");
+            self.queue.borrow_mut().push_back(task);
+        } else {
+            push(task);
+        }
     }
 
     /// Sleeps in the I/O driver until there is something to do: ready

@@ -162,6 +162,25 @@ impl TaskRef {
         TaskRef(self.0)
     }
 
+    /// The task a waker of this crate's tasks wakes, taking over the
+    /// reference the waker owns; any other waker is handed back unchanged.
+    /// The loop uses it to wake its own tasks from a fired timer without
+    /// going through the waker's vtable (and the thread-local lookup behind
+    /// it).
+    pub(crate) fn from_waker(waker: Waker) -> Result<TaskRef, Waker> {
+        // A `static` has one address, so the vtable's identity is the test.
+        if !std::ptr::eq(waker.vtable(), &WAKER_VTABLE) {
+            return Err(waker);
+        }
+        let waker = std::mem::ManuallyDrop::new(waker);
+        // SAFETY: every waker with this vtable was made by `waker_clone`
+        // (or is a `ManuallyDropWaker`, which is never given away by value,
+        // so it cannot reach here): its data is a live task's header and it
+        // owns one reference. `ManuallyDrop` keeps the waker from releasing
+        // that reference, which passes to the `TaskRef`.
+        Ok(unsafe { TaskRef::from_raw(task_ptr(waker.data())) })
+    }
+
     pub(crate) fn into_raw(self) -> NonNull<Header> {
         let ptr = self.0;
         std::mem::forget(self);
@@ -444,6 +463,28 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
         s.clone()
     } else {
         "<non-string panic payload>".to_string()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::task::{Poll, Waker};
+
+    use super::TaskRef;
+
+    /// A task's own waker is recognised (and its reference taken over, so
+    /// the task still finishes and is freed); any other waker comes back.
+    #[test]
+    fn from_waker_knows_a_task_waker_from_a_foreign_one() {
+        crate::run(async {
+            let handle = crate::spawn(async {
+                let waker = std::future::poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
+                assert!(TaskRef::from_waker(waker).is_ok(), "a task's own waker");
+                let foreign = TaskRef::from_waker(Waker::noop().clone());
+                assert!(foreign.is_err(), "a foreign waker is handed back");
+            });
+            handle.await.unwrap();
+        });
     }
 }
 
