@@ -360,10 +360,12 @@ impl Core {
     }
 
     fn run_task(&self, task: TaskRef) {
-        let prev = task.unmark_scheduled();
-        if prev & COMPLETE != 0 {
+        // From here the registry's reference keeps the task alive, until
+        // `finish` (the last use of `task`) releases it.
+        let Some((prev, task)) = task.dequeue() else {
             return;
-        }
+        };
+        let task: &TaskRef = &task;
         // One reading of the real clock serves as both the start and the
         // base of the duration: two readings would draw the poll longer
         // than it was, by whatever passed between them (a preemption can
@@ -388,7 +390,7 @@ impl Core {
             let _polling =
                 crate::trace::emit::polling(header.id.0, header.name.as_deref().map(|n| &**n));
             let done = self.slow.watch(
-                || Self::task_label(&task).into_owned(),
+                || Self::task_label(task).into_owned(),
                 // SAFETY: owner thread; not complete (checked above).
                 || unsafe { task.poll() },
             );
@@ -406,13 +408,13 @@ impl Core {
             trace.span(
                 Track::Loop(self.shared.id),
                 "poll",
-                Self::task_label(&task),
+                Self::task_label(task),
                 at,
                 took,
             );
         }
         if done {
-            self.finish(&task);
+            self.finish(task);
         }
     }
 
