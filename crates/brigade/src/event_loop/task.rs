@@ -26,6 +26,10 @@
 //! The last one to go frees the allocation. By then the future has been
 //! dropped by its loop (the registry's reference guarantees it), so freeing
 //! on a foreign thread never drops a non-`Send` value there.
+//!
+//! The loop pops a task with one atomic subtraction that both clears
+//! `SCHEDULED` and releases the queue entry's reference; the registry's
+//! reference keeps the task alive while it is polled.
 
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
