@@ -360,10 +360,12 @@ impl Core {
     }
 
     fn run_task(&self, task: TaskRef) {
-        let prev = task.unmark_scheduled();
-        if prev & COMPLETE != 0 {
+        // From here the registry's reference keeps the task alive, until
+        // `finish` (the last use of `task`) releases it.
+        let Some((prev, task)) = task.dequeue() else {
             return;
-        }
+        };
+        let task: &TaskRef = &task;
         // One reading of the real clock serves as both the start and the
         // base of the duration: two readings would draw the poll longer
         // than it was, by whatever passed between them (a preemption can
@@ -388,7 +390,7 @@ impl Core {
             let _polling =
                 crate::trace::emit::polling(header.id.0, header.name.as_deref().map(|n| &**n));
             let done = self.slow.watch(
-                || Self::task_label(&task).into_owned(),
+                || Self::task_label(task).into_owned(),
                 // SAFETY: owner thread; not complete (checked above).
                 || unsafe { task.poll() },
             );
@@ -406,13 +408,13 @@ impl Core {
             trace.span(
                 Track::Loop(self.shared.id),
                 "poll",
-                Self::task_label(&task),
+                Self::task_label(task),
                 at,
                 took,
             );
         }
         if done {
-            self.finish(&task);
+            self.finish(task);
         }
     }
 
@@ -478,11 +480,33 @@ impl Core {
         }
         let n = fired.len();
         for waker in fired.drain(..) {
-            // A foreign waker that panics must not lose the others' wake-ups.
-            let _ = catch_unwind(AssertUnwindSafe(move || waker.wake()));
+            match TaskRef::from_waker(waker) {
+                Ok(task) => self.wake_task(task),
+                // A foreign waker that panics must not lose the others'
+                // wake-ups.
+                Err(waker) => {
+                    let _ = catch_unwind(AssertUnwindSafe(move || waker.wake()));
+                }
+            }
         }
         self.fired.set(fired);
         n
+    }
+
+    /// Wakes a task whose waker fired here: what the waker would do, minus
+    /// the thread-local lookup, since the loop is at hand.
+    fn wake_task(&self, task: TaskRef) {
+        if !task.mark_scheduled(0) {
+            // Already queued, or finished: the reference goes. Were it the
+            // last, its output's destructor runs here; a panic in it must
+            // not lose the other timers' wake-ups.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(task)));
+        } else if Arc::ptr_eq(&self.shared, &task.header().shared) {
+            self.trace_wake(&task, "wake");
+            self.queue.borrow_mut().push_back(task);
+        } else {
+            push(task);
+        }
     }
 
     /// Sleeps in the I/O driver until there is something to do: ready

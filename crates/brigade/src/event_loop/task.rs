@@ -26,6 +26,10 @@
 //! The last one to go frees the allocation. By then the future has been
 //! dropped by its loop (the registry's reference guarantees it), so freeing
 //! on a foreign thread never drops a non-`Send` value there.
+//!
+//! The loop pops a task with one atomic subtraction that both clears
+//! `SCHEDULED` and releases the queue entry's reference; the registry's
+//! reference keeps the task alive while it is polled.
 
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
@@ -162,6 +166,25 @@ impl TaskRef {
         TaskRef(self.0)
     }
 
+    /// The task a waker of this crate's tasks wakes, taking over the
+    /// reference the waker owns; any other waker is handed back unchanged.
+    /// The loop uses it to wake its own tasks from a fired timer without
+    /// going through the waker's vtable (and the thread-local lookup behind
+    /// it).
+    pub(crate) fn from_waker(waker: Waker) -> Result<TaskRef, Waker> {
+        // A `static` has one address, so the vtable's identity is the test.
+        if !std::ptr::eq(waker.vtable(), &WAKER_VTABLE) {
+            return Err(waker);
+        }
+        let waker = std::mem::ManuallyDrop::new(waker);
+        // SAFETY: every waker with this vtable was made by `waker_clone`
+        // (or is a `ManuallyDropWaker`, which is never given away by value,
+        // so it cannot reach here): its data is a live task's header and it
+        // owns one reference. `ManuallyDrop` keeps the waker from releasing
+        // that reference, which passes to the `TaskRef`.
+        Ok(unsafe { TaskRef::from_raw(task_ptr(waker.data())) })
+    }
+
     pub(crate) fn into_raw(self) -> NonNull<Header> {
         let ptr = self.0;
         std::mem::forget(self);
@@ -183,9 +206,31 @@ impl TaskRef {
         transition_schedule(&self.header().state, extra)
     }
 
-    /// Clears `SCHEDULED` as the loop pops the task; returns the state before.
-    pub(crate) fn unmark_scheduled(&self) -> usize {
-        self.header().state.fetch_and(!SCHEDULED, Ordering::AcqRel)
+    /// Takes the task off the run queue as the loop pops it: clears
+    /// `SCHEDULED` and releases the queue entry's reference in one atomic
+    /// operation (not a `fetch_and` before the poll and a `fetch_sub` after
+    /// it). Returns the state before, with the task still reachable through
+    /// the registry's reference, or `None` if the task was complete (then
+    /// the queue's reference is gone, and the task too if it was the last).
+    ///
+    /// A task that is not complete keeps the reference the loop's registry
+    /// took at spawn: only the owner thread releases it, and only after it
+    /// set `COMPLETE` (`Core::finish`, `Core::shutdown`). So the task
+    /// outlives the returned handle until the owner completes it; the owner
+    /// must not touch the handle after that.
+    pub(crate) fn dequeue(self) -> Option<(usize, std::mem::ManuallyDrop<TaskRef>)> {
+        let this = std::mem::ManuallyDrop::new(self);
+        let header = this.header();
+        let prev = transition_dequeue(&header.state);
+        if prev & COMPLETE != 0 {
+            if prev & !(REF_ONE - 1) == REF_ONE {
+                // SAFETY: that was the last reference; nobody else can
+                // reach the task, and its future was dropped by the owner.
+                unsafe { (header.vtable.dealloc)(this.0) }
+            }
+            return None;
+        }
+        Some((prev, this))
     }
 
     /// Polls the future on the owner thread. Returns true once it finished
@@ -265,6 +310,17 @@ impl Drop for TaskRef {
 pub(crate) fn transition_schedule(state: &AtomicUsize, extra: usize) -> bool {
     let prev = state.fetch_or(SCHEDULED | extra, Ordering::AcqRel);
     prev & (SCHEDULED | COMPLETE) == 0
+}
+
+/// The loop's pop of a queued task, on a bare state word (for the loom
+/// model): a queued task has `SCHEDULED` set, so subtracting it clears the
+/// bit without a borrow, and the same subtraction releases the queue
+/// entry's reference.
+pub(crate) fn transition_dequeue(state: &AtomicUsize) -> usize {
+    let prev = state.fetch_sub(SCHEDULED | REF_ONE, Ordering::AcqRel);
+    debug_assert!(prev & SCHEDULED != 0, "a queued task is marked SCHEDULED");
+    debug_assert!(prev >= REF_ONE, "a queued task holds a reference");
+    prev
 }
 
 fn vtable<F: Future + 'static>() -> &'static Vtable {
@@ -447,6 +503,28 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::task::{Poll, Waker};
+
+    use super::TaskRef;
+
+    /// A task's own waker is recognised (and its reference taken over, so
+    /// the task still finishes and is freed); any other waker comes back.
+    #[test]
+    fn from_waker_knows_a_task_waker_from_a_foreign_one() {
+        crate::run(async {
+            let handle = crate::spawn(async {
+                let waker = std::future::poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
+                assert!(TaskRef::from_waker(waker).is_ok(), "a task's own waker");
+                let foreign = TaskRef::from_waker(Waker::noop().clone());
+                assert!(foreign.is_err(), "a foreign waker is handed back");
+            });
+            handle.await.unwrap();
+        });
+    }
+}
+
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
@@ -474,7 +552,8 @@ mod loom_tests {
                 })
                 .collect();
             // The loop: pop whatever is queued and clear the bit, as
-            // `run_task` does before polling.
+            // `run_task` does before polling (its release of the queue's
+            // reference in the same operation is the next test's model).
             {
                 let mut q = queue.lock().unwrap();
                 if *q == 1 {
@@ -488,6 +567,49 @@ mod loom_tests {
             let queued = *queue.lock().unwrap();
             let scheduled = state.load(Ordering::Acquire) & SCHEDULED != 0;
             assert_eq!(scheduled, queued == 1);
+        });
+    }
+
+    /// The loop's one-operation pop (`transition_dequeue`) against a
+    /// foreign wake-up that holds its own reference: whatever the order, no
+    /// wake-up is lost, none is doubled, and every reference but the
+    /// registry's is released once the queue is empty.
+    #[test]
+    fn dequeue_releases_the_queue_reference_and_loses_no_wake_up() {
+        loom::model(|| {
+            // The registry's, the queue entry's and the waker's references.
+            let state = loom::sync::Arc::new(AtomicUsize::new(SCHEDULED | 3 * REF_ONE));
+            let queue = loom::sync::Arc::new(Mutex::new(1usize));
+            let waker = {
+                let (state, queue) = (state.clone(), queue.clone());
+                loom::thread::spawn(move || {
+                    if transition_schedule(&state, 0) {
+                        // Its reference moves into the queue.
+                        *queue.lock().unwrap() += 1;
+                    } else {
+                        state.fetch_sub(REF_ONE, Ordering::AcqRel);
+                    }
+                })
+            };
+            let pop = |queue: &Mutex<usize>| {
+                let mut q = queue.lock().unwrap();
+                if *q > 0 {
+                    *q -= 1;
+                    drop(q);
+                    transition_dequeue(&state);
+                    true
+                } else {
+                    false
+                }
+            };
+            assert!(pop(&queue), "the first entry is there");
+            waker.join().unwrap();
+            while pop(&queue) {}
+            assert_eq!(
+                state.load(Ordering::Acquire),
+                REF_ONE,
+                "only the registry's left"
+            );
         });
     }
 
