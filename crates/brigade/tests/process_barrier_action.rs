@@ -9,22 +9,13 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
-use std::sync::mpsc;
-use std::time::Duration;
 
 use brigade::process::{Barrier, Process, Value};
 
-const WATCHDOG: Duration = Duration::from_secs(120);
-const PARTIES: u64 = 3;
+mod watchdog;
+use watchdog::within;
 
-fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(WATCHDOG)
-        .unwrap_or_else(|_| panic!("a hang (watchdog {WATCHDOG:?})"))
-}
+const PARTIES: u64 = 3;
 
 /// What the action sees, in whichever process runs it: arrivals so far,
 /// the rounds it ran, and the rounds in which it ran too early.

@@ -3,23 +3,11 @@
 //! Each failure must be bounded (no hang) and honest (a typed error that
 //! names what happened), and must not cost the pool more than the one task.
 
-use std::sync::mpsc;
-use std::time::Duration;
-
 use brigade::process::frame::FrameError;
 use brigade::process::{Process, ProcessError, ProcessPool, StartError};
 
-/// Runs `f` on a thread of its own and returns its result, failing the
-/// test instead of hanging if it never ends (the bound is a watchdog, far
-/// above what any of these takes, not a measurement).
-fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(120))
-        .unwrap_or_else(|_| panic!("{what} never ended"))
-}
+mod watchdog;
+use watchdog::{WATCHDOG, within_for};
 
 /// Writes an empty packet on the worker's channel (descriptor 3, where a
 /// spawned child finds it), then returns normally.
@@ -36,7 +24,7 @@ fn one() -> u8 {
 
 #[test]
 fn an_empty_packet_from_a_worker_fails_its_task_and_nothing_hangs() {
-    let (first, second) = within("the pool", || {
+    let (first, second) = within_for(WATCHDOG, "the pool", || {
         let pool = ProcessPool::new(1).unwrap();
         let first = pool.apply(empty_packet, ());
         let second = pool.apply(one, ());
@@ -224,7 +212,7 @@ fn a_lone_process_that_sends_a_sparse_file_is_a_channel_error() {
     let mut p = Process::new(send_sparse_file, (128 << 20,));
     p.start().unwrap();
     let pid = p.pid().unwrap();
-    match within("join after a sparse file", move || p.join()) {
+    match within_for(WATCHDOG, "join after a sparse file", move || p.join()) {
         Err(ProcessError::Channel {
             pid: named,
             source: FrameError::Malformed(why),
@@ -245,7 +233,7 @@ fn an_empty_packet_before_the_reply_of_an_ended_process_is_a_channel_error() {
         let mut p = Process::new(empty_packet, ());
         p.start().unwrap();
         let pid = p.pid().unwrap();
-        match within("join after an empty packet", move || p.join()) {
+        match within_for(WATCHDOG, "join after an empty packet", move || p.join()) {
             Err(ProcessError::Channel { pid: named, .. }) => assert_eq!(named, pid),
             other => panic!("expected a channel error, got {other:?}"),
         }

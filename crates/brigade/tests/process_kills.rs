@@ -26,10 +26,13 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use brigade::process::{Exit, ProcessError, ProcessPool, StartMethod};
+
+mod watchdog;
+use watchdog::within_for;
 
 /// The soak multiplier: 0 for the CI size.
 fn soak() -> u64 {
@@ -37,18 +40,6 @@ fn soak() -> u64 {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0)
-}
-
-/// Runs `f` on a thread of its own, failing the test instead of hanging if
-/// it never ends. The bound is a watchdog far above any run, not a
-/// measurement.
-fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(limit)
-        .unwrap_or_else(|_| panic!("the map never ended: a hang (watchdog {limit:?})"))
 }
 
 /// A small xorshift generator: seeded, so a failure can be replayed.
@@ -184,7 +175,7 @@ fn map_under_kills(method: StartMethod, scheduled: u64, seed: u64) -> Tally {
     let results: Vec<Result<(u64, u64), ProcessError>> = {
         let pool = pool.clone();
         let limit = Duration::from_secs(300 + 300 * soak());
-        within(limit, move || {
+        within_for(limit, "the map", move || {
             let mut out = Vec::with_capacity(args.len());
             for (i, r) in pool.imap(work, args).enumerate() {
                 out.push(r);

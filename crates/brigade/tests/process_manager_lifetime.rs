@@ -9,21 +9,12 @@
 //! hang runs under a watchdog far above any run, which fails the test
 //! instead.
 
-use std::sync::mpsc;
 use std::time::Duration;
 
 use brigade::process::{Connection, DictProxy, ListProxy, Manager, Process, Queue, pipe};
 
-/// Runs `f` on a thread of its own, failing the test instead of hanging.
-fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let limit = Duration::from_secs(120);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(limit)
-        .unwrap_or_else(|_| panic!("a hang (watchdog {limit:?})"))
-}
+mod watchdog;
+use watchdog::within;
 
 #[test]
 fn an_object_is_freed_when_its_last_proxy_drops() {

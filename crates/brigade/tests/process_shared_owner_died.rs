@@ -6,23 +6,14 @@
 //! Every test runs under a watchdog, so a hang fails it; the bound claims
 //! nothing about speed.
 
-use std::sync::mpsc;
 use std::time::Duration;
 
 use brigade::process::{
     Barrier, Condition, Event, Lock, LockError, Process, ProcessError, RLock, Semaphore, Value,
 };
 
-const WATCHDOG: Duration = Duration::from_secs(120);
-
-fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(WATCHDOG)
-        .unwrap_or_else(|_| panic!("a hang (watchdog {WATCHDOG:?})"))
-}
+mod watchdog;
+use watchdog::within;
 
 /// Waits (in the child) to be killed.
 fn forever() -> ! {

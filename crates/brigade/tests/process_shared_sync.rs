@@ -7,7 +7,6 @@
 //! instead of stalling the suite; the bound is far above any run and
 //! claims nothing about speed.
 
-use std::sync::mpsc;
 use std::time::Duration;
 
 use brigade::process::{
@@ -15,17 +14,8 @@ use brigade::process::{
     Value,
 };
 
-const WATCHDOG: Duration = Duration::from_secs(120);
-
-/// Runs `f` on a thread of its own, failing the test instead of hanging.
-fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(WATCHDOG)
-        .unwrap_or_else(|_| panic!("a hang (watchdog {WATCHDOG:?})"))
-}
+mod watchdog;
+use watchdog::within;
 
 fn count(v: Value<u64>, n: u64) {
     for _ in 0..n {
