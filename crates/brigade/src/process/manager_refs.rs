@@ -86,13 +86,7 @@ impl Holders {
     /// A new object, held once by `client`.
     pub(crate) fn created(&mut self, client: ClientId, object: u32) {
         self.totals.insert(object, 1);
-        *self
-            .clients
-            .entry(client)
-            .or_default()
-            .held
-            .entry(object)
-            .or_default() += 1;
+        self.hold(client, object);
     }
 
     /// One more count of `client` on a live `object`; `false` if the object
@@ -102,6 +96,13 @@ impl Holders {
             return false;
         };
         *total += 1;
+        self.hold(client, object);
+        true
+    }
+
+    /// Counts one more hold of `client` on `object` (its total is the
+    /// caller's to keep).
+    fn hold(&mut self, client: ClientId, object: u32) {
         *self
             .clients
             .entry(client)
@@ -109,7 +110,6 @@ impl Holders {
             .held
             .entry(object)
             .or_default() += 1;
-        true
     }
 
     /// One count fewer of `client` on `object`, if it holds one. Returns

@@ -516,27 +516,20 @@ mod tests {
         })
         .unwrap();
         let s = slot.state();
-        assert!(s.write(&request));
-        s.hand_over(SERVER);
-        s.wait_turn(CLIENT, || false, Duration::from_millis(20))
-            .unwrap();
-        let SlotMessage::Here(answer) = s.read().unwrap() else {
-            panic!("the answer is not in the slot");
+        let ask = |request: &[u8]| {
+            assert!(s.write(request));
+            s.hand_over(SERVER);
+            s.wait_turn(CLIENT, || false, Duration::from_millis(20))
+                .unwrap();
+            let SlotMessage::Here(answer) = s.read().unwrap() else {
+                panic!("the answer is not in the slot");
+            };
+            frame::from_payload::<Answer>(&answer).unwrap()
         };
-        assert!(matches!(
-            frame::from_payload::<Answer>(&answer).unwrap(),
-            Answer::Done
-        ));
+        assert!(matches!(ask(&request), Answer::Done));
         // Bytes that are no request: refused, and the connection goes on.
-        assert!(s.write(b"\xff\xff\xff"));
-        s.hand_over(SERVER);
-        s.wait_turn(CLIENT, || false, Duration::from_millis(20))
-            .unwrap();
-        let SlotMessage::Here(answer) = s.read().unwrap() else {
-            panic!("the answer is not in the slot");
-        };
         assert!(matches!(
-            frame::from_payload::<Answer>(&answer).unwrap(),
+            ask(b"\xff\xff\xff"),
             Answer::Refused(Refusal::Malformed(_))
         ));
         // The client goes away with no request in flight: the thread,
