@@ -160,68 +160,10 @@ impl std::error::Error for FrameError {
     }
 }
 
-/// Encodes `value` as bytes (the payload of a frame, no header).
+/// Encodes `value` as bytes (the payload of a frame, no header), in
+/// postcard's format (see [`encoder`](super::encoder)).
 pub(crate) fn to_payload<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, FrameError> {
-    postcard::serialize_with_flavor(value, Output(Vec::new()))
-        .map_err(|e| FrameError::Encode(e.to_string()))
-}
-
-/// postcard's output into a `Vec`, byte for byte what its own
-/// `to_stdvec` writes, only faster for numbers: postcard hands over each
-/// number as a slice of 1 to 10 bytes (a varint; 19 for 128 bits), which
-/// `to_stdvec` appends with `extend_from_slice`, a call to `memcpy` of a
-/// length the compiler cannot see (a byte loop is turned into the same
-/// call). That call was the largest cost of encoding a pool map's chunk of
-/// integers; [`append_short`] copies such a slice with a few fixed-size
-/// moves instead, which encodes a chunk in about two thirds of the time.
-struct Output(Vec<u8>);
-
-/// Appends `data` to `out`; up to 16 bytes without a call to `memcpy`.
-#[inline]
-fn append_short(out: &mut Vec<u8>, data: &[u8]) {
-    let n = data.len();
-    if n > 16 {
-        out.extend_from_slice(data);
-        return;
-    }
-    let at = out.len();
-    // Room for the longest short slice (a fixed-size write), cut back to
-    // `n` below; each copy is of a fixed size too, the two halves
-    // overlapping when `n` is not a power of two.
-    out.extend_from_slice(&[0; 16]);
-    let room = &mut out[at..at + 16];
-    if n >= 8 {
-        room[..8].copy_from_slice(&data[..8]);
-        room[n - 8..n].copy_from_slice(&data[n - 8..]);
-    } else if n >= 4 {
-        room[..4].copy_from_slice(&data[..4]);
-        room[n - 4..n].copy_from_slice(&data[n - 4..]);
-    } else if n > 0 {
-        room[0] = data[0];
-        room[n / 2] = data[n / 2];
-        room[n - 1] = data[n - 1];
-    }
-    out.truncate(at + n);
-}
-
-impl postcard::ser_flavors::Flavor for Output {
-    type Output = Vec<u8>;
-
-    #[inline]
-    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
-        append_short(&mut self.0, data);
-        Ok(())
-    }
-
-    #[inline]
-    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
-        self.0.push(byte);
-        Ok(())
-    }
-
-    fn finalize(self) -> postcard::Result<Vec<u8>> {
-        Ok(self.0)
-    }
+    super::encoder::to_vec(value).map_err(|e| FrameError::Encode(e.to_string()))
 }
 
 /// Decodes a whole payload; leftover bytes are an error.
@@ -496,40 +438,6 @@ mod tests {
         let mut fresh: Vec<u64> = Vec::new();
         assert!(append_payload(&lying, &mut fresh).is_err());
         assert!(fresh.capacity() <= (1 << 20) / 8);
-    }
-
-    #[test]
-    fn the_payload_encoding_is_postcards_byte_for_byte() {
-        // Every varint length (1 to 10 bytes, 19 for 128 bits), slices
-        // longer than 16 bytes, and an empty one.
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-        for shift in 0..64 {
-            let n = (1u64 << shift) | (rng.next() >> (64 - shift.max(1)));
-            let value = (
-                n,
-                n as u128 * u128::from(n),
-                -(n as i64),
-                "a string longer than sixteen bytes",
-                String::new(),
-                vec![n as u8; shift as usize],
-            );
-            assert_eq!(
-                to_payload(&value).unwrap(),
-                postcard::to_stdvec(&value).unwrap()
-            );
-        }
-        let squares: Vec<u64> = (0..10_000u64).map(|n| n * n).collect();
-        assert_eq!(
-            to_payload(&squares).unwrap(),
-            postcard::to_stdvec(&squares).unwrap()
-        );
-        for len in 0..=17 {
-            let mut out = vec![7];
-            let data: Vec<u8> = (1..=len).collect();
-            append_short(&mut out, &data);
-            assert_eq!(out[0], 7);
-            assert_eq!(&out[1..], &data[..], "{len} bytes");
-        }
     }
 
     type Sample = (u32, String, Vec<u64>, Option<(i8, bool)>);

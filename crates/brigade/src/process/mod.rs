@@ -160,6 +160,7 @@ mod cluster_wire;
 mod cluster_worker;
 mod condition;
 mod driver;
+mod encoder;
 mod error;
 mod event;
 pub mod forkserver;
