@@ -79,7 +79,7 @@ WORKLOADS = {
     "threads1": "spawn and join 10,000 OS threads, one at a time",
     "poolmap": "thread-pool map of x ↦ x² mod 1,000,000,007 over 1,000,000 items, in order",
     "procs": "200 child processes, each returning i² of its index to the parent",
-    "procpool": "process-pool map of n ↦ n² over 100,000 items, in order",
+    "procpool": "10 process-pool maps of n ↦ n² over 100,000 items, in order, back to back",
     "procrtt": "10,000 tasks n ↦ n² through a 2-process pool, one at a time (the round trip of an unchunked task)",
     "broadcast": "broadcast channel of 128 slots: 1 sender, 100 receivers, 100,000 messages (the sender yields after every 64)",
     "rwlock": "async RwLock, read-heavy: 100 tasks × 10,000 holds, 1% writes, each hold spanning one yield",

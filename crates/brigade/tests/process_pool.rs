@@ -114,6 +114,75 @@ fn map_replies_inline_and_in_memory_files_arrive_whole() {
     }
 }
 
+/// A result whose decoding panics for 13, in the parent only (the worker
+/// never decodes a result).
+#[derive(Debug, PartialEq)]
+struct Unlucky(u64);
+
+impl serde::Serialize for Unlucky {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Unlucky {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = u64::deserialize(d)?;
+        assert_ne!(n, 13, "thirteen will not be decoded");
+        Ok(Unlucky(n))
+    }
+}
+
+fn unlucky(n: u64) -> Unlucky {
+    Unlucky(n)
+}
+
+#[test]
+fn a_panic_decoding_results_reaches_the_caller_and_the_pool_goes_on() {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let pool = ProcessPool::new(2).unwrap();
+    let message = |panic: Box<dyn std::any::Any + Send>| {
+        panic.downcast_ref::<String>().cloned().unwrap_or_default()
+    };
+    let map = catch_unwind(AssertUnwindSafe(|| pool.map(unlucky, 0..40)));
+    assert!(message(map.unwrap_err()).contains("thirteen"));
+    let imap = catch_unwind(AssertUnwindSafe(|| {
+        pool.imap(unlucky, 10..20).collect::<Vec<_>>()
+    }));
+    assert!(message(imap.unwrap_err()).contains("thirteen"));
+    // Every driver is still there: a map as wide as the pool completes.
+    let out = pool.map(unlucky, 20..60).unwrap();
+    assert_eq!(out, (20..60).map(Unlucky).collect::<Vec<_>>());
+}
+
+/// Page faults taken by this process so far.
+fn minor_faults() -> i64 {
+    // SAFETY: rusage is plain integers, for which all zeroes is valid.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes only into the struct it is given.
+    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) }, 0);
+    usage.ru_minflt
+}
+
+/// Faults taken to allocate and fill 8 MiB, the second time this task does
+/// it (the first allocation is freed before).
+fn refaults_of_a_second_task(_: u32) -> i64 {
+    let fill = || drop(std::hint::black_box(vec![1u8; 8 << 20]));
+    fill();
+    let before = minor_faults();
+    fill();
+    minor_faults() - before
+}
+
+#[test]
+fn a_worker_keeps_the_memory_a_task_frees_for_the_next() {
+    let pool = ProcessPool::new(1).unwrap();
+    // Given back to the kernel and taken again, 8 MiB would be 2,048
+    // faults of 4 KiB pages.
+    let faults = pool.apply(refaults_of_a_second_task, (0,)).unwrap();
+    assert!(faults < 256, "{faults} page faults");
+}
+
 #[test]
 fn imap_keeps_order_and_imap_unordered_yields_everything() {
     let pool = ProcessPool::new(3).unwrap();

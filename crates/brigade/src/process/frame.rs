@@ -38,7 +38,7 @@ use std::fmt;
 use std::io::{self, Read};
 
 use serde::Serialize;
-use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, SeqAccess, Visitor};
+use serde::de::DeserializeOwned;
 
 /// Length of the frame header.
 pub const HEADER_LEN: usize = 8;
@@ -176,57 +176,6 @@ pub(crate) fn from_payload<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Frame
         )));
     }
     Ok(value)
-}
-
-/// Decodes a whole payload holding a sequence (a `Vec<T>`, a slice) and
-/// appends its items to `out`, rather than into a `Vec` of its own that
-/// the caller would then copy (a pool map's chunk goes straight into the
-/// map's output). On an error, `out` may hold some of the items.
-pub(crate) fn append_payload<T: DeserializeOwned>(
-    bytes: &[u8],
-    out: &mut Vec<T>,
-) -> Result<(), FrameError> {
-    let malformed = |e: postcard::Error| FrameError::Malformed(e.to_string());
-    let mut decoder = postcard::Deserializer::from_bytes(bytes);
-    Append(out).deserialize(&mut decoder).map_err(malformed)?;
-    let rest = decoder.finalize().map_err(malformed)?;
-    if !rest.is_empty() {
-        return Err(FrameError::Malformed(format!(
-            "{} stray bytes after the value",
-            rest.len()
-        )));
-    }
-    Ok(())
-}
-
-/// Decodes a sequence onto the end of a `Vec`.
-struct Append<'a, T>(&'a mut Vec<T>);
-
-impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Append<'_, T> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, decoder: D) -> Result<(), D::Error> {
-        decoder.deserialize_seq(self)
-    }
-}
-
-impl<'de, T: DeserializeOwned> Visitor<'de> for Append<'_, T> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a sequence")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
-        // The announced length is only believed up to 1 MiB of items (as
-        // serde's own `Vec` does): the items themselves must arrive.
-        let believed = (1 << 20) / size_of::<T>().max(1);
-        self.0.reserve(items.size_hint().unwrap_or(0).min(believed));
-        while let Some(item) = items.next_element()? {
-            self.0.push(item);
-        }
-        Ok(())
-    }
 }
 
 /// Decodes a value from the front of `bytes` and returns the rest.
@@ -421,23 +370,19 @@ mod tests {
     }
 
     #[test]
-    fn a_sequence_is_appended_whole_and_checked() {
-        let mut out = vec![1u64, 2];
-        append_payload(&to_payload(&[3u64, 4, 5][..]).unwrap(), &mut out).unwrap();
-        assert_eq!(out, [1, 2, 3, 4, 5]);
+    fn a_sequence_is_decoded_whole_and_checked() {
+        let back: Vec<u64> = from_payload(&to_payload(&[3u64, 4, 5][..]).unwrap()).unwrap();
+        assert_eq!(back, [3, 4, 5]);
         // Stray bytes after the sequence.
         let mut stray = to_payload(&[6u64][..]).unwrap();
         stray.push(0);
         assert!(matches!(
-            append_payload(&stray, &mut out),
+            from_payload::<Vec<u64>>(&stray),
             Err(FrameError::Malformed(_))
         ));
-        // A length that announces more items than arrive: refused, and
-        // nothing near the announced count was allocated.
+        // A length that announces more items than arrive: refused.
         let lying = [0xff, 0xff, 0xff, 0xff, 0x0f, 7];
-        let mut fresh: Vec<u64> = Vec::new();
-        assert!(append_payload(&lying, &mut fresh).is_err());
-        assert!(fresh.capacity() <= (1 << 20) / 8);
+        assert!(from_payload::<Vec<u64>>(&lying).is_err());
     }
 
     type Sample = (u32, String, Vec<u64>, Option<(i8, bool)>);

@@ -208,20 +208,6 @@ pub(crate) fn decode_reply<R: DeserializeOwned>(
     transfer::decode(rest, message.fds).map_err(|source| ProcessError::Channel { pid, source })
 }
 
-/// Decodes a child's reply to one call of a batch (a sequence of values)
-/// onto the end of `out`.
-pub(crate) fn append_reply<R: DeserializeOwned>(
-    pid: u32,
-    message: Message,
-    out: &mut Vec<R>,
-) -> Result<(), ProcessError> {
-    let (reply, rest) = frame::take_from_payload::<Reply>(&message.payload)
-        .map_err(|source| ProcessError::Channel { pid, source })?;
-    returned(pid, reply)?;
-    transfer::decode_into(rest, message.fds, out)
-        .map_err(|source| ProcessError::Channel { pid, source })
-}
-
 /// Whether the function returned (its value follows the reply), or the
 /// error the reply stands for.
 fn returned(pid: u32, reply: Reply) -> Result<(), ProcessError> {

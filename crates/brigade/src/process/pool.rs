@@ -38,6 +38,7 @@
 //! ```
 
 use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -49,12 +50,10 @@ use super::driver::{Deliver, Job, Shared};
 use super::error::{ProcessError, StartError};
 use super::function::{Callable, FnRef};
 use super::handle::prepare;
-use super::join::{append_reply, decode_reply};
+use super::join::decode_reply;
 use super::pool_builder::PoolBuilder;
 use super::spawn::Child;
-use super::task::{
-    AppendChunk, BeforeDone, ChunkReply, Completer, DecodeChunk, Imap, PoolTask, pool_task,
-};
+use super::task::{BeforeDone, ChunkReply, Completer, Imap, PoolTask, pool_task};
 
 /// A pool of worker processes fed from one task queue (Python's `Pool` and
 /// `ProcessPoolExecutor`).
@@ -66,6 +65,13 @@ use super::task::{
 /// about four chunks per worker. Dropping the pool finishes the queued
 /// tasks first (as `shutdown(wait=True)`); [`terminate`](Self::terminate)
 /// stops at once.
+///
+/// A worker keeps up to 64 MiB of the memory its tasks free for the tasks
+/// after them, where glibc by default gives back all but 128 KiB at once:
+/// the next task of the same size then takes no page faults. The price is
+/// that an idle worker may hold that much. Use
+/// [`max_tasks_per_child`](super::PoolBuilder::max_tasks_per_child)
+/// to bound what a long-lived worker holds.
 ///
 /// ```
 /// use brigade::process::{ProcessError, ProcessPool};
@@ -387,7 +393,7 @@ impl ProcessPool {
         // nothing to send.
         let _ = f;
         let total = items.len();
-        let (tx, rx) = mpsc::channel::<ChunkReply>();
+        let (tx, rx) = mpsc::channel::<ChunkReply<R>>();
         let function = FnRef::batch::<F, Args>();
         let mut chunks = 0;
         // A slice encodes as the `Vec` the worker decodes: each chunk is
@@ -396,10 +402,15 @@ impl ProcessPool {
             let index = chunks;
             chunks += 1;
             let tx = tx.clone();
-            // Undecoded: the receiver decodes, so this driver is free for
-            // the next chunk at once.
+            // Decoded by the driver that received it, once its worker has
+            // the next chunk: the workers' replies are decoded side by side.
+            // A panicking `Deserialize` is the caller's: it is caught here,
+            // and continues where the results are taken.
             let deliver: Deliver = Box::new(move |r| {
-                let _ = tx.send((index, r));
+                let values = catch_unwind(AssertUnwindSafe(|| {
+                    r.and_then(|(pid, message)| decode_reply::<Vec<R>>(pid, message))
+                }));
+                let _ = tx.send((index, values));
             });
             match prepare(function, batch) {
                 Ok((function, args)) => self.enqueue(Job {
@@ -411,8 +422,7 @@ impl ProcessPool {
                 Err(e) => deliver(Err(ProcessError::Start(e))),
             }
         }
-        let decode: (DecodeChunk<R>, AppendChunk<R>) = (decode_reply::<Vec<R>>, append_reply::<R>);
-        Imap::new(rx, decode, ordered, chunks, total)
+        Imap::new(rx, ordered, chunks, total)
     }
 
     pub(crate) fn enqueue(&self, job: Job) {

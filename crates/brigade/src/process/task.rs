@@ -27,7 +27,6 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::error::ProcessError;
-use super::socket::Message;
 use crate::loom::sync::Arc;
 use crate::thread::slot::{Callback, ErrorRef, Failure, State, Status, take_finished};
 
@@ -420,21 +419,27 @@ impl<R> fmt::Debug for PoolTask<R> {
     }
 }
 
-/// A chunk's reply as its driver received it (the worker's pid and the
-/// message), tagged with the chunk's index; the receiving side decodes it.
-pub(crate) type ChunkReply = (usize, Result<(u32, Message), ProcessError>);
+/// A chunk's values, decoded by the driver thread that received them
+/// (or the chunk's error), tagged with the chunk's index. A panic of the
+/// values' `Deserialize` is caught there and carried along, to continue in
+/// the thread that takes the results (see [`received`]).
+pub(crate) type ChunkReply<R> = (usize, std::thread::Result<Result<Vec<R>, ProcessError>>);
 
-/// Turns a chunk's reply into its values.
-pub(crate) type DecodeChunk<R> = fn(u32, Message) -> Result<Vec<R>, ProcessError>;
-
-/// Decodes a chunk's reply onto the end of the values so far.
-pub(crate) type AppendChunk<R> = fn(u32, Message, &mut Vec<R>) -> Result<(), ProcessError>;
+/// A chunk as it arrives: a panic caught while decoding it continues here,
+/// in the caller's thread, as it would had the caller decoded the chunk.
+fn received<R>((index, reply): ChunkReply<R>) -> (usize, Result<Vec<R>, ProcessError>) {
+    match reply {
+        Ok(values) => (index, values),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
 
 /// Results of [`ProcessPool::imap`](super::ProcessPool::imap) and [`ProcessPool::imap_unordered`](super::ProcessPool::imap_unordered).
 ///
-/// A chunk's reply is decoded here, by whoever takes the results, rather
-/// than on the pool's driver thread, which meanwhile hands its worker the
-/// next chunk.
+/// A chunk's reply is decoded on the driver thread that received it, after
+/// it has handed its worker the next chunk: the workers' replies are
+/// decoded side by side, and whoever takes the results only puts the
+/// chunks in order.
 ///
 /// # Examples
 /// ```
@@ -452,32 +457,26 @@ pub(crate) type AppendChunk<R> = fn(u32, Message, &mut Vec<R>) -> Result<(), Pro
 /// assert_eq!(any_order, [2, 4, 6, 8]);
 /// ```
 pub struct Imap<R> {
-    rx: mpsc::Receiver<ChunkReply>,
-    decode: DecodeChunk<R>,
-    append: AppendChunk<R>,
+    rx: mpsc::Receiver<ChunkReply<R>>,
     ordered: bool,
     next_chunk: usize,
     chunks: usize,
-    parked: BTreeMap<usize, Result<(u32, Message), ProcessError>>,
+    parked: BTreeMap<usize, Result<Vec<R>, ProcessError>>,
     ready: VecDeque<Result<R, ProcessError>>,
     items: usize,
 }
 
 impl<R> Imap<R> {
     /// Results of `chunks` chunks (`items` items in all), arriving on `rx`
-    /// tagged with their chunk's index, each decoded with `decode` (or,
-    /// collected in order, `append`).
+    /// tagged with their chunk's index.
     pub(crate) fn new(
-        rx: mpsc::Receiver<ChunkReply>,
-        (decode, append): (DecodeChunk<R>, AppendChunk<R>),
+        rx: mpsc::Receiver<ChunkReply<R>>,
         ordered: bool,
         chunks: usize,
         items: usize,
     ) -> Imap<R> {
         Imap {
             rx,
-            decode,
-            append,
             ordered,
             next_chunk: 0,
             chunks,
@@ -488,23 +487,21 @@ impl<R> Imap<R> {
     }
 
     /// Every result in order, or the first error in order (what
-    /// collecting the ordered iterator gives), with each chunk's values
-    /// decoded straight onto the end of the output, never into a `Vec` of
-    /// their own.
+    /// collecting the ordered iterator gives), each chunk's values moved
+    /// onto the end of the output as soon as the chunks before it are in.
     pub(crate) fn collect_ordered(mut self) -> Result<Vec<R>, ProcessError> {
         let mut out = Vec::with_capacity(self.items);
-        let mut slots: Vec<Option<Result<(u32, Message), ProcessError>>> = Vec::new();
+        let mut slots: Vec<Option<Result<Vec<R>, ProcessError>>> = Vec::new();
         slots.resize_with(self.chunks, || None);
         while self.next_chunk < self.chunks {
             // A chunk whose results never come (its pool went away) is an
             // error, not a short output.
-            let (index, chunk) = self.rx.recv().map_err(|_| ProcessError::PoolClosed)?;
+            let (index, chunk) = received(self.rx.recv().map_err(|_| ProcessError::PoolClosed)?);
             if let Some(slot) = slots.get_mut(index) {
                 *slot = Some(chunk);
             }
             while let Some(chunk) = slots.get_mut(self.next_chunk).and_then(Option::take) {
-                let (pid, message) = chunk?;
-                (self.append)(pid, message, &mut out)?;
+                out.append(&mut chunk?);
                 self.next_chunk += 1;
             }
         }
@@ -527,16 +524,16 @@ impl<R> Iterator for Imap<R> {
                 match self.parked.remove(&self.next_chunk) {
                     Some(c) => c,
                     None => {
-                        let (index, c) = self.rx.recv().ok()?;
+                        let (index, c) = received(self.rx.recv().ok()?);
                         self.parked.insert(index, c);
                         continue;
                     }
                 }
             } else {
-                self.rx.recv().ok()?.1
+                received(self.rx.recv().ok()?).1
             };
             self.next_chunk += 1;
-            match chunk.and_then(|(pid, m)| (self.decode)(pid, m)) {
+            match chunk {
                 Ok(values) => self.ready.extend(values.into_iter().map(Ok)),
                 Err(e) => self.ready.push_back(Err(e)),
             }

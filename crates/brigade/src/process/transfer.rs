@@ -141,24 +141,6 @@ pub(crate) fn decode<T: DeserializeOwned>(
     value
 }
 
-/// Decodes `bytes`, a sequence, onto the end of `out` (see
-/// [`frame::append_payload`]), offering `fds` to the values inside it.
-pub(crate) fn decode_into<T: DeserializeOwned>(
-    bytes: &[u8],
-    fds: Vec<OwnedFd>,
-    out: &mut Vec<T>,
-) -> Result<(), FrameError> {
-    let fds = fds.into_iter().map(Some).collect();
-    let previous = INCOMING.with(|i| i.borrow_mut().replace(fds));
-    take_failure();
-    let done = frame::append_payload(bytes, out).map_err(|e| match take_failure() {
-        Some(why) => FrameError::Malformed(why),
-        None => e,
-    });
-    INCOMING.with(|i| *i.borrow_mut() = previous);
-    done
-}
-
 /// Called by a `Serialize` impl: keeps a duplicate of `fd` to send along
 /// and returns its index in the message.
 pub(crate) fn attach(fd: BorrowedFd<'_>) -> Result<u32, String> {

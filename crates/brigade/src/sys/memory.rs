@@ -1,5 +1,6 @@
 //! System calls for shared memory: anonymous memory files (`memfd`),
-//! seals, mappings, and open-file-description locks.
+//! seals, mappings, and open-file-description locks; and how much freed
+//! memory the C allocator keeps.
 //!
 //! A memory file has no name in any directory, so no other user can reach
 //! it; it travels between processes only as a descriptor.
@@ -163,4 +164,22 @@ pub(crate) fn reopen(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     // SAFETY: a valid path; open returns a new descriptor.
     let new = cvt(unsafe { libc::open(path.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) })?;
     Ok(owned(new))
+}
+
+/// Asks the C allocator to keep up to `keep` bytes of freed heap for the
+/// next allocations instead of returning it to the kernel at once (glibc's
+/// `M_TRIM_THRESHOLD`), and to serve blocks below `keep / 2` from that heap
+/// rather than from mappings of their own (`M_MMAP_THRESHOLD`). Memory
+/// given back and taken again costs a page fault per 4 KiB page; a process
+/// that runs task after task of the same size would otherwise pay them on
+/// every task. Returns whether the allocator took both settings (a C
+/// library other than glibc may ignore them).
+pub(crate) fn keep_freed_heap(keep: usize) -> bool {
+    let keep = c_int::try_from(keep).unwrap_or(c_int::MAX);
+    // SAFETY: mallopt only changes the allocator's tunables; any value is
+    // accepted or refused (returning 0), never undefined.
+    unsafe {
+        libc::mallopt(libc::M_TRIM_THRESHOLD, keep) == 1
+            && libc::mallopt(libc::M_MMAP_THRESHOLD, keep / 2) == 1
+    }
 }
