@@ -19,7 +19,7 @@ use crate::io::driver::Driver;
 use crate::io::op::{Op, StableBuf};
 use crate::io::uring::Outcome;
 
-fn c_path(path: &Path) -> io::Result<CString> {
+pub(crate) fn c_path(path: &Path) -> io::Result<CString> {
     CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "the path contains a NUL byte"))
 }

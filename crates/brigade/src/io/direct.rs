@@ -38,8 +38,9 @@
 //! driver closes that one itself when the completion arrives.
 //!
 //! ```
-//! // fs::read opens through direct descriptors when the loop's driver is
-//! // io_uring; nothing of it shows in the process's descriptor table.
+//! // fs::read opens a file it cannot read from memory at once through a
+//! // direct descriptor (with several rings in the process) or an ordinary
+//! // one that the ring closes; either way nothing of it stays open.
 //! # let dir = std::env::temp_dir().join(format!("brigade-direct-doc-{}", std::process::id()));
 //! # std::fs::create_dir_all(&dir).unwrap();
 //! let path = dir.join("f");

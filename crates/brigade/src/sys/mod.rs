@@ -8,6 +8,8 @@
 
 pub(crate) mod epoll;
 pub(crate) mod fd;
+/// Reading files without waiting: cached opens, `RWF_NOWAIT` reads.
+pub(crate) mod fs;
 /// Shared futex words: sleep on a value, wake sleepers in any process.
 pub(crate) mod futex;
 pub(crate) mod memory;
