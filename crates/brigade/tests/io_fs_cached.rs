@@ -26,7 +26,7 @@ fn pattern(len: usize) -> Vec<u8> {
 }
 
 #[test]
-fn every_size_reads_exactly_in_memory_and_on_disk() {
+fn every_size_reads_exactly_in_place_or_through_the_driver() {
     // Around a page, and around the fast path's limit of 1 MiB, past which
     // the ring reads the file.
     let sizes = [
@@ -46,13 +46,20 @@ fn every_size_reads_exactly_in_memory_and_on_disk() {
         for &len in &sizes {
             std::fs::write(dir.join(len.to_string()), pattern(len)).unwrap();
         }
-        brigade::run(async {
-            for &len in &sizes {
-                let got = fs::read(dir.join(len.to_string())).await.unwrap();
-                assert_eq!(got.len(), len, "{} bytes in {}", len, base.display());
-                assert!(got == pattern(len), "{len} bytes differ");
-            }
-        });
+        // Read in place, and (turned off) through the driver.
+        for in_place in [true, false] {
+            let rt = brigade::Runtime::builder()
+                .read_files_in_place(in_place)
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                for &len in &sizes {
+                    let got = fs::read(dir.join(len.to_string())).await.unwrap();
+                    assert_eq!(got.len(), len, "{} bytes in {}", len, base.display());
+                    assert!(got == pattern(len), "{len} bytes differ");
+                }
+            });
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

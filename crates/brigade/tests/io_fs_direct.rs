@@ -34,6 +34,16 @@ fn serial() -> (Runtime, std::sync::MutexGuard<'static, ()>) {
     (Runtime::new().unwrap(), turn)
 }
 
+/// The loop under test: its reads all go through the driver, as a file not
+/// yet in memory's do (the files here were just written, so `fs::read`
+/// would otherwise read them in place; see `io_fs_cached.rs`).
+fn through_the_driver() -> Runtime {
+    Runtime::builder()
+        .read_files_in_place(false)
+        .build()
+        .unwrap()
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("brigade-fsd-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -127,7 +137,7 @@ fn reads_open_no_process_descriptors() {
     let _serial = serial();
     let dir = temp_dir("nofd");
     let files = files(&dir, 300);
-    let rt = Runtime::new().unwrap();
+    let rt = through_the_driver();
     // Warm up: the table registers on the first read.
     rt.block_on(fs::read(&files[0].0)).unwrap();
     let baseline = open_descriptors();
@@ -153,7 +163,7 @@ fn reads_agree_with_std_on_odd_files() {
     std::fs::write(dir.join("empty"), b"").unwrap();
     std::fs::write(dir.join("text"), "héllo").unwrap();
     std::fs::write(dir.join("latin1"), [0xe9u8]).unwrap();
-    let rt = Runtime::new().unwrap();
+    let rt = through_the_driver();
     let baseline = open_descriptors();
     rt.block_on(async {
         assert_eq!(fs::read(&big).await.unwrap(), big_data);
@@ -196,7 +206,7 @@ fn reads_agree_with_std_on_odd_files() {
 fn the_chains_probe_byte_is_kept_or_dropped_exactly() {
     let _serial = serial();
     let dir = temp_dir("probe");
-    let rt = Runtime::new().unwrap();
+    let rt = through_the_driver();
     let baseline = open_descriptors();
     rt.block_on(async {
         for size in [0usize, 1, 4095, 4096, 4097, 4098, 8191, 8192, 8193] {
@@ -296,7 +306,7 @@ fn a_full_table_falls_back_to_ordinary_descriptors() {
     let dir = temp_dir("full");
     let files = files(&dir, 400);
     with_open_files_limit(SLOTS as u64, || {
-        let rt = Runtime::new().unwrap();
+        let rt = through_the_driver();
         let baseline = open_descriptors();
         let (slots, fds) = read_all(&rt, &files);
         assert!(slots <= SLOTS);
@@ -315,7 +325,7 @@ type Job = Pin<Box<dyn Future<Output = ()>>>;
 /// varies with `i` (zero: right after its first poll), so that drops land
 /// at every step; then checks that nothing is left behind.
 fn drop_concurrently(name: &str, dir: &Path, make: impl Fn(u32) -> Job) {
-    let rt = Runtime::new().unwrap();
+    let rt = through_the_driver();
     drop_jobs(&rt, name, make);
     assert_table_free(&rt, dir);
 }
@@ -400,7 +410,7 @@ fn a_lone_loop_reads_through_ordinary_descriptors() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = temp_dir("lone");
     let files = files(&dir, 50);
-    let rt = Runtime::new().unwrap();
+    let rt = through_the_driver();
     let (slots, _fds) = read_all(&rt, &files);
     assert_eq!(slots, 0, "a lone loop opened direct descriptors");
     drop(rt);
@@ -415,7 +425,7 @@ fn a_lone_loop_closes_what_it_read_through_the_ring() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = temp_dir("lone-close");
     let files = files(&dir, 200);
-    let rt = Runtime::new().unwrap();
+    let rt = through_the_driver();
     rt.block_on(fs::read("/proc/self/cmdline")).unwrap();
     settle(&rt);
     let baseline = open_descriptors();
@@ -434,7 +444,7 @@ fn a_lone_loops_dropped_reads_leak_no_descriptor() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = temp_dir("lone-drop");
     let files = files(&dir, 50);
-    let rt = Runtime::new().unwrap();
+    let rt = through_the_driver();
     drop_jobs(&rt, "lone fs::read", |i| {
         let path = files[i as usize % files.len()].0.clone();
         Box::pin(async move {

@@ -48,6 +48,7 @@ pub struct Builder {
     slow_callback_duration: Option<Option<Duration>>,
     on_slow_poll: Option<SlowPollSink>,
     timer_spin: Option<Duration>,
+    read_files_in_place: Option<bool>,
 }
 
 /// A [`Builder::on_slow_poll`] hook, in a form the builder can derive
@@ -262,6 +263,32 @@ impl Builder {
         self
     }
 
+    /// Whether [`fs::read`](crate::fs::read) and
+    /// [`fs::read_to_string`](crate::fs::read_to_string) read a small file
+    /// that the kernel already holds in memory right away, on the loop's
+    /// thread; on unless turned off here.
+    ///
+    /// Such a read never waits for a device: the open consults only the
+    /// kernel's caches and the reads take only what its page cache holds
+    /// (or come from a filesystem that keeps files in memory, such as
+    /// tmpfs), and it stops at 1 MiB. It spares the queued operations and
+    /// task wake-ups of the driver's path, which on tmpfs also hands every
+    /// read to a kernel worker thread. Turned off, every read goes through
+    /// the driver (the ring, or the blocking pool under epoll): the loop's
+    /// thread then never copies a file's bytes itself.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = brigade::Runtime::builder().read_files_in_place(false).build().unwrap();
+    /// let text = rt.block_on(brigade::fs::read_to_string("Cargo.toml")).unwrap();
+    /// assert!(text.contains("[package]"));
+    /// ```
+    pub fn read_files_in_place(mut self, on: bool) -> Builder {
+        self.read_files_in_place = Some(on);
+        self
+    }
+
     /// Builds the runtime on the current thread.
     ///
     /// # Errors
@@ -290,6 +317,9 @@ impl Builder {
         )?;
         if let Some(spin) = self.timer_spin {
             core.timer_spin.set(spin);
+        }
+        if let Some(on) = self.read_files_in_place {
+            core.driver.read_in_place.set(on);
         }
         Ok(Runtime {
             core: Rc::new(core),

@@ -52,8 +52,8 @@ pub(crate) const MOST: usize = 1 << 20;
 
 /// Reads the whole file at `path` if it is a regular file of at most
 /// [`MOST`] bytes that is already in memory. `Ok(None)`: take the ring's
-/// path. Errors are the open's (`ENOENT`, `EACCES`, ...) or a read's, with
-/// the call that failed.
+/// path. Errors are the open's (`ENOENT`, `EACCES`, ...), with the call
+/// that failed.
 pub(crate) fn read(path: &Path) -> Result<Option<Vec<u8>>, (&'static str, io::Error)> {
     let Some(fd) = with_c_path(path, sys_fs::open_cached).map_err(|e| ("open", e))? else {
         return Ok(None);
@@ -72,7 +72,9 @@ pub(crate) fn read(path: &Path) -> Result<Option<Vec<u8>>, (&'static str, io::Er
     // of descriptors left open until its end would make the kernel grow
     // the process's descriptor table (waiting for RCU each time).
     drop(file);
-    read.map_err(|e| ("read", e))
+    // A read that failed is left to the driver's path, which reports its
+    // own error (the fast path gives up rather than answer differently).
+    Ok(read.ok().flatten())
 }
 
 /// Calls `f` with `path` as a C string, kept on the stack when it is

@@ -151,10 +151,12 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let path = path.as_ref();
     let driver = current_driver("brigade::fs::read")?;
     // A file already in memory is read right here (see `cached.rs`).
-    match cached::read(path) {
-        Ok(Some(bytes)) => return Ok(bytes),
-        Ok(None) => {}
-        Err((call, e)) => return Err(with_path(call, path, e)),
+    if driver.read_in_place.get() {
+        match cached::read(path) {
+            Ok(Some(bytes)) => return Ok(bytes),
+            Ok(None) => {}
+            Err((call, e)) => return Err(with_path(call, path, e)),
+        }
     }
     // Boxed: the slow path's state is most of the future's size, and a
     // caller that spawns a task per file pays for that size in every task

@@ -5,7 +5,7 @@
 //! allows it, epoll otherwise, or whichever `BRIGADE_DRIVER=uring|epoll` (or
 //! [`Builder::io_driver`](crate::event_loop::Builder::io_driver)) asks for.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
 use std::os::fd::RawFd;
@@ -130,6 +130,9 @@ pub(crate) struct Driver {
     pub(crate) registry: RefCell<Registry>,
     unparker: Arc<Unparker>,
     pub(crate) shared: Arc<Shared>,
+    /// Whether `fs::read` may read a file already in memory on the loop
+    /// (`Builder::read_files_in_place`).
+    pub(crate) read_in_place: Cell<bool>,
 }
 
 impl Driver {
@@ -171,6 +174,7 @@ impl Driver {
             registry: RefCell::new(Registry::new()),
             unparker,
             shared,
+            read_in_place: Cell::new(true),
         }))
     }
 
