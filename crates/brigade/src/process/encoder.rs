@@ -106,6 +106,13 @@ impl Encoder {
         self.out.push(rest as u8);
     }
 
+    /// Starts an enum variant with fields: its index, then (the caller's)
+    /// the fields.
+    fn variant(&mut self, index: u32) -> &mut Self {
+        self.varint(index.into());
+        self
+    }
+
     fn length(&mut self, len: usize) {
         self.varint(len as u64);
     }
@@ -295,8 +302,7 @@ impl ser::Serializer for &mut Encoder {
         _variant: &'static str,
         _len: usize,
     ) -> Result<Self, EncodeError> {
-        self.varint(index.into());
-        Ok(self)
+        Ok(self.variant(index))
     }
 
     fn serialize_map(self, len: Option<usize>) -> Result<Self, EncodeError> {
@@ -315,8 +321,7 @@ impl ser::Serializer for &mut Encoder {
         _variant: &'static str,
         _len: usize,
     ) -> Result<Self, EncodeError> {
-        self.varint(index.into());
-        Ok(self)
+        Ok(self.variant(index))
     }
 
     fn collect_str<T: ?Sized + fmt::Display>(self, value: &T) -> Result<(), EncodeError> {
