@@ -403,6 +403,36 @@ fn dropping_opens_at_any_point_leaks_no_descriptor() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A process out of descriptors still reads through the ring's table: the
+/// in-place path, which needs an ordinary descriptor, steps aside.
+#[test]
+fn out_of_descriptors_reads_still_go_through_the_table() {
+    let _serial = serial();
+    let dir = temp_dir("emfile");
+    let files = files(&dir, 3);
+    with_open_files_limit(SLOTS as u64, || {
+        // Reads in place by default.
+        let rt = Runtime::new().unwrap();
+        // The ring's table registers on the first read through the driver
+        // (a file of /proc is never read in place).
+        rt.block_on(fs::read("/proc/self/cmdline")).unwrap();
+        // Fill the process's table.
+        let mut held = Vec::new();
+        while let Ok(f) = std::fs::File::open(&files[0].0) {
+            held.push(f);
+        }
+        let read = rt.block_on(fs::read(&files[1].0));
+        drop(held);
+        if rt.io_driver() == DriverKind::Uring {
+            assert_eq!(read.unwrap(), files[1].1);
+        } else {
+            // The blocking pool opens ordinary descriptors: none is left.
+            assert!(read.is_err());
+        }
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// With one loop alone in the process, `fs::read` keeps to ordinary
 /// descriptors (cheaper there: they can be `fstat`ed for the size).
 #[test]

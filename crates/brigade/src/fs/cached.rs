@@ -55,8 +55,15 @@ pub(crate) const MOST: usize = 1 << 20;
 /// path. Errors are the open's (`ENOENT`, `EACCES`, ...), with the call
 /// that failed.
 pub(crate) fn read(path: &Path) -> Result<Option<Vec<u8>>, (&'static str, io::Error)> {
-    let Some(fd) = with_c_path(path, sys_fs::open_cached).map_err(|e| ("open", e))? else {
-        return Ok(None);
+    let fd = match with_c_path(path, sys_fs::open_cached) {
+        Ok(Some(fd)) => fd,
+        Ok(None) => return Ok(None),
+        // Out of descriptors: the driver's path may still open the file,
+        // in the ring's own table (see `io/direct.rs`).
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
+            return Ok(None);
+        }
+        Err(e) => return Err(("open", e)),
     };
     let file = File::from(fd);
     let Ok(meta) = file.metadata() else {
