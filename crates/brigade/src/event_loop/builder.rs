@@ -277,6 +277,13 @@ impl Builder {
     /// the driver (the ring, or the blocking pool under epoll): the loop's
     /// thread then never copies a file's bytes itself.
     ///
+    /// The open is attempted as io_uring attempts one on the loop's thread
+    /// before handing it to a worker: path resolution from the kernel's
+    /// caches only, non-blocking. A filesystem whose open itself talks to
+    /// a server (NFS, FUSE) may still make that open wait; a program that
+    /// reads from one on an epoll loop and must never wait can turn this
+    /// off.
+    ///
     /// # Examples
     ///
     /// ```

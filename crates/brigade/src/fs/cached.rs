@@ -22,7 +22,10 @@
 //!
 //! * the open consults only the kernel's caches (`openat2` with
 //!   `RESOLVE_CACHED`), and is non-blocking, so a FIFO does not wait for a
-//!   writer;
+//!   writer: io_uring's own attempt at an open without waiting, which it
+//!   makes on the loop's thread too (a filesystem whose open talks to a
+//!   server, NFS or FUSE, may still wait there; see
+//!   `Builder::read_files_in_place`);
 //! * `fstat` of an open file reads its inode, already in memory;
 //! * reads take only what the page cache holds (`RWF_NOWAIT`), except on a
 //!   filesystem that keeps its files in memory (tmpfs, ramfs), whose reads
