@@ -124,8 +124,7 @@ fn read_spare(
     let start = buf.len();
     let len = (buf.capacity() - start).min(max);
     let iov = libc::iovec {
-        // SAFETY: `start` is within the allocation (it is the length).
-        iov_base: unsafe { buf.as_mut_ptr().add(start) }.cast(),
+        iov_base: buf.spare_capacity_mut().as_mut_ptr().cast(),
         iov_len: len,
     };
     let n = retry(|| {
