@@ -182,3 +182,12 @@ fn many_files_read_at_once_leave_no_descriptor_open() {
     assert!(still_open.is_empty(), "still open: {still_open:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A program that spawns a task per file carries one `fs::read` future in
+/// each task: the driver's path, which takes most of the state, is boxed
+/// and allocated only when taken.
+#[test]
+fn the_future_of_a_read_stays_small() {
+    let read = fs::read(PathBuf::from("anything"));
+    assert!(size_of_val(&read) <= 128, "{} bytes", size_of_val(&read));
+}

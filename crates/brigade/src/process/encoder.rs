@@ -10,9 +10,9 @@
 //! with a `memcpy` of a length the compiler cannot see. This encoder writes
 //! the varint's bytes straight into the output instead: it appends a fixed
 //! ten zero bytes (two stores, no call), writes the varint over them and cuts
-//! the output back to its length. A chunk of a pool map's `u64`s encodes in
-//! about 2.5 ns per number instead of 6.4 (postcard's `to_stdvec`, on the
-//! benchmark machine), which is most of what a worker does for `n ↦ n²`.
+//! the output back to its length. For a chunk of a pool map's numbers that
+//! takes a fraction of postcard's time, and encoding is most of what a
+//! worker does for `n ↦ n²` (BENCHMARKS.md, `procpool`).
 //!
 //! # The format, as written here
 //!
