@@ -95,14 +95,11 @@ fn with_c_path<T>(path: &Path, f: impl FnOnce(&CStr) -> io::Result<T>) -> io::Re
     let mut on_stack = [0u8; 384];
     if bytes.len() < on_stack.len() {
         on_stack[..bytes.len()].copy_from_slice(bytes);
-        let c = CStr::from_bytes_with_nul(&on_stack[..=bytes.len()]).map_err(|_| nul_in_path())?;
+        let c = CStr::from_bytes_with_nul(&on_stack[..=bytes.len()])
+            .map_err(|_| super::native::nul_in_path())?;
         return f(c);
     }
     f(&super::native::c_path(path)?)
-}
-
-fn nul_in_path() -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, "the path contains a NUL byte")
 }
 
 /// Reads `file` (of `size` bytes, on device `dev`) to its end, or `None`

@@ -20,8 +20,12 @@ use crate::io::op::{Op, StableBuf};
 use crate::io::uring::Outcome;
 
 pub(crate) fn c_path(path: &Path) -> io::Result<CString> {
-    CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "the path contains a NUL byte"))
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| nul_in_path())
+}
+
+/// The error of a path that no system call can take.
+pub(crate) fn nul_in_path() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, "the path contains a NUL byte")
 }
 
 /// `openat(AT_FDCWD, path, flags | O_CLOEXEC, mode)`.
