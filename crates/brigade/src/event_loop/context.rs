@@ -5,27 +5,34 @@
 //! (go through the loop's thread-safe remote queue); `spawn`, `sleep` and the
 //! other free functions use it to find their loop.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use super::scheduler::{Core, Shared};
 
 thread_local! {
-    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+    /// The current loop: a pointer to the `Rc` that its [`Enter`] guard
+    /// keeps in a box, or null. A plain pointer rather than a
+    /// `RefCell<Option<Rc<Core>>>`: every `sleep`, `spawn` and local wake
+    /// asks for the loop, and a `Cell` of a pointer has no destructor, so
+    /// the thread-local is one load, with no borrow flag to set and no
+    /// registration state to check.
+    static CURRENT: Cell<*const Rc<Core>> = const { Cell::new(std::ptr::null()) };
 }
 
 /// Runs `f` with the current loop, if any.
+#[inline]
 pub(crate) fn with<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
-    // During thread-local teardown there is no loop any more: a waker fired
-    // from a destructor then takes the foreign path instead of aborting.
-    let mut f = Some(f);
-    let out =
-        CURRENT.try_with(|current| (f.take().expect("called once"))(current.borrow().as_ref()));
-    match out {
-        Ok(out) => out,
-        Err(_) => (f.take().expect("not called yet"))(None),
-    }
+    let current = CURRENT.with(Cell::get);
+    // SAFETY: a non-null pointer was set by `enter` and points into the box
+    // of a live `Enter` guard: the guard puts the previous value back before
+    // it frees the box, and guards are dropped in the reverse order of
+    // their creation (each is a local of the `block_on` frame that made
+    // it), so the pointer is cleared or restored before the box goes. The
+    // reference does not outlive `f`, and `f` cannot drop that guard: it
+    // lives in a frame below this call on the same thread.
+    f(unsafe { current.as_ref() })
 }
 
 /// The current loop; panics with `what` in the message outside of one.
@@ -44,30 +51,37 @@ pub(crate) fn is_current(shared: &Arc<Shared>) -> Option<bool> {
     with(|core| core.map(|core| Arc::ptr_eq(&core.shared, shared)))
 }
 
-/// Installs `core` as the current loop until the guard drops.
+/// Installs a loop as the current one until the guard drops.
 pub(crate) struct Enter {
-    previous: Option<Rc<Core>>,
+    /// The loop, boxed so that the thread-local's pointer to it stays
+    /// valid however the guard moves (the box is the `Rc`'s fixed address,
+    /// which is what `with` lends out; it is not a second owner).
+    #[allow(clippy::redundant_allocation)]
+    core: Box<Rc<Core>>,
+    previous: *const Rc<Core>,
 }
 
 /// Makes `core` current. With `nested = false` this fails if another loop is
 /// already current, which is how `run` inside `run` is refused.
 pub(crate) fn enter(core: Rc<Core>, nested: bool) -> Option<Enter> {
-    CURRENT.with(|current| {
-        let mut current = current.borrow_mut();
-        if current.is_some() && !nested {
-            return None;
-        }
-        let previous = current.replace(core);
-        Some(Enter { previous })
-    })
+    let previous = CURRENT.with(Cell::get);
+    if !previous.is_null() && !nested {
+        return None;
+    }
+    let core = Box::new(core);
+    CURRENT.with(|current| current.set(&*core));
+    Some(Enter { core, previous })
 }
 
 impl Drop for Enter {
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        let leaving =
-            CURRENT.with(|current| std::mem::replace(&mut *current.borrow_mut(), previous));
-        drop(leaving);
+        CURRENT.with(|current| {
+            debug_assert!(
+                std::ptr::eq(current.get(), &*self.core),
+                "loop guards are dropped in reverse order"
+            );
+            current.set(self.previous);
+        });
     }
 }
 
@@ -88,5 +102,39 @@ pub(crate) fn assert_not_on_loop(call: &str, instead: &str) {
             "brigade: `{call}` called on an event loop's thread would block every task \
              of the loop (and deadlock if what it waits for needs the loop); use `{instead}`"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use super::{enter, with};
+
+    fn current_id() -> Option<u64> {
+        with(|core| core.map(|core| core.shared.id))
+    }
+
+    /// Guards nest: an inner loop is current while its guard lives, and
+    /// dropping the guard brings back the outer one, then none; a second
+    /// loop is refused unless nesting is asked for. A guard moved after it
+    /// was made (returned, stored) still lends a valid loop.
+    #[test]
+    fn guards_nest_and_restore_the_loop_before_them() {
+        let outer = crate::Runtime::new().unwrap();
+        let inner = crate::Runtime::new().unwrap();
+        let (outer_id, inner_id) = (outer.core.shared.id, inner.core.shared.id);
+        assert_eq!(current_id(), None);
+        let guards = vec![enter(outer.core.clone(), false).unwrap()];
+        assert_eq!(current_id(), Some(outer_id));
+        assert!(enter(inner.core.clone(), false).is_none());
+        {
+            let _inner = enter(inner.core.clone(), true).unwrap();
+            assert_eq!(current_id(), Some(inner_id));
+            assert!(with(|core| core.is_some_and(|c| Rc::ptr_eq(c, &inner.core))));
+        }
+        assert_eq!(current_id(), Some(outer_id));
+        drop(guards);
+        assert_eq!(current_id(), None);
     }
 }

@@ -438,8 +438,13 @@ impl Core {
     }
 
     fn drain_remote(&self) {
+        let remote = self.shared.take_remote();
+        // Nearly every turn: nothing came from another thread.
+        if remote.is_empty() {
+            return;
+        }
         let mut calls = Vec::new();
-        for work in self.shared.take_remote() {
+        for work in remote {
             match work {
                 Remote::Wake(task) => {
                     self.trace_wake(&task, "wake from another thread");
@@ -471,6 +476,10 @@ impl Core {
     /// Wakes the timers whose deadline has passed. Returns how many fired.
     pub(crate) fn fire_timers(&self) -> usize {
         let now = self.clock.current_tick();
+        // Most turns fire nothing (the loop asks before and after it parks).
+        if self.timers.borrow_mut().skip_quiet(now) {
+            return 0;
+        }
         // One buffer serves every turn; a re-entrant call (from a foreign
         // waker) finds it taken and uses a fresh one.
         let mut fired = self.fired.take();

@@ -356,9 +356,22 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let core = crate::event_loop::scheduler::current("brigade::time::sleep");
-        this.poll_at(&core, cx)
+        context::with(|core| match core {
+            Some(core) => this.poll_at(core, cx),
+            None => outside_a_loop(),
+        })
     }
+}
+
+/// The panic of a sleep polled away from any loop (the message
+/// `scheduler::current` gives), kept out of the poll's hot path.
+#[cold]
+#[inline(never)]
+fn outside_a_loop() -> ! {
+    drop(crate::event_loop::scheduler::current(
+        "brigade::time::sleep",
+    ));
+    unreachable!("`current` panics outside of a loop")
 }
 
 impl Drop for Sleep {
