@@ -65,7 +65,7 @@
 //! | `loop.call_later(delay, f)`, `call_at(when, f)`, `TimerHandle` | [`Handle::call_later`](crate::Handle::call_later), [`Handle::call_at`](crate::Handle::call_at), [`TimerHandle`](crate::event_loop::TimerHandle) | callable from any thread |
 //! | `loop.run_in_executor(pool, f)` | [`ThreadPool::submit`](crate::thread::ThreadPool::submit) and `.await` the [`Job`](crate::thread::Job) | |
 //! | `loop.slow_callback_duration` | [`Builder::slow_callback_duration`](crate::event_loop::Builder::slow_callback_duration) | |
-//! | `Lock` | [`sync::Mutex`](crate::sync::Mutex) (alias [`sync::Lock`](crate::sync::Lock)) | the lock owns the data it guards, as Rust's locks do |
+//! | `Lock` | [`sync::Mutex`](crate::sync::Mutex) (alias [`sync::Lock`](crate::sync::Lock)) | the lock owns the data it guards, as Rust's locks do; [`sync::LocalMutex`](crate::sync::LocalMutex) serves the tasks of one loop only, as asyncio's lock does, without atomics |
 //! | `Event`, `Condition`, `Semaphore`, `BoundedSemaphore` | [`sync::Event`](crate::sync::Event), [`Condition`](crate::sync::Condition), [`Semaphore`](crate::sync::Semaphore), [`BoundedSemaphore`](crate::sync::BoundedSemaphore) | a release beyond the bound is a [`ReleaseError`](crate::sync::ReleaseError), not `ValueError` |
 //! | `Barrier`: `wait`, `abort`, `reset`, `broken` | [`sync::Barrier`](crate::sync::Barrier) | `wait` returns the arrival index in a [`BarrierWaitResult`](crate::sync::BarrierWaitResult), or a [`BrokenBarrierError`](crate::sync::BrokenBarrierError) |
 //! | `Queue`, `PriorityQueue`, `LifoQueue` | [`sync::Queue`](crate::sync::Queue), [`PriorityQueue`](crate::sync::PriorityQueue), [`LifoQueue`](crate::sync::LifoQueue) | `maxsize=0` is written `unbounded()`; `bounded(0)` is a rendezvous |

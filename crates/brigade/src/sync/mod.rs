@@ -4,12 +4,15 @@
 //! `Semaphore` and `Queue`, because a thread lock would freeze the whole
 //! loop. These are brigade's. They are `Send + Sync`, so tasks on several
 //! loops (and plain threads, through the channels' blocking calls) may share
-//! them, usually behind an `Arc`.
+//! them, usually behind an `Arc`. The one exception is [`LocalMutex`],
+//! which, like asyncio's own `Lock`, serves the tasks of one loop only and
+//! skips the atomic instructions that sharing across threads needs.
 //!
 //! # A tour
 //! | brigade | asyncio | for |
 //! | --- | --- | --- |
 //! | [`Mutex`] | `Lock` | exclusive access to data, FIFO-fair |
+//! | [`LocalMutex`] | `Lock` (not thread-safe, as asyncio's is not) | the same for the tasks of one loop, with no atomics |
 //! | [`Semaphore`] | `Semaphore` | at most `n` at once; `acquire_many` for weights |
 //! | [`BoundedSemaphore`] | `BoundedSemaphore` | a semaphore whose extra `release` is an error |
 //! | [`RwLock`] | — (tokio `RwLock`) | many readers or one writer, FIFO-fair |
@@ -56,6 +59,7 @@ mod bounded_semaphore;
 pub mod broadcast;
 mod condition;
 mod event;
+mod local_mutex;
 pub mod mpsc;
 mod mutex;
 mod mutex_guard;
@@ -76,6 +80,7 @@ pub use barrier::{Barrier, BarrierWait, BarrierWaitResult, BrokenBarrierError};
 pub use bounded_semaphore::{BoundedSemaphore, ReleaseError};
 pub use condition::Condition;
 pub use event::{Event, EventWait};
+pub use local_mutex::{LocalLock, LocalMutex, LocalMutexGuard};
 pub use mutex::{Lock, Mutex, TryLockError};
 pub use mutex_guard::{MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
