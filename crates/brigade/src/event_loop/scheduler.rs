@@ -12,15 +12,18 @@
 //! The loop sleeps in its I/O [`Driver`] (`epoll_wait`/`io_uring_enter`), so
 //! that I/O, timers and wake-ups from other threads all end the same wait.
 //!
-//! A wake-up on the loop's own thread costs a push onto a `VecDeque`; one
-//! from another thread costs a lock, a push and (if the loop sleeps) an
-//! unpark. The loop drains the remote queue once per turn.
+//! A wake-up on the loop's own thread costs a push onto a `VecDeque`, with
+//! no atomic instruction (the task's module docs tell how); one from
+//! another thread costs a lock, a push and (if the loop sleeps) an unpark.
+//! The loop drains the remote queue once per turn.
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr::NonNull;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Waker;
@@ -33,7 +36,7 @@ use crate::io::{Deadline, DriverKind};
 use super::context;
 use super::join::JoinHandle;
 use super::slow::SlowPolls;
-use super::task::{CANCELLED, COMPLETE, TaskId, TaskRef};
+use super::task::{CANCELLED, COMPLETE, Header, TaskId, TaskRef};
 use super::task_info::TaskInfo;
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -140,35 +143,54 @@ pub(crate) fn claim(flag: &AtomicBool) -> bool {
 }
 
 /// Schedules `task` (consuming the caller's reference), adding the `extra`
-/// state bits (`CANCELLED` for an abort).
+/// state bits (`CANCELLED` for an abort): into the owner's run queue when
+/// we are on the owner's thread, through its remote queue otherwise.
 pub(crate) fn schedule(task: TaskRef, extra: usize) {
-    if task.mark_scheduled(extra) {
-        push(task);
+    let queued = context::with(|core| match core {
+        Some(core) if core.owns(&task) => {
+            if extra != 0 {
+                task.add_flags(extra);
+            }
+            core.enqueue(&task, "wake");
+            true
+        }
+        _ => false,
+    });
+    // On the owner's thread the caller's reference simply goes (the
+    // registry's keeps the task alive while it is queued).
+    if !queued && task.mark_scheduled(extra) {
+        push_remote(task);
     }
 }
 
-/// Puts a reference into the owner's run queue: directly when we are on the
-/// owner's thread, through its remote queue otherwise.
-pub(crate) fn push(task: TaskRef) {
-    let task = context::with(|core| match core {
-        Some(core) if Arc::ptr_eq(&core.shared, &task.header().shared) => {
-            core.trace_wake(&task, "wake");
-            core.queue.borrow_mut().push_back(task);
-            None
+/// Schedules `task` without taking the caller's reference.
+pub(crate) fn wake_by_ref(task: &TaskRef) {
+    let queued = context::with(|core| match core {
+        Some(core) if core.owns(task) => {
+            core.enqueue(task, "wake");
+            true
         }
-        _ => Some(task),
+        _ => false,
     });
-    if let Some(task) = task {
-        let shared = task.header().shared.clone();
-        // A loop that has shut down drops the reference here, outside its lock.
-        drop(shared.push_remote(Remote::Wake(task)));
+    if !queued && task.mark_scheduled(0) {
+        push_remote(task.clone_ref());
     }
+}
+
+/// Hands a reference (of a task marked `SCHEDULED`) to its loop's remote
+/// queue.
+fn push_remote(task: TaskRef) {
+    let shared = task.header().shared.clone();
+    // A loop that has shut down drops the reference here, outside its lock.
+    drop(shared.push_remote(Remote::Wake(task)));
 }
 
 /// The half of a loop owned by its thread.
 pub(crate) struct Core {
     pub(crate) shared: Arc<Shared>,
-    queue: RefCell<VecDeque<TaskRef>>,
+    /// The run queue: tasks without a reference of their own (see the
+    /// task's module docs, "Two run queues").
+    queue: RefCell<VecDeque<NonNull<Header>>>,
     tasks: RefCell<Slab<TaskRef>>,
     pub(crate) timers: RefCell<Wheel>,
     /// The wakers of the timers that fire in a turn, kept between turns so
@@ -230,6 +252,54 @@ impl Core {
         })
     }
 
+    /// Whether `task` belongs to this loop.
+    fn owns(&self, task: &TaskRef) -> bool {
+        Arc::ptr_eq(&self.shared, &task.header().shared)
+    }
+
+    /// Puts one of this loop's tasks in its run queue, unless it is there
+    /// already or has finished. Owner thread only, as every `Core` method.
+    fn enqueue(&self, task: &TaskRef, what: &'static str) {
+        let header = task.header();
+        if header.local_queued.get() || task.state() & COMPLETE != 0 {
+            return;
+        }
+        header.local_queued.set(true);
+        self.trace_wake(task, what);
+        self.queue.borrow_mut().push_back(task.as_ptr());
+    }
+
+    /// Lets go of the registry's reference to a finished task, or hands it
+    /// to the task's entry in the run queue if it still has one (the entry
+    /// holds no reference of its own, and must not outlive the task).
+    fn release(&self, registry: TaskRef) {
+        let header = registry.header();
+        if header.local_queued.get() {
+            header.queue_owns_ref.set(true);
+            let _ = registry.into_raw();
+        } else {
+            drop(registry);
+        }
+    }
+
+    /// Takes a task off the run queue: the entry's task, still alive, or
+    /// `None` if it had finished meanwhile (then the reference its entry
+    /// held is released).
+    fn unqueue(&self, ptr: NonNull<Header>) -> Option<ManuallyDrop<TaskRef>> {
+        // SAFETY: a queued task is alive: the registry holds a reference
+        // until the task finishes, and then `release` hands that reference
+        // to the queue entry rather than dropping it while the entry exists.
+        // The `TaskRef` is not dropped unless it is that handed reference.
+        let task = ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) });
+        let header = task.header();
+        header.local_queued.set(false);
+        if header.queue_owns_ref.replace(false) {
+            drop(ManuallyDrop::into_inner(task));
+            return None;
+        }
+        Some(task)
+    }
+
     /// The task being polled right now, if any.
     pub(crate) fn current_task(&self) -> Option<TaskId> {
         self.current_task.get()
@@ -282,7 +352,7 @@ impl Core {
     where
         F: Future + 'static,
     {
-        let [registry, handle, queued] = TaskRef::new(future, self.shared.clone(), id, name);
+        let [registry, handle] = TaskRef::new(future, self.shared.clone(), id, name);
         if self.shutting_down.get() {
             // Spawned by a destructor while the loop shuts down: cancelled
             // before it ever runs, so nothing outlives the loop.
@@ -290,7 +360,7 @@ impl Core {
             unsafe { registry.cancel() };
             // SAFETY: owner thread; the stage holds `Cancelled`.
             unsafe { registry.complete() };
-            drop((registry, queued));
+            drop(registry);
             return JoinHandle::new(handle);
         }
         crate::trace::emit::spawned(id.0, registry.header().name.as_deref().map(|n| &**n));
@@ -308,13 +378,14 @@ impl Core {
                 self.trace_now(trace),
             );
         }
+        registry.header().local_queued.set(true);
+        self.queue.borrow_mut().push_back(registry.as_ptr());
         {
             let mut tasks = self.tasks.borrow_mut();
             let slot = u32::try_from(tasks.vacant_key()).expect("fewer than 2^32 live tasks");
             registry.header().slot.set(slot);
             tasks.insert(registry);
         }
-        self.queue.borrow_mut().push_back(queued);
         JoinHandle::new(handle)
     }
 
@@ -353,19 +424,19 @@ impl Core {
             let Some(task) = self.queue.borrow_mut().pop_front() else {
                 break;
             };
-            self.run_task(task);
+            if let Some(task) = self.unqueue(task) {
+                self.run_task(&task);
+            }
             ran += 1;
         }
         ran
     }
 
-    fn run_task(&self, task: TaskRef) {
-        // From here the registry's reference keeps the task alive, until
-        // `finish` (the last use of `task`) releases it.
-        let Some((prev, task)) = task.dequeue() else {
-            return;
-        };
-        let task: &TaskRef = &task;
+    /// Polls a task just taken off the run queue. The registry's reference
+    /// keeps it alive until `finish` (the last use of `task`) releases it.
+    fn run_task(&self, task: &TaskRef) {
+        let prev = task.state();
+        debug_assert!(prev & COMPLETE == 0, "a finished task left its queue");
         // One reading of the real clock serves as both the start and the
         // base of the duration: two readings would draw the poll longer
         // than it was, by whatever passed between them (a preemption can
@@ -434,7 +505,9 @@ impl Core {
         unsafe { task.complete() };
         let slot = task.header().slot.get() as usize;
         let registry = self.tasks.borrow_mut().remove(slot);
-        drop(registry);
+        if let Some(registry) = registry {
+            self.release(registry);
+        }
     }
 
     fn drain_remote(&self) {
@@ -447,8 +520,11 @@ impl Core {
         for work in remote {
             match work {
                 Remote::Wake(task) => {
-                    self.trace_wake(&task, "wake from another thread");
-                    self.queue.borrow_mut().push_back(task);
+                    // The entry's reference goes; the registry's keeps an
+                    // unfinished task alive in the run queue.
+                    if let Some((_, task)) = task.dequeue() {
+                        self.enqueue(&task, "wake from another thread");
+                    }
                 }
                 Remote::Call(f) => calls.push(f),
             }
@@ -505,17 +581,14 @@ impl Core {
     /// Wakes a task whose waker fired here: what the waker would do, minus
     /// the thread-local lookup, since the loop is at hand.
     fn wake_task(&self, task: TaskRef) {
-        if !task.mark_scheduled(0) {
-            // Already queued, or finished: the reference goes. Were it the
-            // last, its output's destructor runs here; a panic in it must
-            // not lose the other timers' wake-ups.
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(task)));
-        } else if Arc::ptr_eq(&self.shared, &task.header().shared) {
-            self.trace_wake(&task, "wake");
-            self.queue.borrow_mut().push_back(task);
-        } else {
-            push(task);
+        if !self.owns(&task) {
+            return schedule(task, 0);
         }
+        self.enqueue(&task, "wake");
+        // The timer's reference goes. Were it the last (the task finished),
+        // its output's destructor runs here; a panic in it must not lose
+        // the other timers' wake-ups.
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(task)));
     }
 
     /// Sleeps in the I/O driver until there is something to do: ready
@@ -628,10 +701,18 @@ impl Core {
                     // SAFETY: owner thread; the stage holds `Cancelled`.
                     unsafe { task.complete() };
                 }
+                self.release(task);
             }
         }
-        let queued: Vec<TaskRef> = self.queue.borrow_mut().drain(..).collect();
-        drop(queued);
+        // Every task has finished: the entries left hold the references
+        // `release` handed them, which go now.
+        loop {
+            let Some(ptr) = self.queue.borrow_mut().pop_front() else {
+                break;
+            };
+            let left = self.unqueue(ptr);
+            debug_assert!(left.is_none(), "every queued task has finished");
+        }
         for work in self.shared.close_remote() {
             drop(work);
         }

@@ -11,25 +11,42 @@
 //! dropped on that loop's thread, which is why futures need not be `Send`.
 //! Other threads reach a task only through its [`Waker`]: they change the
 //! reference count and the `SCHEDULED` bit, both atomics, and hand a
-//! reference to the loop's remote queue. Everything in `UnsafeCell`s (the
-//! stage, the join waker) is touched by the owner thread alone.
+//! reference to the loop's remote queue. Everything in `Cell`s and
+//! `UnsafeCell`s (the stage, the join waker, whether the task sits in the
+//! loop's own run queue) is touched by the owner thread alone.
+//!
+//! # Two run queues, one without atomics
+//! Nearly every wake-up happens on the owner thread: a timer fires, a lock
+//! is handed over, a channel gets an item. Such a wake-up sets the
+//! owner-only `local_queued` flag and pushes the task's pointer onto the
+//! loop's run queue, with no atomic instruction: the entry holds no
+//! reference, because the loop's registry already holds one for every
+//! task that has not finished. A task that finishes while it still sits in
+//! that queue hands the registry's reference to the queue entry
+//! (`queue_owns_ref`), which releases it when it is popped. Only a wake-up
+//! from another thread pays for atomics: it sets `SCHEDULED` and sends a
+//! counted reference through the remote queue, which the loop drains into
+//! its own. A task may then be in both queues at once and be polled once
+//! more than needed, which futures allow.
 //!
 //! # The state word
 //! The low bits are flags; the rest is the reference count:
-//! - `SCHEDULED`: a reference sits in a run queue; waking again is a no-op;
+//! - `SCHEDULED`: a reference sits in the remote queue; waking again from
+//!   another thread is a no-op;
 //! - `COMPLETE`: the future is gone and the stage holds the output;
 //! - `CANCELLED`: cancellation was requested; the loop drops the future the
 //!   next time it pops the task.
 //!
 //! References are held by: the loop's registry of live tasks (until the
-//! future is gone), the `JoinHandle`, every `Waker`, and every queue entry.
-//! The last one to go frees the allocation. By then the future has been
-//! dropped by its loop (the registry's reference guarantees it), so freeing
-//! on a foreign thread never drops a non-`Send` value there.
+//! future is gone, and the loop's run queue no longer holds the task), the
+//! `JoinHandle`, every `Waker`, and every remote queue entry. The last one
+//! to go frees the allocation. By then the future has been dropped by its
+//! loop (the registry's reference guarantees it), so freeing on a foreign
+//! thread never drops a non-`Send` value there.
 //!
-//! The loop pops a task with one atomic subtraction that both clears
-//! `SCHEDULED` and releases the queue entry's reference; the registry's
-//! reference keeps the task alive while it is polled.
+//! The loop drains a remote entry with one atomic subtraction that both
+//! clears `SCHEDULED` and releases the entry's reference; the registry's
+//! reference keeps the task alive from there.
 
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
@@ -44,7 +61,7 @@ use super::join::JoinError;
 use super::scheduler::Shared;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 
-/// A reference sits in a run queue.
+/// A reference sits in the remote queue.
 pub(crate) const SCHEDULED: usize = 1 << 0;
 /// The future has finished or was dropped; the stage holds the output.
 pub(crate) const COMPLETE: usize = 1 << 1;
@@ -90,6 +107,12 @@ pub(crate) struct Header {
     pub(crate) slot: Cell<u32>,
     /// Whether a `JoinHandle` still exists (owner thread only).
     pub(crate) has_handle: Cell<bool>,
+    /// Whether the task sits in its loop's own run queue (owner thread
+    /// only; see "Two run queues" above).
+    pub(crate) local_queued: Cell<bool>,
+    /// Whether that queue entry holds the registry's reference, because
+    /// the task finished while it was queued (owner thread only).
+    pub(crate) queue_owns_ref: Cell<bool>,
     /// Who awaits the output (owner thread only).
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
 }
@@ -125,31 +148,33 @@ pub(crate) struct TaskRef(NonNull<Header>);
 unsafe impl Send for TaskRef {}
 
 impl TaskRef {
-    /// Allocates a task holding `future`, already marked `SCHEDULED`, and
-    /// returns its three first references: for the loop's registry, for the
-    /// `JoinHandle` and for the run queue.
+    /// Allocates a task holding `future` and returns its two first
+    /// references: for the loop's registry and for the `JoinHandle`. The
+    /// caller puts it in the run queue.
     pub(crate) fn new<F: Future + 'static>(
         future: F,
         shared: Arc<Shared>,
         id: TaskId,
         name: Option<Box<str>>,
-    ) -> [TaskRef; 3] {
+    ) -> [TaskRef; 2] {
         let cell = Box::new(TaskCell {
             header: Header {
-                state: AtomicUsize::new((3 * REF_ONE) | SCHEDULED),
+                state: AtomicUsize::new(2 * REF_ONE),
                 vtable: vtable::<F>(),
                 shared,
                 id,
                 name: name.map(Box::new),
                 slot: Cell::new(u32::MAX),
                 has_handle: Cell::new(true),
+                local_queued: Cell::new(false),
+                queue_owns_ref: Cell::new(false),
                 join_waker: UnsafeCell::new(None),
             },
             stage: UnsafeCell::new(Stage::Running(future)),
         });
         let ptr: NonNull<Header> = NonNull::from(Box::leak(cell)).cast();
-        // The state word counts exactly these three references.
-        [TaskRef(ptr), TaskRef(ptr), TaskRef(ptr)]
+        // The state word counts exactly these two references.
+        [TaskRef(ptr), TaskRef(ptr)]
     }
 
     /// Adopts one reference that the caller already counted.
@@ -185,6 +210,12 @@ impl TaskRef {
         Ok(unsafe { TaskRef::from_raw(task_ptr(waker.data())) })
     }
 
+    /// The task's address, as the loop's own run queue holds it (without a
+    /// reference).
+    pub(crate) fn as_ptr(&self) -> NonNull<Header> {
+        self.0
+    }
+
     pub(crate) fn into_raw(self) -> NonNull<Header> {
         let ptr = self.0;
         std::mem::forget(self);
@@ -201,17 +232,18 @@ impl TaskRef {
     }
 
     /// Sets `SCHEDULED` (and `extra`); returns whether the caller must now
-    /// push a reference into a run queue (it was neither queued nor complete).
+    /// push a reference into the remote queue (it was neither queued there
+    /// nor complete).
     pub(crate) fn mark_scheduled(&self, extra: usize) -> bool {
         transition_schedule(&self.header().state, extra)
     }
 
-    /// Takes the task off the run queue as the loop pops it: clears
+    /// Takes the task off the remote queue as the loop drains it: clears
     /// `SCHEDULED` and releases the queue entry's reference in one atomic
-    /// operation (not a `fetch_and` before the poll and a `fetch_sub` after
-    /// it). Returns the state before, with the task still reachable through
-    /// the registry's reference, or `None` if the task was complete (then
-    /// the queue's reference is gone, and the task too if it was the last).
+    /// operation. Returns the state before, with the task still reachable
+    /// through the registry's reference, or `None` if the task was complete
+    /// (then the queue's reference is gone, and the task too if it was the
+    /// last).
     ///
     /// A task that is not complete keeps the reference the loop's registry
     /// took at spawn: only the owner thread releases it, and only after it
@@ -231,6 +263,11 @@ impl TaskRef {
             return None;
         }
         Some((prev, this))
+    }
+
+    /// Adds `flags` (`CANCELLED`) to the state word without queueing.
+    pub(crate) fn add_flags(&self, flags: usize) {
+        self.header().state.fetch_or(flags, Ordering::AcqRel);
     }
 
     /// Polls the future on the owner thread. Returns true once it finished
@@ -443,8 +480,8 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     drop(cell);
 }
 
-/// The waker handed to the future while it is polled: it borrows the queue
-/// entry's reference instead of taking one of its own.
+/// The waker handed to the future while it is polled: it borrows the
+/// registry's reference instead of taking one of its own.
 struct ManuallyDropWaker(std::mem::ManuallyDrop<Waker>);
 
 impl ManuallyDropWaker {
@@ -477,9 +514,7 @@ unsafe fn waker_wake(ptr: *const ()) {
 unsafe fn waker_wake_by_ref(ptr: *const ()) {
     // SAFETY: the waker's reference keeps the task alive during this call.
     let task = std::mem::ManuallyDrop::new(unsafe { TaskRef::from_raw(task_ptr(ptr)) });
-    if task.mark_scheduled(0) {
-        super::scheduler::push(task.clone_ref());
-    }
+    super::scheduler::wake_by_ref(&task);
 }
 
 unsafe fn waker_drop(ptr: *const ()) {

@@ -125,7 +125,7 @@ impl TaskInfo {
             TaskState::Running
         } else if bits & CANCELLED != 0 {
             TaskState::Cancelling
-        } else if bits & SCHEDULED != 0 {
+        } else if bits & SCHEDULED != 0 || header.local_queued.get() {
             TaskState::Ready
         } else {
             TaskState::Waiting
