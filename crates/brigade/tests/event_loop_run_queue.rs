@@ -164,3 +164,118 @@ fn a_task_woken_from_its_loop_and_another_thread_at_once_finishes() {
     // polled once more than needed, never lost.
     assert!((2..=3).contains(&polls), "polled {polls} times");
 }
+
+fn virtual_rt() -> Runtime {
+    Runtime::builder().virtual_clock(true).build().unwrap()
+}
+
+/// Polls a sleep once, then forgets it: its timer stays in the wheel, and
+/// names the task, after the task has finished.
+async fn leak_a_sleep(secs: u64) {
+    // A `Sleep` is `Unpin`: polled in place and forgotten, it leaks no
+    // memory of its own, only its timer.
+    let mut nap = brigade::sleep(std::time::Duration::from_secs(secs));
+    let pending = poll_fn(|cx| Poll::Ready(Pin::new(&mut nap).poll(cx).is_pending())).await;
+    assert!(pending);
+    std::mem::forget(nap);
+}
+
+#[test]
+fn a_finished_task_whose_timer_is_still_set_is_freed_by_the_timer() {
+    let token = Rc::new(());
+    let rt = virtual_rt();
+    rt.block_on({
+        let token = token.clone();
+        async move {
+            let task = brigade::spawn({
+                let token = token.clone();
+                async move {
+                    leak_a_sleep(1).await;
+                    token
+                }
+            });
+            drop(task.await.unwrap());
+            // The timer fires on a finished task: nothing runs, and the
+            // task's memory goes with the timer.
+            brigade::sleep(std::time::Duration::from_secs(2)).await;
+            // One more, never fired: the runtime's drop clears it.
+            drop(brigade::spawn(leak_a_sleep(3)));
+            brigade::yield_now().await;
+        }
+    });
+    drop(rt);
+    assert_eq!(Rc::strong_count(&token), 1, "every capture was dropped");
+}
+
+#[test]
+fn a_task_with_more_timers_than_pins_wakes_for_each() {
+    let rt = virtual_rt();
+    let (woken, elapsed) = rt.block_on(async {
+        let start = brigade::time::Instant::now();
+        let task = brigade::spawn(async {
+            // 300 sleeps of 1..=300 s awaited together, more than a task's
+            // pin count holds: the rest keep a waker, and all of them fire.
+            let mut naps: Vec<_> = (1..=300u64)
+                .map(|s| Some(Box::pin(brigade::sleep(std::time::Duration::from_secs(s)))))
+                .collect();
+            let mut woken = 0;
+            poll_fn(|cx| {
+                for nap in naps.iter_mut() {
+                    if nap.as_mut().is_some_and(|n| n.as_mut().poll(cx).is_ready()) {
+                        *nap = None;
+                        woken += 1;
+                    }
+                }
+                if woken == naps.len() {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+            woken
+        });
+        let woken = task.await.unwrap();
+        (woken, start.elapsed())
+    });
+    assert_eq!(woken, 300);
+    assert_eq!(elapsed, std::time::Duration::from_secs(300));
+}
+
+#[test]
+fn a_sleep_polled_by_another_task_wakes_that_task() {
+    let rt = virtual_rt();
+    let woke = rt.block_on(async {
+        let nap = Rc::new(std::cell::RefCell::new(Box::pin(brigade::sleep(
+            std::time::Duration::from_secs(5),
+        ))));
+        let first_woke = Rc::new(std::cell::Cell::new(false));
+        // The first task polls it once, then waits for good elsewhere.
+        let first = brigade::spawn({
+            let (nap, first_woke) = (nap.clone(), first_woke.clone());
+            async move {
+                let mut polled = false;
+                poll_fn(|cx| {
+                    if polled {
+                        first_woke.set(true);
+                    } else {
+                        polled = true;
+                        assert!(nap.borrow_mut().as_mut().poll(cx).is_pending());
+                    }
+                    Poll::<()>::Pending
+                })
+                .await;
+            }
+        });
+        brigade::yield_now().await;
+        // The second takes the timer over, and is the one woken.
+        let second = brigade::spawn({
+            let nap = nap.clone();
+            async move { poll_fn(|cx| nap.borrow_mut().as_mut().poll(cx)).await }
+        });
+        second.await.unwrap();
+        first.abort();
+        first_woke.get()
+    });
+    assert!(!woke, "the first poller is not woken by a timer it gave up");
+}

@@ -57,6 +57,7 @@
 //! assert_eq!(*log.borrow(), ["a1", "b1", "a2", "b2"]);
 //! ```
 
+pub(crate) mod alarm;
 pub(crate) mod blocking;
 mod builder;
 mod concurrent;

@@ -26,13 +26,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::Waker;
 use std::time::Duration;
 
 use crate::io::driver::Driver;
 use crate::io::unpark::Unparker;
 use crate::io::{Deadline, DriverKind};
 
+use super::alarm::Alarm;
 use super::context;
 use super::join::JoinHandle;
 use super::slow::SlowPolls;
@@ -192,10 +192,10 @@ pub(crate) struct Core {
     /// task's module docs, "Two run queues").
     queue: RefCell<VecDeque<NonNull<Header>>>,
     tasks: RefCell<Slab<TaskRef>>,
-    pub(crate) timers: RefCell<Wheel>,
-    /// The wakers of the timers that fire in a turn, kept between turns so
+    pub(crate) timers: RefCell<Wheel<Alarm>>,
+    /// The alarms of the timers that fire in a turn, kept between turns so
     /// that firing allocates nothing.
-    fired: Cell<Vec<Waker>>,
+    fired: Cell<Vec<Alarm>>,
     pub(crate) clock: Clock,
     /// xorshift state for seeded runs; 0 when unseeded.
     rng: Cell<u64>,
@@ -253,7 +253,7 @@ impl Core {
     }
 
     /// Whether `task` belongs to this loop.
-    fn owns(&self, task: &TaskRef) -> bool {
+    pub(crate) fn owns(&self, task: &TaskRef) -> bool {
         Arc::ptr_eq(&self.shared, &task.header().shared)
     }
 
@@ -269,32 +269,19 @@ impl Core {
         self.queue.borrow_mut().push_back(task.as_ptr());
     }
 
-    /// Lets go of the registry's reference to a finished task, or hands it
-    /// to the task's entry in the run queue if it still has one (the entry
-    /// holds no reference of its own, and must not outlive the task).
-    fn release(&self, registry: TaskRef) {
-        let header = registry.header();
-        if header.local_queued.get() {
-            header.queue_owns_ref.set(true);
-            let _ = registry.into_raw();
-        } else {
-            drop(registry);
-        }
-    }
-
     /// Takes a task off the run queue: the entry's task, still alive, or
-    /// `None` if it had finished meanwhile (then the reference its entry
-    /// held is released).
+    /// `None` if it had finished meanwhile (then its parked reference goes,
+    /// unless a timer still names it).
     fn unqueue(&self, ptr: NonNull<Header>) -> Option<ManuallyDrop<TaskRef>> {
         // SAFETY: a queued task is alive: the registry holds a reference
-        // until the task finishes, and then `release` hands that reference
-        // to the queue entry rather than dropping it while the entry exists.
-        // The `TaskRef` is not dropped unless it is that handed reference.
+        // until the task finishes, and then parks it rather than dropping
+        // it while the entry exists (`release_registry_ref`). The `TaskRef`
+        // is borrowed, never dropped.
         let task = ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) });
-        let header = task.header();
-        header.local_queued.set(false);
-        if header.queue_owns_ref.replace(false) {
-            drop(ManuallyDrop::into_inner(task));
+        task.header().local_queued.set(false);
+        if task.header().parked.get() {
+            // SAFETY: the task was queued until now.
+            unsafe { TaskRef::unparked(ptr) };
             return None;
         }
         Some(task)
@@ -506,7 +493,7 @@ impl Core {
         let slot = task.header().slot.get() as usize;
         let registry = self.tasks.borrow_mut().remove(slot);
         if let Some(registry) = registry {
-            self.release(registry);
+            registry.release_registry_ref();
         }
     }
 
@@ -564,14 +551,23 @@ impl Core {
             self.shuffle(&mut fired);
         }
         let n = fired.len();
-        for waker in fired.drain(..) {
-            match TaskRef::from_waker(waker) {
-                Ok(task) => self.wake_task(task),
-                // A foreign waker that panics must not lose the others'
-                // wake-ups.
-                Err(waker) => {
-                    let _ = catch_unwind(AssertUnwindSafe(move || waker.wake()));
+        for alarm in fired.drain(..) {
+            match alarm {
+                Alarm::Task(pinned) => {
+                    self.enqueue(&pinned.task(), "wake");
+                    // The last pin of a finished task releases it; a panic
+                    // in its output's destructor must not lose the others'
+                    // wake-ups.
+                    let _ = catch_unwind(AssertUnwindSafe(move || drop(pinned)));
                 }
+                Alarm::Waker(waker) => match TaskRef::from_waker(waker) {
+                    Ok(task) => self.wake_task(task),
+                    // A foreign waker that panics must not lose the others'
+                    // wake-ups.
+                    Err(waker) => {
+                        let _ = catch_unwind(AssertUnwindSafe(move || waker.wake()));
+                    }
+                },
             }
         }
         self.fired.set(fired);
@@ -701,11 +697,12 @@ impl Core {
                     // SAFETY: owner thread; the stage holds `Cancelled`.
                     unsafe { task.complete() };
                 }
-                self.release(task);
+                task.release_registry_ref();
             }
         }
-        // Every task has finished: the entries left hold the references
-        // `release` handed them, which go now.
+        // Every task has finished: the entries left are of tasks whose
+        // registry reference is parked, and goes as they leave (or, for a
+        // task a timer still pins, when the timers are cleared below).
         loop {
             let Some(ptr) = self.queue.borrow_mut().pop_front() else {
                 break;

@@ -21,9 +21,11 @@
 //! owner-only `local_queued` flag and pushes the task's pointer onto the
 //! loop's run queue, with no atomic instruction: the entry holds no
 //! reference, because the loop's registry already holds one for every
-//! task that has not finished. A task that finishes while it still sits in
-//! that queue hands the registry's reference to the queue entry
-//! (`queue_owns_ref`), which releases it when it is popped. Only a wake-up
+//! task that has not finished. The loop's timers name their tasks the same
+//! way (`alarm.rs`), each counted in the task's owner-only `pins`. A task
+//! that finishes while it still sits in that queue, or has timers set,
+//! *parks* the registry's reference (`parked`) instead of dropping it; the
+//! last of those to let go of the task releases it. Only a wake-up
 //! from another thread pays for atomics: it sets `SCHEDULED` and sends a
 //! counted reference through the remote queue, which the loop drains into
 //! its own. A task may then be in both queues at once and be polled once
@@ -110,9 +112,12 @@ pub(crate) struct Header {
     /// Whether the task sits in its loop's own run queue (owner thread
     /// only; see "Two run queues" above).
     pub(crate) local_queued: Cell<bool>,
-    /// Whether that queue entry holds the registry's reference, because
-    /// the task finished while it was queued (owner thread only).
-    pub(crate) queue_owns_ref: Cell<bool>,
+    /// How many of the loop's timers name the task without a reference
+    /// (owner thread only; see `alarm.rs`).
+    pub(crate) pins: Cell<u8>,
+    /// Whether the task finished while queued or pinned, and the registry's
+    /// reference waits for those to let go (owner thread only).
+    pub(crate) parked: Cell<bool>,
     /// Who awaits the output (owner thread only).
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
 }
@@ -167,7 +172,8 @@ impl TaskRef {
                 slot: Cell::new(u32::MAX),
                 has_handle: Cell::new(true),
                 local_queued: Cell::new(false),
-                queue_owns_ref: Cell::new(false),
+                pins: Cell::new(0),
+                parked: Cell::new(false),
                 join_waker: UnsafeCell::new(None),
             },
             stage: UnsafeCell::new(Stage::Running(future)),
@@ -214,6 +220,20 @@ impl TaskRef {
     /// reference).
     pub(crate) fn as_ptr(&self) -> NonNull<Header> {
         self.0
+    }
+
+    /// The task a waker of this crate's tasks wakes, borrowed from the
+    /// waker (no reference is taken); `None` for any other waker.
+    pub(crate) fn of_waker(waker: &Waker) -> Option<std::mem::ManuallyDrop<TaskRef>> {
+        if !std::ptr::eq(waker.vtable(), &WAKER_VTABLE) {
+            return None;
+        }
+        // SAFETY: as in `from_waker`: the data is a live task's header, kept
+        // alive by the waker while the borrow lasts, and the `ManuallyDrop`
+        // keeps the borrowed reference from being released.
+        Some(std::mem::ManuallyDrop::new(unsafe {
+            TaskRef::from_raw(task_ptr(waker.data()))
+        }))
     }
 
     pub(crate) fn into_raw(self) -> NonNull<Header> {
@@ -263,6 +283,34 @@ impl TaskRef {
             return None;
         }
         Some((prev, this))
+    }
+
+    /// Lets go of the registry's reference to a finished task, or parks it
+    /// while the loop's run queue or timers still name the task without a
+    /// reference of their own. Owner thread only.
+    pub(crate) fn release_registry_ref(self) {
+        let header = self.header();
+        if header.local_queued.get() || header.pins.get() > 0 {
+            header.parked.set(true);
+            let _ = self.into_raw();
+        }
+    }
+
+    /// Called on the owner thread when the run queue or a timer let go of
+    /// the task at `ptr`: releases a parked reference once nothing else
+    /// names the task.
+    ///
+    /// # Safety
+    /// `ptr` is a task that was queued or pinned until now, so still alive.
+    pub(crate) unsafe fn unparked(ptr: NonNull<Header>) {
+        // SAFETY: alive, by the caller's contract.
+        let header = unsafe { ptr.as_ref() };
+        if header.parked.get() && !header.local_queued.get() && header.pins.get() == 0 {
+            header.parked.set(false);
+            // SAFETY: the parked reference is the one `release_registry_ref`
+            // kept; it is released exactly once, here.
+            drop(unsafe { TaskRef::from_raw(ptr) });
+        }
     }
 
     /// Adds `flags` (`CANCELLED`) to the state word without queueing.

@@ -47,6 +47,7 @@ use std::sync::Arc;
 use std::task::{Wake, Waker};
 use std::time::Duration;
 
+use super::alarm::Alarm;
 use super::context;
 use super::handle::{Handle, LoopClosed};
 use super::runtime::Runtime;
@@ -101,7 +102,7 @@ impl<F: FnOnce() + Send + 'static> Timer<F> {
         // A deadline beyond the horizon never comes: no entry, as for a sleep.
         if let Some(tick) = core.clock.deadline_tick(deadline) {
             let waker = Waker::from(self.clone());
-            state.key = Some(core.timers.borrow_mut().insert(tick, waker));
+            state.key = Some(core.timers.borrow_mut().insert(tick, Alarm::Waker(waker)));
         }
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::Instant;
 use super::wheel::TimerKey;
+use crate::event_loop::alarm::Alarm;
 use crate::event_loop::context;
 use crate::event_loop::scheduler::Core;
 use crate::trace::Track;
@@ -268,7 +269,8 @@ impl Sleep {
                     // nothing, for ever).
                     return Poll::Pending;
                 };
-                let key = core.timers.borrow_mut().insert(tick, cx.waker().clone());
+                let alarm = Alarm::new(core, cx.waker());
+                let key = core.timers.borrow_mut().insert(tick, alarm);
                 self.timer = Some(Armed {
                     loop_id: core.shared.id,
                     key,
@@ -293,10 +295,11 @@ impl Sleep {
     /// for something else first) is set again.
     fn rearm(&mut self, core: &Core, armed: Armed, cx: &mut Context<'_>) -> Poll<()> {
         let mut timers = core.timers.borrow_mut();
-        let replaced = match timers.update_waker(armed.key, cx.waker()) {
-            Ok(old) => old,
-            Err(()) => {
-                let key = timers.insert(armed.tick, cx.waker().clone());
+        let replaced = match timers.alarm_mut(armed.key) {
+            Some(alarm) if alarm.will_wake(cx.waker()) => None,
+            Some(alarm) => Some(std::mem::replace(alarm, Alarm::new(core, cx.waker()))),
+            None => {
+                let key = timers.insert(armed.tick, Alarm::new(core, cx.waker()));
                 self.timer = Some(Armed { key, ..armed });
                 if armed.key == TimerKey::UNSET {
                     self.trace_sleeping(core);
@@ -304,7 +307,7 @@ impl Sleep {
                 None
             }
         };
-        // The old waker is dropped only once the wheel is released.
+        // The old alarm is dropped only once the wheel is released.
         drop(timers);
         drop(replaced);
         Poll::Pending
@@ -344,8 +347,8 @@ impl Sleep {
     fn cancel(&mut self, core: &Core) {
         if let Some(armed) = self.timer.take() {
             if armed.loop_id == core.shared.id {
-                let waker = core.timers.borrow_mut().cancel(armed.key);
-                drop(waker);
+                let alarm = core.timers.borrow_mut().cancel(armed.key);
+                drop(alarm);
             }
         }
     }

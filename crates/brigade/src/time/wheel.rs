@@ -41,8 +41,6 @@
 //! lower bound on the tick at which its first slot begins, so an advance to
 //! an earlier tick (most turns of a busy loop) costs one comparison.
 
-use std::task::Waker;
-
 use crate::slab::Slab;
 
 const LEVELS: usize = 8;
@@ -72,9 +70,10 @@ impl TimerKey {
     };
 }
 
-struct Entry {
+struct Entry<T> {
     tick: u64,
-    waker: Waker,
+    /// What the timer wakes (the loop's `Alarm`: a task or a waker).
+    alarm: T,
     generation: u64,
     level: usize,
     slot: usize,
@@ -98,10 +97,12 @@ const EMPTY_SLOT: Slot = Slot {
     earliest: 0,
 };
 
-pub(crate) struct Wheel {
+/// The timers of one loop, each carrying a `T` to hand back when it fires
+/// (the wheel does not look inside: it is whatever wakes the waiter).
+pub(crate) struct Wheel<T> {
     /// The tick up to which time has been processed.
     elapsed: u64,
-    entries: Slab<Entry>,
+    entries: Slab<Entry<T>>,
     /// Per level, bit `s` is set while slot `s` holds a timer. The eight
     /// masks fill one cache line, which every turn of the loop reads.
     occupied: [u64; LEVELS],
@@ -119,8 +120,8 @@ pub(crate) struct Wheel {
     quiet_until: u64,
 }
 
-impl Wheel {
-    pub(crate) fn new() -> Wheel {
+impl<T> Wheel<T> {
+    pub(crate) fn new() -> Wheel<T> {
         Wheel {
             elapsed: 0,
             entries: Slab::new(),
@@ -138,13 +139,13 @@ impl Wheel {
         self.entries.len()
     }
 
-    /// Adds a timer that wakes `waker` at `tick`.
-    pub(crate) fn insert(&mut self, tick: u64, waker: Waker) -> TimerKey {
+    /// Adds a timer that hands back `alarm` at `tick`.
+    pub(crate) fn insert(&mut self, tick: u64, alarm: T) -> TimerKey {
         let generation = self.next_generation;
         self.next_generation += 1;
         let entry = Entry {
             tick,
-            waker,
+            alarm,
             generation,
             level: 0,
             slot: 0,
@@ -156,34 +157,22 @@ impl Wheel {
         TimerKey { index, generation }
     }
 
-    /// Replaces the waker of a pending timer. Returns false if the key is
+    /// The alarm of a pending timer, to replace it; `None` if the key is
     /// stale (the timer fired or was cancelled).
-    /// Replaces the waker of a pending timer, handing back the old one so
-    /// the caller drops it outside any borrow. `Err(())` if the key is stale
-    /// (the timer fired or was cancelled).
-    pub(crate) fn update_waker(
-        &mut self,
-        key: TimerKey,
-        waker: &Waker,
-    ) -> Result<Option<Waker>, ()> {
+    pub(crate) fn alarm_mut(&mut self, key: TimerKey) -> Option<&mut T> {
         match self.entries.get_mut(key.index) {
-            Some(entry) if entry.generation == key.generation => {
-                if entry.waker.will_wake(waker) {
-                    Ok(None)
-                } else {
-                    Ok(Some(std::mem::replace(&mut entry.waker, waker.clone())))
-                }
-            }
-            _ => Err(()),
+            Some(entry) if entry.generation == key.generation => Some(&mut entry.alarm),
+            _ => None,
         }
     }
 
-    /// Removes a pending timer; a stale key is ignored.
-    pub(crate) fn cancel(&mut self, key: TimerKey) -> Option<Waker> {
+    /// Removes a pending timer, handing back its alarm; a stale key is
+    /// ignored.
+    pub(crate) fn cancel(&mut self, key: TimerKey) -> Option<T> {
         match self.entries.get(key.index) {
             Some(entry) if entry.generation == key.generation => {
                 self.unlink(key.index);
-                self.entries.remove(key.index).map(|e| e.waker)
+                self.entries.remove(key.index).map(|e| e.alarm)
             }
             _ => None,
         }
@@ -226,10 +215,10 @@ impl Wheel {
         quiet
     }
 
-    /// Processes time up to `now`: appends the wakers of the timers due to
+    /// Processes time up to `now`: appends the alarms of the timers due to
     /// `fired`, in deadline order (and insertion order within a tick). The
     /// caller owns the vector so that one buffer serves every advance.
-    pub(crate) fn advance(&mut self, now: u64, fired: &mut Vec<Waker>) {
+    pub(crate) fn advance(&mut self, now: u64, fired: &mut Vec<T>) {
         if self.skip_quiet(now) {
             return;
         }
@@ -269,7 +258,7 @@ impl Wheel {
                     .is_some_and(|e| e.tick <= self.elapsed);
                 if due {
                     if let Some(entry) = self.entries.remove(index) {
-                        fired.push(entry.waker);
+                        fired.push(entry.alarm);
                     }
                 } else {
                     self.link(index);
@@ -280,14 +269,14 @@ impl Wheel {
         self.elapsed = self.elapsed.max(now);
     }
 
-    /// Removes every timer, returning their wakers.
-    pub(crate) fn clear(&mut self) -> Vec<Waker> {
+    /// Removes every timer, returning their alarms.
+    pub(crate) fn clear(&mut self) -> Vec<T> {
         self.overflow.clear();
         self.quiet_until = u64::MAX;
         self.occupied_levels = 0;
         self.occupied = [0; LEVELS];
         self.levels = [[EMPTY_SLOT; SLOTS]; LEVELS];
-        self.entries.drain().into_iter().map(|e| e.waker).collect()
+        self.entries.drain().into_iter().map(|e| e.alarm).collect()
     }
 
     /// The first occupied slot of the lowest occupied level (see
@@ -402,7 +391,7 @@ impl Wheel {
 mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
-    use std::task::Wake;
+    use std::task::{Wake, Waker};
 
     /// A waker that records its label when woken.
     struct Label(u64, Arc<Mutex<Vec<u64>>>);
@@ -412,7 +401,7 @@ mod tests {
         }
     }
 
-    fn advanced(wheel: &mut Wheel, now: u64) -> Vec<Waker> {
+    fn advanced(wheel: &mut Wheel<Waker>, now: u64) -> Vec<Waker> {
         let mut fired = Vec::new();
         wheel.advance(now, &mut fired);
         fired
@@ -425,7 +414,7 @@ mod tests {
     #[test]
     fn fires_in_deadline_order_across_levels() {
         let log = Arc::new(Mutex::new(Vec::new()));
-        let mut wheel = Wheel::new();
+        let mut wheel = Wheel::<Waker>::new();
         let deadlines = [5_000u64, 1, 64, 63, 4_096, 262_144, 70, 70, 3_600_000, 0];
         for (i, &d) in deadlines.iter().enumerate() {
             wheel.insert(d, waker(i as u64, &log));
@@ -450,7 +439,7 @@ mod tests {
     #[test]
     fn nothing_fires_before_its_tick_and_cancel_unlinks() {
         let log = Arc::new(Mutex::new(Vec::new()));
-        let mut wheel = Wheel::new();
+        let mut wheel = Wheel::<Waker>::new();
         let a = wheel.insert(100, waker(1, &log));
         let _b = wheel.insert(100, waker(2, &log));
         let c = wheel.insert(150, waker(3, &log));
@@ -461,8 +450,8 @@ mod tests {
             w.wake();
         }
         assert_eq!(*log.lock().unwrap(), vec![2]);
-        assert!(wheel.update_waker(a, &waker(9, &log)).is_err());
-        assert!(wheel.update_waker(c, &waker(4, &log)).is_ok());
+        assert!(wheel.alarm_mut(a).is_none(), "a cancelled key is stale");
+        *wheel.alarm_mut(c).expect("pending") = waker(4, &log);
         for w in advanced(&mut wheel, 1_000) {
             w.wake();
         }
@@ -472,7 +461,7 @@ mod tests {
     #[test]
     fn far_deadlines_wait_at_the_top_level() {
         let log = Arc::new(Mutex::new(Vec::new()));
-        let mut wheel = Wheel::new();
+        let mut wheel = Wheel::<Waker>::new();
         let far = MAX_SPAN * 3 + 17;
         let _ = advanced(&mut wheel, 5);
         wheel.insert(far, waker(7, &log));
@@ -494,7 +483,7 @@ mod tests {
     #[test]
     fn the_next_tick_is_the_earliest_deadline_not_a_cascade() {
         let log = Arc::new(Mutex::new(Vec::new()));
-        let mut wheel = Wheel::new();
+        let mut wheel = Wheel::<Waker>::new();
         // Both in one slot of level 2 (4,096 ticks wide), which begins at
         // 4,096: the wheel reports the first deadline, not the slot.
         let a = wheel.insert(4_100, waker(1, &log));
@@ -516,7 +505,7 @@ mod tests {
     #[test]
     fn emptying_a_level_uncovers_the_next_one() {
         let log = Arc::new(Mutex::new(Vec::new()));
-        let mut wheel = Wheel::new();
+        let mut wheel = Wheel::<Waker>::new();
         // Level 0 (tick 3), level 1 (tick 100), level 3 (tick 300,000).
         let low = wheel.insert(3, waker(1, &log));
         let mid = wheel.insert(100, waker(2, &log));
@@ -544,7 +533,7 @@ mod tests {
     #[test]
     fn agrees_with_a_model_over_random_operations() {
         let log = Arc::new(Mutex::new(Vec::new()));
-        let mut wheel = Wheel::new();
+        let mut wheel = Wheel::<Waker>::new();
         // (tick, label, key) of every live timer, in insertion order.
         let mut model: Vec<(u64, u64, TimerKey)> = Vec::new();
         let mut rng = 0x2545_f491_4f6c_dd1du64;
@@ -601,7 +590,7 @@ mod tests {
     #[test]
     fn a_past_deadline_fires_at_the_next_advance() {
         let log = Arc::new(Mutex::new(Vec::new()));
-        let mut wheel = Wheel::new();
+        let mut wheel = Wheel::<Waker>::new();
         let _ = advanced(&mut wheel, 500);
         wheel.insert(10, waker(1, &log));
         assert_eq!(wheel.next_tick(), Some(500));
