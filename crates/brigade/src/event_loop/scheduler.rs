@@ -42,7 +42,7 @@ use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::slab::Slab;
 use crate::time::clock::Clock;
-use crate::time::wheel::Wheel;
+use crate::time::timers::Timers;
 use crate::trace::{Trace, Track};
 
 /// How many tasks run before the loop looks at the main future, the remote
@@ -192,7 +192,7 @@ pub(crate) struct Core {
     /// task's module docs, "Two run queues").
     queue: RefCell<VecDeque<NonNull<Header>>>,
     tasks: RefCell<Slab<TaskRef>>,
-    pub(crate) timers: RefCell<Wheel<Alarm>>,
+    pub(crate) timers: RefCell<Timers<Alarm>>,
     /// The alarms of the timers that fire in a turn, kept between turns so
     /// that firing allocates nothing.
     fired: Cell<Vec<Alarm>>,
@@ -236,7 +236,7 @@ impl Core {
             shared,
             queue: RefCell::new(VecDeque::with_capacity(1024)),
             tasks: RefCell::new(Slab::new()),
-            timers: RefCell::new(Wheel::new()),
+            timers: RefCell::new(Timers::new(clock.is_virtual())),
             fired: Cell::new(Vec::new()),
             clock,
             // xorshift needs a non-zero state; mix the seed so 0 works too.

@@ -3,9 +3,11 @@
 //! `call_later` and `call_at`, are on [`Handle`](crate::Handle).)
 //!
 //! `asyncio.sleep(1)` suspends a coroutine and lets the others run; so does
-//! [`sleep`]. Timers live in a hierarchical timing wheel (see `wheel.rs`),
-//! where setting and cancelling one costs O(1), so a million pending timers
-//! cost a slab entry each.
+//! [`sleep`]. On the real clock, timers live in a hierarchical timing wheel
+//! (see `wheel.rs`), where setting and cancelling one costs O(1), so a
+//! million pending timers cost a slab entry each. On a virtual clock, which
+//! jumps from deadline to deadline instead of passing through every slot,
+//! they live in a binary heap whose root is the next deadline (`heap.rs`).
 //!
 //! # Precision on the real clock
 //! Deadlines are kept to the microsecond. The wheel counts microseconds, so
@@ -47,11 +49,13 @@
 //! ```
 
 pub(crate) mod clock;
+mod heap;
 mod instant;
 mod interval;
 mod sleep;
 mod timeout;
 mod timeout_scope;
+pub(crate) mod timers;
 pub(crate) mod wheel;
 
 pub use clock::HORIZON;

@@ -57,8 +57,8 @@ const OVERFLOW: usize = usize::MAX;
 /// Names one timer; stale once it fired or was cancelled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TimerKey {
-    index: usize,
-    generation: u64,
+    pub(super) index: usize,
+    pub(super) generation: u64,
 }
 
 impl TimerKey {
