@@ -12,10 +12,15 @@
 //! usually has in flight (the exhibition has a dozen).
 //!
 //! # The structure
-//! The heap is `std`'s binary heap of `(tick, sequence)` pairs, smallest
-//! first; the sequence number (the timer's generation, counting up) keeps
-//! timers due at the same tick in the order they were set, as the wheel
-//! does. What a timer wakes lives in a [`Slab`], where its key points.
+//! The heap is a binary min-heap in a vector (Williams, 1964): node `i`'s
+//! children are `2i + 1` and `2i + 2`, and no node is larger than its
+//! children, so the root is the smallest. Nodes are ordered by `(tick,
+//! sequence)`, compared as one 128-bit number; the sequence number (the
+//! timer's generation, counting up) keeps timers due at the same tick in
+//! the order they were set, as the wheel does. What a timer wakes lives in
+//! a [`Slab`], where its key points. (`std`'s `BinaryHeap` does the same
+//! job; this one sifts with one comparison per level and no `Reverse`
+//! wrapper, which the profile of a simulation showed worth its few lines.)
 //!
 //! Cancelling removes the slab entry and leaves the heap node behind,
 //! stale (lazy deletion, as in Dijkstra's algorithm with a binary heap
@@ -25,9 +30,6 @@
 //! the heap is rebuilt from the live ones in O(n), so that a loop that sets
 //! and cancels timeouts for ever does not grow.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
-
 use super::wheel::TimerKey;
 use crate::slab::Slab;
 
@@ -36,22 +38,17 @@ const STALE_SLACK: usize = 64;
 
 /// A deadline in the heap; `generation` both orders equal ticks and tells
 /// a live node from a stale one.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 struct Node {
     tick: u64,
     generation: u64,
     index: usize,
 }
 
-impl Ord for Node {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.tick, self.generation).cmp(&(other.tick, other.generation))
-    }
-}
-
-impl PartialOrd for Node {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+impl Node {
+    /// The order of the heap: by tick, then by the order set.
+    fn key(&self) -> u128 {
+        (u128::from(self.tick) << 64) | u128::from(self.generation)
     }
 }
 
@@ -63,7 +60,8 @@ struct Entry<T> {
 /// The timers of one virtual-clock loop, each carrying a `T` to hand back
 /// when it fires; the same interface as the wheel's.
 pub(crate) struct Heap<T> {
-    nodes: BinaryHeap<Reverse<Node>>,
+    /// The min-heap (see the module docs).
+    nodes: Vec<Node>,
     entries: Slab<Entry<T>>,
     next_generation: u64,
 }
@@ -71,7 +69,7 @@ pub(crate) struct Heap<T> {
 impl<T> Heap<T> {
     pub(crate) fn new() -> Heap<T> {
         Heap {
-            nodes: BinaryHeap::new(),
+            nodes: Vec::new(),
             entries: Slab::new(),
             next_generation: 0,
         }
@@ -87,11 +85,11 @@ impl<T> Heap<T> {
         let generation = self.next_generation;
         self.next_generation += 1;
         let index = self.entries.insert(Entry { alarm, generation });
-        self.nodes.push(Reverse(Node {
+        self.push(Node {
             tick,
             generation,
             index,
-        }));
+        });
         TimerKey { index, generation }
     }
 
@@ -122,7 +120,7 @@ impl<T> Heap<T> {
 
     /// The earliest deadline, if any timer is set.
     pub(crate) fn next_tick(&self) -> Option<u64> {
-        self.nodes.peek().map(|Reverse(node)| node.tick)
+        self.nodes.first().map(|node| node.tick)
     }
 
     /// Whether no timer is due by `now`: [`advance`](Self::advance) would
@@ -134,11 +132,11 @@ impl<T> Heap<T> {
     /// Appends the alarms of the timers due by `now` to `fired`, in
     /// deadline order (and the order they were set within a tick).
     pub(crate) fn advance(&mut self, now: u64, fired: &mut Vec<T>) {
-        while let Some(&Reverse(node)) = self.nodes.peek() {
+        while let Some(&node) = self.nodes.first() {
             if node.tick > now {
                 break;
             }
-            self.nodes.pop();
+            self.pop_root();
             if let Some(entry) = self.take_live(node) {
                 fired.push(entry.alarm);
             }
@@ -173,19 +171,70 @@ impl<T> Heap<T> {
 
     /// Pops stale nodes off the root, so that the root is a live deadline.
     fn drop_stale_root(&mut self) {
-        while let Some(Reverse(node)) = self.nodes.peek() {
+        while let Some(node) = self.nodes.first() {
             if self.is_live(node) {
                 break;
             }
-            self.nodes.pop();
+            self.pop_root();
         }
     }
 
-    /// Keeps only the live nodes (a heap is rebuilt from a vector in O(n)).
+    /// Keeps only the live nodes, then restores the heap bottom-up in O(n)
+    /// (Floyd, 1964).
     fn rebuild(&mut self) {
-        let mut nodes = std::mem::take(&mut self.nodes).into_vec();
-        nodes.retain(|Reverse(node)| self.is_live(node));
-        self.nodes = BinaryHeap::from(nodes);
+        let mut nodes = std::mem::take(&mut self.nodes);
+        nodes.retain(|node| self.is_live(node));
+        self.nodes = nodes;
+        for i in (0..self.nodes.len() / 2).rev() {
+            self.sift_down(i, self.nodes[i]);
+        }
+    }
+
+    /// Adds `node`, moving it up past every larger parent.
+    fn push(&mut self, node: Node) {
+        let mut i = self.nodes.len();
+        self.nodes.push(node);
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if self.nodes[parent].key() <= node.key() {
+                break;
+            }
+            self.nodes[i] = self.nodes[parent];
+            i = parent;
+        }
+        self.nodes[i] = node;
+    }
+
+    /// Removes the root: the last node takes its place and sinks.
+    fn pop_root(&mut self) {
+        if let Some(last) = self.nodes.pop() {
+            if !self.nodes.is_empty() {
+                self.sift_down(0, last);
+            }
+        }
+    }
+
+    /// Puts `node` at `i`, or below it past every smaller child.
+    fn sift_down(&mut self, mut i: usize, node: Node) {
+        let len = self.nodes.len();
+        loop {
+            let left = 2 * i + 1;
+            if left >= len {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < len && self.nodes[right].key() < self.nodes[left].key() {
+                right
+            } else {
+                left
+            };
+            if node.key() <= self.nodes[child].key() {
+                break;
+            }
+            self.nodes[i] = self.nodes[child];
+            i = child;
+        }
+        self.nodes[i] = node;
     }
 }
 
@@ -242,6 +291,23 @@ mod tests {
         }
         assert!(heap.nodes.len() <= 2 + super::STALE_SLACK + 2);
         assert_eq!(heap.len(), 1);
+    }
+
+    #[test]
+    fn a_rebuild_keeps_the_live_timers_in_order() {
+        let mut heap = Heap::new();
+        // Live timers at the root's end of the heap, and many cancelled
+        // ones behind them: only a rebuild can drop those.
+        for label in 0..10 {
+            heap.insert(100 - u64::from(label), label);
+        }
+        for i in 0..1_000u64 {
+            let key = heap.insert(1_000 + i, 99);
+            heap.cancel(key);
+        }
+        assert!(heap.nodes.len() <= 2 * 10 + super::STALE_SLACK + 1);
+        assert_eq!(advanced(&mut heap, 2_000), (0..10).rev().collect::<Vec<_>>());
+        assert_eq!(heap.next_tick(), None);
     }
 
     /// Random inserts, cancels and advances against a plain model: every
