@@ -306,7 +306,10 @@ mod tests {
             heap.cancel(key);
         }
         assert!(heap.nodes.len() <= 2 * 10 + super::STALE_SLACK + 1);
-        assert_eq!(advanced(&mut heap, 2_000), (0..10).rev().collect::<Vec<_>>());
+        assert_eq!(
+            advanced(&mut heap, 2_000),
+            (0..10).rev().collect::<Vec<_>>()
+        );
         assert_eq!(heap.next_tick(), None);
     }
 
