@@ -15,11 +15,11 @@
 //! shows.
 //!
 //! # The discipline
-//! Everything else is [`Mutex`](super::Mutex)'s, and for the same reasons:
-//! a FIFO waiter list (`waiters.rs`); unlocking hands the lock straight to
-//! the first waiter (direct hand-off), so a task that arrives later never
-//! barges in; a waiter cancelled after the hand-off, before it ran, passes
-//! the lock on from its destructor.
+//! Everything else is [`Mutex`](super::Mutex)'s, and is the same code
+//! (`lock_state.rs`): a FIFO waiter list (`waiters.rs`); unlocking hands
+//! the lock straight to the first waiter (direct hand-off), so a task that
+//! arrives later never barges in; a waiter cancelled after the hand-off,
+//! before it ran, passes the lock on from its destructor.
 //!
 //! ```
 //! use std::rc::Rc;
@@ -50,10 +50,10 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use super::TryLockError;
-use super::waiters::WaitList;
+use super::lock_state::LockState;
 
 /// An async mutex for the tasks of one loop (`asyncio.Lock`, holding its
 /// data): [`Mutex`](super::Mutex) without the thread-safety, and without
@@ -101,14 +101,8 @@ use super::waiters::WaitList;
 /// });
 /// ```
 pub struct LocalMutex<T: ?Sized> {
-    state: RefCell<State>,
+    state: RefCell<LockState>,
     data: UnsafeCell<T>,
-}
-
-struct State {
-    locked: bool,
-    /// `true` in a node once the lock has been handed to that waiter.
-    waiters: WaitList<bool>,
 }
 
 impl<T> LocalMutex<T> {
@@ -122,10 +116,7 @@ impl<T> LocalMutex<T> {
     /// ```
     pub fn new(value: T) -> LocalMutex<T> {
         LocalMutex {
-            state: RefCell::new(State {
-                locked: false,
-                waiters: WaitList::new(),
-            }),
+            state: RefCell::new(LockState::new()),
             data: UnsafeCell::new(value),
         }
     }
@@ -186,11 +177,9 @@ impl<T: ?Sized> LocalMutex<T> {
     /// assert!(m.try_lock().is_ok());
     /// ```
     pub fn try_lock(&self) -> Result<LocalMutexGuard<'_, T>, TryLockError> {
-        let mut state = self.state.borrow_mut();
-        if state.locked {
+        if !self.state.borrow_mut().try_take() {
             return Err(TryLockError);
         }
-        state.locked = true;
         Ok(LocalMutexGuard { mutex: self })
     }
 
@@ -207,7 +196,7 @@ impl<T: ?Sized> LocalMutex<T> {
     /// assert!(!m.is_locked());
     /// ```
     pub fn is_locked(&self) -> bool {
-        self.state.borrow().locked
+        self.state.borrow().is_locked()
     }
 
     /// Direct access to the data: `&mut self` proves nobody holds the lock.
@@ -225,24 +214,10 @@ impl<T: ?Sized> LocalMutex<T> {
 
     /// Releases the lock: to the first waiter if there is one.
     fn unlock(&self) {
-        let waker = Self::hand_off(&mut self.state.borrow_mut());
+        let waker = self.state.borrow_mut().hand_off();
         // Woken after the borrow ends: a waker may run code that locks.
         if let Some(w) = waker {
             w.wake();
-        }
-    }
-
-    /// Gives the (held) lock to the first waiter, or frees it.
-    fn hand_off(state: &mut State) -> Option<Waker> {
-        match state.waiters.pop_front() {
-            Some(key) => {
-                *state.waiters.value_mut(key) = true;
-                state.waiters.take_waker(key)
-            }
-            None => {
-                state.locked = false;
-                None
-            }
         }
     }
 }
@@ -269,27 +244,14 @@ impl<'a, T: ?Sized> Future for LocalLock<'a, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<LocalMutexGuard<'a, T>> {
         let mutex = self.mutex;
-        let mut state = mutex.state.borrow_mut();
-        match self.key {
-            None => {
-                // Unlocking hands the lock to a waiter, so a free lock means
-                // nobody waits: taking it is fair.
-                if !state.locked {
-                    state.locked = true;
-                    return Poll::Ready(LocalMutexGuard { mutex });
-                }
-                self.key = Some(state.waiters.push_back(false, cx.waker()));
-                Poll::Pending
-            }
-            Some(key) => {
-                if *state.waiters.value(key) {
-                    state.waiters.remove(key);
-                    self.key = None;
-                    return Poll::Ready(LocalMutexGuard { mutex });
-                }
-                state.waiters.register(key, cx.waker());
-                Poll::Pending
-            }
+        if mutex
+            .state
+            .borrow_mut()
+            .poll_take(&mut self.key, cx.waker())
+        {
+            Poll::Ready(LocalMutexGuard { mutex })
+        } else {
+            Poll::Pending
         }
     }
 }
@@ -297,14 +259,7 @@ impl<'a, T: ?Sized> Future for LocalLock<'a, T> {
 impl<T: ?Sized> Drop for LocalLock<'_, T> {
     fn drop(&mut self) {
         let Some(key) = self.key.take() else { return };
-        let waker = {
-            let mut state = self.mutex.state.borrow_mut();
-            let granted = state.waiters.remove(key);
-            // The lock was handed to us and we will never use it.
-            granted
-                .then(|| LocalMutex::<T>::hand_off(&mut state))
-                .flatten()
-        };
+        let waker = self.mutex.state.borrow_mut().give_up(key);
         if let Some(w) = waker {
             w.wake();
         }

@@ -60,6 +60,7 @@ pub mod broadcast;
 mod condition;
 mod event;
 mod local_mutex;
+mod lock_state;
 pub mod mpsc;
 mod mutex;
 mod mutex_guard;

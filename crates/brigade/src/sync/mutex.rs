@@ -8,8 +8,9 @@
 //! "direct hand-off" discipline of fair locks, as in tokio's semaphore or
 //! Java's fair `ReentrantLock`). A waiter that is cancelled after the lock
 //! was handed to it, but before it ran, passes the lock on from its
-//! destructor: a lock is never leaked by cancellation. The guards that
-//! hold the lock live in `mutex_guard.rs`.
+//! destructor: a lock is never leaked by cancellation. These rules live in
+//! `lock_state.rs`, shared with [`LocalMutex`](super::LocalMutex); the
+//! guards that hold the lock live in `mutex_guard.rs`.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -39,11 +40,11 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
+use super::lock_state::LockState;
 use super::mutex_guard::{MutexGuard, OwnedMutexGuard};
 use super::park::block_on;
-use super::waiters::WaitList;
 use crate::event_loop::context::assert_not_on_loop;
 use crate::loom::sync::Mutex as StateLock;
 
@@ -74,14 +75,8 @@ use crate::loom::sync::Mutex as StateLock;
 /// });
 /// ```
 pub struct Mutex<T: ?Sized> {
-    state: StateLock<State>,
+    state: StateLock<LockState>,
     pub(super) data: UnsafeCell<T>,
-}
-
-struct State {
-    locked: bool,
-    /// `true` in a node once the lock has been handed to that waiter.
-    waiters: WaitList<bool>,
 }
 
 // SAFETY: the mutex hands out access to `T` to one guard at a time, on any
@@ -123,10 +118,7 @@ impl<T> Mutex<T> {
     /// ```
     pub fn new(value: T) -> Mutex<T> {
         Mutex {
-            state: StateLock::new(State {
-                locked: false,
-                waiters: WaitList::new(),
-            }),
+            state: StateLock::new(LockState::new()),
             data: UnsafeCell::new(value),
         }
     }
@@ -145,7 +137,7 @@ impl<T> Mutex<T> {
 }
 
 impl<T: ?Sized> Mutex<T> {
-    fn state(&self) -> crate::loom::sync::MutexGuard<'_, State> {
+    fn state(&self) -> crate::loom::sync::MutexGuard<'_, LockState> {
         // Every critical section is a few assignments that cannot panic
         // halfway, so a poisoned lock still guards a consistent state.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -277,11 +269,9 @@ impl<T: ?Sized> Mutex<T> {
     /// assert!(m.try_lock().is_ok());
     /// ```
     pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
-        let mut state = self.state();
-        if state.locked {
+        if !self.state().try_take() {
             return Err(TryLockError);
         }
-        state.locked = true;
         Ok(MutexGuard { mutex: self })
     }
 
@@ -297,7 +287,7 @@ impl<T: ?Sized> Mutex<T> {
     /// assert!(!m.is_locked());
     /// ```
     pub fn is_locked(&self) -> bool {
-        self.state().locked
+        self.state().is_locked()
     }
 
     /// Direct access to the data: `&mut self` proves nobody holds the lock.
@@ -315,26 +305,10 @@ impl<T: ?Sized> Mutex<T> {
 
     /// Releases the lock: to the first waiter if there is one.
     pub(super) fn unlock(&self) {
-        let waker = {
-            let mut state = self.state();
-            Self::hand_off(&mut state)
-        };
+        // Woken once the state is unlocked again.
+        let waker = self.state().hand_off();
         if let Some(w) = waker {
             w.wake();
-        }
-    }
-
-    /// Gives the (held) lock to the first waiter, or frees it.
-    fn hand_off(state: &mut State) -> Option<Waker> {
-        match state.waiters.pop_front() {
-            Some(key) => {
-                *state.waiters.value_mut(key) = true;
-                state.waiters.take_waker(key)
-            }
-            None => {
-                state.locked = false;
-                None
-            }
         }
     }
 }
@@ -361,27 +335,10 @@ impl<'a, T: ?Sized> Future for Lock<'a, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
         let mutex = self.mutex;
-        let mut state = mutex.state();
-        match self.key {
-            None => {
-                // Unlocking hands the lock to a waiter, so a free lock means
-                // nobody waits: taking it is fair.
-                if !state.locked {
-                    state.locked = true;
-                    return Poll::Ready(MutexGuard { mutex });
-                }
-                self.key = Some(state.waiters.push_back(false, cx.waker()));
-                Poll::Pending
-            }
-            Some(key) => {
-                if *state.waiters.value(key) {
-                    state.waiters.remove(key);
-                    self.key = None;
-                    return Poll::Ready(MutexGuard { mutex });
-                }
-                state.waiters.register(key, cx.waker());
-                Poll::Pending
-            }
+        if mutex.state().poll_take(&mut self.key, cx.waker()) {
+            Poll::Ready(MutexGuard { mutex })
+        } else {
+            Poll::Pending
         }
     }
 }
@@ -389,12 +346,7 @@ impl<'a, T: ?Sized> Future for Lock<'a, T> {
 impl<T: ?Sized> Drop for Lock<'_, T> {
     fn drop(&mut self) {
         let Some(key) = self.key.take() else { return };
-        let waker = {
-            let mut state = self.mutex.state();
-            let granted = state.waiters.remove(key);
-            // The lock was handed to us and we will never use it.
-            granted.then(|| Mutex::<T>::hand_off(&mut state)).flatten()
-        };
+        let waker = self.mutex.state().give_up(key);
         if let Some(w) = waker {
             w.wake();
         }
