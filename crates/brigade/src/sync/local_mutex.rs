@@ -1,5 +1,5 @@
 //! [`LocalMutex`]: mutual exclusion for the tasks of one event loop, with
-//! no atomic operation anywhere (`asyncio.Lock` exactly: a lock that is not
+//! no thread lock inside (`asyncio.Lock` exactly: a lock that is not
 //! thread-safe, for coroutines that share one loop).
 //!
 //! # Why a second mutex

@@ -6,13 +6,13 @@
 //! loops (and plain threads, through the channels' blocking calls) may share
 //! them, usually behind an `Arc`. The one exception is [`LocalMutex`],
 //! which, like asyncio's own `Lock`, serves the tasks of one loop only and
-//! skips the atomic instructions that sharing across threads needs.
+//! skips the thread lock that sharing across threads needs.
 //!
 //! # A tour
 //! | brigade | asyncio | for |
 //! | --- | --- | --- |
 //! | [`Mutex`] | `Lock` | exclusive access to data, FIFO-fair |
-//! | [`LocalMutex`] | `Lock` (not thread-safe, as asyncio's is not) | the same for the tasks of one loop, with no atomics |
+//! | [`LocalMutex`] | `Lock` (not thread-safe, as asyncio's is not) | the same for the tasks of one loop, with no thread lock inside |
 //! | [`Semaphore`] | `Semaphore` | at most `n` at once; `acquire_many` for weights |
 //! | [`BoundedSemaphore`] | `BoundedSemaphore` | a semaphore whose extra `release` is an error |
 //! | [`RwLock`] | — (tokio `RwLock`) | many readers or one writer, FIFO-fair |
