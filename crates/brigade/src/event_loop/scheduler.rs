@@ -12,8 +12,9 @@
 //! The loop sleeps in its I/O [`Driver`] (`epoll_wait`/`io_uring_enter`), so
 //! that I/O, timers and wake-ups from other threads all end the same wait.
 //!
-//! A wake-up on the loop's own thread costs a push onto a `VecDeque`, with
-//! no atomic instruction (the task's module docs tell how); one from
+//! A wake-up on the loop's own thread costs a push onto a `VecDeque`, and
+//! queueing takes no atomic instruction (the task's module docs tell how);
+//! one from
 //! another thread costs a lock, a push and (if the loop sleeps) an unpark.
 //! The loop drains the remote queue once per turn.
 

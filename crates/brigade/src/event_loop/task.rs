@@ -19,9 +19,10 @@
 //! Nearly every wake-up happens on the owner thread: a timer fires, a lock
 //! is handed over, a channel gets an item. Such a wake-up sets the
 //! owner-only `local_queued` flag and pushes the task's pointer onto the
-//! loop's run queue, with no atomic instruction: the entry holds no
-//! reference, because the loop's registry already holds one for every
-//! task that has not finished. The loop's timers name their tasks the same
+//! loop's run queue, with no atomic instruction (a waker woken by value
+//! still releases its own reference): the entry holds no reference,
+//! because the loop's registry already holds one for every task that has
+//! not finished. The loop's timers name their tasks the same
 //! way (`alarm.rs`), each counted in the task's owner-only `pins`. A task
 //! that finishes while it still sits in that queue, or has timers set,
 //! *parks* the registry's reference (`parked`) instead of dropping it; the
