@@ -152,11 +152,7 @@ impl<T> Heap<T> {
 
     /// The entry `node` stands for, removed, if the node is live.
     fn take_live(&mut self, node: Node) -> Option<Entry<T>> {
-        let live = self
-            .entries
-            .get(node.index)
-            .is_some_and(|e| e.generation == node.generation);
-        if live {
+        if self.is_live(&node) {
             self.entries.remove(node.index)
         } else {
             None
