@@ -45,11 +45,6 @@ impl<T> Slab<T> {
         self.entries.len()
     }
 
-    /// The index the next `insert` will use.
-    pub(crate) fn vacant_key(&self) -> usize {
-        self.next_free
-    }
-
     pub(crate) fn insert(&mut self, value: T) -> usize {
         let key = self.next_free;
         if key == self.entries.len() {
@@ -129,7 +124,6 @@ mod tests {
         assert_eq!(slab.remove(b), None);
         assert_eq!(slab.get(a), Some(&'a'));
         assert_eq!(slab.get(c), Some(&'c'));
-        assert_eq!(slab.vacant_key(), b);
         assert_eq!(slab.insert('d'), b);
         assert_eq!(slab.len(), 3);
         assert_eq!(slab.iter().copied().collect::<String>(), "adc");

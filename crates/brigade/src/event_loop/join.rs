@@ -291,7 +291,7 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn id(&self) -> TaskId {
-        self.task.header().id
+        self.task.header().id()
     }
 
     /// The name given with [`spawn_named`](super::spawn_named), if any.
@@ -305,7 +305,7 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn name(&self) -> Option<&str> {
-        self.task.header().name.as_deref().map(|name| &**name)
+        self.task.header().name()
     }
 
     /// The output of a finished task, without a `Context`: `None` while the
@@ -405,7 +405,7 @@ impl AbortHandle {
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AbortHandle")
-            .field("id", &self.task.header().id)
+            .field("id", &self.task.header().id())
             .finish()
     }
 }
@@ -416,7 +416,7 @@ impl<T> Future for JoinHandle<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let header = self.task.header();
         if let Some(false) = context::is_current(&header.shared) {
-            return Poll::Ready(Err(JoinError::WrongLoop(header.id)));
+            return Poll::Ready(Err(JoinError::WrongLoop(header.id())));
         }
         if self.task.state() & COMPLETE != 0 {
             let mut out: Option<Result<T, JoinError>> = None;
@@ -438,7 +438,7 @@ impl<T> Future for JoinHandle<T> {
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
         let header = self.task.header();
-        header.has_handle.set(false);
+        header.handle_dropped();
         if self.task.state() & COMPLETE != 0 {
             // SAFETY: owner thread (the handle is not `Send`).
             unsafe { self.task.drop_output() };

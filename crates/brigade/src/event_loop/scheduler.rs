@@ -39,9 +39,10 @@ use super::join::JoinHandle;
 use super::slow::SlowPolls;
 use super::task::{CANCELLED, COMPLETE, Header, TaskId, TaskRef};
 use super::task_info::TaskInfo;
+use super::task_set::TaskSet;
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use crate::slab::Slab;
+
 use crate::time::clock::Clock;
 use crate::time::timers::Timers;
 use crate::trace::{Trace, Track};
@@ -192,7 +193,7 @@ pub(crate) struct Core {
     /// The run queue: tasks without a reference of their own (see the
     /// task's module docs, "Two run queues").
     queue: RefCell<VecDeque<NonNull<Header>>>,
-    tasks: RefCell<Slab<TaskRef>>,
+    tasks: RefCell<TaskSet>,
     pub(crate) timers: RefCell<Timers<Alarm>>,
     /// The alarms of the timers that fire in a turn, kept between turns so
     /// that firing allocates nothing.
@@ -236,7 +237,7 @@ impl Core {
         Ok(Core {
             shared,
             queue: RefCell::new(VecDeque::with_capacity(1024)),
-            tasks: RefCell::new(Slab::new()),
+            tasks: RefCell::new(TaskSet::new()),
             timers: RefCell::new(Timers::new(clock.is_virtual())),
             fired: Cell::new(Vec::new()),
             clock,
@@ -280,7 +281,7 @@ impl Core {
         // is borrowed, never dropped.
         let task = ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) });
         task.header().local_queued.set(false);
-        if task.header().parked.get() {
+        if task.header().is_parked() {
             // SAFETY: the task was queued until now.
             unsafe { TaskRef::unparked(ptr) };
             return None;
@@ -317,16 +318,16 @@ impl Core {
     fn record_wake(&self, trace: &Trace, task: &TaskRef, what: &'static str) {
         let track = Track::Task {
             loop_id: self.shared.id,
-            task: task.header().id.0,
+            task: task.header().id().0,
         };
         trace.instant(track, "wake", what, self.trace_now(trace));
     }
 
     fn task_label(task: &TaskRef) -> Cow<'static, str> {
         let header = task.header();
-        match &header.name {
+        match header.name() {
             Some(name) => Cow::Owned(name.to_string()),
-            None => Cow::Owned(format!("task {}", header.id)),
+            None => Cow::Owned(format!("task {}", header.id())),
         }
     }
 
@@ -351,7 +352,7 @@ impl Core {
             drop(registry);
             return JoinHandle::new(handle);
         }
-        crate::trace::emit::spawned(id.0, registry.header().name.as_deref().map(|n| &**n));
+        crate::trace::emit::spawned(id.0, registry.header().name());
         if let Some(trace) = &self.trace {
             let track = Track::Task {
                 loop_id: self.shared.id,
@@ -382,7 +383,7 @@ impl Core {
         let id = self.current_task.get()?;
         let tasks = self.tasks.borrow();
         let task = tasks.get(self.current_slot.get() as usize)?;
-        (task.header().id == id).then(|| TaskInfo::of(task, true))
+        (task.header().id() == id).then(|| TaskInfo::of(task, true))
     }
 
     /// A snapshot of every live task, in spawn order (`asyncio.all_tasks`):
@@ -393,7 +394,7 @@ impl Core {
             .tasks
             .borrow()
             .iter()
-            .map(|task| TaskInfo::of(task, Some(task.header().id) == current))
+            .map(|task| TaskInfo::of(task, Some(task.header().id()) == current))
             .collect();
         all.sort_unstable_by_key(|info| info.id());
         all
@@ -443,11 +444,10 @@ impl Core {
             unsafe { task.cancel() };
             true
         } else {
-            self.current_task.set(Some(task.header().id));
+            self.current_task.set(Some(task.header().id()));
             self.current_slot.set(task.header().slot.get());
             let header = task.header();
-            let _polling =
-                crate::trace::emit::polling(header.id.0, header.name.as_deref().map(|n| &**n));
+            let _polling = crate::trace::emit::polling(header.id().0, header.name());
             let done = self.slow.watch(
                 || Self::task_label(task).into_owned(),
                 // SAFETY: owner thread; not complete (checked above).
@@ -479,7 +479,7 @@ impl Core {
 
     fn finish(&self, task: &TaskRef) {
         let header = task.header();
-        crate::trace::emit::ended(header.id.0, header.name.as_deref().map(|n| &**n));
+        crate::trace::emit::ended(header.id().0, header.name());
         if let Some(trace) = &self.trace {
             let label = format!("end {}", Self::task_label(task));
             trace.instant(

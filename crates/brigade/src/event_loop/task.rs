@@ -2,9 +2,11 @@
 //! a reference-counted state word.
 //!
 //! The layout follows the design popularised by `async-task`: a `#[repr(C)]`
-//! header first (state, vtable, owner), then the stage (`Running(future)`,
-//! `Finished(output)` or `Consumed`). Type-erased code sees only the header
-//! and reaches the typed parts through the vtable.
+//! header first (state, vtable, owner), then the stage: the future, then
+//! its output, sharing one place (`task_stage.rs`). Type-erased code sees
+//! only the header and reaches the typed parts through the vtable. Every
+//! word of the header is paid once per task, so the id and the rare name
+//! share one (`task_ident.rs`) and the owner-only flags share another.
 //!
 //! # Who touches what
 //! A task belongs to one event loop, and its future is only ever polled or
@@ -54,14 +56,14 @@
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
 use std::ptr::NonNull;
 use std::sync::Arc;
-use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use std::task::{Context, RawWaker, RawWakerVTable, Waker};
 
 use super::join::JoinError;
 use super::scheduler::Shared;
+use super::task_ident::TaskIdent;
+use super::task_stage::{Phase, Stage, StageRef};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 
 /// A reference sits in the remote queue.
@@ -101,26 +103,55 @@ pub(crate) struct Header {
     vtable: &'static Vtable,
     /// The owning loop's thread-safe half: where foreign wake-ups go.
     pub(crate) shared: Arc<Shared>,
-    pub(crate) id: TaskId,
-    /// Boxed twice so that the common unnamed task pays one word for it.
-    pub(crate) name: Option<Box<Box<str>>>,
+    /// The id, and the name of a named task, in one word (`task_ident.rs`).
+    pub(crate) ident: TaskIdent,
     /// Index in the owner's registry of live tasks (owner thread only). A
-    /// `u32` sits beside `has_handle` in one word: four billion live tasks
-    /// would need hundreds of gigabytes before this could overflow.
+    /// `u32` shares a word with the four one-byte fields below: four
+    /// billion live tasks would need hundreds of gigabytes before this
+    /// could overflow.
     pub(crate) slot: Cell<u32>,
-    /// Whether a `JoinHandle` still exists (owner thread only).
-    pub(crate) has_handle: Cell<bool>,
     /// Whether the task sits in its loop's own run queue (owner thread
     /// only; see "Two run queues" above).
     pub(crate) local_queued: Cell<bool>,
     /// How many of the loop's timers name the task without a reference
     /// (owner thread only; see `alarm.rs`).
     pub(crate) pins: Cell<u8>,
-    /// Whether the task finished while queued or pinned, and the registry's
-    /// reference waits for those to let go (owner thread only).
-    pub(crate) parked: Cell<bool>,
+    /// What the stage holds (owner thread only; see `task_stage.rs`).
+    phase: Cell<Phase>,
+    /// `HAS_HANDLE` and `PARKED` (owner thread only).
+    flags: Cell<u8>,
     /// Who awaits the output (owner thread only).
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+}
+
+impl Header {
+    pub(crate) fn id(&self) -> TaskId {
+        self.ident.id()
+    }
+
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.ident.name()
+    }
+
+    /// Whether a `JoinHandle` still exists (owner thread only).
+    pub(crate) fn has_handle(&self) -> bool {
+        self.flags.get() & HAS_HANDLE != 0
+    }
+
+    /// Records that the `JoinHandle` is gone (owner thread only).
+    pub(crate) fn handle_dropped(&self) {
+        self.set_flag(HAS_HANDLE, false);
+    }
+
+    pub(crate) fn is_parked(&self) -> bool {
+        self.flags.get() & PARKED != 0
+    }
+
+    fn set_flag(&self, flag: u8, on: bool) {
+        let flags = self.flags.get();
+        self.flags
+            .set(if on { flags | flag } else { flags & !flag });
+    }
 }
 
 struct Vtable {
@@ -131,11 +162,11 @@ struct Vtable {
     dealloc: unsafe fn(NonNull<Header>),
 }
 
-enum Stage<F: Future> {
-    Running(F),
-    Finished(Result<F::Output, JoinError>),
-    Consumed,
-}
+/// A `JoinHandle` still exists (a bit of `Header::flags`).
+const HAS_HANDLE: u8 = 1 << 0;
+/// The task finished while queued or pinned, and the registry's reference
+/// waits for those to let go (a bit of `Header::flags`).
+const PARKED: u8 = 1 << 1;
 
 #[repr(C)]
 struct TaskCell<F: Future> {
@@ -144,6 +175,10 @@ struct TaskCell<F: Future> {
 }
 
 /// One counted reference to a task. Dropping it releases the reference.
+///
+/// Transparent, so that the registry (`task_set.rs`) can lend the
+/// addresses it keeps as `&TaskRef`s.
+#[repr(transparent)]
 pub(crate) struct TaskRef(NonNull<Header>);
 
 // SAFETY: a `TaskRef` crosses threads only to be scheduled or released:
@@ -168,16 +203,15 @@ impl TaskRef {
                 state: AtomicUsize::new(2 * REF_ONE),
                 vtable: vtable::<F>(),
                 shared,
-                id,
-                name: name.map(Box::new),
+                ident: TaskIdent::new(id, name),
                 slot: Cell::new(u32::MAX),
-                has_handle: Cell::new(true),
                 local_queued: Cell::new(false),
                 pins: Cell::new(0),
-                parked: Cell::new(false),
+                phase: Cell::new(Phase::Running),
+                flags: Cell::new(HAS_HANDLE),
                 join_waker: UnsafeCell::new(None),
             },
-            stage: UnsafeCell::new(Stage::Running(future)),
+            stage: UnsafeCell::new(Stage::new(future)),
         });
         let ptr: NonNull<Header> = NonNull::from(Box::leak(cell)).cast();
         // The state word counts exactly these two references.
@@ -292,7 +326,7 @@ impl TaskRef {
     pub(crate) fn release_registry_ref(self) {
         let header = self.header();
         if header.local_queued.get() || header.pins.get() > 0 {
-            header.parked.set(true);
+            header.set_flag(PARKED, true);
             let _ = self.into_raw();
         }
     }
@@ -306,8 +340,8 @@ impl TaskRef {
     pub(crate) unsafe fn unparked(ptr: NonNull<Header>) {
         // SAFETY: alive, by the caller's contract.
         let header = unsafe { ptr.as_ref() };
-        if header.parked.get() && !header.local_queued.get() && header.pins.get() == 0 {
-            header.parked.set(false);
+        if header.is_parked() && !header.local_queued.get() && header.pins.get() == 0 {
+            header.set_flag(PARKED, false);
             // SAFETY: the parked reference is the one `release_registry_ref`
             // kept; it is released exactly once, here.
             drop(unsafe { TaskRef::from_raw(ptr) });
@@ -348,7 +382,7 @@ impl TaskRef {
     pub(crate) unsafe fn complete(&self) {
         let header = self.header();
         header.state.fetch_or(COMPLETE, Ordering::AcqRel);
-        if !header.has_handle.get() {
+        if !header.has_handle() {
             // SAFETY: owner thread, stage is `Finished` (caller's contract).
             unsafe { (header.vtable.drop_output)(self.0) };
         }
@@ -421,87 +455,31 @@ fn vtable<F: Future + 'static>() -> &'static Vtable {
 
 /// # Safety
 /// `ptr` is a live `TaskCell<F>`, accessed by its owner thread only.
-unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a mut Stage<F> {
+unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> StageRef<'a, F> {
     // SAFETY: the header is the first field of a `#[repr(C)]` `TaskCell<F>`,
-    // and the caller guarantees exclusive owner-thread access to the stage.
-    unsafe { &mut *(*ptr.cast::<TaskCell<F>>().as_ptr()).stage.get() }
+    // and the caller guarantees exclusive owner-thread access to the stage,
+    // whose phase only `StageRef`s change.
+    unsafe {
+        let cell = &*ptr.cast::<TaskCell<F>>().as_ptr();
+        StageRef::new(&mut *cell.stage.get(), &cell.header.phase)
+    }
 }
 
 unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
     // SAFETY: caller contract of `TaskRef::poll`.
-    let stage = unsafe { stage::<F>(ptr) };
-    let Stage::Running(future) = stage else {
-        return true;
-    };
-    // SAFETY: the future lives inside the heap allocation and is never moved
-    // out of it until it is dropped in place.
-    let future = unsafe { Pin::new_unchecked(future) };
-    match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-        Ok(Poll::Pending) => false,
-        Ok(Poll::Ready(output)) => {
-            // The finished future is dropped here; a panic in its destructor
-            // is the task's panic, not the loop's.
-            let result = match drop_future(stage) {
-                Ok(()) => Ok(output),
-                Err(payload) => Err(JoinError::panicked(payload)),
-            };
-            *stage = Stage::Finished(result);
-            true
-        }
-        Err(payload) => {
-            finish_with(stage, JoinError::panicked(payload));
-            true
-        }
-    }
-}
-
-/// Replaces a running stage by a failed result, dropping the future; a panic
-/// in the future's destructor is reported instead of unwinding the loop.
-fn finish_with<F: Future>(stage: &mut Stage<F>, error: JoinError) {
-    let dropped = drop_future(stage);
-    *stage = Stage::Finished(Err(match dropped {
-        Ok(()) => error,
-        Err(payload) => JoinError::panicked(payload),
-    }));
-}
-
-/// Drops the stage's future where it lies and leaves the stage `Consumed`;
-/// a panic in the future's destructor is returned instead of unwinding.
-///
-/// The future was pinned when it was polled, and `Pin` promises a pinned
-/// value that it is dropped before its memory is reused or moved. A future
-/// that borrows from itself (an `async` block holding a reference to its
-/// own local across an `.await`) relies on that in its destructor, so
-/// moving the stage out first (`mem::replace`) and dropping the moved copy
-/// would let that destructor read memory that no longer holds its fields.
-fn drop_future<F: Future>(stage: &mut Stage<F>) -> std::thread::Result<()> {
-    let place: *mut Stage<F> = stage;
-    let dropped = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: `place` comes from a unique borrow, so it is valid and
-        // nothing else reads the stage meanwhile; the value is dropped where
-        // it lies, without being moved.
-        unsafe { std::ptr::drop_in_place(place) }
-    }));
-    // SAFETY: the old value counts as dropped whether its destructor
-    // returned or unwound (drop glue goes on dropping the remaining fields
-    // while unwinding), so writing over it without dropping it neither
-    // leaks nor drops anything twice.
-    unsafe { std::ptr::write(place, Stage::Consumed) };
-    dropped
+    unsafe { stage::<F>(ptr) }.poll(cx)
 }
 
 unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
-    // SAFETY: caller contract of `TaskRef::cancel`.
-    let stage = unsafe { stage::<F>(ptr) };
     // SAFETY: the header is alive while the caller holds a reference.
-    let id = unsafe { ptr.as_ref() }.id;
-    finish_with(stage, JoinError::cancelled(id));
+    let id = unsafe { ptr.as_ref() }.ident.id();
+    // SAFETY: caller contract of `TaskRef::cancel`.
+    unsafe { stage::<F>(ptr) }.cancel(id);
 }
 
 unsafe fn take_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
     // SAFETY: caller contract of `TaskRef::take_output`.
-    let stage = unsafe { stage::<F>(ptr) };
-    if let Stage::Finished(result) = std::mem::replace(stage, Stage::Consumed) {
+    if let Some(result) = unsafe { stage::<F>(ptr) }.take() {
         // SAFETY: the caller passes a `*mut Option<Result<F::Output, JoinError>>`.
         unsafe { *dst.cast::<Option<Result<F::Output, JoinError>>>() = Some(result) };
     }
@@ -509,24 +487,21 @@ unsafe fn take_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
 
 unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: caller contract of `TaskRef::drop_output`.
-    let stage = unsafe { stage::<F>(ptr) };
-    if matches!(stage, Stage::Finished(_)) {
-        let old = std::mem::replace(stage, Stage::Consumed);
-        // An output's destructor may panic; the loop must survive it.
-        let _ = catch_unwind(AssertUnwindSafe(move || drop(old)));
+    let mut stage = unsafe { stage::<F>(ptr) };
+    if stage.phase() == Phase::Finished {
+        stage.clear();
     }
 }
 
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: last reference: nobody else accesses the stage, and its
+    // owner dropped the future already (module docs).
+    let mut stage = unsafe { stage::<F>(ptr) };
+    debug_assert_ne!(stage.phase(), Phase::Running);
+    stage.clear();
     // SAFETY: the allocation was made by `Box<TaskCell<F>>` in `TaskRef::new`
     // and this is its last reference.
-    let cell = unsafe { Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()) };
-    debug_assert!(matches!(
-        // SAFETY: last reference: nobody else accesses the stage.
-        unsafe { &*cell.stage.get() },
-        Stage::Consumed | Stage::Finished(_)
-    ));
-    drop(cell);
+    drop(unsafe { Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()) });
 }
 
 /// The waker handed to the future while it is polled: it borrows the
@@ -718,15 +693,19 @@ mod layout_tests {
 
     /// Every task pays for its header and its stage, so a million tiny
     /// tasks pay for each word here a million times (`bench/`, `spawn`'s
-    /// peak RSS). The header is eight words and a panic one pointer.
+    /// peak RSS). glibc's allocator adds a word and rounds up to 16 bytes,
+    /// so a task that captures an index and returns it must stay within 72
+    /// bytes to take 80 rather than 96: a header of seven words and a
+    /// stage of two.
     #[test]
-    fn a_tiny_task_fits_in_ten_words() {
-        assert!(std::mem::size_of::<Header>() <= 64);
+    fn a_tiny_task_fits_in_nine_words() {
+        assert_eq!(std::mem::size_of::<Header>(), 56);
         assert_eq!(std::mem::size_of::<JoinError>(), 16);
         fn cell_size<F: Future>(_: &F) -> usize {
             std::mem::size_of::<TaskCell<F>>()
         }
-        let cell = cell_size(&async { 7u64 });
-        assert!(cell <= 80, "a tiny task takes {cell} bytes");
+        let index = 7usize;
+        let cell = cell_size(&async move { index });
+        assert!(cell <= 72, "a tiny task takes {cell} bytes");
     }
 }

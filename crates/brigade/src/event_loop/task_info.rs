@@ -131,8 +131,8 @@ impl TaskInfo {
             TaskState::Waiting
         };
         TaskInfo {
-            id: header.id,
-            name: header.name.as_deref().map(|name| name.to_string()),
+            id: header.id(),
+            name: header.name().map(str::to_string),
             state,
         }
     }
