@@ -108,6 +108,7 @@ impl SlowPolls {
 
     /// Runs one poll, `poll`, and reports it if it was slow; `task` names
     /// what was polled, and is only called then.
+    #[inline]
     pub(crate) fn watch<R>(&self, task: impl FnOnce() -> String, poll: impl FnOnce() -> R) -> R {
         let Some(threshold) = self.threshold else {
             return poll();

@@ -125,28 +125,34 @@ pub(crate) struct Header {
 }
 
 impl Header {
+    #[inline]
     pub(crate) fn id(&self) -> TaskId {
         self.ident.id()
     }
 
+    #[inline]
     pub(crate) fn name(&self) -> Option<&str> {
         self.ident.name()
     }
 
     /// Whether a `JoinHandle` still exists (owner thread only).
+    #[inline]
     pub(crate) fn has_handle(&self) -> bool {
         self.flags.get() & HAS_HANDLE != 0
     }
 
     /// Records that the `JoinHandle` is gone (owner thread only).
+    #[inline]
     pub(crate) fn handle_dropped(&self) {
         self.set_flag(HAS_HANDLE, false);
     }
 
+    #[inline]
     pub(crate) fn is_parked(&self) -> bool {
         self.flags.get() & PARKED != 0
     }
 
+    #[inline]
     fn set_flag(&self, flag: u8, on: bool) {
         let flags = self.flags.get();
         self.flags
@@ -222,11 +228,13 @@ impl TaskRef {
     ///
     /// # Safety
     /// `ptr` points to a live task and the caller gives up one reference.
+    #[inline]
     pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> TaskRef {
         TaskRef(ptr)
     }
 
     /// Takes one more reference.
+    #[inline]
     pub(crate) fn clone_ref(&self) -> TaskRef {
         self.header().state.fetch_add(REF_ONE, Ordering::Relaxed);
         TaskRef(self.0)
@@ -237,6 +245,7 @@ impl TaskRef {
     /// The loop uses it to wake its own tasks from a fired timer without
     /// going through the waker's vtable (and the thread-local lookup behind
     /// it).
+    #[inline]
     pub(crate) fn from_waker(waker: Waker) -> Result<TaskRef, Waker> {
         // A `static` has one address, so the vtable's identity is the test.
         if !std::ptr::eq(waker.vtable(), &WAKER_VTABLE) {
@@ -253,12 +262,14 @@ impl TaskRef {
 
     /// The task's address, as the loop's own run queue holds it (without a
     /// reference).
+    #[inline]
     pub(crate) fn as_ptr(&self) -> NonNull<Header> {
         self.0
     }
 
     /// The task a waker of this crate's tasks wakes, borrowed from the
     /// waker (no reference is taken); `None` for any other waker.
+    #[inline]
     pub(crate) fn of_waker(waker: &Waker) -> Option<std::mem::ManuallyDrop<TaskRef>> {
         if !std::ptr::eq(waker.vtable(), &WAKER_VTABLE) {
             return None;
@@ -271,17 +282,20 @@ impl TaskRef {
         }))
     }
 
+    #[inline]
     pub(crate) fn into_raw(self) -> NonNull<Header> {
         let ptr = self.0;
         std::mem::forget(self);
         ptr
     }
 
+    #[inline]
     pub(crate) fn header(&self) -> &Header {
         // SAFETY: we hold a reference, so the allocation is alive.
         unsafe { self.0.as_ref() }
     }
 
+    #[inline]
     pub(crate) fn state(&self) -> usize {
         self.header().state.load(Ordering::Acquire)
     }
@@ -289,6 +303,7 @@ impl TaskRef {
     /// Sets `SCHEDULED` (and `extra`); returns whether the caller must now
     /// push a reference into the remote queue (it was neither queued there
     /// nor complete).
+    #[inline]
     pub(crate) fn mark_scheduled(&self, extra: usize) -> bool {
         transition_schedule(&self.header().state, extra)
     }
@@ -323,6 +338,7 @@ impl TaskRef {
     /// Lets go of the registry's reference to a finished task, or parks it
     /// while the loop's run queue or timers still name the task without a
     /// reference of their own. Owner thread only.
+    #[inline]
     pub(crate) fn release_registry_ref(self) {
         let header = self.header();
         if header.local_queued.get() || header.pins.get() > 0 {
@@ -337,6 +353,7 @@ impl TaskRef {
     ///
     /// # Safety
     /// `ptr` is a task that was queued or pinned until now, so still alive.
+    #[inline]
     pub(crate) unsafe fn unparked(ptr: NonNull<Header>) {
         // SAFETY: alive, by the caller's contract.
         let header = unsafe { ptr.as_ref() };
@@ -349,6 +366,7 @@ impl TaskRef {
     }
 
     /// Adds `flags` (`CANCELLED`) to the state word without queueing.
+    #[inline]
     pub(crate) fn add_flags(&self, flags: usize) {
         self.header().state.fetch_or(flags, Ordering::AcqRel);
     }
@@ -358,6 +376,7 @@ impl TaskRef {
     ///
     /// # Safety
     /// Owner thread only, task not complete.
+    #[inline]
     pub(crate) unsafe fn poll(&self) -> bool {
         let waker = ManuallyDropWaker::new(self.0);
         let mut cx = Context::from_waker(&waker.0);
@@ -369,6 +388,7 @@ impl TaskRef {
     ///
     /// # Safety
     /// Owner thread only, task not complete.
+    #[inline]
     pub(crate) unsafe fn cancel(&self) {
         // SAFETY: forwarded from the caller.
         unsafe { (self.header().vtable.cancel)(self.0) }
@@ -379,6 +399,7 @@ impl TaskRef {
     ///
     /// # Safety
     /// Owner thread only; the stage holds the result.
+    #[inline]
     pub(crate) unsafe fn complete(&self) {
         let header = self.header();
         header.state.fetch_or(COMPLETE, Ordering::AcqRel);
@@ -398,6 +419,7 @@ impl TaskRef {
     /// # Safety
     /// Owner thread only, task complete and output not taken yet, and `T`
     /// the future's output type.
+    #[inline]
     pub(crate) unsafe fn take_output(&self, dst: *mut ()) {
         // SAFETY: forwarded from the caller.
         unsafe { (self.header().vtable.take_output)(self.0, dst) }
@@ -407,6 +429,7 @@ impl TaskRef {
     ///
     /// # Safety
     /// Owner thread only.
+    #[inline]
     pub(crate) unsafe fn drop_output(&self) {
         // SAFETY: forwarded from the caller.
         unsafe { (self.header().vtable.drop_output)(self.0) }
@@ -414,6 +437,7 @@ impl TaskRef {
 }
 
 impl Drop for TaskRef {
+    #[inline]
     fn drop(&mut self) {
         let header = self.header();
         let prev = header.state.fetch_sub(REF_ONE, Ordering::AcqRel);
@@ -427,6 +451,7 @@ impl Drop for TaskRef {
 
 /// The scheduling transition on a bare state word, kept separate so that the
 /// loom model can drive it from several threads.
+#[inline]
 pub(crate) fn transition_schedule(state: &AtomicUsize, extra: usize) -> bool {
     let prev = state.fetch_or(SCHEDULED | extra, Ordering::AcqRel);
     prev & (SCHEDULED | COMPLETE) == 0
@@ -436,6 +461,7 @@ pub(crate) fn transition_schedule(state: &AtomicUsize, extra: usize) -> bool {
 /// model): a queued task has `SCHEDULED` set, so subtracting it clears the
 /// bit without a borrow, and the same subtraction releases the queue
 /// entry's reference.
+#[inline]
 pub(crate) fn transition_dequeue(state: &AtomicUsize) -> usize {
     let prev = state.fetch_sub(SCHEDULED | REF_ONE, Ordering::AcqRel);
     debug_assert!(prev & SCHEDULED != 0, "a queued task is marked SCHEDULED");
@@ -546,6 +572,7 @@ unsafe fn waker_drop(ptr: *const ()) {
     drop(unsafe { TaskRef::from_raw(task_ptr(ptr)) });
 }
 
+#[inline]
 fn task_ptr(ptr: *const ()) -> NonNull<Header> {
     // SAFETY: wakers are only built from non-null task pointers.
     unsafe { NonNull::new_unchecked(ptr as *mut Header) }

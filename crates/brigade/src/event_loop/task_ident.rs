@@ -27,6 +27,7 @@ pub(crate) struct TaskIdent(NonNull<Named>);
 const TAG: usize = 1;
 
 impl TaskIdent {
+    #[inline]
     pub(crate) fn new(id: TaskId, name: Option<Box<str>>) -> TaskIdent {
         // Ids come from a 64-bit counter that would take centuries to pass
         // 2^63; one that did still works, boxed like a named task's.
@@ -42,6 +43,7 @@ impl TaskIdent {
         }
     }
 
+    #[inline]
     fn named(&self) -> Option<&Named> {
         if self.0.as_ptr().addr() & TAG != 0 {
             return None;
@@ -51,6 +53,7 @@ impl TaskIdent {
         Some(unsafe { self.0.as_ref() })
     }
 
+    #[inline]
     pub(crate) fn id(&self) -> TaskId {
         match self.named() {
             Some(named) => named.id,
@@ -58,6 +61,7 @@ impl TaskIdent {
         }
     }
 
+    #[inline]
     pub(crate) fn name(&self) -> Option<&str> {
         self.named()?.name.as_deref()
     }

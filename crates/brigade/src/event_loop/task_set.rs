@@ -30,19 +30,23 @@ struct Slot(*mut Header);
 const FREE: usize = 1;
 
 impl Slot {
+    #[inline]
     fn free(next: usize) -> Slot {
         Slot(std::ptr::without_provenance_mut((next << 1) | FREE))
     }
 
+    #[inline]
     fn is_free(&self) -> bool {
         self.0.addr() & FREE != 0
     }
 
+    #[inline]
     fn next_free(&self) -> usize {
         debug_assert!(self.is_free());
         self.0.addr() >> 1
     }
 
+    #[inline]
     fn task(&self) -> Option<&TaskRef> {
         if self.is_free() {
             return None;
@@ -76,6 +80,7 @@ impl TaskSet {
     }
 
     /// Keeps `task` (a reference the set now owns); returns its slot.
+    #[inline]
     pub(crate) fn insert(&mut self, task: TaskRef) -> usize {
         let key = self.next_free;
         let slot = Slot(task.into_raw().as_ptr());
@@ -91,6 +96,7 @@ impl TaskSet {
     }
 
     /// Gives back the reference in slot `key`, if one is there.
+    #[inline]
     pub(crate) fn remove(&mut self, key: usize) -> Option<TaskRef> {
         let slot = self.slots.get_mut(key)?;
         if slot.is_free() {
@@ -107,6 +113,7 @@ impl TaskSet {
     }
 
     /// The task in slot `key`, if any.
+    #[inline]
     pub(crate) fn get(&self, key: usize) -> Option<&TaskRef> {
         self.slots.get(key)?.task()
     }
