@@ -68,7 +68,7 @@ WORKLOADS = {
     "yield": "1,000 tasks × 1,000 yields to the scheduler",
     "pingpong": "1,000,000 round trips between two tasks over two bounded(1) channels",
     "timers": "100,000 concurrent tasks, each sleeping a seeded pseudo-random 0–100 ms",
-    "chess24": "chess simultaneous exhibition, 24 boards × 30 moves, in virtual time (ends at 3,655 s)",
+    "chess24": "chess simultaneous exhibition, 24 boards × 30 moves, in virtual time (ends at 3,655 s), 100 exhibitions back to back",
     "chess100k": "chess simultaneous exhibition, 100,000 boards × 30 moves, in virtual time",
     "echo10": "TCP echo on 127.0.0.1: 10 connections × 10,000 round trips of 64 B",
     "echo": "TCP echo on 127.0.0.1: 100 connections × 1,000 round trips of 64 B",

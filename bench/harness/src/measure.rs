@@ -71,6 +71,25 @@ impl Timing {
     }
 }
 
+/// Runs `once` `n` times back to back and adds up their windows and check
+/// values: for a workload whose single run is too short to time apart from
+/// the machine's noise. Whatever `once` does outside its own window
+/// (building and dropping a runtime) stays outside.
+pub fn repeat(n: u64, mut once: impl FnMut() -> Measured) -> Measured {
+    let mut total = Timing {
+        wall: Duration::ZERO,
+        cpu: Duration::ZERO,
+    }
+    .with_value(0);
+    for _ in 0..n {
+        let run = once();
+        total.timing.wall += run.timing.wall;
+        total.timing.cpu += run.timing.cpu;
+        total.value += run.value;
+    }
+    total
+}
+
 /// Times an async body from its first poll to its completion: the runtime
 /// that polls it is built before and dropped after the window.
 pub async fn timed<F: Future<Output = u64>>(work: F) -> Measured {

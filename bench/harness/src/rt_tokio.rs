@@ -19,7 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::{Builder, Runtime};
 use tokio::sync::{Mutex, mpsc};
 
-use crate::measure::{Measured, Meter, lateness_sleeper, record_lateness, timed};
+use crate::measure::{self, Measured, Meter, lateness_sleeper, record_lateness, timed};
 use crate::registry::Entry;
 use crate::rt_std::TempFiles;
 use crate::workloads::{self as w, Workload};
@@ -187,6 +187,11 @@ fn lateness() -> Measured {
 }
 
 fn chess(workload: Workload) -> Measured {
+    measure::repeat(w::chess_exhibitions(workload), || exhibition(workload))
+}
+
+/// One exhibition, timed from the first board's spawn to the last board's end.
+fn exhibition(workload: Workload) -> Measured {
     let rt = Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
