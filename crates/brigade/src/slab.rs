@@ -1,9 +1,10 @@
 //! A slab: a vector of slots reused through a free list, so that inserting
 //! and removing cost O(1) and a value keeps a stable index while it lives.
 //!
-//! The event loop keeps its live tasks in one and the timing wheel its timer
-//! entries, which lets both link and unlink entries by index without unsafe
-//! pointer juggling.
+//! The timing wheel keeps its timer entries in one, and the I/O registry
+//! its sources, which lets them link and unlink entries by index without
+//! unsafe pointer juggling. (The loop's registry of live tasks packs its
+//! slots into one word each instead: `event_loop/task_set.rs`.)
 //!
 //! ```ignore
 //! let mut slab = Slab::new();
