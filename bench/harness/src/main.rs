@@ -33,6 +33,7 @@ mod rt_smol_clock;
 mod rt_std;
 mod rt_tokio;
 mod rt_tokio_sync;
+mod rt_uring;
 mod workloads;
 
 use std::process::ExitCode;

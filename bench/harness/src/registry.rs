@@ -53,6 +53,7 @@ pub fn all() -> Vec<Entry> {
     entries.extend(crate::rt_smol::entries());
     entries.extend(crate::rt_smol_clock::entries());
     entries.extend(crate::rt_std::entries());
+    entries.extend(crate::rt_uring::entries());
     entries.extend(crate::rt_rayon::entries());
     entries.extend(crate::rt_procspawn::entries());
     entries

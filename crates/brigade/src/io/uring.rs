@@ -22,19 +22,15 @@
 //!   finished write means: its error would come with a later call, one
 //!   send per socket may be in flight (or writes could overtake each
 //!   other), `shutdown` and `flush` must wait for it, and the descriptor
-//!   must stay open until the kernel is done with it. Both directions on
-//!   the ring would gain more: a stand-alone prototype (not kept) of the
-//!   echo benchmark, one thread and one ring, with a multishot `RECV` per
-//!   socket into a provided-buffer ring and every send a `SEND` flagged
-//!   `CQE_SKIP_SUCCESS`, one `io_uring_enter` per turn, used 15-30% less
-//!   CPU than this epoll path at 10, 100 and 1,000 connections, and
-//!   10-25% less than a loop of plain blocking `send`/`recv` calls at 10
-//!   and 100 (at 1,000, 0-10% more):
-//!   each receive runs as task work inside the `io_uring_enter` that
-//!   issued the peer's send, with no readiness report in between. The
-//!   same receives with sends as plain system calls used more CPU than
-//!   epoll (the task work then runs at the return of every send), so the
-//!   gain needs the change of meaning above.
+//!   must stay open until the kernel is done with it. Moving both
+//!   directions onto the ring does not gain on the echo benchmark either:
+//!   `uring-bare` in `bench/` (one thread, one ring, no runtime, a `RECV`
+//!   per message and every send a `SEND` flagged `CQE_SKIP_SUCCESS`, one
+//!   `io_uring_enter` per turn) is no faster than this epoll path at 10,
+//!   100 or 1,000 connections: nearly all the time is the kernel's TCP
+//!   work, which the ring does not shorten. (An earlier stand-alone
+//!   prototype, not kept, had seemed to use 15-30% less CPU; the benchmark
+//!   row, which anyone can rerun, does not show it.)
 //!
 //! `user_data` says what a completion is for: the top bit marks an
 //! operation (the low bits are its slot), `IGNORE` a cancellation
