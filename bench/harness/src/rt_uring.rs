@@ -1,6 +1,9 @@
-//! `uring-bare` (`echo*`): the echo on one thread and one io_uring, with no
-//! runtime at all. Not a peer anybody would deploy: a floor for what one
-//! thread can do with the ring on this workload.
+//! `uring-bare`: the echo on one thread and one io_uring, and the file
+//! reads on one thread and one ring per core, with no runtime at all. Not
+//! peers anybody would deploy: floors for what the ring can do on these
+//! workloads, to test ideas before brigade's own ring takes them up.
+//!
+//! # Echo
 //!
 //! The target "echo on one loop: ahead of std's thread per connection" asks
 //! one core to beat two. brigade's loop waits for readiness with epoll and
@@ -15,14 +18,32 @@
 //!
 //! Connecting and accepting are inside the window, as they are for every
 //! peer.
+//!
+//! # Files
+//! The issue's idea: "io_uring can do what std cannot: batch opens and
+//! reads and skip per-file system calls". Each core's thread reads a
+//! contiguous share, as `std-fs-mt` does, in batches of [`BATCH`] files,
+//! each batch one `io_uring_enter`. A file is a hard-linked chain: `OPENAT`
+//! into a slot of the ring's file table (no descriptor in the process's
+//! table, so no lock shared with the other thread), a `READ` into a
+//! scratch buffer, a second `READ` that must find the end of the file (as
+//! `std::fs::read`'s probe does), and a `CLOSE` of the slot; the open and
+//! the close post no completion when they succeed. The contents are then
+//! copied into a `Vec` of their exact length, as `std::fs::read` returns.
+//! (A direct descriptor cannot be opened with `O_CLOEXEC`: it is in no
+//! process's table to close on `exec`.)
 
+use std::ffi::CString;
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 
 use io_uring::{IoUring, opcode, squeue, types};
 
 use crate::measure::{Measured, Meter};
 use crate::registry::Entry;
+use crate::rt_std::TempFiles;
 use crate::workloads::{self as w, Workload};
 
 const MSG: usize = w::ECHO_MESSAGE;
@@ -36,6 +57,10 @@ pub fn entries() -> Vec<Entry> {
         Entry::run(Workload::Echo, "uring-bare", || echo(Workload::Echo)),
         Entry::run(Workload::Echo1000, "uring-bare", || {
             echo(Workload::Echo1000)
+        }),
+        Entry::run(Workload::Files, "uring-bare", || files(Workload::Files)),
+        Entry::run(Workload::FilesTmpfs, "uring-bare", || {
+            files(Workload::FilesTmpfs)
         }),
     ]
 }
@@ -177,4 +202,117 @@ fn submit(ring: &mut IoUring, entries: &mut Vec<squeue::Entry>) {
         ring.submit().expect("io_uring_enter");
     }
     entries.clear();
+}
+
+/// Files per `io_uring_enter`, and slots in each ring's file table.
+const BATCH: usize = 64;
+/// The first read's buffer: larger than any file of the workload, so that
+/// one read takes a whole file and the second finds its end.
+const SCRATCH: usize = 64 * 1024;
+
+fn files(workload: Workload) -> Measured {
+    let files = TempFiles::create(workload);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let meter = Meter::start();
+    let share = files.paths().len().div_ceil(threads);
+    let contents: Vec<Vec<u8>> = std::thread::scope(|scope| {
+        let readers: Vec<_> = files
+            .paths()
+            .chunks(share)
+            .map(|paths| scope.spawn(move || read_share(paths)))
+            .collect();
+        readers
+            .into_iter()
+            .flat_map(|r| r.join().expect("reader panicked"))
+            .collect()
+    });
+    let timing = meter.stop();
+    timing.with_value(w::files_checksum(&contents))
+}
+
+/// Reads `paths` in order on a ring of this thread's own.
+fn read_share(paths: &[PathBuf]) -> Vec<Vec<u8>> {
+    // Not `DEFER_TASKRUN`, unlike the echo's ring: with it, on the kernel
+    // measured, reads of tmpfs files (which the ring hands to its worker
+    // threads) failed in these chains with `EBADF`.
+    let mut ring: IoUring = IoUring::builder()
+        .build((4 * BATCH) as u32)
+        .expect("io_uring");
+    ring.submitter()
+        .register_files_sparse(BATCH as u32)
+        .expect("file table");
+    let mut scratch = vec![[0u8; SCRATCH]; BATCH];
+    let mut probe = [[0u8; 1]; BATCH];
+    let mut lengths = [0usize; BATCH];
+    let mut contents = Vec::with_capacity(paths.len());
+    for batch in paths.chunks(BATCH) {
+        let names: Vec<CString> = batch
+            .iter()
+            .map(|p| CString::new(p.as_os_str().as_bytes()).expect("no NUL in a path"))
+            .collect();
+        {
+            let mut sq = ring.submission();
+            for (slot, name) in names.iter().enumerate() {
+                for entry in chain(slot, name, &mut scratch[slot], &mut probe[slot]) {
+                    // SAFETY: the path, the scratch buffer and the probe
+                    // outlive the batch, which waits for every completion
+                    // before any of them is touched again.
+                    unsafe { sq.push(&entry).expect("the queue holds a batch") };
+                }
+            }
+        }
+        ring.submit_and_wait(2 * batch.len())
+            .expect("io_uring_enter");
+        let mut seen = 0;
+        for cqe in ring.completion() {
+            let (slot, probing) = ((cqe.user_data() >> 1) as usize, cqe.user_data() & 1 == 1);
+            assert!(
+                cqe.result() >= 0,
+                "a file operation failed: {}",
+                cqe.result()
+            );
+            if probing {
+                assert_eq!(cqe.result(), 0, "the file ended after the first read");
+            } else {
+                lengths[slot] = cqe.result() as usize;
+            }
+            seen += 1;
+        }
+        assert_eq!(seen, 2 * batch.len(), "a read went missing");
+        for (slot, &len) in lengths.iter().enumerate().take(batch.len()) {
+            contents.push(scratch[slot][..len].to_vec());
+        }
+    }
+    contents
+}
+
+/// One file's chain: open into `slot`, read, probe for the end, close.
+fn chain(slot: usize, name: &CString, buf: &mut [u8], probe: &mut [u8]) -> [squeue::Entry; 4] {
+    let fixed = types::Fixed(slot as u32);
+    let target = types::DestinationSlot::try_from_slot_target(slot as u32).expect("slot");
+    let link = squeue::Flags::IO_HARDLINK;
+    // Offset -1: the file's own position, which the first read advances.
+    let here = u64::MAX;
+    [
+        opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), name.as_ptr())
+            .flags(libc::O_RDONLY)
+            .file_index(Some(target))
+            .build()
+            .flags(link | squeue::Flags::SKIP_SUCCESS)
+            .user_data(u64::MAX),
+        opcode::Read::new(fixed, buf.as_mut_ptr(), buf.len() as u32)
+            .offset(here)
+            .build()
+            .flags(link)
+            .user_data((slot as u64) << 1),
+        opcode::Read::new(fixed, probe.as_mut_ptr(), probe.len() as u32)
+            .offset(here)
+            .build()
+            .flags(link)
+            .user_data(((slot as u64) << 1) | 1),
+        opcode::Close::new(fixed)
+            .build()
+            .flags(squeue::Flags::SKIP_SUCCESS)
+            .user_data(u64::MAX),
+    ]
 }
