@@ -171,7 +171,19 @@ fn files(workload: Workload) -> Measured {
 }
 
 fn files_mt(workload: Workload) -> Measured {
-    let files = TempFiles::create(workload);
+    read_per_core(&TempFiles::create(workload), |paths| {
+        let read = |path| std::fs::read(path).expect("read");
+        paths.iter().map(read).collect()
+    })
+}
+
+/// Times `read_share` on one thread per core, each given a contiguous
+/// share of the files, and checks what they read, in order. Shared by
+/// `std-fs-mt` and `uring-bare`.
+pub fn read_per_core(
+    files: &TempFiles,
+    read_share: impl Fn(&[PathBuf]) -> Vec<Vec<u8>> + Sync,
+) -> Measured {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let meter = Meter::start();
     let share = files.paths().len().div_ceil(threads);
@@ -179,12 +191,7 @@ fn files_mt(workload: Workload) -> Measured {
         let readers: Vec<_> = files
             .paths()
             .chunks(share)
-            .map(|paths| {
-                scope.spawn(move || {
-                    let read = |path| std::fs::read(path).expect("read");
-                    paths.iter().map(read).collect::<Vec<_>>()
-                })
-            })
+            .map(|paths| scope.spawn(|| read_share(paths)))
             .collect();
         readers
             .into_iter()

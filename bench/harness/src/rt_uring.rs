@@ -43,7 +43,7 @@ use io_uring::{IoUring, opcode, squeue, types};
 
 use crate::measure::{Measured, Meter};
 use crate::registry::Entry;
-use crate::rt_std::TempFiles;
+use crate::rt_std::{TempFiles, read_per_core};
 use crate::workloads::{self as w, Workload};
 
 const MSG: usize = w::ECHO_MESSAGE;
@@ -211,23 +211,7 @@ const BATCH: usize = 64;
 const SCRATCH: usize = 64 * 1024;
 
 fn files(workload: Workload) -> Measured {
-    let files = TempFiles::create(workload);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let meter = Meter::start();
-    let share = files.paths().len().div_ceil(threads);
-    let contents: Vec<Vec<u8>> = std::thread::scope(|scope| {
-        let readers: Vec<_> = files
-            .paths()
-            .chunks(share)
-            .map(|paths| scope.spawn(move || read_share(paths)))
-            .collect();
-        readers
-            .into_iter()
-            .flat_map(|r| r.join().expect("reader panicked"))
-            .collect()
-    });
-    let timing = meter.stop();
-    timing.with_value(w::files_checksum(&contents))
+    read_per_core(&TempFiles::create(workload), read_share)
 }
 
 /// Reads `paths` in order on a ring of this thread's own.
