@@ -395,9 +395,9 @@ pub fn chess_boards(workload: Workload) -> u64 {
 /// `chess*`: exhibitions timed back to back, each on a runtime of its own
 /// built and dropped outside the window, the first (cold) one included.
 /// One 24-board exhibition takes 0.1–0.3 ms, within the scheduling noise
-/// of a small shared VM: in one run a single slow round moved brigade's
-/// ratio against smol-vclock from 0.55 to 1.11. A hundred make a window of
-/// tens of milliseconds. A 100,000-board exhibition takes hundreds of
+/// of a small shared VM: with one exhibition a run, brigade's rounds
+/// against smol-vclock ranged from 0.54 to 0.91 (BENCHMARKS.md's notes).
+/// A hundred make a window of tens of milliseconds. A 100,000-board exhibition takes hundreds of
 /// milliseconds, so it is played once.
 pub fn chess_exhibitions(workload: Workload) -> u64 {
     match workload {
