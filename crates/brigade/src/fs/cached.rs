@@ -109,7 +109,10 @@ fn read_in_memory(file: &File, size: usize, dev: u64) -> io::Result<Option<Vec<u
     // for has met the end of a regular file, which spares the read that
     // would only say so.
     let mut buf = Vec::with_capacity(size + 1);
-    let mut plain = false;
+    // On a filesystem already known to keep its files in memory, the
+    // `RWF_NOWAIT` read would only be refused again: one system call saved
+    // per file.
+    let mut plain = known_in_memory(dev) == Some(true);
     loop {
         if buf.len() == buf.capacity() {
             if buf.len() > MOST {
@@ -146,11 +149,15 @@ thread_local! {
     static IN_MEMORY: RefCell<Vec<(u64, bool)>> = const { RefCell::new(Vec::new()) };
 }
 
+/// What this thread has learnt about device `dev`: whether its filesystem
+/// keeps its files in memory, if it has asked.
+fn known_in_memory(dev: u64) -> Option<bool> {
+    IN_MEMORY.with(|m| m.borrow().iter().find(|(d, _)| *d == dev).map(|(_, k)| *k))
+}
+
 /// Whether `file`'s filesystem (on device `dev`) keeps its files in memory.
 fn in_memory(file: &File, dev: u64) -> bool {
-    if let Some(known) =
-        IN_MEMORY.with(|m| m.borrow().iter().find(|(d, _)| *d == dev).map(|(_, k)| *k))
-    {
+    if let Some(known) = known_in_memory(dev) {
         return known;
     }
     let Ok(answer) = sys_fs::in_memory(file.as_fd()) else {
