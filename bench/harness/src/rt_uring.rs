@@ -36,8 +36,13 @@
 //! into a slot of the ring's file table (no descriptor in the process's
 //! table, so no lock shared with the other thread), a `READ` into a
 //! scratch buffer, a second `READ` that must find the end of the file (as
-//! `std::fs::read`'s probe does), and a `CLOSE` of the slot; the open and
-//! the close post no completion when they succeed. The contents are then
+//! `std::fs::read`'s probe does), and a `CLOSE` of the slot; the open
+//! posts no completion when it succeeds. The close does, and a batch waits
+//! for it: a close still running when the next batch opens into its slot
+//! would close the next file. (An earlier version did not wait, and
+//! failed now and then with `EBADF` on tmpfs, whose reads run on the
+//! ring's worker threads, so the close could lag behind the last read's
+//! completion.) The contents are then
 //! copied into a `Vec` of their exact length, as `std::fs::read` returns.
 //! (A direct descriptor cannot be opened with `O_CLOEXEC`: it is in no
 //! process's table to close on `exec`.)
@@ -241,6 +246,8 @@ fn submit(ring: &mut IoUring, entries: &mut Vec<squeue::Entry>) {
     entries.clear();
 }
 
+/// `user_data` of a file's close.
+const CLOSED: u64 = u64::MAX - 1;
 /// Files per `io_uring_enter`, and slots in each ring's file table.
 const BATCH: usize = 64;
 /// The first read's buffer: larger than any file of the workload, so that
@@ -253,9 +260,8 @@ fn files(workload: Workload) -> Measured {
 
 /// Reads `paths` in order on a ring of this thread's own.
 fn read_share(paths: &[PathBuf]) -> Vec<Vec<u8>> {
-    // Not `DEFER_TASKRUN`, unlike the echo's ring: with it, on the kernel
-    // measured, reads of tmpfs files (which the ring hands to its worker
-    // threads) failed in these chains with `EBADF`.
+    // Not `DEFER_TASKRUN`, unlike the echo's ring: with it the rows
+    // measured the same, within their spread.
     let mut ring: IoUring = IoUring::builder()
         .build((4 * BATCH) as u32)
         .expect("io_uring");
@@ -282,16 +288,21 @@ fn read_share(paths: &[PathBuf]) -> Vec<Vec<u8>> {
                 }
             }
         }
-        ring.submit_and_wait(2 * batch.len())
+        // The closes too: a slot still being closed when the next batch
+        // opens into it would close the next file.
+        ring.submit_and_wait(3 * batch.len())
             .expect("io_uring_enter");
         let mut seen = 0;
         for cqe in ring.completion() {
-            let (slot, probing) = ((cqe.user_data() >> 1) as usize, cqe.user_data() & 1 == 1);
             assert!(
                 cqe.result() >= 0,
                 "a file operation failed: {}",
                 cqe.result()
             );
+            if cqe.user_data() == CLOSED {
+                continue;
+            }
+            let (slot, probing) = ((cqe.user_data() >> 1) as usize, cqe.user_data() & 1 == 1);
             if probing {
                 assert_eq!(cqe.result(), 0, "the file ended after the first read");
             } else {
@@ -331,9 +342,6 @@ fn chain(slot: usize, name: &CString, buf: &mut [u8], probe: &mut [u8]) -> [sque
             .build()
             .flags(link)
             .user_data(((slot as u64) << 1) | 1),
-        opcode::Close::new(fixed)
-            .build()
-            .flags(squeue::Flags::SKIP_SUCCESS)
-            .user_data(u64::MAX),
+        opcode::Close::new(fixed).build().user_data(CLOSED),
     ]
 }
