@@ -42,8 +42,8 @@
 //! would close the next file. (An earlier version did not wait, and
 //! failed now and then with `EBADF` on tmpfs, whose reads run on the
 //! ring's worker threads, so the close could lag behind the last read's
-//! completion.) The contents are then
-//! copied into a `Vec` of their exact length, as `std::fs::read` returns.
+//! completion.) The contents are then copied into a `Vec` of their exact
+//! length, as `std::fs::read` returns.
 //! (A direct descriptor cannot be opened with `O_CLOEXEC`: it is in no
 //! process's table to close on `exec`.)
 
